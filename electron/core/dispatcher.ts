@@ -1,0 +1,29 @@
+import { studioContract, type StudioMethod } from '../../shared/api';
+import { StudioError } from '../../shared/errors';
+import type { StudioHandlers } from './service';
+
+export type Dispatch = (method: string, args: unknown) => Promise<unknown>;
+
+const isStudioMethod = (method: string): method is StudioMethod =>
+  Object.prototype.hasOwnProperty.call(studioContract, method);
+
+/**
+ * The one place a call from any door enters core: the method must be in the contract and its
+ * arguments must pass the method's schema (wrong types and unknown fields are refused).
+ */
+export function createDispatcher(handlers: StudioHandlers): Dispatch {
+  return async (method, args) => {
+    if (!isStudioMethod(method)) {
+      throw new StudioError('unknown_method', `unknown method ${JSON.stringify(method)}`);
+    }
+    const parsed = studioContract[method].args.safeParse(args ?? {});
+    if (!parsed.success) {
+      const problems = parsed.error.issues
+        .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : 'arguments'}: ${issue.message}`)
+        .join('; ');
+      throw new StudioError('invalid_argument', `${method}: ${problems}`);
+    }
+    const handler = handlers[method] as (args: unknown) => Promise<unknown>;
+    return handler.call(handlers, parsed.data);
+  };
+}

@@ -1,0 +1,193 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import { parse as parseCsv } from 'csv-parse';
+import type { ImportFileReport } from '../../../shared/api';
+import { StudioError } from '../../../shared/errors';
+import { parseVerdict, swapVerdict } from '../../../shared/labels';
+import type { ProjectStore } from '../store/project-store';
+import type { TaskContext } from '../tasks';
+import { inspectImage } from './images';
+import type { ImportProgress } from './import-pickapic';
+
+export type ManifestFormat = 'manifest-jsonl' | 'manifest-csv';
+
+export function manifestFormatOf(file: string): ManifestFormat | null {
+  const ext = path.extname(file).toLowerCase();
+  if (ext === '.jsonl' || ext === '.ndjson') return 'manifest-jsonl';
+  if (ext === '.csv') return 'manifest-csv';
+  return null;
+}
+
+interface ManifestRecord {
+  rowNumber: number;
+  fields: Record<string, unknown>;
+}
+
+const REQUIRED_FIELDS = ['prompt', 'image_0', 'image_1'] as const;
+
+/** Counts records for the progress estimate without parsing them. */
+export async function countManifestRows(file: string, format: ManifestFormat): Promise<number> {
+  let lines = 0;
+  let last = 10;
+  for await (const chunk of fs.createReadStream(file)) {
+    const bytes = chunk as Buffer;
+    for (let i = 0; i < bytes.length; i++) if (bytes[i] === 10) lines++;
+    if (bytes.length > 0) last = bytes[bytes.length - 1]!;
+  }
+  if (last !== 10) lines++;
+  return format === 'manifest-csv' ? Math.max(0, lines - 1) : lines;
+}
+
+async function* readRecords(file: string, format: ManifestFormat): AsyncGenerator<ManifestRecord> {
+  if (format === 'manifest-jsonl') {
+    const lines = readline.createInterface({
+      input: fs.createReadStream(file),
+      crlfDelay: Infinity,
+    });
+    let rowNumber = 0;
+    for await (const line of lines) {
+      rowNumber++;
+      if (line.trim() === '') continue;
+      let fields: unknown;
+      try {
+        fields = JSON.parse(line);
+      } catch (error) {
+        throw new StudioError(
+          'bad_input',
+          `${file} row ${rowNumber}: not valid JSON (${(error as Error).message})`,
+        );
+      }
+      if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
+        throw new StudioError('bad_input', `${file} row ${rowNumber}: expected a JSON object`);
+      }
+      yield { rowNumber, fields: fields as Record<string, unknown> };
+    }
+    return;
+  }
+  const parser = fs
+    .createReadStream(file)
+    .pipe(parseCsv({ columns: true, bom: true, skip_empty_lines: true, trim: true }));
+  let rowNumber = 0;
+  try {
+    for await (const fields of parser) {
+      rowNumber++;
+      yield { rowNumber, fields: fields as Record<string, unknown> };
+    }
+  } catch (error) {
+    if (error instanceof StudioError) throw error;
+    throw new StudioError('bad_input', `${file}: not valid CSV (${(error as Error).message})`);
+  }
+}
+
+/**
+ * Imports a manifest of prompt, image_0, image_1 (paths relative to the manifest's folder) and an
+ * optional label, annotator, model_0 and model_1. Images stay where they are: the project keeps
+ * their path and their sha256, which is their uid.
+ */
+export async function importManifest(
+  store: ProjectStore,
+  file: string,
+  format: ManifestFormat,
+  context: TaskContext,
+  progress: ImportProgress,
+): Promise<ImportFileReport> {
+  const report: ImportFileReport = {
+    file,
+    format,
+    rows: 0,
+    pairsAdded: 0,
+    annotationsAdded: 0,
+    rowsAlreadyPresent: 0,
+  };
+  const folder = path.dirname(path.resolve(file));
+  const defaultAnnotator = `import:${path.basename(file)}`;
+  const imageIds = new Map<string, { id: number; uid: string }>();
+
+  for await (const { rowNumber, fields } of readRecords(file, format)) {
+    if (rowNumber % 64 === 0) context.throwIfCancelled();
+    const fail = (problem: string): never => {
+      throw new StudioError('bad_input', `${file} row ${rowNumber}: ${problem}`);
+    };
+    report.rows++;
+    const text = (name: string): string | null => {
+      const value = fields[name];
+      if (value === undefined || value === null || value === '') return null;
+      return String(value);
+    };
+    const prompt = text('prompt') ?? text('caption');
+    const missing = REQUIRED_FIELDS.filter((name) => (name === 'prompt' ? prompt : text(name)) === null);
+    if (missing.length > 0) fail(`missing ${missing.join(', ')}`);
+
+    const image = async (column: 'image_0' | 'image_1') => {
+      const relative = text(column)!;
+      if (path.isAbsolute(relative)) {
+        fail(`${column} ${JSON.stringify(relative)} is an absolute path; paths are relative to the manifest's folder`);
+      }
+      const resolved = path.resolve(folder, relative);
+      if (!resolved.startsWith(folder + path.sep)) {
+        fail(`${column} ${JSON.stringify(relative)} is outside the manifest's folder`);
+      }
+      const known = imageIds.get(resolved);
+      if (known) return known;
+      let bytes: Buffer;
+      try {
+        bytes = await fs.promises.readFile(resolved);
+      } catch (error) {
+        const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : (error as Error).message;
+        return fail(`${column} ${JSON.stringify(relative)} ${reason} (${resolved})`);
+      }
+      let sha256: string;
+      try {
+        sha256 = (await inspectImage(bytes)).sha256;
+      } catch (error) {
+        return fail(`${column} ${JSON.stringify(relative)}: ${(error as Error).message}`);
+      }
+      const entry = { id: store.imageId({ uid: sha256, path: resolved }), uid: sha256 };
+      imageIds.set(resolved, entry);
+      return entry;
+    };
+    const image0 = await image('image_0');
+    const image1 = await image('image_1');
+    if (image0.uid === image1.uid) fail('image_0 and image_1 are the same image');
+
+    const label = text('label');
+    const verdict = label === null ? null : parseVerdict(label);
+    if (label !== null && verdict === null) fail(`label ${JSON.stringify(label)} is not 0, 1 or tie`);
+
+    const promptId = store.promptId(prompt!);
+    let pair = store.findPair(promptId, image0.id, image1.id);
+    if (!pair) {
+      const id = store.insertPair({
+        promptId,
+        image0Id: image0.id,
+        image1Id: image1.id,
+        model0: text('model_0'),
+        model1: text('model_1'),
+        createdAt: null,
+      });
+      pair = { id, swapped: false };
+      report.pairsAdded++;
+    } else if (verdict === null) {
+      report.rowsAlreadyPresent++;
+    }
+
+    if (verdict !== null) {
+      const annotatorId = store.annotatorId(text('annotator') ?? defaultAnnotator, 'import');
+      if (store.hasAnnotationBy(pair.id, annotatorId)) {
+        report.rowsAlreadyPresent++;
+      } else {
+        store.insertAnnotation({
+          pairId: pair.id,
+          annotatorId,
+          action: 'verdict',
+          verdict: pair.swapped ? swapVerdict(verdict) : verdict,
+          createdAt: Date.now(),
+        });
+        report.annotationsAdded++;
+      }
+    }
+    context.progress(progress.rowsBefore + report.rows, progress.totalRows, path.basename(file));
+  }
+  return report;
+}

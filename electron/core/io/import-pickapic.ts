@@ -1,0 +1,189 @@
+import path from 'node:path';
+import type { ImportFileReport } from '../../../shared/api';
+import { StudioError } from '../../../shared/errors';
+import { labelsToVerdict, swapVerdict } from '../../../shared/labels';
+import type { ProjectStore } from '../store/project-store';
+import type { TaskContext } from '../tasks';
+import { inspectImage } from './images';
+import { ACCEPTED_PHYSICAL, IMAGE_COLUMNS, PICKAPIC_COLUMNS } from './pickapic-schema';
+import { openParquet, type ParquetSource } from './parquet-source';
+import { asBoolean, asBytes, asNumber, asString, asTimeMs } from './values';
+
+export interface ImportProgress {
+  /** Rows finished in earlier files of the same import. */
+  rowsBefore: number;
+  totalRows: number;
+}
+
+export const pickapicAnnotatorName = (userId: number | null): string =>
+  `pickapic:${userId ?? 'unknown'}`;
+
+/** Opens a shard and checks that it has the Pick-a-Pic columns with usable types. */
+export async function openPickapicShard(file: string): Promise<ParquetSource & { hasImages: boolean }> {
+  const source = await openParquet(file);
+  const missing: string[] = [];
+  const wrongType: string[] = [];
+  for (const column of PICKAPIC_COLUMNS) {
+    const element = source.columns.get(column.name);
+    if (!element) {
+      if (!(IMAGE_COLUMNS as readonly string[]).includes(column.name)) missing.push(column.name);
+      continue;
+    }
+    if (!ACCEPTED_PHYSICAL[column.kind].includes(element.type ?? 'group')) {
+      wrongType.push(`${column.name} is ${element.type ?? 'a group'}, expected ${column.kind}`);
+    }
+  }
+  const imageColumns = IMAGE_COLUMNS.filter((name) => source.columns.has(name));
+  if (imageColumns.length === 1) missing.push(IMAGE_COLUMNS.find((n) => n !== imageColumns[0])!);
+  if (missing.length > 0) {
+    throw new StudioError(
+      'bad_input',
+      `${file}: not a Pick-a-Pic shard: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`,
+    );
+  }
+  if (wrongType.length > 0) {
+    throw new StudioError('bad_input', `${file}: not a Pick-a-Pic shard: ${wrongType.join('; ')}`);
+  }
+  return { ...source, hasImages: imageColumns.length === 2 };
+}
+
+/**
+ * Imports one shard into an open transaction. Rows whose ranking_id is already in the project
+ * are skipped, so importing the same shard twice changes nothing. Rows of several users over
+ * the same caption and images become one pair with one annotation per user.
+ */
+export async function importPickapicShard(
+  store: ProjectStore,
+  shard: ParquetSource & { hasImages: boolean },
+  context: TaskContext,
+  progress: ImportProgress,
+): Promise<ImportFileReport> {
+  const file = shard.file;
+  const report: ImportFileReport = {
+    file,
+    format: 'pickapic-parquet',
+    rows: 0,
+    pairsAdded: 0,
+    annotationsAdded: 0,
+    rowsAlreadyPresent: 0,
+  };
+  const columns = PICKAPIC_COLUMNS.map((c) => c.name).filter(
+    (name) => shard.hasImages || !(IMAGE_COLUMNS as readonly string[]).includes(name),
+  );
+  const sourceFile = path.basename(file);
+
+  for (const group of shard.rowGroups) {
+    context.throwIfCancelled();
+    const rows = await shard.readRows(group.start, group.end, columns);
+    const images = shard.hasImages ? await inspectRowImages(file, group.start, rows) : null;
+
+    rows.forEach((row, offset) => {
+      const rowNumber = group.start + offset + 1;
+      const fail = (problem: string): never => {
+        throw new StudioError('bad_input', `${file} row ${rowNumber}: ${problem}`);
+      };
+      report.rows++;
+      const rankingId = asNumber(row.ranking_id) ?? fail('ranking_id is empty');
+      if (store.hasRanking(rankingId)) {
+        report.rowsAlreadyPresent++;
+        return;
+      }
+      const caption = asString(row.caption) ?? fail('caption is empty');
+      const uid0 = asString(row.image_0_uid) || fail('image_0_uid is empty');
+      const uid1 = asString(row.image_1_uid) || fail('image_1_uid is empty');
+      const blobs = images?.[offset];
+      if (blobs) {
+        store.putBlob(blobs[0]);
+        store.putBlob(blobs[1]);
+      }
+      const image0Id = store.imageId({
+        uid: uid0,
+        sha256: blobs?.[0].sha256,
+        url: asString(row.image_0_url),
+      });
+      const image1Id = store.imageId({
+        uid: uid1,
+        sha256: blobs?.[1].sha256,
+        url: asString(row.image_1_url),
+      });
+      const promptId = store.promptId(caption);
+      const createdAt = asTimeMs(row.created_at);
+
+      let pair = store.findPair(promptId, image0Id, image1Id);
+      if (!pair) {
+        const id = store.insertPair({
+          promptId,
+          image0Id,
+          image1Id,
+          model0: asString(row.model_0),
+          model1: asString(row.model_1),
+          createdAt,
+        });
+        pair = { id, swapped: false };
+        report.pairsAdded++;
+      }
+
+      const hasLabel = asBoolean(row.has_label) ?? false;
+      const label0 = asNumber(row.label_0);
+      const label1 = asNumber(row.label_1);
+      const userId = asNumber(row.user_id);
+      store.insertPairSource({
+        rankingId,
+        pairId: pair.id,
+        swapped: pair.swapped,
+        userId,
+        hasLabel,
+        label0,
+        label1,
+        bestImageUid: asString(row.best_image_uid),
+        areDifferent: asBoolean(row.are_different),
+        numExamplePerPrompt: asNumber(row.num_example_per_prompt),
+        createdAt,
+        sourceFile,
+      });
+
+      if (hasLabel) {
+        const verdict =
+          labelsToVerdict(label0 ?? NaN, label1 ?? NaN) ??
+          fail(`labels (${label0}, ${label1}) are none of (1, 0), (0, 1), (0.5, 0.5)`);
+        store.insertAnnotation({
+          pairId: pair.id,
+          annotatorId: store.annotatorId(pickapicAnnotatorName(userId), 'dataset'),
+          action: 'verdict',
+          verdict: pair.swapped ? swapVerdict(verdict) : verdict,
+          createdAt: createdAt ?? Date.now(),
+          rankingId,
+        });
+        report.annotationsAdded++;
+      }
+    });
+    context.progress(progress.rowsBefore + group.end, progress.totalRows, path.basename(file));
+  }
+  return report;
+}
+
+async function inspectRowImages(
+  file: string,
+  firstRow: number,
+  rows: Record<string, unknown>[],
+): Promise<(readonly [Awaited<ReturnType<typeof inspectImage>>, Awaited<ReturnType<typeof inspectImage>>] | null)[]> {
+  return Promise.all(
+    rows.map(async (row, offset) => {
+      const jpg0 = asBytes(row.jpg_0);
+      const jpg1 = asBytes(row.jpg_1);
+      if (!jpg0 && !jpg1) return null;
+      const inspect = async (bytes: Uint8Array | null, column: string) => {
+        try {
+          if (!bytes) throw new Error('empty');
+          return await inspectImage(bytes);
+        } catch (error) {
+          throw new StudioError(
+            'bad_input',
+            `${file} row ${firstRow + offset + 1}: ${column}: ${(error as Error).message}`,
+          );
+        }
+      };
+      return [await inspect(jpg0, 'jpg_0'), await inspect(jpg1, 'jpg_1')] as const;
+    }),
+  );
+}

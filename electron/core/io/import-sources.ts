@@ -1,0 +1,98 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ImportFileReport, ImportReport } from '../../../shared/api';
+import { StudioError } from '../../../shared/errors';
+import type { ProjectStore } from '../store/project-store';
+import type { TaskContext } from '../tasks';
+import { countManifestRows, importManifest, manifestFormatOf, type ManifestFormat } from './import-manifest';
+import { importPickapicShard, openPickapicShard } from './import-pickapic';
+
+type PlannedFile =
+  | { kind: 'parquet'; file: string; rows: number; shard: Awaited<ReturnType<typeof openPickapicShard>> }
+  | { kind: 'manifest'; file: string; rows: number; format: ManifestFormat };
+
+const isImportable = (file: string): boolean =>
+  file.toLowerCase().endsWith('.parquet') || manifestFormatOf(file) !== null;
+
+/** Files named, and the importable files found under folders named, in a stable order. */
+export function expandSources(sources: string[]): string[] {
+  const files: string[] = [];
+  for (const source of sources) {
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(source);
+    } catch {
+      throw new StudioError('not_found', `${source}: no such file or folder`);
+    }
+    if (stat.isDirectory()) {
+      const found = (fs.readdirSync(source, { recursive: true }) as string[])
+        .map((name) => path.join(source, name))
+        .filter((file) => isImportable(file) && fs.statSync(file).isFile())
+        .sort();
+      if (found.length === 0) {
+        throw new StudioError('bad_input', `${source}: no .parquet, .jsonl or .csv files in this folder`);
+      }
+      files.push(...found);
+    } else {
+      if (!isImportable(source)) {
+        throw new StudioError(
+          'bad_input',
+          `${source}: not an importable file (expected .parquet, .jsonl, .ndjson or .csv)`,
+        );
+      }
+      files.push(source);
+    }
+  }
+  return [...new Set(files.map((file) => path.resolve(file)))];
+}
+
+/**
+ * Imports each file in its own transaction: a file lands whole or not at all. On a bad file the
+ * error names it (and the row); files before it stay imported, and the message says so.
+ */
+export async function importSources(
+  store: ProjectStore,
+  sources: string[],
+  context: TaskContext,
+): Promise<ImportReport> {
+  const started = performance.now();
+  const plan: PlannedFile[] = [];
+  for (const file of expandSources(sources)) {
+    const format = manifestFormatOf(file);
+    if (format) {
+      plan.push({ kind: 'manifest', file, format, rows: await countManifestRows(file, format) });
+    } else {
+      const shard = await openPickapicShard(file);
+      plan.push({ kind: 'parquet', file, shard, rows: shard.numRows });
+    }
+  }
+  const totalRows = plan.reduce((sum, planned) => sum + planned.rows, 0);
+  context.progress(0, totalRows);
+
+  const reports: ImportFileReport[] = [];
+  let rowsBefore = 0;
+  for (const planned of plan) {
+    try {
+      const progress = { rowsBefore, totalRows };
+      const report = await store.inFileTransactionAsync(() =>
+        planned.kind === 'parquet'
+          ? importPickapicShard(store, planned.shard, context, progress)
+          : importManifest(store, planned.file, planned.format, context, progress),
+      );
+      reports.push(report);
+    } catch (error) {
+      if (reports.length > 0 && error instanceof StudioError) {
+        const kept = reports.map((r) => path.basename(r.file)).join(', ');
+        throw new StudioError(
+          error.code,
+          `${error.message} (nothing from this file was imported; already imported and kept: ${kept})`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+    rowsBefore += planned.rows;
+    context.progress(rowsBefore, totalRows, path.basename(planned.file));
+  }
+  return { files: reports, seconds: (performance.now() - started) / 1000 };
+}

@@ -1,0 +1,38 @@
+/** Conversions from what a Parquet/CSV/JSON reader hands back to the plain values the store keeps. */
+
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+
+export function asString(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string') return value;
+  if (value instanceof Uint8Array) return utf8.decode(value);
+  return String(value);
+}
+
+export function asNumber(value: unknown): number | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'bigint') return Number(value);
+  if (typeof value === 'number') return value;
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  return null;
+}
+
+export function asBoolean(value: unknown): boolean | null {
+  if (value === null || value === undefined) return null;
+  return Boolean(value);
+}
+
+/** Milliseconds since the epoch. */
+export function asTimeMs(value: unknown): number | null {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Date) return value.getTime();
+  if (typeof value === 'bigint') return Number(value / 1000n);
+  if (typeof value === 'number') return value;
+  return null;
+}
+
+export function asBytes(value: unknown): Uint8Array | null {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Uint8Array) return value;
+  return null;
+}

@@ -1,0 +1,175 @@
+/**
+ * Numbered, append-only schema steps. A shipped step is never edited: a change is a new step.
+ * `PRAGMA user_version` holds the number of the last step applied.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'annotation store',
+    sql: `
+      CREATE TABLE project_meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      ) STRICT;
+
+      CREATE TABLE prompts (
+        id INTEGER PRIMARY KEY,
+        text TEXT NOT NULL UNIQUE
+      ) STRICT;
+
+      -- Content-addressed bytes: identical images share one blob.
+      CREATE TABLE image_blobs (
+        sha256 TEXT PRIMARY KEY,
+        bytes BLOB NOT NULL,
+        format TEXT NOT NULL,
+        width INTEGER NOT NULL,
+        height INTEGER NOT NULL
+      ) STRICT, WITHOUT ROWID;
+
+      -- uid is the dataset's image uid where there is one, else the sha256 of the bytes.
+      -- An image has its bytes in image_blobs, or a path to a file (folder imports), or only a url
+      -- (Pick-a-Pic rows imported without jpg columns).
+      CREATE TABLE images (
+        id INTEGER PRIMARY KEY,
+        uid TEXT NOT NULL UNIQUE,
+        sha256 TEXT REFERENCES image_blobs(sha256),
+        path TEXT,
+        url TEXT
+      ) STRICT;
+
+      -- A pair is its prompt and its two images; the order of the images is the one first seen.
+      CREATE TABLE pairs (
+        id INTEGER PRIMARY KEY,
+        prompt_id INTEGER NOT NULL REFERENCES prompts(id),
+        image_0_id INTEGER NOT NULL REFERENCES images(id),
+        image_1_id INTEGER NOT NULL REFERENCES images(id),
+        model_0 TEXT,
+        model_1 TEXT,
+        created_at INTEGER,
+        added_at INTEGER NOT NULL,
+        UNIQUE (prompt_id, image_0_id, image_1_id)
+      ) STRICT;
+      CREATE INDEX pairs_by_images ON pairs (image_0_id, image_1_id);
+
+      -- One Pick-a-Pic row (ranking) as it was in the dataset, whichever image order it used.
+      CREATE TABLE pair_sources (
+        ranking_id INTEGER PRIMARY KEY,
+        pair_id INTEGER NOT NULL REFERENCES pairs(id),
+        swapped INTEGER NOT NULL CHECK (swapped IN (0, 1)),
+        user_id INTEGER,
+        has_label INTEGER NOT NULL CHECK (has_label IN (0, 1)),
+        label_0 REAL,
+        label_1 REAL,
+        best_image_uid TEXT,
+        are_different INTEGER,
+        num_example_per_prompt INTEGER,
+        created_at INTEGER,
+        source_file TEXT NOT NULL
+      ) STRICT;
+      CREATE INDEX pair_sources_by_pair ON pair_sources (pair_id);
+
+      -- kind: 'human' labels in the app; 'dataset' a Pick-a-Pic user (pickapic:<user_id>);
+      -- 'import' labels that came with a manifest.
+      CREATE TABLE annotators (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL CHECK (kind IN ('human', 'dataset', 'import')),
+        created_at INTEGER NOT NULL
+      ) STRICT;
+
+      -- Append-only. An undo is a row of its own pointing at the decision it takes back.
+      CREATE TABLE annotations (
+        id INTEGER PRIMARY KEY,
+        pair_id INTEGER NOT NULL REFERENCES pairs(id),
+        annotator_id INTEGER NOT NULL REFERENCES annotators(id),
+        action TEXT NOT NULL CHECK (action IN ('verdict', 'skip', 'undo')),
+        verdict TEXT CHECK (verdict IN ('0', '1', 'tie')),
+        undoes_id INTEGER REFERENCES annotations(id),
+        left_image INTEGER CHECK (left_image IN (0, 1)),
+        suggestion_visible INTEGER CHECK (suggestion_visible IN (0, 1)),
+        decision_ms INTEGER,
+        created_at INTEGER NOT NULL,
+        ranking_id INTEGER UNIQUE,
+        CHECK ((action = 'verdict') = (verdict IS NOT NULL)),
+        CHECK ((action = 'undo') = (undoes_id IS NOT NULL))
+      ) STRICT;
+      CREATE INDEX annotations_by_pair ON annotations (pair_id, annotator_id, id);
+      CREATE INDEX annotations_by_annotator ON annotations (annotator_id, id);
+      CREATE INDEX annotations_by_undone ON annotations (undoes_id) WHERE undoes_id IS NOT NULL;
+
+      -- Append-only as well: the latest adjudication of a pair is its final verdict.
+      CREATE TABLE adjudications (
+        id INTEGER PRIMARY KEY,
+        pair_id INTEGER NOT NULL REFERENCES pairs(id),
+        verdict TEXT NOT NULL CHECK (verdict IN ('0', '1', 'tie')),
+        adjudicator TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        created_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX adjudications_by_pair ON adjudications (pair_id, id);
+
+      -- Filled by scoring: a model is identified by the hashes of its manifest and files.
+      CREATE TABLE models (
+        id INTEGER PRIMARY KEY,
+        fingerprint TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        manifest TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+
+      CREATE TABLE model_runs (
+        id INTEGER PRIMARY KEY,
+        model_id INTEGER NOT NULL REFERENCES models(id),
+        provider TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        finished_at INTEGER,
+        pairs_scored INTEGER NOT NULL DEFAULT 0
+      ) STRICT;
+
+      CREATE TABLE image_embeddings (
+        model_id INTEGER NOT NULL REFERENCES models(id),
+        image_id INTEGER NOT NULL REFERENCES images(id),
+        embedding BLOB NOT NULL,
+        PRIMARY KEY (model_id, image_id)
+      ) STRICT, WITHOUT ROWID;
+
+      CREATE TABLE prompt_embeddings (
+        model_id INTEGER NOT NULL REFERENCES models(id),
+        prompt_id INTEGER NOT NULL REFERENCES prompts(id),
+        embedding BLOB NOT NULL,
+        PRIMARY KEY (model_id, prompt_id)
+      ) STRICT, WITHOUT ROWID;
+
+      CREATE TABLE scores (
+        model_id INTEGER NOT NULL REFERENCES models(id),
+        pair_id INTEGER NOT NULL REFERENCES pairs(id),
+        score_0 REAL NOT NULL,
+        score_1 REAL NOT NULL,
+        p_0 REAL NOT NULL,
+        PRIMARY KEY (model_id, pair_id)
+      ) STRICT, WITHOUT ROWID;
+
+      -- A decision is current when it is the annotator's latest verdict or skip on the pair that no
+      -- undo has taken back.
+      CREATE VIEW current_annotations AS
+      SELECT a.*
+      FROM annotations a
+      WHERE a.action IN ('verdict', 'skip')
+        AND NOT EXISTS (SELECT 1 FROM annotations u WHERE u.undoes_id = a.id)
+        AND a.id = (
+          SELECT max(b.id) FROM annotations b
+          WHERE b.pair_id = a.pair_id AND b.annotator_id = a.annotator_id
+            AND b.action IN ('verdict', 'skip')
+            AND NOT EXISTS (SELECT 1 FROM annotations u2 WHERE u2.undoes_id = b.id)
+        );
+    `,
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

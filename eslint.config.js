@@ -1,0 +1,64 @@
+// The architecture, enforced: core runs under plain Node (no Electron, React or DOM) and shared/
+// runs anywhere (no Node built-ins, Electron or DOM).
+import { builtinModules } from 'node:module';
+import js from '@eslint/js';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+const nodeBuiltins = [...builtinModules, ...builtinModules.map((name) => `node:${name}`)];
+const domGlobals = Object.keys(globals.browser).filter((name) => !(name in globals.node));
+const forbid = (names, message) => names.map((name) => ({ name, message }));
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'out/', 'dist/', 'reports/', 'tests/fixtures/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+    },
+  },
+  {
+    files: ['renderer/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
+    files: ['electron/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: forbid(
+            ['electron', 'react', 'react-dom', 'zustand'],
+            'electron/core runs under plain Node: no Electron, React or DOM.',
+          ),
+          patterns: [{ group: ['react-dom/*', 'electron/*'], message: 'core runs under plain Node' }],
+        },
+      ],
+      'no-restricted-globals': ['error', ...domGlobals.map((name) => ({ name, message: 'no DOM in core' }))],
+    },
+  },
+  {
+    files: ['shared/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: forbid(
+            [...nodeBuiltins, 'electron', 'react', 'react-dom'],
+            'shared/ runs in every process: no Node built-ins, Electron or DOM.',
+          ),
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        ...[...domGlobals, 'process', 'Buffer', 'require', '__dirname', '__filename'].map((name) => ({
+          name,
+          message: 'shared/ runs in every process: no Node or DOM globals',
+        })),
+      ],
+    },
+  },
+);

@@ -1,0 +1,36 @@
+/**
+ * Errors that cross a door (IPC, HTTP, CLI) carry a code, so every transport can rebuild them and
+ * the UI can react to the kind of failure rather than to message text.
+ */
+export const ERROR_CODES = [
+  'invalid_argument',
+  'unknown_method',
+  'bad_input',
+  'newer_project',
+  'not_a_project',
+  'not_found',
+  'busy',
+  'cancelled',
+  'internal',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export class StudioError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StudioError';
+    this.code = code;
+  }
+
+  toJSON(): { code: ErrorCode; message: string } {
+    return { code: this.code, message: this.message };
+  }
+
+  static fromJSON(value: unknown): StudioError {
+    const obj = (value ?? {}) as { code?: unknown; message?: unknown };
+    const code = ERROR_CODES.includes(obj.code as ErrorCode) ? (obj.code as ErrorCode) : 'internal';
+    return new StudioError(code, typeof obj.message === 'string' ? obj.message : String(value));
+  }
+}
