@@ -17,7 +17,9 @@ export async function inspectImage(bytes: Uint8Array): Promise<BlobRecord> {
   try {
     metadata = await sharp(bytes).metadata();
   } catch (error) {
-    throw new Error(`not a decodable image (${(error as Error).message})`, { cause: error });
+    // libvips repeats its complaint once per attempt; the first line says it all.
+    const reason = (error as Error).message.split('\n')[0];
+    throw new Error(`not a decodable image (${reason})`, { cause: error });
   }
   const format = metadata.format;
   if (!metadata.width || !metadata.height) throw new Error(`${format} image without a size`);

@@ -1,0 +1,67 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { STUDIO_METHODS, studioContract } from '../../shared/api';
+import { StudioError } from '../../shared/errors';
+import { labelsToVerdict, parseVerdict, swapVerdict, verdictToLabels, VERDICTS } from '../../shared/labels';
+import { StudioService } from '../../electron/core/service';
+import { openService, tempDir } from '../helpers/project';
+
+describe('label encoding', () => {
+  it("maps verdicts to Pick-a-Pic's (label_0, label_1) and back", () => {
+    expect(VERDICTS.map(verdictToLabels)).toEqual([
+      { label_0: 1, label_1: 0 },
+      { label_0: 0, label_1: 1 },
+      { label_0: 0.5, label_1: 0.5 },
+    ]);
+    for (const verdict of VERDICTS) {
+      const { label_0, label_1 } = verdictToLabels(verdict);
+      expect(labelsToVerdict(label_0, label_1)).toBe(verdict);
+    }
+    expect(labelsToVerdict(0.3, 0.7)).toBeNull();
+    expect(labelsToVerdict(1, 1)).toBeNull();
+    expect(labelsToVerdict(NaN, NaN)).toBeNull();
+  });
+
+  it('parses what people write, and swaps sides', () => {
+    expect(['0', ' 1 ', 'TIE', '0.5', 'left', ''].map(parseVerdict)).toEqual([0, 1, 'tie', 'tie', null, null]);
+    expect(VERDICTS.map(swapVerdict)).toEqual([1, 0, 'tie']);
+  });
+});
+
+describe('dispatcher', () => {
+  it('serves exactly the contract: every method has a handler in core, and no more', () => {
+    const handlers = Object.getOwnPropertyNames(StudioService.prototype).filter((n) => n !== 'constructor');
+    expect(handlers.sort()).toEqual([...STUDIO_METHODS].sort());
+    expect(Object.keys(studioContract).sort()).toEqual([...STUDIO_METHODS].sort());
+  });
+
+  it('refuses unknown methods, wrong types and unknown fields before core sees them', async () => {
+    const { dispatch, store } = openService(path.join(tempDir(), 'p.pickstudio'));
+    const refused = async (method: string, args: unknown) => {
+      const error = await dispatch(method, args).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(StudioError);
+      return error as StudioError;
+    };
+    expect((await refused('dropTables', {})).code).toBe('unknown_method');
+    expect((await refused('toString', {})).code).toBe('unknown_method');
+    const wrongType = await refused('listPairs', { limit: 'ten' });
+    expect(wrongType.code).toBe('invalid_argument');
+    expect(wrongType.message).toMatch(/listPairs: limit:/);
+    expect((await refused('listPairs', { limit: 10, sneaky: true })).message).toMatch(/sneaky/);
+    expect((await refused('importSources', { sources: [] })).code).toBe('invalid_argument');
+    expect((await refused('exportParquet', { out: 42 })).message).toMatch(/out/);
+    expect((await refused('getStats', { annotator: 'nobody' })).code).toBe('not_found');
+    expect(await dispatch('listPairs', undefined)).toEqual([]);
+    expect(await dispatch('cancelTask', { taskId: 'nothing-running' })).toEqual({ cancelled: false });
+    store.close();
+  });
+
+  it('errors survive a round trip through JSON, as they cross IPC and HTTP', () => {
+    const error = StudioError.fromJSON(JSON.parse(JSON.stringify(new StudioError('newer_project', 'too new'))));
+    expect(error).toMatchObject({ code: 'newer_project', message: 'too new' });
+    expect(StudioError.fromJSON({ code: 'bogus', message: 'x' }).code).toBe('internal');
+  });
+});
