@@ -34,10 +34,15 @@ export default tseslint.config(
             ['electron', 'react', 'react-dom', 'zustand'],
             'electron/core runs under plain Node: no Electron, React or DOM.',
           ),
-          patterns: [{ group: ['react-dom/*', 'electron/*'], message: 'core runs under plain Node' }],
+          patterns: [
+            { group: ['react-dom/*', 'electron/*'], message: 'core runs under plain Node' },
+          ],
         },
       ],
-      'no-restricted-globals': ['error', ...domGlobals.map((name) => ({ name, message: 'no DOM in core' }))],
+      'no-restricted-globals': [
+        'error',
+        ...domGlobals.map((name) => ({ name, message: 'no DOM in core' })),
+      ],
     },
   },
   {
@@ -54,10 +59,12 @@ export default tseslint.config(
       ],
       'no-restricted-globals': [
         'error',
-        ...[...domGlobals, 'process', 'Buffer', 'require', '__dirname', '__filename'].map((name) => ({
-          name,
-          message: 'shared/ runs in every process: no Node or DOM globals',
-        })),
+        ...[...domGlobals, 'process', 'Buffer', 'require', '__dirname', '__filename'].map(
+          (name) => ({
+            name,
+            message: 'shared/ runs in every process: no Node or DOM globals',
+          }),
+        ),
       ],
     },
   },

@@ -88,7 +88,8 @@ async function call<M extends StudioMethod>(
   };
   process.on('SIGINT', onInterrupt);
   try {
-    const withTask = method === 'importSources' || method === 'exportParquet' ? { ...args, taskId } : args;
+    const withTask =
+      method === 'importSources' || method === 'exportParquet' ? { ...args, taskId } : args;
     return (await dispatch(method, withTask)) as MethodResult<M>;
   } finally {
     process.off('SIGINT', onInterrupt);
@@ -158,14 +159,18 @@ async function run(argv: string[]): Promise<number> {
         images: !values['no-images'],
         ...(typeof values.annotations === 'string' ? { annotationsOut: values.annotations } : {}),
       });
-      console.log(`${report.out}: ${number.format(report.rows)} rows, ${number.format(report.bytes)} bytes`);
+      console.log(
+        `${report.out}: ${number.format(report.rows)} rows, ${number.format(report.bytes)} bytes`,
+      );
       if (report.pairsWithoutMajority > 0) {
         console.log(
           `${number.format(report.pairsWithoutMajority)} pairs left out: their annotations have no majority (adjudicate them)`,
         );
       }
       if (report.annotationsOut) {
-        console.log(`${report.annotationsOut}: ${number.format(report.annotationRows)} annotations`);
+        console.log(
+          `${report.annotationsOut}: ${number.format(report.annotationRows)} annotations`,
+        );
       }
       return 0;
     }
@@ -187,9 +192,13 @@ async function run(argv: string[]): Promise<number> {
       }
       const c = stats.counts;
       console.log(`${stats.project} (schema ${stats.schemaVersion})`);
-      console.log(`  pairs        ${number.format(c.pairs)} (${number.format(c.pairsWithVerdict)} with a verdict)`);
+      console.log(
+        `  pairs        ${number.format(c.pairs)} (${number.format(c.pairsWithVerdict)} with a verdict)`,
+      );
       console.log(`  prompts      ${number.format(c.prompts)}`);
-      console.log(`  images       ${number.format(c.images)} (${number.format(c.imagesWithBytes)} stored in the project)`);
+      console.log(
+        `  images       ${number.format(c.images)} (${number.format(c.imagesWithBytes)} stored in the project)`,
+      );
       console.log(
         `  verdicts     ${number.format(c.verdicts.image0)} image 0, ${number.format(c.verdicts.image1)} image 1, ` +
           `${number.format(c.verdicts.tie)} tie; ${number.format(c.skips)} skips`,

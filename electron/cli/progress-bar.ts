@@ -16,7 +16,8 @@ export function describeProgress(p: TaskProgress): string {
       : `${number.format(p.done)}/${number.format(p.total)} ${p.unit}`;
   const share = p.total ? ` ${((100 * p.done) / p.total).toFixed(1)}%` : '';
   const rate = ` ${number.format(Math.round(p.ratePerSecond))} ${p.unit}/s`;
-  const eta = p.state === 'running' && p.etaSeconds !== null ? ` ETA ${formatSeconds(p.etaSeconds)}` : '';
+  const eta =
+    p.state === 'running' && p.etaSeconds !== null ? ` ETA ${formatSeconds(p.etaSeconds)}` : '';
   const detail = p.detail ? `  ${p.detail}` : '';
   return `${p.kind} ${counts}${share}${rate}${eta}${detail}`;
 }

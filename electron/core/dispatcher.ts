@@ -19,7 +19,10 @@ export function createDispatcher(handlers: StudioHandlers): Dispatch {
     const parsed = studioContract[method].args.safeParse(args ?? {});
     if (!parsed.success) {
       const problems = parsed.error.issues
-        .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : 'arguments'}: ${issue.message}`)
+        .map(
+          (issue) =>
+            `${issue.path.length > 0 ? issue.path.join('.') : 'arguments'}: ${issue.message}`,
+        )
         .join('; ');
       throw new StudioError('invalid_argument', `${method}: ${problems}`);
     }

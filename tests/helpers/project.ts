@@ -30,13 +30,21 @@ export const noopContext: TaskContext = {
 /** A real JPEG whose pixels (and so bytes) depend on `seed`. */
 export async function makeJpeg(seed: number, width = 64, height = 48): Promise<Buffer> {
   const pixels = Buffer.alloc(width * height * 3);
-  for (let i = 0; i < pixels.length; i++) pixels[i] = (seed * 131 + i * 7 + ((i * seed) % 17)) & 0xff;
-  return sharp(pixels, { raw: { width, height, channels: 3 } }).jpeg({ quality: 80 }).toBuffer();
+  for (let i = 0; i < pixels.length; i++)
+    pixels[i] = (seed * 131 + i * 7 + ((i * seed) % 17)) & 0xff;
+  return sharp(pixels, { raw: { width, height, channels: 3 } })
+    .jpeg({ quality: 80 })
+    .toBuffer();
 }
 
 export async function makePng(seed: number, width = 40, height = 30): Promise<Buffer> {
   return sharp({
-    create: { width, height, channels: 4, background: { r: seed % 255, g: 90, b: 200, alpha: 0.5 } },
+    create: {
+      width,
+      height,
+      channels: 4,
+      background: { r: seed % 255, g: 90, b: 200, alpha: 0.5 },
+    },
   })
     .png()
     .toBuffer();
@@ -55,7 +63,9 @@ export function projectDigest(file: string): string {
     for (const { name } of tables) {
       hash.update(name);
       for (const row of store.db.prepare(`SELECT * FROM "${name}" ORDER BY 1`).iterate()) {
-        hash.update(JSON.stringify(row, (_k, v) => (Buffer.isBuffer(v) ? v.toString('base64') : v)));
+        hash.update(
+          JSON.stringify(row, (_k, v) => (Buffer.isBuffer(v) ? v.toString('base64') : v)),
+        );
       }
     }
     return hash.digest('hex');

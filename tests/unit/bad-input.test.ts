@@ -149,7 +149,9 @@ describe('bad Parquet input leaves the project as it was', () => {
     const second = path.join(dir, 'second.parquet');
     const bad = path.join(dir, 'zz-bad.parquet');
     await writeShardWithDuckDB(second, [row(40), row(41)], { images: false });
-    await writeShardWithDuckDB(bad, [row(50, { caption: null as unknown as string })], { images: false });
+    await writeShardWithDuckDB(bad, [row(50, { caption: null as unknown as string })], {
+      images: false,
+    });
     const { dispatch, store } = openService(project);
     await expect(dispatch('importSources', { sources: [second, bad] })).rejects.toThrow(
       /zz-bad\.parquet row 1: caption is empty.*already imported and kept: second\.parquet/,
@@ -194,14 +196,20 @@ describe('bad manifests leave the project as it was', () => {
   it("a path escaping the manifest's folder", async () => {
     fs.copyFileSync(path.join(images, 'a.jpg'), path.join(dir, 'outside.jpg'));
     const file = manifest('m3.jsonl', [{ ...ok, image_0: '../outside.jpg' }]);
-    await expectRefused([file], /m3\.jsonl row 1: image_0 "\.\.\/outside\.jpg" is outside the manifest's folder/);
+    await expectRefused(
+      [file],
+      /m3\.jsonl row 1: image_0 "\.\.\/outside\.jpg" is outside the manifest's folder/,
+    );
   });
 
   it('an undecodable image: cut in half, or cut inside its header', async () => {
     const file = manifest('m4.jsonl', [ok, ok, { ...ok, image_1: 'cut.jpg' }]);
     await expectRefused([file], /m4\.jsonl row 3: image_1 "cut\.jpg": truncated JPEG/);
     const header = manifest('m4b.jsonl', [{ ...ok, image_0: 'header.jpg' }]);
-    await expectRefused([header], /m4b\.jsonl row 1: image_0 "header\.jpg": not a decodable image \(.*premature end/);
+    await expectRefused(
+      [header],
+      /m4b\.jsonl row 1: image_0 "header\.jpg": not a decodable image \(.*premature end/,
+    );
   });
 
   it('the same image on both sides', async () => {
@@ -210,8 +218,14 @@ describe('bad manifests leave the project as it was', () => {
   });
 
   it('a missing field, a bad label, and a line that is not JSON', async () => {
-    await expectRefused([manifest('m6.jsonl', [{ prompt: 'x', image_0: 'a.jpg' }])], /m6\.jsonl row 1: missing image_1/);
-    await expectRefused([manifest('m7.jsonl', [{ ...ok, label: 'left' }])], /m7\.jsonl row 1: label "left" is not 0, 1 or tie/);
+    await expectRefused(
+      [manifest('m6.jsonl', [{ prompt: 'x', image_0: 'a.jpg' }])],
+      /m6\.jsonl row 1: missing image_1/,
+    );
+    await expectRefused(
+      [manifest('m7.jsonl', [{ ...ok, label: 'left' }])],
+      /m7\.jsonl row 1: label "left" is not 0, 1 or tie/,
+    );
     const broken = path.join(images, 'm8.jsonl');
     fs.writeFileSync(broken, `${JSON.stringify(ok)}\n{"prompt": "unterminated`);
     await expectRefused([broken], /m8\.jsonl row 2: not valid JSON/);
@@ -230,7 +244,9 @@ describe('project files that cannot be opened', () => {
     store.db.pragma('user_version = 99');
     store.close();
     const bytes = fs.readFileSync(project);
-    expect(() => openService(project)).toThrow(/written by a newer Pick Studio \(schema version 99/);
+    expect(() => openService(project)).toThrow(
+      /written by a newer Pick Studio \(schema version 99/,
+    );
     expect(fs.readFileSync(project).equals(bytes)).toBe(true);
   });
 
@@ -246,6 +262,8 @@ describe('project files that cannot be opened', () => {
     const other = new Database(file);
     other.exec('CREATE TABLE t (x)');
     other.close();
-    expect(() => openService(file)).toThrow(/other\.sqlite: a SQLite database, but not a Pick Studio project/);
+    expect(() => openService(file)).toThrow(
+      /other\.sqlite: a SQLite database, but not a Pick Studio project/,
+    );
   });
 });

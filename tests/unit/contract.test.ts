@@ -2,7 +2,13 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { STUDIO_METHODS, studioContract } from '../../shared/api';
 import { StudioError } from '../../shared/errors';
-import { labelsToVerdict, parseVerdict, swapVerdict, verdictToLabels, VERDICTS } from '../../shared/labels';
+import {
+  labelsToVerdict,
+  parseVerdict,
+  swapVerdict,
+  verdictToLabels,
+  VERDICTS,
+} from '../../shared/labels';
 import { StudioService } from '../../electron/core/service';
 import { openService, tempDir } from '../helpers/project';
 
@@ -23,14 +29,23 @@ describe('label encoding', () => {
   });
 
   it('parses what people write, and swaps sides', () => {
-    expect(['0', ' 1 ', 'TIE', '0.5', 'left', ''].map(parseVerdict)).toEqual([0, 1, 'tie', 'tie', null, null]);
+    expect(['0', ' 1 ', 'TIE', '0.5', 'left', ''].map(parseVerdict)).toEqual([
+      0,
+      1,
+      'tie',
+      'tie',
+      null,
+      null,
+    ]);
     expect(VERDICTS.map(swapVerdict)).toEqual([1, 0, 'tie']);
   });
 });
 
 describe('dispatcher', () => {
   it('serves exactly the contract: every method has a handler in core, and no more', () => {
-    const handlers = Object.getOwnPropertyNames(StudioService.prototype).filter((n) => n !== 'constructor');
+    const handlers = Object.getOwnPropertyNames(StudioService.prototype).filter(
+      (n) => n !== 'constructor',
+    );
     expect(handlers.sort()).toEqual([...STUDIO_METHODS].sort());
     expect(Object.keys(studioContract).sort()).toEqual([...STUDIO_METHODS].sort());
   });
@@ -55,12 +70,16 @@ describe('dispatcher', () => {
     expect((await refused('exportParquet', { out: 42 })).message).toMatch(/out/);
     expect((await refused('getStats', { annotator: 'nobody' })).code).toBe('not_found');
     expect(await dispatch('listPairs', undefined)).toEqual([]);
-    expect(await dispatch('cancelTask', { taskId: 'nothing-running' })).toEqual({ cancelled: false });
+    expect(await dispatch('cancelTask', { taskId: 'nothing-running' })).toEqual({
+      cancelled: false,
+    });
     store.close();
   });
 
   it('errors survive a round trip through JSON, as they cross IPC and HTTP', () => {
-    const error = StudioError.fromJSON(JSON.parse(JSON.stringify(new StudioError('newer_project', 'too new'))));
+    const error = StudioError.fromJSON(
+      JSON.parse(JSON.stringify(new StudioError('newer_project', 'too new'))),
+    );
     expect(error).toMatchObject({ code: 'newer_project', message: 'too new' });
     expect(StudioError.fromJSON({ code: 'bogus', message: 'x' }).code).toBe('internal');
   });

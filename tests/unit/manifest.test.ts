@@ -42,19 +42,38 @@ describe('manifest import', () => {
     const report = (await dispatch('importSources', { sources: [manifest] })) as {
       files: { format: string; rows: number; pairsAdded: number; annotationsAdded: number }[];
     };
-    expect(report.files[0]).toMatchObject({ format: 'manifest-jsonl', rows: 4, pairsAdded: 3, annotationsAdded: 3 });
+    expect(report.files[0]).toMatchObject({
+      format: 'manifest-jsonl',
+      rows: 4,
+      pairsAdded: 3,
+      annotationsAdded: 3,
+    });
     const images = store.db.prepare('SELECT uid, path, sha256 FROM images ORDER BY path').all();
     expect(images).toEqual([
       { uid: sha(jpegA), path: path.join(dir, 'images', 'a.jpg'), sha256: null },
       { uid: sha(png), path: path.join(dir, 'images', 'c.png'), sha256: null },
       { uid: sha(jpegB), path: path.join(dir, 'images', 'sub', 'b.jpg'), sha256: null },
     ]);
-    const stats = (await dispatch('getStats', {})) as { annotators: { name: string; kind: string }[] };
+    const stats = (await dispatch('getStats', {})) as {
+      annotators: { name: string; kind: string }[];
+    };
     expect(stats.annotators).toEqual([
-      expect.objectContaining({ name: 'ann', kind: 'import', verdicts: { image0: 1, image1: 0, tie: 0 } }),
+      expect.objectContaining({
+        name: 'ann',
+        kind: 'import',
+        verdicts: { image0: 1, image1: 0, tie: 0 },
+      }),
       // bob saw the images the other way round: his "0" is the pair's image 1.
-      expect.objectContaining({ name: 'bob', kind: 'import', verdicts: { image0: 0, image1: 1, tie: 0 } }),
-      expect.objectContaining({ name: 'import:pairs.jsonl', kind: 'import', verdicts: { image0: 0, image1: 0, tie: 1 } }),
+      expect.objectContaining({
+        name: 'bob',
+        kind: 'import',
+        verdicts: { image0: 0, image1: 1, tie: 0 },
+      }),
+      expect.objectContaining({
+        name: 'import:pairs.jsonl',
+        kind: 'import',
+        verdicts: { image0: 0, image1: 0, tie: 1 },
+      }),
     ]);
     store.close();
 
@@ -66,7 +85,10 @@ describe('manifest import', () => {
     expect(second.files[0]!.rowsAlreadyPresent).toBe(4);
 
     const out = path.join(dir, 'out.parquet');
-    const result = (await again.dispatch('exportParquet', { out })) as { rows: number; pairsWithoutMajority: number };
+    const result = (await again.dispatch('exportParquet', { out })) as {
+      rows: number;
+      pairsWithoutMajority: number;
+    };
     again.store.close();
     expect(projectDigest(file)).toBe(before);
     expect(result).toMatchObject({ rows: 1, pairsWithoutMajority: 1 });
@@ -74,7 +96,12 @@ describe('manifest import', () => {
     const db = await duckdb();
     const [bird] = await db.rows(`SELECT * FROM '${out}'`);
     db.close();
-    expect(bird).toMatchObject({ caption: 'a bird', image_0_uid: sha(png), image_1_uid: sha(jpegB), label_0: 0.5 });
+    expect(bird).toMatchObject({
+      caption: 'a bird',
+      image_0_uid: sha(png),
+      image_1_uid: sha(jpegB),
+      label_0: 0.5,
+    });
     // The PNG is re-encoded once as JPEG for the jpg column; the JPEG goes out byte for byte.
     expect(Buffer.from(bird!.jpg_1 as Uint8Array).equals(jpegB)).toBe(true);
     const reencoded = await sharp(Buffer.from(bird!.jpg_0 as Uint8Array)).metadata();
@@ -92,7 +119,11 @@ describe('manifest import', () => {
     await dispatch('importSources', { sources: [manifest] });
     const prompts = store.db.prepare('SELECT text FROM prompts ORDER BY id').all();
     expect(prompts).toEqual([{ text: 'a cat, sitting "politely"' }, { text: 'plain dog' }]);
-    expect(store.counts()).toMatchObject({ pairs: 2, annotations: 1, verdicts: { image0: 0, image1: 1, tie: 0 } });
+    expect(store.counts()).toMatchObject({
+      pairs: 2,
+      annotations: 1,
+      verdicts: { image0: 0, image1: 1, tie: 0 },
+    });
     store.close();
   });
 });

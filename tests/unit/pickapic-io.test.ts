@@ -1,9 +1,21 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { tableFromIPC } from 'apache-arrow';
+import { readParquet } from 'parquet-wasm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PICKAPIC_COLUMNS } from '../../electron/core/io/pickapic-schema';
 import { duckdb, writeShardWithDuckDB, type ShardRow } from '../helpers/duckdb';
 import { makeJpeg, openService, projectDigest, tempDir } from '../helpers/project';
+
+/** The Arrow types of the HF dataset's features, as an Arrow reader names them. */
+const ARROW_TYPES: Record<string, string> = {
+  bool: 'Bool',
+  string: 'Utf8',
+  timestamp: 'Timestamp<MICROSECOND>',
+  binary: 'Binary',
+  float64: 'Float64',
+  int64: 'Int64',
+};
 
 const HF_TYPES: Record<string, string> = {
   bool: 'BOOLEAN',
@@ -68,12 +80,35 @@ describe('Pick-a-Pic shards written by DuckDB', () => {
     }
     expect(types).toMatchObject({ num_annotations: 'BIGINT', agreement: 'DOUBLE' });
 
+    // A second, independent reader (Rust's parquet crate, into Arrow as pyarrow would see it).
+    const arrow = tableFromIPC(readParquet(new Uint8Array(fs.readFileSync(out))).intoIPCStream());
+    expect(arrow.numRows).toBe(30);
+    for (const column of PICKAPIC_COLUMNS) {
+      const field = arrow.schema.fields.find((f) => f.name === column.name);
+      expect(String(field?.type), column.name).toBe(ARROW_TYPES[column.kind]);
+    }
+    expect(arrow.getChild('caption')!.get(4)).toBe(rows[4]!.caption);
+
     const inputRows = await db.rows(`SELECT * FROM '${input}' ORDER BY ranking_id`);
     const exported = await db.rows(`SELECT * FROM '${out}' ORDER BY ranking_id`);
     expect(exported).toHaveLength(30);
     exported.forEach((row, i) => {
       const source = inputRows[i]!;
-      for (const key of ['caption', 'image_0_uid', 'image_1_uid', 'image_0_url', 'label_0', 'label_1', 'model_0', 'model_1', 'ranking_id', 'user_id', 'best_image_uid', 'are_different', 'has_label']) {
+      for (const key of [
+        'caption',
+        'image_0_uid',
+        'image_1_uid',
+        'image_0_url',
+        'label_0',
+        'label_1',
+        'model_0',
+        'model_1',
+        'ranking_id',
+        'user_id',
+        'best_image_uid',
+        'are_different',
+        'has_label',
+      ]) {
         expect(row[key], `row ${i} ${key}`).toEqual(source[key]);
       }
       expect((row.created_at as Date).getTime()).toBe((source.created_at as Date).getTime());
@@ -86,15 +121,36 @@ describe('Pick-a-Pic shards written by DuckDB', () => {
 
   it('merges several users over the same caption and images into one pair, keeping each ranking', async () => {
     const input = path.join(dir, 'multi.parquet');
-    const base = { caption: 'a lighthouse at dusk', image_0_uid: 'L0', image_1_uid: 'L1', has_label: true };
+    const base = {
+      caption: 'a lighthouse at dusk',
+      image_0_uid: 'L0',
+      image_1_uid: 'L1',
+      has_label: true,
+    };
     await writeShardWithDuckDB(
       input,
       [
         { ...base, ranking_id: 1, user_id: 11, label_0: 1, label_1: 0 },
         { ...base, ranking_id: 2, user_id: 12, label_0: 1, label_1: 0 },
         // The same pair shown the other way round: its verdict must flip to the pair's order.
-        { ...base, ranking_id: 3, user_id: 13, image_0_uid: 'L1', image_1_uid: 'L0', label_0: 0, label_1: 1 },
-        { ...base, ranking_id: 4, user_id: 14, label_0: null, label_1: null, has_label: false, caption: 'unlabeled' },
+        {
+          ...base,
+          ranking_id: 3,
+          user_id: 13,
+          image_0_uid: 'L1',
+          image_1_uid: 'L0',
+          label_0: 0,
+          label_1: 1,
+        },
+        {
+          ...base,
+          ranking_id: 4,
+          user_id: 14,
+          label_0: null,
+          label_1: null,
+          has_label: false,
+          caption: 'unlabeled',
+        },
       ],
       { images: false },
     );
@@ -106,9 +162,17 @@ describe('Pick-a-Pic shards written by DuckDB', () => {
       annotators: { name: string; kind: string; verdicts: { image0: number } }[];
     };
     expect(stats.counts).toMatchObject({ pairs: 2, annotations: 3, pairsWithVerdict: 1 });
-    expect(stats.annotators.map((a) => a.name)).toEqual(['pickapic:11', 'pickapic:12', 'pickapic:13']);
-    expect(stats.annotators.every((a) => a.kind === 'dataset' && a.verdicts.image0 === 1)).toBe(true);
-    const rankings = store.db.prepare('SELECT ranking_id, swapped FROM pair_sources ORDER BY 1').all();
+    expect(stats.annotators.map((a) => a.name)).toEqual([
+      'pickapic:11',
+      'pickapic:12',
+      'pickapic:13',
+    ]);
+    expect(stats.annotators.every((a) => a.kind === 'dataset' && a.verdicts.image0 === 1)).toBe(
+      true,
+    );
+    const rankings = store.db
+      .prepare('SELECT ranking_id, swapped FROM pair_sources ORDER BY 1')
+      .all();
     expect(rankings).toEqual([
       { ranking_id: 1, swapped: 0 },
       { ranking_id: 2, swapped: 0 },
@@ -136,7 +200,9 @@ describe('Pick-a-Pic shards written by DuckDB', () => {
     });
     const columns = (await db.rows(`DESCRIBE SELECT * FROM '${out}'`)).map((r) => r.column_name);
     expect(columns).not.toContain('jpg_0');
-    const raw = await db.rows(`SELECT annotator, ranking_id, verdict, is_current FROM '${annotationsOut}' ORDER BY ranking_id`);
+    const raw = await db.rows(
+      `SELECT annotator, ranking_id, verdict, is_current FROM '${annotationsOut}' ORDER BY ranking_id`,
+    );
     expect(raw).toEqual([
       { annotator: 'pickapic:11', ranking_id: 1n, verdict: '0', is_current: true },
       { annotator: 'pickapic:12', ranking_id: 2n, verdict: '0', is_current: true },
@@ -149,7 +215,9 @@ describe('Pick-a-Pic shards written by DuckDB', () => {
     fs.mkdirSync(path.join(folder, 'nested'), { recursive: true });
     const rows = await labeledRows(12, false);
     await writeShardWithDuckDB(path.join(folder, 'a.parquet'), rows.slice(0, 6), { images: false });
-    await writeShardWithDuckDB(path.join(folder, 'nested', 'b.parquet'), rows.slice(6), { images: false });
+    await writeShardWithDuckDB(path.join(folder, 'nested', 'b.parquet'), rows.slice(6), {
+      images: false,
+    });
     const file = path.join(dir, 'p.pickstudio');
     const { dispatch, store } = openService(file);
     await dispatch('importSources', { sources: [folder] });
@@ -174,14 +242,23 @@ describe('Pick-a-Pic shards written by DuckDB', () => {
     const withImages = path.join(dir, 'with.parquet');
     const without = path.join(dir, 'without.parquet');
     await writeShardWithDuckDB(without, rows, { images: false });
-    await writeShardWithDuckDB(withImages, rows.map((r) => ({ ...r, ranking_id: r.ranking_id + 1000 })), {
-      images: true,
-    });
+    await writeShardWithDuckDB(
+      withImages,
+      rows.map((r) => ({ ...r, ranking_id: r.ranking_id + 1000 })),
+      {
+        images: true,
+      },
+    );
     const { dispatch, store } = openService(path.join(dir, 'p.pickstudio'));
     await dispatch('importSources', { sources: [without] });
     expect(store.counts().imagesWithBytes).toBe(0);
     await dispatch('importSources', { sources: [withImages] });
-    expect(store.counts()).toMatchObject({ pairs: 4, images: 8, imagesWithBytes: 8, annotations: 8 });
+    expect(store.counts()).toMatchObject({
+      pairs: 4,
+      images: 8,
+      imagesWithBytes: 8,
+      annotations: 8,
+    });
     store.close();
   });
 });
@@ -189,7 +266,12 @@ describe('Pick-a-Pic shards written by DuckDB', () => {
 describe('export verdicts', () => {
   it('uses the latest adjudication first, then a strict majority, and leaves out pairs without one', async () => {
     const input = path.join(dir, 'votes.parquet');
-    const pair = (caption: string) => ({ caption, image_0_uid: `${caption}-0`, image_1_uid: `${caption}-1`, has_label: true });
+    const pair = (caption: string) => ({
+      caption,
+      image_0_uid: `${caption}-0`,
+      image_1_uid: `${caption}-1`,
+      has_label: true,
+    });
     let id = 1;
     const vote = (caption: string, user: number, label0: number, label1: number): ShardRow => ({
       ...pair(caption),
@@ -215,19 +297,58 @@ describe('export verdicts', () => {
     const { dispatch, store } = openService(path.join(dir, 'p.pickstudio'));
     await dispatch('importSources', { sources: [input] });
     const adjudicatedPair = store.db
-      .prepare("SELECT p.id FROM pairs p JOIN prompts t ON t.id = p.prompt_id WHERE t.text = 'adjudicated'")
+      .prepare(
+        "SELECT p.id FROM pairs p JOIN prompts t ON t.id = p.prompt_id WHERE t.text = 'adjudicated'",
+      )
       .get() as { id: number };
     store.insertAdjudication({ pairId: adjudicatedPair.id, verdict: 0, adjudicator: 'lead' });
-    store.insertAdjudication({ pairId: adjudicatedPair.id, verdict: 1, adjudicator: 'lead', note: 'on reflection' });
+    store.insertAdjudication({
+      pairId: adjudicatedPair.id,
+      verdict: 1,
+      adjudicator: 'lead',
+      note: 'on reflection',
+    });
     const out = path.join(dir, 'out.parquet');
-    const report = (await dispatch('exportParquet', { out, images: false })) as { rows: number; pairsWithoutMajority: number };
+    const report = (await dispatch('exportParquet', { out, images: false })) as {
+      rows: number;
+      pairsWithoutMajority: number;
+    };
     store.close();
     expect(report).toMatchObject({ rows: 3, pairsWithoutMajority: 1 });
-    const rows = await db.rows(`SELECT caption, label_0, label_1, best_image_uid, verdict_source, agreement, num_annotations, user_id FROM '${out}' ORDER BY caption`);
+    const rows = await db.rows(
+      `SELECT caption, label_0, label_1, best_image_uid, verdict_source, agreement, num_annotations, user_id FROM '${out}' ORDER BY caption`,
+    );
     expect(rows).toEqual([
-      { caption: 'adjudicated', label_0: 0, label_1: 1, best_image_uid: 'adjudicated-1', verdict_source: 'adjudication', agreement: 0, num_annotations: 2n, user_id: null },
-      { caption: 'majority-1', label_0: 0, label_1: 1, best_image_uid: 'majority-1-1', verdict_source: 'majority', agreement: 2 / 3, num_annotations: 3n, user_id: null },
-      { caption: 'tie', label_0: 0.5, label_1: 0.5, best_image_uid: null, verdict_source: 'majority', agreement: 1, num_annotations: 1n, user_id: 4n },
+      {
+        caption: 'adjudicated',
+        label_0: 0,
+        label_1: 1,
+        best_image_uid: 'adjudicated-1',
+        verdict_source: 'adjudication',
+        agreement: 0,
+        num_annotations: 2n,
+        user_id: null,
+      },
+      {
+        caption: 'majority-1',
+        label_0: 0,
+        label_1: 1,
+        best_image_uid: 'majority-1-1',
+        verdict_source: 'majority',
+        agreement: 2 / 3,
+        num_annotations: 3n,
+        user_id: null,
+      },
+      {
+        caption: 'tie',
+        label_0: 0.5,
+        label_1: 0.5,
+        best_image_uid: null,
+        verdict_source: 'majority',
+        agreement: 1,
+        num_annotations: 1n,
+        user_id: 4n,
+      },
     ]);
   });
 
@@ -235,15 +356,50 @@ describe('export verdicts', () => {
     const input = path.join(dir, 'one.parquet');
     await writeShardWithDuckDB(
       input,
-      [{ ranking_id: 9, caption: 'c', image_0_uid: 'x', image_1_uid: 'y', has_label: false, label_0: null, label_1: null, user_id: 1 }],
+      [
+        {
+          ranking_id: 9,
+          caption: 'c',
+          image_0_uid: 'x',
+          image_1_uid: 'y',
+          has_label: false,
+          label_0: null,
+          label_1: null,
+          user_id: 1,
+        },
+      ],
       { images: false },
     );
     const { dispatch, store } = openService(path.join(dir, 'p.pickstudio'));
     await dispatch('importSources', { sources: [input] });
     const annotatorId = store.annotatorId('ana', 'human');
-    const first = store.insertAnnotation({ pairId: 1, annotatorId, action: 'verdict', verdict: 0, leftImage: 1, suggestionVisible: true, decisionMs: 900, createdAt: Date.now() });
-    store.insertAnnotation({ pairId: 1, annotatorId, action: 'undo', undoesId: first, createdAt: Date.now() });
-    store.insertAnnotation({ pairId: 1, annotatorId, action: 'verdict', verdict: 'tie', leftImage: 0, suggestionVisible: false, decisionMs: 1200, createdAt: Date.now() });
+    const first = store.insertAnnotation({
+      pairId: 1,
+      annotatorId,
+      action: 'verdict',
+      verdict: 0,
+      leftImage: 1,
+      suggestionVisible: true,
+      decisionMs: 900,
+      createdAt: Date.now(),
+    });
+    store.insertAnnotation({
+      pairId: 1,
+      annotatorId,
+      action: 'undo',
+      undoesId: first,
+      createdAt: Date.now(),
+    });
+    store.insertAnnotation({
+      pairId: 1,
+      annotatorId,
+      action: 'verdict',
+      verdict: 'tie',
+      leftImage: 0,
+      suggestionVisible: false,
+      decisionMs: 1200,
+      createdAt: Date.now(),
+    });
     const out = path.join(dir, 'out.parquet');
     const annotationsOut = path.join(dir, 'raw.parquet');
     await dispatch('exportParquet', { out, images: false, annotationsOut });
@@ -252,11 +408,37 @@ describe('export verdicts', () => {
       { label_0: 0.5, label_1: 0.5, num_annotations: 1n },
     ]);
     expect(
-      await db.rows(`SELECT action, verdict, undoes_id, is_current, left_image, suggestion_visible, decision_ms FROM '${annotationsOut}' ORDER BY annotation_id`),
+      await db.rows(
+        `SELECT action, verdict, undoes_id, is_current, left_image, suggestion_visible, decision_ms FROM '${annotationsOut}' ORDER BY annotation_id`,
+      ),
     ).toEqual([
-      { action: 'verdict', verdict: '0', undoes_id: null, is_current: false, left_image: 1n, suggestion_visible: true, decision_ms: 900n },
-      { action: 'undo', verdict: null, undoes_id: 1n, is_current: false, left_image: null, suggestion_visible: null, decision_ms: null },
-      { action: 'verdict', verdict: 'tie', undoes_id: null, is_current: true, left_image: 0n, suggestion_visible: false, decision_ms: 1200n },
+      {
+        action: 'verdict',
+        verdict: '0',
+        undoes_id: null,
+        is_current: false,
+        left_image: 1n,
+        suggestion_visible: true,
+        decision_ms: 900n,
+      },
+      {
+        action: 'undo',
+        verdict: null,
+        undoes_id: 1n,
+        is_current: false,
+        left_image: null,
+        suggestion_visible: null,
+        decision_ms: null,
+      },
+      {
+        action: 'verdict',
+        verdict: 'tie',
+        undoes_id: null,
+        is_current: true,
+        left_image: 0n,
+        suggestion_visible: false,
+        decision_ms: 1200n,
+      },
     ]);
   });
 
@@ -269,7 +451,9 @@ describe('export verdicts', () => {
     await dispatch('exportParquet', { out, images: false });
     const earlier = fs.readFileSync(out);
     // Point an image at a file that is gone: reading it fails half way through the export.
-    store.db.prepare("UPDATE images SET path = ? WHERE uid = 'uid-2-a'").run(path.join(dir, 'gone.jpg'));
+    store.db
+      .prepare("UPDATE images SET path = ? WHERE uid = 'uid-2-a'")
+      .run(path.join(dir, 'gone.jpg'));
     await expect(dispatch('exportParquet', { out, images: true })).rejects.toThrow(/gone\.jpg/);
     store.close();
     expect(fs.readFileSync(out).equals(earlier)).toBe(true);

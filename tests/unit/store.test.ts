@@ -32,16 +32,27 @@ describe('project file', () => {
   it('schema snapshot: a change to the schema is a visible diff', () => {
     const store = ProjectStore.open(path.join(tempDir(), 's.pickstudio'), { create: true });
     const schema = store.db
-      .prepare("SELECT type, name, sql FROM sqlite_schema WHERE sql IS NOT NULL ORDER BY type, name")
+      .prepare(
+        'SELECT type, name, sql FROM sqlite_schema WHERE sql IS NOT NULL ORDER BY type, name',
+      )
       .all() as { type: string; name: string; sql: string }[];
     store.close();
-    expect(schema.map((s) => `${s.type} ${s.name}\n${s.sql.replace(/\s+/g, ' ')}`).join('\n\n')).toMatchSnapshot();
+    expect(
+      schema.map((s) => `${s.type} ${s.name}\n${s.sql.replace(/\s+/g, ' ')}`).join('\n\n'),
+    ).toMatchSnapshot();
   });
 
   it('refuses foreign keys that point nowhere', () => {
     const store = ProjectStore.open(path.join(tempDir(), 'fk.pickstudio'), { create: true });
     expect(() =>
-      store.insertPair({ promptId: 42, image0Id: 1, image1Id: 2, model0: null, model1: null, createdAt: null }),
+      store.insertPair({
+        promptId: 42,
+        image0Id: 1,
+        image1Id: 2,
+        model0: null,
+        model1: null,
+        createdAt: null,
+      }),
     ).toThrow(/FOREIGN KEY/);
     store.close();
   });
@@ -67,9 +78,21 @@ describe('annotations are append-only', () => {
     const { store, pairId, annotatorId } = projectWithPair();
     const at = Date.now();
     store.insertAnnotation({ pairId, annotatorId, action: 'verdict', verdict: 0, createdAt: at });
-    const second = store.insertAnnotation({ pairId, annotatorId, action: 'verdict', verdict: 1, createdAt: at });
+    const second = store.insertAnnotation({
+      pairId,
+      annotatorId,
+      action: 'verdict',
+      verdict: 1,
+      createdAt: at,
+    });
     expect(current(store)).toEqual([{ action: 'verdict', verdict: '1' }]);
-    store.insertAnnotation({ pairId, annotatorId, action: 'undo', undoesId: second, createdAt: at });
+    store.insertAnnotation({
+      pairId,
+      annotatorId,
+      action: 'undo',
+      undoesId: second,
+      createdAt: at,
+    });
     expect(current(store)).toEqual([{ action: 'verdict', verdict: '0' }]);
     store.insertAnnotation({ pairId, annotatorId, action: 'skip', createdAt: at });
     expect(current(store)).toEqual([{ action: 'skip', verdict: null }]);
@@ -79,8 +102,16 @@ describe('annotations are append-only', () => {
 
   it('refuses a verdict without a verdict, and an undo without its target', () => {
     const { store, pairId, annotatorId } = projectWithPair();
-    expect(() => store.db.prepare("INSERT INTO annotations (pair_id, annotator_id, action, created_at) VALUES (?, ?, 'verdict', 0)").run(pairId, annotatorId)).toThrow(/CHECK/);
-    expect(() => store.insertAnnotation({ pairId, annotatorId, action: 'undo', createdAt: 0 })).toThrow(/CHECK/);
+    expect(() =>
+      store.db
+        .prepare(
+          "INSERT INTO annotations (pair_id, annotator_id, action, created_at) VALUES (?, ?, 'verdict', 0)",
+        )
+        .run(pairId, annotatorId),
+    ).toThrow(/CHECK/);
+    expect(() =>
+      store.insertAnnotation({ pairId, annotatorId, action: 'undo', createdAt: 0 }),
+    ).toThrow(/CHECK/);
     store.close();
   });
 

@@ -169,10 +169,10 @@ export function sceneSvg(spec: SceneSpec, size = 512): string {
   }
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}" viewBox="0 0 ${UNIT} ${UNIT}">` +
-    `<defs>${bg.defs}<filter id="soft" x="-20%" y="-20%" width="140%" height="140%">` +
-    `<feGaussianBlur stdDeviation="8"/></filter></defs>` +
+    `<defs>${bg.defs}</defs>` +
     bg.body +
-    `<g fill="#000000" opacity="0.25" filter="url(#soft)">${shadows.join('')}</g>` +
+    // A hard, faint shadow: a Gaussian blur made rendering four times slower for little gain.
+    `<g fill="#000000" opacity="0.18">${shadows.join('')}</g>` +
     `<g stroke-width="6" stroke-linejoin="round">${shapes.join('')}</g>` +
     `</svg>`
   );

@@ -9,7 +9,12 @@ import { verdictToLabels, type Verdict } from '../../../shared/labels';
 import { verdictFromDb, type DbVerdict, type ProjectStore } from '../store/project-store';
 import type { TaskContext } from '../tasks';
 import { asJpegBytes } from './images';
-import { IMAGE_COLUMNS, PICKAPIC_COLUMNS, schemaElementFor, type ColumnKind } from './pickapic-schema';
+import {
+  IMAGE_COLUMNS,
+  PICKAPIC_COLUMNS,
+  schemaElementFor,
+  type ColumnKind,
+} from './pickapic-schema';
 
 /** Columns added after Pick-a-Pic's own; none of the dataset's names is changed. */
 const EXTRA_COLUMNS = [
@@ -110,7 +115,8 @@ export async function exportParquet(
   const snapshot = new Database(store.file, { readonly: true, fileMustExist: true });
   try {
     snapshot.exec('BEGIN');
-    const totalPairs = (snapshot.prepare('SELECT count(*) AS n FROM pairs').get() as { n: number }).n;
+    const totalPairs = (snapshot.prepare('SELECT count(*) AS n FROM pairs').get() as { n: number })
+      .n;
     const main = await writeAtomically(options.out, pairColumns(options.images), (writeGroup) =>
       writePairs(snapshot, writeGroup, options.images, totalPairs, context),
     );
@@ -153,7 +159,10 @@ async function writeAtomically<T>(
   if (!fs.existsSync(folder)) {
     throw new StudioError('not_found', `${out}: the folder ${folder} does not exist`);
   }
-  const temporary = path.join(folder, `.${path.basename(out)}.partial-${process.pid}-${Date.now()}`);
+  const temporary = path.join(
+    folder,
+    `.${path.basename(out)}.partial-${process.pid}-${Date.now()}`,
+  );
   const schema: SchemaElement[] = [
     { name: 'schema', num_children: columns.length },
     ...columns.map((c) => schemaElementFor(c.name, c.kind)),
@@ -167,7 +176,10 @@ async function writeAtomically<T>(
     const result = await produce((rows) => {
       if (rows.length === 0) return;
       writer.write({
-        columnData: columns.map((c) => ({ name: c.name, data: rows.map((row) => row[c.name] ?? null) })),
+        columnData: columns.map((c) => ({
+          name: c.name,
+          data: rows.map((row) => row[c.name] ?? null),
+        })),
         rowGroupSize: rows.length,
       });
     });
@@ -183,13 +195,18 @@ async function writeAtomically<T>(
   } catch (error) {
     fs.rmSync(temporary, { force: true });
     if (error instanceof StudioError) throw error;
-    throw new StudioError('internal', `${out}: export failed, nothing written (${(error as Error).message})`, {
-      cause: error,
-    });
+    throw new StudioError(
+      'internal',
+      `${out}: export failed, nothing written (${(error as Error).message})`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 
-const bigintOrNull = (value: number | null): bigint | null => (value === null ? null : BigInt(value));
+const bigintOrNull = (value: number | null): bigint | null =>
+  value === null ? null : BigInt(value);
 
 async function writePairs(
   db: Database.Database,
@@ -213,7 +230,10 @@ async function writePairs(
      LEFT JOIN pair_sources s ON s.ranking_id = (SELECT min(ranking_id) FROM pair_sources WHERE pair_id = p.id)
      WHERE p.id > ? ORDER BY p.id LIMIT ?`,
   );
-  const verdictsOf = db.prepare<[number, number], { pair_id: number; verdict: DbVerdict; name: string; kind: string }>(
+  const verdictsOf = db.prepare<
+    [number, number],
+    { pair_id: number; verdict: DbVerdict; name: string; kind: string }
+  >(
     `SELECT c.pair_id, c.verdict, n.name, n.kind FROM current_annotations c
      JOIN annotators n ON n.id = c.annotator_id
      WHERE c.pair_id BETWEEN ? AND ? AND c.action = 'verdict'`,
@@ -221,7 +241,11 @@ async function writePairs(
   const blobOf = db.prepare<[string], { bytes: Buffer; format: string }>(
     'SELECT bytes, format FROM image_blobs WHERE sha256 = ?',
   );
-  const imageBytes = async (blob: string | null, file: string | null, uid: string): Promise<Uint8Array | null> => {
+  const imageBytes = async (
+    blob: string | null,
+    file: string | null,
+    uid: string,
+  ): Promise<Uint8Array | null> => {
     if (blob) {
       const stored = blobOf.get(blob)!;
       return asJpegBytes(stored.bytes, stored.format);
@@ -231,7 +255,10 @@ async function writePairs(
     try {
       bytes = await fs.promises.readFile(file);
     } catch (error) {
-      throw new StudioError('bad_input', `image ${uid}: cannot read ${file} (${(error as Error).message})`);
+      throw new StudioError(
+        'bad_input',
+        `image ${uid}: cannot read ${file} (${(error as Error).message})`,
+      );
     }
     return bytes[0] === 0xff && bytes[1] === 0xd8 ? bytes : asJpegBytes(bytes, 'other');
   };
@@ -262,7 +289,10 @@ async function writePairs(
     for (const pair of page) {
       const votes = byPair.get(pair.id) ?? [];
       const adjudicated = pair.adjudicated === null ? null : verdictFromDb(pair.adjudicated);
-      const decided = finalVerdict(adjudicated, votes.map((v) => v.verdict));
+      const decided = finalVerdict(
+        adjudicated,
+        votes.map((v) => v.verdict),
+      );
       if (!decided) {
         if (votes.length > 0) pairsWithoutMajority++;
         continue;
@@ -275,7 +305,8 @@ async function writePairs(
           ? BigInt(soleVoter.name.slice('pickapic:'.length))
           : null;
       const row: Row = {
-        are_different: pair.are_different === null ? pair.uid0 !== pair.uid1 : pair.are_different === 1,
+        are_different:
+          pair.are_different === null ? pair.uid0 !== pair.uid1 : pair.are_different === 1,
         best_image_uid: verdict === 'tie' ? null : verdict === 0 ? pair.uid0 : pair.uid1,
         caption: pair.caption,
         created_at: new Date(pair.created_at),
@@ -292,7 +323,10 @@ async function writePairs(
         ranking_id: bigintOrNull(pair.ranking_id),
         user_id: userId,
         num_annotations: BigInt(votes.length),
-        agreement: votes.length === 0 ? null : votes.filter((v) => v.verdict === verdict).length / votes.length,
+        agreement:
+          votes.length === 0
+            ? null
+            : votes.filter((v) => v.verdict === verdict).length / votes.length,
         verdict_source: source,
       };
       if (withImages) {
@@ -321,24 +355,27 @@ async function writeAnnotations(
   context: TaskContext,
 ): Promise<{ rows: number }> {
   const total = (db.prepare('SELECT count(*) AS n FROM annotations').get() as { n: number }).n;
-  const page = db.prepare<[number, number], {
-    id: number;
-    pair_id: number;
-    ranking_id: number | null;
-    caption: string;
-    uid0: string;
-    uid1: string;
-    annotator: string;
-    annotator_kind: string;
-    action: string;
-    verdict: DbVerdict | null;
-    undoes_id: number | null;
-    is_current: number;
-    left_image: number | null;
-    suggestion_visible: number | null;
-    decision_ms: number | null;
-    created_at: number;
-  }>(
+  const page = db.prepare<
+    [number, number],
+    {
+      id: number;
+      pair_id: number;
+      ranking_id: number | null;
+      caption: string;
+      uid0: string;
+      uid1: string;
+      annotator: string;
+      annotator_kind: string;
+      action: string;
+      verdict: DbVerdict | null;
+      undoes_id: number | null;
+      is_current: number;
+      left_image: number | null;
+      suggestion_visible: number | null;
+      decision_ms: number | null;
+      created_at: number;
+    }
+  >(
     `SELECT a.id, a.pair_id, a.ranking_id, pr.text AS caption, i0.uid AS uid0, i1.uid AS uid1,
        n.name AS annotator, n.kind AS annotator_kind, a.action, a.verdict, a.undoes_id,
        EXISTS (SELECT 1 FROM current_annotations c WHERE c.id = a.id) AS is_current,

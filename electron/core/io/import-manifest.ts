@@ -116,13 +116,17 @@ export async function importManifest(
       return String(value);
     };
     const prompt = text('prompt') ?? text('caption');
-    const missing = REQUIRED_FIELDS.filter((name) => (name === 'prompt' ? prompt : text(name)) === null);
+    const missing = REQUIRED_FIELDS.filter(
+      (name) => (name === 'prompt' ? prompt : text(name)) === null,
+    );
     if (missing.length > 0) fail(`missing ${missing.join(', ')}`);
 
     const image = async (column: 'image_0' | 'image_1') => {
       const relative = text(column)!;
       if (path.isAbsolute(relative)) {
-        fail(`${column} ${JSON.stringify(relative)} is an absolute path; paths are relative to the manifest's folder`);
+        fail(
+          `${column} ${JSON.stringify(relative)} is an absolute path; paths are relative to the manifest's folder`,
+        );
       }
       const resolved = path.resolve(folder, relative);
       if (!resolved.startsWith(folder + path.sep)) {
@@ -134,7 +138,10 @@ export async function importManifest(
       try {
         bytes = await fs.promises.readFile(resolved);
       } catch (error) {
-        const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : (error as Error).message;
+        const reason =
+          (error as NodeJS.ErrnoException).code === 'ENOENT'
+            ? 'does not exist'
+            : (error as Error).message;
         return fail(`${column} ${JSON.stringify(relative)} ${reason} (${resolved})`);
       }
       let sha256: string;
@@ -153,7 +160,8 @@ export async function importManifest(
 
     const label = text('label');
     const verdict = label === null ? null : parseVerdict(label);
-    if (label !== null && verdict === null) fail(`label ${JSON.stringify(label)} is not 0, 1 or tie`);
+    if (label !== null && verdict === null)
+      fail(`label ${JSON.stringify(label)} is not 0, 1 or tie`);
 
     const promptId = store.promptId(prompt!);
     let pair = store.findPair(promptId, image0.id, image1.id);

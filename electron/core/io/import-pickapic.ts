@@ -19,7 +19,9 @@ export const pickapicAnnotatorName = (userId: number | null): string =>
   `pickapic:${userId ?? 'unknown'}`;
 
 /** Opens a shard and checks that it has the Pick-a-Pic columns with usable types. */
-export async function openPickapicShard(file: string): Promise<ParquetSource & { hasImages: boolean }> {
+export async function openPickapicShard(
+  file: string,
+): Promise<ParquetSource & { hasImages: boolean }> {
   const source = await openParquet(file);
   const missing: string[] = [];
   const wrongType: string[] = [];
@@ -166,7 +168,12 @@ async function inspectRowImages(
   file: string,
   firstRow: number,
   rows: Record<string, unknown>[],
-): Promise<(readonly [Awaited<ReturnType<typeof inspectImage>>, Awaited<ReturnType<typeof inspectImage>>] | null)[]> {
+): Promise<
+  (
+    | readonly [Awaited<ReturnType<typeof inspectImage>>, Awaited<ReturnType<typeof inspectImage>>]
+    | null
+  )[]
+> {
   return Promise.all(
     rows.map(async (row, offset) => {
       const jpg0 = asBytes(row.jpg_0);

@@ -4,11 +4,21 @@ import type { ImportFileReport, ImportReport } from '../../../shared/api';
 import { StudioError } from '../../../shared/errors';
 import type { ProjectStore } from '../store/project-store';
 import type { TaskContext } from '../tasks';
-import { countManifestRows, importManifest, manifestFormatOf, type ManifestFormat } from './import-manifest';
+import {
+  countManifestRows,
+  importManifest,
+  manifestFormatOf,
+  type ManifestFormat,
+} from './import-manifest';
 import { importPickapicShard, openPickapicShard } from './import-pickapic';
 
 type PlannedFile =
-  | { kind: 'parquet'; file: string; rows: number; shard: Awaited<ReturnType<typeof openPickapicShard>> }
+  | {
+      kind: 'parquet';
+      file: string;
+      rows: number;
+      shard: Awaited<ReturnType<typeof openPickapicShard>>;
+    }
   | { kind: 'manifest'; file: string; rows: number; format: ManifestFormat };
 
 const isImportable = (file: string): boolean =>
@@ -30,7 +40,10 @@ export function expandSources(sources: string[]): string[] {
         .filter((file) => isImportable(file) && fs.statSync(file).isFile())
         .sort();
       if (found.length === 0) {
-        throw new StudioError('bad_input', `${source}: no .parquet, .jsonl or .csv files in this folder`);
+        throw new StudioError(
+          'bad_input',
+          `${source}: no .parquet, .jsonl or .csv files in this folder`,
+        );
       }
       files.push(...found);
     } else {

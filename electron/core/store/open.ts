@@ -26,7 +26,10 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database.
 
   let db: Database.Database;
   try {
-    db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: !options.create });
+    db = new Database(file, {
+      readonly: options.readonly ?? false,
+      fileMustExist: !options.create,
+    });
   } catch (error) {
     throw new StudioError('not_a_project', `${file}: cannot open: ${(error as Error).message}`, {
       cause: error,

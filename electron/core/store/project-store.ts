@@ -95,7 +95,10 @@ export class ProjectStore {
       blob: db.prepare(
         'INSERT OR IGNORE INTO image_blobs (sha256, bytes, format, width, height) VALUES (@sha256, @bytes, @format, @width, @height)',
       ),
-      image: db.prepare<[{ uid: string; sha256: string | null; path: string | null; url: string | null }], { id: number }>(
+      image: db.prepare<
+        [{ uid: string; sha256: string | null; path: string | null; url: string | null }],
+        { id: number }
+      >(
         `INSERT INTO images (uid, sha256, path, url) VALUES (@uid, @sha256, @path, @url)
          ON CONFLICT (uid) DO UPDATE SET
            sha256 = coalesce(images.sha256, excluded.sha256),
@@ -316,7 +319,10 @@ export class ProjectStore {
       skips: number | null;
     }[];
     if (name !== undefined && rows.length === 0) {
-      throw new StudioError('not_found', `${this.file}: no annotator named ${JSON.stringify(name)}`);
+      throw new StudioError(
+        'not_found',
+        `${this.file}: no annotator named ${JSON.stringify(name)}`,
+      );
     }
     return rows.map((r) => ({
       name: r.name,

@@ -1,0 +1,143 @@
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { duckdb, writeShardWithDuckDB } from '../helpers/duckdb';
+import { projectDigest, tempDir } from '../helpers/project';
+
+const BIN = path.resolve('bin/pickstudio.js');
+
+function pickstudio(...args: string[]) {
+  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('pickstudio CLI', () => {
+  it('prints help, and refuses unknown commands and options with a one-line reason', () => {
+    const help = pickstudio('--help');
+    expect(help.code).toBe(0);
+    for (const command of ['demo', 'import', 'export', 'stats'])
+      expect(help.stdout).toContain(command);
+    expect(pickstudio('export', '--help').stdout).toMatch(/--no-images/);
+    expect(pickstudio().code).toBe(2);
+    const unknown = pickstudio('frobnicate');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr.trim().split('\n')).toEqual(['pickstudio: unknown command "frobnicate"']);
+    const badOption = pickstudio('stats', 'x.pickstudio', '--colour');
+    expect(badOption.code).toBe(2);
+    expect(badOption.stderr).toMatch(/--colour/);
+  });
+
+  it('demo, stats, import, export: the whole loop, read back by DuckDB', async () => {
+    const dir = tempDir();
+    const project = path.join(dir, 'd.pickstudio');
+    const demo = pickstudio('demo', project, '--pairs', '6');
+    expect(demo.code, demo.stderr).toBe(0);
+    expect(demo.stdout).toMatch(/6 pairs/);
+    expect(pickstudio('demo', project).stderr).toMatch(/already exists/);
+
+    const stats = pickstudio('stats', project, '--json');
+    expect(stats.code).toBe(0);
+    expect(JSON.parse(stats.stdout).counts).toMatchObject({
+      pairs: 6,
+      images: 12,
+      imagesWithBytes: 12,
+    });
+
+    const shard = path.join(dir, 'shard.parquet');
+    await writeShardWithDuckDB(
+      shard,
+      [
+        {
+          ranking_id: 77,
+          caption: 'a blue square',
+          image_0_uid: 'p',
+          image_1_uid: 'q',
+          label_0: 0,
+          label_1: 1,
+          has_label: true,
+          user_id: 101,
+        },
+      ],
+      { images: false },
+    );
+    const imported = pickstudio('import', project, shard);
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(imported.stdout).toMatch(/1 rows, 1 new pairs, 1 new annotations/);
+    expect(imported.stderr).toMatch(/import 1\/1 rows/);
+
+    const annotator = JSON.parse(
+      pickstudio('stats', project, '--json', '--annotator', 'pickapic:101').stdout,
+    );
+    expect(annotator.annotators).toEqual([
+      {
+        name: 'pickapic:101',
+        kind: 'dataset',
+        pairsDecided: 1,
+        verdicts: { image0: 0, image1: 1, tie: 0 },
+        skips: 0,
+      },
+    ]);
+    const nobody = pickstudio('stats', project, '--annotator', 'nobody');
+    expect(nobody.code).toBe(1);
+    expect(nobody.stderr).toMatch(/no annotator named "nobody"/);
+
+    const out = path.join(dir, 'out.parquet');
+    const raw = path.join(dir, 'raw.parquet');
+    const exported = pickstudio('export', project, out, '--no-images', '--annotations', raw);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.stdout).toMatch(/1 rows/);
+    const db = await duckdb();
+    expect(await db.rows(`SELECT caption, label_1, user_id FROM '${out}'`)).toEqual([
+      { caption: 'a blue square', label_1: 1, user_id: 101n },
+    ]);
+    expect(await db.rows(`SELECT count(*) AS n FROM '${raw}'`)).toEqual([{ n: 1n }]);
+    db.close();
+  });
+
+  it('a bad file fails with exit code 1 and one line naming it; the project is unchanged', () => {
+    const dir = tempDir();
+    const project = path.join(dir, 'p.pickstudio');
+    expect(pickstudio('demo', project, '--pairs', '2').code).toBe(0);
+    const before = projectDigest(project);
+    const bad = path.join(dir, 'bad.parquet');
+    fs.writeFileSync(bad, 'not parquet');
+    const result = pickstudio('import', project, bad);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n').at(-1)).toMatch(
+      /^pickstudio: .*bad\.parquet: not a readable Parquet file/,
+    );
+    expect(projectDigest(project)).toBe(before);
+  });
+
+  it('Ctrl+C during an import cancels it, exits 130 and keeps nothing of the file', async () => {
+    const dir = tempDir();
+    const project = path.join(dir, 'p.pickstudio');
+    expect(pickstudio('demo', project, '--pairs', '2').code).toBe(0);
+    const before = projectDigest(project);
+    const shard = path.join(dir, 'big.parquet');
+    const db = await duckdb();
+    await db.run(`COPY (SELECT i AS ranking_id, 'prompt ' || i AS caption, 'a' || i AS image_0_uid, 'b' || i AS image_1_uid,
+        NULL::VARCHAR AS image_0_url, NULL::VARCHAR AS image_1_url, 1.0::DOUBLE AS label_0, 0.0::DOUBLE AS label_1,
+        true AS has_label, (i % 50)::BIGINT AS user_id, 'm0' AS model_0, 'm1' AS model_1, true AS are_different,
+        'a' || i AS best_image_uid, TIMESTAMP '2023-05-01' AS created_at, 1::BIGINT AS num_example_per_prompt
+      FROM range(300000) t(i)) TO '${shard}' (FORMAT parquet, ROW_GROUP_SIZE 5000)`);
+    db.close();
+
+    const child = spawn(process.execPath, [BIN, 'import', project, shard], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    const code = await new Promise<number | null>((resolve) => {
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        // Interrupt once rows are flowing, as a person pressing Ctrl+C would.
+        if (/import [1-9][\d,]*\/300,000/.test(stderr) && !child.killed) child.kill('SIGINT');
+      });
+      child.on('close', resolve);
+    });
+    expect(stderr).toMatch(/cancelled/);
+    expect(code).toBe(130);
+    expect(projectDigest(project)).toBe(before);
+  });
+});
