@@ -2,7 +2,10 @@
 // reads a count and not a runner's own summary. A run that executed no test shows 0 passed.
 import fs from 'node:fs';
 
-const reports = [{ runner: 'vitest', file: 'reports/vitest.json' }];
+const reports = [
+  { runner: 'vitest', file: 'reports/vitest.json' },
+  { runner: 'playwright', file: 'reports/playwright.json' },
+];
 let passed = 0;
 let failed = 0;
 let skipped = 0;
@@ -14,9 +17,21 @@ for (const { runner, file } of reports) {
     continue;
   }
   const report = JSON.parse(fs.readFileSync(file, 'utf8'));
-  passed += report.numPassedTests ?? 0;
-  failed += (report.numFailedTests ?? 0) + (report.numFailedTestSuites ?? 0);
-  skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+  if (runner === 'vitest') {
+    passed += report.numPassedTests ?? 0;
+    failed += (report.numFailedTests ?? 0) + (report.numFailedTestSuites ?? 0);
+    skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+  } else {
+    // Playwright: flaky tests passed on a retry and count as passed.
+    const stats = report.stats ?? {};
+    passed += (stats.expected ?? 0) + (stats.flaky ?? 0);
+    failed += stats.unexpected ?? 0;
+    skipped += stats.skipped ?? 0;
+    for (const error of report.errors ?? []) {
+      failed += 1;
+      console.log(`playwright: ${error.message?.split('\n')[0] ?? 'error outside a test'}`);
+    }
+  }
 }
 
 if (missing.length > 0) console.log(`no report from: ${missing.join(', ')}`);

@@ -80,6 +80,53 @@ export const pairSummarySchema = z.object({
 });
 export type PairSummary = z.infer<typeof pairSummarySchema>;
 
+const annotatorNameSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(100)
+  .regex(/^[^\p{C}]+$/u, 'no control characters');
+const pairIdSchema = z.number().int().positive();
+const sideSchema = z.union([z.literal(0), z.literal(1)]);
+
+export const imageRefSchema = z.object({
+  uid: z.string(),
+  /** False when the project has neither the bytes nor a readable file for this image. */
+  available: z.boolean(),
+});
+export type ImageRef = z.infer<typeof imageRefSchema>;
+
+/** A pair as the labeling view shows it. `leftImage` is the image to show on the left. */
+export const labelPairSchema = z.object({
+  pairId: z.number(),
+  prompt: z.string(),
+  image0: imageRefSchema,
+  image1: imageRefSchema,
+  leftImage: sideSchema,
+  /** This annotator's current decision on the pair: a verdict, 'skip', or null if none. */
+  decision: z.union([verdictSchema, z.literal('skip')]).nullable(),
+});
+export type LabelPair = z.infer<typeof labelPairSchema>;
+
+export const labelProgressSchema = z.object({
+  annotator: z.string(),
+  decided: z.number(),
+  skipped: z.number(),
+  total: z.number(),
+  /** Decisions (verdicts and skips) in the last hour. */
+  lastHour: z.number(),
+});
+export type LabelProgress = z.infer<typeof labelProgressSchema>;
+
+export const historyEntrySchema = z.object({
+  annotationId: z.number(),
+  pairId: z.number(),
+  prompt: z.string(),
+  decision: z.union([verdictSchema, z.literal('skip')]),
+  createdAt: z.number(),
+});
+export type HistoryEntry = z.infer<typeof historyEntrySchema>;
+
 export const studioContract = {
   getStats: {
     args: z.strictObject({ annotator: z.string().min(1).optional() }),
@@ -111,6 +158,50 @@ export const studioContract = {
   cancelTask: {
     args: z.strictObject({ taskId: taskIdSchema }),
     result: z.object({ cancelled: z.boolean() }),
+  },
+  /** The next pairs this annotator has not decided, skipping those the view already holds. */
+  getQueue: {
+    args: z.strictObject({
+      annotator: annotatorNameSchema,
+      count: z.number().int().min(1).max(50).default(8),
+      excludePairIds: z.array(pairIdSchema).max(500).default([]),
+    }),
+    result: z.object({ pairs: z.array(labelPairSchema), progress: labelProgressSchema }),
+  },
+  /** One pair by id, for revisiting a decision from the history. */
+  getPair: {
+    args: z.strictObject({ annotator: annotatorNameSchema, pairId: pairIdSchema }),
+    result: labelPairSchema,
+  },
+  /**
+   * Appends a verdict (or, with `verdict: null`, a skip) and returns once it is committed to the
+   * project file. The verdict names image 0 or 1 of the pair, never a side of the screen.
+   */
+  recordDecision: {
+    args: z.strictObject({
+      annotator: annotatorNameSchema,
+      pairId: pairIdSchema,
+      verdict: verdictSchema.nullable(),
+      leftImage: sideSchema,
+      suggestionVisible: z.boolean(),
+      decisionMs: z.number().int().min(0).max(86_400_000),
+    }),
+    result: z.object({ annotationId: z.number(), progress: labelProgressSchema }),
+  },
+  /** Takes back the annotator's latest decision still standing; repeatable. */
+  undoLast: {
+    args: z.strictObject({ annotator: annotatorNameSchema }),
+    result: z.object({
+      undone: z.object({ annotationId: z.number(), pairId: z.number() }).nullable(),
+      progress: labelProgressSchema,
+    }),
+  },
+  getHistory: {
+    args: z.strictObject({
+      annotator: annotatorNameSchema,
+      limit: z.number().int().min(1).max(200).default(12),
+    }),
+    result: z.array(historyEntrySchema),
   },
 } as const;
 
@@ -147,9 +238,13 @@ export type StudioMethods = {
   [M in StudioMethod]: (args: MethodArgs<M>) => Promise<MethodResult<M>>;
 };
 
-/** The whole API as a renderer sees it: the methods, and a way to listen to events. */
+/**
+ * The whole API as a renderer sees it: the methods, a way to listen to events, and where the
+ * transport serves an image's bytes (a custom protocol in Electron, a GET route in browser mode).
+ */
 export type StudioApi = StudioMethods & {
   on<E extends StudioEventName>(event: E, listener: (payload: StudioEvents[E]) => void): () => void;
+  imageUrl(uid: string): string;
 };
 
 export type { Verdict } from './labels';

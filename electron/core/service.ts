@@ -1,7 +1,23 @@
-import type { MethodResult, ParsedArgs, StudioMethod, TaskProgress } from '../../shared/api';
+import { randomInt } from 'node:crypto';
+import fs from 'node:fs';
+import type {
+  LabelPair,
+  LabelProgress,
+  MethodResult,
+  ParsedArgs,
+  StudioMethod,
+  TaskProgress,
+} from '../../shared/api';
+import { StudioError } from '../../shared/errors';
+import { readImage, type ImageBytes } from './io/images';
 import { exportParquet } from './io/export-parquet';
 import { importSources } from './io/import-sources';
-import { verdictFromDb, type DbVerdict, type ProjectStore } from './store/project-store';
+import {
+  verdictFromDb,
+  type DbVerdict,
+  type PairForLabeling,
+  type ProjectStore,
+} from './store/project-store';
 import { TaskRunner } from './tasks';
 
 export type StudioHandlers = {
@@ -66,5 +82,97 @@ export class StudioService implements StudioHandlers {
 
   async cancelTask(args: ParsedArgs<'cancelTask'>): Promise<MethodResult<'cancelTask'>> {
     return { cancelled: this.tasks.cancel(args.taskId) };
+  }
+
+  async getQueue(args: ParsedArgs<'getQueue'>): Promise<MethodResult<'getQueue'>> {
+    const annotatorId = this.store.findAnnotator(args.annotator)?.id ?? null;
+    const pairs = this.store
+      .undecidedPairs(annotatorId, args.excludePairIds, args.count)
+      .map((row) => this.labelPair(row, null));
+    return { pairs, progress: this.progress(args.annotator, annotatorId) };
+  }
+
+  async getPair(args: ParsedArgs<'getPair'>): Promise<MethodResult<'getPair'>> {
+    const row = this.store.pairForLabeling(args.pairId);
+    if (!row) throw new StudioError('not_found', `no pair ${args.pairId} in ${this.store.file}`);
+    const annotatorId = this.store.findAnnotator(args.annotator)?.id;
+    return this.labelPair(
+      row,
+      annotatorId === undefined ? null : this.store.currentDecision(row.pairId, annotatorId),
+    );
+  }
+
+  async recordDecision(
+    args: ParsedArgs<'recordDecision'>,
+  ): Promise<MethodResult<'recordDecision'>> {
+    if (!this.store.pairForLabeling(args.pairId)) {
+      throw new StudioError('not_found', `no pair ${args.pairId} in ${this.store.file}`);
+    }
+    const annotatorId = this.store.annotatorId(args.annotator, 'human');
+    const annotationId = this.store.insertAnnotation({
+      pairId: args.pairId,
+      annotatorId,
+      action: args.verdict === null ? 'skip' : 'verdict',
+      verdict: args.verdict,
+      leftImage: args.leftImage,
+      suggestionVisible: args.suggestionVisible,
+      decisionMs: args.decisionMs,
+      createdAt: Date.now(),
+    });
+    return { annotationId, progress: this.progress(args.annotator, annotatorId) };
+  }
+
+  async undoLast(args: ParsedArgs<'undoLast'>): Promise<MethodResult<'undoLast'>> {
+    const annotator = this.store.findAnnotator(args.annotator);
+    const latest = annotator && this.store.latestStandingDecision(annotator.id);
+    if (!annotator || !latest) {
+      return { undone: null, progress: this.progress(args.annotator, annotator?.id ?? null) };
+    }
+    this.store.insertAnnotation({
+      pairId: latest.pairId,
+      annotatorId: annotator.id,
+      action: 'undo',
+      undoesId: latest.id,
+      createdAt: Date.now(),
+    });
+    return {
+      undone: { annotationId: latest.id, pairId: latest.pairId },
+      progress: this.progress(args.annotator, annotator.id),
+    };
+  }
+
+  async getHistory(args: ParsedArgs<'getHistory'>): Promise<MethodResult<'getHistory'>> {
+    const annotator = this.store.findAnnotator(args.annotator);
+    if (!annotator) return [];
+    return this.store.history(annotator.id, args.limit).map((row) => ({
+      annotationId: row.id,
+      pairId: row.pairId,
+      prompt: row.prompt,
+      decision: row.action === 'skip' ? 'skip' : verdictFromDb(row.verdict!),
+      createdAt: row.createdAt,
+    }));
+  }
+
+  /** An image's bytes for the doors' image routes; not part of the contract's RPC methods. */
+  readImage(uid: string): Promise<ImageBytes> {
+    return readImage(this.store, uid);
+  }
+
+  private labelPair(row: PairForLabeling, decision: LabelPair['decision']): LabelPair {
+    const available = (stored: number, path: string | null): boolean =>
+      stored === 1 || (path !== null && fs.existsSync(path));
+    return {
+      pairId: row.pairId,
+      prompt: row.prompt,
+      image0: { uid: row.uid0, available: available(row.stored0, row.path0) },
+      image1: { uid: row.uid1, available: available(row.stored1, row.path1) },
+      // Random per showing, and recorded with the decision, so position bias can be measured.
+      leftImage: randomInt(2) as 0 | 1,
+      decision,
+    };
+  }
+
+  private progress(annotator: string, annotatorId: number | null): LabelProgress {
+    return { annotator, ...this.store.labelProgress(annotatorId) };
   }
 }

@@ -42,11 +42,10 @@ describe('label encoding', () => {
 });
 
 describe('dispatcher', () => {
-  it('serves exactly the contract: every method has a handler in core, and no more', () => {
-    const handlers = Object.getOwnPropertyNames(StudioService.prototype).filter(
-      (n) => n !== 'constructor',
-    );
-    expect(handlers.sort()).toEqual([...STUDIO_METHODS].sort());
+  it('has a handler in core for every method of the contract', () => {
+    for (const method of STUDIO_METHODS) {
+      expect(typeof StudioService.prototype[method], method).toBe('function');
+    }
     expect(Object.keys(studioContract).sort()).toEqual([...STUDIO_METHODS].sort());
   });
 
@@ -62,6 +61,8 @@ describe('dispatcher', () => {
     };
     expect((await refused('dropTables', {})).code).toBe('unknown_method');
     expect((await refused('toString', {})).code).toBe('unknown_method');
+    // Service methods outside the contract are not reachable through a door.
+    expect((await refused('readImage', { uid: 'x' })).code).toBe('unknown_method');
     const wrongType = await refused('listPairs', { limit: 'ten' });
     expect(wrongType.code).toBe('invalid_argument');
     expect(wrongType.message).toMatch(/listPairs: limit:/);

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import { StudioError } from '../../../shared/errors';
 import sharp, { type Metadata } from 'sharp';
 import type { BlobRecord } from '../store/project-store';
 
@@ -55,4 +57,66 @@ function endsWithPngEnd(bytes: Uint8Array): boolean {
 export async function asJpegBytes(bytes: Uint8Array, format: string): Promise<Uint8Array> {
   if (format === 'jpeg') return bytes;
   return sharp(bytes).flatten({ background: '#ffffff' }).jpeg({ quality: 95 }).toBuffer();
+}
+
+export interface ImageBytes {
+  bytes: Uint8Array;
+  mime: string;
+}
+
+const MIME_BY_FORMAT: Record<string, string> = {
+  jpeg: 'image/jpeg',
+  png: 'image/png',
+  webp: 'image/webp',
+  gif: 'image/gif',
+  avif: 'image/avif',
+  tiff: 'image/tiff',
+};
+
+/** The format named by a file's first bytes, for files the project only knows by path. */
+function sniffFormat(bytes: Uint8Array): string | null {
+  const ascii = (start: number, end: number): string =>
+    String.fromCharCode(...bytes.subarray(start, end));
+  if (bytes[0] === 0xff && bytes[1] === 0xd8) return 'jpeg';
+  if (ascii(1, 4) === 'PNG') return 'png';
+  if (ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP') return 'webp';
+  if (ascii(0, 4) === 'GIF8') return 'gif';
+  return null;
+}
+
+/**
+ * An image's bytes by uid, from the project file or from the file it was imported from. The uid
+ * is looked up in the project, never turned into a path, so a request can reach no other file.
+ */
+export async function readImage(
+  store: {
+    imageSource(
+      uid: string,
+    ): { bytes: Buffer | null; format: string | null; path: string | null } | null;
+  },
+  uid: string,
+): Promise<ImageBytes> {
+  const source = store.imageSource(uid);
+  if (!source) throw new StudioError('not_found', `no image ${uid} in this project`);
+  if (source.bytes) {
+    return {
+      bytes: source.bytes,
+      mime: MIME_BY_FORMAT[source.format ?? ''] ?? 'application/octet-stream',
+    };
+  }
+  if (!source.path)
+    throw new StudioError(
+      'not_found',
+      `image ${uid}: the project has neither its bytes nor its file`,
+    );
+  let bytes: Buffer;
+  try {
+    bytes = await fs.promises.readFile(source.path);
+  } catch (error) {
+    throw new StudioError(
+      'not_found',
+      `image ${uid}: cannot read ${source.path} (${(error as Error).message})`,
+    );
+  }
+  return { bytes, mime: MIME_BY_FORMAT[sniffFormat(bytes) ?? ''] ?? 'application/octet-stream' };
 }

@@ -70,6 +70,32 @@ export interface AnnotationRecord {
   rankingId?: number | null;
 }
 
+export interface PairForLabeling {
+  pairId: number;
+  prompt: string;
+  uid0: string;
+  stored0: number;
+  path0: string | null;
+  uid1: string;
+  stored1: number;
+  path1: string | null;
+}
+
+const PAIR_FOR_LABELING = `
+  SELECT p.id AS pairId, pr.text AS prompt,
+    i0.uid AS uid0, i0.sha256 IS NOT NULL AS stored0, i0.path AS path0,
+    i1.uid AS uid1, i1.sha256 IS NOT NULL AS stored1, i1.path AS path1
+  FROM pairs p
+  JOIN prompts pr ON pr.id = p.prompt_id
+  JOIN images i0 ON i0.id = p.image_0_id
+  JOIN images i1 ON i1.id = p.image_1_id`;
+
+/** A verdict or skip of the annotator on the pair that no undo has taken back. */
+const STANDING_DECISION_OF = (pair: string, annotator: string): string => `
+  SELECT 1 FROM annotations a
+  WHERE a.pair_id = ${pair} AND a.annotator_id = ${annotator} AND a.action != 'undo'
+    AND NOT EXISTS (SELECT 1 FROM annotations u WHERE u.undoes_id = a.id)`;
+
 const bool = (value: boolean | null | undefined): number | null =>
   value === null || value === undefined ? null : value ? 1 : 0;
 
@@ -134,6 +160,64 @@ export class ProjectStore {
       ),
       hasAnnotationBy: db.prepare<[number, number], { one: number }>(
         'SELECT 1 AS one FROM annotations WHERE pair_id = ? AND annotator_id = ? LIMIT 1',
+      ),
+      undecidedPairs: db.prepare<
+        [{ annotator: number; exclude: string; count: number }],
+        PairForLabeling
+      >(
+        `${PAIR_FOR_LABELING}
+         WHERE NOT EXISTS (${STANDING_DECISION_OF('p.id', '@annotator')})
+           AND p.id NOT IN (SELECT value FROM json_each(@exclude))
+         ORDER BY p.id LIMIT @count`,
+      ),
+      pairForLabeling: db.prepare<[number], PairForLabeling>(`${PAIR_FOR_LABELING} WHERE p.id = ?`),
+      currentDecision: db.prepare<[number, number], { action: string; verdict: DbVerdict | null }>(
+        `SELECT a.action, a.verdict FROM annotations a
+         WHERE a.pair_id = ? AND a.annotator_id = ? AND a.action != 'undo'
+           AND NOT EXISTS (SELECT 1 FROM annotations u WHERE u.undoes_id = a.id)
+         ORDER BY a.id DESC LIMIT 1`,
+      ),
+      latestStanding: db.prepare<[number], { id: number; pairId: number }>(
+        `SELECT a.id, a.pair_id AS pairId FROM annotations a
+         WHERE a.annotator_id = ? AND a.action != 'undo'
+           AND NOT EXISTS (SELECT 1 FROM annotations u WHERE u.undoes_id = a.id)
+         ORDER BY a.id DESC LIMIT 1`,
+      ),
+      findAnnotator: db.prepare<[string], { id: number; kind: AnnotatorKind }>(
+        'SELECT id, kind FROM annotators WHERE name = ?',
+      ),
+      pairCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM pairs'),
+      progress: db.prepare<
+        [{ annotator: number; since: number }],
+        { decided: number | null; skipped: number | null; lastHour: number | null }
+      >(
+        `SELECT sum(action = 'verdict') AS decided, sum(action = 'skip') AS skipped,
+           (SELECT count(*) FROM annotations h WHERE h.annotator_id = @annotator
+              AND h.action != 'undo' AND h.created_at >= @since) AS lastHour
+         FROM current_annotations WHERE annotator_id = @annotator`,
+      ),
+      history: db.prepare<
+        [number, number],
+        {
+          id: number;
+          pairId: number;
+          prompt: string;
+          action: string;
+          verdict: DbVerdict | null;
+          createdAt: number;
+        }
+      >(
+        `SELECT c.id, c.pair_id AS pairId, pr.text AS prompt, c.action, c.verdict, c.created_at AS createdAt
+         FROM current_annotations c
+         JOIN pairs p ON p.id = c.pair_id JOIN prompts pr ON pr.id = p.prompt_id
+         WHERE c.annotator_id = ? ORDER BY c.id DESC LIMIT ?`,
+      ),
+      imageSource: db.prepare<
+        [string],
+        { bytes: Buffer | null; format: string | null; path: string | null }
+      >(
+        `SELECT b.bytes, b.format, i.path FROM images i
+         LEFT JOIN image_blobs b ON b.sha256 = i.sha256 WHERE i.uid = ?`,
       ),
       insertAdjudication: db.prepare(
         `INSERT INTO adjudications (pair_id, verdict, adjudicator, note, created_at)
@@ -270,6 +354,74 @@ export class ProjectStore {
       note: adjudication.note ?? '',
       createdAt: Date.now(),
     });
+  }
+
+  /** Pairs the annotator has no standing decision on, in pair order, skipping `exclude`. */
+  undecidedPairs(annotatorId: number | null, exclude: number[], count: number): PairForLabeling[] {
+    return this.stmt.undecidedPairs.all({
+      annotator: annotatorId ?? -1,
+      exclude: JSON.stringify(exclude),
+      count,
+    });
+  }
+
+  pairForLabeling(pairId: number): PairForLabeling | undefined {
+    return this.stmt.pairForLabeling.get(pairId);
+  }
+
+  /** The annotator's current decision on a pair: the latest verdict or skip not undone. */
+  currentDecision(pairId: number, annotatorId: number): Verdict | 'skip' | null {
+    const row = this.stmt.currentDecision.get(pairId, annotatorId);
+    if (!row) return null;
+    return row.action === 'skip' ? 'skip' : verdictFromDb(row.verdict!);
+  }
+
+  /** The annotator's latest decision that no undo has taken back (what Undo takes back next). */
+  latestStandingDecision(annotatorId: number): { id: number; pairId: number } | undefined {
+    return this.stmt.latestStanding.get(annotatorId);
+  }
+
+  findAnnotator(name: string): { id: number; kind: AnnotatorKind } | undefined {
+    return this.stmt.findAnnotator.get(name);
+  }
+
+  labelProgress(annotatorId: number | null): {
+    decided: number;
+    skipped: number;
+    total: number;
+    lastHour: number;
+  } {
+    const total = this.stmt.pairCount.get()!.n;
+    if (annotatorId === null) return { decided: 0, skipped: 0, total, lastHour: 0 };
+    const row = this.stmt.progress.get({ annotator: annotatorId, since: Date.now() - 3_600_000 })!;
+    return {
+      decided: row.decided ?? 0,
+      skipped: row.skipped ?? 0,
+      total,
+      lastHour: row.lastHour ?? 0,
+    };
+  }
+
+  /** The annotator's current decisions, latest first. */
+  history(
+    annotatorId: number,
+    limit: number,
+  ): {
+    id: number;
+    pairId: number;
+    prompt: string;
+    action: string;
+    verdict: DbVerdict | null;
+    createdAt: number;
+  }[] {
+    return this.stmt.history.all(annotatorId, limit);
+  }
+
+  /** An image's bytes as stored, or the file it was imported from; null when the uid is unknown. */
+  imageSource(
+    uid: string,
+  ): { bytes: Buffer | null; format: string | null; path: string | null } | null {
+    return this.stmt.imageSource.get(uid) ?? null;
   }
 
   counts(): ProjectCounts {
