@@ -3,9 +3,44 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { duckdb, writeShardWithDuckDB } from '../helpers/duckdb';
+import { ProjectStore } from '../../electron/core/store/project-store';
 import { projectDigest, tempDir } from '../helpers/project';
 
 const BIN = path.resolve('bin/pickstudio.js');
+
+/** A 2-pair demo project and a 300,000-row shard that takes seconds to import. */
+async function projectAndBigShard() {
+  const dir = tempDir();
+  const project = path.join(dir, 'p.pickstudio');
+  expect(pickstudio('demo', project, '--pairs', '2').code).toBe(0);
+  const shard = path.join(dir, 'big.parquet');
+  const db = await duckdb();
+  await db.run(`COPY (SELECT i AS ranking_id, 'prompt ' || i AS caption, 'a' || i AS image_0_uid, 'b' || i AS image_1_uid,
+      NULL::VARCHAR AS image_0_url, NULL::VARCHAR AS image_1_url, 1.0::DOUBLE AS label_0, 0.0::DOUBLE AS label_1,
+      true AS has_label, (i % 50)::BIGINT AS user_id, 'm0' AS model_0, 'm1' AS model_1, true AS are_different,
+      'a' || i AS best_image_uid, TIMESTAMP '2023-05-01' AS created_at, 1::BIGINT AS num_example_per_prompt
+    FROM range(300000) t(i)) TO '${shard}' (FORMAT parquet, ROW_GROUP_SIZE 5000)`);
+  db.close();
+  return { project, shard, before: projectDigest(project) };
+}
+
+/** Starts an import and sends `signal` once rows are flowing, as a person or a crash would. */
+async function interruptImport(project: string, shard: string, signal: NodeJS.Signals) {
+  const child = spawn(process.execPath, [BIN, 'import', project, shard], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  const [code, exitSignal] = await new Promise<[number | null, NodeJS.Signals | null]>(
+    (resolve) => {
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (/import [1-9][\d,]*\/300,000/.test(stderr) && !child.killed) child.kill(signal);
+      });
+      child.on('close', (c, s) => resolve([c, s]));
+    },
+  );
+  return { code, signal: exitSignal, stderr };
+}
 
 function pickstudio(...args: string[]) {
   const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
@@ -111,33 +146,42 @@ describe('pickstudio CLI', () => {
   });
 
   it('Ctrl+C during an import cancels it, exits 130 and keeps nothing of the file', async () => {
-    const dir = tempDir();
-    const project = path.join(dir, 'p.pickstudio');
-    expect(pickstudio('demo', project, '--pairs', '2').code).toBe(0);
-    const before = projectDigest(project);
-    const shard = path.join(dir, 'big.parquet');
-    const db = await duckdb();
-    await db.run(`COPY (SELECT i AS ranking_id, 'prompt ' || i AS caption, 'a' || i AS image_0_uid, 'b' || i AS image_1_uid,
-        NULL::VARCHAR AS image_0_url, NULL::VARCHAR AS image_1_url, 1.0::DOUBLE AS label_0, 0.0::DOUBLE AS label_1,
-        true AS has_label, (i % 50)::BIGINT AS user_id, 'm0' AS model_0, 'm1' AS model_1, true AS are_different,
-        'a' || i AS best_image_uid, TIMESTAMP '2023-05-01' AS created_at, 1::BIGINT AS num_example_per_prompt
-      FROM range(300000) t(i)) TO '${shard}' (FORMAT parquet, ROW_GROUP_SIZE 5000)`);
-    db.close();
-
-    const child = spawn(process.execPath, [BIN, 'import', project, shard], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    const code = await new Promise<number | null>((resolve) => {
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-        // Interrupt once rows are flowing, as a person pressing Ctrl+C would.
-        if (/import [1-9][\d,]*\/300,000/.test(stderr) && !child.killed) child.kill('SIGINT');
-      });
-      child.on('close', resolve);
-    });
+    const { project, shard, before } = await projectAndBigShard();
+    const { code, stderr } = await interruptImport(project, shard, 'SIGINT');
     expect(stderr).toMatch(/cancelled/);
     expect(code).toBe(130);
     expect(projectDigest(project)).toBe(before);
+  });
+
+  it('a kill during an import leaves the project as it was; the next import cleans up', async () => {
+    const { project, shard, before } = await projectAndBigShard();
+    const { signal } = await interruptImport(project, shard, 'SIGKILL');
+    expect(signal).toBe('SIGKILL');
+    const folder = path.dirname(project);
+    expect(fs.readdirSync(folder).filter((n) => n.includes('.import-'))).toHaveLength(1);
+    expect(projectDigest(project)).toBe(before);
+    const store = ProjectStore.open(project);
+    expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok');
+    store.close();
+
+    const small = path.join(folder, 'small.parquet');
+    await writeShardWithDuckDB(
+      small,
+      [
+        {
+          ranking_id: 1,
+          caption: 'c',
+          image_0_uid: 'u',
+          image_1_uid: 'v',
+          label_0: 1,
+          label_1: 0,
+          has_label: true,
+          user_id: 1,
+        },
+      ],
+      { images: false },
+    );
+    expect(pickstudio('import', project, small).code).toBe(0);
+    expect(fs.readdirSync(folder).filter((n) => n.includes('.import-'))).toEqual([]);
   });
 });

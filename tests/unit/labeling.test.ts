@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { LabelPair, MethodResult } from '../../shared/api';
+import { duckdb } from '../helpers/duckdb';
 import { makeJpeg, makePng, openService, tempDir } from '../helpers/project';
 
 async function projectWithManifest(pairs: number) {
@@ -182,6 +183,44 @@ describe('labeling', () => {
         decisionMs: 1,
       }),
     ).rejects.toThrow(/verdict/);
+    store.close();
+  });
+});
+
+describe('labeling during an import', () => {
+  it('a decision saved while a file is being imported stays, even when that import fails', async () => {
+    const { call, dispatch, store, events, dir } = await projectWithManifest(2);
+    const shard = path.join(dir, 'late-bad.parquet');
+    const db = await duckdb();
+    // Large enough to be read in many row groups; the last row's labels are invalid.
+    await db.run(`COPY (SELECT i AS ranking_id, 'caption ' || i AS caption, 'x' || i AS image_0_uid,
+        'y' || i AS image_1_uid, NULL::VARCHAR AS image_0_url, NULL::VARCHAR AS image_1_url,
+        (CASE WHEN i = 29999 THEN 0.2 ELSE 1.0 END)::DOUBLE AS label_0,
+        (CASE WHEN i = 29999 THEN 0.8 ELSE 0.0 END)::DOUBLE AS label_1,
+        true AS has_label, 5::BIGINT AS user_id, 'm' AS model_0, 'm' AS model_1, true AS are_different,
+        NULL::VARCHAR AS best_image_uid, TIMESTAMP '2023-05-01' AS created_at, 1::BIGINT AS num_example_per_prompt
+      FROM range(30000) t(i)) TO '${shard}' (FORMAT parquet, ROW_GROUP_SIZE 1000)`);
+    db.close();
+    events.length = 0;
+    let saved: Promise<unknown> | null = null;
+    const outcome = dispatch('importSources', { sources: [shard], taskId: 'late' }).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    // As soon as the import has read rows, an annotator presses a key.
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if (events.some((e) => e.taskId === 'late' && e.done > 0)) {
+          clearInterval(poll);
+          saved = decide(call, 1, 'tie');
+          resolve();
+        }
+      }, 1);
+    });
+    expect(String(await outcome)).toMatch(/late-bad\.parquet row 30000: labels/);
+    await saved;
+    expect(store.counts()).toMatchObject({ pairs: 2, annotations: 1, verdicts: { tie: 1 } });
+    expect(fs.readdirSync(dir).filter((name) => name.includes('.import-'))).toEqual([]);
     store.close();
   });
 });

@@ -1,4 +1,5 @@
 import { inspectImage } from '../io/images';
+import { Staging } from '../io/staging';
 import type { ProjectStore } from '../store/project-store';
 import type { TaskContext } from '../tasks';
 import { renderSceneJpeg } from './render';
@@ -20,7 +21,8 @@ export async function createDemoProject(
 ): Promise<{ pairs: number }> {
   const scenes = generateDemoScenes(options.pairs, options.seed ?? DEMO_SEED);
   const addedAt = Date.now();
-  await store.inFileTransactionAsync(async () => {
+  const staging = Staging.create(store.file);
+  try {
     for (let start = 0; start < scenes.length; start += RENDER_BATCH) {
       context.throwIfCancelled();
       const batch = scenes.slice(start, start + RENDER_BATCH);
@@ -37,19 +39,31 @@ export async function createDemoProject(
         // The faithful image's side alternates with the parity of its hash: stable, and unbiased.
         const faithfulFirst = parseInt(faithful.sha256.slice(0, 2), 16) % 2 === 0;
         const [first, second] = faithfulFirst ? [faithful, wrong] : [wrong, faithful];
-        store.putBlob(first);
-        store.putBlob(second);
-        store.insertPair({
-          promptId: store.promptId(scene.prompt),
-          image0Id: store.imageId({ uid: first.sha256, sha256: first.sha256 }),
-          image1Id: store.imageId({ uid: second.sha256, sha256: second.sha256 }),
+        staging.addBlob(first);
+        staging.addBlob(second);
+        const stored = (blob: typeof first) => ({
+          uid: blob.sha256,
+          sha256: blob.sha256,
+          path: null,
+          url: null,
+        });
+        staging.addPair({
+          caption: scene.prompt,
+          image0: stored(first),
+          image1: stored(second),
           model0: DEMO_MODEL,
           model1: DEMO_MODEL,
           createdAt: addedAt,
+          source: null,
+          label: null,
         });
       });
+      staging.checkpoint();
       context.progress(start + batch.length, scenes.length);
     }
-  });
+    staging.merge(store, 'demo');
+  } finally {
+    staging.remove();
+  }
   return { pairs: scenes.length };
 }

@@ -2,13 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { parse as parseCsv } from 'csv-parse';
-import type { ImportFileReport } from '../../../shared/api';
 import { StudioError } from '../../../shared/errors';
-import { parseVerdict, swapVerdict } from '../../../shared/labels';
-import type { ProjectStore } from '../store/project-store';
+import { parseVerdict } from '../../../shared/labels';
 import type { TaskContext } from '../tasks';
 import { inspectImage } from './images';
 import type { ImportProgress } from './import-pickapic';
+import type { StagedImage, Staging } from './staging';
 
 export type ManifestFormat = 'manifest-jsonl' | 'manifest-csv';
 
@@ -81,35 +80,28 @@ async function* readRecords(file: string, format: ManifestFormat): AsyncGenerato
 }
 
 /**
- * Imports a manifest of prompt, image_0, image_1 (paths relative to the manifest's folder) and an
- * optional label, annotator, model_0 and model_1. Images stay where they are: the project keeps
- * their path and their sha256, which is their uid.
+ * Reads a manifest of prompt, image_0, image_1 (paths relative to the manifest's folder) and an
+ * optional label, annotator, model_0 and model_1 into `staging`, checking every row and image on
+ * the way. Images stay where they are: the project keeps their path, and their sha256 as uid.
  */
-export async function importManifest(
-  store: ProjectStore,
+export async function stageManifest(
   file: string,
   format: ManifestFormat,
+  staging: Staging,
   context: TaskContext,
   progress: ImportProgress,
-): Promise<ImportFileReport> {
-  const report: ImportFileReport = {
-    file,
-    format,
-    rows: 0,
-    pairsAdded: 0,
-    annotationsAdded: 0,
-    rowsAlreadyPresent: 0,
-  };
+): Promise<{ rows: number }> {
   const folder = path.dirname(path.resolve(file));
   const defaultAnnotator = `import:${path.basename(file)}`;
-  const imageIds = new Map<string, { id: number; uid: string }>();
+  const images = new Map<string, StagedImage>();
+  let rows = 0;
 
   for await (const { rowNumber, fields } of readRecords(file, format)) {
     if (rowNumber % 64 === 0) context.throwIfCancelled();
     const fail = (problem: string): never => {
       throw new StudioError('bad_input', `${file} row ${rowNumber}: ${problem}`);
     };
-    report.rows++;
+    rows++;
     const text = (name: string): string | null => {
       const value = fields[name];
       if (value === undefined || value === null || value === '') return null;
@@ -121,7 +113,7 @@ export async function importManifest(
     );
     if (missing.length > 0) fail(`missing ${missing.join(', ')}`);
 
-    const image = async (column: 'image_0' | 'image_1') => {
+    const image = async (column: 'image_0' | 'image_1'): Promise<StagedImage> => {
       const relative = text(column)!;
       if (path.isAbsolute(relative)) {
         fail(
@@ -132,7 +124,7 @@ export async function importManifest(
       if (!resolved.startsWith(folder + path.sep)) {
         fail(`${column} ${JSON.stringify(relative)} is outside the manifest's folder`);
       }
-      const known = imageIds.get(resolved);
+      const known = images.get(resolved);
       if (known) return known;
       let bytes: Buffer;
       try {
@@ -150,9 +142,9 @@ export async function importManifest(
       } catch (error) {
         return fail(`${column} ${JSON.stringify(relative)}: ${(error as Error).message}`);
       }
-      const entry = { id: store.imageId({ uid: sha256, path: resolved }), uid: sha256 };
-      imageIds.set(resolved, entry);
-      return entry;
+      const staged = { uid: sha256, sha256: null, path: resolved, url: null };
+      images.set(resolved, staged);
+      return staged;
     };
     const image0 = await image('image_0');
     const image1 = await image('image_1');
@@ -160,42 +152,29 @@ export async function importManifest(
 
     const label = text('label');
     const verdict = label === null ? null : parseVerdict(label);
-    if (label !== null && verdict === null)
+    if (label !== null && verdict === null) {
       fail(`label ${JSON.stringify(label)} is not 0, 1 or tie`);
-
-    const promptId = store.promptId(prompt!);
-    let pair = store.findPair(promptId, image0.id, image1.id);
-    if (!pair) {
-      const id = store.insertPair({
-        promptId,
-        image0Id: image0.id,
-        image1Id: image1.id,
-        model0: text('model_0'),
-        model1: text('model_1'),
-        createdAt: null,
-      });
-      pair = { id, swapped: false };
-      report.pairsAdded++;
-    } else if (verdict === null) {
-      report.rowsAlreadyPresent++;
     }
-
-    if (verdict !== null) {
-      const annotatorId = store.annotatorId(text('annotator') ?? defaultAnnotator, 'import');
-      if (store.hasAnnotationBy(pair.id, annotatorId)) {
-        report.rowsAlreadyPresent++;
-      } else {
-        store.insertAnnotation({
-          pairId: pair.id,
-          annotatorId,
-          action: 'verdict',
-          verdict: pair.swapped ? swapVerdict(verdict) : verdict,
-          createdAt: Date.now(),
-        });
-        report.annotationsAdded++;
-      }
-    }
-    context.progress(progress.rowsBefore + report.rows, progress.totalRows, path.basename(file));
+    staging.addPair({
+      caption: prompt!,
+      image0,
+      image1,
+      model0: text('model_0'),
+      model1: text('model_1'),
+      createdAt: null,
+      source: null,
+      label:
+        verdict === null
+          ? null
+          : {
+              verdict,
+              annotator: text('annotator') ?? defaultAnnotator,
+              kind: 'import',
+              rankingId: null,
+            },
+    });
+    if (rows % 1000 === 0) staging.checkpoint();
+    context.progress(progress.rowsBefore + rows, progress.totalRows, path.basename(file));
   }
-  return report;
+  return { rows };
 }

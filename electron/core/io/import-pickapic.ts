@@ -1,12 +1,12 @@
 import path from 'node:path';
-import type { ImportFileReport } from '../../../shared/api';
 import { StudioError } from '../../../shared/errors';
-import { labelsToVerdict, swapVerdict } from '../../../shared/labels';
+import { labelsToVerdict } from '../../../shared/labels';
 import type { ProjectStore } from '../store/project-store';
 import type { TaskContext } from '../tasks';
 import { inspectImage } from './images';
 import { ACCEPTED_PHYSICAL, IMAGE_COLUMNS, PICKAPIC_COLUMNS } from './pickapic-schema';
 import { openParquet, type ParquetSource } from './parquet-source';
+import type { Staging } from './staging';
 import { asBoolean, asBytes, asNumber, asString, asTimeMs } from './values';
 
 export interface ImportProgress {
@@ -50,124 +50,103 @@ export async function openPickapicShard(
 }
 
 /**
- * Imports one shard into an open transaction. Rows whose ranking_id is already in the project
- * are skipped, so importing the same shard twice changes nothing. Rows of several users over
- * the same caption and images become one pair with one annotation per user.
+ * Reads a shard row group by row group into `staging`, checking every row (labels, uids, image
+ * bytes) on the way; nothing is written to the project here. Rows whose ranking_id the project
+ * already has are counted and not read further, so re-importing a shard costs little.
  */
-export async function importPickapicShard(
+export async function stagePickapicShard(
   store: ProjectStore,
   shard: ParquetSource & { hasImages: boolean },
+  staging: Staging,
   context: TaskContext,
   progress: ImportProgress,
-): Promise<ImportFileReport> {
+): Promise<{ rows: number; alreadyPresent: number }> {
   const file = shard.file;
-  const report: ImportFileReport = {
-    file,
-    format: 'pickapic-parquet',
-    rows: 0,
-    pairsAdded: 0,
-    annotationsAdded: 0,
-    rowsAlreadyPresent: 0,
-  };
   const columns = PICKAPIC_COLUMNS.map((c) => c.name).filter(
     (name) => shard.hasImages || !(IMAGE_COLUMNS as readonly string[]).includes(name),
   );
-  const sourceFile = path.basename(file);
+  let alreadyPresent = 0;
 
   for (const group of shard.rowGroups) {
     context.throwIfCancelled();
     const rows = await shard.readRows(group.start, group.end, columns);
-    const images = shard.hasImages ? await inspectRowImages(file, group.start, rows) : null;
+    const fresh = rows.map((row) => {
+      const rankingId = asNumber(row.ranking_id);
+      return rankingId === null || !store.hasRanking(rankingId);
+    });
+    const images = shard.hasImages ? await inspectRowImages(file, group.start, rows, fresh) : null;
 
     rows.forEach((row, offset) => {
-      const rowNumber = group.start + offset + 1;
-      const fail = (problem: string): never => {
-        throw new StudioError('bad_input', `${file} row ${rowNumber}: ${problem}`);
-      };
-      report.rows++;
-      const rankingId = asNumber(row.ranking_id) ?? fail('ranking_id is empty');
-      if (store.hasRanking(rankingId)) {
-        report.rowsAlreadyPresent++;
+      if (!fresh[offset]) {
+        alreadyPresent++;
         return;
       }
+      const fail = (problem: string): never => {
+        throw new StudioError('bad_input', `${file} row ${group.start + offset + 1}: ${problem}`);
+      };
+      const rankingId = asNumber(row.ranking_id) ?? fail('ranking_id is empty');
       const caption = asString(row.caption) ?? fail('caption is empty');
       const uid0 = asString(row.image_0_uid) || fail('image_0_uid is empty');
       const uid1 = asString(row.image_1_uid) || fail('image_1_uid is empty');
       const blobs = images?.[offset];
       if (blobs) {
-        store.putBlob(blobs[0]);
-        store.putBlob(blobs[1]);
+        staging.addBlob(blobs[0]);
+        staging.addBlob(blobs[1]);
       }
-      const image0Id = store.imageId({
-        uid: uid0,
-        sha256: blobs?.[0].sha256,
-        url: asString(row.image_0_url),
-      });
-      const image1Id = store.imageId({
-        uid: uid1,
-        sha256: blobs?.[1].sha256,
-        url: asString(row.image_1_url),
-      });
-      const promptId = store.promptId(caption);
-      const createdAt = asTimeMs(row.created_at);
-
-      let pair = store.findPair(promptId, image0Id, image1Id);
-      if (!pair) {
-        const id = store.insertPair({
-          promptId,
-          image0Id,
-          image1Id,
-          model0: asString(row.model_0),
-          model1: asString(row.model_1),
-          createdAt,
-        });
-        pair = { id, swapped: false };
-        report.pairsAdded++;
-      }
-
       const hasLabel = asBoolean(row.has_label) ?? false;
       const label0 = asNumber(row.label_0);
       const label1 = asNumber(row.label_1);
       const userId = asNumber(row.user_id);
-      store.insertPairSource({
-        rankingId,
-        pairId: pair.id,
-        swapped: pair.swapped,
-        userId,
-        hasLabel,
-        label0,
-        label1,
-        bestImageUid: asString(row.best_image_uid),
-        areDifferent: asBoolean(row.are_different),
-        numExamplePerPrompt: asNumber(row.num_example_per_prompt),
+      const createdAt = asTimeMs(row.created_at);
+      const verdict = hasLabel
+        ? (labelsToVerdict(label0 ?? NaN, label1 ?? NaN) ??
+          fail(`labels (${label0}, ${label1}) are none of (1, 0), (0, 1), (0.5, 0.5)`))
+        : null;
+      staging.addPair({
+        caption,
+        image0: {
+          uid: uid0,
+          sha256: blobs?.[0].sha256 ?? null,
+          path: null,
+          url: asString(row.image_0_url),
+        },
+        image1: {
+          uid: uid1,
+          sha256: blobs?.[1].sha256 ?? null,
+          path: null,
+          url: asString(row.image_1_url),
+        },
+        model0: asString(row.model_0),
+        model1: asString(row.model_1),
         createdAt,
-        sourceFile,
-      });
-
-      if (hasLabel) {
-        const verdict =
-          labelsToVerdict(label0 ?? NaN, label1 ?? NaN) ??
-          fail(`labels (${label0}, ${label1}) are none of (1, 0), (0, 1), (0.5, 0.5)`);
-        store.insertAnnotation({
-          pairId: pair.id,
-          annotatorId: store.annotatorId(pickapicAnnotatorName(userId), 'dataset'),
-          action: 'verdict',
-          verdict: pair.swapped ? swapVerdict(verdict) : verdict,
-          createdAt: createdAt ?? Date.now(),
+        source: {
           rankingId,
-        });
-        report.annotationsAdded++;
-      }
+          userId,
+          hasLabel,
+          label0,
+          label1,
+          bestImageUid: asString(row.best_image_uid),
+          areDifferent: asBoolean(row.are_different),
+          numExamplePerPrompt: asNumber(row.num_example_per_prompt),
+          createdAt,
+        },
+        label:
+          verdict === null
+            ? null
+            : { verdict, annotator: pickapicAnnotatorName(userId), kind: 'dataset', rankingId },
+      });
     });
+    staging.checkpoint();
     context.progress(progress.rowsBefore + group.end, progress.totalRows, path.basename(file));
   }
-  return report;
+  return { rows: shard.numRows, alreadyPresent };
 }
 
 async function inspectRowImages(
   file: string,
   firstRow: number,
   rows: Record<string, unknown>[],
+  wanted: boolean[],
 ): Promise<
   (
     | readonly [Awaited<ReturnType<typeof inspectImage>>, Awaited<ReturnType<typeof inspectImage>>]
@@ -176,6 +155,7 @@ async function inspectRowImages(
 > {
   return Promise.all(
     rows.map(async (row, offset) => {
+      if (!wanted[offset]) return null;
       const jpg0 = asBytes(row.jpg_0);
       const jpg1 = asBytes(row.jpg_1);
       if (!jpg0 && !jpg1) return null;

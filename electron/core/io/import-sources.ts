@@ -6,11 +6,12 @@ import type { ProjectStore } from '../store/project-store';
 import type { TaskContext } from '../tasks';
 import {
   countManifestRows,
-  importManifest,
   manifestFormatOf,
+  stageManifest,
   type ManifestFormat,
 } from './import-manifest';
-import { importPickapicShard, openPickapicShard } from './import-pickapic';
+import { openPickapicShard, stagePickapicShard, type ImportProgress } from './import-pickapic';
+import { Staging } from './staging';
 
 type PlannedFile =
   | {
@@ -86,13 +87,7 @@ export async function importSources(
   let rowsBefore = 0;
   for (const planned of plan) {
     try {
-      const progress = { rowsBefore, totalRows };
-      const report = await store.inFileTransactionAsync(() =>
-        planned.kind === 'parquet'
-          ? importPickapicShard(store, planned.shard, context, progress)
-          : importManifest(store, planned.file, planned.format, context, progress),
-      );
-      reports.push(report);
+      reports.push(await importFile(store, planned, context, { rowsBefore, totalRows }));
     } catch (error) {
       if (reports.length > 0 && error instanceof StudioError) {
         const kept = reports.map((r) => path.basename(r.file)).join(', ');
@@ -108,4 +103,40 @@ export async function importSources(
     context.progress(rowsBefore, totalRows, path.basename(planned.file));
   }
   return { files: reports, seconds: (performance.now() - started) / 1000 };
+}
+
+/** Stages one file (the slow part, with awaits), then merges it in one short transaction. */
+async function importFile(
+  store: ProjectStore,
+  planned: PlannedFile,
+  context: TaskContext,
+  progress: ImportProgress,
+): Promise<ImportFileReport> {
+  const staging = Staging.create(store.file);
+  try {
+    const staged =
+      planned.kind === 'parquet'
+        ? await stagePickapicShard(store, planned.shard, staging, context, progress)
+        : {
+            ...(await stageManifest(planned.file, planned.format, staging, context, progress)),
+            alreadyPresent: 0,
+          };
+    context.throwIfCancelled();
+    context.progress(
+      progress.rowsBefore + planned.rows,
+      progress.totalRows,
+      `merging ${path.basename(planned.file)}`,
+    );
+    const merged = staging.merge(store, path.basename(planned.file));
+    return {
+      file: planned.file,
+      format: planned.kind === 'parquet' ? 'pickapic-parquet' : planned.format,
+      rows: staged.rows,
+      pairsAdded: merged.pairsAdded,
+      annotationsAdded: merged.annotationsAdded,
+      rowsAlreadyPresent: staged.alreadyPresent + merged.rowsAlreadyPresent,
+    };
+  } finally {
+    staging.remove();
+  }
 }

@@ -106,7 +106,6 @@ const bool = (value: boolean | null | undefined): number | null =>
 export class ProjectStore {
   readonly db: Database.Database;
   readonly file: string;
-  private inFileTransaction = false;
 
   private readonly stmt;
 
@@ -117,9 +116,6 @@ export class ProjectStore {
     this.stmt = {
       prompt: db.prepare<[string], { id: number }>(
         'INSERT INTO prompts (text) VALUES (?) ON CONFLICT (text) DO UPDATE SET text = excluded.text RETURNING id',
-      ),
-      blob: db.prepare(
-        'INSERT OR IGNORE INTO image_blobs (sha256, bytes, format, width, height) VALUES (@sha256, @bytes, @format, @width, @height)',
       ),
       image: db.prepare<
         [{ uid: string; sha256: string | null; path: string | null; url: string | null }],
@@ -238,34 +234,8 @@ export class ProjectStore {
     return this.db.pragma('user_version', { simple: true }) as number;
   }
 
-  /**
-   * Runs `work` (which may await reads of a source file) inside one write transaction: all of it
-   * lands, or none of it. Only one runs at a time.
-   */
-  async inFileTransactionAsync<T>(work: () => Promise<T>): Promise<T> {
-    if (this.inFileTransaction) {
-      throw new StudioError('busy', `${this.file}: another import is writing to this project`);
-    }
-    this.inFileTransaction = true;
-    this.db.exec('BEGIN IMMEDIATE');
-    try {
-      const result = await work();
-      this.db.exec('COMMIT');
-      return result;
-    } catch (error) {
-      if (this.db.inTransaction) this.db.exec('ROLLBACK');
-      throw error;
-    } finally {
-      this.inFileTransaction = false;
-    }
-  }
-
   promptId(text: string): number {
     return this.stmt.prompt.get(text)!.id;
-  }
-
-  putBlob(blob: BlobRecord): void {
-    this.stmt.blob.run(blob);
   }
 
   imageId(image: ImageRecord): number {
