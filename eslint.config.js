@@ -46,6 +46,21 @@ export default tseslint.config(
     },
   },
   {
+    // Browser mode and the CLI are doors for machines without Electron.
+    files: ['electron/server/**/*.ts', 'electron/cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: forbid(
+            ['electron', 'react', 'react-dom', 'zustand'],
+            'the server and the CLI run under plain Node, without Electron.',
+          ),
+        },
+      ],
+    },
+  },
+  {
     files: ['shared/**/*.ts'],
     rules: {
       'no-restricted-imports': [

@@ -8,6 +8,8 @@ import { createDispatcher } from '../core/dispatcher';
 import { StudioService } from '../core/service';
 import { ProjectStore } from '../core/store/project-store';
 import { TaskRunner } from '../core/tasks';
+import { ensureRendererBuilt, openInBrowser, untilStopSignal } from '../server/launch';
+import { startServer } from '../server/server';
 import { createProgressBar } from './progress-bar';
 
 const USAGE = `pickstudio: annotate text-to-image preference pairs in Pick-a-Pic's format
@@ -22,6 +24,8 @@ Commands:
                                     write verdicts as a Pick-a-Pic shard
   stats PROJECT [--json] [--annotator NAME]
                                     counts of pairs, images, annotations and annotators
+  serve PROJECT [--port N] [--no-open]
+                                    open PROJECT in a browser (loopback only, with a token)
 
 Run 'pickstudio <command> --help' for a command's details.`;
 
@@ -48,6 +52,14 @@ and verdict_source. --no-images drops jpg_0/jpg_1. --annotations also writes eve
   stats: `Usage: pickstudio stats PROJECT [--json] [--annotator NAME]
 
 Prints the project's counts, and per annotator the pairs decided, verdicts and skips.`,
+  serve: `Usage: pickstudio serve PROJECT [--port N] [--no-open]
+
+Serves the studio for PROJECT (which must exist: create one with 'pickstudio demo' or
+'pickstudio import') to a browser on this computer, at 127.0.0.1 only, on port N (default: a
+free one), and prints the URL to open. The URL carries a token made for this run; the browser
+keeps it as a cookie. Scripts may send it as 'Authorization: Bearer TOKEN' instead. Opens the
+URL in the desktop's browser unless --no-open. Builds the app first if it was never built.
+Ctrl+C stops the server and closes the project cleanly.`,
 };
 
 class UsageError extends Error {}
@@ -212,6 +224,31 @@ async function run(argv: string[]): Promise<number> {
             `${a.verdicts.image0}/${a.verdicts.image1}/${a.verdicts.tie} (0/1/tie), ${a.skips} skips`,
         );
       }
+      return 0;
+    }
+    case 'serve': {
+      const { values, positionals } = parse(rest, {
+        port: { type: 'string' },
+        'no-open': { type: 'boolean' },
+      });
+      if (values.help) return help(command);
+      const [project] = expectPositionals(positionals, 1, 1);
+      const portText = typeof values.port === 'string' ? values.port : '0';
+      if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65_535) {
+        throw new UsageError('--port must be a whole number from 0 to 65535');
+      }
+      if (!fs.existsSync(project!)) {
+        throw new StudioError(
+          'not_found',
+          `${project}: no such project file; create one with 'pickstudio demo' or 'pickstudio import'`,
+        );
+      }
+      const rendererDir = await ensureRendererBuilt((line) => console.error(line));
+      const server = await startServer({ file: project!, port: Number(portText), rendererDir });
+      console.log(`Pick Studio is serving ${project} at ${server.url}`);
+      if (!values['no-open']) openInBrowser(server.url);
+      await untilStopSignal();
+      await server.close();
       return 0;
     }
   }

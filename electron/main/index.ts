@@ -3,9 +3,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog } from 'electron';
 import type { TaskProgress } from '../../shared/api';
+import { createMenuActions } from './actions';
+import { registerImageScheme, serveImages } from './image-protocol';
 import { registerStudioIpc, sendStudioEvent } from './ipc';
 import { installMenu } from './menu';
-import { createDemoFile, openProject, type OpenProject } from './project';
+import { createDemoFile, CurrentProject, openProject, type OpenProject } from './project';
 import { denyAllPermissions, isAppUrl, lockDown, rendererEntry } from './security';
 
 /** out/, where electron-vite puts main, preload and renderer side by side. */
@@ -13,6 +15,7 @@ const outDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 // Every renderer is sandboxed, including any a future change forgets to configure.
 app.enableSandbox();
+registerImageScheme();
 
 function projectFromArguments(): string | undefined {
   // `electron .` puts the app folder before the user's arguments; a packaged app does not.
@@ -46,58 +49,25 @@ async function start(): Promise<void> {
   });
   lockDown(window);
   window.once('ready-to-show', () => window.show());
-  const progress = (p: TaskProgress): void => sendStudioEvent(window, 'progress', p);
-
-  // Calls wait for the project rather than fail while the demo is still being drawn.
-  let ready: Promise<OpenProject>;
-  let opened: OpenProject | undefined;
-  const use = (next: Promise<OpenProject>): void => {
-    ready = next;
-    next.then(
-      (project) => {
-        opened = project;
-      },
-      (error: unknown) => console.error('Pick Studio: cannot open the project:', error),
-    );
+  const progress = (p: TaskProgress): void => {
+    sendStudioEvent(window, 'progress', p);
+    if (window.isDestroyed()) return;
+    // Also on the taskbar, so an import or export is seen while the window is in the background;
+    // above 1 means an unknown total.
+    const fraction = p.total ? p.done / p.total : 2;
+    window.setProgressBar(p.state === 'running' ? fraction : -1);
   };
-  use(initialProject(progress));
-  app.on('will-quit', () => opened?.store.close());
 
-  let switching = false;
-  const chooseProject = async (): Promise<void> => {
-    if (switching) return;
-    switching = true;
-    try {
-      const { canceled, filePaths } = await dialog.showOpenDialog(window, {
-        title: 'Open Project',
-        properties: ['openFile'],
-        filters: [{ name: 'Pick Studio project', extensions: ['pickstudio'] }],
-      });
-      const [file] = filePaths;
-      if (canceled || file === undefined) return;
-      const previous = await ready.catch(() => undefined);
-      let next: OpenProject;
-      try {
-        next = openProject(file, progress);
-      } catch (error) {
-        dialog.showErrorBox('Cannot open the project', (error as Error).message);
-        return;
-      }
-      use(Promise.resolve(next));
-      previous?.store.close();
-      // The renderer holds no project state worth keeping; a reload makes it ask again.
-      window.webContents.reload();
-    } finally {
-      switching = false;
-    }
-  };
+  const project = new CurrentProject(initialProject(progress));
+  app.on('will-quit', () => project.close());
 
   registerStudioIpc({
     window,
     isAppUrl: (url) => isAppUrl(entry, url),
-    dispatch: async () => (await ready).dispatch,
+    dispatch: async () => (await project.ready).dispatch,
   });
-  installMenu({ openProject: () => void chooseProject() });
+  serveImages(async (uid) => (await project.ready).readImage(uid));
+  installMenu(createMenuActions({ window, project, progress }));
   await entry.load(window);
 }
 

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import type { TaskProgress } from '../../shared/api';
 import { createDemoProject } from '../core/demo/create-demo';
 import { createDispatcher, type Dispatch } from '../core/dispatcher';
+import type { ImageBytes } from '../core/io/images';
 import { StudioService } from '../core/service';
 import { ProjectStore } from '../core/store/project-store';
 import { TaskRunner } from '../core/tasks';
@@ -11,11 +12,54 @@ export const DEMO_PAIRS = 240;
 export interface OpenProject {
   store: ProjectStore;
   dispatch: Dispatch;
+  readImage(uid: string): Promise<ImageBytes>;
 }
 
-export function openProject(file: string, progress: (p: TaskProgress) => void): OpenProject {
-  const store = ProjectStore.open(file);
-  return { store, dispatch: createDispatcher(new StudioService(store, { progress })) };
+export function openProject(
+  file: string,
+  progress: (p: TaskProgress) => void,
+  options: { create?: boolean } = {},
+): OpenProject {
+  const store = ProjectStore.open(file, options);
+  const service = new StudioService(store, { progress });
+  return { store, dispatch: createDispatcher(service), readImage: (uid) => service.readImage(uid) };
+}
+
+/**
+ * The project the window shows. Calls wait for it rather than fail while the first one is still
+ * being opened (the demo being drawn); replacing it closes the one before.
+ */
+export class CurrentProject {
+  private pending!: Promise<OpenProject>;
+  private opened: OpenProject | undefined;
+
+  constructor(first: Promise<OpenProject>) {
+    this.use(first);
+  }
+
+  get ready(): Promise<OpenProject> {
+    return this.pending;
+  }
+
+  async replace(next: OpenProject): Promise<void> {
+    const previous = await this.pending.catch(() => undefined);
+    this.use(Promise.resolve(next));
+    previous?.store.close();
+  }
+
+  close(): void {
+    this.opened?.store.close();
+  }
+
+  private use(next: Promise<OpenProject>): void {
+    this.pending = next;
+    next.then(
+      (project) => {
+        this.opened = project;
+      },
+      (error: unknown) => console.error('Pick Studio: cannot open the project:', error),
+    );
+  }
 }
 
 /**

@@ -8,7 +8,7 @@ import {
   type StudioMethod,
   type StudioMethods,
 } from '../../shared/api';
-import { eventChannel, methodChannel, type IpcReply } from '../main/channels';
+import { eventChannel, imageUrl, methodChannel, type IpcReply } from '../main/channels';
 
 /**
  * A failure rejects with the plain `{ code, message }`: the context bridge keeps only the message
@@ -42,6 +42,7 @@ const api = {
       ipcRenderer.removeListener(channel, forward);
     };
   },
+  imageUrl,
 } satisfies StudioApi;
 
 contextBridge.exposeInMainWorld('studio', api);

@@ -108,6 +108,35 @@ describe('manifest import', () => {
     expect(reencoded).toMatchObject({ format: 'jpeg', width: 40, height: 30 });
   });
 
+  it('the same row twice in one manifest adds one pair and one label', async () => {
+    const manifest = path.join(dir, 'images', 'twice.jsonl');
+    const row = JSON.stringify({ prompt: 'a cat', image_0: 'a.jpg', image_1: 'c.png', label: '1' });
+    const flipped = JSON.stringify({
+      prompt: 'a cat',
+      image_0: 'c.png',
+      image_1: 'a.jpg',
+      label: '0',
+    });
+    fs.writeFileSync(manifest, [row, row, flipped].join('\n'));
+    const { dispatch, store } = openService(path.join(dir, 'p.pickstudio'));
+    const report = (await dispatch('importSources', { sources: [manifest] })) as {
+      files: {
+        rows: number;
+        pairsAdded: number;
+        annotationsAdded: number;
+        rowsAlreadyPresent: number;
+      }[];
+    };
+    expect(report.files[0]).toMatchObject({
+      rows: 3,
+      pairsAdded: 1,
+      annotationsAdded: 1,
+      rowsAlreadyPresent: 2,
+    });
+    expect(store.counts()).toMatchObject({ pairs: 1, annotations: 1, verdicts: { image1: 1 } });
+    store.close();
+  });
+
   it('CSV with quoted prompts, a BOM and CRLF line ends', async () => {
     const manifest = path.join(dir, 'images', 'pairs.csv');
     fs.writeFileSync(

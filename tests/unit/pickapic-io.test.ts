@@ -237,6 +237,34 @@ describe('Pick-a-Pic shards written by DuckDB', () => {
     expect(projectDigest(file)).toBe(before);
   });
 
+  it('a ranking repeated inside one shard is imported once', async () => {
+    const input = path.join(dir, 'dupes.parquet');
+    const rows = await labeledRows(3, false);
+    await writeShardWithDuckDB(
+      input,
+      [...rows, rows[1]!, { ...rows[2]!, label_0: 0, label_1: 1 }],
+      { images: false },
+    );
+    const { dispatch, store } = openService(path.join(dir, 'p.pickstudio'));
+    const report = (await dispatch('importSources', { sources: [input] })) as {
+      files: {
+        rows: number;
+        pairsAdded: number;
+        annotationsAdded: number;
+        rowsAlreadyPresent: number;
+      }[];
+    };
+    expect(report.files[0]).toMatchObject({
+      rows: 5,
+      pairsAdded: 3,
+      annotationsAdded: 3,
+      rowsAlreadyPresent: 2,
+    });
+    // The first occurrence of ranking 5002 wins: its tie stands, not the later (0, 1).
+    expect(store.counts().verdicts).toEqual({ image0: 1, image1: 1, tie: 1 });
+    store.close();
+  });
+
   it('a no-images import followed by the shard with images fills in the bytes', async () => {
     const rows = await labeledRows(4, true);
     const withImages = path.join(dir, 'with.parquet');

@@ -50,7 +50,7 @@ const ANNOTATION_COLUMNS = [
 ] as const satisfies readonly { name: string; kind: ColumnKind }[];
 
 const PAGE_PAIRS = 5000;
-const MAX_GROUP_ROWS = 50_000;
+const MAX_GROUP_ROWS = 20_000;
 /** Image bytes buffered before a row group is written, which bounds memory on image exports. */
 const MAX_GROUP_IMAGE_BYTES = 64 * 1024 * 1024;
 
@@ -179,6 +179,8 @@ async function writeAtomically<T>(
         columnData: columns.map((c) => ({
           name: c.name,
           data: rows.map((row) => row[c.name] ?? null),
+          // Deciding on dictionary encoding would hash every JPEG byte by byte, for nothing.
+          ...(c.kind === 'binary' ? { encoding: 'PLAIN' as const } : {}),
         })),
         rowGroupSize: rows.length,
       });

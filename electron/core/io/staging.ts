@@ -1,13 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { StudioError } from '../../../shared/errors';
 import type { Verdict } from '../../../shared/labels';
-import { swapVerdict } from '../../../shared/labels';
-import type {
-  AnnotatorKind,
-  BlobRecord,
-  PairSourceRecord,
-  ProjectStore,
+import {
+  verdictToDb,
+  type AnnotatorKind,
+  type BlobRecord,
+  type PairSourceRecord,
+  type ProjectStore,
 } from '../store/project-store';
 
 export interface StagedImage {
@@ -45,17 +46,19 @@ export interface MergeCounts {
 
 const STAGING_PREFIX = (projectFile: string): string => `.${path.basename(projectFile)}.import-`;
 
+const bool = (value: boolean | null): number | null => (value === null ? null : value ? 1 : 0);
+
 /**
  * A scratch SQLite file beside the project that an import fills while it reads its source (which
  * takes awaits: file reads, image checks), so the project itself is written only by `merge`, in
- * one short synchronous transaction. Nothing else can interleave with that transaction, so a
- * label saved during an import never shares the import's fate, and a file lands whole or not at
- * all even if the process is killed.
+ * one synchronous transaction of set-based statements. Nothing else can interleave with that
+ * transaction, so a label saved during an import never shares the import's fate, and a file
+ * lands whole or not at all even if the process is killed.
  */
 export class Staging {
   private readonly db: Database.Database;
   private readonly insertBlob;
-  private readonly insertPair;
+  private readonly insertRow;
   private count = 0;
 
   private constructor(readonly file: string) {
@@ -65,12 +68,26 @@ export class Staging {
     this.db.pragma('synchronous = OFF');
     this.db.exec(`
       CREATE TABLE blobs (sha256 TEXT PRIMARY KEY, bytes BLOB NOT NULL, format TEXT NOT NULL,
-        width INTEGER NOT NULL, height INTEGER NOT NULL) WITHOUT ROWID;
-      CREATE TABLE pairs (row INTEGER PRIMARY KEY, pair TEXT NOT NULL);`);
+        width INTEGER NOT NULL, height INTEGER NOT NULL);
+      CREATE TABLE rows (
+        row INTEGER PRIMARY KEY,
+        caption TEXT NOT NULL,
+        uid_0 TEXT NOT NULL, sha256_0 TEXT, path_0 TEXT, url_0 TEXT,
+        uid_1 TEXT NOT NULL, sha256_1 TEXT, path_1 TEXT, url_1 TEXT,
+        model_0 TEXT, model_1 TEXT, created_at INTEGER,
+        ranking_id INTEGER, user_id INTEGER, has_label INTEGER, label_0 REAL, label_1 REAL,
+        best_image_uid TEXT, are_different INTEGER, num_example_per_prompt INTEGER,
+        verdict TEXT, annotator TEXT, annotator_kind TEXT
+      );`);
     this.insertBlob = this.db.prepare(
       'INSERT OR IGNORE INTO blobs VALUES (@sha256, @bytes, @format, @width, @height)',
     );
-    this.insertPair = this.db.prepare('INSERT INTO pairs (pair) VALUES (?)');
+    this.insertRow = this.db.prepare(
+      `INSERT INTO rows VALUES (NULL, @caption, @uid_0, @sha256_0, @path_0, @url_0,
+         @uid_1, @sha256_1, @path_1, @url_1, @model_0, @model_1, @created_at,
+         @ranking_id, @user_id, @has_label, @label_0, @label_1, @best_image_uid, @are_different,
+         @num_example_per_prompt, @verdict, @annotator, @annotator_kind)`,
+    );
     this.db.exec('BEGIN');
   }
 
@@ -78,8 +95,8 @@ export class Staging {
   static create(projectFile: string): Staging {
     removeStaleStaging(projectFile);
     const folder = path.dirname(path.resolve(projectFile));
-    const name = `${STAGING_PREFIX(projectFile)}${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
-    return new Staging(path.join(folder, name));
+    const unique = `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+    return new Staging(path.join(folder, `${STAGING_PREFIX(projectFile)}${unique}`));
   }
 
   get size(): number {
@@ -91,40 +108,61 @@ export class Staging {
   }
 
   addPair(pair: StagedPair): void {
-    this.insertPair.run(JSON.stringify(pair));
+    const source = pair.source;
+    const label = pair.label;
+    this.insertRow.run({
+      caption: pair.caption,
+      uid_0: pair.image0.uid,
+      sha256_0: pair.image0.sha256,
+      path_0: pair.image0.path,
+      url_0: pair.image0.url,
+      uid_1: pair.image1.uid,
+      sha256_1: pair.image1.sha256,
+      path_1: pair.image1.path,
+      url_1: pair.image1.url,
+      model_0: pair.model0,
+      model_1: pair.model1,
+      created_at: pair.createdAt,
+      ranking_id: source?.rankingId ?? null,
+      user_id: source?.userId ?? null,
+      has_label: source ? bool(source.hasLabel) : null,
+      label_0: source?.label0 ?? null,
+      label_1: source?.label1 ?? null,
+      best_image_uid: source?.bestImageUid ?? null,
+      are_different: source ? bool(source.areDifferent) : null,
+      num_example_per_prompt: source?.numExamplePerPrompt ?? null,
+      verdict: label ? verdictToDb(label.verdict) : null,
+      annotator: label?.annotator ?? null,
+      annotator_kind: label?.kind ?? null,
+    });
     this.count++;
   }
 
-  /** Ends a batch of writes (one per row group keeps the scratch journal-free and fast). */
+  /** Ends a batch of writes (one per row group keeps the scratch file's cache small). */
   checkpoint(): void {
     this.db.exec('COMMIT; BEGIN');
   }
 
   /**
-   * Applies every staged row to the project in one transaction: all of it lands, or none of it.
-   * Rows whose ranking is already in the project, and manifest labels the same annotator already
-   * gave on the pair, are counted as already present.
+   * Applies every staged row to the project in one transaction, set by set: all of it lands, or
+   * none of it. Rows whose ranking is already in the project (or earlier in the same file), and
+   * rows adding nothing new (a manifest row for a known pair whose label the same annotator
+   * already gave), are counted as already present.
    */
   merge(store: ProjectStore, sourceFile: string): MergeCounts {
     if (this.db.inTransaction) this.db.exec('COMMIT');
-    const counts: MergeCounts = { pairsAdded: 0, annotationsAdded: 0, rowsAlreadyPresent: 0 };
-    store.db.prepare('ATTACH DATABASE ? AS staged').run(this.file);
+    this.db.exec('CREATE INDEX IF NOT EXISTS rows_by_ranking ON rows (ranking_id)');
+    const db = store.db;
+    db.prepare('ATTACH DATABASE ? AS staged').run(this.file);
     try {
-      store.db
-        .transaction(() => {
-          store.db.exec(
-            'INSERT OR IGNORE INTO main.image_blobs SELECT sha256, bytes, format, width, height FROM staged.blobs',
-          );
-          const rows = this.db.prepare<[], { pair: string }>('SELECT pair FROM pairs ORDER BY row');
-          for (const { pair } of rows.iterate()) {
-            mergePair(store, JSON.parse(pair) as StagedPair, sourceFile, counts);
-          }
-        })
-        .immediate();
+      const counts = db.transaction(() => mergeStaged(db, sourceFile, Date.now())).immediate();
+      // An import can write as much WAL as the project holds; hand it back to the main file now.
+      db.pragma('wal_checkpoint(TRUNCATE)');
+      return counts;
     } finally {
-      store.db.exec('DETACH DATABASE staged');
+      db.exec('DROP TABLE IF EXISTS temp.merge_rows');
+      db.exec('DETACH DATABASE staged');
     }
-    return counts;
   }
 
   remove(): void {
@@ -136,61 +174,132 @@ export class Staging {
   }
 }
 
-function mergePair(
-  store: ProjectStore,
-  staged: StagedPair,
-  sourceFile: string,
-  counts: MergeCounts,
-): void {
-  if (staged.source && store.hasRanking(staged.source.rankingId)) {
-    counts.rowsAlreadyPresent++;
-    return;
+/**
+ * The merge, as SQL over the attached `staged` database. `temp.merge_rows` holds the rows still
+ * to apply, resolved step by step to prompt, image and pair ids.
+ */
+function mergeStaged(db: Database.Database, sourceFile: string, now: number): MergeCounts {
+  const run = (sql: string, params: Record<string, unknown> = {}): number =>
+    db.prepare(sql).run(params).changes;
+  const count = (sql: string): number => (db.prepare(sql).get() as { n: number }).n;
+
+  run(
+    'INSERT OR IGNORE INTO main.image_blobs (sha256, bytes, format, width, height) SELECT * FROM staged.blobs',
+  );
+
+  // A ranking already in the project, or seen earlier in this file, adds nothing.
+  db.exec(`
+    CREATE TEMP TABLE merge_rows AS
+    SELECT r.*, NULL AS prompt_id, NULL AS image_0_id, NULL AS image_1_id, 0 AS creates_pair,
+      NULL AS pair_id, 0 AS swapped, NULL AS annotator_id, 0 AS adds_label
+    FROM staged.rows r
+    WHERE r.ranking_id IS NULL
+       OR (NOT EXISTS (SELECT 1 FROM main.pair_sources s WHERE s.ranking_id = r.ranking_id)
+           AND r.row = (SELECT min(d.row) FROM staged.rows d WHERE d.ranking_id = r.ranking_id))`);
+  const stagedRows = count('SELECT count(*) AS n FROM staged.rows');
+  const applied = count('SELECT count(*) AS n FROM temp.merge_rows');
+
+  run(`INSERT INTO main.prompts (text) SELECT DISTINCT caption FROM temp.merge_rows WHERE true
+       ON CONFLICT (text) DO NOTHING`);
+  // Known images keep what they had and gain what they lacked (bytes, a path, a url).
+  run(`INSERT INTO main.images (uid, sha256, path, url)
+       SELECT uid, max(sha256), max(path), max(url) FROM (
+         SELECT uid_0 AS uid, sha256_0 AS sha256, path_0 AS path, url_0 AS url FROM temp.merge_rows
+         UNION ALL
+         SELECT uid_1, sha256_1, path_1, url_1 FROM temp.merge_rows)
+       WHERE true GROUP BY uid
+       ON CONFLICT (uid) DO UPDATE SET
+         sha256 = coalesce(images.sha256, excluded.sha256),
+         path = coalesce(images.path, excluded.path),
+         url = coalesce(images.url, excluded.url)`);
+  run(`UPDATE temp.merge_rows SET
+         prompt_id = (SELECT id FROM main.prompts p WHERE p.text = caption),
+         image_0_id = (SELECT id FROM main.images i WHERE i.uid = uid_0),
+         image_1_id = (SELECT id FROM main.images i WHERE i.uid = uid_1)`);
+  db.exec(`CREATE INDEX temp.merge_rows_by_pair ON merge_rows
+             (prompt_id, min(image_0_id, image_1_id), max(image_0_id, image_1_id), row)`);
+
+  // A pair is its prompt and its two images in either order; the first row seen sets the order.
+  run(`UPDATE temp.merge_rows AS r SET creates_pair = 1
+       WHERE r.row = (SELECT min(d.row) FROM temp.merge_rows d
+                      WHERE d.prompt_id = r.prompt_id
+                        AND min(d.image_0_id, d.image_1_id) = min(r.image_0_id, r.image_1_id)
+                        AND max(d.image_0_id, d.image_1_id) = max(r.image_0_id, r.image_1_id))
+         AND NOT EXISTS (SELECT 1 FROM main.pairs p WHERE p.prompt_id = r.prompt_id
+                         AND p.image_0_id = r.image_0_id AND p.image_1_id = r.image_1_id)
+         AND NOT EXISTS (SELECT 1 FROM main.pairs p WHERE p.prompt_id = r.prompt_id
+                         AND p.image_0_id = r.image_1_id AND p.image_1_id = r.image_0_id)`);
+  const pairsAdded = run(
+    `INSERT INTO main.pairs (prompt_id, image_0_id, image_1_id, model_0, model_1, created_at, added_at)
+     SELECT prompt_id, image_0_id, image_1_id, model_0, model_1, created_at, @now
+     FROM temp.merge_rows WHERE creates_pair = 1 ORDER BY row`,
+    { now },
+  );
+  run(`UPDATE temp.merge_rows SET pair_id = p.id, swapped = 0
+       FROM main.pairs p WHERE p.prompt_id = merge_rows.prompt_id
+         AND p.image_0_id = merge_rows.image_0_id AND p.image_1_id = merge_rows.image_1_id`);
+  run(`UPDATE temp.merge_rows SET pair_id = p.id, swapped = 1
+       FROM main.pairs p WHERE merge_rows.pair_id IS NULL AND p.prompt_id = merge_rows.prompt_id
+         AND p.image_0_id = merge_rows.image_1_id AND p.image_1_id = merge_rows.image_0_id`);
+
+  run(
+    `INSERT INTO main.pair_sources (ranking_id, pair_id, swapped, user_id, has_label, label_0, label_1,
+       best_image_uid, are_different, num_example_per_prompt, created_at, source_file)
+     SELECT ranking_id, pair_id, swapped, user_id, coalesce(has_label, 0), label_0, label_1,
+       best_image_uid, are_different, num_example_per_prompt, created_at, @sourceFile
+     FROM temp.merge_rows WHERE ranking_id IS NOT NULL ORDER BY row`,
+    { sourceFile },
+  );
+
+  run(
+    `INSERT INTO main.annotators (name, kind, created_at)
+     SELECT annotator, annotator_kind, @now FROM temp.merge_rows WHERE annotator IS NOT NULL
+     GROUP BY annotator ORDER BY min(row)
+     ON CONFLICT (name) DO NOTHING`,
+    { now },
+  );
+  const clash = db
+    .prepare(
+      `SELECT r.annotator, a.kind FROM temp.merge_rows r JOIN main.annotators a ON a.name = r.annotator
+       WHERE a.kind != r.annotator_kind LIMIT 1`,
+    )
+    .get() as { annotator: string; kind: string } | undefined;
+  if (clash) {
+    throw new StudioError(
+      'bad_input',
+      `annotator name ${JSON.stringify(clash.annotator)} is already used by a ${clash.kind} annotator`,
+    );
   }
-  const image0Id = store.imageId(staged.image0);
-  const image1Id = store.imageId(staged.image1);
-  const promptId = store.promptId(staged.caption);
-  let pair = store.findPair(promptId, image0Id, image1Id);
-  const existed = pair !== null;
-  if (!pair) {
-    const id = store.insertPair({
-      promptId,
-      image0Id,
-      image1Id,
-      model0: staged.model0,
-      model1: staged.model1,
-      createdAt: staged.createdAt,
-    });
-    pair = { id, swapped: false };
-    counts.pairsAdded++;
-  }
-  if (staged.source) {
-    store.insertPairSource({
-      ...staged.source,
-      sourceFile,
-      pairId: pair.id,
-      swapped: pair.swapped,
-    });
-  }
-  const label = staged.label;
-  if (!label) {
-    if (existed && !staged.source) counts.rowsAlreadyPresent++;
-    return;
-  }
-  const annotatorId = store.annotatorId(label.annotator, label.kind);
-  // A manifest has no row key: the same annotator's label on the same pair is the same row.
-  if (label.rankingId === null && store.hasAnnotationBy(pair.id, annotatorId)) {
-    counts.rowsAlreadyPresent++;
-    return;
-  }
-  store.insertAnnotation({
-    pairId: pair.id,
-    annotatorId,
-    action: 'verdict',
-    verdict: pair.swapped ? swapVerdict(label.verdict) : label.verdict,
-    createdAt: staged.createdAt ?? Date.now(),
-    rankingId: label.rankingId,
-  });
-  counts.annotationsAdded++;
+  run(`UPDATE temp.merge_rows SET annotator_id = (SELECT id FROM main.annotators a WHERE a.name = annotator)
+       WHERE annotator IS NOT NULL`);
+
+  // Labels keep the row's ranking; a manifest label is new unless the annotator already gave one
+  // on the pair (in the project, or earlier in this file). Verdicts follow the pair's image order.
+  db.exec('CREATE INDEX temp.merge_rows_by_label ON merge_rows (pair_id, annotator_id, row)');
+  run(`UPDATE temp.merge_rows AS r SET adds_label = 1
+       WHERE r.verdict IS NOT NULL
+         AND (r.ranking_id IS NOT NULL OR (
+           NOT EXISTS (SELECT 1 FROM main.annotations a
+                       WHERE a.pair_id = r.pair_id AND a.annotator_id = r.annotator_id)
+           AND r.row = (SELECT min(d.row) FROM temp.merge_rows d
+                        WHERE d.pair_id = r.pair_id AND d.annotator_id = r.annotator_id
+                          AND d.ranking_id IS NULL AND d.verdict IS NOT NULL)))`);
+  const annotationsAdded = run(
+    `INSERT INTO main.annotations (pair_id, annotator_id, action, verdict, created_at, ranking_id)
+     SELECT pair_id, annotator_id, 'verdict',
+       CASE WHEN swapped = 1 AND verdict = '0' THEN '1'
+            WHEN swapped = 1 AND verdict = '1' THEN '0' ELSE verdict END,
+       coalesce(created_at, @now), ranking_id
+     FROM temp.merge_rows WHERE adds_label = 1 ORDER BY row`,
+    { now },
+  );
+
+  // Manifest rows that brought nothing new: no new pair and no new label.
+  const idle = count(
+    `SELECT count(*) AS n FROM temp.merge_rows
+     WHERE ranking_id IS NULL AND creates_pair = 0 AND adds_label = 0`,
+  );
+  return { pairsAdded, annotationsAdded, rowsAlreadyPresent: stagedRows - applied + idle };
 }
 
 /** Removes staging files left by imports whose process is gone (killed, crashed). */

@@ -23,14 +23,15 @@ export const MIGRATIONS: readonly Migration[] = [
         text TEXT NOT NULL UNIQUE
       ) STRICT;
 
-      -- Content-addressed bytes: identical images share one blob.
+      -- Content-addressed bytes: identical images share one blob. A rowid table on purpose: in a
+      -- WITHOUT ROWID table every key comparison would read through the ~100 kB row.
       CREATE TABLE image_blobs (
         sha256 TEXT PRIMARY KEY,
         bytes BLOB NOT NULL,
         format TEXT NOT NULL,
         width INTEGER NOT NULL,
         height INTEGER NOT NULL
-      ) STRICT, WITHOUT ROWID;
+      ) STRICT;
 
       -- uid is the dataset's image uid where there is one, else the sha256 of the bytes.
       -- An image has its bytes in image_blobs, or a path to a file (folder imports), or only a url
@@ -55,7 +56,6 @@ export const MIGRATIONS: readonly Migration[] = [
         added_at INTEGER NOT NULL,
         UNIQUE (prompt_id, image_0_id, image_1_id)
       ) STRICT;
-      CREATE INDEX pairs_by_images ON pairs (image_0_id, image_1_id);
 
       -- One Pick-a-Pic row (ranking) as it was in the dataset, whichever image order it used.
       CREATE TABLE pair_sources (
@@ -132,19 +132,20 @@ export const MIGRATIONS: readonly Migration[] = [
         pairs_scored INTEGER NOT NULL DEFAULT 0
       ) STRICT;
 
+      -- Rowid tables, like image_blobs: embeddings are kilobytes each.
       CREATE TABLE image_embeddings (
         model_id INTEGER NOT NULL REFERENCES models(id),
         image_id INTEGER NOT NULL REFERENCES images(id),
         embedding BLOB NOT NULL,
         PRIMARY KEY (model_id, image_id)
-      ) STRICT, WITHOUT ROWID;
+      ) STRICT;
 
       CREATE TABLE prompt_embeddings (
         model_id INTEGER NOT NULL REFERENCES models(id),
         prompt_id INTEGER NOT NULL REFERENCES prompts(id),
         embedding BLOB NOT NULL,
         PRIMARY KEY (model_id, prompt_id)
-      ) STRICT, WITHOUT ROWID;
+      ) STRICT;
 
       CREATE TABLE scores (
         model_id INTEGER NOT NULL REFERENCES models(id),

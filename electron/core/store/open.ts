@@ -42,6 +42,9 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database.
       // transaction survive power loss, not only a crash of the app.
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
+      // After a checkpoint the WAL shrinks back to this, instead of staying as large as the
+      // largest import ever written through it.
+      db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
     }
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');

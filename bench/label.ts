@@ -1,0 +1,280 @@
+/**
+ * Labeling benchmark: a demo project served by `pickstudio serve`, the built labeling view in
+ * headless Chromium (Debian's), and keypresses one after another. Prints figures; asserts nothing.
+ *
+ *   npm run bench:label                    (electron-vite build, then this file)
+ *   BENCH_PAIRS=240 BENCH_KEYS=200 BENCH_GAP_MS=100 npm run bench:label
+ *
+ * Measured in the page (renderer/src/state/timing.ts, enabled by `?bench`), per keypress, from
+ * performance.now() at the start of the keydown handler:
+ * - commit:  until recordDecision resolved (the server answered after its SQLite commit);
+ * - render:  until the next pair was in the DOM (React's layout effect);
+ * - paint:   until the second requestAnimationFrame callback after that render (the brief's
+ *            definition: the frame showing the pair has been produced);
+ * - next paint: rAF then a posted message, which runs right after that frame is produced.
+ * Server share: the Resource Timing of each recordDecision request (responseStart -
+ * requestStart: the server's work plus loopback), and the core alone, in process, on the same file.
+ * BENCH_GAP_MS is the pause after each pair is painted, before the next key (a fast annotator
+ * takes about 1,000 ms; the gap only has to let prefetch keep up).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { chromium } from 'playwright';
+import { createDispatcher } from '../electron/core/dispatcher';
+import { StudioService } from '../electron/core/service';
+import { ProjectStore } from '../electron/core/store/project-store';
+import { pickstudio, serve } from '../tests/e2e/serve';
+
+const PAIRS = Number(process.env.BENCH_PAIRS ?? 240);
+const KEYS = Number(process.env.BENCH_KEYS ?? 200);
+const GAP_MS = Number(process.env.BENCH_GAP_MS ?? 100);
+/** A mix like an annotator's: both sides by arrows and digits, ties, the odd skip. */
+const KEY_CYCLE = ['ArrowLeft', '2', 'ArrowRight', '1', 'ArrowDown', 'ArrowLeft', '3', 'Space'];
+
+interface KeyTiming {
+  action: string;
+  pairId: number | null;
+  nextPairId: number | null;
+  keyAt: number;
+  committedAt: number | null;
+  renderedAt: number | null;
+  nextPaintAt: number | null;
+  paintedAt: number | null;
+  imagesComplete: boolean | null;
+}
+
+interface ResourceEntry {
+  startTime: number;
+  requestStart: number;
+  responseStart: number;
+  responseEnd: number;
+}
+
+function quantile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[index]!;
+}
+
+const ms = (value: number): string => (Number.isNaN(value) ? '–' : `${value.toFixed(2)} ms`);
+
+function row(label: string, values: number[]): string {
+  return `  ${label.padEnd(44)} ${ms(quantile(values, 0.5)).padStart(10)}  ${ms(quantile(values, 0.95)).padStart(10)}  n=${values.length}`;
+}
+
+async function main(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pickstudio-bench-label-'));
+  const file = path.join(dir, 'bench.pickstudio');
+  try {
+    console.log(`Drawing a demo project of ${PAIRS} pairs…`);
+    await pickstudio(['demo', file, '--pairs', String(PAIRS)]);
+    const served = await serve(file);
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
+    });
+    let timings: KeyTiming[];
+    let resources: ResourceEntry[];
+    let frameMs: number;
+    let http: number[];
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      // The server keeps other query parameters through its token redirect: this lands on /?bench.
+      await page.goto(`${served.url}&bench`);
+      await page.getByTestId('annotator-name').fill('bench');
+      await page.getByTestId('annotator-submit').click();
+      await page.waitForSelector('[data-testid=labeling-view][data-state=ready]');
+      await sleep(500);
+      frameMs = (await page.evaluate(`new Promise((resolve) => {
+        const times = [];
+        const tick = (t) => { times.push(t); if (times.length < 61) requestAnimationFrame(tick); else {
+          const d = times.slice(1).map((x, i) => x - times[i]).sort((a, b) => a - b);
+          resolve(d[d.length >> 1]); } };
+        requestAnimationFrame(tick);
+      })`)) as number;
+
+      console.log(`Pressing ${KEYS} keys, ${GAP_MS} ms after each pair is painted…`);
+      for (let i = 0; i < KEYS; i++) {
+        await page.keyboard.press(KEY_CYCLE[i % KEY_CYCLE.length]!);
+        // Polling from outside: nothing runs in the page while a keypress is being measured.
+        const deadline = Date.now() + 15_000;
+        await sleep(GAP_MS);
+        while (((await page.evaluate('window.__pickstudioTimings.length')) as number) <= i) {
+          if (Date.now() > deadline) throw new Error(`keypress ${i + 1}: no timing recorded`);
+          await sleep(5);
+        }
+      }
+      timings = (await page.evaluate('window.__pickstudioTimings')) as KeyTiming[];
+      resources = (await page.evaluate(`performance.getEntriesByType('resource')
+        .filter((e) => e.name.includes('/api/call/recordDecision'))
+        .map((e) => ({ startTime: e.startTime, requestStart: e.requestStart,
+          responseStart: e.responseStart, responseEnd: e.responseEnd }))`)) as ResourceEntry[];
+      await browser.close();
+      http = await httpCommitTimes(served.url, Math.min(KEYS, PAIRS));
+    } finally {
+      await browser.close();
+      await served.stop();
+    }
+
+    const core = await coreCommitTimes(file, Math.min(KEYS, PAIRS));
+    report(timings, resources, http, core, frameMs);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** recordDecision over HTTP from Node, browser closed: the server's door without Chromium. */
+async function httpCommitTimes(url: string, count: number): Promise<number[]> {
+  const { origin, searchParams } = new URL(url);
+  const headers = {
+    'content-type': 'application/json',
+    authorization: `Bearer ${searchParams.get('token')}`,
+  };
+  const times: number[] = [];
+  for (let pairId = 1; pairId <= count; pairId++) {
+    const start = performance.now();
+    const response = await fetch(`${origin}/api/call/recordDecision`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({
+        annotator: 'bench-http',
+        pairId,
+        verdict: 1,
+        leftImage: 1,
+        suggestionVisible: false,
+        decisionMs: 1000,
+      }),
+    });
+    await response.json();
+    times.push(performance.now() - start);
+  }
+  return times;
+}
+
+/** recordDecision through the dispatcher in this process, on the same file: the core alone. */
+async function coreCommitTimes(file: string, count: number): Promise<number[]> {
+  if (count <= 0) return [];
+  const store = ProjectStore.open(file);
+  try {
+    const dispatch = createDispatcher(new StudioService(store, { progress: () => undefined }));
+    const times: number[] = [];
+    // Another annotator, so every pair is still undecided for it, as in the browser run.
+    for (let pairId = 1; pairId <= count; pairId++) {
+      const start = performance.now();
+      await dispatch('recordDecision', {
+        annotator: 'bench-core',
+        pairId,
+        verdict: 0,
+        leftImage: 0,
+        suggestionVisible: false,
+        decisionMs: 1000,
+      });
+      times.push(performance.now() - start);
+    }
+    return times;
+  } finally {
+    store.close();
+  }
+}
+
+function report(
+  timings: KeyTiming[],
+  resources: ResourceEntry[],
+  http: number[],
+  core: number[],
+  frameMs: number,
+): void {
+  const decisions = timings.filter((t) => t.action !== 'undo');
+  const painted = decisions.filter((t) => t.paintedAt !== null);
+  const since = (pick: (t: KeyTiming) => number | null) =>
+    decisions.flatMap((t) => {
+      const at = pick(t);
+      return at === null ? [] : [at - t.keyAt];
+    });
+  // The i-th recordDecision request belongs to the i-th decision: one request per keypress.
+  const sorted = [...resources].sort((a, b) => a.startTime - b.startTime);
+  const paired = decisions.map((t, i) => ({ t, r: sorted[i] }));
+  const server = paired.flatMap(({ r }) => (r ? [r.responseStart - r.requestStart] : []));
+  const beforeSend = paired.flatMap(({ t, r }) => (r ? [r.startTime - t.keyAt] : []));
+  const afterResponse = paired.flatMap(({ t, r }) =>
+    r && t.committedAt !== null ? [t.committedAt - r.responseEnd] : [],
+  );
+  const incomplete = painted.filter((t) => t.imagesComplete !== true).length;
+
+  console.log('');
+  console.log(
+    `Pick Studio labeling bench: ${decisions.length} keypresses, headless Chromium (${os.cpus().length} cores), frame interval ${frameMs.toFixed(1)} ms`,
+  );
+  console.log(`  ${''.padEnd(44)} ${'median'.padStart(10)}  ${'p95'.padStart(10)}`);
+  console.log(
+    row(
+      'keypress → verdict committed',
+      since((t) => t.committedAt),
+    ),
+  );
+  console.log(
+    row(
+      'keypress → next pair in the DOM',
+      since((t) => t.renderedAt),
+    ),
+  );
+  console.log(
+    row(
+      'keypress → next pair painted (rAF + message)',
+      since((t) => t.nextPaintAt),
+    ),
+  );
+  console.log(
+    row(
+      'keypress → next pair painted (second rAF)',
+      since((t) => t.paintedAt),
+    ),
+  );
+  console.log('  commit, split:');
+  console.log(row('  keydown → request sent (client)', beforeSend));
+  console.log(row('  server share (requestStart → responseStart)', server));
+  console.log(row('  response end → promise resolved (client)', afterResponse));
+  console.log(row('  recordDecision over HTTP from Node (no browser)', http));
+  console.log(row('  core recordDecision in process (same file)', core));
+  console.log('  paint, split:');
+  const between = (from: (t: KeyTiming) => number | null, to: (t: KeyTiming) => number | null) =>
+    decisions.flatMap((t) => {
+      const [a, b] = [from(t), to(t)];
+      return a === null || b === null ? [] : [b - a];
+    });
+  console.log(
+    row(
+      '  committed → next pair in the DOM',
+      between(
+        (t) => t.committedAt,
+        (t) => t.renderedAt,
+      ),
+    ),
+  );
+  console.log(
+    row(
+      '  in the DOM → second rAF',
+      between(
+        (t) => t.renderedAt,
+        (t) => t.paintedAt,
+      ),
+    ),
+  );
+  console.log(
+    `  next pair's images complete when rendered: ${painted.length - incomplete} of ${painted.length}`,
+  );
+}
+
+await main();

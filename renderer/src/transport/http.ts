@@ -1,0 +1,77 @@
+import {
+  STUDIO_METHODS,
+  type StudioApi,
+  type StudioEventName,
+  type StudioEvents,
+  type StudioMethod,
+  type StudioMethods,
+} from '../../../shared/api';
+import { StudioError } from '../../../shared/errors';
+
+type Reply = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/**
+ * Browser mode's door: the StudioApi over `pickstudio serve`. The page was loaded from that server,
+ * whose cookie (set on the first load) authenticates every same-origin request.
+ */
+async function call(method: StudioMethod, args: unknown): Promise<unknown> {
+  let response: Response;
+  try {
+    response = await fetch(`/api/call/${method}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(args ?? {}),
+    });
+  } catch (error) {
+    throw new StudioError('internal', `${method}: cannot reach the Pick Studio server (${error})`);
+  }
+  const text = await response.text();
+  let reply: Reply | undefined;
+  try {
+    reply = JSON.parse(text) as Reply;
+  } catch {
+    // Refusals before the API (no token, server stopping) answer in plain text.
+  }
+  if (reply?.ok === true) return reply.value;
+  if (reply?.ok === false) throw StudioError.fromJSON(reply.error);
+  throw new StudioError('internal', `${method}: HTTP ${response.status} ${text.trim()}`);
+}
+
+type Listener = (payload: never) => void;
+
+export function createHttpStudio(): StudioApi {
+  const methods = Object.fromEntries(
+    STUDIO_METHODS.map((method) => [method, (args: unknown) => call(method, args)]),
+  ) as StudioMethods;
+
+  // One stream for every listener, opened with the first and closed with the last.
+  const listeners = new Map<StudioEventName, Set<Listener>>();
+  let source: EventSource | undefined;
+  const deliver = (event: StudioEventName) => (message: MessageEvent<string>) => {
+    const payload = JSON.parse(message.data) as never;
+    for (const listener of listeners.get(event) ?? []) listener(payload);
+  };
+  const openSource = (): EventSource => {
+    const opened = new EventSource('/api/events');
+    opened.addEventListener('progress', deliver('progress'));
+    return opened;
+  };
+
+  return {
+    ...methods,
+    on<E extends StudioEventName>(event: E, listener: (payload: StudioEvents[E]) => void) {
+      const set = listeners.get(event) ?? new Set<Listener>();
+      listeners.set(event, set);
+      set.add(listener);
+      source ??= openSource();
+      return () => {
+        set.delete(listener);
+        if ([...listeners.values()].every((s) => s.size === 0)) {
+          source?.close();
+          source = undefined;
+        }
+      };
+    },
+    imageUrl: (uid: string) => `/api/images/${encodeURIComponent(uid)}`,
+  } satisfies StudioApi;
+}

@@ -1,0 +1,463 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import readline from 'node:readline';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { TaskProgress } from '../../shared/api';
+import { isLoopbackAddress } from '../../electron/server/auth';
+import { startServer, type RunningServer } from '../../electron/server/server';
+import { makeJpeg, openService, tempDir } from '../helpers/project';
+
+const BIN = path.resolve('bin/pickstudio.js');
+const SECRET = 'TOP SECRET, outside the renderer folder';
+
+interface RawResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** Plain http.request: unlike fetch, it sends the path and Host header exactly as written. */
+function raw(
+  port: number,
+  options: { method?: string; path: string; headers?: Record<string, string>; body?: string },
+): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: '127.0.0.1', port, method: options.method ?? 'GET', path: options.path },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }),
+        );
+      },
+    );
+    for (const [name, value] of Object.entries(options.headers ?? {})) req.setHeader(name, value);
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+/** A manifest of `pairs` pairs whose images are files beside it; returns its path. */
+async function writeManifest(dir: string, name: string, pairs: number, seed = 0): Promise<string> {
+  const lines: string[] = [];
+  for (let i = 0; i < pairs; i++) {
+    fs.writeFileSync(path.join(dir, `${name}-${i}a.jpg`), await makeJpeg(seed + 2 * i));
+    fs.writeFileSync(path.join(dir, `${name}-${i}b.jpg`), await makeJpeg(seed + 2 * i + 1));
+    lines.push(
+      JSON.stringify({
+        prompt: `${name} ${i}`,
+        image_0: `${name}-${i}a.jpg`,
+        image_1: `${name}-${i}b.jpg`,
+      }),
+    );
+  }
+  const manifest = path.join(dir, `${name}.jsonl`);
+  fs.writeFileSync(manifest, lines.join('\n'));
+  return manifest;
+}
+
+let dir: string;
+let project: string;
+let rendererDir: string;
+let server: RunningServer;
+let base: string;
+let auth: Record<string, string>;
+
+beforeEach(async () => {
+  dir = tempDir();
+  project = path.join(dir, 'p.pickstudio');
+  const opened = openService(project);
+  await opened.dispatch('importSources', { sources: [await writeManifest(dir, 'first', 2)] });
+  opened.store.close();
+
+  rendererDir = path.join(dir, 'renderer');
+  fs.mkdirSync(path.join(rendererDir, 'assets'), { recursive: true });
+  fs.writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>studio</title>');
+  fs.writeFileSync(path.join(rendererDir, 'assets', 'app.js'), 'console.log("app");');
+  fs.writeFileSync(path.join(dir, 'secret.txt'), SECRET);
+  fs.symlinkSync(path.join(dir, 'secret.txt'), path.join(rendererDir, 'leak.txt'));
+
+  server = await startServer({ file: project, port: 0, rendererDir });
+  base = `http://127.0.0.1:${server.port}`;
+  auth = { authorization: `Bearer ${server.token}` };
+});
+
+afterEach(async () => {
+  await server.close();
+});
+
+const callApi = (method: string, body: unknown, headers: Record<string, string> = {}) =>
+  fetch(`${base}/api/call/${method}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...auth, ...headers },
+    body: JSON.stringify(body),
+  });
+
+describe('pickstudio serve: who gets in', () => {
+  it('prints a loopback URL with a fresh 32-character token', () => {
+    expect(server.url).toBe(`http://127.0.0.1:${server.port}/?token=${server.token}`);
+    expect(server.token).toMatch(/^[A-Za-z0-9_-]{32}$/);
+  });
+
+  it('refuses a request without a token, or with a wrong one, on every route', async () => {
+    for (const route of ['/', '/assets/app.js', '/api/events', '/api/images/x']) {
+      const none = await fetch(base + route);
+      expect(none.status, route).toBe(403);
+      expect(none.headers.get('content-security-policy')).toMatch(/default-src 'self'/);
+      const wrong = await fetch(base + route, { headers: { authorization: 'Bearer nope' } });
+      expect(wrong.status, route).toBe(403);
+    }
+    expect((await fetch(`${base}/?token=${'x'.repeat(32)}`, { redirect: 'manual' })).status).toBe(
+      403,
+    );
+    const noToken = await callApi('getStats', {}, { authorization: '' });
+    expect(noToken.status).toBe(403);
+    const wrongCookie = await fetch(base, {
+      headers: { cookie: `pickstudio_token_${server.port}=${'a'.repeat(32)}` },
+    });
+    expect(wrongCookie.status).toBe(403);
+  });
+
+  it('trades the token in the URL for a cookie and a redirect without it; the cookie then works', async () => {
+    const login = await fetch(`${server.url}&view=label`, { redirect: 'manual' });
+    expect(login.status).toBe(303);
+    expect(login.headers.get('location')).toBe('/?view=label');
+    const cookie = login.headers.get('set-cookie')!;
+    expect(cookie).toBe(
+      `pickstudio_token_${server.port}=${server.token}; HttpOnly; SameSite=Strict; Path=/`,
+    );
+    const nameValue = cookie.split(';')[0]!;
+
+    const page = await fetch(`${base}/?view=label`, { headers: { cookie: nameValue } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(await page.text()).toContain('<title>studio</title>');
+    const stats = await callApi('getStats', {}, { authorization: '', cookie: nameValue });
+    expect(stats.status).toBe(200);
+
+    // '//elsewhere' as a Location would be another host's URL.
+    const sneaky = await raw(server.port, { path: `//evil.example/x?token=${server.token}` });
+    expect(sneaky.status).toBe(303);
+    expect(sneaky.headers.location).toBe('/evil.example/x');
+  });
+
+  it('counts only 127.0.0.0/8 and ::1 (also IPv4-mapped) as this computer', () => {
+    for (const address of ['127.0.0.1', '127.200.3.4', '::1', '::ffff:127.0.0.1']) {
+      expect(isLoopbackAddress(address), address).toBe(true);
+    }
+    for (const address of [
+      undefined,
+      '',
+      '10.0.0.1',
+      '128.0.0.1',
+      '0.0.0.0',
+      '::',
+      '::ffff:10.0.0.1',
+      '::ffff:7f00:1',
+      'fe80::1',
+      '127.0.0.1.evil.example',
+    ]) {
+      expect(isLoopbackAddress(address), String(address)).toBe(false);
+    }
+  });
+
+  it('refuses a foreign Host header (DNS rebinding) and accepts localhost', async () => {
+    for (const host of [
+      `evil.example:${server.port}`,
+      '127.0.0.1',
+      `127.0.0.1:${server.port + 1}`,
+    ]) {
+      const res = await raw(server.port, { path: '/', headers: { host, ...auth } });
+      expect(res.status, host).toBe(403);
+      expect(res.body.toString()).toMatch(/Host/);
+    }
+    const local = await raw(server.port, {
+      path: '/',
+      headers: { host: `localhost:${server.port}`, ...auth },
+    });
+    expect(local.status).toBe(200);
+  });
+
+  it('refuses a call from a foreign Origin, and one without a JSON content type', async () => {
+    const foreign = await callApi('getStats', {}, { origin: 'http://evil.example' });
+    expect(foreign.status).toBe(403);
+    const nullOrigin = await callApi('getStats', {}, { origin: 'null' });
+    expect(nullOrigin.status).toBe(403);
+    const sameOrigin = await callApi('getStats', {}, { origin: base });
+    expect(sameOrigin.status).toBe(200);
+
+    // What a cross-site <form> could send without a preflight.
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data']) {
+      const res = await fetch(`${base}/api/call/recordDecision`, {
+        method: 'POST',
+        headers: { 'content-type': type, ...auth },
+        body: '{}',
+      });
+      expect(res.status, type).toBe(415);
+      expect(((await res.json()) as { ok: boolean }).ok).toBe(false);
+    }
+  });
+});
+
+describe('pickstudio serve: the API', () => {
+  it('answers calls through the dispatcher, in the IPC envelope', async () => {
+    const res = await callApi('getStats', {});
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    const body = (await res.json()) as { ok: true; value: { counts: { pairs: number } } };
+    expect(body.ok).toBe(true);
+    expect(body.value.counts.pairs).toBe(2);
+  });
+
+  it('refuses unknown methods, wrong argument types and unknown fields', async () => {
+    const unknown = await callApi('unknownMethod', {});
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toEqual({
+      ok: false,
+      error: { code: 'unknown_method', message: 'unknown method "unknownMethod"' },
+    });
+    for (const name of ['constructor', '__proto__', 'readImage']) {
+      const res = await callApi(name, {});
+      expect(((await res.json()) as { error: { code: string } }).error.code, name).toBe(
+        'unknown_method',
+      );
+    }
+
+    for (const args of [{ limit: 'ten' }, { offset: -1 }, { limit: 5, extra: true }, [1, 2]]) {
+      const res = await callApi('listPairs', args);
+      expect(res.status).toBe(400);
+      const body = (await res.json()) as { ok: boolean; error: { code: string } };
+      expect(body.ok).toBe(false);
+      expect(body.error.code).toBe('invalid_argument');
+    }
+
+    const notJson = await fetch(`${base}/api/call/getStats`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...auth },
+      body: '{"unterminated',
+    });
+    expect(notJson.status).toBe(400);
+    expect(((await notJson.json()) as { error: { code: string } }).error.code).toBe(
+      'invalid_argument',
+    );
+  });
+
+  it('refuses a body over 1 MB, and a GET to a call', async () => {
+    const big = await callApi('getStats', { annotator: 'x'.repeat(1024 * 1024) });
+    expect(big.status).toBe(413);
+    const get = await fetch(`${base}/api/call/getStats`, { headers: auth });
+    expect(get.status).toBe(405);
+  });
+
+  it('streams progress events over SSE while an import runs', async () => {
+    const abort = new AbortController();
+    const stream = await fetch(`${base}/api/events`, { headers: auth, signal: abort.signal });
+    expect(stream.status).toBe(200);
+    expect(stream.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    const events: TaskProgress[] = [];
+    const reading = (async () => {
+      const decoder = new TextDecoder();
+      let buffered = '';
+      for await (const chunk of stream.body!) {
+        buffered += decoder.decode(chunk as Uint8Array, { stream: true });
+        let end: number;
+        while ((end = buffered.indexOf('\n\n')) !== -1) {
+          const message = buffered.slice(0, end);
+          buffered = buffered.slice(end + 2);
+          const data = /^event: progress\ndata: (.*)$/.exec(message)?.[1];
+          if (data === undefined) continue;
+          const progress = JSON.parse(data) as TaskProgress;
+          events.push(progress);
+          if (progress.state !== 'running') return;
+        }
+      }
+    })();
+
+    const manifest = await writeManifest(dir, 'second', 3, 100);
+    const res = await callApi('importSources', { sources: [manifest], taskId: 'import-1' });
+    expect(((await res.json()) as { ok: boolean }).ok).toBe(true);
+    await reading;
+    abort.abort();
+
+    expect(events[0]).toMatchObject({ taskId: 'import-1', kind: 'import', state: 'running' });
+    expect(events.at(-1)).toMatchObject({ taskId: 'import-1', state: 'done', done: 3, total: 3 });
+  });
+
+  it('serves an image by uid, and 404s an unknown uid or a path in its place', async () => {
+    const pairs = (await (await callApi('listPairs', {})).json()) as {
+      value: { image0Uid: string }[];
+    };
+    const uid = pairs.value[0]!.image0Uid;
+    const image = await fetch(`${base}/api/images/${encodeURIComponent(uid)}`, { headers: auth });
+    expect(image.status).toBe(200);
+    expect(image.headers.get('content-type')).toBe('image/jpeg');
+    expect(image.headers.get('cache-control')).toBe('private, max-age=31536000, immutable');
+    const bytes = Buffer.from(await image.arrayBuffer());
+    expect(bytes.equals(fs.readFileSync(path.join(dir, 'first-0a.jpg')))).toBe(true);
+
+    for (const route of [
+      '/api/images/no-such-uid',
+      `/api/images/${encodeURIComponent('../secret.txt')}`,
+      `/api/images/${encodeURIComponent(path.join(dir, 'secret.txt'))}`,
+      `/api/images/${encodeURIComponent(path.join(dir, 'first-0a.jpg'))}`,
+      '/api/images/%2e%2e%2f%2e%2e%2fsecret.txt',
+      '/api/images/%E0%A4%A',
+    ]) {
+      const res = await raw(server.port, { path: route, headers: auth });
+      expect(res.status, route).toBe(404);
+      expect(res.body.toString()).not.toContain(SECRET);
+    }
+  });
+});
+
+describe('pickstudio serve: static files', () => {
+  it('serves the renderer with its content types, and index.html for app paths', async () => {
+    const script = await fetch(`${base}/assets/app.js`, { headers: auth });
+    expect(script.status).toBe(200);
+    expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(script.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(script.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(script.headers.get('content-security-policy')).toBe(
+      "default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
+        "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+    );
+    const page = await fetch(`${base}/label/42`, { headers: auth });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<title>studio</title>');
+    expect((await fetch(`${base}/assets/missing.js`, { headers: auth })).status).toBe(404);
+  });
+
+  it('serves no file outside the renderer folder, by .. or by symlink', async () => {
+    for (const route of [
+      '/../secret.txt',
+      '/assets/../../secret.txt',
+      '/%2e%2e%2fsecret.txt',
+      '/%2e%2e/secret.txt',
+      '/assets/%2e%2e%2f%2e%2e%2fsecret.txt',
+      '/..%5csecret.txt',
+      `/${encodeURIComponent(path.join(dir, 'secret.txt'))}`,
+      '/leak.txt',
+      '/secret.txt%00.html',
+      '/%2e%2e%2f%2e%2e%2f%2e%2e%2fetc%2fpasswd',
+    ]) {
+      const res = await raw(server.port, { path: route, headers: auth });
+      expect(res.status, route).toBe(404);
+      expect(res.body.toString(), route).not.toContain(SECRET);
+    }
+  });
+});
+
+describe('pickstudio serve: shutting down', () => {
+  it('close() ends event streams and closes the project cleanly', async () => {
+    const stream = await fetch(`${base}/api/events`, { headers: auth });
+    const ended = (async () => {
+      for await (const chunk of stream.body!) void chunk;
+    })();
+    await server.close();
+    await ended;
+    await expect(fetch(base, { headers: auth })).rejects.toThrow();
+    expect(fs.existsSync(`${project}-wal`)).toBe(false);
+    const db = new Database(project, { readonly: true });
+    try {
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    } finally {
+      db.close();
+    }
+  });
+
+  it('close() during an import cancels it, answers the call, and still closes cleanly', async () => {
+    // Many rows over two images: enough cancellation checks for close() to land in the middle.
+    fs.writeFileSync(path.join(dir, 'x.jpg'), await makeJpeg(7));
+    fs.writeFileSync(path.join(dir, 'y.jpg'), await makeJpeg(8));
+    const rows = Array.from({ length: 5000 }, (_, i) =>
+      JSON.stringify({ prompt: `many ${i}`, image_0: 'x.jpg', image_1: 'y.jpg' }),
+    );
+    fs.writeFileSync(path.join(dir, 'many.jsonl'), rows.join('\n'));
+    const stream = await fetch(`${base}/api/events`, { headers: auth });
+    const started = (async () => {
+      for await (const chunk of stream.body!) {
+        if (Buffer.from(chunk as Uint8Array).includes('event: progress')) return;
+      }
+    })();
+    const importing = callApi('importSources', { sources: [path.join(dir, 'many.jsonl')] });
+    await started;
+    await server.close();
+
+    const reply = (await (await importing).json()) as {
+      ok: boolean;
+      error?: { code: string };
+    };
+    // Where the import won the race it finished whole; otherwise it was cancelled, not cut off.
+    if (!reply.ok) expect(reply.error?.code).toBe('cancelled');
+    expect(fs.existsSync(`${project}-wal`)).toBe(false);
+    const db = new Database(project, { readonly: true });
+    try {
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+      const pairs = (db.prepare('SELECT count(*) AS n FROM pairs').get() as { n: number }).n;
+      expect([2, 5002]).toContain(pairs);
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('pickstudio serve (the command)', () => {
+  it('prints the URL line, lets in only the token, and exits 0 on SIGTERM with the file closed', async () => {
+    // The in-process server would otherwise hold the file open (and its -wal) beside the command.
+    await server.close();
+    const child = spawn(process.execPath, [BIN, 'serve', project, '--port', '0', '--no-open'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const lines = readline.createInterface({ input: child.stdout });
+    const [line] = (await Promise.race([
+      new Promise((resolve) => lines.once('line', (first: string) => resolve([first]))),
+      exited.then((code) => {
+        throw new Error(`serve exited with ${code}: ${stderr}`);
+      }),
+    ])) as [string];
+
+    const match =
+      /^Pick Studio is serving (.+) at (http:\/\/127\.0\.0\.1:(\d+)\/\?token=(\S+))$/.exec(line);
+    expect(match, line).not.toBeNull();
+    const [, shown, url, port] = match!;
+    expect(shown).toBe(project);
+    expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(403);
+    const login = await fetch(url!, { redirect: 'manual' });
+    expect(login.status).toBe(303);
+    const page = await fetch(`http://127.0.0.1:${port}/`, {
+      headers: { cookie: login.headers.get('set-cookie')!.split(';')[0]! },
+    });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+
+    child.kill('SIGTERM');
+    expect(await exited, stderr).toBe(0);
+    expect(fs.existsSync(`${project}-wal`)).toBe(false);
+    const db = new Database(project, { readonly: true });
+    try {
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    } finally {
+      db.close();
+    }
+  }, 180_000);
+
+  it('refuses a project that does not exist with a one-line reason', async () => {
+    const child = spawn(process.execPath, [BIN, 'serve', path.join(dir, 'none.pickstudio')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toEqual([
+      `pickstudio: ${path.join(dir, 'none.pickstudio')}: no such project file; create one with 'pickstudio demo' or 'pickstudio import'`,
+    ]);
+  });
+});
