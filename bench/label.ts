@@ -62,7 +62,7 @@ function quantile(values: number[], q: number): number {
 const ms = (value: number): string => (Number.isNaN(value) ? '–' : `${value.toFixed(2)} ms`);
 
 function row(label: string, values: number[]): string {
-  return `  ${label.padEnd(44)} ${ms(quantile(values, 0.5)).padStart(10)}  ${ms(quantile(values, 0.95)).padStart(10)}  n=${values.length}`;
+  return `  ${label.padEnd(50)} ${ms(quantile(values, 0.5)).padStart(10)}  ${ms(quantile(values, 0.95)).padStart(10)}  n=${values.length}`;
 }
 
 async function main(): Promise<void> {
@@ -208,16 +208,25 @@ function report(
   const paired = decisions.map((t, i) => ({ t, r: sorted[i] }));
   const server = paired.flatMap(({ r }) => (r ? [r.responseStart - r.requestStart] : []));
   const beforeSend = paired.flatMap(({ t, r }) => (r ? [r.startTime - t.keyAt] : []));
+  const queued = paired.flatMap(({ r }) => (r ? [r.requestStart - r.startTime] : []));
+  const transfer = paired.flatMap(({ r }) => (r ? [r.responseEnd - r.responseStart] : []));
   const afterResponse = paired.flatMap(({ t, r }) =>
     r && t.committedAt !== null ? [t.committedAt - r.responseEnd] : [],
   );
   const incomplete = painted.filter((t) => t.imagesComplete !== true).length;
 
   console.log('');
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+  console.log(
+    `Load average after the run: ${load} (other work on the machine skews these figures)`,
+  );
   console.log(
     `Pick Studio labeling bench: ${decisions.length} keypresses, headless Chromium (${os.cpus().length} cores), frame interval ${frameMs.toFixed(1)} ms`,
   );
-  console.log(`  ${''.padEnd(44)} ${'median'.padStart(10)}  ${'p95'.padStart(10)}`);
+  console.log(`  ${''.padEnd(50)} ${'median'.padStart(10)}  ${'p95'.padStart(10)}`);
   console.log(
     row(
       'keypress → verdict committed',
@@ -244,7 +253,9 @@ function report(
   );
   console.log('  commit, split:');
   console.log(row('  keydown → request sent (client)', beforeSend));
+  console.log(row('  fetch() → request on the wire (Chromium)', queued));
   console.log(row('  server share (requestStart → responseStart)', server));
+  console.log(row('  response transfer (responseStart → End)', transfer));
   console.log(row('  response end → promise resolved (client)', afterResponse));
   console.log(row('  recordDecision over HTTP from Node (no browser)', http));
   console.log(row('  core recordDecision in process (same file)', core));

@@ -1,0 +1,39 @@
+import { defineConfig } from '@playwright/test';
+
+const chromiumLaunchOptions = {
+  // Debian's Chromium: `npx playwright install` cannot download a browser here.
+  executablePath: '/usr/bin/chromium',
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--disable-quic',
+  ],
+};
+
+export default defineConfig<{ mode: 'browser' | 'electron' }>({
+  testDir: 'tests/e2e',
+  // Each test serves its own project; one at a time keeps a 2-core machine responsive.
+  workers: 1,
+  fullyParallel: false,
+  forbidOnly: !!process.env.CI,
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  reporter: [['list'], ['json', { outputFile: 'reports/playwright.json' }]],
+  outputDir: 'reports/playwright-results',
+  globalSetup: './tests/e2e/global-setup.ts',
+  use: {
+    headless: true,
+    viewport: { width: 1280, height: 800 },
+  },
+  projects: [
+    {
+      name: 'browser',
+      use: { mode: 'browser', browserName: 'chromium', launchOptions: chromiumLaunchOptions },
+    },
+    { name: 'electron', use: { mode: 'electron' } },
+  ],
+});

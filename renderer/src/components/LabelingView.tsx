@@ -1,0 +1,48 @@
+import { useEffect } from 'react';
+import { useLabeling } from '../state/labeling';
+import { EmptyState } from './EmptyState';
+import { HistoryStrip } from './HistoryStrip';
+import { PairView } from './PairView';
+import { ShortcutSheet } from './ShortcutSheet';
+import { TopBar } from './TopBar';
+import { useLabelingKeys } from './useLabelingKeys';
+import { VerdictBar } from './VerdictBar';
+import './labeling.css';
+
+/** The screen annotators spend their day on. `data-state` and `data-pair-id` are for tests. */
+export function LabelingView({ annotator }: { annotator: string }) {
+  const status = useLabeling((s) => s.status);
+  const shown = useLabeling((s) => s.shown);
+  const error = useLabeling((s) => s.error);
+  const announcement = useLabeling((s) => s.announcement);
+  const sheetOpen = useLabeling((s) => s.sheetOpen);
+
+  useEffect(() => {
+    useLabeling.getState().start(annotator);
+    return () => useLabeling.getState().stop();
+  }, [annotator]);
+  useLabelingKeys();
+
+  return (
+    <div
+      className="labeling"
+      data-testid="labeling-view"
+      data-state={status}
+      data-pair-id={shown?.prepared.pair.pairId ?? ''}
+    >
+      <TopBar />
+      {shown ? <PairView shown={shown} /> : <EmptyState />}
+      {shown && error !== null && (
+        <p className="error-banner" role="alert" data-testid="error">
+          {error}
+        </p>
+      )}
+      <VerdictBar />
+      <HistoryStrip />
+      <div className="visually-hidden" role="status" aria-live="polite" data-testid="announcer">
+        {announcement}
+      </div>
+      {sheetOpen && <ShortcutSheet />}
+    </div>
+  );
+}

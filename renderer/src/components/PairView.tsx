@@ -1,0 +1,65 @@
+import { useLayoutEffect, useRef } from 'react';
+import { describeDecision, useLabeling, type Shown } from '../state/labeling';
+import { timing } from '../state/timing';
+import { ImagePanel } from './ImagePanel';
+
+function RevisitBanner({ shown }: { shown: Shown }) {
+  const backToQueue = useLabeling((s) => s.backToQueue);
+  const { pair } = shown.prepared;
+  const current = pair.decision === null ? null : describeDecision(pair.decision, pair.leftImage);
+  if (shown.origin === 'undo') {
+    return (
+      <p className="banner" data-testid="revisit-banner">
+        Undone: decide this pair again.
+        {current && ` An earlier decision still stands (${current}); a key replaces it.`}
+      </p>
+    );
+  }
+  return (
+    <p className="banner" data-testid="revisit-banner">
+      Revisiting: {current ? `your decision is ${current}` : 'no decision stands'}. Press a key to
+      replace it, or Esc to go back to the queue.{' '}
+      <button
+        type="button"
+        className="link-button"
+        onMouseDown={(e) => e.preventDefault()}
+        onClick={() => void backToQueue()}
+      >
+        Back to the queue
+      </button>
+    </p>
+  );
+}
+
+/** The prompt and the two images, sides as the server drew them for this showing. */
+export function PairView({ shown }: { shown: Shown }) {
+  const painted = useLabeling((s) => s.painted);
+  const root = useRef<HTMLElement>(null);
+  const { pair, images } = shown.prepared;
+  const left = images[pair.leftImage];
+  const right = images[pair.leftImage === 0 ? 1 : 0];
+  const decision = shown.origin === 'queue' ? null : pair.decision;
+  const leftChosen = decision === 'tie' || decision === pair.leftImage;
+  const rightChosen =
+    decision === 'tie' || (decision !== null && decision !== 'skip' && !leftChosen);
+
+  useLayoutEffect(() => {
+    const imgs = [...(root.current?.querySelectorAll('img') ?? [])];
+    const complete = imgs.length === 2 && imgs.every((img) => img.complete && img.naturalWidth > 0);
+    timing.rendered(pair.pairId, complete, (at) => painted(shown.seq, at));
+    // One measurement per showing: the effect runs when a new showing is in the DOM.
+  }, [shown.seq, pair.pairId, painted]);
+
+  return (
+    <section className="pair" ref={root} aria-label={`Pair ${pair.pairId}`}>
+      <p className="prompt" data-testid="prompt">
+        {pair.prompt}
+      </p>
+      {shown.origin !== 'queue' && <RevisitBanner shown={shown} />}
+      <div className="images">
+        <ImagePanel key={`l:${shown.seq}`} side="left" image={left} chosen={leftChosen} />
+        <ImagePanel key={`r:${shown.seq}`} side="right" image={right} chosen={rightChosen} />
+      </div>
+    </section>
+  );
+}

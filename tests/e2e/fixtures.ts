@@ -1,0 +1,181 @@
+/**
+ * Fixtures for the end-to-end tests: a fresh demo project per test, and the app on it, either in
+ * Chromium through `pickstudio serve` (the `browser` project) or in Electron (the `electron`
+ * project, skipped with its reason where the Electron binary is not installed).
+ */
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { test as base, expect, type Browser, type Locator, type Page } from '@playwright/test';
+import { _electron, type ElectronApplication } from 'playwright';
+import { pickstudio, REPO, serve } from './serve';
+
+export { expect, pickstudio, REPO, serve };
+
+/** The Electron binary, or why there is none (`npm ci` with ELECTRON_SKIP_BINARY_DOWNLOAD). */
+export function electronBinary(): { path: string } | { missing: string } {
+  try {
+    const binary = createRequire(import.meta.url)('electron') as string;
+    return fs.existsSync(binary) ? { path: binary } : { missing: `${binary} does not exist` };
+  } catch (error) {
+    return { missing: (error as Error).message };
+  }
+}
+
+export interface Project {
+  dir: string;
+  file: string;
+}
+
+export interface Studio {
+  page: Page;
+  /** The labeling view's root, with data-state and data-pair-id. */
+  view: Locator;
+}
+
+interface Options {
+  /** Which door the app is driven through; set per Playwright project. */
+  mode: 'browser' | 'electron';
+  /** Pairs in each test's demo project. */
+  pairs: number;
+}
+
+export const test = base.extend<
+  Options & { project: Project; studio: Studio; electronGate: void },
+  { studioBrowser: Browser | null }
+>({
+  mode: ['browser', { option: true }],
+  pairs: [30, { option: true }],
+
+  // Runs first, so a missing binary skips the test before any project is drawn.
+  electronGate: [
+    async ({ mode }, use, testInfo) => {
+      if (mode === 'electron') {
+        const binary = electronBinary();
+        if ('missing' in binary) {
+          const reason = `Electron binary not installed: ${binary.missing}`;
+          // The list reporter shows a skip without its reason; say it where it is read.
+          console.log(`[electron] ${testInfo.title}: skipped, ${reason}`);
+          testInfo.skip(true, reason);
+        }
+      }
+      await use();
+    },
+    { auto: true },
+  ],
+
+  // Launched here rather than through the `page` fixture, so the electron project starts none.
+  studioBrowser: [
+    async ({ playwright, launchOptions, headless }, use, workerInfo) => {
+      const mode = (workerInfo.project.use as Partial<Options>).mode ?? 'browser';
+      if (mode !== 'browser') {
+        await use(null);
+        return;
+      }
+      const browser = await playwright.chromium.launch({ ...launchOptions, headless });
+      await use(browser);
+      await browser.close();
+    },
+    { scope: 'worker' },
+  ],
+
+  project: async ({ pairs }, use) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pickstudio-e2e-'));
+    const file = path.join(dir, 'labels.pickstudio');
+    await pickstudio(['demo', file, '--pairs', String(pairs)]);
+    await use({ dir, file });
+    fs.rmSync(dir, { recursive: true, force: true });
+  },
+
+  studio: async ({ mode, project, studioBrowser, viewport }, use, testInfo) => {
+    let page: Page;
+    let close: () => Promise<void>;
+    if (mode === 'electron') {
+      const app: ElectronApplication = await _electron.launch({
+        args: [
+          path.join(REPO, 'out', 'main', 'index.js'),
+          project.file,
+          `--user-data-dir=${path.join(project.dir, 'electron-user-data')}`,
+        ],
+        cwd: REPO,
+      });
+      page = await app.firstWindow();
+      close = () => app.close();
+    } else {
+      const served = await serve(project.file);
+      const context = await studioBrowser!.newContext({ viewport });
+      page = await context.newPage();
+      await page.goto(served.url);
+      close = async () => {
+        await context.close();
+        await served.stop();
+      };
+    }
+    try {
+      await use({ page, view: page.getByTestId('labeling-view') });
+      if (testInfo.status !== testInfo.expectedStatus) {
+        await testInfo.attach('screenshot', {
+          body: await page.screenshot(),
+          contentType: 'image/png',
+        });
+      }
+    } finally {
+      await close();
+    }
+  },
+});
+
+/** Names the annotator in the start form (switching first where a name is remembered). */
+export async function chooseAnnotator(studio: Studio, name: string): Promise<void> {
+  const { page, view } = studio;
+  const input = page.getByTestId('annotator-name');
+  const switcher = page.getByTestId('switch-annotator');
+  await expect(input.or(switcher)).toBeVisible();
+  if (await switcher.isVisible()) await switcher.click();
+  await input.fill(name);
+  await page.getByTestId('annotator-submit').click();
+  await expect(page.getByTestId('annotator')).toHaveText(name);
+  await expect(view).toHaveAttribute('data-state', 'ready');
+}
+
+/** The pair on screen, once the view is ready: its id and which image uid is on which side. */
+export interface ShownPair {
+  pairId: number;
+  leftUid: string;
+  rightUid: string;
+}
+
+export async function shownPair(studio: Studio): Promise<ShownPair> {
+  const { page, view } = studio;
+  await expect(view).toHaveAttribute('data-state', 'ready');
+  const pairId = Number(await view.getAttribute('data-pair-id'));
+  const leftUid = await page.getByTestId('image-left').getAttribute('data-image-uid');
+  const rightUid = await page.getByTestId('image-right').getAttribute('data-image-uid');
+  expect(pairId).toBeGreaterThan(0);
+  return { pairId, leftUid: leftUid!, rightUid: rightUid! };
+}
+
+/** Presses a key and waits until the view has moved on from `from` and is ready (or done). */
+export async function pressAndWait(studio: Studio, key: string, from: ShownPair): Promise<void> {
+  const { page, view } = studio;
+  await page.keyboard.press(key);
+  await expect(view).not.toHaveAttribute('data-pair-id', String(from.pairId));
+  await expect(view).toHaveAttribute('data-state', /^(ready|done)$/);
+}
+
+export async function exportProject(project: Project) {
+  const out = path.join(project.dir, 'out.parquet');
+  const raw = path.join(project.dir, 'raw.parquet');
+  await pickstudio(['export', project.file, out, '--no-images', '--annotations', raw]);
+  return { out, raw };
+}
+
+/** DuckDB's own rows, with BIGINT (bigint in JS) as plain numbers. */
+export function plain(rows: Record<string, unknown>[]): Record<string, unknown>[] {
+  return rows.map((row) =>
+    Object.fromEntries(
+      Object.entries(row).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v]),
+    ),
+  );
+}
