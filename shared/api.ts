@@ -5,6 +5,7 @@
  * core; the preload, the IPC registration and the HTTP client follow from this object.
  */
 import { z } from 'zod';
+import type { Verdict } from './labels';
 
 const verdictSchema = z.union([z.literal(0), z.literal(1), z.literal('tie')]);
 const taskIdSchema = z.string().min(1).max(100);
@@ -96,6 +97,32 @@ export const imageRefSchema = z.object({
 });
 export type ImageRef = z.infer<typeof imageRefSchema>;
 
+export const PROVIDERS = ['cuda', 'dml', 'coreml', 'webgpu', 'cpu'] as const;
+export type Provider = (typeof PROVIDERS)[number];
+
+/** The active model's opinion on a pair: p0 = P(image 0 is better), PickScore's softmax. */
+export const suggestionSchema = z.object({
+  model: z.string(),
+  score0: z.number(),
+  score1: z.number(),
+  p0: z.number(),
+});
+export type Suggestion = z.infer<typeof suggestionSchema>;
+
+export const scoringReportSchema = z.object({
+  model: z.string(),
+  fingerprint: z.string(),
+  provider: z.enum(PROVIDERS),
+  /** Why each provider before the one in use could not start. */
+  providerFailures: z.array(z.object({ provider: z.enum(PROVIDERS), reason: z.string() })),
+  promptsEncoded: z.number(),
+  imagesEncoded: z.number(),
+  imagesMissing: z.number(),
+  pairsScored: z.number(),
+  seconds: z.number(),
+});
+export type ScoringReport = z.infer<typeof scoringReportSchema>;
+
 /** A pair as the labeling view shows it. `leftImage` is the image to show on the left. */
 export const labelPairSchema = z.object({
   pairId: z.number(),
@@ -105,6 +132,8 @@ export const labelPairSchema = z.object({
   leftImage: sideSchema,
   /** This annotator's current decision on the pair: a verdict, 'skip', or null if none. */
   decision: z.union([verdictSchema, z.literal('skip')]).nullable(),
+  /** The active model's scores, or null while the pair is unscored. */
+  suggestion: suggestionSchema.nullable(),
 });
 export type LabelPair = z.infer<typeof labelPairSchema>;
 
@@ -124,8 +153,39 @@ export const historyEntrySchema = z.object({
   prompt: z.string(),
   decision: z.union([verdictSchema, z.literal('skip')]),
   createdAt: z.number(),
+  /** The active model's p0 for the pair, to flag a disagreement; null when unscored. */
+  p0: z.number().nullable(),
 });
 export type HistoryEntry = z.infer<typeof historyEntrySchema>;
+
+/**
+ * How the labeling view shows the model's opinion: not at all (blind labeling), after the
+ * verdict (a disagreement flashes), or before it (a pre-suggestion).
+ */
+export const SUGGESTION_MODES = ['hidden', 'after', 'before'] as const;
+export type SuggestionMode = (typeof SUGGESTION_MODES)[number];
+
+export const projectSettingsSchema = z.object({
+  suggestionMode: z.enum(SUGGESTION_MODES),
+  /** The model predicts a tie when |p0 - p1| <= this (PickScore's protocol). */
+  tieThreshold: z.number().min(0).max(1),
+});
+export type ProjectSettings = z.infer<typeof projectSettingsSchema>;
+
+/**
+ * A disagreement: a human picked one image and the model the other, by more than the tie
+ * threshold. Ties and skips never disagree.
+ */
+export function isDisagreement(
+  decision: Verdict | 'skip' | null,
+  p0: number | null,
+  tieThreshold: number,
+): boolean {
+  if (p0 === null || decision === null || decision === 'skip' || decision === 'tie') return false;
+  const margin = Math.abs(2 * p0 - 1);
+  if (margin <= tieThreshold) return false;
+  return (p0 > 0.5 ? 0 : 1) !== decision;
+}
 
 export const studioContract = {
   getStats: {
@@ -151,6 +211,8 @@ export const studioContract = {
       out: filePathSchema,
       images: z.boolean().default(true),
       annotationsOut: filePathSchema.optional(),
+      /** Whose scores fill the pickscore columns; default the project's active model. */
+      model: z.string().min(1).optional(),
       taskId: taskIdSchema.optional(),
     }),
     result: exportReportSchema,
@@ -196,6 +258,31 @@ export const studioContract = {
       progress: labelProgressSchema,
     }),
   },
+  /**
+   * Scores every unscored pair with a model folder (default: the project's active model):
+   * prompts and images are encoded once per model and cached, then each pair's score is a dot
+   * product. The model becomes the project's active model.
+   */
+  scorePairs: {
+    args: z.strictObject({
+      model: filePathSchema.optional(),
+      provider: z.enum(PROVIDERS).optional(),
+      batch: z.number().int().min(1).max(1024).optional(),
+      taskId: taskIdSchema.optional(),
+    }),
+    result: scoringReportSchema,
+  },
+  getSettings: {
+    args: z.strictObject({}),
+    result: projectSettingsSchema,
+  },
+  setSettings: {
+    args: z.strictObject({
+      suggestionMode: z.enum(SUGGESTION_MODES).optional(),
+      tieThreshold: z.number().min(0).max(1).optional(),
+    }),
+    result: projectSettingsSchema,
+  },
   getHistory: {
     args: z.strictObject({
       annotator: annotatorNameSchema,
@@ -217,7 +304,7 @@ export type MethodResult<M extends StudioMethod> = z.output<StudioContract[M]['r
 
 export const taskProgressSchema = z.object({
   taskId: z.string(),
-  kind: z.enum(['import', 'export', 'demo']),
+  kind: z.enum(['import', 'export', 'demo', 'score']),
   state: z.enum(['running', 'done', 'failed', 'cancelled']),
   unit: z.string(),
   done: z.number(),
@@ -247,5 +334,5 @@ export type StudioApi = StudioMethods & {
   imageUrl(uid: string): string;
 };
 
-export type { Verdict } from './labels';
+export type { Verdict };
 export { verdictSchema };

@@ -2,7 +2,13 @@ import fs from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { StudioError } from '../../shared/errors';
-import type { MethodArgs, MethodResult, StudioMethod } from '../../shared/api';
+import {
+  PROVIDERS,
+  type MethodArgs,
+  type MethodResult,
+  type Provider,
+  type StudioMethod,
+} from '../../shared/api';
 import { createDemoProject } from '../core/demo/create-demo';
 import { createDispatcher } from '../core/dispatcher';
 import { StudioService } from '../core/service';
@@ -20,10 +26,12 @@ Commands:
   demo PROJECT [--pairs N]          create a demo project of locally rendered image pairs
   import PROJECT SOURCE...          import Pick-a-Pic Parquet shards, folders of them, or
                                     JSONL/CSV manifests (creates PROJECT if it does not exist)
-  export PROJECT OUT.parquet [--no-images] [--annotations OUT2.parquet]
+  export PROJECT OUT.parquet [--no-images] [--annotations OUT2.parquet] [--model NAME]
                                     write verdicts as a Pick-a-Pic shard
   stats PROJECT [--json] [--annotator NAME]
                                     counts of pairs, images, annotations and annotators
+  score PROJECT [--model DIR] [--provider P] [--batch N]
+                                    score every pair with a model folder (PickScore's format)
   serve PROJECT [--port N] [--no-open]
                                     open PROJECT in a browser (loopback only, with a token)
 
@@ -43,15 +51,25 @@ prompt, image_0, image_1 (paths relative to the manifest) and optional label (0,
 annotator, model_0, model_1. The dataset's labels become annotations of pickapic:<user_id>.
 Each file is imported in one transaction: a bad file changes nothing, and is named with the
 row at fault. Rows already imported (same ranking_id) are skipped. Ctrl+C cancels.`,
-  export: `Usage: pickstudio export PROJECT OUT.parquet [--no-images] [--annotations OUT2.parquet]
+  export: `Usage: pickstudio export PROJECT OUT.parquet [--no-images] [--annotations OUT2.parquet] [--model NAME]
 
 Writes one row per pair with a verdict (the latest adjudication, else the majority of current
 annotations; ties as label 0.5/0.5) in Pick-a-Pic's schema, plus num_annotations, agreement
 and verdict_source. --no-images drops jpg_0/jpg_1. --annotations also writes every annotation
-(undos and skips included) as a second table. Files appear only once complete.`,
+(undos and skips included) as a second table. pickscore_0, pickscore_1 and pickscore_prob_0
+carry the scores of the project's active model (--model NAME for another), null where a pair
+is unscored. Files appear only once complete.`,
   stats: `Usage: pickstudio stats PROJECT [--json] [--annotator NAME]
 
 Prints the project's counts, and per annotator the pairs decided, verdicts and skips.`,
+  score: `Usage: pickstudio score PROJECT [--model DIR] [--provider P] [--batch N]
+
+Scores every pair with a model folder in PickScore's format (manifest.json, text_encoder.onnx,
+image_encoder.onnx, tokenizer.json, preprocessor_config.json), by default the project's active
+model. Prompts and images are encoded once per model and cached in the project, so a second run
+encodes nothing again; each pair's score is then a dot product. --provider forces one of
+${PROVIDERS.join(', ')} (default: the first that starts, in that order); --batch sets the
+batch size (default per provider). Ctrl+C cancels; what was encoded stays cached.`,
   serve: `Usage: pickstudio serve PROJECT [--port N] [--no-open]
 
 Serves the studio for PROJECT (which must exist: create one with 'pickstudio demo' or
@@ -163,6 +181,7 @@ async function run(argv: string[]): Promise<number> {
       const { values, positionals } = parse(rest, {
         'no-images': { type: 'boolean' },
         annotations: { type: 'string' },
+        model: { type: 'string' },
       });
       if (values.help) return help(command);
       const [project, out] = expectPositionals(positionals, 2, 2);
@@ -170,6 +189,7 @@ async function run(argv: string[]): Promise<number> {
         out: out!,
         images: !values['no-images'],
         ...(typeof values.annotations === 'string' ? { annotationsOut: values.annotations } : {}),
+        ...(typeof values.model === 'string' ? { model: values.model } : {}),
       });
       console.log(
         `${report.out}: ${number.format(report.rows)} rows, ${number.format(report.bytes)} bytes`,
@@ -222,6 +242,43 @@ async function run(argv: string[]): Promise<number> {
         console.log(
           `    ${a.name} (${a.kind}): ${number.format(a.pairsDecided)} pairs; ` +
             `${a.verdicts.image0}/${a.verdicts.image1}/${a.verdicts.tie} (0/1/tie), ${a.skips} skips`,
+        );
+      }
+      return 0;
+    }
+    case 'score': {
+      const { values, positionals } = parse(rest, {
+        model: { type: 'string' },
+        provider: { type: 'string' },
+        batch: { type: 'string' },
+      });
+      if (values.help) return help(command);
+      const [project] = expectPositionals(positionals, 1, 1);
+      const provider = values.provider;
+      if (provider !== undefined && !(PROVIDERS as readonly unknown[]).includes(provider)) {
+        throw new UsageError(`--provider must be one of ${PROVIDERS.join(', ')}`);
+      }
+      const batch = values.batch === undefined ? undefined : Number(values.batch);
+      if (batch !== undefined && (!Number.isInteger(batch) || batch < 1 || batch > 1024)) {
+        throw new UsageError('--batch must be a whole number from 1 to 1024');
+      }
+      const report = await call(project!, 'scorePairs', {
+        ...(typeof values.model === 'string' ? { model: values.model } : {}),
+        ...(provider !== undefined ? { provider: provider as Provider } : {}),
+        ...(batch !== undefined ? { batch } : {}),
+      });
+      for (const failure of report.providerFailures) {
+        console.log(`provider ${failure.provider}: not used (${failure.reason})`);
+      }
+      console.log(`provider ${report.provider}: in use`);
+      console.log(
+        `${report.model}: ${number.format(report.promptsEncoded)} prompts and ${number.format(report.imagesEncoded)} images encoded` +
+          `${report.promptsEncoded + report.imagesEncoded === 0 ? ' (all cached)' : ''}, ` +
+          `${number.format(report.pairsScored)} pairs scored in ${report.seconds.toFixed(1)} s`,
+      );
+      if (report.imagesMissing > 0) {
+        console.log(
+          `${number.format(report.imagesMissing)} images could not be read; their pairs stay unscored`,
         );
       }
       return 0;

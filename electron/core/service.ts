@@ -1,12 +1,14 @@
 import { randomInt } from 'node:crypto';
 import fs from 'node:fs';
-import type {
-  LabelPair,
-  LabelProgress,
-  MethodResult,
-  ParsedArgs,
-  StudioMethod,
-  TaskProgress,
+import {
+  projectSettingsSchema,
+  type LabelPair,
+  type LabelProgress,
+  type MethodResult,
+  type ParsedArgs,
+  type ProjectSettings,
+  type StudioMethod,
+  type TaskProgress,
 } from '../../shared/api';
 import { StudioError } from '../../shared/errors';
 import { readImage, type ImageBytes } from './io/images';
@@ -18,7 +20,12 @@ import {
   type PairForLabeling,
   type ProjectStore,
 } from './store/project-store';
+import { loadModel, scoreProject } from './scoring/score-project';
+import { ScoreStore } from './store/scores';
 import { TaskRunner } from './tasks';
+
+const SETTINGS_KEY = 'settings';
+const DEFAULT_SETTINGS: ProjectSettings = { suggestionMode: 'after', tieThreshold: 0 };
 
 export type StudioHandlers = {
   [M in StudioMethod]: (args: ParsedArgs<M>) => Promise<MethodResult<M>>;
@@ -31,12 +38,14 @@ export interface ServiceEvents {
 /** The StudioApi over one open project. Doors reach it only through the dispatcher. */
 export class StudioService implements StudioHandlers {
   private readonly tasks: TaskRunner;
+  private readonly scores: ScoreStore;
 
   constructor(
     readonly store: ProjectStore,
     events: ServiceEvents,
   ) {
     this.tasks = new TaskRunner(events.progress);
+    this.scores = new ScoreStore(store.db);
   }
 
   async getStats(args: ParsedArgs<'getStats'>): Promise<MethodResult<'getStats'>> {
@@ -141,15 +150,44 @@ export class StudioService implements StudioHandlers {
     };
   }
 
+  async scorePairs(args: ParsedArgs<'scorePairs'>): Promise<MethodResult<'scorePairs'>> {
+    const folder = args.model ?? this.scores.activeModel()?.folder;
+    if (!folder) {
+      throw new StudioError(
+        'invalid_argument',
+        `${this.store.file} has no model yet: name a model folder`,
+      );
+    }
+    return this.tasks.run('score', 'items', args.taskId, async (context) => {
+      const model = await loadModel(folder, args.provider);
+      return scoreProject(this.store, model, { batch: args.batch }, context);
+    });
+  }
+
+  async getSettings(): Promise<MethodResult<'getSettings'>> {
+    const stored = this.store.meta(SETTINGS_KEY);
+    return stored === undefined
+      ? DEFAULT_SETTINGS
+      : projectSettingsSchema.parse({ ...DEFAULT_SETTINGS, ...JSON.parse(stored) });
+  }
+
+  async setSettings(args: ParsedArgs<'setSettings'>): Promise<MethodResult<'setSettings'>> {
+    const settings = { ...(await this.getSettings()), ...args };
+    this.store.setMeta(SETTINGS_KEY, JSON.stringify(settings));
+    return settings;
+  }
+
   async getHistory(args: ParsedArgs<'getHistory'>): Promise<MethodResult<'getHistory'>> {
     const annotator = this.store.findAnnotator(args.annotator);
     if (!annotator) return [];
+    const model = this.scores.activeModel();
     return this.store.history(annotator.id, args.limit).map((row) => ({
       annotationId: row.id,
       pairId: row.pairId,
       prompt: row.prompt,
       decision: row.action === 'skip' ? 'skip' : verdictFromDb(row.verdict!),
       createdAt: row.createdAt,
+      p0: (model && this.scores.scoreOf(model.id, row.pairId)?.p_0) ?? null,
     }));
   }
 
@@ -159,6 +197,8 @@ export class StudioService implements StudioHandlers {
   }
 
   private labelPair(row: PairForLabeling, decision: LabelPair['decision']): LabelPair {
+    const model = this.scores.activeModel();
+    const score = model && this.scores.scoreOf(model.id, row.pairId);
     const available = (stored: number, path: string | null): boolean =>
       stored === 1 || (path !== null && fs.existsSync(path));
     return {
@@ -169,6 +209,9 @@ export class StudioService implements StudioHandlers {
       // Random per showing, and recorded with the decision, so position bias can be measured.
       leftImage: randomInt(2) as 0 | 1,
       decision,
+      suggestion: score
+        ? { model: model.name, score0: score.score_0, score1: score.score_1, p0: score.p_0 }
+        : null,
     };
   }
 

@@ -21,6 +21,9 @@ const EXTRA_COLUMNS = [
   { name: 'num_annotations', kind: 'int64' },
   { name: 'agreement', kind: 'float64' },
   { name: 'verdict_source', kind: 'string' },
+  { name: 'pickscore_0', kind: 'float64' },
+  { name: 'pickscore_1', kind: 'float64' },
+  { name: 'pickscore_prob_0', kind: 'float64' },
 ] as const satisfies readonly { name: string; kind: ColumnKind }[];
 
 const pairColumns = (withImages: boolean): Columns =>
@@ -75,12 +78,38 @@ interface PairRow {
   are_different: number | null;
   num_example_per_prompt: number | null;
   pairs_per_prompt: number;
+  score_0: number | null;
+  score_1: number | null;
+  p_0: number | null;
 }
 
 export interface ExportOptions {
   out: string;
   images: boolean;
   annotationsOut?: string;
+  /** The model whose scores fill the pickscore columns, by name; default the active model. */
+  model?: string;
+}
+
+/** The model whose scores the export carries: named, or the project's active one (or none). */
+function exportModelId(db: Database.Database, name: string | undefined): number | null {
+  if (name === undefined) {
+    const active = db
+      .prepare(
+        `SELECT m.id FROM models m JOIN project_meta k ON k.key = 'active_model' AND k.value = m.fingerprint`,
+      )
+      .get() as { id: number } | undefined;
+    return active?.id ?? null;
+  }
+  const named = db.prepare('SELECT id FROM models WHERE name = ? ORDER BY id DESC').get(name) as
+    | { id: number }
+    | undefined;
+  if (!named)
+    throw new StudioError(
+      'not_found',
+      `no model named ${JSON.stringify(name)} has scored this project`,
+    );
+  return named.id;
 }
 
 /** The verdict a pair exports with: the latest adjudication, else a strict majority. */
@@ -117,8 +146,9 @@ export async function exportParquet(
     snapshot.exec('BEGIN');
     const totalPairs = (snapshot.prepare('SELECT count(*) AS n FROM pairs').get() as { n: number })
       .n;
+    const modelId = exportModelId(snapshot, options.model);
     const main = await writeAtomically(options.out, pairColumns(options.images), (writeGroup) =>
-      writePairs(snapshot, writeGroup, options.images, totalPairs, context),
+      writePairs(snapshot, writeGroup, options.images, modelId, totalPairs, context),
     );
     let annotationRows = 0;
     if (options.annotationsOut) {
@@ -214,23 +244,26 @@ async function writePairs(
   db: Database.Database,
   writeGroup: WriteGroup,
   withImages: boolean,
+  modelId: number | null,
   totalPairs: number,
   context: TaskContext,
 ): Promise<{ rows: number; pairsWithoutMajority: number }> {
-  const pairsPage = db.prepare<[number, number], PairRow>(
+  const pairsPage = db.prepare<[{ after: number; limit: number; model: number }], PairRow>(
     `SELECT p.id, pr.text AS caption,
        i0.uid AS uid0, i0.url AS url0, i0.sha256 AS blob0, i0.path AS path0,
        i1.uid AS uid1, i1.url AS url1, i1.sha256 AS blob1, i1.path AS path1,
        p.model_0, p.model_1, coalesce(p.created_at, p.added_at) AS created_at,
        (SELECT j.verdict FROM adjudications j WHERE j.pair_id = p.id ORDER BY j.id DESC LIMIT 1) AS adjudicated,
        s.ranking_id, s.are_different, s.num_example_per_prompt,
-       (SELECT count(*) FROM pairs q WHERE q.prompt_id = p.prompt_id) AS pairs_per_prompt
+       (SELECT count(*) FROM pairs q WHERE q.prompt_id = p.prompt_id) AS pairs_per_prompt,
+       sc.score_0, sc.score_1, sc.p_0
      FROM pairs p
      JOIN prompts pr ON pr.id = p.prompt_id
      JOIN images i0 ON i0.id = p.image_0_id
      JOIN images i1 ON i1.id = p.image_1_id
      LEFT JOIN pair_sources s ON s.ranking_id = (SELECT min(ranking_id) FROM pair_sources WHERE pair_id = p.id)
-     WHERE p.id > ? ORDER BY p.id LIMIT ?`,
+     LEFT JOIN scores sc ON sc.model_id = @model AND sc.pair_id = p.id
+     WHERE p.id > @after ORDER BY p.id LIMIT @limit`,
   );
   const verdictsOf = db.prepare<
     [number, number],
@@ -280,7 +313,7 @@ async function writePairs(
 
   for (;;) {
     context.throwIfCancelled();
-    const page = pairsPage.all(lastId, PAGE_PAIRS);
+    const page = pairsPage.all({ after: lastId, limit: PAGE_PAIRS, model: modelId ?? -1 });
     if (page.length === 0) break;
     const byPair = new Map<number, { verdict: Verdict; name: string; kind: string }[]>();
     for (const v of verdictsOf.all(page[0]!.id, page[page.length - 1]!.id)) {
@@ -330,6 +363,9 @@ async function writePairs(
             ? null
             : votes.filter((v) => v.verdict === verdict).length / votes.length,
         verdict_source: source,
+        pickscore_0: pair.score_0,
+        pickscore_1: pair.score_1,
+        pickscore_prob_0: pair.p_0,
       };
       if (withImages) {
         const [jpg0, jpg1] = await Promise.all([

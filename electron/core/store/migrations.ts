@@ -115,11 +115,13 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX adjudications_by_pair ON adjudications (pair_id, id);
 
       -- Filled by scoring: a model is identified by the hashes of its manifest and files.
+      -- folder: where the model was last loaded from, to score again without asking.
       CREATE TABLE models (
         id INTEGER PRIMARY KEY,
         fingerprint TEXT NOT NULL UNIQUE,
         name TEXT NOT NULL,
         manifest TEXT NOT NULL,
+        folder TEXT NOT NULL,
         created_at INTEGER NOT NULL
       ) STRICT;
 

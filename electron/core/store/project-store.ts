@@ -215,6 +215,13 @@ export class ProjectStore {
         `SELECT b.bytes, b.format, i.path FROM images i
          LEFT JOIN image_blobs b ON b.sha256 = i.sha256 WHERE i.uid = ?`,
       ),
+      getMeta: db.prepare<[string], { value: string }>(
+        'SELECT value FROM project_meta WHERE key = ?',
+      ),
+      setMeta: db.prepare<[string, string]>(
+        `INSERT INTO project_meta (key, value) VALUES (?, ?)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+      ),
       insertAdjudication: db.prepare(
         `INSERT INTO adjudications (pair_id, verdict, adjudicator, note, created_at)
          VALUES (@pairId, @verdict, @adjudicator, @note, @createdAt)`,
@@ -392,6 +399,14 @@ export class ProjectStore {
     uid: string,
   ): { bytes: Buffer | null; format: string | null; path: string | null } | null {
     return this.stmt.imageSource.get(uid) ?? null;
+  }
+
+  meta(key: string): string | undefined {
+    return this.stmt.getMeta.get(key)?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.stmt.setMeta.run(key, value);
   }
 
   counts(): ProjectCounts {

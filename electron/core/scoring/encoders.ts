@@ -1,0 +1,111 @@
+import ort from 'onnxruntime-node';
+import { PROVIDERS, type Provider } from '../../../shared/api';
+import { StudioError } from '../../../shared/errors';
+
+// Failures are reported with their reasons by openEncoders; onnxruntime's own log of the same
+// failures (a CUDA library it cannot load, say) would only repeat them on stderr.
+ort.env.logLevel = 'fatal';
+
+/** Batch sizes that keep each provider busy without running out of memory on common hardware. */
+export const DEFAULT_BATCH: Record<Provider, number> = {
+  cuda: 64,
+  dml: 16,
+  coreml: 16,
+  webgpu: 16,
+  cpu: 8,
+};
+
+/** Why a provider cannot run on this machine, found before trying it; null to try it. */
+function unavailable(provider: Provider): string | null {
+  if (provider === 'dml' && process.platform !== 'win32') return 'DirectML runs on Windows only';
+  if (provider === 'coreml' && process.platform !== 'darwin') return 'CoreML runs on macOS only';
+  if (!ort.listSupportedBackends().some((b) => b.name === provider)) {
+    return 'not in this build of onnxruntime-node';
+  }
+  return null;
+}
+
+/** onnxruntime's messages lead with a source path and an assertion; keep what a person reads. */
+function conciseReason(message: string): string {
+  const line = message.split('\n')[0]!.trim();
+  const afterAssertion = line.split(' was false. ').at(-1)!;
+  return afterAssertion.replace(/^\/onnxruntime_src\/\S+:\d+ /, '');
+}
+
+export interface Encoders {
+  provider: Provider;
+  failures: { provider: Provider; reason: string }[];
+  text: ort.InferenceSession;
+  image: ort.InferenceSession;
+  release(): Promise<void>;
+}
+
+/**
+ * One session per tower, on the first provider that starts both: CUDA, DirectML, CoreML,
+ * WebGPU, then CPU, or only `forced`. Each failure is kept with its reason, to be shown.
+ */
+export async function openEncoders(
+  paths: { textEncoder: string; imageEncoder: string },
+  forced?: Provider,
+): Promise<Encoders> {
+  const failures: { provider: Provider; reason: string }[] = [];
+  for (const provider of forced ? [forced] : PROVIDERS) {
+    const reason = unavailable(provider);
+    if (reason) {
+      failures.push({ provider, reason });
+      continue;
+    }
+    const options: ort.InferenceSession.SessionOptions = {
+      executionProviders: [provider],
+      graphOptimizationLevel: 'all',
+    };
+    let text: ort.InferenceSession | undefined;
+    try {
+      text = await ort.InferenceSession.create(paths.textEncoder, options);
+      const image = await ort.InferenceSession.create(paths.imageEncoder, options);
+      const textSession = text;
+      return {
+        provider,
+        failures,
+        text: textSession,
+        image,
+        async release() {
+          await Promise.all([textSession.release(), image.release()]);
+        },
+      };
+    } catch (error) {
+      await text?.release();
+      failures.push({ provider, reason: conciseReason((error as Error).message) });
+    }
+  }
+  const tried = failures.map((f) => `${f.provider}: ${f.reason}`).join('; ');
+  throw new StudioError(
+    'bad_input',
+    forced
+      ? `provider ${forced} cannot start the model: ${tried}`
+      : `no execution provider could start the model (${tried})`,
+  );
+}
+
+/** Runs a tower on a batch and returns its [B, D] output, row-major. */
+export async function runTower(
+  session: ort.InferenceSession,
+  feeds: Record<string, ort.Tensor>,
+): Promise<Float32Array> {
+  const outputs = await session.run(feeds);
+  return outputs[session.outputNames[0]!]!.data as Float32Array;
+}
+
+export const textFeeds = (
+  inputIds: BigInt64Array,
+  attentionMask: BigInt64Array,
+  batch: number,
+  length: number,
+) => ({
+  input_ids: new ort.Tensor('int64', inputIds, [batch, length]),
+  attention_mask: new ort.Tensor('int64', attentionMask, [batch, length]),
+});
+
+export const imageFeeds = (pixels: Float32Array, batch: number, size: number) => ({
+  pixel_values: new ort.Tensor('float32', pixels, [batch, 3, size, size]),
+});

@@ -1,0 +1,165 @@
+import type Database from 'better-sqlite3';
+
+export interface ModelRecord {
+  fingerprint: string;
+  name: string;
+  manifest: string;
+  folder: string;
+}
+
+const ACTIVE_MODEL_KEY = 'active_model';
+
+/**
+ * The scoring tables: models, cached embeddings (one unit vector per prompt and image per model)
+ * and scores. Embeddings are stored normalised, so a pair's score is a dot product.
+ */
+export class ScoreStore {
+  private readonly stmt;
+
+  constructor(private readonly db: Database.Database) {
+    this.stmt = {
+      upsertModel: db.prepare<[ModelRecord & { now: number }], { id: number }>(
+        `INSERT INTO models (fingerprint, name, manifest, folder, created_at)
+         VALUES (@fingerprint, @name, @manifest, @folder, @now)
+         ON CONFLICT (fingerprint) DO UPDATE SET folder = excluded.folder RETURNING id`,
+      ),
+      setActive: db.prepare<[string]>(
+        `INSERT INTO project_meta (key, value) VALUES ('${ACTIVE_MODEL_KEY}', ?)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+      ),
+      active: db.prepare<[], ModelRecord & { id: number }>(
+        `SELECT m.id, m.fingerprint, m.name, m.manifest, m.folder FROM models m
+         JOIN project_meta k ON k.key = '${ACTIVE_MODEL_KEY}' AND k.value = m.fingerprint`,
+      ),
+      promptsToEncode: db.prepare<[number, number, number], { id: number; text: string }>(
+        `SELECT pr.id, pr.text FROM prompts pr
+         WHERE pr.id > ? AND NOT EXISTS (SELECT 1 FROM prompt_embeddings e
+                                         WHERE e.model_id = ? AND e.prompt_id = pr.id)
+         ORDER BY pr.id LIMIT ?`,
+      ),
+      imagesToEncode: db.prepare<[number, number, number], { id: number; uid: string }>(
+        `SELECT i.id, i.uid FROM images i
+         WHERE i.id > ? AND NOT EXISTS (SELECT 1 FROM image_embeddings e
+                                        WHERE e.model_id = ? AND e.image_id = i.id)
+         ORDER BY i.id LIMIT ?`,
+      ),
+      countPromptsToEncode: db.prepare<[number], { n: number }>(
+        `SELECT count(*) AS n FROM prompts pr WHERE NOT EXISTS
+           (SELECT 1 FROM prompt_embeddings e WHERE e.model_id = ? AND e.prompt_id = pr.id)`,
+      ),
+      countImagesToEncode: db.prepare<[number], { n: number }>(
+        `SELECT count(*) AS n FROM images i WHERE NOT EXISTS
+           (SELECT 1 FROM image_embeddings e WHERE e.model_id = ? AND e.image_id = i.id)`,
+      ),
+      putPrompt: db.prepare<[number, number, Buffer]>(
+        'INSERT OR REPLACE INTO prompt_embeddings (model_id, prompt_id, embedding) VALUES (?, ?, ?)',
+      ),
+      putImage: db.prepare<[number, number, Buffer]>(
+        'INSERT OR REPLACE INTO image_embeddings (model_id, image_id, embedding) VALUES (?, ?, ?)',
+      ),
+      pairsToScore: db.prepare<
+        [{ model: number; after: number; limit: number }],
+        { id: number; text: Buffer; image0: Buffer; image1: Buffer }
+      >(
+        `SELECT p.id, t.embedding AS text, e0.embedding AS image0, e1.embedding AS image1
+         FROM pairs p
+         JOIN prompt_embeddings t ON t.model_id = @model AND t.prompt_id = p.prompt_id
+         JOIN image_embeddings e0 ON e0.model_id = @model AND e0.image_id = p.image_0_id
+         JOIN image_embeddings e1 ON e1.model_id = @model AND e1.image_id = p.image_1_id
+         WHERE p.id > @after ORDER BY p.id LIMIT @limit`,
+      ),
+      putScore: db.prepare<[number, number, number, number, number]>(
+        `INSERT OR REPLACE INTO scores (model_id, pair_id, score_0, score_1, p_0)
+         VALUES (?, ?, ?, ?, ?)`,
+      ),
+      scoreOf: db.prepare<[number, number], { score_0: number; score_1: number; p_0: number }>(
+        'SELECT score_0, score_1, p_0 FROM scores WHERE model_id = ? AND pair_id = ?',
+      ),
+      scoredCount: db.prepare<[number], { n: number }>(
+        'SELECT count(*) AS n FROM scores WHERE model_id = ?',
+      ),
+      startRun: db.prepare<[number, string, number]>(
+        'INSERT INTO model_runs (model_id, provider, started_at) VALUES (?, ?, ?)',
+      ),
+      finishRun: db.prepare<[number, number, number]>(
+        'UPDATE model_runs SET finished_at = ?, pairs_scored = ? WHERE id = ?',
+      ),
+    };
+  }
+
+  /** Registers a model (by fingerprint) and makes it the project's active model. */
+  activate(model: ModelRecord): number {
+    return this.db.transaction(() => {
+      const id = this.stmt.upsertModel.get({ ...model, now: Date.now() })!.id;
+      this.stmt.setActive.run(model.fingerprint);
+      return id;
+    })();
+  }
+
+  activeModel(): (ModelRecord & { id: number }) | undefined {
+    return this.stmt.active.get();
+  }
+
+  promptsToEncode(modelId: number, after: number, limit: number) {
+    return this.stmt.promptsToEncode.all(after, modelId, limit);
+  }
+
+  imagesToEncode(modelId: number, after: number, limit: number) {
+    return this.stmt.imagesToEncode.all(after, modelId, limit);
+  }
+
+  pendingCounts(modelId: number): { prompts: number; images: number } {
+    return {
+      prompts: this.stmt.countPromptsToEncode.get(modelId)!.n,
+      images: this.stmt.countImagesToEncode.get(modelId)!.n,
+    };
+  }
+
+  putPromptEmbeddings(modelId: number, rows: { id: number; embedding: Float32Array }[]): void {
+    this.db.transaction(() => {
+      for (const row of rows) this.stmt.putPrompt.run(modelId, row.id, asBlob(row.embedding));
+    })();
+  }
+
+  putImageEmbeddings(modelId: number, rows: { id: number; embedding: Float32Array }[]): void {
+    this.db.transaction(() => {
+      for (const row of rows) this.stmt.putImage.run(modelId, row.id, asBlob(row.embedding));
+    })();
+  }
+
+  /** Pairs whose prompt and both images have embeddings, in id order after `after`. */
+  pairsToScore(modelId: number, after: number, limit: number) {
+    return this.stmt.pairsToScore.all({ model: modelId, after, limit });
+  }
+
+  putScores(
+    modelId: number,
+    rows: { pairId: number; score0: number; score1: number; p0: number }[],
+  ): void {
+    this.db.transaction(() => {
+      for (const r of rows) this.stmt.putScore.run(modelId, r.pairId, r.score0, r.score1, r.p0);
+    })();
+  }
+
+  scoreOf(modelId: number, pairId: number) {
+    return this.stmt.scoreOf.get(modelId, pairId);
+  }
+
+  scoredCount(modelId: number): number {
+    return this.stmt.scoredCount.get(modelId)!.n;
+  }
+
+  startRun(modelId: number, provider: string): number {
+    return Number(this.stmt.startRun.run(modelId, provider, Date.now()).lastInsertRowid);
+  }
+
+  finishRun(runId: number, pairsScored: number): void {
+    this.stmt.finishRun.run(Date.now(), pairsScored, runId);
+  }
+}
+
+export const asBlob = (vector: Float32Array): Buffer =>
+  Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
+
+export const fromBlob = (blob: Buffer): Float32Array =>
+  new Float32Array(blob.buffer.slice(blob.byteOffset, blob.byteOffset + blob.byteLength));
