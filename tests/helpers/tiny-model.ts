@@ -1,18 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { mulberry32 } from '../../electron/core/demo/scenes';
 import { GraphBuilder } from '../../electron/core/scoring/demo-model/onnx-writer';
-
-/** A seeded PRNG (mulberry32), so the random weights are the same on every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const TINY = { vocab: 49408, dim: 8, pool: 32, grid: 7 } as const;
 
@@ -33,7 +22,7 @@ export interface TinyWeights {
  * same embeddings itself.
  */
 export function writeTinyModel(dir: string, seed: number): TinyWeights {
-  const next = random(seed);
+  const next = mulberry32(seed);
   const normal = (n: number) => Float32Array.from({ length: n }, () => next() * 2 - 1);
   const { vocab, dim, pool, grid } = TINY;
   const weights: TinyWeights = {

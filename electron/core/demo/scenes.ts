@@ -182,7 +182,7 @@ interface Region {
 type Rng = () => number;
 
 /** mulberry32: tiny, fast and good enough to make demo data reproducible from a seed. */
-function mulberry32(seed: number): Rng {
+export function mulberry32(seed: number): Rng {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -70,6 +70,15 @@ export interface AnnotationRecord {
   rankingId?: number | null;
 }
 
+export interface HistoryRow {
+  id: number;
+  pairId: number;
+  prompt: string;
+  action: string;
+  verdict: DbVerdict | null;
+  createdAt: number;
+}
+
 export interface PairForLabeling {
   pairId: number;
   prompt: string;
@@ -192,17 +201,7 @@ export class ProjectStore {
               AND h.action != 'undo' AND h.created_at >= @since) AS lastHour
          FROM current_annotations WHERE annotator_id = @annotator`,
       ),
-      history: db.prepare<
-        [number, number],
-        {
-          id: number;
-          pairId: number;
-          prompt: string;
-          action: string;
-          verdict: DbVerdict | null;
-          createdAt: number;
-        }
-      >(
+      history: db.prepare<[number, number], HistoryRow>(
         `SELECT c.id, c.pair_id AS pairId, pr.text AS prompt, c.action, c.verdict, c.created_at AS createdAt
          FROM current_annotations c
          JOIN pairs p ON p.id = c.pair_id JOIN prompts pr ON pr.id = p.prompt_id
@@ -380,17 +379,7 @@ export class ProjectStore {
   }
 
   /** The annotator's current decisions, latest first. */
-  history(
-    annotatorId: number,
-    limit: number,
-  ): {
-    id: number;
-    pairId: number;
-    prompt: string;
-    action: string;
-    verdict: DbVerdict | null;
-    createdAt: number;
-  }[] {
+  history(annotatorId: number, limit: number): HistoryRow[] {
     return this.stmt.history.all(annotatorId, limit);
   }
 
