@@ -1,14 +1,17 @@
 /**
- * Fixtures for the end-to-end tests: a fresh demo project per test, and the app on it, either in
- * Chromium through `pickstudio serve` (the `browser` project) or in Electron (the `electron`
- * project, skipped with its reason where the Electron binary is not installed).
+ * Fixtures for the end-to-end tests: a fresh demo project per test (scored by a tiny random model
+ * where a test asks), and the app on it, either in Chromium through `pickstudio serve` (the
+ * `browser` project) or in Electron (the `electron` project, skipped with its reason where the
+ * Electron binary is not installed).
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { test as base, expect, type Browser, type Locator, type Page } from '@playwright/test';
+import Database from 'better-sqlite3';
 import { _electron, type ElectronApplication } from 'playwright';
+import { writeTinyModel } from '../helpers/tiny-model';
 import { pickstudio, REPO, serve } from './serve';
 
 export { expect, pickstudio, REPO, serve };
@@ -39,6 +42,8 @@ interface Options {
   mode: 'browser' | 'electron';
   /** Pairs in each test's demo project. */
   pairs: number;
+  /** Whether the project is scored (by a tiny random model) before the app opens it. */
+  scored: boolean;
 }
 
 export const test = base.extend<
@@ -47,6 +52,7 @@ export const test = base.extend<
 >({
   mode: ['browser', { option: true }],
   pairs: [30, { option: true }],
+  scored: [false, { option: true }],
 
   // Runs first, so a missing binary skips the test before any project is drawn.
   electronGate: [
@@ -80,10 +86,15 @@ export const test = base.extend<
     { scope: 'worker' },
   ],
 
-  project: async ({ pairs }, use) => {
+  project: async ({ pairs, scored }, use) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pickstudio-e2e-'));
     const file = path.join(dir, 'labels.pickstudio');
     await pickstudio(['demo', file, '--pairs', String(pairs)]);
+    if (scored) {
+      const model = path.join(dir, 'model');
+      writeTinyModel(model, 7);
+      await pickstudio(['score', file, '--model', model]);
+    }
     await use({ dir, file });
     fs.rmSync(dir, { recursive: true, force: true });
   },
@@ -162,6 +173,30 @@ export async function pressAndWait(studio: Studio, key: string, from: ShownPair)
   await page.keyboard.press(key);
   await expect(view).not.toHaveAttribute('data-pair-id', String(from.pairId));
   await expect(view).toHaveAttribute('data-state', /^(ready|done)$/);
+}
+
+export interface PairScore {
+  model: string;
+  image0Uid: string;
+  /** P(image 0 is better) under the model. */
+  p0: number;
+}
+
+/** The scores the project holds, by pair id, read straight from the file (read-only). */
+export function readScores(project: Project): Map<number, PairScore> {
+  const db = new Database(project.file, { readonly: true, fileMustExist: true });
+  try {
+    const rows = db
+      .prepare(
+        `SELECT s.pair_id AS pairId, m.name AS model, i0.uid AS image0Uid, s.p_0 AS p0
+         FROM scores s JOIN models m ON m.id = s.model_id
+         JOIN pairs p ON p.id = s.pair_id JOIN images i0 ON i0.id = p.image_0_id`,
+      )
+      .all() as (PairScore & { pairId: number })[];
+    return new Map(rows.map(({ pairId, ...score }) => [pairId, score]));
+  } finally {
+    db.close();
+  }
 }
 
 export async function exportProject(project: Project) {

@@ -245,6 +245,10 @@ test.describe('a project with 3 pairs', () => {
   }) => {
     const { page, view } = studio;
     await chooseAnnotator(studio, 'cy');
+    // Suggestions before the verdict, on an unscored project: there is nothing to show.
+    await page.keyboard.press('s');
+    await expect(page.getByTestId('suggestion-mode')).toHaveValue('before');
+    await expect(page.getByTestId('suggestion-left')).toHaveCount(0);
     const { log } = await play(studio, ['1', '3']);
     const last = await shownPair(studio);
     await page.keyboard.press('ArrowRight');

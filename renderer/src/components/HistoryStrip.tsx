@@ -1,6 +1,7 @@
 import { memo } from 'react';
-import type { HistoryEntry } from '../../../shared/api';
+import { isDisagreement, type HistoryEntry } from '../../../shared/api';
 import { describeDecision, useLabeling } from '../state/labeling';
+import { useProject } from '../state/project';
 
 function glyph(decision: HistoryEntry['decision'], leftImage: 0 | 1 | undefined): string {
   if (decision === 'skip') return 'skip';
@@ -9,12 +10,18 @@ function glyph(decision: HistoryEntry['decision'], leftImage: 0 | 1 | undefined)
   return decision === leftImage ? '◀' : '▶';
 }
 
-/** The latest decisions, newest first; each opens its pair again to change it. */
+/**
+ * The latest decisions, newest first; each opens its pair again to change it. Decisions the
+ * model disagrees with are marked, except in blind labeling, where the model's opinion is never
+ * shown.
+ */
 export const HistoryStrip = memo(function HistoryStrip() {
   const history = useLabeling((s) => s.history);
   const leftImages = useLabeling((s) => s.leftImages);
   const shownId = useLabeling((s) => s.shown?.prepared.pair.pairId ?? null);
   const revisit = useLabeling((s) => s.revisit);
+  const modelName = useLabeling((s) => s.modelName) ?? 'the model';
+  const settings = useProject((s) => s.settings);
 
   return (
     <nav className="history" data-testid="history" aria-label="Your latest decisions">
@@ -25,6 +32,12 @@ export const HistoryStrip = memo(function HistoryStrip() {
         <ol className="history-list">
           {history.map((entry) => {
             const left = leftImages[entry.pairId];
+            const disagrees =
+              settings !== null &&
+              settings.suggestionMode !== 'hidden' &&
+              isDisagreement(entry.decision, entry.p0, settings.tieThreshold);
+            const described = describeDecision(entry.decision, left);
+            const verdict = disagrees ? `${described}, disagrees with ${modelName}` : described;
             return (
               <li key={entry.annotationId}>
                 <button
@@ -32,12 +45,14 @@ export const HistoryStrip = memo(function HistoryStrip() {
                   className={`history-entry history-${entry.decision}`}
                   data-pair-id={entry.pairId}
                   data-decision={String(entry.decision)}
+                  data-disagrees={disagrees ? 'true' : undefined}
                   aria-current={entry.pairId === shownId ? 'true' : undefined}
-                  aria-label={`Revisit pair ${entry.pairId}: ${describeDecision(entry.decision, left)}. ${entry.prompt}`}
-                  title={entry.prompt}
+                  aria-label={`Revisit pair ${entry.pairId}: ${verdict}. ${entry.prompt}`}
+                  title={disagrees ? `${entry.prompt} (disagrees with ${modelName})` : entry.prompt}
                   onMouseDown={(e) => e.preventDefault()}
                   onClick={() => void revisit(entry.pairId)}
                 >
+                  {disagrees && <span className="history-disagrees" aria-hidden="true" />}
                   <span className="history-verdict">{glyph(entry.decision, left)}</span>
                   <span className="history-prompt">{entry.prompt}</span>
                 </button>

@@ -1,46 +1,69 @@
 import type { PreparedImage } from '../state/images';
+import type { Side } from '../state/suggestion';
+import { SuggestionBar } from './SuggestionBar';
 
 interface Props {
-  side: 'left' | 'right';
+  side: Side;
   image: PreparedImage;
   /** Highlighted when revisiting a decision that chose this image (both for a tie). */
   chosen: boolean;
+  /** Room for the model's bar under the image, kept even while the bar is hidden. */
+  barRoom: boolean;
+  /** The bar's contents when it is on screen. */
+  suggestion: { model: string; p: number } | null;
+  /** What to flash on this image when the model preferred it to the verdict just saved. */
+  disagreement: string | null;
 }
 
-export function ImagePanel({ side, image, chosen }: Props) {
+export function ImagePanel({ side, image, chosen, barRoom, suggestion, disagreement }: Props) {
   const label = side === 'left' ? 'Left image' : 'Right image';
   const testId = `image-${side}`;
+  const classes = ['panel'];
+  if (chosen) classes.push('panel-chosen');
+  if (disagreement !== null) classes.push('panel-disagreement');
   return (
-    <figure className={`panel${chosen ? ' panel-chosen' : ''}`}>
-      {image.status === 'ok' ? (
-        // The prefetch decoded this URL already: the page's image cache paints it at once.
-        <img
-          data-testid={testId}
-          data-image-uid={image.uid}
-          src={image.url}
-          alt={label}
-          draggable={false}
-        />
-      ) : (
-        <div
-          data-testid={testId}
-          data-image-uid={image.uid}
-          className="panel-missing"
-          role="img"
-          aria-label={`${label} is missing: ${image.uid}`}
-        >
-          <p>
-            {image.status === 'missing'
-              ? 'This image is missing from the project'
-              : 'This image could not be loaded'}
+    <div className="side">
+      <figure className={classes.join(' ')}>
+        {image.status === 'ok' ? (
+          // The prefetch decoded this URL already: the page's image cache paints it at once.
+          <img
+            data-testid={testId}
+            data-image-uid={image.uid}
+            src={image.url}
+            alt={label}
+            draggable={false}
+          />
+        ) : (
+          <div
+            data-testid={testId}
+            data-image-uid={image.uid}
+            className="panel-missing"
+            role="img"
+            aria-label={`${label} is missing: ${image.uid}`}
+          >
+            <p>
+              {image.status === 'missing'
+                ? 'This image is missing from the project'
+                : 'This image could not be loaded'}
+            </p>
+            <code>{image.uid}</code>
+            <p className="hint">Space to skip</p>
+          </div>
+        )}
+        {disagreement !== null && (
+          <p className="disagreement" data-testid="disagreement">
+            {disagreement}
           </p>
-          <code>{image.uid}</code>
-          <p className="hint">Space to skip</p>
+        )}
+        <figcaption className="panel-caption" aria-hidden="true">
+          {side === 'left' ? '← 1' : '2 →'}
+        </figcaption>
+      </figure>
+      {barRoom && (
+        <div className="suggestion-room">
+          {suggestion && <SuggestionBar side={side} model={suggestion.model} p={suggestion.p} />}
         </div>
       )}
-      <figcaption className="panel-caption" aria-hidden="true">
-        {side === 'left' ? '← 1' : '2 →'}
-      </figcaption>
-    </figure>
+    </div>
   );
 }

@@ -1,5 +1,12 @@
 import { useLayoutEffect, useRef } from 'react';
 import { describeDecision, useLabeling, type Shown } from '../state/labeling';
+import { useProject } from '../state/project';
+import {
+  describePreference,
+  modelPreference,
+  sideProbabilities,
+  type Side,
+} from '../state/suggestion';
 import { timing } from '../state/timing';
 import { ImagePanel } from './ImagePanel';
 
@@ -31,17 +38,43 @@ function RevisitBanner({ shown }: { shown: Shown }) {
   );
 }
 
-/** The prompt and the two images, sides as the server drew them for this showing. */
+/**
+ * The prompt and the two images, sides as the server drew them for this showing, with the
+ * model's bars under them as the project's suggestion mode says.
+ */
 export function PairView({ shown }: { shown: Shown }) {
   const painted = useLabeling((s) => s.painted);
+  const suggestionSeen = useLabeling((s) => s.suggestionSeen);
+  const revealed = useLabeling((s) => s.revealedSeq === shown.seq);
+  const mode = useProject((s) => s.settings?.suggestionMode ?? 'hidden');
   const root = useRef<HTMLElement>(null);
   const { pair, images } = shown.prepared;
+  const { suggestion } = pair;
   const left = images[pair.leftImage];
   const right = images[pair.leftImage === 0 ? 1 : 0];
   const decision = shown.origin === 'queue' ? null : pair.decision;
   const leftChosen = decision === 'tie' || decision === pair.leftImage;
   const rightChosen =
     decision === 'tie' || (decision !== null && decision !== 'skip' && !leftChosen);
+
+  const preSuggested = suggestion !== null && mode === 'before';
+  // Only a disagreement is revealed: an agreeing verdict moves on in the same frame.
+  const disagreed = suggestion !== null && mode === 'after' && revealed;
+  const sides =
+    suggestion && (preSuggested || disagreed)
+      ? sideProbabilities(suggestion, pair.leftImage)
+      : null;
+  const bar = (side: Side) =>
+    suggestion && sides ? { model: suggestion.model, p: sides[side] } : null;
+  const flashSide =
+    suggestion && disagreed ? modelPreference(suggestion, pair.leftImage).side : null;
+  const flash = (side: Side) =>
+    suggestion && side === flashSide ? describePreference(suggestion, pair.leftImage) : null;
+  const barRoom = suggestion !== null && mode !== 'hidden';
+
+  useLayoutEffect(() => {
+    if (preSuggested) suggestionSeen(shown.seq);
+  }, [preSuggested, shown.seq, suggestionSeen]);
 
   useLayoutEffect(() => {
     const imgs = [...(root.current?.querySelectorAll('img') ?? [])];
@@ -57,8 +90,24 @@ export function PairView({ shown }: { shown: Shown }) {
       </p>
       {shown.origin !== 'queue' && <RevisitBanner shown={shown} />}
       <div className="images">
-        <ImagePanel key={`l:${shown.seq}`} side="left" image={left} chosen={leftChosen} />
-        <ImagePanel key={`r:${shown.seq}`} side="right" image={right} chosen={rightChosen} />
+        <ImagePanel
+          key={`l:${shown.seq}`}
+          side="left"
+          image={left}
+          chosen={leftChosen}
+          barRoom={barRoom}
+          suggestion={bar('left')}
+          disagreement={flash('left')}
+        />
+        <ImagePanel
+          key={`r:${shown.seq}`}
+          side="right"
+          image={right}
+          chosen={rightChosen}
+          barRoom={barRoom}
+          suggestion={bar('right')}
+          disagreement={flash('right')}
+        />
       </div>
     </section>
   );

@@ -9,6 +9,7 @@ const ROWS: [string, string][] = [
   ['Space', 'Skip this pair'],
   [UNDO_KEYS, 'Undo the last decision (again to go further back)'],
   ['Esc', 'Back to the queue from a revisited pair; closes this sheet'],
+  ['S', "Cycle the model's suggestions (whole project): hidden, after the verdict, before it"],
   ['?', 'Show or hide this sheet'],
 ];
 

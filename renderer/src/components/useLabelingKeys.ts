@@ -1,6 +1,15 @@
 import { useEffect } from 'react';
 import { commandForKey, keyBelongsToTarget } from '../state/keys';
 import { useLabeling } from '../state/labeling';
+import { nextSuggestionMode, SUGGESTION_MODE_TEXT, useProject } from '../state/project';
+
+function cycleSuggestionMode(): void {
+  const project = useProject.getState();
+  if (!project.settings) return;
+  const mode = nextSuggestionMode(project.settings.suggestionMode);
+  void project.setSuggestionMode(mode);
+  useLabeling.getState().announce(`Model suggestions: ${SUGGESTION_MODE_TEXT[mode]}.`);
+}
 
 /** The labeling keys, on the window: no focus needed, nothing needs the mouse. */
 export function useLabelingKeys(): void {
@@ -30,6 +39,9 @@ export function useLabelingKeys(): void {
           break;
         case 'choose':
           void state.choose(command.choice, keyAt);
+          break;
+        case 'suggestions':
+          cycleSuggestionMode();
           break;
       }
     };

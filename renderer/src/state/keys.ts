@@ -4,7 +4,8 @@ export type Command =
   | { kind: 'choose'; choice: Choice }
   | { kind: 'undo' }
   | { kind: 'help' }
-  | { kind: 'escape' };
+  | { kind: 'escape' }
+  | { kind: 'suggestions' };
 
 type KeyInfo = Pick<KeyboardEvent, 'key' | 'ctrlKey' | 'metaKey' | 'altKey' | 'shiftKey'>;
 
@@ -32,6 +33,9 @@ export function commandForKey(event: KeyInfo): Command | null {
       return { kind: 'undo' };
     case '?':
       return { kind: 'help' };
+    case 's':
+    case 'S':
+      return { kind: 'suggestions' };
     case 'Escape':
       return { kind: 'escape' };
     default:

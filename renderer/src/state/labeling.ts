@@ -1,9 +1,16 @@
 import { create } from 'zustand';
-import type { HistoryEntry, LabelPair, LabelProgress, Verdict } from '../../../shared/api';
+import {
+  isDisagreement,
+  type HistoryEntry,
+  type LabelPair,
+  type LabelProgress,
+  type Verdict,
+} from '../../../shared/api';
 import { studio } from '../studio';
 import { bothShowable, preparePair, type PreparedPair } from './images';
 import type { Choice } from './keys';
-import { describeError } from './project';
+import { describeError, useProject } from './project';
+import { describePreference } from './suggestion';
 import { timing } from './timing';
 
 /** Pairs held decoded and ready behind the one on screen. */
@@ -11,8 +18,14 @@ export const PREFETCH = 6;
 /** Refill when fewer than this many are held, so one getQueue brings several pairs. */
 const REFILL_BELOW = 4;
 export const HISTORY_LENGTH = 10;
+/**
+ * How long a disagreement stays on screen after its verdict is saved, in 'after' mode: long
+ * enough to be noticed, short enough not to break the rhythm.
+ */
+export const REVEAL_MS = 500;
 
-export type ViewStatus = 'loading' | 'ready' | 'saving' | 'done' | 'error';
+/** 'revealing': the verdict is saved and the model's disagreement is on screen. */
+export type ViewStatus = 'loading' | 'ready' | 'saving' | 'revealing' | 'done' | 'error';
 /** Where the pair on screen came from: the queue, the history strip, or an undo. */
 export type Origin = 'queue' | 'history' | 'undo';
 
@@ -35,6 +48,10 @@ interface LabelingState {
   history: HistoryEntry[];
   /** The side each pair was shown on when this session decided it (image index shown left). */
   leftImages: Record<number, 0 | 1>;
+  /** The showing whose saved verdict the model disagrees with, while that is on screen. */
+  revealedSeq: number | null;
+  /** The model behind the latest suggestion received, to name it beside the history. */
+  modelName: string | null;
   /** What the live region says: the last saved decision, undo, or a problem. */
   announcement: string;
   sheetOpen: boolean;
@@ -46,8 +63,11 @@ interface LabelingState {
   backToQueue(): Promise<void>;
   retry(): Promise<void>;
   setSheetOpen(open: boolean): void;
+  announce(message: string): void;
   /** The view reports when a showing was painted; decision times count from there. */
   painted(seq: number, at: number): void;
+  /** The view reports that a showing had the model's suggestion on screen before its decision. */
+  suggestionSeen(seq: number): void;
 }
 
 interface QueueItem {
@@ -71,6 +91,8 @@ interface Session {
   incoming: Set<number>;
   busy: boolean;
   paint: { seq: number; at: number } | null;
+  /** The showing whose suggestion was on screen, for recordDecision's suggestionVisible. */
+  suggestionSeq: number | null;
   /** Progress replies are applied in the order their requests were sent. */
   requestSeq: number;
   progressSeq: number;
@@ -114,7 +136,12 @@ export const useLabeling = create<LabelingState>()((set, get) => {
     set({ progress });
   };
 
+  const noteModel = (pair: LabelPair): void => {
+    if (pair.suggestion) set({ modelName: pair.suggestion.model });
+  };
+
   const enqueue = (s: Session, pair: LabelPair): void => {
+    noteModel(pair);
     const item: QueueItem = { pair, prepared: null, ready: preparePair(pair) };
     void item.ready.then((prepared) => (item.prepared = prepared));
     s.queue.push(item);
@@ -154,6 +181,7 @@ export const useLabeling = create<LabelingState>()((set, get) => {
     // A pair seen before in this session comes back the way round it was seen.
     const pair = known === undefined ? prepared.pair : { ...prepared.pair, leftImage: known };
     s.paint = null;
+    s.suggestionSeq = null;
     set({
       shown: {
         prepared: { ...prepared, pair },
@@ -163,6 +191,7 @@ export const useLabeling = create<LabelingState>()((set, get) => {
       },
       status: 'ready',
       error: null,
+      revealedSeq: null,
     });
     setTimeout(() => void refill(s), 0);
   };
@@ -238,6 +267,7 @@ export const useLabeling = create<LabelingState>()((set, get) => {
     s.incoming.add(pairId);
     try {
       const pair = await studio.getPair({ annotator: s.annotator, pairId });
+      noteModel(pair);
       const prepared = await preparePair(pair);
       if (!live(s)) return;
       putBack(s, pairId);
@@ -255,6 +285,8 @@ export const useLabeling = create<LabelingState>()((set, get) => {
     progress: null,
     history: [],
     leftImages: {},
+    revealedSeq: null,
+    modelName: null,
     announcement: '',
     sheetOpen: false,
 
@@ -268,6 +300,7 @@ export const useLabeling = create<LabelingState>()((set, get) => {
         incoming: new Set(),
         busy: true,
         paint: null,
+        suggestionSeq: null,
         requestSeq: 0,
         progressSeq: 0,
       };
@@ -280,6 +313,8 @@ export const useLabeling = create<LabelingState>()((set, get) => {
         progress: null,
         history: [],
         leftImages: {},
+        revealedSeq: null,
+        modelName: null,
         announcement: '',
       });
       void (async () => {
@@ -323,7 +358,7 @@ export const useLabeling = create<LabelingState>()((set, get) => {
           pairId: pair.pairId,
           verdict,
           leftImage: pair.leftImage,
-          suggestionVisible: false,
+          suggestionVisible: s.suggestionSeq === shown.seq,
           decisionMs: Math.min(86_400_000, Math.max(0, Math.round(keyAt - paintedAt))),
         });
         // On disk from here on: only now may the view move on.
@@ -336,8 +371,25 @@ export const useLabeling = create<LabelingState>()((set, get) => {
           prompt: pair.prompt,
           decision,
           createdAt: Date.now(),
+          p0: pair.suggestion?.p0 ?? null,
         };
+        const { suggestion } = pair;
+        const settings = useProject.getState().settings;
+        const disagrees =
+          suggestion !== null &&
+          settings?.suggestionMode === 'after' &&
+          isDisagreement(decision, suggestion.p0, settings.tieThreshold);
+        const saved = `Saved pair ${pair.pairId}: ${describeDecision(decision, pair.leftImage)}.`;
+        const announcement = disagrees
+          ? `${saved} ${describePreference(suggestion, pair.leftImage)}.`
+          : saved;
         set((state) => ({ leftImages: { ...state.leftImages, [pair.pairId]: pair.leftImage } }));
+        if (disagrees) {
+          // Saved already; the next pair waits so the disagreement is seen before it goes.
+          set({ status: 'revealing', revealedSeq: shown.seq, announcement });
+          await new Promise((resolve) => setTimeout(resolve, REVEAL_MS));
+          if (!live(s)) return;
+        }
         // The next pair first; the strip, the progress and the announcement in the next task,
         // so that only the pair is rendered between the commit and the frame that shows it.
         const after = (): void => {
@@ -348,7 +400,7 @@ export const useLabeling = create<LabelingState>()((set, get) => {
               0,
               HISTORY_LENGTH,
             ),
-            announcement: `Saved pair ${pair.pairId}: ${describeDecision(decision, pair.leftImage)}.`,
+            announcement,
           }));
         };
         const nextIsReady = Boolean(s.queue[0]?.prepared);
@@ -438,8 +490,14 @@ export const useLabeling = create<LabelingState>()((set, get) => {
 
     setSheetOpen: (open) => set({ sheetOpen: open }),
 
+    announce: (message) => set({ announcement: message }),
+
     painted(seq, at) {
       if (session && get().shown?.seq === seq) session.paint = { seq, at };
+    },
+
+    suggestionSeen(seq) {
+      if (session && get().shown?.seq === seq) session.suggestionSeq = seq;
     },
   };
 });

@@ -1,28 +1,71 @@
 import { create } from 'zustand';
-import type { ProjectStats } from '../../../shared/api';
+import {
+  SUGGESTION_MODES,
+  type ProjectSettings,
+  type ProjectStats,
+  type SuggestionMode,
+} from '../../../shared/api';
 import { asStudioError, studio } from '../studio';
 
 interface ProjectState {
   status: 'loading' | 'ready' | 'error';
   stats: ProjectStats | null;
+  settings: ProjectSettings | null;
   error: string | null;
+  /** Why the last change of the project's settings did not stick. */
+  settingsError: string | null;
   load(): Promise<void>;
+  setSuggestionMode(mode: SuggestionMode): Promise<void>;
 }
 
+/** Replies to setSettings are applied only for the latest request, so fast changes end right. */
+let settingsSeq = 0;
+
 /** The open project: checked once at start, so a project that failed to load says why. */
-export const useProject = create<ProjectState>()((set) => ({
+export const useProject = create<ProjectState>()((set, get) => ({
   status: 'loading',
   stats: null,
+  settings: null,
   error: null,
+  settingsError: null,
   async load() {
     set({ status: 'loading', error: null });
     try {
-      set({ status: 'ready', stats: await studio.getStats({}) });
+      const [stats, settings] = await Promise.all([studio.getStats({}), studio.getSettings({})]);
+      set({ status: 'ready', stats, settings });
     } catch (error) {
       set({ status: 'error', error: describeError(error) });
     }
   },
+  async setSuggestionMode(suggestionMode) {
+    const previous = get().settings;
+    if (!previous) return;
+    const seq = ++settingsSeq;
+    // Shown at once: the bars follow the key, not the round trip.
+    set({ settings: { ...previous, suggestionMode }, settingsError: null });
+    try {
+      const settings = await studio.setSettings({ suggestionMode });
+      if (seq === settingsSeq) set({ settings });
+    } catch (error) {
+      if (seq === settingsSeq) {
+        set({
+          settings: previous,
+          settingsError: `Suggestions not changed: ${describeError(error)}`,
+        });
+      }
+    }
+  },
 }));
+
+export function nextSuggestionMode(mode: SuggestionMode): SuggestionMode {
+  return SUGGESTION_MODES[(SUGGESTION_MODES.indexOf(mode) + 1) % SUGGESTION_MODES.length]!;
+}
+
+export const SUGGESTION_MODE_TEXT: Record<SuggestionMode, string> = {
+  hidden: 'hidden (blind)',
+  after: 'after the verdict',
+  before: 'before the verdict',
+};
 
 export function describeError(error: unknown): string {
   const studioError = asStudioError(error);
