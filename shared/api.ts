@@ -153,7 +153,8 @@ export const historyEntrySchema = z.object({
   prompt: z.string(),
   decision: z.union([verdictSchema, z.literal('skip')]),
   createdAt: z.number(),
-  /** The active model's p0 for the pair, to flag a disagreement; null when unscored. */
+  /** The active model's name and p0 for the pair, to flag a disagreement; null when unscored. */
+  model: z.string().nullable(),
   p0: z.number().nullable(),
 });
 export type HistoryEntry = z.infer<typeof historyEntrySchema>;

@@ -187,7 +187,7 @@ export class StudioService implements StudioHandlers {
       prompt: row.prompt,
       decision: row.action === 'skip' ? 'skip' : verdictFromDb(row.verdict!),
       createdAt: row.createdAt,
-      p0: (model && this.scores.scoreOf(model.id, row.pairId)?.p_0) ?? null,
+      ...this.historySuggestion(model, row.pairId),
     }));
   }
 
@@ -213,6 +213,14 @@ export class StudioService implements StudioHandlers {
         ? { model: model.name, score0: score.score_0, score1: score.score_1, p0: score.p_0 }
         : null,
     };
+  }
+
+  private historySuggestion(
+    model: { id: number; name: string } | undefined,
+    pairId: number,
+  ): { model: string | null; p0: number | null } {
+    const score = model && this.scores.scoreOf(model.id, pairId);
+    return score ? { model: model.name, p0: score.p_0 } : { model: null, p0: null };
   }
 
   private progress(annotator: string, annotatorId: number | null): LabelProgress {

@@ -20,7 +20,6 @@ export const HistoryStrip = memo(function HistoryStrip() {
   const leftImages = useLabeling((s) => s.leftImages);
   const shownId = useLabeling((s) => s.shown?.prepared.pair.pairId ?? null);
   const revisit = useLabeling((s) => s.revisit);
-  const modelName = useLabeling((s) => s.modelName) ?? 'the model';
   const settings = useProject((s) => s.settings);
 
   return (
@@ -37,6 +36,7 @@ export const HistoryStrip = memo(function HistoryStrip() {
               settings.suggestionMode !== 'hidden' &&
               isDisagreement(entry.decision, entry.p0, settings.tieThreshold);
             const described = describeDecision(entry.decision, left);
+            const modelName = entry.model ?? 'the model';
             const verdict = disagrees ? `${described}, disagrees with ${modelName}` : described;
             return (
               <li key={entry.annotationId}>

@@ -50,8 +50,6 @@ interface LabelingState {
   leftImages: Record<number, 0 | 1>;
   /** The showing whose saved verdict the model disagrees with, while that is on screen. */
   revealedSeq: number | null;
-  /** The model behind the latest suggestion received, to name it beside the history. */
-  modelName: string | null;
   /** What the live region says: the last saved decision, undo, or a problem. */
   announcement: string;
   sheetOpen: boolean;
@@ -136,12 +134,7 @@ export const useLabeling = create<LabelingState>()((set, get) => {
     set({ progress });
   };
 
-  const noteModel = (pair: LabelPair): void => {
-    if (pair.suggestion) set({ modelName: pair.suggestion.model });
-  };
-
   const enqueue = (s: Session, pair: LabelPair): void => {
-    noteModel(pair);
     const item: QueueItem = { pair, prepared: null, ready: preparePair(pair) };
     void item.ready.then((prepared) => (item.prepared = prepared));
     s.queue.push(item);
@@ -267,7 +260,6 @@ export const useLabeling = create<LabelingState>()((set, get) => {
     s.incoming.add(pairId);
     try {
       const pair = await studio.getPair({ annotator: s.annotator, pairId });
-      noteModel(pair);
       const prepared = await preparePair(pair);
       if (!live(s)) return;
       putBack(s, pairId);
@@ -286,7 +278,6 @@ export const useLabeling = create<LabelingState>()((set, get) => {
     history: [],
     leftImages: {},
     revealedSeq: null,
-    modelName: null,
     announcement: '',
     sheetOpen: false,
 
@@ -314,7 +305,6 @@ export const useLabeling = create<LabelingState>()((set, get) => {
         history: [],
         leftImages: {},
         revealedSeq: null,
-        modelName: null,
         announcement: '',
       });
       void (async () => {
@@ -371,6 +361,7 @@ export const useLabeling = create<LabelingState>()((set, get) => {
           prompt: pair.prompt,
           decision,
           createdAt: Date.now(),
+          model: pair.suggestion?.model ?? null,
           p0: pair.suggestion?.p0 ?? null,
         };
         const { suggestion } = pair;
