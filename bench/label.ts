@@ -70,7 +70,7 @@ async function main(): Promise<void> {
   const file = path.join(dir, 'bench.pickstudio');
   try {
     console.log(`Drawing a demo project of ${PAIRS} pairs…`);
-    await pickstudio(['demo', file, '--pairs', String(PAIRS)]);
+    await pickstudio(['demo', file, '--pairs', String(PAIRS), '--no-score']);
     const served = await serve(file);
     const browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',

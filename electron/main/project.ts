@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import path from 'node:path';
+import { app } from 'electron';
 import type { TaskProgress } from '../../shared/api';
 import { createDemoProject } from '../core/demo/create-demo';
 import { createDispatcher, type Dispatch } from '../core/dispatcher';
@@ -66,6 +68,15 @@ export class CurrentProject {
  * Builds the demo next to its final name and renames it once closed, so a run interrupted halfway
  * (quit, crash) leaves no half-filled project behind to be opened next time as if it were whole.
  */
+/** The demo model (not PickScore) shipped with the app, beside the built code. */
+function demoModelDir(): string {
+  return path.join(
+    app.isPackaged ? process.resourcesPath : app.getAppPath(),
+    'resources',
+    'demo-model',
+  );
+}
+
 export async function createDemoFile(
   file: string,
   progress: (p: TaskProgress) => void,
@@ -74,8 +85,8 @@ export async function createDemoFile(
   for (const suffix of ['', '-wal', '-shm']) fs.rmSync(partial + suffix, { force: true });
   const store = ProjectStore.open(partial, { create: true });
   try {
-    await new TaskRunner(progress).run('demo', 'pairs', undefined, (context) =>
-      createDemoProject(store, { pairs: DEMO_PAIRS }, context),
+    await new TaskRunner(progress).run('demo', 'items', undefined, (context) =>
+      createDemoProject(store, { pairs: DEMO_PAIRS, scoreWith: demoModelDir() }, context),
     );
   } finally {
     store.close();

@@ -1,5 +1,6 @@
 import { inspectImage } from '../io/images';
 import { Staging } from '../io/staging';
+import { loadModel, scoreProject } from '../scoring/score-project';
 import type { ProjectStore } from '../store/project-store';
 import type { TaskContext } from '../tasks';
 import { renderSceneJpeg } from './render';
@@ -12,11 +13,12 @@ const RENDER_BATCH = 8;
 /**
  * Fills an empty project with pairs drawn locally from their prompts: one image faithful to the
  * prompt, one with a single mistake, in an order chosen per pair so neither side is the answer.
- * The images are stored in the project file, so it opens anywhere.
+ * The images are stored in the project file, so it opens anywhere. With `scoreWith` (a model
+ * folder, normally resources/demo-model), every pair is then scored, so suggestions show at once.
  */
 export async function createDemoProject(
   store: ProjectStore,
-  options: { pairs: number; seed?: number },
+  options: { pairs: number; seed?: number; scoreWith?: string },
   context: TaskContext,
 ): Promise<{ pairs: number }> {
   const scenes = generateDemoScenes(options.pairs, options.seed ?? DEMO_SEED);
@@ -64,6 +66,9 @@ export async function createDemoProject(
     staging.merge(store, 'demo');
   } finally {
     staging.remove();
+  }
+  if (options.scoreWith !== undefined) {
+    await scoreProject(store, await loadModel(options.scoreWith), {}, context);
   }
   return { pairs: scenes.length };
 }

@@ -254,6 +254,8 @@ interface Expected {
   name: string;
   elemType: number;
   dims: (number | 'batch')[];
+  /** Where the expected sizes come from, when another file sets them. */
+  sizesFrom?: string;
 }
 
 function describeDims(dims: Dim[] | undefined): string {
@@ -275,21 +277,23 @@ function checkValue(
     problems.push(`${at} is ${name}, not ${ELEM_NAMES[expected.elemType]}`);
   }
   const dims = actual.dims;
-  if (!dims || dims.length !== expected.dims.length) {
-    problems.push(`${at} has shape ${describeDims(dims)}, not ${want}`);
-    return problems;
+  const fixedBatch = dims?.[0];
+  if (dims && typeof fixedBatch === 'number') {
+    problems.push(
+      `${at} has a fixed batch of ${fixedBatch}; the scorer needs a dynamic batch axis`,
+    );
   }
-  expected.dims.forEach((e, i) => {
-    const d = dims[i]!;
-    if (e === 'batch') {
-      if (typeof d === 'number') {
-        problems.push(`${at} has a fixed batch of ${d}; the scorer needs a dynamic batch axis`);
-      }
-    } else if (role === 'output' ? d !== e : typeof d === 'number' && d !== e) {
+  const fits =
+    dims?.length === expected.dims.length &&
+    expected.dims.every((e, i) => {
+      const d = dims[i];
       // A symbolic input dimension takes the size the scorer feeds; an output's must be known.
-      problems.push(`${at} has shape ${describeDims(dims)}, not ${want}`);
-    }
-  });
+      return e === 'batch' || d === e || (role === 'input' && typeof d === 'string');
+    });
+  if (!fits) {
+    const from = expected.sizesFrom ? ` (${expected.sizesFrom})` : '';
+    problems.push(`${at} has shape ${describeDims(dims)}, not ${want}${from}`);
+  }
   return problems;
 }
 
@@ -432,6 +436,8 @@ export async function loadModelFolder(dir: string): Promise<ModelFolder> {
       throw new Problem((error as Error).message);
     }
     const batch = 'batch' as const;
+    const embedDim = manifest.embed_dim;
+    const sizesFrom = `${FILES.manifest} embed_dim is ${embedDim}`;
     const towers = await Promise.allSettled([
       checkTower(
         root,
@@ -440,13 +446,20 @@ export async function loadModelFolder(dir: string): Promise<ModelFolder> {
           { name: 'input_ids', elemType: INT64, dims: [batch, MAX_TEXT_LEN] },
           { name: 'attention_mask', elemType: INT64, dims: [batch, MAX_TEXT_LEN] },
         ],
-        [{ name: 'text_embeds', elemType: FLOAT32, dims: [batch, manifest.embed_dim] }],
+        [{ name: 'text_embeds', elemType: FLOAT32, dims: [batch, embedDim], sizesFrom }],
       ),
       checkTower(
         root,
         FILES.imageEncoder,
-        [{ name: 'pixel_values', elemType: FLOAT32, dims: [batch, 3, crop, crop] }],
-        [{ name: 'image_embeds', elemType: FLOAT32, dims: [batch, manifest.embed_dim] }],
+        [
+          {
+            name: 'pixel_values',
+            elemType: FLOAT32,
+            dims: [batch, 3, crop, crop],
+            sizesFrom: `${FILES.preprocessorConfig} crops to ${crop}`,
+          },
+        ],
+        [{ name: 'image_embeds', elemType: FLOAT32, dims: [batch, embedDim], sizesFrom }],
       ),
     ]);
     // Both towers' problems at once, so that one round of fixing is enough.
