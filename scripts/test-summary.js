@@ -19,8 +19,13 @@ for (const { runner, file } of reports) {
   const report = JSON.parse(fs.readFileSync(file, 'utf8'));
   if (runner === 'vitest') {
     passed += report.numPassedTests ?? 0;
-    failed += (report.numFailedTests ?? 0) + (report.numFailedTestSuites ?? 0);
+    failed += report.numFailedTests ?? 0;
     skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+    // A test file that fails to load has no failed test to count: count the file.
+    for (const file of report.testResults ?? []) {
+      const failedTests = (file.assertionResults ?? []).filter((t) => t.status === 'failed');
+      if (file.status === 'failed' && failedTests.length === 0) failed += 1;
+    }
   } else {
     // Playwright: flaky tests passed on a retry and count as passed.
     const stats = report.stats ?? {};

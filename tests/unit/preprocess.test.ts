@@ -16,7 +16,7 @@ import {
   pillowVersion,
 } from '../helpers/pillow';
 
-const CONFIG_FILE = '../shared/fixtures/clip-tokenizer/preprocessor_config.json';
+const CONFIG_FILE = 'tests/fixtures/clip-tokenizer/preprocessor_config.json';
 const pillow = pillowVersion();
 const noPillow = 'missing' in pillow ? pillow.missing : undefined;
 if (noPillow) console.warn(`preprocess tests against Pillow skipped: ${noPillow}`);
