@@ -1,18 +1,5 @@
 import { defineConfig } from '@playwright/test';
-
-const chromiumLaunchOptions = {
-  // Debian's Chromium: `npx playwright install` cannot download a browser here.
-  executablePath: '/usr/bin/chromium',
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-    '--disable-quic',
-  ],
-};
+import { chromiumLaunchOptions } from './tests/e2e/serve';
 
 export default defineConfig<{ mode: 'browser' | 'electron' }>({
   testDir: 'tests/e2e',

@@ -25,7 +25,7 @@ import { chromium } from 'playwright';
 import { createDispatcher } from '../electron/core/dispatcher';
 import { StudioService } from '../electron/core/service';
 import { ProjectStore } from '../electron/core/store/project-store';
-import { pickstudio, serve } from '../tests/e2e/serve';
+import { chromiumLaunchOptions, pickstudio, serve } from '../tests/e2e/serve';
 
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 240);
 const KEYS = Number(process.env.BENCH_KEYS ?? 200);
@@ -72,19 +72,7 @@ async function main(): Promise<void> {
     console.log(`Drawing a demo project of ${PAIRS} pairs…`);
     await pickstudio(['demo', file, '--pairs', String(PAIRS), '--no-score']);
     const served = await serve(file);
-    const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--disable-quic',
-      ],
-    });
+    const browser = await chromium.launch({ ...chromiumLaunchOptions, headless: true });
     let timings: KeyTiming[];
     let resources: ResourceEntry[];
     let frameMs: number;

@@ -12,6 +12,20 @@ const CLI = path.join(REPO, 'bin', 'pickstudio.js');
 const run = promisify(execFile);
 
 /** Runs the pickstudio CLI; rejects with its output when it fails. */
+/** Debian's Chromium (`npx playwright install` cannot download a browser here), kept quiet. */
+export const chromiumLaunchOptions = {
+  executablePath: '/usr/bin/chromium',
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--disable-quic',
+  ],
+};
+
 export async function pickstudio(args: string[]): Promise<string> {
   try {
     const { stdout } = await run(process.execPath, [CLI, ...args], { cwd: REPO });

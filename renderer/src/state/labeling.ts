@@ -117,6 +117,18 @@ export function describeDecision(decision: HistoryEntry['decision'], leftImage?:
   return decision === leftImage ? 'left image better' : 'right image better';
 }
 
+/** What the view shows before a session's first pair arrives. */
+const FRESH_VIEW = {
+  status: 'loading',
+  shown: null,
+  error: null,
+  progress: null,
+  history: [],
+  leftImages: {},
+  revealedSeq: null,
+  announcement: '',
+} as const satisfies Partial<LabelingState>;
+
 export const useLabeling = create<LabelingState>()((set, get) => {
   const live = (s: Session): boolean => session === s;
 
@@ -271,14 +283,7 @@ export const useLabeling = create<LabelingState>()((set, get) => {
 
   return {
     annotator: null,
-    status: 'loading',
-    shown: null,
-    error: null,
-    progress: null,
-    history: [],
-    leftImages: {},
-    revealedSeq: null,
-    announcement: '',
+    ...FRESH_VIEW,
     sheetOpen: false,
 
     start(annotator) {
@@ -296,17 +301,7 @@ export const useLabeling = create<LabelingState>()((set, get) => {
         progressSeq: 0,
       };
       session = s;
-      set({
-        annotator,
-        status: 'loading',
-        shown: null,
-        error: null,
-        progress: null,
-        history: [],
-        leftImages: {},
-        revealedSeq: null,
-        announcement: '',
-      });
+      set({ annotator, ...FRESH_VIEW });
       void (async () => {
         try {
           const [history] = await Promise.all([
