@@ -273,6 +273,18 @@ export const studioContract = {
     }),
     result: scoringReportSchema,
   },
+  /** The active model, the provider scoring with it in this process, and how far it got. */
+  getScoringStatus: {
+    args: z.strictObject({}),
+    result: z.object({
+      model: z.string().nullable(),
+      provider: z.enum(PROVIDERS).nullable(),
+      providerFailures: z.array(z.object({ provider: z.enum(PROVIDERS), reason: z.string() })),
+      scoredPairs: z.number(),
+      totalPairs: z.number(),
+      running: z.boolean(),
+    }),
+  },
   getSettings: {
     args: z.strictObject({}),
     result: projectSettingsSchema,

@@ -7,6 +7,8 @@ import {
   type MethodResult,
   type ParsedArgs,
   type ProjectSettings,
+  type Provider,
+  type ScoringReport,
   type StudioMethod,
   type TaskProgress,
 } from '../../shared/api';
@@ -25,6 +27,7 @@ import { ScoreStore } from './store/scores';
 import { TaskRunner } from './tasks';
 
 const SETTINGS_KEY = 'settings';
+export const BACKGROUND_SCORING = 'background-scoring';
 const DEFAULT_SETTINGS: ProjectSettings = { suggestionMode: 'after', tieThreshold: 0 };
 
 export type StudioHandlers = {
@@ -39,6 +42,10 @@ export interface ServiceEvents {
 export class StudioService implements StudioHandlers {
   private readonly tasks: TaskRunner;
   private readonly scores: ScoreStore;
+  /** The latest scoring run in this process: its provider, and whether it is still going. */
+  private scoring: { provider: Provider; failures: ScoringReport['providerFailures'] } | null =
+    null;
+  private scoringRuns = 0;
 
   constructor(
     readonly store: ProjectStore,
@@ -158,10 +165,43 @@ export class StudioService implements StudioHandlers {
         `${this.store.file} has no model yet: name a model folder`,
       );
     }
-    return this.tasks.run('score', 'items', args.taskId, async (context) => {
-      const model = await loadModel(folder, args.provider);
-      return scoreProject(this.store, model, { batch: args.batch }, context);
-    });
+    this.scoringRuns++;
+    try {
+      return await this.tasks.run('score', 'items', args.taskId, async (context) => {
+        const model = await loadModel(folder, args.provider);
+        this.scoring = { provider: model.encoders.provider, failures: model.encoders.failures };
+        return scoreProject(this.store, model, { batch: args.batch }, context);
+      });
+    } finally {
+      this.scoringRuns--;
+    }
+  }
+
+  /**
+   * Scores, in the background, the pairs the project's active model has not scored yet (pairs
+   * imported since, or a run cut short by a restart). Doors call it when they open a project;
+   * it never throws, and resolves when done or cancelled (task id `background-scoring`).
+   */
+  async scoreInBackground(log: (message: string) => void = console.error): Promise<void> {
+    const model = this.scores.activeModel();
+    if (!model || this.scores.scoredCount(model.id) >= this.store.labelProgress(null).total) return;
+    try {
+      await this.scorePairs({ taskId: BACKGROUND_SCORING });
+    } catch (error) {
+      log(`background scoring with ${model.name} stopped: ${(error as Error).message}`);
+    }
+  }
+
+  async getScoringStatus(): Promise<MethodResult<'getScoringStatus'>> {
+    const model = this.scores.activeModel();
+    return {
+      model: model?.name ?? null,
+      provider: this.scoring?.provider ?? null,
+      providerFailures: this.scoring?.failures ?? [],
+      scoredPairs: model ? this.scores.scoredCount(model.id) : 0,
+      totalPairs: this.store.labelProgress(null).total,
+      running: this.scoringRuns > 0,
+    };
   }
 
   async getSettings(): Promise<MethodResult<'getSettings'>> {

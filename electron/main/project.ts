@@ -24,6 +24,7 @@ export function openProject(
 ): OpenProject {
   const store = ProjectStore.open(file, options);
   const service = new StudioService(store, { progress });
+  void service.scoreInBackground();
   return { store, dispatch: createDispatcher(service), readImage: (uid) => service.readImage(uid) };
 }
 

@@ -67,6 +67,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   const dispatch = createDispatcher(service);
   const token = newToken();
+  const backgroundScoring = service.scoreInBackground((message) =>
+    console.error(`pickstudio serve: ${message}`),
+  );
 
   const server = http.createServer();
   let port: number;
@@ -136,7 +139,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await Promise.all(
       [...runningTasks].map((taskId) => dispatch('cancelTask', { taskId }).catch(() => undefined)),
     );
-    await Promise.race([Promise.all(inFlight), delay(DRAIN_MS, undefined, { ref: false })]);
+    await Promise.race([
+      Promise.all([...inFlight, backgroundScoring]),
+      delay(DRAIN_MS, undefined, { ref: false }),
+    ]);
     server.closeAllConnections();
     await stopped;
     // Closing the last connection checkpoints the WAL into the file and removes it.

@@ -88,6 +88,8 @@ test('suggestion modes: bars before, none when hidden, a disagreement flashed af
   const mode = page.getByTestId('suggestion-mode');
 
   await chooseAnnotator(studio, 'lead');
+  // The top bar names the model scoring the project, its provider, and how far it got.
+  await expect(page.getByTestId('scoring-status')).toHaveText(/^tiny-random-\d+ .*\d+\/\d+ scored/);
   // A project's default: after the verdict, so nothing shows before it.
   await expect(mode).toHaveValue('after');
   await expectNoBars(studio);

@@ -195,3 +195,39 @@ describe('scoring with a model folder', () => {
     reopened.store.close();
   });
 });
+
+describe('background scoring', () => {
+  it('scores pairs added since the last run when a door opens the project, and reports its status', async () => {
+    const { store, service, dispatch, modelDir, dir } = await scoredSetup(3);
+    expect(await dispatch('getScoringStatus', {})).toMatchObject({
+      model: null,
+      scoredPairs: 0,
+      running: false,
+    });
+    await dispatch('scorePairs', { model: modelDir });
+    // Two pairs arrive from a manifest; the next opening of the project scores just those.
+    const images = path.join(dir, 'more');
+    fs.mkdirSync(images);
+    const { makeJpeg } = await import('../helpers/project');
+    for (let i = 0; i < 4; i++)
+      fs.writeFileSync(path.join(images, `${i}.jpg`), await makeJpeg(100 + i));
+    fs.writeFileSync(
+      path.join(images, 'm.jsonl'),
+      [
+        '{"prompt":"a red star","image_0":"0.jpg","image_1":"1.jpg"}',
+        '{"prompt":"a blue heart","image_0":"2.jpg","image_1":"3.jpg"}',
+      ].join('\n'),
+    );
+    await dispatch('importSources', { sources: [path.join(images, 'm.jsonl')] });
+    expect(await dispatch('getScoringStatus', {})).toMatchObject({ scoredPairs: 3, totalPairs: 5 });
+    await service.scoreInBackground();
+    expect(await dispatch('getScoringStatus', {})).toMatchObject({
+      model: 'tiny-random-7',
+      provider: 'cpu',
+      scoredPairs: 5,
+      totalPairs: 5,
+      running: false,
+    });
+    store.close();
+  });
+});

@@ -3,6 +3,7 @@ import { SUGGESTION_MODES, type SuggestionMode } from '../../../shared/api';
 import { useAnnotator } from '../state/annotator';
 import { projectName, SUGGESTION_MODE_TEXT, useProject } from '../state/project';
 import { ProgressBar } from './ProgressBar';
+import { ScoringStatus } from './ScoringStatus';
 
 /** The project's suggestion mode, for a lead to set; S cycles it too. */
 function SuggestionModeControl() {
@@ -50,6 +51,7 @@ export const TopBar = memo(function TopBar() {
       </span>
       <ProgressBar />
       <SuggestionModeControl />
+      <ScoringStatus />
       <span className="topbar-annotator">
         Labeling as <strong data-testid="annotator">{annotator}</strong>{' '}
         <button
