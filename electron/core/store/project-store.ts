@@ -137,21 +137,12 @@ export class ProjectStore {
            url = coalesce(images.url, excluded.url)
          RETURNING id`,
       ),
-      findPair: db.prepare<[number, number, number], { id: number }>(
-        'SELECT id FROM pairs WHERE prompt_id = ? AND image_0_id = ? AND image_1_id = ?',
-      ),
       insertPair: db.prepare(
         `INSERT INTO pairs (prompt_id, image_0_id, image_1_id, model_0, model_1, created_at, added_at)
          VALUES (@promptId, @image0Id, @image1Id, @model0, @model1, @createdAt, @addedAt)`,
       ),
       hasRanking: db.prepare<[number], { one: number }>(
         'SELECT 1 AS one FROM pair_sources WHERE ranking_id = ?',
-      ),
-      insertSource: db.prepare(
-        `INSERT INTO pair_sources (ranking_id, pair_id, swapped, user_id, has_label, label_0, label_1,
-           best_image_uid, are_different, num_example_per_prompt, created_at, source_file)
-         VALUES (@rankingId, @pairId, @swapped, @userId, @hasLabel, @label0, @label1,
-           @bestImageUid, @areDifferent, @numExamplePerPrompt, @createdAt, @sourceFile)`,
       ),
       annotator: db.prepare<[string, string, number], { id: number; kind: string }>(
         `INSERT INTO annotators (name, kind, created_at) VALUES (?, ?, ?)
@@ -162,9 +153,6 @@ export class ProjectStore {
            suggestion_visible, decision_ms, created_at, ranking_id)
          VALUES (@pairId, @annotatorId, @action, @verdict, @undoesId, @leftImage,
            @suggestionVisible, @decisionMs, @createdAt, @rankingId)`,
-      ),
-      hasAnnotationBy: db.prepare<[number, number], { one: number }>(
-        'SELECT 1 AS one FROM annotations WHERE pair_id = ? AND annotator_id = ? LIMIT 1',
       ),
       undecidedPairs: db.prepare<
         [{ annotator: number; exclude: string; count: number }],
@@ -253,33 +241,12 @@ export class ProjectStore {
     })!.id;
   }
 
-  /** The pair of this prompt and these two images, in either order. */
-  findPair(
-    promptId: number,
-    image0Id: number,
-    image1Id: number,
-  ): { id: number; swapped: boolean } | null {
-    const same = this.stmt.findPair.get(promptId, image0Id, image1Id);
-    if (same) return { id: same.id, swapped: false };
-    const swapped = this.stmt.findPair.get(promptId, image1Id, image0Id);
-    return swapped ? { id: swapped.id, swapped: true } : null;
-  }
-
   insertPair(pair: PairRecord): number {
     return Number(this.stmt.insertPair.run({ ...pair, addedAt: Date.now() }).lastInsertRowid);
   }
 
   hasRanking(rankingId: number): boolean {
     return this.stmt.hasRanking.get(rankingId) !== undefined;
-  }
-
-  insertPairSource(source: PairSourceRecord): void {
-    this.stmt.insertSource.run({
-      ...source,
-      swapped: bool(source.swapped),
-      hasLabel: bool(source.hasLabel),
-      areDifferent: bool(source.areDifferent),
-    });
   }
 
   annotatorId(name: string, kind: AnnotatorKind): number {
@@ -311,10 +278,6 @@ export class ProjectStore {
         rankingId: annotation.rankingId ?? null,
       }).lastInsertRowid,
     );
-  }
-
-  hasAnnotationBy(pairId: number, annotatorId: number): boolean {
-    return this.stmt.hasAnnotationBy.get(pairId, annotatorId) !== undefined;
   }
 
   insertAdjudication(adjudication: {
