@@ -100,6 +100,13 @@ export type ImageRef = z.infer<typeof imageRefSchema>;
 export const PROVIDERS = ['cuda', 'dml', 'coreml', 'webgpu', 'cpu'] as const;
 export type Provider = (typeof PROVIDERS)[number];
 
+/** Why an execution provider could not start, as onnxruntime said it. */
+export const providerFailureSchema = z.object({ provider: z.enum(PROVIDERS), reason: z.string() });
+export type ProviderFailure = z.infer<typeof providerFailureSchema>;
+
+/** An annotator's decision on a pair: a verdict, or a skip. */
+const decisionSchema = z.union([verdictSchema, z.literal('skip')]);
+
 /** The active model's opinion on a pair: p0 = P(image 0 is better), PickScore's softmax. */
 export const suggestionSchema = z.object({
   model: z.string(),
@@ -114,7 +121,7 @@ export const scoringReportSchema = z.object({
   fingerprint: z.string(),
   provider: z.enum(PROVIDERS),
   /** Why each provider before the one in use could not start. */
-  providerFailures: z.array(z.object({ provider: z.enum(PROVIDERS), reason: z.string() })),
+  providerFailures: z.array(providerFailureSchema),
   promptsEncoded: z.number(),
   imagesEncoded: z.number(),
   imagesMissing: z.number(),
@@ -131,7 +138,7 @@ export const labelPairSchema = z.object({
   image1: imageRefSchema,
   leftImage: sideSchema,
   /** This annotator's current decision on the pair: a verdict, 'skip', or null if none. */
-  decision: z.union([verdictSchema, z.literal('skip')]).nullable(),
+  decision: decisionSchema.nullable(),
   /** The active model's scores, or null while the pair is unscored. */
   suggestion: suggestionSchema.nullable(),
 });
@@ -151,7 +158,7 @@ export const historyEntrySchema = z.object({
   annotationId: z.number(),
   pairId: z.number(),
   prompt: z.string(),
-  decision: z.union([verdictSchema, z.literal('skip')]),
+  decision: decisionSchema,
   createdAt: z.number(),
   /** The active model's name and p0 for the pair, to flag a disagreement; null when unscored. */
   model: z.string().nullable(),
@@ -279,7 +286,7 @@ export const studioContract = {
     result: z.object({
       model: z.string().nullable(),
       provider: z.enum(PROVIDERS).nullable(),
-      providerFailures: z.array(z.object({ provider: z.enum(PROVIDERS), reason: z.string() })),
+      providerFailures: z.array(providerFailureSchema),
       scoredPairs: z.number(),
       totalPairs: z.number(),
       running: z.boolean(),

@@ -8,7 +8,7 @@ import {
   type ParsedArgs,
   type ProjectSettings,
   type Provider,
-  type ScoringReport,
+  type ProviderFailure,
   type StudioMethod,
   type TaskProgress,
 } from '../../shared/api';
@@ -43,8 +43,7 @@ export class StudioService implements StudioHandlers {
   private readonly tasks: TaskRunner;
   private readonly scores: ScoreStore;
   /** The latest scoring run in this process: its provider, and whether it is still going. */
-  private scoring: { provider: Provider; failures: ScoringReport['providerFailures'] } | null =
-    null;
+  private scoring: { provider: Provider; failures: ProviderFailure[] } | null = null;
   private scoringRuns = 0;
 
   constructor(

@@ -59,7 +59,6 @@ export class Staging {
   private readonly db: Database.Database;
   private readonly insertBlob;
   private readonly insertRow;
-  private count = 0;
 
   private constructor(readonly file: string) {
     this.db = new Database(file);
@@ -99,10 +98,6 @@ export class Staging {
     return new Staging(path.join(folder, `${STAGING_PREFIX(projectFile)}${unique}`));
   }
 
-  get size(): number {
-    return this.count;
-  }
-
   addBlob(blob: BlobRecord): void {
     this.insertBlob.run(blob);
   }
@@ -135,7 +130,6 @@ export class Staging {
       annotator: label?.annotator ?? null,
       annotator_kind: label?.kind ?? null,
     });
-    this.count++;
   }
 
   /** Ends a batch of writes (one per row group keeps the scratch file's cache small). */

@@ -1,5 +1,5 @@
 import ort from 'onnxruntime-node';
-import { PROVIDERS, type Provider } from '../../../shared/api';
+import { PROVIDERS, type Provider, type ProviderFailure } from '../../../shared/api';
 import { StudioError } from '../../../shared/errors';
 
 // Failures are reported with their reasons by openEncoders; onnxruntime's own log of the same
@@ -34,7 +34,7 @@ function conciseReason(message: string): string {
 
 export interface Encoders {
   provider: Provider;
-  failures: { provider: Provider; reason: string }[];
+  failures: ProviderFailure[];
   text: ort.InferenceSession;
   image: ort.InferenceSession;
   release(): Promise<void>;
@@ -48,7 +48,7 @@ export async function openEncoders(
   paths: { textEncoder: string; imageEncoder: string },
   forced?: Provider,
 ): Promise<Encoders> {
-  const failures: { provider: Provider; reason: string }[] = [];
+  const failures: ProviderFailure[] = [];
   for (const provider of forced ? [forced] : PROVIDERS) {
     const reason = unavailable(provider);
     if (reason) {
