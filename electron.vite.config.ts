@@ -19,7 +19,13 @@ const relaxCspForDevServer = (): Plugin => ({
 export default defineConfig({
   main: {
     build: {
-      lib: { entry: resolve('electron/main/index.ts') },
+      lib: {
+        entry: {
+          index: resolve('electron/main/index.ts'),
+          // Started by path as a worker thread, so it is an entry of its own beside index.js.
+          'scoring-worker': resolve('electron/core/scoring/scoring-worker.ts'),
+        },
+      },
       // Every package.json dependency stays a runtime import: the native ones (better-sqlite3,
       // sharp, onnxruntime-node) cannot be bundled and are rebuilt for Electron when packaging.
       externalizeDeps: true,

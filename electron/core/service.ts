@@ -22,6 +22,7 @@ import {
   type PairForLabeling,
   type ProjectStore,
 } from './store/project-store';
+import type { WorkerEntry } from './scoring/worker-client';
 import { loadModel, scoreProject } from './scoring/score-project';
 import { ScoreStore } from './store/scores';
 import { TaskRunner } from './tasks';
@@ -38,6 +39,11 @@ export interface ServiceEvents {
   progress(progress: TaskProgress): void;
 }
 
+export interface ServiceOptions {
+  /** The scoring worker, for a door that ships it bundled (the app). */
+  scoringWorker?: WorkerEntry;
+}
+
 /** The StudioApi over one open project. Doors reach it only through the dispatcher. */
 export class StudioService implements StudioHandlers {
   private readonly tasks: TaskRunner;
@@ -49,6 +55,7 @@ export class StudioService implements StudioHandlers {
   constructor(
     readonly store: ProjectStore,
     events: ServiceEvents,
+    private readonly options: ServiceOptions = {},
   ) {
     this.tasks = new TaskRunner(events.progress);
     this.scores = new ScoreStore(store.db);
@@ -167,9 +174,14 @@ export class StudioService implements StudioHandlers {
     this.scoringRuns++;
     try {
       return await this.tasks.run('score', 'items', args.taskId, async (context) => {
-        const model = await loadModel(folder, args.provider);
+        const model = await loadModel(folder, args.provider, this.options.scoringWorker);
         this.scoring = { provider: model.encoders.provider, failures: model.encoders.failures };
-        return scoreProject(this.store, model, { batch: args.batch }, context);
+        return scoreProject(
+          this.store,
+          model,
+          { batch: args.batch, worker: this.options.scoringWorker },
+          context,
+        );
       });
     } finally {
       this.scoringRuns--;

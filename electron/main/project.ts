@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { app } from 'electron';
 import type { TaskProgress } from '../../shared/api';
 import { createDemoProject } from '../core/demo/create-demo';
@@ -10,6 +11,9 @@ import { ProjectStore } from '../core/store/project-store';
 import { TaskRunner } from '../core/tasks';
 
 export const DEMO_PAIRS = 240;
+
+/** The scoring worker, built beside this bundle (see electron.vite.config.ts). */
+const scoringWorker = { file: fileURLToPath(new URL('./scoring-worker.js', import.meta.url)) };
 
 export interface OpenProject {
   store: ProjectStore;
@@ -23,7 +27,7 @@ export function openProject(
   options: { create?: boolean } = {},
 ): OpenProject {
   const store = ProjectStore.open(file, options);
-  const service = new StudioService(store, { progress });
+  const service = new StudioService(store, { progress }, { scoringWorker });
   void service.scoreInBackground();
   return { store, dispatch: createDispatcher(service), readImage: (uid) => service.readImage(uid) };
 }
@@ -65,10 +69,6 @@ export class CurrentProject {
   }
 }
 
-/**
- * Builds the demo next to its final name and renames it once closed, so a run interrupted halfway
- * (quit, crash) leaves no half-filled project behind to be opened next time as if it were whole.
- */
 /** The demo model (not PickScore) shipped with the app, beside the built code. */
 function demoModelDir(): string {
   return path.join(
@@ -78,6 +78,10 @@ function demoModelDir(): string {
   );
 }
 
+/**
+ * Builds the demo next to its final name and renames it once closed, so a run interrupted halfway
+ * (quit, crash) leaves no half-filled project behind to be opened next time as if it were whole.
+ */
 export async function createDemoFile(
   file: string,
   progress: (p: TaskProgress) => void,
@@ -87,7 +91,11 @@ export async function createDemoFile(
   const store = ProjectStore.open(partial, { create: true });
   try {
     await new TaskRunner(progress).run('demo', 'items', undefined, (context) =>
-      createDemoProject(store, { pairs: DEMO_PAIRS, scoreWith: demoModelDir() }, context),
+      createDemoProject(
+        store,
+        { pairs: DEMO_PAIRS, scoreWith: demoModelDir(), worker: scoringWorker },
+        context,
+      ),
     );
   } finally {
     store.close();

@@ -117,7 +117,9 @@ describe('scoring with a model folder', () => {
     }
 
     const second = (await dispatch('scorePairs', {})) as Report;
-    expect(second).toMatchObject({ promptsEncoded: 0, imagesEncoded: 0, pairsScored: 6 });
+    // Nothing to encode and nothing left to score; the six scores stay.
+    expect(second).toMatchObject({ promptsEncoded: 0, imagesEncoded: 0, pairsScored: 0 });
+    expect(store.db.prepare('SELECT count(*) AS n FROM scores').get()).toEqual({ n: 6 });
 
     const queue = (await dispatch('getQueue', {
       annotator: 'ana',

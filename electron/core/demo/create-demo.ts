@@ -1,5 +1,6 @@
 import { inspectImage } from '../io/images';
 import { Staging } from '../io/staging';
+import type { WorkerEntry } from '../scoring/worker-client';
 import { loadModel, scoreProject } from '../scoring/score-project';
 import type { ProjectStore } from '../store/project-store';
 import type { TaskContext } from '../tasks';
@@ -18,7 +19,7 @@ const RENDER_BATCH = 8;
  */
 export async function createDemoProject(
   store: ProjectStore,
-  options: { pairs: number; seed?: number; scoreWith?: string },
+  options: { pairs: number; seed?: number; scoreWith?: string; worker?: WorkerEntry },
   context: TaskContext,
 ): Promise<{ pairs: number }> {
   const scenes = generateDemoScenes(options.pairs, options.seed ?? DEMO_SEED);
@@ -68,7 +69,12 @@ export async function createDemoProject(
     staging.remove();
   }
   if (options.scoreWith !== undefined) {
-    await scoreProject(store, await loadModel(options.scoreWith), {}, context);
+    await scoreProject(
+      store,
+      await loadModel(options.scoreWith, undefined, options.worker),
+      { worker: options.worker },
+      context,
+    );
   }
   return { pairs: scenes.length };
 }

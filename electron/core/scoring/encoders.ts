@@ -1,6 +1,7 @@
 import ort from 'onnxruntime-node';
 import { PROVIDERS, type Provider, type ProviderFailure } from '../../../shared/api';
 import { StudioError } from '../../../shared/errors';
+import type { EncodedTexts } from './tokenizer';
 
 // Failures are reported with their reasons by openEncoders; onnxruntime's own log of the same
 // failures (a CUDA library it cannot load, say) would only repeat them on stderr.
@@ -32,11 +33,12 @@ function conciseReason(message: string): string {
   return afterAssertion.replace(/^\/onnxruntime_src\/\S+:\d+ /, '');
 }
 
+/** The two towers of a model on one provider; outputs are [B, D], row-major, not normalised. */
 export interface Encoders {
   provider: Provider;
   failures: ProviderFailure[];
-  text: ort.InferenceSession;
-  image: ort.InferenceSession;
+  encodeText(tokens: EncodedTexts): Promise<Float32Array>;
+  encodeImages(pixels: Float32Array, batch: number, size: number): Promise<Float32Array>;
   release(): Promise<void>;
 }
 
@@ -67,8 +69,12 @@ export async function openEncoders(
       return {
         provider,
         failures,
-        text: textSession,
-        image,
+        encodeText: (tokens) =>
+          runTower(
+            textSession,
+            textFeeds(tokens.inputIds, tokens.attentionMask, tokens.batch, tokens.length),
+          ),
+        encodeImages: (pixels, batch, size) => runTower(image, imageFeeds(pixels, batch, size)),
         async release() {
           await Promise.all([textSession.release(), image.release()]);
         },
@@ -87,8 +93,7 @@ export async function openEncoders(
   );
 }
 
-/** Runs a tower on a batch and returns its [B, D] output, row-major. */
-export async function runTower(
+async function runTower(
   session: ort.InferenceSession,
   feeds: Record<string, ort.Tensor>,
 ): Promise<Float32Array> {
@@ -96,7 +101,7 @@ export async function runTower(
   return outputs[session.outputNames[0]!]!.data as Float32Array;
 }
 
-export const textFeeds = (
+const textFeeds = (
   inputIds: BigInt64Array,
   attentionMask: BigInt64Array,
   batch: number,
@@ -106,6 +111,6 @@ export const textFeeds = (
   attention_mask: new ort.Tensor('int64', attentionMask, [batch, length]),
 });
 
-export const imageFeeds = (pixels: Float32Array, batch: number, size: number) => ({
+const imageFeeds = (pixels: Float32Array, batch: number, size: number) => ({
   pixel_values: new ort.Tensor('float32', pixels, [batch, 3, size, size]),
 });

@@ -2,18 +2,14 @@ import fs from 'node:fs';
 import type { Provider, ScoringReport } from '../../../shared/api';
 import { readImage } from '../io/images';
 import type { ProjectStore } from '../store/project-store';
-import { ScoreStore, fromBlob } from '../store/scores';
+import { ScoreStore } from '../store/scores';
 import type { TaskContext } from '../tasks';
-import {
-  DEFAULT_BATCH,
-  imageFeeds,
-  openEncoders,
-  runTower,
-  textFeeds,
-  type Encoders,
-} from './encoders';
+import { openEncodersOffThread } from './encoder-host';
+import { DEFAULT_BATCH, type Encoders } from './encoders';
 import { loadModelFolder, type ModelFolder } from './model-folder';
-import { parseClipImageConfig, preprocessImage, type ClipImageConfig } from './preprocess';
+import { inProcessPreprocessor, startPreprocessPool } from './preprocess-pool';
+import { sourceWorkerEntry, type WorkerEntry } from './worker-client';
+import { parseClipImageConfig, type ClipImageConfig } from './preprocess';
 import { loadClipTokenizer, type ClipTokenizer } from './tokenizer';
 
 export interface LoadedModel {
@@ -23,10 +19,22 @@ export interface LoadedModel {
   encoders: Encoders;
 }
 
+/**
+ * The scoring worker to use: the one a door names, else the TypeScript source's; null runs
+ * everything on this thread.
+ */
+const workerEntry = (worker: WorkerEntry | null | undefined): WorkerEntry | null =>
+  worker === undefined ? sourceWorkerEntry() : worker;
+
 /** Sessions are expensive to start: one per model folder and provider, kept for the process. */
 const loaded = new Map<string, Promise<LoadedModel>>();
 
-export function loadModel(dir: string, provider?: Provider): Promise<LoadedModel> {
+/** Opens a model folder, its sessions in a scoring worker (see scoring-worker.ts). */
+export function loadModel(
+  dir: string,
+  provider?: Provider,
+  worker?: WorkerEntry | null,
+): Promise<LoadedModel> {
   const key = `${dir}\0${provider ?? ''}`;
   let model = loaded.get(key);
   if (!model) {
@@ -34,7 +42,7 @@ export function loadModel(dir: string, provider?: Provider): Promise<LoadedModel
       const folder = await loadModelFolder(dir);
       const [tokenizer, encoders] = await Promise.all([
         loadClipTokenizer(folder.paths.tokenizer),
-        openEncoders(folder.paths, provider),
+        openEncodersOffThread(workerEntry(worker), folder.paths, provider),
       ]);
       const imageConfig = parseClipImageConfig(
         JSON.parse(fs.readFileSync(folder.paths.preprocessorConfig, 'utf8')),
@@ -69,9 +77,28 @@ function rows(output: Float32Array, batch: number): Float32Array[] {
 }
 
 function dot(a: Float32Array, b: Float32Array): number {
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) sum += a[i]! * b[i]!;
-  return sum;
+  // Four running sums: a quarter of the dependent additions, about twice as fast in V8.
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  const n = a.length;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    s0 += a[i]! * b[i]!;
+    s1 += a[i + 1]! * b[i + 1]!;
+    s2 += a[i + 2]! * b[i + 2]!;
+    s3 += a[i + 3]! * b[i + 3]!;
+  }
+  for (; i < n; i++) s0 += a[i]! * b[i]!;
+  return s0 + s1 + s2 + s3;
+}
+
+/** PickScore from the two cosines: s_i = logit_scale * cos_i, p_0 = softmax(s_0, s_1)[0]. */
+function fromCosines(logitScale: number, cosine0: number, cosine1: number) {
+  const score0 = logitScale * cosine0;
+  const score1 = logitScale * cosine1;
+  return { score0, score1, p0: 1 / (1 + Math.exp(score1 - score0)) };
 }
 
 /** PickScore's formula: s_i = logit_scale * <text, image_i>, p_0 = softmax(s_0, s_1)[0]. */
@@ -81,9 +108,66 @@ export function pickscore(
   image0: Float32Array,
   image1: Float32Array,
 ) {
-  const score0 = logitScale * dot(text, image0);
-  const score1 = logitScale * dot(text, image1);
-  return { score0, score1, p0: 1 / (1 + Math.exp(score1 - score0)) };
+  return fromCosines(logitScale, dot(text, image0), dot(text, image1));
+}
+
+/**
+ * Scores pairs from cached embeddings alone (a dot product per image; no tower runs): those the
+ * model has not scored, or with `all` every pair again. A pair whose prompt or images the model
+ * has no embedding for (an image that could not be read) is left unscored. Returns the number of
+ * pairs scored.
+ */
+export function scoreCachedPairs(
+  scores: ScoreStore,
+  modelId: number,
+  logitScale: number,
+  context: Pick<TaskContext, 'throwIfCancelled'>,
+  options: { all?: boolean; onChunk?: (scored: number) => void } = {},
+): number {
+  let scored = 0;
+  for (let after = 0; ; ) {
+    context.throwIfCancelled();
+    const chunk = scores.pairsAfter(modelId, after, PAIR_CHUNK, options.all ? 'all' : 'unscored');
+    if (chunk.length === 0) break;
+    after = chunk[chunk.length - 1]!.id;
+    // Pairs of one prompt share its images, so a chunk reads each embedding once.
+    const texts = scores.promptEmbeddings(modelId, new Set(chunk.map((p) => p.promptId)));
+    const images = scores.imageEmbeddings(
+      modelId,
+      new Set(chunk.flatMap((p) => [p.image0Id, p.image1Id])),
+    );
+    // An image is usually paired several times under its prompt: one dot product serves all.
+    let cosines = new Map<number, number>();
+    let cosinesPrompt = -1;
+    const cosine = (text: Float32Array, imageId: number): number | undefined => {
+      let value = cosines.get(imageId);
+      if (value === undefined) {
+        const image = images.get(imageId);
+        if (!image) return undefined;
+        value = dot(text, image);
+        cosines.set(imageId, value);
+      }
+      return value;
+    };
+    const rows = [];
+    for (const pair of chunk) {
+      const text = texts.get(pair.promptId);
+      if (!text) continue;
+      if (pair.promptId !== cosinesPrompt) {
+        cosines = new Map();
+        cosinesPrompt = pair.promptId;
+      }
+      const cosine0 = cosine(text, pair.image0Id);
+      const cosine1 = cosine(text, pair.image1Id);
+      if (cosine0 !== undefined && cosine1 !== undefined) {
+        rows.push({ pairId: pair.id, ...fromCosines(logitScale, cosine0, cosine1) });
+      }
+    }
+    scores.putScores(modelId, rows);
+    scored += rows.length;
+    options.onChunk?.(scored);
+  }
+  return scored;
 }
 
 /**
@@ -94,7 +178,11 @@ export function pickscore(
 export async function scoreProject(
   store: ProjectStore,
   model: LoadedModel,
-  options: { batch?: number },
+  options: {
+    batch?: number;
+    /** Where images are preprocessed; null for this thread. Defaults to the source worker. */
+    worker?: WorkerEntry | null;
+  },
   context: TaskContext,
 ): Promise<ScoringReport> {
   const started = performance.now();
@@ -119,10 +207,7 @@ export async function scoreProject(
     const prompts = scores.promptsToEncode(modelId, after, batch);
     if (prompts.length === 0) break;
     const tokens = model.tokenizer.encode(prompts.map((p) => p.text));
-    const output = await runTower(
-      encoders.text,
-      textFeeds(tokens.inputIds, tokens.attentionMask, tokens.batch, tokens.length),
-    );
+    const output = await encoders.encodeText(tokens);
     const vectors = rows(output, prompts.length);
     scores.putPromptEmbeddings(
       modelId,
@@ -136,56 +221,60 @@ export async function scoreProject(
 
   let imagesEncoded = 0;
   let imagesMissing = 0;
-  const size = model.imageConfig.cropSize;
-  for (let after = 0; ; ) {
-    context.throwIfCancelled();
-    const images = scores.imagesToEncode(modelId, after, batch);
-    if (images.length === 0) break;
-    after = images[images.length - 1]!.id;
-    const decoded = await Promise.all(
-      images.map(async (image) => {
-        try {
-          const { bytes } = await readImage(store, image.uid);
-          return { id: image.id, pixels: await preprocessImage(bytes, model.imageConfig) };
-        } catch {
-          return null;
-        }
-      }),
-    );
-    const present = decoded.filter((d): d is { id: number; pixels: Float32Array } => d !== null);
-    imagesMissing += images.length - present.length;
-    done += images.length;
-    if (present.length > 0) {
-      const pixels = new Float32Array(present.length * 3 * size * size);
-      present.forEach((d, i) => pixels.set(d.pixels, i * 3 * size * size));
-      const output = await runTower(encoders.image, imageFeeds(pixels, present.length, size));
-      const vectors = rows(output, present.length);
-      scores.putImageEmbeddings(
-        modelId,
-        present.map((d, i) => ({ id: d.id, embedding: vectors[i]! })),
+  if (pending.images > 0) {
+    const entry = workerEntry(options.worker);
+    const preprocessor = entry ? startPreprocessPool(entry) : inProcessPreprocessor;
+    const size = model.imageConfig.cropSize;
+    const decodeBatch = async (after: number) => {
+      const images = scores.imagesToEncode(modelId, after, batch);
+      const decoded = await Promise.all(
+        images.map(async (image) => {
+          try {
+            const { bytes } = await readImage(store, image.uid);
+            return {
+              id: image.id,
+              pixels: await preprocessor.preprocess(bytes, model.imageConfig),
+            };
+          } catch {
+            return null;
+          }
+        }),
       );
-      imagesEncoded += present.length;
+      return { images, present: decoded.filter((d) => d !== null) };
+    };
+    // The next batch is decoded while the current one runs through the image tower.
+    let next = decodeBatch(0);
+    try {
+      for (;;) {
+        context.throwIfCancelled();
+        const { images, present } = await next;
+        if (images.length === 0) break;
+        next = decodeBatch(images[images.length - 1]!.id);
+        imagesMissing += images.length - present.length;
+        done += images.length;
+        if (present.length > 0) {
+          const pixels = new Float32Array(present.length * 3 * size * size);
+          present.forEach((d, i) => pixels.set(d.pixels, i * 3 * size * size));
+          const output = await encoders.encodeImages(pixels, present.length, size);
+          const vectors = rows(output, present.length);
+          scores.putImageEmbeddings(
+            modelId,
+            present.map((d, i) => ({ id: d.id, embedding: vectors[i]! })),
+          );
+          imagesEncoded += present.length;
+        }
+        report('images');
+      }
+    } finally {
+      // A cancelled run leaves one batch in flight: let it settle before its workers go.
+      await next.catch(() => undefined);
+      await preprocessor.close();
     }
-    report('images');
   }
 
-  let pairsScored = 0;
-  const logitScale = folder.manifest.logit_scale;
-  for (let after = 0; ; ) {
-    context.throwIfCancelled();
-    const chunk = scores.pairsToScore(modelId, after, PAIR_CHUNK);
-    if (chunk.length === 0) break;
-    scores.putScores(
-      modelId,
-      chunk.map((pair) => ({
-        pairId: pair.id,
-        ...pickscore(logitScale, fromBlob(pair.text), fromBlob(pair.image0), fromBlob(pair.image1)),
-      })),
-    );
-    pairsScored += chunk.length;
-    after = chunk[chunk.length - 1]!.id;
-    report('scores');
-  }
+  const pairsScored = scoreCachedPairs(scores, modelId, folder.manifest.logit_scale, context, {
+    onChunk: () => report('scores'),
+  });
   scores.finishRun(runId, pairsScored);
   return {
     model: folder.manifest.name,

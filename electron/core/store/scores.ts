@@ -57,16 +57,24 @@ export class ScoreStore {
       putImage: db.prepare<[number, number, Buffer]>(
         'INSERT OR REPLACE INTO image_embeddings (model_id, image_id, embedding) VALUES (?, ?, ?)',
       ),
-      pairsToScore: db.prepare<
-        [{ model: number; after: number; limit: number }],
-        { id: number; text: Buffer; image0: Buffer; image1: Buffer }
-      >(
-        `SELECT p.id, t.embedding AS text, e0.embedding AS image0, e1.embedding AS image1
+      pairsAfter: db.prepare<[{ model: number; after: number; limit: number }], PairRefs>(
+        `SELECT p.id, p.prompt_id AS promptId, p.image_0_id AS image0Id, p.image_1_id AS image1Id
+         FROM pairs p WHERE p.id > @after ORDER BY p.id LIMIT @limit`,
+      ),
+      unscoredPairsAfter: db.prepare<[{ model: number; after: number; limit: number }], PairRefs>(
+        `SELECT p.id, p.prompt_id AS promptId, p.image_0_id AS image0Id, p.image_1_id AS image1Id
          FROM pairs p
-         JOIN prompt_embeddings t ON t.model_id = @model AND t.prompt_id = p.prompt_id
-         JOIN image_embeddings e0 ON e0.model_id = @model AND e0.image_id = p.image_0_id
-         JOIN image_embeddings e1 ON e1.model_id = @model AND e1.image_id = p.image_1_id
-         WHERE p.id > @after ORDER BY p.id LIMIT @limit`,
+         WHERE p.id > @after
+           AND NOT EXISTS (SELECT 1 FROM scores s WHERE s.model_id = @model AND s.pair_id = p.id)
+         ORDER BY p.id LIMIT @limit`,
+      ),
+      promptEmbeddingsOf: db.prepare<[number, string], { id: number; embedding: Buffer }>(
+        `SELECT prompt_id AS id, embedding FROM prompt_embeddings
+         WHERE model_id = ? AND prompt_id IN (SELECT value FROM json_each(?))`,
+      ),
+      imageEmbeddingsOf: db.prepare<[number, string], { id: number; embedding: Buffer }>(
+        `SELECT image_id AS id, embedding FROM image_embeddings
+         WHERE model_id = ? AND image_id IN (SELECT value FROM json_each(?))`,
       ),
       putScore: db.prepare<[number, number, number, number, number]>(
         `INSERT OR REPLACE INTO scores (model_id, pair_id, score_0, score_1, p_0)
@@ -127,9 +135,20 @@ export class ScoreStore {
     })();
   }
 
-  /** Pairs whose prompt and both images have embeddings, in id order after `after`. */
-  pairsToScore(modelId: number, after: number, limit: number) {
-    return this.stmt.pairsToScore.all({ model: modelId, after, limit });
+  /** Pairs in id order after `after`: all of them, or those the model has no score for. */
+  pairsAfter(modelId: number, after: number, limit: number, which: 'all' | 'unscored'): PairRefs[] {
+    const stmt = which === 'all' ? this.stmt.pairsAfter : this.stmt.unscoredPairsAfter;
+    return stmt.all({ model: modelId, after, limit });
+  }
+
+  /** The cached unit vectors of these prompts (those the model has encoded), by prompt id. */
+  promptEmbeddings(modelId: number, ids: Iterable<number>): Map<number, Float32Array> {
+    return vectorsById(this.stmt.promptEmbeddingsOf.all(modelId, JSON.stringify([...ids])));
+  }
+
+  /** The cached unit vectors of these images (those the model has encoded), by image id. */
+  imageEmbeddings(modelId: number, ids: Iterable<number>): Map<number, Float32Array> {
+    return vectorsById(this.stmt.imageEmbeddingsOf.all(modelId, JSON.stringify([...ids])));
   }
 
   putScores(
@@ -157,6 +176,16 @@ export class ScoreStore {
     this.stmt.finishRun.run(Date.now(), pairsScored, runId);
   }
 }
+
+export interface PairRefs {
+  id: number;
+  promptId: number;
+  image0Id: number;
+  image1Id: number;
+}
+
+const vectorsById = (rows: { id: number; embedding: Buffer }[]): Map<number, Float32Array> =>
+  new Map(rows.map((row) => [row.id, fromBlob(row.embedding)]));
 
 export const asBlob = (vector: Float32Array): Buffer =>
   Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
