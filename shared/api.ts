@@ -116,6 +116,15 @@ export const suggestionSchema = z.object({
 });
 export type Suggestion = z.infer<typeof suggestionSchema>;
 
+export const modelSummarySchema = z.object({
+  name: z.string(),
+  fingerprint: z.string(),
+  folder: z.string(),
+  active: z.boolean(),
+  scoredPairs: z.number(),
+  totalPairs: z.number(),
+});
+
 export const scoringReportSchema = z.object({
   model: z.string(),
   fingerprint: z.string(),
@@ -279,6 +288,19 @@ export const studioContract = {
       taskId: taskIdSchema.optional(),
     }),
     result: scoringReportSchema,
+  },
+  /**
+   * Registers a model folder with the project and makes it the active model (checked, not run):
+   * background scoring and `scorePairs` with no folder use it from then on.
+   */
+  addModel: {
+    args: z.strictObject({ folder: filePathSchema }),
+    result: modelSummarySchema,
+  },
+  /** The models the project knows, the active one first. */
+  listModels: {
+    args: z.strictObject({}),
+    result: z.array(modelSummarySchema),
   },
   /** The active model, the provider scoring with it in this process, and how far it got. */
   getScoringStatus: {

@@ -37,6 +37,8 @@ Commands:
                                     counts of pairs, images, annotations and annotators
   score PROJECT [--model DIR] [--provider P] [--batch N]
                                     score every pair with a model folder (PickScore's format)
+  model add PROJECT DIR | model list PROJECT
+                                    make a model folder the project's model; list its models
   serve PROJECT [--port N] [--no-open]
                                     open PROJECT in a browser (loopback only, with a token)
 
@@ -77,6 +79,16 @@ model. Prompts and images are encoded once per model and cached in the project, 
 encodes nothing again; each pair's score is then a dot product. --provider forces one of
 ${PROVIDERS.join(', ')} (default: the first that starts, in that order); --batch sets the
 batch size (default per provider). Ctrl+C cancels; what was encoded stays cached.`,
+  model: `Usage: pickstudio model add PROJECT DIR
+       pickstudio model list PROJECT
+
+add checks the model folder DIR (manifest.json, text_encoder.onnx, image_encoder.onnx,
+tokenizer.json, preprocessor_config.json; tools/export_pickscore.py writes one for PickScore)
+without running it, registers it with PROJECT and makes it the active model: the studio then
+scores the project with it in the background, and 'pickstudio score PROJECT' uses it. Models
+are known by a fingerprint of their files, so a folder moved elsewhere is the same model, with
+its cached embeddings. list prints the project's models, the active one first, with how many
+pairs each has scored.`,
   serve: `Usage: pickstudio serve PROJECT [--port N] [--no-open]
 
 Serves the studio for PROJECT (which must exist: create one with 'pickstudio demo' or
@@ -126,7 +138,9 @@ async function call<M extends StudioMethod>(
   process.on('SIGINT', onInterrupt);
   try {
     const withTask =
-      method === 'importSources' || method === 'exportParquet' ? { ...args, taskId } : args;
+      method === 'importSources' || method === 'exportParquet' || method === 'scorePairs'
+        ? { ...args, taskId }
+        : args;
     return (await dispatch(method, withTask)) as MethodResult<M>;
   } finally {
     process.off('SIGINT', onInterrupt);
@@ -296,6 +310,36 @@ async function run(argv: string[]): Promise<number> {
         );
       }
       return 0;
+    }
+    case 'model': {
+      const { values, positionals } = parse(rest);
+      if (values.help) return help(command);
+      const [action, project, folder] = positionals;
+      if (action === 'add') {
+        expectPositionals(positionals, 3, 3);
+        const model = await call(project!, 'addModel', { folder: folder! });
+        console.log(`${project}: active model is now ${model.name}`);
+        console.log(`  folder       ${model.folder}`);
+        console.log(`  fingerprint  ${model.fingerprint.slice(0, 16)}`);
+        console.log(
+          `  scored       ${number.format(model.scoredPairs)} of ${number.format(model.totalPairs)} pairs` +
+            (model.scoredPairs < model.totalPairs ? ` (run 'pickstudio score ${project}')` : ''),
+        );
+        return 0;
+      }
+      if (action === 'list') {
+        expectPositionals(positionals, 2, 2);
+        const models = await call(project!, 'listModels', {});
+        if (models.length === 0) console.log(`${project}: no models yet`);
+        for (const m of models) {
+          console.log(
+            `${m.active ? '* ' : '  '}${m.name}: ${number.format(m.scoredPairs)} of ` +
+              `${number.format(m.totalPairs)} pairs scored (${m.folder})`,
+          );
+        }
+        return 0;
+      }
+      throw new UsageError(`model needs 'add PROJECT DIR' or 'list PROJECT' (see --help)`);
     }
     case 'serve': {
       const { values, positionals } = parse(rest, {

@@ -23,6 +23,7 @@ import {
   type ProjectStore,
 } from './store/project-store';
 import type { WorkerEntry } from './scoring/worker-client';
+import { loadModelFolder } from './scoring/model-folder';
 import { loadModel, scoreProject } from './scoring/score-project';
 import { ScoreStore } from './store/scores';
 import { TaskRunner } from './tasks';
@@ -201,6 +202,29 @@ export class StudioService implements StudioHandlers {
     } catch (error) {
       log(`background scoring with ${model.name} stopped: ${(error as Error).message}`);
     }
+  }
+
+  async addModel(args: ParsedArgs<'addModel'>): Promise<MethodResult<'addModel'>> {
+    const folder = await loadModelFolder(args.folder);
+    this.scores.activate({
+      fingerprint: folder.fingerprint,
+      name: folder.manifest.name,
+      manifest: JSON.stringify(folder.manifest),
+      folder: folder.dir,
+    });
+    return (await this.listModels()).find((m) => m.fingerprint === folder.fingerprint)!;
+  }
+
+  async listModels(): Promise<MethodResult<'listModels'>> {
+    const totalPairs = this.store.labelProgress(null).total;
+    return this.scores.models().map((m) => ({
+      name: m.name,
+      fingerprint: m.fingerprint,
+      folder: m.folder,
+      active: m.active,
+      scoredPairs: m.scored,
+      totalPairs,
+    }));
   }
 
   async getScoringStatus(): Promise<MethodResult<'getScoringStatus'>> {

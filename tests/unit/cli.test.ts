@@ -184,4 +184,32 @@ describe('pickstudio CLI', () => {
     expect(pickstudio('import', project, small).code).toBe(0);
     expect(fs.readdirSync(folder).filter((n) => n.includes('.import-'))).toEqual([]);
   });
+
+  it('model add checks a folder and makes it the active model; score then uses it, and model list shows it', () => {
+    const dir = tempDir();
+    const project = path.join(dir, 'm.pickstudio');
+    expect(pickstudio('demo', project, '--pairs', '3', '--no-score').code).toBe(0);
+    expect(pickstudio('model', 'list', project).stdout.trim()).toBe(`${project}: no models yet`);
+
+    const bad = pickstudio('model', 'add', project, dir);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.trim()).toBe(
+      `pickstudio: model folder ${dir}: missing manifest.json, text_encoder.onnx, image_encoder.onnx, tokenizer.json, preprocessor_config.json`,
+    );
+
+    const added = pickstudio('model', 'add', project, 'resources/demo-model');
+    expect(added.code).toBe(0);
+    expect(added.stdout).toContain(
+      'active model is now pickstudio-demo-colour-shape (not PickScore)',
+    );
+    expect(added.stdout).toContain('scored       0 of 3 pairs');
+
+    const scored = pickstudio('score', project);
+    expect(scored.code).toBe(0);
+    expect(scored.stdout).toMatch(/3 prompts and 6 images encoded, 3 pairs scored/);
+    expect(pickstudio('model', 'list', project).stdout.trim()).toBe(
+      `* pickstudio-demo-colour-shape (not PickScore): 3 of 3 pairs scored (${path.resolve('resources/demo-model')})`,
+    );
+    expect(pickstudio('model', 'remove', project).code).toBe(2);
+  });
 });

@@ -83,6 +83,13 @@ export class ScoreStore {
       scoreOf: db.prepare<[number, number], { score_0: number; score_1: number; p_0: number }>(
         'SELECT score_0, score_1, p_0 FROM scores WHERE model_id = ? AND pair_id = ?',
       ),
+      models: db.prepare<[], ModelRecord & { id: number; active: number; scored: number }>(
+        `SELECT m.id, m.fingerprint, m.name, m.manifest, m.folder,
+           coalesce(k.value = m.fingerprint, 0) AS active,
+           (SELECT count(*) FROM scores s WHERE s.model_id = m.id) AS scored
+         FROM models m LEFT JOIN project_meta k ON k.key = '${ACTIVE_MODEL_KEY}'
+         ORDER BY active DESC, m.id DESC`,
+      ),
       scoredCount: db.prepare<[number], { n: number }>(
         'SELECT count(*) AS n FROM scores WHERE model_id = ?',
       ),
@@ -102,6 +109,11 @@ export class ScoreStore {
       this.stmt.setActive.run(model.fingerprint);
       return id;
     })();
+  }
+
+  /** Every model of the project with its count of scored pairs, the active one first. */
+  models() {
+    return this.stmt.models.all().map((m) => ({ ...m, active: m.active === 1 }));
   }
 
   activeModel(): (ModelRecord & { id: number }) | undefined {
