@@ -92,6 +92,7 @@ export async function stageManifest(
   progress: ImportProgress,
 ): Promise<{ rows: number }> {
   const folder = path.dirname(path.resolve(file));
+  const realFolder = fs.realpathSync(folder);
   const defaultAnnotator = `import:${path.basename(file)}`;
   const images = new Map<string, StagedImage>();
   let rows = 0;
@@ -128,8 +129,16 @@ export async function stageManifest(
       if (known) return known;
       let bytes: Buffer;
       try {
-        bytes = await fs.promises.readFile(resolved);
+        // The check above is on the name; a symlink inside the folder may still lead out of it.
+        const real = await fs.promises.realpath(resolved);
+        if (!real.startsWith(realFolder + path.sep)) {
+          fail(
+            `${column} ${JSON.stringify(relative)} is a link to a file outside the manifest's folder (${real})`,
+          );
+        }
+        bytes = await fs.promises.readFile(real);
       } catch (error) {
+        if (error instanceof StudioError) throw error;
         const reason =
           (error as NodeJS.ErrnoException).code === 'ENOENT'
             ? 'does not exist'
