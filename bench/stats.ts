@@ -1,0 +1,176 @@
+/**
+ * Agreement-metrics benchmark: computeDashboard (electron/core/metrics) on synthetic verdicts.
+ * Prints figures; asserts nothing.
+ *
+ *   npm run bench:stats                      (node --import tsx bench/stats.ts)
+ *   BENCH_PAIRS=100000 BENCH_RUNS=7 BENCH_RESAMPLES=200 npm run bench:stats
+ *
+ * Data (seeded, the same on every run): BENCH_PAIRS pairs, each judged by 3 of 12 annotators.
+ * Each pair has a latent quality gap z ~ N(0, 1); an annotator calls a tie with probability
+ * 0.02 to 0.12 (by annotator), else picks image 0 with probability sigmoid(4 z + bias), with a
+ * small per-annotator bias towards the image shown on the left. That gives about 70% agreement
+ * between two verdicts on a pair (81% without ties). PickScore's p0 is sigmoid(1.6 z + N(0, 0.8)),
+ * correlated with the verdicts without being them; 2% of pairs are unscored. Durations are
+ * log-normal around 2.5 s, 3% unknown.
+ *
+ * Baseline, in the same process: one pass over the same annotation objects that only counts
+ * verdicts per category and per annotator (what any statistic must at least read).
+ */
+import os from 'node:os';
+import type { Verdict } from '../shared/labels';
+import {
+  computeDashboard,
+  Prng,
+  toColumns,
+  type DashboardAnnotation,
+  type DashboardInput,
+  type DashboardPart,
+  type DashboardResult,
+} from '../electron/core/metrics';
+import { median, table } from './lib';
+
+const PAIRS = Number(process.env.BENCH_PAIRS ?? 100_000);
+const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 7) || 7);
+const RESAMPLES = Number(process.env.BENCH_RESAMPLES ?? 200);
+const ANNOTATORS = 12;
+const PER_PAIR = 3;
+
+const log = (line = ''): void => {
+  process.stdout.write(line + '\n');
+};
+
+const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
+
+function generate(pairs: number, seed: number): DashboardInput {
+  const rng = new Prng(seed);
+  const normal = (): number => {
+    const u = 1 - rng.next();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.next());
+  };
+  const names = Array.from({ length: ANNOTATORS }, (_, a) => `annotator-${a + 1}`);
+  const tieRate = names.map((_, a) => 0.02 + (0.1 * a) / (ANNOTATORS - 1));
+  const leftBias = names.map(() => 0.3 * normal());
+  const speed = names.map(() => Math.log(2500) + 0.3 * normal());
+  const annotations: DashboardAnnotation[] = [];
+  const p0: (number | null)[] = [];
+  for (let p = 0; p < pairs; p++) {
+    const z = normal();
+    p0.push(rng.next() < 0.02 ? null : sigmoid(1.6 * z + 0.8 * normal()));
+    // 3 distinct annotators out of 12.
+    const first = rng.nextIndex(ANNOTATORS);
+    const second = (first + 1 + rng.nextIndex(ANNOTATORS - 1)) % ANNOTATORS;
+    let third = rng.nextIndex(ANNOTATORS);
+    while (third === first || third === second) third = (third + 1) % ANNOTATORS;
+    for (const a of [first, second, third].slice(0, PER_PAIR)) {
+      const leftImage: 0 | 1 = rng.next() < 0.5 ? 0 : 1;
+      let verdict: Verdict;
+      if (rng.next() < tieRate[a]!) verdict = 'tie';
+      else {
+        const towardsLeft = leftImage === 0 ? leftBias[a]! : -leftBias[a]!;
+        verdict = rng.next() < sigmoid(4 * z + towardsLeft) ? 0 : 1;
+      }
+      const durationMs =
+        rng.next() < 0.03 ? null : Math.round(Math.exp(speed[a]! + 0.5 * normal()));
+      annotations.push({ pairIndex: p, annotator: names[a]!, verdict, leftImage, durationMs });
+    }
+  }
+  return { annotations, p0 };
+}
+
+/** The baseline: one pass counting verdicts per category and per annotator. */
+function countOnly(input: DashboardInput): number {
+  const perAnnotator = new Map<string, number>();
+  let image0 = 0;
+  let ties = 0;
+  for (const a of input.annotations) {
+    if (a.verdict === 0) image0++;
+    else if (a.verdict === 'tie') ties++;
+    perAnnotator.set(a.annotator, (perAnnotator.get(a.annotator) ?? 0) + 1);
+  }
+  return image0 + ties + perAnnotator.size;
+}
+
+const ms = (x: number): string => `${x.toFixed(1)} ms`;
+const fixed = (x: number | null | undefined, digits = 3): string =>
+  x === null || x === undefined ? '-' : x.toFixed(digits);
+
+function main(): void {
+  log(
+    `Pick Studio metrics benchmark: node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim() ?? '?'})`,
+  );
+  const started = performance.now();
+  const input = generate(PAIRS, 20240501);
+  log(
+    `data: ${PAIRS.toLocaleString('en-US')} pairs x ${PER_PAIR} verdicts = ${input.annotations.length.toLocaleString('en-US')} annotations, ${ANNOTATORS} annotators (generated in ${ms(performance.now() - started)})`,
+  );
+  const columns = toColumns(input);
+  const options = { resamples: RESAMPLES, seed: 7 };
+
+  // Warm-up (JIT), not counted.
+  let result: DashboardResult = computeDashboard(input, options);
+  countOnly(input);
+
+  const totals: number[] = [];
+  const columnTotals: number[] = [];
+  const baselines: number[] = [];
+  const parts = new Map<DashboardPart, number[]>();
+  for (let run = 1; run <= RUNS; run++) {
+    let t = performance.now();
+    const sink = countOnly(input);
+    baselines.push(performance.now() - t);
+
+    const timings: Partial<Record<DashboardPart, number>> = {};
+    t = performance.now();
+    result = computeDashboard(input, {
+      ...options,
+      onTiming: (part, partMs) => {
+        timings[part] = partMs;
+      },
+    });
+    const total = performance.now() - t;
+    totals.push(total);
+    for (const [part, partMs] of Object.entries(timings) as [DashboardPart, number][]) {
+      parts.set(part, [...(parts.get(part) ?? []), partMs]);
+    }
+
+    t = performance.now();
+    computeDashboard(columns, options);
+    columnTotals.push(performance.now() - t);
+    log(
+      `run ${run}/${RUNS}: computeDashboard(objects) ${ms(total)}, (typed columns) ${ms(columnTotals.at(-1)!)}, baseline ${ms(baselines.at(-1)!)} (${sink})`,
+    );
+  }
+
+  const base = median(baselines);
+  const rows = [
+    ['computeDashboard, objects in', median(totals)],
+    ['computeDashboard, typed columns in', median(columnTotals)],
+    ...[...parts].map(([part, values]) => [`  part: ${part}`, median(values)] as const),
+    ['baseline: count verdicts (one pass)', base],
+  ] as const;
+  log();
+  log(
+    `=== Summary (medians of ${RUNS} runs, ${result.bootstrap.resamples} bootstrap resamples) ===`,
+  );
+  log(
+    table(
+      ['step', 'time', 'x baseline'],
+      rows.map(([name, value]) => [name, ms(value), (value / base).toFixed(1)]),
+    ),
+  );
+  const ag = result.agreement;
+  const interval = (e: { interval: { lower: number; upper: number } | null }): string =>
+    e.interval ? `[${fixed(e.interval.lower)}, ${fixed(e.interval.upper)}]` : '';
+  log();
+  log(
+    `figures: percent agreement ${fixed(ag.percent.value)} ${interval(ag.percent)}, without ties ${fixed(ag.percentWithoutTies.value)}, ` +
+      `Fleiss ${fixed(ag.fleissKappa.value)}, Krippendorff nominal ${fixed(ag.krippendorffNominal.value)} ${interval(ag.krippendorffNominal)}, ` +
+      `ordinal ${fixed(ag.krippendorffOrdinal.value)}, AC1 ${fixed(ag.gwetAC1.value)}, ${ag.cohen.length} annotator pairs with Cohen's kappa`,
+  );
+  log(
+    `PickScore: threshold ${result.pickscore.threshold}, accuracy ${fixed(result.pickscore.accuracy.value)} ${interval(result.pickscore.accuracy)}, ` +
+      `random baseline ${fixed(result.pickscore.randomBaselineAtThreshold)}; ECE ${fixed(result.calibration.ece)}`,
+  );
+}
+
+main();

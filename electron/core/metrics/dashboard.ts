@@ -1,0 +1,924 @@
+/**
+ * The agreement dashboard: every statistic of this folder from one flat list of verdicts, with
+ * bootstrap intervals, fast enough for 100,000 pairs x 3 verdicts in well under a second.
+ *
+ * Shape of the input: one entry per current verdict (pairIndex, annotator, verdict, leftImage,
+ * durationMs) and PickScore's p0 per pair (null = unscored); pairs are 0..p0.length-1. An
+ * annotator has at most one verdict per pair (the store's current_annotations view guarantees
+ * it); should the input hold more, the last one in input order counts and the others are
+ * counted in `duplicatesDropped`. Skips are no verdicts and must not be passed. leftImage and
+ * durationMs may be null (imported dataset labels have neither); such verdicts count everywhere
+ * except in the left-position rate and the median time.
+ *
+ * How it stays fast: the input is turned into typed columns and grouped by pair once (a
+ * counting sort). The between-human statistics and the PickScore accuracy depend on a pair only
+ * through its verdict counts (n image 0, n tie, n image 1) and the model's prediction for it, so
+ * pairs reduce to a few dozen distinct "types", each with its number of pairs. Resampling n pairs
+ * with replacement gives the types Multinomial(n; type frequencies) totals (sampling.ts), drawn
+ * in O(types); every statistic is then recomputed from the type totals. Each annotator pair's
+ * Cohen's kappa depends on a pair only through its cell of that pair's confusion matrix (or
+ * "not judged by both"), so its resample is a 10-cell multinomial. A resample thus costs
+ * O(types + 10 x annotator pairs) instead of O(pairs), with the same distribution as drawing n
+ * pairs one by one. The agreement statistics and the PickScore accuracy share each resample;
+ * each annotator pair's kappa has its own draws of the same distribution (every interval is
+ * marginal, so this changes none of them).
+ *
+ * The bootstrap resamples pairs (items) with replacement; the PickScore threshold, the Fleiss
+ * rater count and the set of annotator pairs are fixed at their full-sample values.
+ */
+import type { Verdict } from '../../../shared/labels';
+import {
+  cohenKappaFromMatrix,
+  fleissKappa,
+  gwetAC1,
+  krippendorffAlpha,
+  modalRatingCount,
+  percentAgreement,
+  type CountTable,
+} from './agreement';
+import {
+  DEFAULT_LEVEL,
+  DEFAULT_RESAMPLES,
+  DEFAULT_SEED,
+  percentileInterval,
+  quantileSorted,
+  type Interval,
+} from './bootstrap';
+import { calibrationFromCounts, DEFAULT_CALIBRATION_BINS, type Calibration } from './calibration';
+import * as categories from './categories';
+import { firstArgmax, PICKSCORE_THRESHOLDS, randomBaselineFromCounts } from './pickscore-protocol';
+import { Prng } from './prng';
+import { multinomial } from './sampling';
+
+// Local copies: module bindings may compile to getters (tsx, vitest), too slow for hot loops.
+const IMAGE_0 = categories.IMAGE_0;
+const TIE = categories.TIE;
+const IMAGE_1 = categories.IMAGE_1;
+const K = categories.VERDICT_CATEGORIES;
+const verdictCategory = categories.verdictCategory;
+
+// ---------------------------------------------------------------------------------------------
+// Input
+
+export interface DashboardAnnotation {
+  pairIndex: number;
+  annotator: string;
+  /** 0: image 0 better, 1: image 1 better, 'tie'. */
+  verdict: Verdict;
+  /** The image (0 or 1) shown on the left when the verdict was given; null when unknown. */
+  leftImage: 0 | 1 | null;
+  /** Time to decide, in ms; null when unknown. */
+  durationMs: number | null;
+}
+
+export interface DashboardInput {
+  annotations: readonly DashboardAnnotation[];
+  /** PickScore's p0 = P(image 0 better) per pair, by pair index; null for an unscored pair. */
+  p0: ArrayLike<number | null>;
+}
+
+/**
+ * The same input as typed columns, one entry per verdict (the fast path: fill these straight
+ * from a SQLite cursor and no object per verdict is made).
+ */
+export interface DashboardColumns {
+  /** Annotator names; `annotator` holds indices into this list. */
+  annotators: readonly string[];
+  pairIndex: Int32Array;
+  annotator: Int32Array;
+  /** Verdict categories: IMAGE_0 (0), TIE (1), IMAGE_1 (2); see categories.ts. */
+  verdict: Uint8Array;
+  /** 0, 1, or LEFT_UNKNOWN (255). */
+  leftImage: Uint8Array;
+  /** NaN where unknown. */
+  durationMs: Float64Array;
+  /** p0 per pair, NaN where unscored; its length is the number of pairs. */
+  p0: Float64Array;
+}
+
+/** `DashboardColumns.leftImage` where the side shown on the left is unknown (imported labels). */
+export const LEFT_UNKNOWN = 255;
+
+/**
+ * Typed columns from the object form. Annotators are numbered in sorted order of their names
+ * (UTF-16 code units), so results list them in that order whatever the input order.
+ */
+export function toColumns(input: DashboardInput): DashboardColumns {
+  const n = input.annotations.length;
+  const distinct = new Set<string>();
+  for (let i = 0; i < n; i++) distinct.add(input.annotations[i]!.annotator);
+  const names = [...distinct].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+  const ids = new Map(names.map((name, id) => [name, id]));
+  const pairIndex = new Int32Array(n);
+  const annotator = new Int32Array(n);
+  const verdict = new Uint8Array(n);
+  const leftImage = new Uint8Array(n);
+  const durationMs = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const a = input.annotations[i]!;
+    if (!Number.isInteger(a.pairIndex)) {
+      throw new RangeError(`annotation ${i}: pairIndex ${a.pairIndex} is not an integer`);
+    }
+    if (a.leftImage !== 0 && a.leftImage !== 1 && a.leftImage !== null) {
+      throw new RangeError(`annotation ${i}: leftImage ${String(a.leftImage)} is not 0, 1 or null`);
+    }
+    pairIndex[i] = a.pairIndex;
+    annotator[i] = ids.get(a.annotator)!;
+    verdict[i] = verdictCategory(a.verdict);
+    leftImage[i] = a.leftImage ?? LEFT_UNKNOWN;
+    durationMs[i] = a.durationMs ?? NaN;
+  }
+  const p0 = new Float64Array(input.p0.length);
+  for (let i = 0; i < p0.length; i++) p0[i] = input.p0[i] ?? NaN;
+  return { annotators: names, pairIndex, annotator, verdict, leftImage, durationMs, p0 };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Options and result
+
+export type DashboardPart =
+  | 'columns'
+  | 'prepare'
+  | 'agreement'
+  | 'pickscore'
+  | 'annotators'
+  | 'calibration'
+  | 'bootstrap';
+
+export interface DashboardOptions {
+  /** Bootstrap resamples (default 200; 0: no intervals). */
+  resamples?: number;
+  /** Coverage of the percentile intervals (default 0.95). */
+  level?: number;
+  /** Bootstrap PRNG seed (default 1). */
+  seed?: number;
+  /** Candidate tie thresholds (default PickScore's 0, 0.1, ..., 1). */
+  thresholds?: readonly number[];
+  /** A fixed tie threshold (e.g. the project's setting): no tuning. */
+  threshold?: number;
+  /**
+   * Per pair: truthy = tuning pair, falsy = evaluation pair. Absent: every pair is in both (the
+   * threshold is tuned and reported on the same verdicts).
+   */
+  tuningMask?: ArrayLike<number | boolean>;
+  /** Calibration bins (default 10). */
+  calibrationBins?: number;
+  /** Annotator pairs with fewer common pairs get no Cohen's kappa row (default 10). */
+  minCommonPairs?: number;
+  /** Called with each part's wall time, in ms (for benchmarks). */
+  onTiming?: (part: DashboardPart, ms: number) => void;
+}
+
+/** A statistic and its bootstrap percentile interval; null where undefined / not computed. */
+export interface Estimate {
+  value: number | null;
+  interval: Interval | null;
+}
+
+export interface CohenPairResult {
+  a: string;
+  b: string;
+  /** Pairs both annotators judged. */
+  commonPairs: number;
+  unweighted: Estimate;
+  linear: Estimate;
+}
+
+export interface AnnotatorResult {
+  annotator: string;
+  verdicts: number;
+  ties: number;
+  /** ties / verdicts. */
+  tieRate: number | null;
+  /**
+   * Agreement with the majority of the other annotators on the same pair: over this annotator's
+   * verdicts on pairs where the others' verdicts have a strict plurality (one category more
+   * frequent than each other one; a tie verdict is a category like the others), the share equal
+   * to it. Pairs where the others are split evenly at the top count in `noMajorityPairs` and
+   * are left out; pairs with no other verdict are left out too.
+   */
+  majorityAgreement: number | null;
+  majorityPairs: number;
+  noMajorityPairs: number;
+  /**
+   * Mean PickScore protocol score (1 / 0.5 / 0, calc_score) of this annotator's verdicts on
+   * scored pairs against the model's prediction at the chosen threshold (all scored pairs, tuning
+   * or evaluation).
+   */
+  pickscoreAgreement: number | null;
+  pickscoreVerdicts: number;
+  /**
+   * Share of non-tie verdicts choosing the image that was shown on the left, over the non-tie
+   * verdicts whose left side is known (`leftRateVerdicts`).
+   */
+  leftRate: number | null;
+  leftRateVerdicts: number;
+  nonTieVerdicts: number;
+  /** Median decision time over verdicts with a known time. */
+  medianDecisionMs: number | null;
+  timedVerdicts: number;
+}
+
+export interface PickscoreResult {
+  thresholds: number[];
+  tuningAccuracy: (number | null)[];
+  evaluationAccuracy: (number | null)[];
+  /** The threshold used: the tuned one, or `options.threshold`; null without tuning verdicts. */
+  threshold: number | null;
+  tuned: boolean;
+  /** Accuracy at `threshold` on the evaluation verdicts, with a bootstrap interval. */
+  accuracy: Estimate;
+  randomBaseline: (number | null)[];
+  randomBaselineAtThreshold: number | null;
+  tuningVerdicts: number;
+  evaluationVerdicts: number;
+}
+
+export interface DashboardResult {
+  counts: {
+    pairs: number;
+    /** Pairs with at least one verdict: the bootstrap's items. */
+    judgedPairs: number;
+    verdicts: number;
+    duplicatesDropped: number;
+    annotators: number;
+    scoredPairs: number;
+  };
+  agreement: {
+    /** Over pairs of verdicts on the same pair (agreement.ts, percentAgreement). */
+    percent: Estimate & { verdictPairs: number };
+    /** The same over pairs of verdicts of which neither is a tie. */
+    percentWithoutTies: Estimate & { verdictPairs: number };
+    fleissKappa: Estimate & { pairs: number; ratersPerPair: number };
+    krippendorffNominal: Estimate;
+    krippendorffOrdinal: Estimate;
+    gwetAC1: Estimate;
+    cohen: CohenPairResult[];
+  };
+  pickscore: PickscoreResult;
+  annotators: AnnotatorResult[];
+  calibration: Calibration;
+  bootstrap: { resamples: number; level: number; seed: number; method: 'percentile' };
+}
+
+const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+// ---------------------------------------------------------------------------------------------
+// Preparation: validation, grouping by pair, verdict counts
+
+interface Prepared {
+  pairs: number;
+  /** Kept verdict indices grouped by pair: members[start[p] .. start[p + 1]). */
+  start: Int32Array;
+  members: Int32Array;
+  count0: Int32Array;
+  countTie: Int32Array;
+  count1: Int32Array;
+  duplicatesDropped: number;
+}
+
+function prepare(c: DashboardColumns): Prepared {
+  const n = c.pairIndex.length;
+  const pairs = c.p0.length;
+  const annotators = c.annotators.length;
+  for (const [name, column] of [
+    ['annotator', c.annotator],
+    ['verdict', c.verdict],
+    ['leftImage', c.leftImage],
+    ['durationMs', c.durationMs],
+  ] as const) {
+    if (column.length !== n) {
+      throw new RangeError(`column ${name} has ${column.length} entries, pairIndex has ${n}`);
+    }
+  }
+  for (let p = 0; p < pairs; p++) {
+    const p0 = c.p0[p]!;
+    if (p0 < 0 || p0 > 1) throw new RangeError(`pair ${p}: p0 ${p0} is not a probability`);
+  }
+  const perPair = new Int32Array(pairs + 1);
+  for (let i = 0; i < n; i++) {
+    const p = c.pairIndex[i]!;
+    if (p < 0 || p >= pairs) {
+      throw new RangeError(`verdict ${i}: pairIndex ${p} is outside 0..${pairs - 1} (p0 length)`);
+    }
+    const a = c.annotator[i]!;
+    if (a < 0 || a >= annotators) throw new RangeError(`verdict ${i}: unknown annotator ${a}`);
+    if (c.verdict[i]! > IMAGE_1) throw new RangeError(`verdict ${i}: category ${c.verdict[i]}`);
+    const left = c.leftImage[i]!;
+    if (left > 1 && left !== LEFT_UNKNOWN) throw new RangeError(`verdict ${i}: leftImage ${left}`);
+    perPair[p + 1]! += 1;
+  }
+  for (let p = 0; p < pairs; p++) perPair[p + 1]! += perPair[p]!;
+  // Stable counting sort by pair: within a pair, input order.
+  const grouped = new Int32Array(n);
+  const fill = perPair.slice(0, pairs);
+  for (let i = 0; i < n; i++) grouped[fill[c.pairIndex[i]!]!++] = i;
+
+  const start = new Int32Array(pairs + 1);
+  const members = new Int32Array(n);
+  const count0 = new Int32Array(pairs);
+  const countTie = new Int32Array(pairs);
+  const count1 = new Int32Array(pairs);
+  let kept = 0;
+  for (let p = 0; p < pairs; p++) {
+    start[p] = kept;
+    const end = perPair[p + 1]!;
+    for (let g = perPair[p]!; g < end; g++) {
+      const i = grouped[g]!;
+      const a = c.annotator[i]!;
+      // A later verdict by the same annotator on this pair replaces this one.
+      let replaced = false;
+      for (let h = g + 1; h < end; h++) {
+        if (c.annotator[grouped[h]!] === a) {
+          replaced = true;
+          break;
+        }
+      }
+      if (replaced) continue;
+      members[kept++] = i;
+      const v = c.verdict[i]!;
+      if (v === IMAGE_0) count0[p]! += 1;
+      else if (v === TIE) countTie[p]! += 1;
+      else count1[p]! += 1;
+    }
+  }
+  start[pairs] = kept;
+  return {
+    pairs,
+    start,
+    members: members.subarray(0, kept),
+    count0,
+    countTie,
+    count1,
+    duplicatesDropped: n - kept,
+  };
+}
+
+/** Judged pairs (at least one verdict) and their verdict-count types. */
+interface Items {
+  /** Pair index of each item. */
+  pair: Int32Array;
+  /** Count-vector type of each item. */
+  type: Int32Array;
+  /** Types x K verdict counts. */
+  typeCounts: Float64Array;
+  /** Items per type. */
+  typeWeights: Float64Array;
+}
+
+function countTypes(prep: Prepared): Items {
+  const { pairs, start, count0, countTie, count1 } = prep;
+  let itemCount = 0;
+  let maxRatings = 0;
+  for (let p = 0; p < pairs; p++) {
+    const m = start[p + 1]! - start[p]!;
+    if (m > 0) itemCount++;
+    if (m > maxRatings) maxRatings = m;
+  }
+  const pair = new Int32Array(itemCount);
+  const type = new Int32Array(itemCount);
+  const base = maxRatings + 1;
+  const dense = base * base * base <= 1 << 20 ? new Int32Array(base * base * base).fill(-1) : null;
+  const sparse = new Map<number, number>();
+  const counts: number[] = [];
+  const weights: number[] = [];
+  for (let p = 0, i = 0; p < pairs; p++) {
+    if (start[p + 1] === start[p]) continue;
+    const key = (count0[p]! * base + countTie[p]!) * base + count1[p]!;
+    let t = dense ? dense[key]! : (sparse.get(key) ?? -1);
+    if (t < 0) {
+      t = weights.length;
+      if (dense) dense[key] = t;
+      else sparse.set(key, t);
+      counts.push(count0[p]!, countTie[p]!, count1[p]!);
+      weights.push(0);
+    }
+    weights[t]! += 1;
+    pair[i] = p;
+    type[i] = t;
+    i++;
+  }
+  return {
+    pair,
+    type,
+    typeCounts: Float64Array.from(counts),
+    typeWeights: Float64Array.from(weights),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Between humans
+
+interface AgreementPoint {
+  percent: number;
+  percentPairs: number;
+  noTies: number;
+  noTiesPairs: number;
+  fleiss: number;
+  kNominal: number;
+  kOrdinal: number;
+  ac1: number;
+}
+
+function agreementOf(table: CountTable, fleissRaters: number): AgreementPoint {
+  const percent = percentAgreement(table);
+  const noTies = percentAgreement(table, TIE);
+  return {
+    percent: percent.value,
+    percentPairs: percent.pairs,
+    noTies: noTies.value,
+    noTiesPairs: noTies.pairs,
+    fleiss: fleissKappa(table, fleissRaters).value,
+    kNominal: krippendorffAlpha(table, 'nominal').value,
+    kOrdinal: krippendorffAlpha(table, 'ordinal').value,
+    ac1: gwetAC1(table).value,
+  };
+}
+
+interface CohenRow {
+  a: number;
+  b: number;
+  common: number;
+  /** K*K confusion cells (row: annotator a), then the judged pairs the two did not share. */
+  cells: Float64Array;
+}
+
+/**
+ * The confusion matrix of every annotator pair (a < b, by annotator index) with at least
+ * `minCommon` shared pairs, in order of a then b.
+ */
+function cohenRows(
+  c: DashboardColumns,
+  prep: Prepared,
+  items: Items,
+  minCommon: number,
+): CohenRow[] {
+  const A = c.annotators.length;
+  const { start, members } = prep;
+  const slotOf = A * A <= 1 << 22 ? new Int32Array(A * A).fill(-1) : null;
+  const slotMap = new Map<number, number>();
+  const slotPair: number[] = [];
+  const cells: number[] = [];
+  for (let i = 0; i < items.pair.length; i++) {
+    const p = items.pair[i]!;
+    const end = start[p + 1]!;
+    for (let u = start[p]!; u < end; u++) {
+      for (let v = u + 1; v < end; v++) {
+        let a = c.annotator[members[u]!]!;
+        let b = c.annotator[members[v]!]!;
+        let ca = c.verdict[members[u]!]!;
+        let cb = c.verdict[members[v]!]!;
+        if (a > b) {
+          [a, b] = [b, a];
+          [ca, cb] = [cb, ca];
+        }
+        const key = a * A + b;
+        let slot = slotOf ? slotOf[key]! : (slotMap.get(key) ?? -1);
+        if (slot < 0) {
+          slot = slotPair.length;
+          slotPair.push(key);
+          if (slotOf) slotOf[key] = slot;
+          else slotMap.set(key, slot);
+          for (let x = 0; x < K * K; x++) cells.push(0);
+        }
+        cells[slot * K * K + ca * K + cb]! += 1;
+      }
+    }
+  }
+  const rows: CohenRow[] = [];
+  for (let slot = 0; slot < slotPair.length; slot++) {
+    const row = new Float64Array(K * K + 1);
+    let common = 0;
+    for (let x = 0; x < K * K; x++) {
+      row[x] = cells[slot * K * K + x]!;
+      common += row[x]!;
+    }
+    row[K * K] = items.pair.length - common;
+    const key = slotPair[slot]!;
+    if (common >= minCommon) rows.push({ a: Math.floor(key / A), b: key % A, common, cells: row });
+  }
+  return rows.sort((x, y) => x.a - y.a || x.b - y.b);
+}
+
+// ---------------------------------------------------------------------------------------------
+// PickScore
+
+interface Protocol {
+  tuningAccuracy: number[];
+  evaluationAccuracy: number[];
+  threshold: number | null;
+  tuned: boolean;
+  tuningVerdicts: number;
+  evaluationVerdicts: number;
+  evaluationTies: number;
+  scoredPairs: number;
+}
+
+/** The threshold sweep, from per-pair verdict counts (one protocol example per verdict). */
+function protocolSweep(
+  c: DashboardColumns,
+  prep: Prepared,
+  thresholds: readonly number[],
+  mask: ArrayLike<number | boolean> | undefined,
+  fixed: number | undefined,
+): Protocol {
+  const { pairs, count0, countTie, count1 } = prep;
+  const T = thresholds.length;
+  const tuneSum = new Float64Array(T);
+  const evalSum = new Float64Array(T);
+  let tuneN = 0;
+  let evalN = 0;
+  let evalTies = 0;
+  let scoredPairs = 0;
+  for (let p = 0; p < pairs; p++) {
+    const p0 = c.p0[p]!;
+    if (Number.isNaN(p0)) continue;
+    scoredPairs++;
+    const n0 = count0[p]!;
+    const nt = countTie[p]!;
+    const n1 = count1[p]!;
+    const m = n0 + nt + n1;
+    if (m === 0) continue;
+    const tuning = mask === undefined || Boolean(mask[p]);
+    const evaluation = mask === undefined || !mask[p];
+    const p1 = 1 - p0;
+    const gap = Math.abs(p1 - p0);
+    const sideScore = p0 > p1 ? n0 + 0.5 * nt : n1 + 0.5 * nt;
+    const tieScore = nt + 0.5 * (n0 + n1);
+    for (let k = 0; k < T; k++) {
+      const score = gap <= thresholds[k]! ? tieScore : sideScore;
+      if (tuning) tuneSum[k]! += score;
+      if (evaluation) evalSum[k]! += score;
+    }
+    if (tuning) tuneN += m;
+    if (evaluation) {
+      evalN += m;
+      evalTies += nt;
+    }
+  }
+  const tuningAccuracy = Array.from(tuneSum, (s) => s / tuneN);
+  const best = firstArgmax(tuningAccuracy);
+  return {
+    tuningAccuracy,
+    evaluationAccuracy: Array.from(evalSum, (s) => s / evalN),
+    threshold: fixed ?? (best >= 0 ? thresholds[best]! : null),
+    tuned: fixed === undefined,
+    tuningVerdicts: tuneN,
+    evaluationVerdicts: evalN,
+    evaluationTies: evalTies,
+    scoredPairs,
+  };
+}
+
+/** Per pair: the predicted category at `threshold` (get_pred), or -1 when unscored. */
+function predictions(p0: Float64Array, threshold: number | null): Int8Array {
+  const out = new Int8Array(p0.length).fill(-1);
+  if (threshold === null) return out;
+  for (let p = 0; p < p0.length; p++) {
+    const x = p0[p]!;
+    if (Number.isNaN(x)) continue;
+    const p1 = 1 - x;
+    out[p] = Math.abs(p1 - x) <= threshold ? TIE : x > p1 ? IMAGE_0 : IMAGE_1;
+  }
+  return out;
+}
+
+/** calc_score summed over a pair's verdicts against the prediction. */
+const pairScore = (predicted: number, n0: number, nt: number, n1: number): number =>
+  predicted === TIE ? nt + 0.5 * (n0 + n1) : predicted === IMAGE_0 ? n0 + 0.5 * nt : n1 + 0.5 * nt;
+
+/** Bootstrap types: (count-vector type, prediction on an evaluation pair or none). */
+interface ResampleTypes {
+  frequency: Float64Array;
+  countType: Int32Array;
+  score: Float64Array;
+  scored: Float64Array;
+}
+
+function resampleTypes(
+  prep: Prepared,
+  items: Items,
+  predicted: Int8Array,
+  mask: ArrayLike<number | boolean> | undefined,
+): ResampleTypes {
+  const { count0, countTie, count1 } = prep;
+  const index = new Int32Array(items.typeWeights.length * 4).fill(-1);
+  const frequency: number[] = [];
+  const countType: number[] = [];
+  const score: number[] = [];
+  const scored: number[] = [];
+  for (let i = 0; i < items.pair.length; i++) {
+    const p = items.pair[i]!;
+    const cls = mask !== undefined && mask[p] ? -1 : predicted[p]!;
+    const key = items.type[i]! * 4 + cls + 1;
+    let r = index[key]!;
+    if (r < 0) {
+      r = frequency.length;
+      index[key] = r;
+      frequency.push(0);
+      countType.push(items.type[i]!);
+      const n0 = count0[p]!;
+      const nt = countTie[p]!;
+      const n1 = count1[p]!;
+      score.push(cls < 0 ? 0 : pairScore(cls, n0, nt, n1));
+      scored.push(cls < 0 ? 0 : n0 + nt + n1);
+    }
+    frequency[r]! += 1;
+  }
+  return {
+    frequency: Float64Array.from(frequency),
+    countType: Int32Array.from(countType),
+    score: Float64Array.from(score),
+    scored: Float64Array.from(scored),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per annotator
+
+function annotatorStats(
+  c: DashboardColumns,
+  prep: Prepared,
+  predicted: Int8Array,
+): AnnotatorResult[] {
+  const A = c.annotators.length;
+  const { pairs, start, members, count0, countTie, count1 } = prep;
+  const verdicts = new Float64Array(A);
+  const ties = new Float64Array(A);
+  const nonTies = new Float64Array(A);
+  const leftChosen = new Float64Array(A);
+  const leftKnown = new Float64Array(A);
+  const majorityAgree = new Float64Array(A);
+  const majorityPairs = new Float64Array(A);
+  const noMajority = new Float64Array(A);
+  const psSum = new Float64Array(A);
+  const psN = new Float64Array(A);
+  const timed = new Int32Array(A + 1);
+  for (let p = 0; p < pairs; p++) {
+    const prediction = predicted[p]!;
+    const end = start[p + 1]!;
+    for (let u = start[p]!; u < end; u++) {
+      const i = members[u]!;
+      const a = c.annotator[i]!;
+      const v = c.verdict[i]!;
+      verdicts[a]! += 1;
+      if (v === TIE) ties[a]! += 1;
+      else {
+        nonTies[a]! += 1;
+        const left = c.leftImage[i]!;
+        if (left !== LEFT_UNKNOWN) {
+          leftKnown[a]! += 1;
+          if ((v === IMAGE_0 ? 0 : 1) === left) leftChosen[a]! += 1;
+        }
+      }
+      // The other annotators' verdicts on this pair.
+      const o0 = count0[p]! - (v === IMAGE_0 ? 1 : 0);
+      const ot = countTie[p]! - (v === TIE ? 1 : 0);
+      const o1 = count1[p]! - (v === IMAGE_1 ? 1 : 0);
+      if (o0 + ot + o1 > 0) {
+        const top = Math.max(o0, ot, o1);
+        const atTop = (o0 === top ? 1 : 0) + (ot === top ? 1 : 0) + (o1 === top ? 1 : 0);
+        if (atTop > 1) noMajority[a]! += 1;
+        else {
+          majorityPairs[a]! += 1;
+          const majority = o0 === top ? IMAGE_0 : ot === top ? TIE : IMAGE_1;
+          if (majority === v) majorityAgree[a]! += 1;
+        }
+      }
+      if (prediction >= 0) {
+        psSum[a]! += v === prediction ? 1 : v === TIE || prediction === TIE ? 0.5 : 0;
+        psN[a]! += 1;
+      }
+      if (!Number.isNaN(c.durationMs[i]!)) timed[a + 1]! += 1;
+    }
+  }
+  for (let a = 0; a < A; a++) timed[a + 1]! += timed[a]!;
+  const durations = new Float64Array(timed[A]!);
+  const fill = timed.slice(0, A);
+  for (let u = 0; u < members.length; u++) {
+    const i = members[u]!;
+    const d = c.durationMs[i]!;
+    if (!Number.isNaN(d)) durations[fill[c.annotator[i]!]!++] = d;
+  }
+  return c.annotators.map((name, a) => {
+    const mine = durations.subarray(timed[a]!, timed[a + 1]!);
+    return {
+      annotator: name,
+      verdicts: verdicts[a]!,
+      ties: ties[a]!,
+      tieRate: finite(ties[a]! / verdicts[a]!),
+      majorityAgreement: finite(majorityAgree[a]! / majorityPairs[a]!),
+      majorityPairs: majorityPairs[a]!,
+      noMajorityPairs: noMajority[a]!,
+      pickscoreAgreement: finite(psSum[a]! / psN[a]!),
+      pickscoreVerdicts: psN[a]!,
+      leftRate: finite(leftChosen[a]! / leftKnown[a]!),
+      leftRateVerdicts: leftKnown[a]!,
+      nonTieVerdicts: nonTies[a]!,
+      medianDecisionMs: finite(quantileSorted(mine.sort(), 0.5)),
+      timedVerdicts: mine.length,
+    };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bootstrap
+
+interface Replicates {
+  percent: Float64Array;
+  noTies: Float64Array;
+  fleiss: Float64Array;
+  kNominal: Float64Array;
+  kOrdinal: Float64Array;
+  ac1: Float64Array;
+  accuracy: Float64Array;
+  /** Resample-major: [r * rows + s]. */
+  cohenUnweighted: Float64Array;
+  cohenLinear: Float64Array;
+}
+
+function bootstrap(
+  R: number,
+  seed: number,
+  items: Items,
+  types: ResampleTypes,
+  fleissRaters: number,
+  cohen: CohenRow[],
+): Replicates {
+  const S = cohen.length;
+  const rep: Replicates = {
+    percent: new Float64Array(R),
+    noTies: new Float64Array(R),
+    fleiss: new Float64Array(R),
+    kNominal: new Float64Array(R),
+    kOrdinal: new Float64Array(R),
+    ac1: new Float64Array(R),
+    accuracy: new Float64Array(R),
+    cohenUnweighted: new Float64Array(R * S),
+    cohenLinear: new Float64Array(R * S),
+  };
+  const n = items.pair.length;
+  const prng = new Prng(seed);
+  const drawn = new Float64Array(types.frequency.length);
+  const weights = new Float64Array(items.typeWeights.length);
+  const table: CountTable = { categories: K, counts: items.typeCounts, weights };
+  const cells = new Float64Array(K * K + 1);
+  for (let r = 0; r < R; r++) {
+    multinomial(prng, n, types.frequency, drawn);
+    weights.fill(0);
+    let scoreSum = 0;
+    let scoredN = 0;
+    for (let g = 0; g < drawn.length; g++) {
+      const k = drawn[g]!;
+      weights[types.countType[g]!]! += k;
+      scoreSum += k * types.score[g]!;
+      scoredN += k * types.scored[g]!;
+    }
+    const stats = agreementOf(table, fleissRaters);
+    rep.percent[r] = stats.percent;
+    rep.noTies[r] = stats.noTies;
+    rep.fleiss[r] = stats.fleiss;
+    rep.kNominal[r] = stats.kNominal;
+    rep.kOrdinal[r] = stats.kOrdinal;
+    rep.ac1[r] = stats.ac1;
+    rep.accuracy[r] = scoredN > 0 ? scoreSum / scoredN : NaN;
+    for (let s = 0; s < S; s++) {
+      multinomial(prng, n, cohen[s]!.cells, cells);
+      rep.cohenUnweighted[r * S + s] = cohenKappaFromMatrix(cells, K, 'unweighted');
+      rep.cohenLinear[r * S + s] = cohenKappaFromMatrix(cells, K, 'linear');
+    }
+  }
+  return rep;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The entry point
+
+/** Every dashboard statistic from one flat input (objects or typed columns). */
+export function computeDashboard(
+  input: DashboardInput | DashboardColumns,
+  options: DashboardOptions = {},
+): DashboardResult {
+  let mark = performance.now();
+  const lap = (part: DashboardPart): void => {
+    if (!options.onTiming) return;
+    const now = performance.now();
+    options.onTiming(part, now - mark);
+    mark = now;
+  };
+  const c = 'annotations' in input ? toColumns(input) : input;
+  if ('annotations' in input) lap('columns');
+
+  const level = options.level ?? DEFAULT_LEVEL;
+  const seed = options.seed ?? DEFAULT_SEED;
+  const thresholds = [...(options.thresholds ?? PICKSCORE_THRESHOLDS)];
+  const mask = options.tuningMask;
+  if (mask !== undefined && mask.length !== c.p0.length) {
+    throw new RangeError(`tuningMask has ${mask.length} entries for ${c.p0.length} pairs`);
+  }
+
+  const prep = prepare(c);
+  const items = countTypes(prep);
+  lap('prepare');
+
+  const table: CountTable = { categories: K, counts: items.typeCounts, weights: items.typeWeights };
+  const fleissRaters = modalRatingCount(table);
+  const fleissPairs = fleissKappa(table, fleissRaters).items;
+  const point = agreementOf(table, fleissRaters);
+  const cohen = cohenRows(c, prep, items, Math.max(1, options.minCommonPairs ?? 10));
+  lap('agreement');
+
+  const protocol = protocolSweep(c, prep, thresholds, mask, options.threshold);
+  const predicted = predictions(c.p0, protocol.threshold);
+  const types = resampleTypes(prep, items, predicted, mask);
+  let accSum = 0;
+  let accN = 0;
+  for (let g = 0; g < types.frequency.length; g++) {
+    accSum += types.frequency[g]! * types.score[g]!;
+    accN += types.frequency[g]! * types.scored[g]!;
+  }
+  const accuracy = accN > 0 ? accSum / accN : NaN;
+  const baseline = (t: number): number =>
+    randomBaselineFromCounts(protocol.evaluationTies, protocol.evaluationVerdicts, t);
+  lap('pickscore');
+
+  const annotators = annotatorStats(c, prep, predicted);
+  lap('annotators');
+
+  const calibration = calibrationFromCounts(
+    c.p0,
+    prep.count0,
+    prep.countTie,
+    prep.count1,
+    options.calibrationBins ?? DEFAULT_CALIBRATION_BINS,
+  );
+  lap('calibration');
+
+  const n = items.pair.length;
+  const R = n > 0 ? Math.max(0, Math.floor(options.resamples ?? DEFAULT_RESAMPLES)) : 0;
+  const rep = bootstrap(R, seed, items, types, fleissRaters, cohen);
+  const estimate = (value: number, replicates: Float64Array): Estimate => ({
+    value: finite(value),
+    interval: R > 0 && Number.isFinite(value) ? percentileInterval(replicates, level) : null,
+  });
+  const S = cohen.length;
+  const column = (all: Float64Array, s: number): Float64Array => {
+    const out = new Float64Array(R);
+    for (let r = 0; r < R; r++) out[r] = all[r * S + s]!;
+    return out;
+  };
+  const cohenResults: CohenPairResult[] = cohen.map((row, s) => ({
+    a: c.annotators[row.a]!,
+    b: c.annotators[row.b]!,
+    commonPairs: row.common,
+    unweighted: estimate(
+      cohenKappaFromMatrix(row.cells, K, 'unweighted'),
+      column(rep.cohenUnweighted, s),
+    ),
+    linear: estimate(cohenKappaFromMatrix(row.cells, K, 'linear'), column(rep.cohenLinear, s)),
+  }));
+  lap('bootstrap');
+
+  return {
+    counts: {
+      pairs: prep.pairs,
+      judgedPairs: n,
+      verdicts: prep.members.length,
+      duplicatesDropped: prep.duplicatesDropped,
+      annotators: c.annotators.length,
+      scoredPairs: protocol.scoredPairs,
+    },
+    agreement: {
+      percent: { ...estimate(point.percent, rep.percent), verdictPairs: point.percentPairs },
+      percentWithoutTies: {
+        ...estimate(point.noTies, rep.noTies),
+        verdictPairs: point.noTiesPairs,
+      },
+      fleissKappa: {
+        ...estimate(point.fleiss, rep.fleiss),
+        pairs: fleissPairs,
+        ratersPerPair: fleissRaters,
+      },
+      krippendorffNominal: estimate(point.kNominal, rep.kNominal),
+      krippendorffOrdinal: estimate(point.kOrdinal, rep.kOrdinal),
+      gwetAC1: estimate(point.ac1, rep.ac1),
+      cohen: cohenResults,
+    },
+    pickscore: {
+      thresholds,
+      tuningAccuracy: protocol.tuningAccuracy.map(finite),
+      evaluationAccuracy: protocol.evaluationAccuracy.map(finite),
+      threshold: protocol.threshold,
+      tuned: protocol.tuned,
+      accuracy: estimate(accuracy, rep.accuracy),
+      randomBaseline: thresholds.map((t) => finite(baseline(t))),
+      randomBaselineAtThreshold:
+        protocol.threshold === null ? null : finite(baseline(protocol.threshold)),
+      tuningVerdicts: protocol.tuningVerdicts,
+      evaluationVerdicts: protocol.evaluationVerdicts,
+    },
+    annotators,
+    calibration,
+    bootstrap: { resamples: R, level, seed, method: 'percentile' },
+  };
+}
