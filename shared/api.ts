@@ -5,6 +5,12 @@
  * core; the preload, the IPC registration and the HTTP client follow from this object.
  */
 import { z } from 'zod';
+import {
+  DISAGREEMENT_KINDS,
+  type AuditFilters,
+  type AuditReport,
+  type Disagreement,
+} from './audit';
 import type { Verdict } from './labels';
 
 const verdictSchema = z.union([z.literal(0), z.literal(1), z.literal('tie')]);
@@ -116,6 +122,14 @@ export const suggestionSchema = z.object({
 });
 export type Suggestion = z.infer<typeof suggestionSchema>;
 
+const auditFiltersSchema: z.ZodType<AuditFilters> = z.strictObject({
+  annotators: z.array(z.string().min(1)).max(1000).optional(),
+  generator: z.string().min(1).optional(),
+  from: z.number().optional(),
+  to: z.number().optional(),
+  minConfidence: z.number().min(0).max(0.5).optional(),
+});
+
 export const modelSummarySchema = z.object({
   name: z.string(),
   fingerprint: z.string(),
@@ -182,10 +196,16 @@ export type HistoryEntry = z.infer<typeof historyEntrySchema>;
 export const SUGGESTION_MODES = ['hidden', 'after', 'before'] as const;
 export type SuggestionMode = (typeof SUGGESTION_MODES)[number];
 
+export const QUEUE_ORDERS = ['project', 'uncertainty'] as const;
+
 export const projectSettingsSchema = z.object({
   suggestionMode: z.enum(SUGGESTION_MODES),
   /** The model predicts a tie when |p0 - p1| <= this (PickScore's protocol). */
   tieThreshold: z.number().min(0).max(1),
+  /** Distinct annotators each pair needs; null: every annotator labels every pair. */
+  overlap: z.number().int().min(1).max(100).nullable(),
+  /** The queue's order: project order, or the model's least certain pairs first. */
+  queueOrder: z.enum(QUEUE_ORDERS),
 });
 export type ProjectSettings = z.infer<typeof projectSettingsSchema>;
 
@@ -322,6 +342,8 @@ export const studioContract = {
     args: z.strictObject({
       suggestionMode: z.enum(SUGGESTION_MODES).optional(),
       tieThreshold: z.number().min(0).max(1).optional(),
+      overlap: z.number().int().min(1).max(100).nullable().optional(),
+      queueOrder: z.enum(QUEUE_ORDERS).optional(),
     }),
     result: projectSettingsSchema,
   },
@@ -331,6 +353,41 @@ export const studioContract = {
       limit: z.number().int().min(1).max(200).default(12),
     }),
     result: z.array(historyEntrySchema),
+  },
+  /**
+   * The lead's dashboard: agreement between humans and with the active model, per annotator and
+   * per generator, calibration. `tuneOn` (another project's file) picks the model's tie
+   * threshold on that project's verdicts, as PickScore's paper does on validation_unique;
+   * `threshold` fixes it; neither: tuned on the verdicts shown.
+   */
+  getAudit: {
+    args: z.strictObject({
+      filters: auditFiltersSchema.default({}),
+      tuneOn: filePathSchema.optional(),
+      threshold: z.number().min(0).max(1).optional(),
+      resamples: z.number().int().min(0).max(2000).default(200),
+    }),
+    result: z.custom<AuditReport>(),
+  },
+  /** Pairs to review, surest model first; with their verdicts and any adjudication. */
+  listDisagreements: {
+    args: z.strictObject({
+      kind: z.enum(DISAGREEMENT_KINDS).default('any'),
+      includeAdjudicated: z.boolean().default(true),
+      offset: z.number().int().min(0).default(0),
+      limit: z.number().int().min(1).max(500).default(100),
+    }),
+    result: z.object({ total: z.number(), items: z.array(z.custom<Disagreement>()) }),
+  },
+  /** Records the lead's final verdict on a pair, with a note; the export prefers it. */
+  adjudicate: {
+    args: z.strictObject({
+      pairId: pairIdSchema,
+      verdict: verdictSchema,
+      adjudicator: annotatorNameSchema,
+      note: z.string().max(2000).default(''),
+    }),
+    result: z.object({ adjudicationId: z.number() }),
   },
 } as const;
 

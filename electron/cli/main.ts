@@ -27,14 +27,14 @@ const USAGE = `pickstudio: annotate text-to-image preference pairs in Pick-a-Pic
 Usage: pickstudio <command> [options]
 
 Commands:
-  demo PROJECT [--pairs N] [--no-score]
+  demo PROJECT [--pairs N] [--no-score] [--no-annotators]
                                     create a demo project of locally rendered image pairs
   import PROJECT SOURCE...          import Pick-a-Pic Parquet shards, folders of them, or
                                     JSONL/CSV manifests (creates PROJECT if it does not exist)
   export PROJECT OUT.parquet [--no-images] [--annotations OUT2.parquet] [--model NAME]
                                     write verdicts as a Pick-a-Pic shard
-  stats PROJECT [--json] [--annotator NAME]
-                                    counts of pairs, images, annotations and annotators
+  stats PROJECT [--json] [--annotator NAME] [--tune-on OTHER] [--threshold T]
+                                    counts, agreement between annotators and with the model
   score PROJECT [--model DIR] [--provider P] [--batch N]
                                     score every pair with a model folder (PickScore's format)
   model add PROJECT DIR | model list PROJECT
@@ -45,13 +45,16 @@ Commands:
 Run 'pickstudio <command> --help' for a command's details.`;
 
 const HELP: Record<string, string> = {
-  demo: `Usage: pickstudio demo PROJECT [--pairs N] [--no-score]
+  demo: `Usage: pickstudio demo PROJECT [--pairs N] [--no-score] [--no-annotators]
 
 Creates PROJECT with N pairs (default 240) whose images are drawn locally from each prompt:
 one image faithful to the prompt and one that gets a colour, a shape, a count or the
 background wrong, then scores them with the demo model (resources/demo-model: a small
 colour-and-shape dual encoder, not PickScore) so suggestions show at once; --no-score leaves
-the pairs unscored. Refuses to overwrite an existing file.`,
+the pairs unscored. Three demo annotators (demo:ana, demo:ben, demo:chen) label part of the
+pairs, with the disagreements real labelers have, so 'pickstudio stats' and the audit view
+have something to show; --no-annotators leaves every pair unlabeled. Refuses to overwrite an
+existing file.`,
   import: `Usage: pickstudio import PROJECT SOURCE...
 
 SOURCE is a Pick-a-Pic Parquet shard (with or without jpg_0/jpg_1), a folder (searched
@@ -68,9 +71,20 @@ and verdict_source. --no-images drops jpg_0/jpg_1. --annotations also writes eve
 (undos and skips included) as a second table. pickscore_0, pickscore_1 and pickscore_prob_0
 carry the scores of the project's active model (--model NAME for another), null where a pair
 is unscored. Files appear only once complete.`,
-  stats: `Usage: pickstudio stats PROJECT [--json] [--annotator NAME]
+  stats: `Usage: pickstudio stats PROJECT [--json] [--annotator NAME] [--tune-on OTHER] [--threshold T]
+                       [--resamples N]
 
-Prints the project's counts, and per annotator the pairs decided, verdicts and skips.`,
+Prints the project's counts and the lead's dashboard: agreement between annotators (percent
+agreement with and without ties, Fleiss' kappa, Krippendorff's alpha nominal and ordinal,
+Gwet's AC1, Cohen's kappa per pair of annotators), the active model's accuracy by PickScore's
+protocol (a tie when |p0 - p1| <= t; 1 for a match, 0.5 when one side is a tie) with its tie
+threshold t and the random baseline, per annotator: agreement with the others' majority and
+with the model, tie rate, left-position rate, median time; per generator; calibration.
+Intervals are 95% bootstrap intervals over pairs (--resamples N, default 200; 0 for none).
+t is chosen from 0, 0.1, ..., 1 on this project's verdicts, or on OTHER's with --tune-on
+(a project scored with the same model: PickScore's paper tunes on validation_unique and
+reports test_unique), or fixed with --threshold. --annotator NAME: only that annotator's rows.
+--json prints everything as JSON, annotators named as in the project (e.g. pickapic:101).`,
   score: `Usage: pickstudio score PROJECT [--model DIR] [--provider P] [--batch N]
 
 Scores every pair with a model folder in PickScore's format (manifest.json, text_encoder.onnx,
@@ -148,6 +162,21 @@ async function call<M extends StudioMethod>(
   }
 }
 
+/** Opens the project once for several calls through the dispatcher. */
+async function callAll<T>(
+  project: string,
+  calls: (dispatch: ReturnType<typeof createDispatcher>) => Promise<T>,
+): Promise<T> {
+  const store = ProjectStore.open(project, { create: false });
+  try {
+    return await calls(
+      createDispatcher(new StudioService(store, { progress: createProgressBar() })),
+    );
+  } finally {
+    store.close();
+  }
+}
+
 const number = new Intl.NumberFormat('en-US');
 
 async function run(argv: string[]): Promise<number> {
@@ -163,6 +192,7 @@ async function run(argv: string[]): Promise<number> {
       const { values, positionals } = parse(rest, {
         pairs: { type: 'string' },
         'no-score': { type: 'boolean' },
+        'no-annotators': { type: 'boolean' },
       });
       if (values.help) return help(command);
       const [project] = expectPositionals(positionals, 1, 1);
@@ -179,7 +209,11 @@ async function run(argv: string[]): Promise<number> {
         const created = await tasks.run('demo', 'items', undefined, (context) =>
           createDemoProject(
             store,
-            { pairs, ...(values['no-score'] ? {} : { scoreWith: DEMO_MODEL_DIR }) },
+            {
+              pairs,
+              annotators: !values['no-annotators'],
+              ...(values['no-score'] ? {} : { scoreWith: DEMO_MODEL_DIR }),
+            },
             context,
           ),
         );
@@ -238,40 +272,37 @@ async function run(argv: string[]): Promise<number> {
       const { values, positionals } = parse(rest, {
         json: { type: 'boolean' },
         annotator: { type: 'string' },
+        'tune-on': { type: 'string' },
+        threshold: { type: 'string' },
+        resamples: { type: 'string' },
       });
       if (values.help) return help(command);
       const [project] = expectPositionals(positionals, 1, 1);
-      const stats = await call(
-        project!,
-        'getStats',
-        typeof values.annotator === 'string' ? { annotator: values.annotator } : {},
-      );
-      if (values.json) {
-        console.log(JSON.stringify(stats, null, 2));
-        return 0;
-      }
-      const c = stats.counts;
-      console.log(`${stats.project} (schema ${stats.schemaVersion})`);
-      console.log(
-        `  pairs        ${number.format(c.pairs)} (${number.format(c.pairsWithVerdict)} with a verdict)`,
-      );
-      console.log(`  prompts      ${number.format(c.prompts)}`);
-      console.log(
-        `  images       ${number.format(c.images)} (${number.format(c.imagesWithBytes)} stored in the project)`,
-      );
-      console.log(
-        `  verdicts     ${number.format(c.verdicts.image0)} image 0, ${number.format(c.verdicts.image1)} image 1, ` +
-          `${number.format(c.verdicts.tie)} tie; ${number.format(c.skips)} skips`,
-      );
-      console.log(`  annotations  ${number.format(c.annotations)} rows (undos included)`);
-      console.log(`  adjudicated  ${number.format(c.adjudications)}`);
-      console.log(`  annotators   ${number.format(c.annotators)}`);
-      for (const a of stats.annotators) {
-        console.log(
-          `    ${a.name} (${a.kind}): ${number.format(a.pairsDecided)} pairs; ` +
-            `${a.verdicts.image0}/${a.verdicts.image1}/${a.verdicts.tie} (0/1/tie), ${a.skips} skips`,
+      const threshold = optionalNumber(values.threshold, '--threshold', 0, 1, false);
+      const resamples = optionalNumber(values.resamples, '--resamples', 0, 2000, true);
+      const annotator = typeof values.annotator === 'string' ? values.annotator : undefined;
+      const [stats, audit] = await callAll(project!, async (dispatch) => [
+        (await dispatch('getStats', annotator ? { annotator } : {})) as MethodResult<'getStats'>,
+        (await dispatch('getAudit', {
+          ...(typeof values['tune-on'] === 'string' ? { tuneOn: values['tune-on'] } : {}),
+          ...(threshold !== undefined ? { threshold } : {}),
+          ...(resamples !== undefined ? { resamples } : {}),
+        })) as MethodResult<'getAudit'>,
+      ]);
+      if (annotator) {
+        audit.dashboard.annotators = audit.dashboard.annotators.filter(
+          (a) => a.annotator === annotator,
+        );
+        audit.dashboard.agreement.cohen = audit.dashboard.agreement.cohen.filter(
+          (c) => c.a === annotator || c.b === annotator,
         );
       }
+      if (values.json) {
+        console.log(JSON.stringify({ ...stats, audit }, null, 2));
+        return 0;
+      }
+      printCounts(stats);
+      printAudit(audit);
       return 0;
     }
     case 'score': {
@@ -368,6 +399,130 @@ async function run(argv: string[]): Promise<number> {
     }
   }
   return 2;
+}
+
+function printCounts(stats: MethodResult<'getStats'>): void {
+  const c = stats.counts;
+  console.log(`${stats.project} (schema ${stats.schemaVersion})`);
+  console.log(
+    `  pairs        ${number.format(c.pairs)} (${number.format(c.pairsWithVerdict)} with a verdict)`,
+  );
+  console.log(`  prompts      ${number.format(c.prompts)}`);
+  console.log(
+    `  images       ${number.format(c.images)} (${number.format(c.imagesWithBytes)} stored in the project)`,
+  );
+  console.log(
+    `  verdicts     ${number.format(c.verdicts.image0)} image 0, ${number.format(c.verdicts.image1)} image 1, ` +
+      `${number.format(c.verdicts.tie)} tie; ${number.format(c.skips)} skips`,
+  );
+  console.log(`  annotations  ${number.format(c.annotations)} rows (undos included)`);
+  console.log(`  adjudicated  ${number.format(c.adjudications)}`);
+  console.log(`  annotators   ${number.format(c.annotators)}`);
+  for (const a of stats.annotators) {
+    console.log(
+      `    ${a.name} (${a.kind}): ${number.format(a.pairsDecided)} pairs; ` +
+        `${a.verdicts.image0}/${a.verdicts.image1}/${a.verdicts.tie} (0/1/tie), ${a.skips} skips`,
+    );
+  }
+}
+
+const fixed = (x: number | null, digits: number): string => (x === null ? '-' : x.toFixed(digits));
+const percent = (x: number | null): string => (x === null ? '-' : `${(100 * x).toFixed(1)}%`);
+const estimate = (e: {
+  value: number | null;
+  interval: { lower: number; upper: number } | null;
+}) =>
+  e.interval
+    ? `${fixed(e.value, 3)} [${e.interval.lower.toFixed(3)}, ${e.interval.upper.toFixed(3)}]`
+    : fixed(e.value, 3);
+
+function printAudit(audit: MethodResult<'getAudit'>): void {
+  const { agreement, pickscore, annotators, calibration, counts } = audit.dashboard;
+  console.log(
+    `\nagreement between annotators (${number.format(counts.verdicts)} verdicts on ${number.format(counts.judgedPairs)} pairs; 95% intervals)`,
+  );
+  console.log(`  percent agreement          ${estimate(agreement.percent)}`);
+  console.log(`  without ties               ${estimate(agreement.percentWithoutTies)}`);
+  console.log(
+    `  Fleiss' kappa              ${estimate(agreement.fleissKappa)} (${number.format(agreement.fleissKappa.pairs)} pairs with ${agreement.fleissKappa.ratersPerPair} verdicts)`,
+  );
+  console.log(`  Krippendorff's alpha       ${estimate(agreement.krippendorffNominal)} nominal`);
+  console.log(`                             ${estimate(agreement.krippendorffOrdinal)} ordinal`);
+  console.log(`  Gwet's AC1                 ${estimate(agreement.gwetAC1)}`);
+  for (const c of agreement.cohen) {
+    console.log(
+      `  Cohen's kappa ${c.a} / ${c.b}: ${estimate(c.unweighted)}, linear-weighted ${estimate(c.linear)} (${number.format(c.commonPairs)} pairs)`,
+    );
+  }
+  if (audit.model === null) {
+    console.log('\nno model: add one with pickstudio model add, then pickstudio score');
+  } else {
+    const source = audit.thresholdSource;
+    const how =
+      source.kind === 'tuned-on'
+        ? `tuned on ${source.project} (${number.format(source.verdicts)} verdicts)`
+        : source.kind === 'fixed'
+          ? 'fixed'
+          : 'tuned on these verdicts';
+    console.log(
+      `\n${audit.model}, PickScore's protocol (${number.format(counts.scoredPairs)} scored pairs)`,
+    );
+    console.log(`  tie threshold t            ${fixed(pickscore.threshold, 1)} (${how})`);
+    console.log(`  accuracy                   ${estimate(pickscore.accuracy)}`);
+    console.log(`  random baseline            ${fixed(pickscore.randomBaselineAtThreshold, 3)}`);
+    console.log(`  expected calibration error ${fixed(calibration.ece, 3)}`);
+    const [r0, rt, r1] = audit.confusion.counts;
+    console.log('  human \\ model              image 0    tie  image 1');
+    for (const [label, row] of [
+      ['image 0', r0!],
+      ['tie', rt!],
+      ['image 1', r1!],
+    ] as const) {
+      console.log(`  ${label.padEnd(26)} ${row.map((n) => String(n).padStart(7)).join('')}`);
+    }
+  }
+  console.log(
+    "\nper annotator: verdicts, agreement with the others' majority / with the model, tie rate, left rate, median time",
+  );
+  for (const a of annotators) {
+    console.log(
+      `  ${a.annotator}: ${number.format(a.verdicts)}; ${percent(a.majorityAgreement)} / ${percent(a.pickscoreAgreement)}; ` +
+        `ties ${percent(a.tieRate)}, left ${percent(a.leftRate)}, ${a.medianDecisionMs === null ? '-' : `${(a.medianDecisionMs / 1000).toFixed(1)} s`}`,
+    );
+  }
+  if (audit.generators.length > 0) {
+    console.log(
+      '\nper generator: pairs, human win rate, model probability, agreement with the model',
+    );
+    for (const g of audit.generators) {
+      console.log(
+        `  ${g.generator}: ${number.format(g.pairs)}; ${percent(g.winRate)}; ${fixed(g.meanModelProbability, 3)}; ${percent(g.pickscoreAgreement)}`,
+      );
+    }
+  }
+}
+
+function optionalNumber(
+  value: string | boolean | undefined,
+  name: string,
+  min: number,
+  max: number,
+  integer: boolean,
+): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  const n = Number(value);
+  if (
+    value.trim() === '' ||
+    !Number.isFinite(n) ||
+    n < min ||
+    n > max ||
+    (integer && !Number.isInteger(n))
+  ) {
+    throw new UsageError(
+      `${name} must be a ${integer ? 'whole ' : ''}number from ${min} to ${max}`,
+    );
+  }
+  return n;
 }
 
 function help(command: string): number {

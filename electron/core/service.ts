@@ -13,6 +13,7 @@ import {
   type TaskProgress,
 } from '../../shared/api';
 import { StudioError } from '../../shared/errors';
+import { audit, listDisagreements } from './audit/audit';
 import { readImage, type ImageBytes } from './io/images';
 import { exportParquet } from './io/export-parquet';
 import { importSources } from './io/import-sources';
@@ -30,7 +31,14 @@ import { TaskRunner } from './tasks';
 
 const SETTINGS_KEY = 'settings';
 export const BACKGROUND_SCORING = 'background-scoring';
-const DEFAULT_SETTINGS: ProjectSettings = { suggestionMode: 'after', tieThreshold: 0 };
+/** How long a pair handed out under an overlap stays reserved for its annotator. */
+const LEASE_MS = 15 * 60 * 1000;
+const DEFAULT_SETTINGS: ProjectSettings = {
+  suggestionMode: 'after',
+  tieThreshold: 0,
+  overlap: null,
+  queueOrder: 'project',
+};
 
 export type StudioHandlers = {
   [M in StudioMethod]: (args: ParsedArgs<M>) => Promise<MethodResult<M>>;
@@ -108,11 +116,26 @@ export class StudioService implements StudioHandlers {
   }
 
   async getQueue(args: ParsedArgs<'getQueue'>): Promise<MethodResult<'getQueue'>> {
-    const annotatorId = this.store.findAnnotator(args.annotator)?.id ?? null;
-    const pairs = this.store
-      .undecidedPairs(annotatorId, args.excludePairIds, args.count)
-      .map((row) => this.labelPair(row, null));
-    return { pairs, progress: this.progress(args.annotator, annotatorId) };
+    const settings = await this.getSettings();
+    const assigning = settings.overlap !== null || settings.queueOrder !== 'project';
+    // Assignment needs to know who holds what, so the annotator is registered on first ask.
+    const annotatorId = assigning
+      ? this.store.annotatorId(args.annotator, 'human')
+      : (this.store.findAnnotator(args.annotator)?.id ?? null);
+    const now = Date.now();
+    const rows = assigning
+      ? this.store.assignPairs(annotatorId!, args.excludePairIds, args.count, {
+          overlap: settings.overlap,
+          order: settings.queueOrder,
+          modelId: this.scores.activeModel()?.id ?? null,
+          now,
+          leaseUntil: now + LEASE_MS,
+        })
+      : this.store.undecidedPairs(annotatorId, args.excludePairIds, args.count);
+    return {
+      pairs: rows.map((row) => this.labelPair(row, null)),
+      progress: this.progress(args.annotator, annotatorId),
+    };
   }
 
   async getPair(args: ParsedArgs<'getPair'>): Promise<MethodResult<'getPair'>> {
@@ -225,6 +248,23 @@ export class StudioService implements StudioHandlers {
       scoredPairs: m.scored,
       totalPairs,
     }));
+  }
+
+  async getAudit(args: ParsedArgs<'getAudit'>): Promise<MethodResult<'getAudit'>> {
+    return audit(this.store, args);
+  }
+
+  async listDisagreements(
+    args: ParsedArgs<'listDisagreements'>,
+  ): Promise<MethodResult<'listDisagreements'>> {
+    return listDisagreements(this.store, (await this.getSettings()).tieThreshold, args);
+  }
+
+  async adjudicate(args: ParsedArgs<'adjudicate'>): Promise<MethodResult<'adjudicate'>> {
+    if (!this.store.pairForLabeling(args.pairId)) {
+      throw new StudioError('not_found', `no pair ${args.pairId} in ${this.store.file}`);
+    }
+    return { adjudicationId: this.store.insertAdjudication(args) };
   }
 
   async getScoringStatus(): Promise<MethodResult<'getScoringStatus'>> {

@@ -93,7 +93,7 @@ export async function createDemoFile(
     await new TaskRunner(progress).run('demo', 'items', undefined, (context) =>
       createDemoProject(
         store,
-        { pairs: DEMO_PAIRS, scoreWith: demoModelDir(), worker: scoringWorker },
+        { pairs: DEMO_PAIRS, scoreWith: demoModelDir(), worker: scoringWorker, annotators: true },
         context,
       ),
     );

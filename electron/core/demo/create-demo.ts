@@ -4,6 +4,7 @@ import type { WorkerEntry } from '../scoring/worker-client';
 import { loadModel, scoreProject } from '../scoring/score-project';
 import type { ProjectStore } from '../store/project-store';
 import type { TaskContext } from '../tasks';
+import { addDemoAnnotations } from './demo-annotators';
 import { renderSceneJpeg } from './render';
 import { generateDemoScenes } from './scenes';
 
@@ -16,15 +17,24 @@ const RENDER_BATCH = 8;
  * prompt, one with a single mistake, in an order chosen per pair so neither side is the answer.
  * The images are stored in the project file, so it opens anywhere. With `scoreWith` (a model
  * folder, normally resources/demo-model), every pair is then scored, so suggestions show at once.
+ * Three demo annotators' labels come with it (demo-annotators.ts), for the lead's desk.
  */
 export async function createDemoProject(
   store: ProjectStore,
-  options: { pairs: number; seed?: number; scoreWith?: string; worker?: WorkerEntry },
+  options: {
+    pairs: number;
+    seed?: number;
+    scoreWith?: string;
+    worker?: WorkerEntry;
+    /** Add the demo annotators' labels (demo-annotators.ts). */
+    annotators?: boolean;
+  },
   context: TaskContext,
 ): Promise<{ pairs: number }> {
   const scenes = generateDemoScenes(options.pairs, options.seed ?? DEMO_SEED);
   const addedAt = Date.now();
   const staging = Staging.create(store.file);
+  const truths: { image0Uid: string; faithful: 0 | 1; mistake: string }[] = [];
   try {
     for (let start = 0; start < scenes.length; start += RENDER_BATCH) {
       context.throwIfCancelled();
@@ -42,6 +52,11 @@ export async function createDemoProject(
         // The faithful image's side alternates with the parity of its hash: stable, and unbiased.
         const faithfulFirst = parseInt(faithful.sha256.slice(0, 2), 16) % 2 === 0;
         const [first, second] = faithfulFirst ? [faithful, wrong] : [wrong, faithful];
+        truths.push({
+          image0Uid: first.sha256,
+          faithful: faithfulFirst ? 0 : 1,
+          mistake: scene.mistake,
+        });
         staging.addBlob(first);
         staging.addBlob(second);
         const stored = (blob: typeof first) => ({
@@ -67,6 +82,20 @@ export async function createDemoProject(
     staging.merge(store, 'demo');
   } finally {
     staging.remove();
+  }
+  const pairOf = store.db.prepare<[string], { id: number }>(
+    'SELECT p.id FROM pairs p JOIN images i ON i.id = p.image_0_id WHERE i.uid = ?',
+  );
+  if (options.annotators) {
+    addDemoAnnotations(
+      store,
+      truths.map((t) => ({
+        pairId: pairOf.get(t.image0Uid)!.id,
+        faithful: t.faithful,
+        mistake: t.mistake,
+      })),
+      (options.seed ?? DEMO_SEED) + 1,
+    );
   }
   if (options.scoreWith !== undefined) {
     await scoreProject(

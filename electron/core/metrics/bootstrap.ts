@@ -5,12 +5,8 @@
  * `Prng.nextIndex(n)`, and an item drawn k times counts k times (Efron & Tibshirani 1993, An
  * Introduction to the Bootstrap, ch. 6 and 13: the percentile interval).
  */
+import type { Interval } from '../../../shared/audit';
 import { Prng } from './prng';
-
-export interface Interval {
-  lower: number;
-  upper: number;
-}
 
 export interface BootstrapOptions {
   /** Resamples (default 200). */

@@ -16,29 +16,9 @@
  * 2015, "Obtaining Well Calibrated Probabilities Using Bayesian Binning"; Guo et al. 2017, "On
  * Calibration of Modern Neural Networks", eq. 3), with N_b the observations in bin b.
  */
+import type { Calibration, CalibrationBin } from '../../../shared/audit';
 
 export const DEFAULT_CALIBRATION_BINS = 10;
-
-export interface CalibrationBin {
-  lower: number;
-  upper: number;
-  /** Scored pairs whose p0 falls in the bin (with at least one verdict). */
-  pairs: number;
-  /** Verdicts on those pairs: the bin's weight. */
-  verdicts: number;
-  /** Mean p0 over the bin's verdicts; null for an empty bin. */
-  meanP0: number | null;
-  /** Share of the bin's verdicts choosing image 0, a tie counting half; null for an empty bin. */
-  humanShare0: number | null;
-}
-
-export interface Calibration {
-  bins: CalibrationBin[];
-  /** Expected calibration error; null without observations. */
-  ece: number | null;
-  /** All observations (verdicts on scored pairs). */
-  verdicts: number;
-}
 
 /** Edges e_0..e_bins as `np.linspace(0, 1, bins + 1)` computes them (k * step, the last 1). */
 export function binEdges(bins: number): Float64Array {

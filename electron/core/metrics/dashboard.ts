@@ -42,9 +42,14 @@ import {
   DEFAULT_SEED,
   percentileInterval,
   quantileSorted,
-  type Interval,
 } from './bootstrap';
-import { calibrationFromCounts, DEFAULT_CALIBRATION_BINS, type Calibration } from './calibration';
+import type {
+  AnnotatorResult,
+  CohenPairResult,
+  DashboardResult,
+  Estimate,
+} from '../../../shared/audit';
+import { calibrationFromCounts, DEFAULT_CALIBRATION_BINS } from './calibration';
 import * as categories from './categories';
 import { firstArgmax, PICKSCORE_THRESHOLDS, randomBaselineFromCounts } from './pickscore-protocol';
 import { Prng } from './prng';
@@ -167,98 +172,6 @@ export interface DashboardOptions {
   minCommonPairs?: number;
   /** Called with each part's wall time, in ms (for benchmarks). */
   onTiming?: (part: DashboardPart, ms: number) => void;
-}
-
-/** A statistic and its bootstrap percentile interval; null where undefined / not computed. */
-export interface Estimate {
-  value: number | null;
-  interval: Interval | null;
-}
-
-export interface CohenPairResult {
-  a: string;
-  b: string;
-  /** Pairs both annotators judged. */
-  commonPairs: number;
-  unweighted: Estimate;
-  linear: Estimate;
-}
-
-export interface AnnotatorResult {
-  annotator: string;
-  verdicts: number;
-  ties: number;
-  /** ties / verdicts. */
-  tieRate: number | null;
-  /**
-   * Agreement with the majority of the other annotators on the same pair: over this annotator's
-   * verdicts on pairs where the others' verdicts have a strict plurality (one category more
-   * frequent than each other one; a tie verdict is a category like the others), the share equal
-   * to it. Pairs where the others are split evenly at the top count in `noMajorityPairs` and
-   * are left out; pairs with no other verdict are left out too.
-   */
-  majorityAgreement: number | null;
-  majorityPairs: number;
-  noMajorityPairs: number;
-  /**
-   * Mean PickScore protocol score (1 / 0.5 / 0, calc_score) of this annotator's verdicts on
-   * scored pairs against the model's prediction at the chosen threshold (all scored pairs, tuning
-   * or evaluation).
-   */
-  pickscoreAgreement: number | null;
-  pickscoreVerdicts: number;
-  /**
-   * Share of non-tie verdicts choosing the image that was shown on the left, over the non-tie
-   * verdicts whose left side is known (`leftRateVerdicts`).
-   */
-  leftRate: number | null;
-  leftRateVerdicts: number;
-  nonTieVerdicts: number;
-  /** Median decision time over verdicts with a known time. */
-  medianDecisionMs: number | null;
-  timedVerdicts: number;
-}
-
-export interface PickscoreResult {
-  thresholds: number[];
-  tuningAccuracy: (number | null)[];
-  evaluationAccuracy: (number | null)[];
-  /** The threshold used: the tuned one, or `options.threshold`; null without tuning verdicts. */
-  threshold: number | null;
-  tuned: boolean;
-  /** Accuracy at `threshold` on the evaluation verdicts, with a bootstrap interval. */
-  accuracy: Estimate;
-  randomBaseline: (number | null)[];
-  randomBaselineAtThreshold: number | null;
-  tuningVerdicts: number;
-  evaluationVerdicts: number;
-}
-
-export interface DashboardResult {
-  counts: {
-    pairs: number;
-    /** Pairs with at least one verdict: the bootstrap's items. */
-    judgedPairs: number;
-    verdicts: number;
-    duplicatesDropped: number;
-    annotators: number;
-    scoredPairs: number;
-  };
-  agreement: {
-    /** Over pairs of verdicts on the same pair (agreement.ts, percentAgreement). */
-    percent: Estimate & { verdictPairs: number };
-    /** The same over pairs of verdicts of which neither is a tie. */
-    percentWithoutTies: Estimate & { verdictPairs: number };
-    fleissKappa: Estimate & { pairs: number; ratersPerPair: number };
-    krippendorffNominal: Estimate;
-    krippendorffOrdinal: Estimate;
-    gwetAC1: Estimate;
-    cohen: CohenPairResult[];
-  };
-  pickscore: PickscoreResult;
-  annotators: AnnotatorResult[];
-  calibration: Calibration;
-  bootstrap: { resamples: number; level: number; seed: number; method: 'percentile' };
 }
 
 const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);

@@ -10,3 +10,4 @@ export * from './dashboard';
 export * from './pickscore-protocol';
 export * from './prng';
 export * from './sampling';
+export type * from '../../../shared/audit';

@@ -173,6 +173,21 @@ export const MIGRATIONS: readonly Migration[] = [
         );
     `,
   },
+  {
+    version: 2,
+    name: 'pair leases',
+    sql: `
+      -- Pairs handed to an annotator and not yet decided: while a lease runs, the pair counts
+      -- toward its overlap, so no more annotators than it needs get it at once (browser-mode
+      -- sessions included). A decision ends the lease; an abandoned one expires.
+      CREATE TABLE pair_leases (
+        pair_id INTEGER NOT NULL REFERENCES pairs(id),
+        annotator_id INTEGER NOT NULL REFERENCES annotators(id),
+        expires_at INTEGER NOT NULL,
+        PRIMARY KEY (pair_id, annotator_id)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

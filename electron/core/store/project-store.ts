@@ -164,6 +164,13 @@ export class ProjectStore {
          ORDER BY p.id LIMIT @count`,
       ),
       pairForLabeling: db.prepare<[number], PairForLabeling>(`${PAIR_FOR_LABELING} WHERE p.id = ?`),
+      lease: db.prepare<[number, number, number]>(
+        `INSERT INTO pair_leases (pair_id, annotator_id, expires_at) VALUES (?, ?, ?)
+         ON CONFLICT (pair_id, annotator_id) DO UPDATE SET expires_at = excluded.expires_at`,
+      ),
+      releaseLease: db.prepare<[number, number]>(
+        'DELETE FROM pair_leases WHERE pair_id = ? AND annotator_id = ?',
+      ),
       currentDecision: db.prepare<[number, number], { action: string; verdict: DbVerdict | null }>(
         `SELECT a.action, a.verdict FROM annotations a
          WHERE a.pair_id = ? AND a.annotator_id = ? AND a.action != 'undo'
@@ -260,24 +267,30 @@ export class ProjectStore {
     return row.id;
   }
 
+  /** Appends an annotation; a verdict or skip also ends the annotator's lease on the pair. */
   insertAnnotation(annotation: AnnotationRecord): number {
-    return Number(
-      this.stmt.insertAnnotation.run({
-        pairId: annotation.pairId,
-        annotatorId: annotation.annotatorId,
-        action: annotation.action,
-        verdict:
-          annotation.verdict === null || annotation.verdict === undefined
-            ? null
-            : verdictToDb(annotation.verdict),
-        undoesId: annotation.undoesId ?? null,
-        leftImage: annotation.leftImage ?? null,
-        suggestionVisible: bool(annotation.suggestionVisible),
-        decisionMs: annotation.decisionMs ?? null,
-        createdAt: annotation.createdAt,
-        rankingId: annotation.rankingId ?? null,
-      }).lastInsertRowid,
-    );
+    return this.db.transaction(() => {
+      const id = Number(
+        this.stmt.insertAnnotation.run({
+          pairId: annotation.pairId,
+          annotatorId: annotation.annotatorId,
+          action: annotation.action,
+          verdict:
+            annotation.verdict === null || annotation.verdict === undefined
+              ? null
+              : verdictToDb(annotation.verdict),
+          undoesId: annotation.undoesId ?? null,
+          leftImage: annotation.leftImage ?? null,
+          suggestionVisible: bool(annotation.suggestionVisible),
+          decisionMs: annotation.decisionMs ?? null,
+          createdAt: annotation.createdAt,
+          rankingId: annotation.rankingId ?? null,
+        }).lastInsertRowid,
+      );
+      if (annotation.action !== 'undo')
+        this.stmt.releaseLease.run(annotation.pairId, annotation.annotatorId);
+      return id;
+    })();
   }
 
   insertAdjudication(adjudication: {
@@ -285,14 +298,78 @@ export class ProjectStore {
     verdict: Verdict;
     adjudicator: string;
     note?: string;
-  }): void {
-    this.stmt.insertAdjudication.run({
+  }): number {
+    const { lastInsertRowid } = this.stmt.insertAdjudication.run({
       pairId: adjudication.pairId,
       verdict: verdictToDb(adjudication.verdict),
       adjudicator: adjudication.adjudicator,
       note: adjudication.note ?? '',
       createdAt: Date.now(),
     });
+    return Number(lastInsertRowid);
+  }
+
+  /**
+   * Pairs to hand the annotator under an overlap of k distinct annotators per pair: pairs they
+   * have no standing decision on whose verdicts by others plus others' running leases are short
+   * of k, the nearest to k first (finishing pairs before starting new ones), or with
+   * `uncertainty` the model's least certain first (active labeling). The pairs are leased to the
+   * annotator until `leaseUntil`, as are the `exclude` pairs the view already holds.
+   */
+  assignPairs(
+    annotatorId: number,
+    exclude: number[],
+    count: number,
+    options: {
+      overlap: number | null;
+      order: 'project' | 'uncertainty';
+      modelId: number | null;
+      now: number;
+      leaseUntil: number;
+    },
+  ): PairForLabeling[] {
+    const byOthers = `(
+      (SELECT count(*) FROM current_annotations c
+       WHERE c.pair_id = p.id AND c.action = 'verdict' AND c.annotator_id != @annotator)
+      + (SELECT count(*) FROM pair_leases l
+         WHERE l.pair_id = p.id AND l.annotator_id != @annotator AND l.expires_at > @now))`;
+    const order = [
+      ...(options.order === 'uncertainty'
+        ? [
+            '(SELECT abs(s.p_0 - 0.5) FROM scores s WHERE s.model_id = @model AND s.pair_id = p.id) IS NULL',
+            '(SELECT abs(s.p_0 - 0.5) FROM scores s WHERE s.model_id = @model AND s.pair_id = p.id)',
+          ]
+        : []),
+      ...(options.overlap !== null ? [`${byOthers} DESC`] : []),
+      'p.id',
+    ];
+    const rows = this.db
+      .prepare<unknown[], PairForLabeling>(
+        `${PAIR_FOR_LABELING}
+         WHERE NOT EXISTS (${STANDING_DECISION_OF('p.id', '@annotator')})
+           AND p.id NOT IN (SELECT value FROM json_each(@exclude))
+           ${options.overlap !== null ? `AND ${byOthers} < @overlap` : ''}
+         ORDER BY ${order.join(', ')} LIMIT @count`,
+      )
+      .all({
+        annotator: annotatorId,
+        exclude: JSON.stringify(exclude),
+        count,
+        now: options.now,
+        model: options.modelId ?? -1,
+        ...(options.overlap !== null ? { overlap: options.overlap } : {}),
+      });
+    this.db.transaction(() => {
+      for (const pairId of [...exclude, ...rows.map((r) => r.pairId)]) {
+        this.stmt.lease.run(pairId, annotatorId, options.leaseUntil);
+      }
+    })();
+    return rows;
+  }
+
+  /** Ends the annotator's lease on a pair (they decided it). */
+  releaseLease(pairId: number, annotatorId: number): void {
+    this.stmt.releaseLease.run(pairId, annotatorId);
   }
 
   /** Pairs the annotator has no standing decision on, in pair order, skipping `exclude`. */

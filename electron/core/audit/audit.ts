@@ -1,0 +1,411 @@
+/**
+ * The lead's desk over one project: the verdicts the filters select, read from SQLite straight
+ * into the metrics' typed columns, then the dashboard, the confusion matrix and the generator
+ * table; and the disagreements to review.
+ */
+import type {
+  AuditFilters,
+  AuditReport,
+  ConfusionMatrix,
+  Disagreement,
+  DisagreementKind,
+  GeneratorRow,
+} from '../../../shared/audit';
+import { isDisagreement } from '../../../shared/api';
+import { StudioError } from '../../../shared/errors';
+import {
+  categoryVerdict,
+  computeDashboard,
+  IMAGE_0,
+  IMAGE_1,
+  LEFT_UNKNOWN,
+  pickscoreProtocol,
+  predictVerdict,
+  protocolScore,
+  TIE,
+  type DashboardColumns,
+  type ProtocolExample,
+} from '../metrics';
+import { ProjectStore, verdictFromDb, type DbVerdict } from '../store/project-store';
+import { ScoreStore } from '../store/scores';
+
+const CATEGORY: Record<DbVerdict, number> = { '0': IMAGE_0, tie: TIE, '1': IMAGE_1 };
+
+interface VerdictRows {
+  columns: DashboardColumns;
+  /** Per dense pair index: the pair's generators. */
+  model0: (string | null)[];
+  model1: (string | null)[];
+}
+
+/** Current verdicts (no skips, no undone ones) that pass the filters, as typed columns. */
+function readVerdicts(store: ProjectStore, modelId: number | null, filters: AuditFilters) {
+  const where = ["c.action = 'verdict'"];
+  const params: Record<string, unknown> = { model: modelId ?? -1 };
+  if (filters.annotators !== undefined) {
+    where.push('an.name IN (SELECT value FROM json_each(@annotators))');
+    params.annotators = JSON.stringify(filters.annotators);
+  }
+  if (filters.generator !== undefined) {
+    where.push('(p.model_0 = @generator OR p.model_1 = @generator)');
+    params.generator = filters.generator;
+  }
+  if (filters.from !== undefined) {
+    where.push('c.created_at >= @from');
+    params.from = filters.from;
+  }
+  if (filters.to !== undefined) {
+    where.push('c.created_at < @to');
+    params.to = filters.to;
+  }
+  if (filters.minConfidence !== undefined) {
+    where.push('abs(s.p_0 - 0.5) >= @minConfidence');
+    params.minConfidence = filters.minConfidence;
+  }
+  const rows = store.db
+    .prepare(
+      `SELECT c.pair_id, an.name, c.verdict, c.left_image, c.decision_ms, s.p_0, p.model_0, p.model_1
+       FROM current_annotations c
+       JOIN annotators an ON an.id = c.annotator_id
+       JOIN pairs p ON p.id = c.pair_id
+       LEFT JOIN scores s ON s.model_id = @model AND s.pair_id = c.pair_id
+       WHERE ${where.join(' AND ')}
+       ORDER BY c.pair_id`,
+    )
+    .raw()
+    .all(params) as [
+    number,
+    string,
+    DbVerdict,
+    0 | 1 | null,
+    number | null,
+    number | null,
+    string | null,
+    string | null,
+  ][];
+
+  const names = [...new Set(rows.map((r) => r[1]))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const annotatorIndex = new Map(names.map((name, i) => [name, i]));
+  const n = rows.length;
+  const pairIndex = new Int32Array(n);
+  const annotator = new Int32Array(n);
+  const verdict = new Uint8Array(n);
+  const leftImage = new Uint8Array(n);
+  const durationMs = new Float64Array(n);
+  const p0: number[] = [];
+  const model0: (string | null)[] = [];
+  const model1: (string | null)[] = [];
+  let lastPair = -1;
+  rows.forEach(([pairId, name, v, left, ms, score, m0, m1], i) => {
+    if (pairId !== lastPair) {
+      lastPair = pairId;
+      p0.push(score ?? NaN);
+      model0.push(m0);
+      model1.push(m1);
+    }
+    pairIndex[i] = p0.length - 1;
+    annotator[i] = annotatorIndex.get(name)!;
+    verdict[i] = CATEGORY[v];
+    leftImage[i] = left ?? LEFT_UNKNOWN;
+    durationMs[i] = ms ?? NaN;
+  });
+  const columns: DashboardColumns = {
+    annotators: names,
+    pairIndex,
+    annotator,
+    verdict,
+    leftImage,
+    durationMs,
+    p0: Float64Array.from(p0),
+  };
+  return { columns, model0, model1 } satisfies VerdictRows;
+}
+
+function confusionMatrix(rows: VerdictRows, threshold: number | null): ConfusionMatrix {
+  const counts: [number, number, number][] = [
+    [0, 0, 0],
+    [0, 0, 0],
+    [0, 0, 0],
+  ];
+  const { columns } = rows;
+  if (threshold !== null) {
+    for (let i = 0; i < columns.pairIndex.length; i++) {
+      const p0 = columns.p0[columns.pairIndex[i]!]!;
+      if (Number.isNaN(p0)) continue;
+      const predicted = predictVerdict(p0, threshold);
+      const column = predicted === 0 ? IMAGE_0 : predicted === 1 ? IMAGE_1 : TIE;
+      counts[columns.verdict[i]!]![column]++;
+    }
+  }
+  return { threshold, counts };
+}
+
+function generatorTable(rows: VerdictRows, threshold: number | null): GeneratorRow[] {
+  const table = new Map<
+    string,
+    GeneratorRow & { probabilitySum: number; scored: number; protocolSum: number; judged: number }
+  >();
+  const row = (generator: string) => {
+    let r = table.get(generator);
+    if (!r) {
+      r = {
+        generator,
+        pairs: 0,
+        wins: 0,
+        losses: 0,
+        ties: 0,
+        winRate: null,
+        meanModelProbability: null,
+        pickscoreAgreement: null,
+        probabilitySum: 0,
+        scored: 0,
+        protocolSum: 0,
+        judged: 0,
+      };
+      table.set(generator, r);
+    }
+    return r;
+  };
+  const { columns } = rows;
+  rows.model0.forEach((m0, pair) => {
+    const m1 = rows.model1[pair];
+    const p0 = columns.p0[pair]!;
+    // A pair of one generator's two images is one of its pairs, not two.
+    const sides: [string | null | undefined, number][] =
+      m0 === m1
+        ? [[m0, 0.5]]
+        : [
+            [m0, p0],
+            [m1, 1 - p0],
+          ];
+    for (const [generator, probability] of sides) {
+      if (generator === null || generator === undefined) continue;
+      const r = row(generator);
+      r.pairs++;
+      if (!Number.isNaN(probability)) {
+        r.probabilitySum += probability;
+        r.scored++;
+      }
+    }
+  });
+  for (let i = 0; i < columns.pairIndex.length; i++) {
+    const pair = columns.pairIndex[i]!;
+    const m0 = rows.model0[pair];
+    const m1 = rows.model1[pair];
+    const v = columns.verdict[i]!;
+    const p0 = columns.p0[pair]!;
+    const score =
+      threshold === null || Number.isNaN(p0)
+        ? null
+        : protocolScore(categoryVerdict(v), predictVerdict(p0, threshold));
+    for (const [generator, side] of [
+      [m0, IMAGE_0],
+      [m1, IMAGE_1],
+    ] as const) {
+      if (generator === null || generator === undefined) continue;
+      const r = row(generator);
+      // A pair of one generator's two images says nothing about that generator against others.
+      if (m0 !== m1) {
+        if (v === TIE) r.ties++;
+        else if (v === side) r.wins++;
+        else r.losses++;
+      }
+      if (score !== null) {
+        r.protocolSum += score;
+        r.judged++;
+      }
+    }
+  }
+  return [...table.values()]
+    .sort((a, b) => b.pairs - a.pairs || (a.generator < b.generator ? -1 : 1))
+    .map(({ probabilitySum, scored, protocolSum, judged, ...r }) => ({
+      ...r,
+      winRate: r.wins + r.losses > 0 ? r.wins / (r.wins + r.losses) : null,
+      meanModelProbability: scored > 0 ? probabilitySum / scored : null,
+      pickscoreAgreement: judged > 0 ? protocolSum / judged : null,
+    }));
+}
+
+/**
+ * The threshold PickScore's protocol picks on another project's verdicts (its validation split),
+ * scored by the same model (same fingerprint).
+ */
+function tuneOnProject(file: string, fingerprint: string) {
+  let other: ProjectStore;
+  try {
+    other = ProjectStore.open(file, { readonly: true });
+  } catch (error) {
+    throw error instanceof StudioError
+      ? error
+      : new StudioError('not_found', `${file}: ${(error as Error).message}`);
+  }
+  try {
+    const model = other.db
+      .prepare<[string], { id: number }>('SELECT id FROM models WHERE fingerprint = ?')
+      .get(fingerprint);
+    if (!model) {
+      throw new StudioError(
+        'invalid_argument',
+        `${file} has no scores from this project's model; score it with the same model folder first`,
+      );
+    }
+    const examples = other.db
+      .prepare<[number], { p0: number; verdict: DbVerdict }>(
+        `SELECT s.p_0 AS p0, c.verdict FROM current_annotations c
+         JOIN scores s ON s.model_id = ? AND s.pair_id = c.pair_id
+         WHERE c.action = 'verdict'`,
+      )
+      .all(model.id)
+      .map((r): ProtocolExample => ({ p0: r.p0, verdict: verdictFromDb(r.verdict) }));
+    if (examples.length === 0) {
+      throw new StudioError('invalid_argument', `${file} has no scored pairs with verdicts`);
+    }
+    const tuned = pickscoreProtocol(examples, []);
+    return {
+      kind: 'tuned-on' as const,
+      project: other.file,
+      verdicts: examples.length,
+      threshold: tuned.threshold,
+      tuningAccuracy: tuned.tuningAccuracy.map((a) => (Number.isFinite(a) ? a : null)),
+    };
+  } finally {
+    other.close();
+  }
+}
+
+export function audit(
+  project: ProjectStore,
+  args: { filters: AuditFilters; tuneOn?: string; threshold?: number; resamples: number },
+): AuditReport {
+  const started = performance.now();
+  const scores = new ScoreStore(project.db);
+  const model = scores.activeModel() ?? null;
+  const thresholdSource: AuditReport['thresholdSource'] =
+    args.tuneOn !== undefined
+      ? (() => {
+          if (!model) throw new StudioError('invalid_argument', 'the project has no model yet');
+          return tuneOnProject(args.tuneOn, model.fingerprint);
+        })()
+      : args.threshold !== undefined
+        ? { kind: 'fixed', threshold: args.threshold }
+        : { kind: 'tuned-here' };
+  const fixed =
+    thresholdSource.kind === 'fixed'
+      ? thresholdSource.threshold
+      : thresholdSource.kind === 'tuned-on'
+        ? (thresholdSource.threshold ?? undefined)
+        : undefined;
+
+  const rows = readVerdicts(project, model?.id ?? null, args.filters);
+  const dashboard = computeDashboard(rows.columns, {
+    resamples: args.resamples,
+    ...(fixed !== undefined ? { threshold: fixed } : {}),
+  });
+  const threshold = dashboard.pickscore.threshold;
+  const names = project.db
+    .prepare<[], { name: string }>('SELECT name FROM annotators ORDER BY name')
+    .all()
+    .map((r) => r.name);
+  const generators = project.db
+    .prepare<[], { name: string }>(
+      `SELECT model_0 AS name FROM pairs WHERE model_0 IS NOT NULL
+       UNION SELECT model_1 FROM pairs WHERE model_1 IS NOT NULL ORDER BY name`,
+    )
+    .all()
+    .map((r) => r.name);
+  return {
+    project: project.file,
+    model: model?.name ?? null,
+    filters: args.filters,
+    thresholdSource,
+    dashboard,
+    confusion: confusionMatrix(rows, threshold),
+    generators: generatorTable(rows, threshold),
+    annotatorNames: names,
+    generatorNames: generators,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+export function listDisagreements(
+  project: ProjectStore,
+  tieThreshold: number,
+  args: { kind: DisagreementKind; includeAdjudicated: boolean; offset: number; limit: number },
+): { total: number; items: Disagreement[] } {
+  const model = new ScoreStore(project.db).activeModel();
+  const grouped = project.db
+    .prepare(
+      `SELECT c.pair_id AS pairId, group_concat(an.name || char(31) || c.verdict, char(30)) AS verdicts,
+         s.p_0 AS p0,
+         EXISTS (SELECT 1 FROM adjudications j WHERE j.pair_id = c.pair_id) AS adjudicated
+       FROM current_annotations c
+       JOIN annotators an ON an.id = c.annotator_id
+       LEFT JOIN scores s ON s.model_id = ? AND s.pair_id = c.pair_id
+       WHERE c.action = 'verdict'
+       GROUP BY c.pair_id`,
+    )
+    .all(model?.id ?? -1) as {
+    pairId: number;
+    verdicts: string;
+    p0: number | null;
+    adjudicated: number;
+  }[];
+
+  const candidates = grouped.flatMap((g) => {
+    if (!args.includeAdjudicated && g.adjudicated) return [];
+    const verdicts = g.verdicts.split('\x1e').map((entry) => {
+      const [annotator, verdict] = entry.split('\x1f') as [string, DbVerdict];
+      return { annotator, verdict: verdictFromDb(verdict) };
+    });
+    const humansDisagree = new Set(verdicts.map((v) => v.verdict)).size > 1;
+    const modelDisagrees = verdicts.some((v) => isDisagreement(v.verdict, g.p0, tieThreshold));
+    const wanted =
+      args.kind === 'humans'
+        ? humansDisagree
+        : args.kind === 'model'
+          ? modelDisagrees
+          : humansDisagree || modelDisagrees;
+    if (!wanted) return [];
+    const confidence = g.p0 === null ? null : Math.abs(2 * g.p0 - 1);
+    return [{ pairId: g.pairId, verdicts, p0: g.p0, confidence, humansDisagree, modelDisagrees }];
+  });
+  // Surest model first: where it disagrees most confidently, a human (or the model) is most
+  // likely wrong. Unscored pairs last, then in project order.
+  candidates.sort((a, b) => (b.confidence ?? -1) - (a.confidence ?? -1) || a.pairId - b.pairId);
+
+  const pairOf = project.db.prepare<
+    [number],
+    {
+      prompt: string;
+      image0Uid: string;
+      image1Uid: string;
+      model0: string | null;
+      model1: string | null;
+    }
+  >(
+    `SELECT pr.text AS prompt, i0.uid AS image0Uid, i1.uid AS image1Uid,
+       p.model_0 AS model0, p.model_1 AS model1
+     FROM pairs p JOIN prompts pr ON pr.id = p.prompt_id
+     JOIN images i0 ON i0.id = p.image_0_id JOIN images i1 ON i1.id = p.image_1_id
+     WHERE p.id = ?`,
+  );
+  const adjudicationOf = project.db.prepare<
+    [number],
+    { verdict: DbVerdict; adjudicator: string; note: string; createdAt: number }
+  >(
+    `SELECT verdict, adjudicator, note, created_at AS createdAt FROM adjudications
+     WHERE pair_id = ? ORDER BY id DESC LIMIT 1`,
+  );
+  const items = candidates.slice(args.offset, args.offset + args.limit).map((c): Disagreement => {
+    const adjudication = adjudicationOf.get(c.pairId);
+    return {
+      ...pairOf.get(c.pairId)!,
+      ...c,
+      prediction: c.p0 === null ? null : predictVerdict(c.p0, tieThreshold),
+      adjudication: adjudication
+        ? { ...adjudication, verdict: verdictFromDb(adjudication.verdict) }
+        : null,
+    };
+  });
+  return { total: candidates.length, items };
+}

@@ -1,0 +1,344 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { AuditReport } from '../../shared/audit';
+import type { MethodResult } from '../../shared/api';
+import { labelsToVerdict, type Verdict } from '../../shared/labels';
+import { ScoreStore } from '../../electron/core/store/scores';
+import { duckdb, writeShardWithDuckDB, type ShardRow } from '../helpers/duckdb';
+import { makeJpeg, openService, tempDir } from '../helpers/project';
+import { writeTinyModel } from '../helpers/tiny-model';
+
+const BIN = path.resolve('bin/pickstudio.js');
+
+function pickstudio(...args: string[]) {
+  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** PickScore's protocol written out again, independently of electron/core/metrics. */
+function protocolByHand(examples: { p0: number; verdict: Verdict }[]) {
+  const thresholds = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
+  const accuracy = thresholds.map((t) => {
+    let sum = 0;
+    for (const { p0, verdict } of examples) {
+      const prediction: Verdict = Math.abs(1 - 2 * p0) <= t ? 'tie' : p0 > 0.5 ? 0 : 1;
+      sum += prediction === verdict ? 1 : prediction === 'tie' || verdict === 'tie' ? 0.5 : 0;
+    }
+    return sum / examples.length;
+  });
+  const best = accuracy.indexOf(Math.max(...accuracy));
+  return { threshold: thresholds[best]!, accuracy: accuracy[best]! };
+}
+
+describe("the lead's desk", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('pickstudio stats --json on a Pick-a-Pic shard labeled by several users: per-annotator figures and the protocol accuracy with its threshold', async () => {
+    const dir = tempDir();
+    const users = [101, 102, 103];
+    // Pair i: user 101 prefers image 0 when i % 3 != 0, 102 agrees except on i % 4 == 0, 103
+    // says tie on i % 5 == 0 and otherwise the opposite of 101 on i % 2 == 0.
+    const choice = (user: number, i: number): [number, number] => {
+      const first: [number, number] = i % 3 !== 0 ? [1, 0] : [0, 1];
+      const flip = ([a, b]: [number, number]): [number, number] => [b, a];
+      if (user === 101) return first;
+      if (user === 102) return i % 4 === 0 ? flip(first) : first;
+      if (i % 5 === 0) return [0.5, 0.5];
+      return i % 2 === 0 ? flip(first) : first;
+    };
+    const rows: ShardRow[] = [];
+    for (let i = 0; i < 16; i++) {
+      const [jpg0, jpg1] = await Promise.all([makeJpeg(2 * i + 1), makeJpeg(2 * i + 2)]);
+      for (const user of users) {
+        const [label_0, label_1] = choice(user, i);
+        rows.push({
+          ranking_id: 1000 + rows.length,
+          caption: `prompt number ${i}`,
+          image_0_uid: `img-${i}-a`,
+          image_1_uid: `img-${i}-b`,
+          label_0,
+          label_1,
+          has_label: true,
+          user_id: user,
+          model_0: i % 2 ? 'sdxl' : 'sd-2.1',
+          model_1: i % 2 ? 'sd-2.1' : 'sdxl',
+          jpg_0: jpg0,
+          jpg_1: jpg1,
+        });
+      }
+    }
+    const shard = path.join(dir, 'train-00000.parquet');
+    await writeShardWithDuckDB(shard, rows, { images: true });
+    const project = path.join(dir, 'p.pickstudio');
+    const modelDir = path.join(dir, 'tiny');
+    writeTinyModel(modelDir, 3);
+    expect(pickstudio('import', project, shard).code).toBe(0);
+    expect(pickstudio('score', project, '--model', modelDir).code).toBe(0);
+
+    const run = pickstudio('stats', project, '--json', '--resamples', '50');
+    expect(run.stderr).not.toMatch(/failure/);
+    expect(run.code).toBe(0);
+    const { audit } = JSON.parse(run.stdout) as { audit: AuditReport };
+
+    // The same figures from the shard's rows and the project's stored p0, by hand.
+    const { store } = openService(project);
+    const p0OfCaption = new Map(
+      store.db
+        .prepare(
+          `SELECT pr.text AS caption, s.p_0 AS p0 FROM scores s JOIN pairs p ON p.id = s.pair_id
+           JOIN prompts pr ON pr.id = p.prompt_id`,
+        )
+        .all()
+        .map((r) => [(r as { caption: string }).caption, (r as { p0: number }).p0]),
+    );
+    store.close();
+    const examples = rows.map((r) => ({
+      p0: p0OfCaption.get(r.caption)!,
+      verdict: labelsToVerdict(r.label_0!, r.label_1!)!,
+      user: r.user_id,
+      pair: r.caption,
+    }));
+    const expected = protocolByHand(examples);
+    expect(audit.dashboard.pickscore.threshold).toBe(expected.threshold);
+    expect(audit.dashboard.pickscore.accuracy.value).toBeCloseTo(expected.accuracy, 12);
+    expect(audit.thresholdSource).toEqual({ kind: 'tuned-here' });
+
+    expect(audit.dashboard.annotators.map((a) => a.annotator)).toEqual([
+      'pickapic:101',
+      'pickapic:102',
+      'pickapic:103',
+    ]);
+    for (const user of users) {
+      const mine = examples.filter((e) => e.user === user);
+      const row = audit.dashboard.annotators.find((a) => a.annotator === `pickapic:${user}`)!;
+      expect(row.verdicts).toBe(16);
+      expect(row.tieRate).toBeCloseTo(mine.filter((e) => e.verdict === 'tie').length / 16, 12);
+      // Majority of the two others: a strict plurality exists only where they agree.
+      let agree = 0;
+      let counted = 0;
+      for (const e of mine) {
+        const others = examples.filter((o) => o.pair === e.pair && o.user !== user);
+        if (others[0]!.verdict !== others[1]!.verdict) continue;
+        counted++;
+        if (others[0]!.verdict === e.verdict) agree++;
+      }
+      expect(row.majorityPairs).toBe(counted);
+      expect(row.majorityAgreement).toBeCloseTo(agree / counted, 12);
+      // Imported labels have no display side or timing.
+      expect(row.leftRate).toBeNull();
+      expect(row.medianDecisionMs).toBeNull();
+    }
+    // Percent agreement over pairs of verdicts on the same pair.
+    let same = 0;
+    let total = 0;
+    for (let i = 0; i < 16; i++) {
+      const verdicts = examples
+        .filter((e) => e.pair === `prompt number ${i}`)
+        .map((e) => e.verdict);
+      for (let a = 0; a < 3; a++) {
+        for (let b = a + 1; b < 3; b++, total++) if (verdicts[a] === verdicts[b]) same++;
+      }
+    }
+    expect(audit.dashboard.agreement.percent.value).toBeCloseTo(same / total, 12);
+    expect(audit.dashboard.agreement.percent.interval).not.toBeNull();
+    // The confusion matrix holds every verdict once.
+    expect(audit.confusion.counts.flat().reduce((a, b) => a + b, 0)).toBe(48);
+    expect(audit.generators.map((g) => g.generator).sort()).toEqual(['sd-2.1', 'sdxl']);
+    expect(audit.generators.every((g) => g.pairs === 16)).toBe(true);
+
+    // --tune-on: the threshold comes from the other project (here: the same file).
+    const tuned = pickstudio('stats', project, '--json', '--resamples', '0', '--tune-on', project);
+    const other = (JSON.parse(tuned.stdout) as { audit: AuditReport }).audit;
+    expect(other.thresholdSource).toMatchObject({
+      kind: 'tuned-on',
+      threshold: expected.threshold,
+      verdicts: 48,
+    });
+
+    // The text report names the figures.
+    const text = pickstudio('stats', project, '--annotator', 'pickapic:102', '--resamples', '0');
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/tie threshold t +\d\.\d \(tuned on these verdicts\)/);
+    expect(text.stdout).toContain('pickapic:102: 16;');
+    expect(text.stdout).not.toContain('pickapic:101: 16;');
+  });
+
+  it('lists disagreements surest model first, and an adjudication wins in the export', async () => {
+    const dir = tempDir();
+    const { store, dispatch } = openService(path.join(dir, 'p.pickstudio'));
+    for (let i = 1; i <= 3; i++) {
+      store.db.prepare('INSERT INTO prompts (id, text) VALUES (?, ?)').run(i, `prompt ${i}`);
+      store.db
+        .prepare('INSERT INTO images (id, uid) VALUES (?, ?), (?, ?)')
+        .run(2 * i, `a${i}`, 2 * i + 1, `b${i}`);
+      store.db
+        .prepare(
+          'INSERT INTO pairs (id, prompt_id, image_0_id, image_1_id, added_at) VALUES (?, ?, ?, ?, 0)',
+        )
+        .run(i, i, 2 * i, 2 * i + 1);
+    }
+    const scores = new ScoreStore(store.db);
+    const model = scores.activate({ fingerprint: 'f', name: 'm', manifest: '{}', folder: dir });
+    // p0: pair 1 sure of image 0, pair 2 unsure, pair 3 sure of image 1.
+    scores.putScores(model, [
+      { pairId: 1, score0: 2, score1: 0, p0: 0.95 },
+      { pairId: 2, score0: 0, score1: 0, p0: 0.55 },
+      { pairId: 3, score0: 0, score1: 2, p0: 0.1 },
+    ]);
+    const decide = (annotator: string, pairId: number, verdict: Verdict) =>
+      dispatch('recordDecision', {
+        annotator,
+        pairId,
+        verdict,
+        leftImage: 0,
+        suggestionVisible: false,
+        decisionMs: 800,
+      });
+    await decide('ana', 1, 1); // against a sure model
+    await decide('ana', 2, 0);
+    await decide('bob', 2, 1); // humans split
+    await decide('ana', 3, 1); // agrees with the model
+    await decide('bob', 3, 1);
+
+    type List = MethodResult<'listDisagreements'>;
+    const any = (await dispatch('listDisagreements', {})) as List;
+    expect(any.items.map((d) => [d.pairId, d.humansDisagree, d.modelDisagrees])).toEqual([
+      [1, false, true],
+      [2, true, true],
+    ]);
+    expect(any.items[0]).toMatchObject({ prompt: 'prompt 1', prediction: 0 });
+    expect(any.items[0]!.confidence).toBeCloseTo(0.9, 12);
+    expect(any.items[1]!.verdicts).toEqual([
+      { annotator: 'ana', verdict: 0 },
+      { annotator: 'bob', verdict: 1 },
+    ]);
+    expect(((await dispatch('listDisagreements', { kind: 'humans' })) as List).total).toBe(1);
+
+    await dispatch('adjudicate', {
+      pairId: 2,
+      verdict: 'tie',
+      adjudicator: 'lead',
+      note: 'both fine',
+    });
+    await expect(
+      dispatch('adjudicate', { pairId: 99, verdict: 0, adjudicator: 'lead' }),
+    ).rejects.toMatchObject({ code: 'not_found' });
+    const after = (await dispatch('listDisagreements', {})) as List;
+    expect(after.items[1]!.adjudication).toMatchObject({
+      verdict: 'tie',
+      adjudicator: 'lead',
+      note: 'both fine',
+    });
+    expect(
+      ((await dispatch('listDisagreements', { includeAdjudicated: false })) as List).items.map(
+        (d) => d.pairId,
+      ),
+    ).toEqual([1]);
+
+    const out = path.join(dir, 'out.parquet');
+    await dispatch('exportParquet', { out, images: false });
+    const db = await duckdb();
+    const exported = await db.rows(
+      `SELECT caption, label_0, label_1, verdict_source FROM '${out}' ORDER BY caption`,
+    );
+    db.close();
+    expect(exported).toContainEqual({
+      caption: 'prompt 2',
+      label_0: 0.5,
+      label_1: 0.5,
+      verdict_source: 'adjudication',
+    });
+    store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('hands each pair to at most k annotators at once, finishing pairs first, and frees abandoned leases', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-11-26T12:00:00Z'));
+    const dir = tempDir();
+    const { store, dispatch } = openService(path.join(dir, 'p.pickstudio'));
+    for (let i = 1; i <= 6; i++) {
+      store.db.prepare('INSERT INTO prompts (id, text) VALUES (?, ?)').run(i, `prompt ${i}`);
+      store.db
+        .prepare('INSERT INTO images (id, uid) VALUES (?, ?), (?, ?)')
+        .run(2 * i, `a${i}`, 2 * i + 1, `b${i}`);
+      store.db
+        .prepare(
+          'INSERT INTO pairs (id, prompt_id, image_0_id, image_1_id, added_at) VALUES (?, ?, ?, ?, 0)',
+        )
+        .run(i, i, 2 * i, 2 * i + 1);
+    }
+    await dispatch('setSettings', { overlap: 2 });
+    const queue = async (annotator: string, count = 3, excludePairIds: number[] = []) =>
+      (
+        (await dispatch('getQueue', {
+          annotator,
+          count,
+          excludePairIds,
+        })) as MethodResult<'getQueue'>
+      ).pairs.map((p) => p.pairId);
+    expect(await queue('ana')).toEqual([1, 2, 3]);
+    // Pairs ana holds are short of k = 2, and nearer to it than fresh ones.
+    expect(await queue('bob')).toEqual([1, 2, 3]);
+    // Pairs 1-3 are held by two annotators: cy gets the others.
+    expect(await queue('cy')).toEqual([4, 5, 6]);
+    await dispatch('recordDecision', {
+      annotator: 'ana',
+      pairId: 1,
+      verdict: 0,
+      leftImage: 1,
+      suggestionVisible: false,
+      decisionMs: 500,
+    });
+    // Pairs 4-6 are held by cy alone.
+    expect(await queue('dee', 6)).toEqual([4, 5, 6]);
+    expect(await queue('eve', 6)).toEqual([]);
+    // 16 minutes later every lease has lapsed; ana's verdict on pair 1 stands.
+    vi.setSystemTime(new Date('2026-11-26T12:16:00Z'));
+    expect(await queue('eve', 6)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(await queue('fay', 6)).toEqual([2, 3, 4, 5, 6]);
+    // A view still holding pairs (excludePairIds) keeps their leases running.
+    vi.setSystemTime(new Date('2026-11-26T12:20:00Z'));
+    expect(await queue('eve', 1, [1, 2])).toEqual([3]);
+    // fay's leases (12:16) and eve's on 4-6 lapse at 12:31; eve's on 1-3 run to 12:35.
+    vi.setSystemTime(new Date('2026-11-26T12:32:00Z'));
+    expect(await queue('gus', 6)).toEqual([2, 3, 4, 5, 6]);
+    store.close();
+  });
+
+  it("orders the queue by the model's uncertainty when asked (active labeling)", async () => {
+    const dir = tempDir();
+    const { store, dispatch } = openService(path.join(dir, 'p.pickstudio'));
+    const p0s = [0.9, 0.52, 0.3, 0.45, 0.99];
+    p0s.forEach((_, index) => {
+      const i = index + 1;
+      store.db.prepare('INSERT INTO prompts (id, text) VALUES (?, ?)').run(i, `prompt ${i}`);
+      store.db
+        .prepare('INSERT INTO images (id, uid) VALUES (?, ?), (?, ?)')
+        .run(2 * i, `a${i}`, 2 * i + 1, `b${i}`);
+      store.db
+        .prepare(
+          'INSERT INTO pairs (id, prompt_id, image_0_id, image_1_id, added_at) VALUES (?, ?, ?, ?, 0)',
+        )
+        .run(i, i, 2 * i, 2 * i + 1);
+    });
+    const scores = new ScoreStore(store.db);
+    const model = scores.activate({ fingerprint: 'f', name: 'm', manifest: '{}', folder: dir });
+    scores.putScores(
+      model,
+      p0s.slice(0, 4).map((p0, i) => ({ pairId: i + 1, score0: 0, score1: 0, p0 })),
+    );
+    await dispatch('setSettings', { queueOrder: 'uncertainty' });
+    const result = (await dispatch('getQueue', {
+      annotator: 'ana',
+      count: 5,
+    })) as MethodResult<'getQueue'>;
+    // |p0 - 0.5|: 0.02, 0.05, 0.2, 0.4; the unscored pair last.
+    expect(result.pairs.map((p) => p.pairId)).toEqual([2, 4, 3, 1, 5]);
+    store.close();
+  });
+});
