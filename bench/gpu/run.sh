@@ -11,13 +11,14 @@
 # 1. tools/export_pickscore.py --random-init h14 --fp16, without and with --optimize
 # 2. PyTorch fp16 images/s through the same image tower (the reference)
 # 3. the studio's scoring path (openEncoders) on WebGPU for both exports, and WebGPU variants
+# Set SKIP_TORCH=1 or SKIP_PARITY=1 to leave those steps out of a rerun.
 # 4. parity: a ViT-B/16-sized fp32 export scored by the studio (WebGPU and CPU) against
 #    transformers' CLIPModel + CLIPProcessor on inputs made by bench/gpu/prepare.ts
 set -uo pipefail
 OUT=${OUT:-/tmp/gpu-out}
 mkdir -p "$OUT"
 START=$(date +%s)
-BUDGET=${BUDGET:-540}
+BUDGET=${BUDGET:-500}
 log() { echo "[$(($(date +%s) - START))s] $*" | tee -a "$OUT/run.log"; }
 left() { echo $((BUDGET - ($(date +%s) - START))); }
 step() {
@@ -45,15 +46,24 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | 
 python3 -c "import torch, transformers, onnx, onnxruntime; print('torch', torch.__version__, 'transformers', transformers.__version__, 'onnx', onnx.__version__, 'onnxruntime', onnxruntime.__version__)" | tee -a "$OUT/run.log"
 
 EXPORT=(python3 tools/export_pickscore.py --processor-dir "$FIX" --device cuda)
-step export-h14-fp16 "${EXPORT[@]}" --random-init h14 --fp16 --check-pairs 2 --out $M/h14-fp16
-step export-h14-fp16-opt "${EXPORT[@]}" --random-init h14 --fp16 --optimize --no-check --out $M/h14-fp16-opt
-step torch-speed python3 bench/gpu/reference.py speed --arch h14 --batches 16,32,64
-for model in h14-fp16 h14-fp16-opt; do
-  [ -f $M/$model/manifest.json ] || continue
-  [ "$(left)" -gt 120 ] || { log "skipping webgpu-$model: $(left) s left"; continue; }
-  BATCHES=16,32 step webgpu-$model $NODE .gpu/webgpu.mjs speed $M/$model webgpu
-done
-if [ "$(left)" -gt 150 ]; then
+webgpu() {
+  [ -f $M/$1/manifest.json ] || return 0
+  BATCHES=16,32 step webgpu-$1 $NODE .gpu/webgpu.mjs speed $M/$1 webgpu
+}
+# The most wanted figures first, each later step only while time is left.
+step export-h14-fp16 "${EXPORT[@]}" --random-init h14 --fp16 --no-check --out $M/h14-fp16
+webgpu h14-fp16
+[ -n "${SKIP_TORCH:-}" ] || step torch-speed python3 bench/gpu/reference.py speed --arch h14 --batches 16,32,64
+if [ "$(left)" -gt 200 ]; then
+  step export-h14-fp16-opt "${EXPORT[@]}" --random-init h14 --fp16 --optimize --no-check \
+    --out $M/h14-fp16-opt
+  webgpu h14-fp16-opt
+else
+  log "skipping --optimize: $(left) s left"
+fi
+if [ -n "${SKIP_PARITY:-}" ]; then
+  log "parity skipped (SKIP_PARITY)"
+elif [ "$(left)" -gt 120 ]; then
   step export-b16 "${EXPORT[@]}" --random-init b16 --check-pairs 2 --out $M/b16
   step scores-b16-webgpu $NODE .gpu/webgpu.mjs scores $M/b16 webgpu .gpu/parity/inputs.json
   step scores-b16-cpu $NODE .gpu/webgpu.mjs scores $M/b16 cpu .gpu/parity/inputs.json

@@ -6,7 +6,8 @@
  *   node webgpu.mjs speed MODEL_DIR [PROVIDER] > figures.json
  *   node webgpu.mjs scores MODEL_DIR PROVIDER INPUTS.json > p0.json
  *
- * speed: images/s per batch size and variant (median of timed batches after a warm-up).
+ * speed: images/s per batch size and variant (median of timed batches after a warm-up), one
+ * JSON line each.
  * scores: PickScore's s_0, s_1, p_0 for the (prompt, image pair) cases of INPUTS.json, whose
  * token ids and pixel_values were made by the studio's tokenizer and preprocessing
  * (bench/gpu/prepare.ts), run through the studio's encoders and formula.
@@ -54,7 +55,13 @@ async function imagesPerSecond(run: (batch: number) => Promise<unknown>, batch: 
 }
 
 async function speed(): Promise<void> {
-  const results: { variant: string; batch: number; imagesPerS?: number; error?: string }[] = [];
+  // One JSON line per figure as soon as it is measured: a variant that aborts the process (see
+  // below) loses only itself.
+  const results = {
+    push(result: { variant: string; batch: number; imagesPerS?: number; error?: string }) {
+      process.stdout.write(JSON.stringify({ model: modelDir, provider, ...result }) + '\n');
+    },
+  };
   const batches = (process.env.BATCHES ?? '16,32').split(',').map(Number);
 
   const encoders = await openEncoders(paths, provider);
@@ -76,6 +83,8 @@ async function speed(): Promise<void> {
         { executionProviders: [{ name: 'webgpu', validationMode: 'disabled' }] },
       ],
       ['webgpu graph capture', { executionProviders: ['webgpu'], enableGraphCapture: true }],
+      // Last: on an H100 with onnxruntime-node 1.30, downloading a gpu-buffer output aborted the
+      // process ("terminate called after throwing an instance of 'char const*'").
       [
         'webgpu output kept on GPU',
         { executionProviders: ['webgpu'], preferredOutputLocation: 'gpu-buffer' },
@@ -91,11 +100,19 @@ async function speed(): Promise<void> {
           const feeds = {
             pixel_values: new ort.Tensor('float32', pixels(batch), [batch, 3, SIZE, SIZE]),
           };
+          // Outputs left on the GPU must still come back to be stored: download them, so the
+          // time is the whole round trip and not just the submission.
+          const runOnce = async () => {
+            const outputs = await session.run(feeds);
+            for (const output of Object.values(outputs)) {
+              await output.getData(true);
+            }
+          };
           try {
             results.push({
               variant,
               batch,
-              imagesPerS: await imagesPerSecond(() => session.run(feeds), batch),
+              imagesPerS: await imagesPerSecond(runOnce, batch),
             });
           } catch (error) {
             results.push({ variant, batch, error: (error as Error).message.split('\n')[0] });
@@ -107,7 +124,6 @@ async function speed(): Promise<void> {
       }
     }
   }
-  process.stdout.write(JSON.stringify({ model: modelDir, provider, results }, null, 1) + '\n');
 }
 
 interface Inputs {
