@@ -89,7 +89,7 @@ export const test = base.extend<
   project: async ({ pairs, scored }, use) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pickstudio-e2e-'));
     const file = path.join(dir, 'labels.pickstudio');
-    await pickstudio(['demo', file, '--pairs', String(pairs), '--no-score']);
+    await pickstudio(['demo', file, '--pairs', String(pairs), '--no-score', '--no-annotators']);
     if (scored) {
       const model = path.join(dir, 'model');
       writeTinyModel(model, 7);

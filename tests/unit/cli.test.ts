@@ -66,10 +66,23 @@ describe('pickstudio CLI', () => {
   it('demo, stats, import, export: the whole loop, read back by DuckDB', async () => {
     const dir = tempDir();
     const project = path.join(dir, 'd.pickstudio');
-    const demo = pickstudio('demo', project, '--pairs', '6');
+    const demo = pickstudio('demo', project, '--pairs', '6', '--no-annotators');
     expect(demo.code, demo.stderr).toBe(0);
     expect(demo.stdout).toMatch(/6 pairs/);
     expect(pickstudio('demo', project).stderr).toMatch(/already exists/);
+
+    // By default the demo comes with three demo annotators' labels, for the lead's desk.
+    const labeled = path.join(dir, 'labeled.pickstudio');
+    expect(pickstudio('demo', labeled, '--pairs', '10', '--no-score').code).toBe(0);
+    const labeledStats = JSON.parse(
+      pickstudio('stats', labeled, '--json', '--resamples', '0').stdout,
+    );
+    expect(labeledStats.annotators.map((a: { name: string }) => a.name)).toEqual([
+      'demo:ana',
+      'demo:ben',
+      'demo:chen',
+    ]);
+    expect(labeledStats.audit.dashboard.counts.verdicts).toBe(18);
 
     const stats = pickstudio('stats', project, '--json');
     expect(stats.code).toBe(0);
