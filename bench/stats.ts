@@ -15,8 +15,15 @@
  *
  * Baseline, in the same process: one pass over the same annotation objects that only counts
  * verdicts per category and per annotator (what any statistic must at least read).
+ *
+ * Then the same verdicts from a project file, through getAudit (SQL read included).
  */
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
+import { audit } from '../electron/core/audit/audit';
+import { ProjectStore } from '../electron/core/store/project-store';
+import { ScoreStore } from '../electron/core/store/scores';
 import type { Verdict } from '../shared/labels';
 import {
   computeDashboard,
@@ -173,4 +180,94 @@ function main(): void {
   );
 }
 
+/**
+ * The same verdicts in a project file (pairs, annotators, annotations with their display side and
+ * time, a model's scores), so the whole getAudit path is timed: the SQL read through
+ * current_annotations into typed columns, then the dashboard, confusion matrix and generators.
+ */
+function fromProject(input: DashboardInput): void {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pickstudio-bench-stats-'));
+  try {
+    const store = ProjectStore.open(path.join(dir, 'stats.pickstudio'), { create: true });
+    const { db } = store;
+    let t = performance.now();
+    db.transaction(() => {
+      const prompt = db.prepare('INSERT INTO prompts (id, text) VALUES (?, ?)');
+      const image = db.prepare('INSERT INTO images (id, uid) VALUES (?, ?)');
+      const pair = db.prepare(
+        `INSERT INTO pairs (id, prompt_id, image_0_id, image_1_id, model_0, model_1, added_at)
+         VALUES (?, ?, ?, ?, ?, ?, 0)`,
+      );
+      const generators = ['sdxl', 'sd-2.1', 'dreamlike', 'sd-1.5'];
+      for (let i = 1; i <= PAIRS; i++) {
+        prompt.run(i, `prompt ${i}`);
+        image.run(2 * i, `a${i}`);
+        image.run(2 * i + 1, `b${i}`);
+        pair.run(i, i, 2 * i, 2 * i + 1, generators[i % 4], generators[(i + 1) % 4]);
+      }
+      const annotator = db.prepare(
+        "INSERT INTO annotators (id, name, kind, created_at) VALUES (?, ?, 'human', 0)",
+      );
+      const names = [...new Set(input.annotations.map((a) => a.annotator))];
+      names.forEach((name, i) => annotator.run(i + 1, name));
+      const ids = new Map(names.map((name, i) => [name, i + 1]));
+      const annotation = db.prepare(
+        `INSERT INTO annotations (pair_id, annotator_id, action, verdict, left_image, decision_ms, created_at)
+         VALUES (?, ?, 'verdict', ?, ?, ?, ?)`,
+      );
+      for (const a of input.annotations) {
+        annotation.run(
+          a.pairIndex + 1,
+          ids.get(a.annotator),
+          a.verdict === 'tie' ? 'tie' : String(a.verdict),
+          a.leftImage,
+          a.durationMs === null ? null : Math.round(a.durationMs),
+          1_700_000_000_000 + a.pairIndex,
+        );
+      }
+    })();
+    const scores = new ScoreStore(db);
+    const model = scores.activate({
+      fingerprint: 'bench',
+      name: 'bench',
+      manifest: '{}',
+      folder: dir,
+    });
+    const rows: { pairId: number; score0: number; score1: number; p0: number }[] = [];
+    for (let i = 0; i < input.p0.length; i++) {
+      const p0 = input.p0[i];
+      if (p0 !== null && p0 !== undefined) rows.push({ pairId: i + 1, score0: 0, score1: 0, p0 });
+    }
+    scores.putScores(model, rows);
+    log(`project file: built in ${ms(performance.now() - t)}`);
+
+    audit(store, { filters: {}, resamples: RESAMPLES }); // warm-up
+    const times: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      t = performance.now();
+      audit(store, { filters: {}, resamples: RESAMPLES });
+      times.push(performance.now() - t);
+    }
+    const filtered: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      t = performance.now();
+      audit(store, { filters: { generator: 'sdxl', minConfidence: 0.1 }, resamples: RESAMPLES });
+      filtered.push(performance.now() - t);
+    }
+    store.close();
+    log(
+      table(
+        ['getAudit from the project file', 'time'],
+        [
+          ['whole project', ms(median(times))],
+          ['filtered (one generator, confidence >= 0.1)', ms(median(filtered))],
+        ],
+      ),
+    );
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 main();
+fromProject(generate(PAIRS, 20240501));

@@ -38,84 +38,120 @@ interface VerdictRows {
   model1: (string | null)[];
 }
 
-/** Current verdicts (no skips, no undone ones) that pass the filters, as typed columns. */
+/**
+ * Current verdicts (no skips, no undone ones) that pass the filters, as typed columns. Read in one
+ * pass over the annotations in (pair, annotator, id) order, keeping per (pair, annotator) the
+ * latest verdict or skip no undo took back: the current_annotations view's definition, without
+ * its correlated subqueries (seconds at 300,000 annotations; this is a fraction of one).
+ */
 function readVerdicts(store: ProjectStore, modelId: number | null, filters: AuditFilters) {
-  const where = ["c.action = 'verdict'"];
-  const params: Record<string, unknown> = { model: modelId ?? -1 };
-  if (filters.annotators !== undefined) {
-    where.push('an.name IN (SELECT value FROM json_each(@annotators))');
-    params.annotators = JSON.stringify(filters.annotators);
-  }
-  if (filters.generator !== undefined) {
-    where.push('(p.model_0 = @generator OR p.model_1 = @generator)');
-    params.generator = filters.generator;
-  }
-  if (filters.from !== undefined) {
-    where.push('c.created_at >= @from');
-    params.from = filters.from;
-  }
-  if (filters.to !== undefined) {
-    where.push('c.created_at < @to');
-    params.to = filters.to;
-  }
-  if (filters.minConfidence !== undefined) {
-    where.push('abs(s.p_0 - 0.5) >= @minConfidence');
-    params.minConfidence = filters.minConfidence;
-  }
-  const rows = store.db
-    .prepare(
-      `SELECT c.pair_id, an.name, c.verdict, c.left_image, c.decision_ms, s.p_0, p.model_0, p.model_1
-       FROM current_annotations c
-       JOIN annotators an ON an.id = c.annotator_id
-       JOIN pairs p ON p.id = c.pair_id
-       LEFT JOIN scores s ON s.model_id = @model AND s.pair_id = c.pair_id
-       WHERE ${where.join(' AND ')}
-       ORDER BY c.pair_id`,
+  const db = store.db;
+  const undone = new Set(
+    db
+      .prepare<[], number>('SELECT undoes_id FROM annotations WHERE undoes_id IS NOT NULL')
+      .pluck()
+      .all(),
+  );
+  const annotatorNames = new Map(
+    db
+      .prepare<[], [number, string]>('SELECT id, name FROM annotators')
+      .raw()
+      .all()
+      .map(([id, name]) => [id, name] as const),
+  );
+  const wanted = filters.annotators === undefined ? null : new Set(filters.annotators);
+  const p0ByPair = new Map(
+    db
+      .prepare<[number], [number, number]>('SELECT pair_id, p_0 FROM scores WHERE model_id = ?')
+      .raw()
+      .all(modelId ?? -1)
+      .map(([pair, p0]) => [pair, p0] as const),
+  );
+  const generatorsOf = db
+    .prepare<
+      [number],
+      [string | null, string | null]
+    >('SELECT model_0, model_1 FROM pairs WHERE id = ?')
+    .raw();
+
+  type Row = [number, number, DbVerdict, 0 | 1 | null, number | null];
+  const kept: Row[] = [];
+  const keep = (row: Row | null, createdAt: number): void => {
+    if (row === null || row[2] === null) return; // a skip, or nothing standing
+    if (filters.from !== undefined && createdAt < filters.from) return;
+    if (filters.to !== undefined && createdAt >= filters.to) return;
+    if (wanted && !wanted.has(annotatorNames.get(row[1])!)) return;
+    kept.push(row);
+  };
+  let group = '';
+  let standing: Row | null = null;
+  let standingAt = 0;
+  for (const [id, pairId, annotatorId, action, verdict, left, ms, createdAt] of db
+    .prepare<
+      [],
+      [number, number, number, string, DbVerdict | null, 0 | 1 | null, number | null, number]
+    >(
+      `SELECT id, pair_id, annotator_id, action, verdict, left_image, decision_ms, created_at
+       FROM annotations INDEXED BY annotations_by_pair
+       ORDER BY pair_id, annotator_id, id`,
     )
     .raw()
-    .all(params) as [
-    number,
-    string,
-    DbVerdict,
-    0 | 1 | null,
-    number | null,
-    number | null,
-    string | null,
-    string | null,
-  ][];
+    .iterate()) {
+    const key = `${pairId}:${annotatorId}`;
+    if (key !== group) {
+      keep(standing, standingAt);
+      group = key;
+      standing = null;
+    }
+    if (action === 'undo' || undone.has(id)) continue;
+    standing = [pairId, annotatorId, verdict as DbVerdict, left, ms];
+    standingAt = createdAt;
+  }
+  keep(standing, standingAt);
 
-  const names = [...new Set(rows.map((r) => r[1]))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const names = [...new Set(kept.map((r) => annotatorNames.get(r[1])!))].sort((a, b) =>
+    a < b ? -1 : a > b ? 1 : 0,
+  );
   const annotatorIndex = new Map(names.map((name, i) => [name, i]));
-  const n = rows.length;
-  const pairIndex = new Int32Array(n);
-  const annotator = new Int32Array(n);
-  const verdict = new Uint8Array(n);
-  const leftImage = new Uint8Array(n);
-  const durationMs = new Float64Array(n);
+  const pairIndex: number[] = [];
+  const annotator: number[] = [];
+  const verdict: number[] = [];
+  const leftImage: number[] = [];
+  const durationMs: number[] = [];
   const p0: number[] = [];
   const model0: (string | null)[] = [];
   const model1: (string | null)[] = [];
   let lastPair = -1;
-  rows.forEach(([pairId, name, v, left, ms, score, m0, m1], i) => {
+  let lastPairPasses = false;
+  for (const [pairId, annotatorId, v, left, ms] of kept) {
     if (pairId !== lastPair) {
       lastPair = pairId;
-      p0.push(score ?? NaN);
-      model0.push(m0);
-      model1.push(m1);
+      const score = p0ByPair.get(pairId);
+      const [m0, m1] = generatorsOf.get(pairId) ?? [null, null];
+      lastPairPasses =
+        (filters.generator === undefined || m0 === filters.generator || m1 === filters.generator) &&
+        (filters.minConfidence === undefined ||
+          (score !== undefined && Math.abs(score - 0.5) >= filters.minConfidence));
+      if (lastPairPasses) {
+        p0.push(score ?? NaN);
+        model0.push(m0);
+        model1.push(m1);
+      }
     }
-    pairIndex[i] = p0.length - 1;
-    annotator[i] = annotatorIndex.get(name)!;
-    verdict[i] = CATEGORY[v];
-    leftImage[i] = left ?? LEFT_UNKNOWN;
-    durationMs[i] = ms ?? NaN;
-  });
+    if (!lastPairPasses) continue;
+    pairIndex.push(p0.length - 1);
+    annotator.push(annotatorIndex.get(annotatorNames.get(annotatorId)!)!);
+    verdict.push(CATEGORY[v]);
+    leftImage.push(left ?? LEFT_UNKNOWN);
+    durationMs.push(ms ?? NaN);
+  }
   const columns: DashboardColumns = {
     annotators: names,
-    pairIndex,
-    annotator,
-    verdict,
-    leftImage,
-    durationMs,
+    pairIndex: Int32Array.from(pairIndex),
+    annotator: Int32Array.from(annotator),
+    verdict: Uint8Array.from(verdict),
+    leftImage: Uint8Array.from(leftImage),
+    durationMs: Float64Array.from(durationMs),
     p0: Float64Array.from(p0),
   };
   return { columns, model0, model1 } satisfies VerdictRows;
