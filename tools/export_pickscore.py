@@ -183,7 +183,8 @@ notes:
                           "--offline or HF_HUB_OFFLINE=1), else tests/fixtures/clip-tokenizer/")
     src.add_argument("--seed", type=int, default=0, help="seed of --random-init (default 0)")
     src.add_argument("--name", default=None,
-                     help="manifest name (default: the model id, or random-init-SIZE)")
+                     help="manifest name (default: the model id's last part, e.g. PickScore_v1; "
+                          "random-init-SIZE-seedN (not PickScore) with --random-init)")
     src.add_argument("--offline", action="store_true",
                      help="never contact the Hugging Face hub (use its cache or local folders); "
                           "HF_HUB_OFFLINE=1 does the same")
@@ -194,12 +195,14 @@ notes:
                           "inputs and outputs stay int64/float32")
     exp.add_argument("--optimize", action="store_true",
                      help="run onnxruntime's transformer optimizer on both towers (model_type "
-                          "'clip', heads and hidden size from the config) and print its fusions")
+                          "'clip', heads and hidden size from each tower's config; its Python "
+                          "fusions, opt_level 0; after the float16 conversion with --fp16) and "
+                          "print the fusions it reports")
     exp.add_argument("--opset", type=int, default=17, help="ONNX opset, 17 or later (default 17)")
     exp.add_argument("--exporter", choices=("auto", "torchscript", "dynamo"), default="auto",
                      help="torch.onnx exporter: torchscript (dynamo=False), dynamo (torch.export; "
-                          "needs onnxscript), or auto: torchscript where this torch has it, "
-                          "else dynamo (default auto)")
+                          "needs onnxscript; opset 18 or later), or auto: torchscript, falling "
+                          "back to dynamo if it fails (default auto)")
     exp.add_argument("--attn", choices=("eager", "sdpa"), default="eager",
                      help="transformers attention implementation traced into the graph. eager "
                           "(default) lets --optimize fuse the image tower's attention; sdpa does not")
@@ -220,7 +223,7 @@ notes:
     chk.add_argument("--check-provider", choices=("cpu", "cuda"), default="cpu",
                      help="onnxruntime provider for the check: cpu, or cuda (needs "
                           "onnxruntime-gpu; falls back to cpu with a warning) (default cpu)")
-    chk.add_argument("--tolerance", type=float, default=None,
+    chk.add_argument("--tolerance", type=float, default=None, metavar="P",
                      help="largest |p0(ONNX) - p0(PyTorch)| accepted (default "
                           f"{DEFAULT_TOLERANCE['fp32']} float32, {DEFAULT_TOLERANCE['fp16']} with --fp16)")
     chk.add_argument("--check-out", default=None, metavar="FILE.json",
@@ -349,8 +352,10 @@ def pretrained_model(deps: Deps, args: argparse.Namespace):
             lambda **kw: transformers.CLIPModel.from_pretrained(args.model, **kwargs, **kw),
             args.attn,
         )
-    except OSError as error:
-        hint = (" (--offline / HF_HUB_OFFLINE: only the local cache is used)" if args.offline
+    except (OSError, ValueError) as error:
+        hint = (" (the hub is unreachable and the model is not in the local cache: run this "
+                "once where the hub can be reached, or use --random-init)" if args.hub_unreachable
+                else " (--offline / HF_HUB_OFFLINE: only the local cache is used)" if args.offline
                 else " (no network? --random-init needs none)")
         fail(f"cannot load {args.model}: {str(error).splitlines()[0]}{hint}")
     return model
@@ -403,7 +408,7 @@ def fetch_processor_files(deps: Deps, args: argparse.Namespace, stage: Path) -> 
         return copy_from(Path(args.processor).resolve(), "folder")
     if args.random_init:
         # Random weights need no network: the hub only when it answers, else the repo's copy.
-        if args.offline or not hub_reachable():
+        if args.offline:
             log("processor: the hub is not used (offline or unreachable); taking the CLIP "
                 f"tokenizer and preprocessor config from {FIXTURE_PROCESSOR}")
             return copy_from(FIXTURE_PROCESSOR, "folder")
@@ -417,11 +422,22 @@ def fetch_processor_files(deps: Deps, args: argparse.Namespace, stage: Path) -> 
             path = hf_hub_download(args.processor, file, revision=args.processor_revision,
                                    local_files_only=args.offline)
         except Exception as error:
+            if file == "tokenizer.json" and type(error).__name__ == "EntryNotFoundError":
+                # A repo with only vocab.json + merges.txt: the fast tokenizer writes the file.
+                tokenizer = deps.transformers.CLIPTokenizerFast.from_pretrained(
+                    args.processor, revision=args.processor_revision)
+                tokenizer.save_pretrained(str(stage / "tokenizer-files"))
+                shutil.copyfile(stage / "tokenizer-files" / file, stage / file)
+                shutil.rmtree(stage / "tokenizer-files", ignore_errors=True)
+                continue
             if args.random_init and FIXTURE_PROCESSOR.is_dir():
                 log(f"processor: {args.processor} unavailable ({type(error).__name__}); taking "
                     f"{FIXTURE_PROCESSOR}")
                 return copy_from(FIXTURE_PROCESSOR, "folder")
-            fail(f"cannot fetch {file} of {args.processor}: {str(error).splitlines()[0]}")
+            why = ("the hub is unreachable and the file is not in the local cache; run this once "
+                   "where the hub can be reached, or give --processor-dir" if args.hub_unreachable
+                   else str(error).splitlines()[0])
+            fail(f"cannot fetch {file} of {args.processor}: {why}")
         shutil.copyfile(path, stage / file)
         # The hub cache keeps files under snapshots/<commit>/.
         parent = Path(path).parent
@@ -532,7 +548,9 @@ def export_tower(deps: Deps, args, module, example: tuple, input_names: list[str
     def dynamo():
         batch = torch.export.Dim("batch", min=1, max=65536)
         shapes = {name: {0: batch} for name in input_names}
-        kwargs = dict(common, dynamo=True, dynamic_shapes=shapes)
+        # The dynamo exporter implements opset 18 and later; asked for less, it converts down.
+        kwargs = dict(common, dynamo=True, dynamic_shapes=shapes,
+                      opset_version=max(18, args.opset))
         if "external_data" in inspect.signature(torch.onnx.export).parameters:
             kwargs["external_data"] = True
         with contextlib.redirect_stdout(io.StringIO()):
@@ -684,7 +702,8 @@ def export_raw(deps: Deps, args, which: str, module, example, input_names, outpu
     started = time.time()
     used = export_tower(deps, args, module, example, input_names, output_name, raw, exporter)
     raw_size = sum(f.stat().st_size for f in raw_dir.iterdir())
-    log(f"  exported {which} tower ({used} exporter, opset {args.opset}): "
+    opset = max(18, args.opset) if used == "dynamo" else args.opset
+    log(f"  exported {which} tower ({used} exporter, opset {opset}): "
         f"{human_size(raw_size)} in {time.time() - started:.1f}s")
     return raw, used
 
@@ -897,7 +916,9 @@ def run_check(deps: Deps, args, reference: dict, folder: Path, logit_scale: floa
         image_session = ort.InferenceSession(str(folder / "image_encoder.onnx"), options,
                                              providers=providers)
     except Exception as error:
-        fail(f"onnxruntime cannot load the exported towers: {str(error).splitlines()[0]}", 1)
+        log(f"  FAILED: onnxruntime cannot load the exported towers: "
+            f"{str(error).splitlines()[0]}")
+        return False
     used_provider = text_session.get_providers()[0]
     onnx_text = text_session.run(["text_embeds"], {"input_ids": input_ids,
                                                    "attention_mask": attention_mask})[0]
@@ -930,7 +951,10 @@ def run_check(deps: Deps, args, reference: dict, folder: Path, logit_scale: floa
             "torch_text_unit": [round(float(v), 8) for v in t_torch[pair]],
             "torch_image_units": [[round(float(v), 8) for v in i_torch[k]] for k in (a, b)],
         })
-    ok = p0_diff <= args.tolerance
+    finite = bool(np.isfinite(onnx_text).all() and np.isfinite(onnx_image).all())
+    if not finite:
+        log("  FAILED: the ONNX towers output NaN or infinity")
+    ok = finite and p0_diff <= args.tolerance
     log(f"  onnxruntime {ort.__version__} on {used_provider} vs PyTorch ({args.device}, float32):")
     log(f"  max |diff| text_embeds {text_diff:.3g} (values up to {text_scale:.3g}), "
         f"image_embeds {image_diff:.3g} (values up to {image_scale:.3g})")
@@ -988,13 +1012,25 @@ def install(stage: Path, target: Path, files: list[Path]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    args.hub_unreachable = False
+    needs_hub = ((not args.random_init and not Path(args.model).is_dir())
+                 or (not args.processor_dir and not Path(args.processor).is_dir()))
+    if needs_hub and not args.offline and not hub_reachable():
+        # Fail fast (or use the cache) rather than through the hub client's retries.
+        args.offline = args.hub_unreachable = True
+        log("the Hugging Face hub is unreachable from here: only its local cache can be used")
     if args.offline:
         os.environ["HF_HUB_OFFLINE"] = "1"
     deps = import_deps(args)
     torch, onnx = deps.torch, deps.onnx
     log(f"export_pickscore: {versions(deps)}")
-    if args.device.startswith("cuda") and not torch.cuda.is_available():
-        fail(f"--device {args.device}: this torch sees no CUDA device")
+    if args.device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            fail(f"--device {args.device}: this torch sees no CUDA device")
+        # The reference must be float32 arithmetic: TF32 matmuls and convolutions (cuDNN's
+        # default) move embeddings by about 1e-3, which logit_scale turns into visible p0.
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
     exporter = choose_exporter(torch, args.exporter)
     out, stage = prepare_out(args)
     try:
@@ -1077,7 +1113,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{model_source}; tokenizer.json and preprocessor_config.json from "
             f"{processor_source}. Exported {datetime.date.today().isoformat()} by "
             f"tools/export_pickscore.py ({versions(deps)}; {'/'.join(sorted(exporters))} "
-            f"exporter, opset {args.opset}, {precision}"
+            f"exporter, opset {max(18, args.opset) if 'dynamo' in exporters else args.opset}, "
+            f"{precision}"
             + (", onnxruntime transformer optimizer" if args.optimize else "")
             + f", attention {args.attn})"
         )
