@@ -10,7 +10,9 @@ const domGlobals = Object.keys(globals.browser).filter((name) => !(name in globa
 const forbid = (names, message) => names.map((name) => ({ name, message }));
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'out/', 'dist/', 'reports/', 'tests/fixtures/'] },
+  {
+    ignores: ['node_modules/', 'out/', 'dist/', 'reports/', 'tests/fixtures/', '.gpu/', '.bench/'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -17,7 +17,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, it, test, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { STUDIO_EVENTS, STUDIO_METHODS, type StudioMethod } from '../../shared/api';
 import { StudioService } from '../../electron/core/service';
 import { createGuard, isLoopbackAddress, type GuardDecision } from '../../electron/server/auth';
