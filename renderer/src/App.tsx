@@ -1,10 +1,13 @@
 import { useEffect } from 'react';
 import { AnnotatorForm } from './components/AnnotatorForm';
-import { LabelingView } from './components/LabelingView';
+import { Workspace } from './components/Workspace';
 import { useAnnotator } from './state/annotator';
 import { useProject } from './state/project';
 
-/** The project must open, then someone must say who they are, then labeling starts. */
+/**
+ * The project must open, then someone must say who they are, then labeling starts (the audit view
+ * is a key away: see Workspace).
+ */
 export function App() {
   const status = useProject((s) => s.status);
   const error = useProject((s) => s.error);
@@ -34,5 +37,5 @@ export function App() {
     );
   }
   if (annotator === null) return <AnnotatorForm />;
-  return <LabelingView annotator={annotator} />;
+  return <Workspace annotator={annotator} />;
 }

@@ -11,6 +11,7 @@ const ROWS: [string, string][] = [
   ['Esc', 'Back to the queue from a revisited pair; closes this sheet'],
   ['S', "Cycle the model's suggestions (whole project): hidden, after the verdict, before it"],
   ['?', 'Show or hide this sheet'],
+  ['g then a', "The lead's audit view: dashboard (g d) and review (g r); g l comes back"],
 ];
 
 export function ShortcutSheet() {

@@ -4,6 +4,7 @@ import { useAnnotator } from '../state/annotator';
 import { projectName, SUGGESTION_MODE_TEXT, useProject } from '../state/project';
 import { ProgressBar } from './ProgressBar';
 import { ScoringStatus } from './ScoringStatus';
+import { ViewSwitch } from './ViewSwitch';
 
 /** The project's suggestion mode, for a lead to set; S cycles it too. */
 function SuggestionModeControl() {
@@ -49,6 +50,7 @@ export const TopBar = memo(function TopBar() {
       <span className="topbar-project" title={stats?.project}>
         {projectName(stats)}
       </span>
+      <ViewSwitch />
       <ProgressBar />
       <SuggestionModeControl />
       <ScoringStatus />

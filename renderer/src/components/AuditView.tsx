@@ -1,0 +1,91 @@
+import type { KeyboardEvent } from 'react';
+import { projectName, useProject } from '../state/project';
+import { useView, type AuditTab } from '../state/view';
+import { AuditDashboard } from './AuditDashboard';
+import { ReviewPanel } from './ReviewPanel';
+import { ViewSwitch } from './ViewSwitch';
+// The top bar is the labeling view's, with other controls in it.
+import './labeling.css';
+import './audit.css';
+
+const TABS: { tab: AuditTab; text: string; key: string }[] = [
+  { tab: 'dashboard', text: 'Dashboard', key: 'd' },
+  { tab: 'review', text: 'Review', key: 'r' },
+];
+
+/** Tabs as WAI-ARIA's pattern has them: arrows move between them while one has focus. */
+function AuditTabs() {
+  const current = useView((s) => s.auditTab);
+  const go = useView((s) => s.go);
+  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>): void => {
+    const index = TABS.findIndex((t) => t.tab === current);
+    const step = event.key === 'ArrowRight' ? 1 : event.key === 'ArrowLeft' ? -1 : 0;
+    if (step === 0) return;
+    // Handled here, so review's verdict keys on the window leave it alone.
+    event.preventDefault();
+    const next = TABS[(index + step + TABS.length) % TABS.length]!;
+    go(next.tab);
+    document.getElementById(`audit-tab-${next.tab}`)?.focus();
+  };
+  return (
+    <div className="audit-tabs" role="tablist" aria-label="Audit" onKeyDown={onKeyDown}>
+      {TABS.map(({ tab, text, key }) => (
+        <button
+          key={tab}
+          id={`audit-tab-${tab}`}
+          type="button"
+          role="tab"
+          className="audit-tab"
+          data-testid={`audit-tab-${tab}`}
+          aria-selected={tab === current}
+          aria-controls="audit-panel"
+          tabIndex={tab === current ? 0 : -1}
+          title={`g then ${key}`}
+          // A click leaves focus where it was, so the arrows stay review's verdict keys.
+          onMouseDown={(e) => e.preventDefault()}
+          onClick={() => go(tab)}
+        >
+          {text}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+/** The lead's desk: agreement figures, and the disagreements to settle. */
+export function AuditView({ annotator }: { annotator: string }) {
+  const tab = useView((s) => s.auditTab);
+  const stats = useProject((s) => s.stats);
+  return (
+    <div
+      className="audit"
+      data-testid="audit-view"
+      data-tab={tab}
+      // Keys typed in a field are the field's; Esc leaves it, handing them back to the view.
+      onKeyDown={(event) => {
+        const target = event.target;
+        if (
+          event.key === 'Escape' &&
+          target instanceof HTMLElement &&
+          target.closest('input, select')
+        ) {
+          target.blur();
+        }
+      }}
+    >
+      <header className="topbar audit-topbar">
+        <span className="topbar-project" title={stats?.project}>
+          {projectName(stats)}
+        </span>
+        <ViewSwitch />
+        <AuditTabs />
+        <span className="topbar-annotator">
+          Adjudicating as <strong data-testid="adjudicator">{annotator}</strong>
+        </span>
+      </header>
+      <main id="audit-panel" role="tabpanel" aria-labelledby={`audit-tab-${tab}`}>
+        {tab === 'dashboard' ? <AuditDashboard /> : <ReviewPanel adjudicator={annotator} />}
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,80 @@
+import type { AuditReport } from '../../../shared/audit';
+import { formatCount, formatProbability } from '../state/format';
+
+/** The matrix's order, rows and columns alike (shared/audit.ts). */
+const CATEGORIES = [
+  { id: '0', text: 'Image 0' },
+  { id: 'tie', text: 'Tie' },
+  { id: '1', text: 'Image 1' },
+] as const;
+
+/** Human verdicts against the model's prediction at the dashboard's threshold. */
+export function ConfusionMatrixTable({ report }: { report: AuditReport }) {
+  const { counts, threshold } = report.confusion;
+  const total = counts.reduce((sum, row) => sum + row[0] + row[1] + row[2], 0);
+  const columnTotals = [0, 1, 2].map((c) => counts.reduce((sum, row) => sum + row[c]!, 0));
+  const diagonal = counts.reduce((sum, row, r) => sum + row[r]!, 0);
+  return (
+    <section
+      className="dashboard-panel"
+      data-testid="confusion-matrix"
+      data-threshold={threshold ?? ''}
+      aria-labelledby="confusion-title"
+    >
+      <h2 id="confusion-title">Verdicts × model</h2>
+      <table className="confusion">
+        <caption>
+          Human verdicts (rows) against {report.model}&apos;s prediction (columns) at threshold{' '}
+          {formatProbability(threshold)}: {formatCount(diagonal)} of {formatCount(total)} the same.
+        </caption>
+        <thead>
+          <tr>
+            <td />
+            <th scope="colgroup" colSpan={3}>
+              Model predicts
+            </th>
+            <td />
+          </tr>
+          <tr>
+            <th scope="col">Humans</th>
+            {CATEGORIES.map((c) => (
+              <th key={c.id} scope="col">
+                {c.text}
+              </th>
+            ))}
+            <th scope="col">All</th>
+          </tr>
+        </thead>
+        <tbody>
+          {CATEGORIES.map((row, r) => {
+            const cells = counts[r] ?? [0, 0, 0];
+            return (
+              <tr key={row.id}>
+                <th scope="row">{row.text}</th>
+                {CATEGORIES.map((column, c) => (
+                  <td
+                    key={column.id}
+                    className={r === c ? 'confusion-same' : undefined}
+                    data-testid={`confusion-${row.id}-${column.id}`}
+                  >
+                    {formatCount(cells[c]!)}
+                  </td>
+                ))}
+                <td className="confusion-total">{formatCount(cells[0] + cells[1] + cells[2])}</td>
+              </tr>
+            );
+          })}
+          <tr>
+            <th scope="row">All</th>
+            {columnTotals.map((n, c) => (
+              <td key={c} className="confusion-total">
+                {formatCount(n)}
+              </td>
+            ))}
+            <td className="confusion-total">{formatCount(total)}</td>
+          </tr>
+        </tbody>
+      </table>
+    </section>
+  );
+}

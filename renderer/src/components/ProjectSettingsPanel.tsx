@@ -1,0 +1,99 @@
+import { useEffect, useState } from 'react';
+import { QUEUE_ORDERS } from '../../../shared/api';
+import { useProject } from '../state/project';
+
+type QueueOrder = (typeof QUEUE_ORDERS)[number];
+
+const QUEUE_ORDER_TEXT: Record<QueueOrder, string> = {
+  project: 'project order',
+  uncertainty: "the model's least certain pairs first",
+};
+
+/** The lead's say on who labels what: annotators per pair, and the queue's order. */
+export function ProjectSettingsPanel() {
+  const settings = useProject((s) => s.settings);
+  const error = useProject((s) => s.settingsError);
+  const setAssignment = useProject((s) => s.setAssignment);
+  const overlap = settings?.overlap ?? null;
+  // The number being typed; saved on Enter or when the field is left.
+  const [typed, setTyped] = useState(String(overlap ?? 3));
+  useEffect(() => {
+    if (overlap !== null) setTyped(String(overlap));
+  }, [overlap]);
+
+  if (!settings) return null;
+  const typedOverlap = Number(typed);
+  const valid = Number.isInteger(typedOverlap) && typedOverlap >= 1 && typedOverlap <= 100;
+  const saveTyped = (): void => {
+    if (valid && typedOverlap !== overlap) void setAssignment({ overlap: typedOverlap });
+  };
+
+  return (
+    // A section, not a form: the page has nothing to submit anywhere (security.spec.ts).
+    <section className="side-panel" data-testid="project-settings" aria-labelledby="settings-title">
+      <h2 id="settings-title">Project settings</h2>
+      <fieldset>
+        <legend>Annotators per pair</legend>
+        <p className="hint">A pair leaves the queues once this many have decided it.</p>
+        <label className="choice">
+          <input
+            type="radio"
+            name="overlap"
+            data-testid="setting-overlap-everyone"
+            checked={overlap === null}
+            onChange={() => void setAssignment({ overlap: null })}
+          />
+          everyone, every pair
+        </label>
+        <label className="choice">
+          <input
+            type="radio"
+            name="overlap"
+            data-testid="setting-overlap-k"
+            checked={overlap !== null}
+            onChange={() => valid && void setAssignment({ overlap: typedOverlap })}
+          />
+          <input
+            type="number"
+            className="overlap-count"
+            data-testid="setting-overlap"
+            aria-label="Annotators per pair"
+            aria-invalid={!valid}
+            aria-describedby={valid ? undefined : 'overlap-problem'}
+            min={1}
+            max={100}
+            step={1}
+            value={typed}
+            onChange={(e) => setTyped(e.currentTarget.value)}
+            onBlur={saveTyped}
+            onKeyDown={(e) => e.key === 'Enter' && saveTyped()}
+          />
+          annotators
+        </label>
+        {!valid && (
+          <p id="overlap-problem" className="error">
+            A whole number from 1 to 100.
+          </p>
+        )}
+      </fieldset>
+      <label htmlFor="setting-queue-order">Queue order</label>
+      <select
+        id="setting-queue-order"
+        data-testid="setting-queue-order"
+        value={settings.queueOrder}
+        onChange={(e) => void setAssignment({ queueOrder: e.currentTarget.value as QueueOrder })}
+      >
+        {QUEUE_ORDERS.map((order) => (
+          <option key={order} value={order}>
+            {QUEUE_ORDER_TEXT[order]}
+          </option>
+        ))}
+      </select>
+      {error !== null && (
+        <p className="error" role="alert" data-testid="settings-error">
+          {error}
+        </p>
+      )}
+    </section>
+  );
+}
