@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AuditReport } from '../../shared/audit';
 import type { MethodResult } from '../../shared/api';
 import { labelsToVerdict, type Verdict } from '../../shared/labels';
+import type { ProjectStore } from '../../electron/core/store/project-store';
 import { ScoreStore } from '../../electron/core/store/scores';
 import { duckdb, writeShardWithDuckDB, type ShardRow } from '../helpers/duckdb';
 import { makeJpeg, openService, tempDir } from '../helpers/project';
@@ -15,6 +16,21 @@ const BIN = path.resolve('bin/pickstudio.js');
 function pickstudio(...args: string[]) {
   const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Pairs 1..count, each with its own prompt and two images, straight into the store. */
+function insertPairs(store: ProjectStore, count: number): void {
+  for (let i = 1; i <= count; i++) {
+    store.db.prepare('INSERT INTO prompts (id, text) VALUES (?, ?)').run(i, `prompt ${i}`);
+    store.db
+      .prepare('INSERT INTO images (id, uid) VALUES (?, ?), (?, ?)')
+      .run(2 * i, `a${i}`, 2 * i + 1, `b${i}`);
+    store.db
+      .prepare(
+        'INSERT INTO pairs (id, prompt_id, image_0_id, image_1_id, added_at) VALUES (?, ?, ?, ?, 0)',
+      )
+      .run(i, i, 2 * i, 2 * i + 1);
+  }
 }
 
 /** PickScore's protocol written out again, independently of electron/core/metrics. */
@@ -170,17 +186,7 @@ describe("the lead's desk", () => {
   it('lists disagreements surest model first, and an adjudication wins in the export', async () => {
     const dir = tempDir();
     const { store, dispatch } = openService(path.join(dir, 'p.pickstudio'));
-    for (let i = 1; i <= 3; i++) {
-      store.db.prepare('INSERT INTO prompts (id, text) VALUES (?, ?)').run(i, `prompt ${i}`);
-      store.db
-        .prepare('INSERT INTO images (id, uid) VALUES (?, ?), (?, ?)')
-        .run(2 * i, `a${i}`, 2 * i + 1, `b${i}`);
-      store.db
-        .prepare(
-          'INSERT INTO pairs (id, prompt_id, image_0_id, image_1_id, added_at) VALUES (?, ?, ?, ?, 0)',
-        )
-        .run(i, i, 2 * i, 2 * i + 1);
-    }
+    insertPairs(store, 3);
     const scores = new ScoreStore(store.db);
     const model = scores.activate({ fingerprint: 'f', name: 'm', manifest: '{}', folder: dir });
     // p0: pair 1 sure of image 0, pair 2 unsure, pair 3 sure of image 1.
@@ -261,17 +267,7 @@ describe("the lead's desk", () => {
     vi.setSystemTime(new Date('2026-11-26T12:00:00Z'));
     const dir = tempDir();
     const { store, dispatch } = openService(path.join(dir, 'p.pickstudio'));
-    for (let i = 1; i <= 6; i++) {
-      store.db.prepare('INSERT INTO prompts (id, text) VALUES (?, ?)').run(i, `prompt ${i}`);
-      store.db
-        .prepare('INSERT INTO images (id, uid) VALUES (?, ?), (?, ?)')
-        .run(2 * i, `a${i}`, 2 * i + 1, `b${i}`);
-      store.db
-        .prepare(
-          'INSERT INTO pairs (id, prompt_id, image_0_id, image_1_id, added_at) VALUES (?, ?, ?, ?, 0)',
-        )
-        .run(i, i, 2 * i, 2 * i + 1);
-    }
+    insertPairs(store, 6);
     await dispatch('setSettings', { overlap: 2 });
     const queue = async (annotator: string, count = 3, excludePairIds: number[] = []) =>
       (
@@ -314,18 +310,7 @@ describe("the lead's desk", () => {
     const dir = tempDir();
     const { store, dispatch } = openService(path.join(dir, 'p.pickstudio'));
     const p0s = [0.9, 0.52, 0.3, 0.45, 0.99];
-    p0s.forEach((_, index) => {
-      const i = index + 1;
-      store.db.prepare('INSERT INTO prompts (id, text) VALUES (?, ?)').run(i, `prompt ${i}`);
-      store.db
-        .prepare('INSERT INTO images (id, uid) VALUES (?, ?), (?, ?)')
-        .run(2 * i, `a${i}`, 2 * i + 1, `b${i}`);
-      store.db
-        .prepare(
-          'INSERT INTO pairs (id, prompt_id, image_0_id, image_1_id, added_at) VALUES (?, ?, ?, ?, 0)',
-        )
-        .run(i, i, 2 * i, 2 * i + 1);
-    });
+    insertPairs(store, p0s.length);
     const scores = new ScoreStore(store.db);
     const model = scores.activate({ fingerprint: 'f', name: 'm', manifest: '{}', folder: dir });
     scores.putScores(

@@ -3,21 +3,17 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ClipImageConfig } from '../../electron/core/scoring/preprocess';
-import { preprocessImage } from '../../electron/core/scoring/preprocess';
+import { parseClipImageConfig, preprocessImage } from '../../electron/core/scoring/preprocess';
 import {
   startPreprocessPool,
   type ImagePreprocessor,
 } from '../../electron/core/scoring/preprocess-pool';
 import { sourceWorkerEntry } from '../../electron/core/scoring/worker-client';
 
-const clip: ClipImageConfig = {
-  size: 224,
-  cropSize: 224,
-  mean: [0.48145466, 0.4578275, 0.40821073],
-  std: [0.26862954, 0.26130258, 0.27577711],
-  rescaleFactor: 1 / 255,
-};
+const clip = parseClipImageConfig(
+  JSON.parse(fs.readFileSync('tests/fixtures/clip-tokenizer/preprocessor_config.json', 'utf8')),
+  'preprocessor_config.json',
+);
 
 function noisePng(width: number, height: number, seed: number): Promise<Buffer> {
   const raw = new Uint8Array(width * height * 3);
