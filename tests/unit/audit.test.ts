@@ -306,6 +306,51 @@ describe("the lead's desk", () => {
     store.close();
   });
 
+  it("counts each annotator's current verdict only: a changed mind, an undo and a skip", async () => {
+    const dir = tempDir();
+    const { store, dispatch } = openService(path.join(dir, 'p.pickstudio'));
+    insertPairs(store, 2);
+    const decide = (annotator: string, pairId: number, verdict: Verdict | null) =>
+      dispatch('recordDecision', {
+        annotator,
+        pairId,
+        verdict,
+        leftImage: 1,
+        suggestionVisible: false,
+        decisionMs: 700,
+      });
+    await decide('ana', 1, 0);
+    await decide('ana', 1, 1); // changed her mind: 1 stands
+    await decide('ana', 2, 1);
+    await dispatch('undoLast', { annotator: 'ana' }); // takes back pair 2
+    await decide('bob', 1, 'tie');
+    await decide('bob', 2, null); // a skip is no verdict
+    await decide('cy', 1, 0);
+    await decide('cy', 1, 'tie');
+    await dispatch('undoLast', { annotator: 'cy' }); // back to 0
+    const report = (await dispatch('getAudit', { resamples: 0 })) as AuditReport;
+    const current = store.db
+      .prepare(
+        `SELECT an.name, c.pair_id AS pair, c.verdict FROM current_annotations c
+         JOIN annotators an ON an.id = c.annotator_id WHERE c.action = 'verdict' ORDER BY an.name`,
+      )
+      .all();
+    expect(current).toEqual([
+      { name: 'ana', pair: 1, verdict: '1' },
+      { name: 'bob', pair: 1, verdict: 'tie' },
+      { name: 'cy', pair: 1, verdict: '0' },
+    ]);
+    expect(report.dashboard.counts).toMatchObject({ verdicts: 3, judgedPairs: 1 });
+    expect(report.dashboard.annotators.map((a) => [a.annotator, a.verdicts, a.ties])).toEqual([
+      ['ana', 1, 0],
+      ['bob', 1, 1],
+      ['cy', 1, 0],
+    ]);
+    // Three different verdicts on one pair: no two agree.
+    expect(report.dashboard.agreement.percent.value).toBe(0);
+    store.close();
+  });
+
   it("orders the queue by the model's uncertainty when asked (active labeling)", async () => {
     const dir = tempDir();
     const { store, dispatch } = openService(path.join(dir, 'p.pickstudio'));

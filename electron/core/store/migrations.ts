@@ -188,6 +188,17 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    version: 3,
+    name: 'covering index of decisions',
+    sql: `
+      -- Every column a reader of current decisions needs, in (pair, annotator, id) order: the
+      -- audit reads all current verdicts in one ordered pass over this index, with no lookups
+      -- into the table.
+      CREATE INDEX annotations_current ON annotations
+        (pair_id, annotator_id, id, action, verdict, left_image, decision_ms, created_at);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
