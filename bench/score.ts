@@ -31,6 +31,7 @@ import {
   scoreProject,
   type LoadedModel,
 } from '../electron/core/scoring/score-project';
+import { normalised } from '../electron/core/scoring/pickscore';
 import { ProjectStore } from '../electron/core/store/project-store';
 import { asBlob, ScoreStore } from '../electron/core/store/scores';
 import { mulberry32 } from '../electron/core/demo/scenes';
@@ -178,11 +179,8 @@ function cachedProject(pairs: number): { store: ProjectStore; modelId: number } 
   const store = ProjectStore.open(path.join(dir, 'rescore.pickstudio'), { create: true });
   const { db } = store;
   const next = mulberry32(3);
-  const unit = (): Buffer => {
-    const v = Float32Array.from({ length: dim }, () => next() - 0.5);
-    const norm = Math.hypot(...v);
-    return asBlob(v.map((x) => x / norm));
-  };
+  const unit = (): Buffer =>
+    asBlob(normalised(Float32Array.from({ length: dim }, () => next() - 0.5)));
   const scores = new ScoreStore(db);
   const modelId = scores.activate({
     fingerprint: 'bench-1024',

@@ -17,7 +17,7 @@ import path from 'node:path';
 import ort from 'onnxruntime-node';
 import type { Provider } from '../../shared/api';
 import { openEncoders } from '../../electron/core/scoring/encoders';
-import { pickscore } from '../../electron/core/scoring/pickscore';
+import { normalised, pickscore } from '../../electron/core/scoring/pickscore';
 
 const [mode, modelDir, providerArg, inputsFile] = process.argv.slice(2);
 const provider = (providerArg ?? 'webgpu') as Provider;
@@ -145,10 +145,6 @@ async function scores(): Promise<void> {
     logit_scale: number;
   };
   const encoders = await openEncoders(paths, provider);
-  const unit = (v: Float32Array): Float32Array => {
-    const norm = Math.hypot(...v);
-    return v.map((x) => x / norm);
-  };
   const out = [];
   for (const c of inputs.cases) {
     const text = await encoders.encodeText({
@@ -161,13 +157,13 @@ async function scores(): Promise<void> {
       c.images.map(async (name) => {
         const raw = fs.readFileSync(path.join(base, inputs.pixels[name]!));
         const values = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4).slice();
-        return unit(await encoders.encodeImages(values, 1, SIZE));
+        return normalised(await encoders.encodeImages(values, 1, SIZE));
       }),
     );
     out.push({
       prompt: c.prompt,
       images: c.images,
-      ...pickscore(manifest.logit_scale, unit(text), image0!, image1!),
+      ...pickscore(manifest.logit_scale, normalised(text), image0!, image1!),
     });
   }
   await encoders.release();

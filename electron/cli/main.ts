@@ -11,7 +11,7 @@ import {
   type StudioMethod,
 } from '../../shared/api';
 import { createDemoProject } from '../core/demo/create-demo';
-import { createDispatcher } from '../core/dispatcher';
+import { createDispatcher, type Dispatch } from '../core/dispatcher';
 import { StudioService } from '../core/service';
 import { ProjectStore } from '../core/store/project-store';
 import { TaskRunner } from '../core/tasks';
@@ -134,40 +134,13 @@ function parse(
   }
 }
 
-/** Opens the project and calls one StudioApi method through the dispatcher, with a progress bar. */
-async function call<M extends StudioMethod>(
+/** Opens the project for calls through the dispatcher, with a progress bar, and closes it. */
+async function withProject<T>(
   project: string,
-  method: M,
-  args: MethodArgs<M>,
-  options: { create?: boolean } = {},
-): Promise<MethodResult<M>> {
-  const store = ProjectStore.open(project, { create: options.create ?? false });
-  const service = new StudioService(store, { progress: createProgressBar() });
-  const dispatch = createDispatcher(service);
-  const taskId = randomUUID();
-  const onInterrupt = (): void => {
-    process.stderr.write('\ncancelling…\n');
-    void dispatch('cancelTask', { taskId });
-  };
-  process.on('SIGINT', onInterrupt);
-  try {
-    const withTask =
-      method === 'importSources' || method === 'exportParquet' || method === 'scorePairs'
-        ? { ...args, taskId }
-        : args;
-    return (await dispatch(method, withTask)) as MethodResult<M>;
-  } finally {
-    process.off('SIGINT', onInterrupt);
-    store.close();
-  }
-}
-
-/** Opens the project once for several calls through the dispatcher. */
-async function callAll<T>(
-  project: string,
-  calls: (dispatch: ReturnType<typeof createDispatcher>) => Promise<T>,
+  options: { create?: boolean },
+  calls: (dispatch: Dispatch) => Promise<T>,
 ): Promise<T> {
-  const store = ProjectStore.open(project, { create: false });
+  const store = ProjectStore.open(project, { create: options.create ?? false });
   try {
     return await calls(
       createDispatcher(new StudioService(store, { progress: createProgressBar() })),
@@ -175,6 +148,32 @@ async function callAll<T>(
   } finally {
     store.close();
   }
+}
+
+/** Calls one StudioApi method; Ctrl+C cancels it when it runs as a task. */
+function call<M extends StudioMethod>(
+  project: string,
+  method: M,
+  args: MethodArgs<M>,
+  options: { create?: boolean } = {},
+): Promise<MethodResult<M>> {
+  return withProject(project, options, async (dispatch) => {
+    const taskId = randomUUID();
+    const onInterrupt = (): void => {
+      process.stderr.write('\ncancelling…\n');
+      void dispatch('cancelTask', { taskId });
+    };
+    process.on('SIGINT', onInterrupt);
+    try {
+      const withTask =
+        method === 'importSources' || method === 'exportParquet' || method === 'scorePairs'
+          ? { ...args, taskId }
+          : args;
+      return (await dispatch(method, withTask)) as MethodResult<M>;
+    } finally {
+      process.off('SIGINT', onInterrupt);
+    }
+  });
 }
 
 const number = new Intl.NumberFormat('en-US');
@@ -281,7 +280,7 @@ async function run(argv: string[]): Promise<number> {
       const threshold = optionalNumber(values.threshold, '--threshold', 0, 1, false);
       const resamples = optionalNumber(values.resamples, '--resamples', 0, 2000, true);
       const annotator = typeof values.annotator === 'string' ? values.annotator : undefined;
-      const [stats, audit] = await callAll(project!, async (dispatch) => [
+      const [stats, audit] = await withProject(project!, {}, async (dispatch) => [
         (await dispatch('getStats', annotator ? { annotator } : {})) as MethodResult<'getStats'>,
         (await dispatch('getAudit', {
           ...(typeof values['tune-on'] === 'string' ? { tuneOn: values['tune-on'] } : {}),

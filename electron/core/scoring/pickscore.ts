@@ -1,5 +1,15 @@
 /** PickScore's formula (its README): normalised embeddings, scaled cosines, a two-way softmax. */
 
+/** The unit vector along `v`; the cache keeps unit vectors so a score is a dot product. */
+export function normalised(v: Float32Array): Float32Array {
+  let sum = 0;
+  for (let i = 0; i < v.length; i++) sum += v[i]! * v[i]!;
+  const norm = Math.sqrt(sum) || 1;
+  const out = new Float32Array(v.length);
+  for (let i = 0; i < v.length; i++) out[i] = v[i]! / norm;
+  return out;
+}
+
 export function dot(a: Float32Array, b: Float32Array): number {
   // Four running sums: a quarter of the dependent additions, about twice as fast in V8.
   let s0 = 0;

@@ -8,7 +8,7 @@ import { openEncodersOffThread } from './encoder-host';
 import { DEFAULT_BATCH, type Encoders } from './encoders';
 import { loadModelFolder, type ModelFolder } from './model-folder';
 import { inProcessPreprocessor, startPreprocessPool } from './preprocess-pool';
-import { dot, fromCosines } from './pickscore';
+import { dot, fromCosines, normalised } from './pickscore';
 import { sourceWorkerEntry, type WorkerEntry } from './worker-client';
 import { parseClipImageConfig, type ClipImageConfig } from './preprocess';
 import { loadClipTokenizer, type ClipTokenizer } from './tokenizer';
@@ -59,16 +59,6 @@ export function loadModel(
 }
 
 const PAIR_CHUNK = 5000;
-
-/** The unit vector along `v`; the cache keeps unit vectors so a score is a dot product. */
-function normalised(v: Float32Array): Float32Array {
-  let sum = 0;
-  for (let i = 0; i < v.length; i++) sum += v[i]! * v[i]!;
-  const norm = Math.sqrt(sum) || 1;
-  const out = new Float32Array(v.length);
-  for (let i = 0; i < v.length; i++) out[i] = v[i]! / norm;
-  return out;
-}
 
 function rows(output: Float32Array, batch: number): Float32Array[] {
   const dim = output.length / batch;
