@@ -199,6 +199,107 @@ export const MIGRATIONS: readonly Migration[] = [
         (pair_id, annotator_id, id, action, verdict, left_image, decision_ms, created_at);
     `,
   },
+  {
+    version: 4,
+    name: 'current decisions table',
+    sql: `
+      -- Each annotator's current decision on each pair (the current_annotations view's rows),
+      -- kept by triggers in the transaction that appends the annotation, so every writer keeps
+      -- it true. Readers look a decision up by its key instead of evaluating the view's
+      -- correlated subqueries, which grow with the project (Pick-a-Pic v2: 1,000,000 pairs).
+      CREATE TABLE decisions (
+        pair_id INTEGER NOT NULL REFERENCES pairs(id),
+        annotator_id INTEGER NOT NULL REFERENCES annotators(id),
+        annotation_id INTEGER NOT NULL REFERENCES annotations(id),
+        action TEXT NOT NULL CHECK (action IN ('verdict', 'skip')),
+        verdict TEXT CHECK (verdict IN ('0', '1', 'tie')),
+        left_image INTEGER,
+        decision_ms INTEGER,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (pair_id, annotator_id)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX decisions_by_annotator ON decisions (annotator_id, annotation_id);
+
+      INSERT INTO decisions
+      SELECT pair_id, annotator_id, id, action, verdict, left_image, decision_ms, created_at
+      FROM current_annotations;
+
+      -- A new verdict or skip replaces the annotator's decision on the pair.
+      CREATE TRIGGER decisions_on_decide AFTER INSERT ON annotations
+      WHEN NEW.action IN ('verdict', 'skip')
+      BEGIN
+        INSERT INTO decisions
+        VALUES (NEW.pair_id, NEW.annotator_id, NEW.id, NEW.action, NEW.verdict, NEW.left_image,
+          NEW.decision_ms, NEW.created_at)
+        ON CONFLICT (pair_id, annotator_id) DO UPDATE SET
+          annotation_id = excluded.annotation_id, action = excluded.action,
+          verdict = excluded.verdict, left_image = excluded.left_image,
+          decision_ms = excluded.decision_ms, created_at = excluded.created_at;
+      END;
+
+      -- Undoing the current decision brings back the latest one before it that stands, if any.
+      CREATE TRIGGER decisions_on_undo AFTER INSERT ON annotations
+      WHEN NEW.action = 'undo'
+      BEGIN
+        DELETE FROM decisions
+        WHERE (pair_id, annotator_id) =
+            (SELECT pair_id, annotator_id FROM annotations WHERE id = NEW.undoes_id)
+          AND annotation_id = NEW.undoes_id;
+        INSERT INTO decisions
+        SELECT a.pair_id, a.annotator_id, a.id, a.action, a.verdict, a.left_image, a.decision_ms,
+          a.created_at
+        FROM annotations a
+        WHERE (a.pair_id, a.annotator_id) =
+            (SELECT pair_id, annotator_id FROM annotations WHERE id = NEW.undoes_id)
+          AND a.action IN ('verdict', 'skip')
+          AND NOT EXISTS (SELECT 1 FROM annotations u WHERE u.undoes_id = a.id)
+        ORDER BY a.id DESC LIMIT 1
+        ON CONFLICT DO NOTHING;
+      END;
+
+      -- Per annotator, how many current verdicts and skips they have: their progress, shown after
+      -- every decision, in one lookup.
+      CREATE TABLE annotator_tallies (
+        annotator_id INTEGER PRIMARY KEY REFERENCES annotators(id),
+        verdicts INTEGER NOT NULL,
+        skips INTEGER NOT NULL
+      ) STRICT;
+      INSERT INTO annotator_tallies
+      SELECT annotator_id, sum(action = 'verdict'), sum(action = 'skip')
+      FROM decisions GROUP BY annotator_id;
+
+      CREATE TRIGGER tallies_on_insert AFTER INSERT ON decisions
+      BEGIN
+        INSERT INTO annotator_tallies
+        VALUES (NEW.annotator_id, NEW.action = 'verdict', NEW.action = 'skip')
+        ON CONFLICT (annotator_id) DO UPDATE SET
+          verdicts = verdicts + excluded.verdicts, skips = skips + excluded.skips;
+      END;
+      CREATE TRIGGER tallies_on_update AFTER UPDATE OF action ON decisions
+      BEGIN
+        UPDATE annotator_tallies SET
+          verdicts = verdicts - (OLD.action = 'verdict') + (NEW.action = 'verdict'),
+          skips = skips - (OLD.action = 'skip') + (NEW.action = 'skip')
+        WHERE annotator_id = NEW.annotator_id;
+      END;
+      CREATE TRIGGER tallies_on_delete AFTER DELETE ON decisions
+      BEGIN
+        UPDATE annotator_tallies SET
+          verdicts = verdicts - (OLD.action = 'verdict'), skips = skips - (OLD.action = 'skip')
+        WHERE annotator_id = OLD.annotator_id;
+      END;
+
+      -- The annotator's decisions of the last hour, newest first, without reading the older ones.
+      CREATE INDEX annotations_by_annotator_time ON annotations (annotator_id, created_at, action);
+
+      DROP VIEW current_annotations;
+      CREATE VIEW current_annotations AS
+      SELECT a.* FROM decisions d JOIN annotations a ON a.id = d.annotation_id;
+
+      -- Superseded by the decisions table.
+      DROP INDEX annotations_current;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
