@@ -123,6 +123,44 @@ describe('labeling', () => {
     store.close();
   });
 
+  it('the queue picks up where the annotator is, and gives back pairs undone or let go', async () => {
+    const { call, store } = await projectWithManifest(6);
+    const queue = async (excludePairIds: number[] = []) =>
+      (
+        (await call('getQueue', {
+          annotator: 'ana',
+          count: 2,
+          excludePairIds,
+        })) as MethodResult<'getQueue'>
+      ).pairs.map((p) => p.pairId);
+    expect(await queue()).toEqual([1, 2]);
+    await decide(call, 1, 0);
+    // The view still holds pair 2 and asks for more.
+    expect(await queue([2])).toEqual([3, 4]);
+    await decide(call, 3, 1);
+    await decide(call, 4, 1);
+    // The view let pair 2 go undecided: it comes back first.
+    expect(await queue()).toEqual([2, 5]);
+    await decide(call, 2, 'tie');
+    await decide(call, 5, 0);
+    expect(await queue()).toEqual([6]);
+    await call('undoLast', { annotator: 'ana' });
+    expect(await queue()).toEqual([5, 6]);
+    // A decision taken back on a pair long behind the annotator.
+    store.insertAnnotation({
+      pairId: 1,
+      annotatorId: store.findAnnotator('ana')!.id,
+      action: 'undo',
+      undoesId: store.db
+        .prepare<[], number>("SELECT id FROM annotations WHERE pair_id = 1 AND action = 'verdict'")
+        .pluck()
+        .get()!,
+      createdAt: Date.now(),
+    });
+    expect(await queue()).toEqual([1, 5]);
+    store.close();
+  });
+
   it('revisiting a pair from the history shows and replaces the decision', async () => {
     const { call, store } = await projectWithManifest(2);
     await decide(call, 1, 0);
