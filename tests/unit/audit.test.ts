@@ -278,7 +278,7 @@ describe("the lead's desk", () => {
         })) as MethodResult<'getQueue'>
       ).pairs.map((p) => p.pairId);
     expect(await queue('ana')).toEqual([1, 2, 3]);
-    // Pairs ana holds are short of k = 2, and nearer to it than fresh ones.
+    // Pairs ana holds are still short of k = 2.
     expect(await queue('bob')).toEqual([1, 2, 3]);
     // Pairs 1-3 are held by two annotators: cy gets the others.
     expect(await queue('cy')).toEqual([4, 5, 6]);
@@ -303,6 +303,35 @@ describe("the lead's desk", () => {
     // fay's leases (12:16) and eve's on 4-6 lapse at 12:31; eve's on 1-3 run to 12:35.
     vi.setSystemTime(new Date('2026-11-26T12:32:00Z'));
     expect(await queue('gus', 6)).toEqual([2, 3, 4, 5, 6]);
+    store.close();
+  });
+
+  it('under an overlap, pairs with the most verdicts come first; leases fill pairs without reordering them', async () => {
+    const dir = tempDir();
+    const { store, dispatch } = openService(path.join(dir, 'p.pickstudio'));
+    insertPairs(store, 5);
+    await dispatch('setSettings', { overlap: 3 });
+    const decide = (annotator: string, pairId: number) =>
+      dispatch('recordDecision', {
+        annotator,
+        pairId,
+        verdict: 0,
+        leftImage: 0,
+        suggestionVisible: false,
+        decisionMs: 500,
+      });
+    await decide('ana', 4);
+    await decide('bob', 4);
+    await decide('ana', 2);
+    await decide('bob', 5);
+    await dispatch('getQueue', { annotator: 'cy', count: 1, excludePairIds: [1] });
+    const queue = (await dispatch('getQueue', {
+      annotator: 'dee',
+      count: 5,
+    })) as MethodResult<'getQueue'>;
+    // Pair 4 has two verdicts, 2 and 5 one, 1 and 3 none; cy's leases (1, then 4) count
+    // toward k = 3: pair 4 is full.
+    expect(queue.pairs.map((p) => p.pairId)).toEqual([2, 5, 1, 3]);
     store.close();
   });
 

@@ -144,6 +144,11 @@ describe('the decisions table (migration 4)', () => {
   const TALLIES = `SELECT annotator_id AS annotator, verdicts, skips FROM annotator_tallies
     WHERE verdicts + skips > 0 ORDER BY annotator`;
 
+  const PAIR_TALLIES_BY_DEFINITION = `SELECT p.id AS pair,
+    (SELECT count(*) FROM (${DEFINITION}) c WHERE c.pair = p.id AND c.action = 'verdict') AS verdicts
+    FROM pairs p ORDER BY p.id`;
+  const PAIR_TALLIES = 'SELECT pair_id AS pair, verdicts FROM pair_tallies ORDER BY pair_id';
+
   /** Random verdicts, skips, and undos of any decision still standing, current or not. */
   function randomHistory(
     db: Database.Database,
@@ -200,6 +205,9 @@ describe('the decisions table (migration 4)', () => {
     });
     expect(checked).toBeGreaterThan(350);
     expect(store.db.prepare(TALLIES).all()).toEqual(store.db.prepare(TALLIES_BY_DEFINITION).all());
+    expect(store.db.prepare(PAIR_TALLIES).all()).toEqual(
+      store.db.prepare(PAIR_TALLIES_BY_DEFINITION).all(),
+    );
     store.close();
   });
 
@@ -213,6 +221,7 @@ describe('the decisions table (migration 4)', () => {
     randomHistory(old, 200, 11);
     const expected = old.prepare(DEFINITION).all();
     const expectedTallies = old.prepare(TALLIES_BY_DEFINITION).all();
+    const expectedPairTallies = old.prepare(PAIR_TALLIES_BY_DEFINITION).all();
     old.close();
     expect(expected.length).toBeGreaterThan(0);
 
@@ -220,6 +229,7 @@ describe('the decisions table (migration 4)', () => {
     expect(store.schemaVersion).toBe(LATEST_SCHEMA_VERSION);
     expect(store.db.prepare(TABLE).all()).toEqual(expected);
     expect(store.db.prepare(TALLIES).all()).toEqual(expectedTallies);
+    expect(store.db.prepare(PAIR_TALLIES).all()).toEqual(expectedPairTallies);
     store.close();
   });
 });

@@ -135,8 +135,9 @@ function readVerdicts(
     .filter(([id]) => present[id])
     .map(([, name]) => name)
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const indexOfName = new Map(names.map((name, i) => [name, i]));
   const annotatorIndex = new Int32Array(annotatorSpan);
-  for (const [id, name] of annotatorNames) annotatorIndex[id] = names.indexOf(name);
+  for (const [id, name] of annotatorNames) annotatorIndex[id] = indexOfName.get(name) ?? -1;
 
   const n = packed.length;
   const pairIndex = new Int32Array(n);

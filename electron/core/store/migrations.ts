@@ -257,6 +257,21 @@ export const MIGRATIONS: readonly Migration[] = [
         ON CONFLICT DO NOTHING;
       END;
 
+      -- Per pair, how many current verdicts it has, for handing out pairs under an overlap: the
+      -- index walks the pairs short of k, the nearest to k first.
+      CREATE TABLE pair_tallies (
+        pair_id INTEGER PRIMARY KEY REFERENCES pairs(id),
+        verdicts INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX pair_tallies_by_need ON pair_tallies (verdicts DESC, pair_id);
+      INSERT INTO pair_tallies
+      SELECT p.id, (SELECT count(*) FROM decisions d WHERE d.pair_id = p.id AND d.action = 'verdict')
+      FROM pairs p;
+      CREATE TRIGGER pair_tallies_on_pair AFTER INSERT ON pairs
+      BEGIN
+        INSERT INTO pair_tallies VALUES (NEW.id, 0);
+      END;
+
       -- Per annotator, how many current verdicts and skips they have: their progress, shown after
       -- every decision, in one lookup.
       CREATE TABLE annotator_tallies (
@@ -274,6 +289,8 @@ export const MIGRATIONS: readonly Migration[] = [
         VALUES (NEW.annotator_id, NEW.action = 'verdict', NEW.action = 'skip')
         ON CONFLICT (annotator_id) DO UPDATE SET
           verdicts = verdicts + excluded.verdicts, skips = skips + excluded.skips;
+        UPDATE pair_tallies SET verdicts = verdicts + 1
+        WHERE pair_id = NEW.pair_id AND NEW.action = 'verdict';
       END;
       CREATE TRIGGER tallies_on_update AFTER UPDATE OF action ON decisions
       BEGIN
@@ -281,13 +298,20 @@ export const MIGRATIONS: readonly Migration[] = [
           verdicts = verdicts - (OLD.action = 'verdict') + (NEW.action = 'verdict'),
           skips = skips - (OLD.action = 'skip') + (NEW.action = 'skip')
         WHERE annotator_id = NEW.annotator_id;
+        UPDATE pair_tallies SET verdicts = verdicts - (OLD.action = 'verdict') + (NEW.action = 'verdict')
+        WHERE pair_id = NEW.pair_id AND OLD.action != NEW.action;
       END;
       CREATE TRIGGER tallies_on_delete AFTER DELETE ON decisions
       BEGIN
         UPDATE annotator_tallies SET
           verdicts = verdicts - (OLD.action = 'verdict'), skips = skips - (OLD.action = 'skip')
         WHERE annotator_id = OLD.annotator_id;
+        UPDATE pair_tallies SET verdicts = verdicts - 1
+        WHERE pair_id = OLD.pair_id AND OLD.action = 'verdict';
       END;
+
+      -- The model's least certain pairs first, for active labeling.
+      CREATE INDEX scores_by_certainty ON scores (model_id, abs(p_0 - 0.5));
 
       -- The annotator's decisions of the last hour, newest first, without reading the older ones.
       CREATE INDEX annotations_by_annotator_time ON annotations (annotator_id, created_at, action);

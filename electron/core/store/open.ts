@@ -65,6 +65,25 @@ function checkIdentity(db: Database.Database, file: string): void {
     userVersion = db.pragma('user_version', { simple: true }) as number;
     tableCount = (db.prepare('SELECT count(*) AS n FROM sqlite_schema').get() as { n: number }).n;
   } catch (error) {
+    const code = sqliteCode(error);
+    if (code === 'SQLITE_READONLY_DIRECTORY') {
+      const base = path.basename(file);
+      throw new StudioError(
+        'internal',
+        `${file}: cannot open the project: its folder ${path.dirname(path.resolve(file))} is read-only, ` +
+          `and SQLite must create ${base}-wal and ${base}-shm beside the project even to read it ` +
+          `(${(error as Error).message}). Make the folder writable, or copy the project to one that is; ` +
+          'the file was not changed.',
+        { cause: error },
+      );
+    }
+    if (code?.startsWith('SQLITE_READONLY') || code?.startsWith('SQLITE_CANTOPEN')) {
+      throw new StudioError(
+        'internal',
+        `${file}: cannot open the project (${(error as Error).message}); the file was not changed`,
+        { cause: error },
+      );
+    }
     throw new StudioError(
       'not_a_project',
       `${file}: not a Pick Studio project (${(error as Error).message})`,
@@ -105,10 +124,93 @@ function migrate(db: Database.Database, file: string): void {
   try {
     applyAll.immediate();
   } catch (error) {
+    const cannotWrite = storageError(
+      error,
+      file,
+      `upgrading the project from schema ${current} to ${LATEST_SCHEMA_VERSION}`,
+    );
+    if (cannotWrite) throw cannotWrite;
     throw new StudioError(
       'internal',
       `${file}: migration to schema ${LATEST_SCHEMA_VERSION} failed, file left as it was: ${(error as Error).message}`,
       { cause: error },
     );
+  }
+}
+
+const sqliteCode = (error: unknown): string | undefined => {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_') ? code : undefined;
+};
+
+/**
+ * A failure to write the project file (read-only, disk full, locked by another program, a disk
+ * error) as a StudioError that names the file, says what failed and what to do; null for any
+ * other error. `action` says what was being done, e.g. "recordDecision" or "importing a.parquet".
+ * SQLite rolls the failed transaction back, so for the first three what was saved before is
+ * intact; a disk error promises nothing.
+ */
+export function storageError(error: unknown, file: string, action: string): StudioError | null {
+  const code = sqliteCode(error);
+  if (code === undefined || error instanceof StudioError) return null;
+  const sqlite = `(SQLite: ${(error as Error).message})`;
+  const intact = 'Everything saved before is intact';
+  if (code.startsWith('SQLITE_READONLY')) {
+    return new StudioError(
+      'internal',
+      `${file}: ${action} failed: the project is read-only, so nothing was saved ${sqlite}. ` +
+        `${intact}: make the file and its folder writable, or work on a copy.`,
+      { cause: error },
+    );
+  }
+  if (code === 'SQLITE_FULL') {
+    return new StudioError(
+      'internal',
+      `${file}: ${action} failed: the disk is full, so nothing was saved ${sqlite}. ` +
+        `${intact}: free some space and try again.`,
+      { cause: error },
+    );
+  }
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    return new StudioError(
+      'busy',
+      `${file}: ${action} failed: another program is writing to the project, so nothing was saved ${sqlite}. ` +
+        `${intact}: try again when it is done.`,
+      { cause: error },
+    );
+  }
+  if (code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_CANTOPEN')) {
+    return new StudioError(
+      'internal',
+      `${file}: ${action} failed: the disk reported an error ${sqlite}; check the disk and try again.`,
+      { cause: error },
+    );
+  }
+  if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
+    return new StudioError(
+      'internal',
+      `${file}: ${action} failed: the project file is damaged ${sqlite}.`,
+      { cause: error },
+    );
+  }
+  return null;
+}
+
+/**
+ * Throws `storageError`'s message when the project cannot be written (read-only file, a lock
+ * another program holds): a write tried and rolled back, so long work such as an import fails
+ * before it starts rather than when it saves.
+ */
+export function assertWritable(db: Database.Database, file: string, action: string): void {
+  db.exec('SAVEPOINT write_check');
+  try {
+    db.prepare(
+      "INSERT INTO project_meta (key, value) VALUES ('write_check', '') ON CONFLICT (key) DO NOTHING",
+    ).run();
+  } catch (error) {
+    throw storageError(error, file, action) ?? error;
+  } finally {
+    // A failed write may have ended the transaction already.
+    if (db.inTransaction) db.exec('ROLLBACK TO write_check; RELEASE write_check');
   }
 }

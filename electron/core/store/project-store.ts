@@ -90,14 +90,14 @@ export interface PairForLabeling {
   path1: string | null;
 }
 
-const PAIR_FOR_LABELING = `
-  SELECT p.id AS pairId, pr.text AS prompt,
+const PAIR_COLUMNS = `p.id AS pairId, pr.text AS prompt,
     i0.uid AS uid0, i0.sha256 IS NOT NULL AS stored0, i0.path AS path0,
-    i1.uid AS uid1, i1.sha256 IS NOT NULL AS stored1, i1.path AS path1
-  FROM pairs p
+    i1.uid AS uid1, i1.sha256 IS NOT NULL AS stored1, i1.path AS path1`;
+const PAIR_JOINS = `
   JOIN prompts pr ON pr.id = p.prompt_id
   JOIN images i0 ON i0.id = p.image_0_id
   JOIN images i1 ON i1.id = p.image_1_id`;
+const PAIR_FOR_LABELING = `SELECT ${PAIR_COLUMNS} FROM pairs p ${PAIR_JOINS}`;
 
 /** A verdict or skip of the annotator on the pair that no undo has taken back. */
 const STANDING_DECISION_OF = (pair: string, annotator: string): string => `
@@ -315,9 +315,11 @@ export class ProjectStore {
 
   /**
    * Pairs to hand the annotator under an overlap of k distinct annotators per pair: pairs they
-   * have no standing decision on whose verdicts by others plus others' running leases are short
-   * of k, the nearest to k first (finishing pairs before starting new ones), or with
-   * `uncertainty` the model's least certain first (active labeling). The pairs are leased to the
+   * have no standing decision on whose verdicts plus others' running leases are short of k, the
+   * most verdicts first (finishing pairs before starting new ones), or with `uncertainty` the
+   * model's least certain first (active labeling), then the unscored ones. Each order is an
+   * index's (pair_tallies_by_need, scores_by_certainty), so the query reads about as many pairs
+   * as it hands out; leases fill a pair but do not reorder it. The pairs are leased to the
    * annotator until `leaseUntil`, as are the `exclude` pairs the view already holds.
    */
   assignPairs(
@@ -332,37 +334,56 @@ export class ProjectStore {
       leaseUntil: number;
     },
   ): PairForLabeling[] {
-    const byOthers = `(
-      (SELECT count(*) FROM decisions d
-       WHERE d.pair_id = p.id AND d.action = 'verdict' AND d.annotator_id != @annotator)
-      + (SELECT count(*) FROM pair_leases l
-         WHERE l.pair_id = p.id AND l.annotator_id != @annotator AND l.expires_at > @now))`;
-    const order = [
-      ...(options.order === 'uncertainty'
+    const open = [
+      `NOT EXISTS (${STANDING_DECISION_OF('p.id', '@annotator')})`,
+      'p.id NOT IN (SELECT value FROM json_each(@exclude))',
+      ...(options.overlap !== null
         ? [
-            '(SELECT abs(s.p_0 - 0.5) FROM scores s WHERE s.model_id = @model AND s.pair_id = p.id) IS NULL',
-            '(SELECT abs(s.p_0 - 0.5) FROM scores s WHERE s.model_id = @model AND s.pair_id = p.id)',
+            `t.verdicts + (SELECT count(*) FROM pair_leases l WHERE l.pair_id = p.id
+               AND l.annotator_id != @annotator AND l.expires_at > @now) < @overlap`,
           ]
         : []),
-      ...(options.overlap !== null ? [`${byOthers} DESC`] : []),
-      'p.id',
     ];
-    const rows = this.db
-      .prepare<unknown[], PairForLabeling>(
-        `${PAIR_FOR_LABELING}
-         WHERE NOT EXISTS (${STANDING_DECISION_OF('p.id', '@annotator')})
-           AND p.id NOT IN (SELECT value FROM json_each(@exclude))
-           ${options.overlap !== null ? `AND ${byOthers} < @overlap` : ''}
-         ORDER BY ${order.join(', ')} LIMIT @count`,
-      )
-      .all({
-        annotator: annotatorId,
-        exclude: JSON.stringify(exclude),
-        count,
-        now: options.now,
-        model: options.modelId ?? -1,
-        ...(options.overlap !== null ? { overlap: options.overlap } : {}),
-      });
+    // CROSS JOIN keeps the left table outermost, so its index gives the order.
+    const needOrder = options.overlap !== null;
+    const byNeed = (where: string[], limit: number): PairForLabeling[] =>
+      this.db
+        .prepare<unknown[], PairForLabeling>(
+          `SELECT ${PAIR_COLUMNS}
+           FROM pair_tallies t CROSS JOIN pairs p ON p.id = t.pair_id ${PAIR_JOINS}
+           WHERE ${[...(needOrder ? ['t.verdicts < @overlap'] : []), ...where, ...open].join(' AND ')}
+           ORDER BY ${needOrder ? 't.verdicts DESC, ' : ''}t.pair_id LIMIT @limit`,
+        )
+        .all({ ...params, limit });
+    const params = {
+      annotator: annotatorId,
+      exclude: JSON.stringify(exclude),
+      now: options.now,
+      model: options.modelId ?? -1,
+      ...(options.overlap !== null ? { overlap: options.overlap } : {}),
+    };
+    let rows: PairForLabeling[];
+    if (options.order === 'uncertainty') {
+      rows = this.db
+        .prepare<unknown[], PairForLabeling>(
+          `SELECT ${PAIR_COLUMNS}
+           FROM scores s CROSS JOIN pairs p ON p.id = s.pair_id
+             JOIN pair_tallies t ON t.pair_id = p.id ${PAIR_JOINS}
+           WHERE s.model_id = @model AND ${open.join(' AND ')}
+           ORDER BY abs(s.p_0 - 0.5) LIMIT @limit`,
+        )
+        .all({ ...params, limit: count });
+      if (rows.length < count) {
+        rows.push(
+          ...byNeed(
+            ['NOT EXISTS (SELECT 1 FROM scores s WHERE s.model_id = @model AND s.pair_id = p.id)'],
+            count - rows.length,
+          ),
+        );
+      }
+    } else {
+      rows = byNeed([], count);
+    }
     this.db.transaction(() => {
       for (const pairId of [...exclude, ...rows.map((r) => r.pairId)]) {
         this.stmt.lease.run(pairId, annotatorId, options.leaseUntil);

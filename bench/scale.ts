@@ -1,0 +1,417 @@
+/**
+ * Pick-a-Pic v2 scale: a project of 1,000,000 pairs (no images) with 3,000,000 annotations, built
+ * through the real import, then the hot paths timed through the dispatcher, as a door calls them.
+ * Prints figures; asserts nothing.
+ *
+ *   npm run bench:scale                            (node --import tsx bench/scale.ts)
+ *   SCALE_PAIRS=100000 SCALE_SAMPLES=500 SCALE_RUNS=3 SCALE_KEEP=1 npm run bench:scale
+ *
+ * Data: SCALE_PAIRS Pick-a-Pic rows (bench/lib.ts pickapicRowsSql, no jpg columns), each written
+ * three times with its own ranking_id, user (of 2,000; three different users per pair) and label,
+ * so the import makes one pair of the three rows and three dataset annotations. Then a random
+ * model's scores for every pair (SQL, not the encoders: bench:score times those).
+ *
+ * Each step runs in a child process of its own, so its peak memory (maxRSS, which includes Node
+ * and tsx, about the "idle" step's figure) is its own. Targets (issue #6): next pair and verdict
+ * under 1 ms at p99, dashboard under 5 s, export over 200,000 rows/s, memory under 1 GB.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createDispatcher } from '../electron/core/dispatcher';
+import { StudioService } from '../electron/core/service';
+import { ProjectStore } from '../electron/core/store/project-store';
+import { ScoreStore } from '../electron/core/store/scores';
+import { openDuck, pickapicRowsSql, sqlString, table, USER_POOL } from './lib';
+
+const PAIRS = Number(process.env.SCALE_PAIRS ?? 1_000_000);
+const PER_PAIR = 3;
+const SHARDS = Math.max(1, Math.round(Number(process.env.SCALE_SHARDS ?? 10)));
+const SAMPLES = Number(process.env.SCALE_SAMPLES ?? 2000);
+const RUNS = Math.max(1, Number(process.env.SCALE_RUNS ?? 3));
+const VETERAN_PAIRS = Math.floor(PAIRS / 2);
+
+const log = (line = ''): void => {
+  process.stdout.write(line + '\n');
+};
+const ms = (value: number): string => `${value < 10 ? value.toFixed(3) : value.toFixed(0)} ms`;
+const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+const median = (values: number[]): number => quantile(values, 0.5);
+function quantile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+const elapsed = (started: number): number => performance.now() - started;
+
+type Figures = Record<string, number | string>;
+
+// ---------------------------------------------------------------------------------------------
+// Steps (each in its own process)
+
+function open(dir: string) {
+  const store = ProjectStore.open(path.join(dir, 'scale.pickstudio'), { create: true });
+  const service = new StudioService(store, { progress: () => {} });
+  return { store, call: createDispatcher(service) };
+}
+
+const STEPS: Record<string, (dir: string) => Promise<Figures>> = {
+  /** Node, tsx and the modules loaded: what every step's peak memory starts from. */
+  async idle() {
+    return {};
+  },
+
+  async shards(dir) {
+    const duck = await openDuck();
+    const started = performance.now();
+    try {
+      const per = Math.ceil(PAIRS / SHARDS);
+      await duck.run(`CREATE TABLE base AS ${pickapicRowsSql(PAIRS, { sharedImages: true })}`);
+      for (let s = 0; s < SHARDS; s++) {
+        // Three rows per pair by three different users: the caption's user, then one offset
+        // from each of two disjoint ranges, so users meet on few pairs, as in Pick-a-Pic; labels
+        // drawn per row, ~10% ties, all labeled.
+        await duck.run(`COPY (
+          SELECT b.* EXCLUDE (row_no, ranking_id, user_id, label_0, label_1, has_label,
+              best_image_uid),
+            true AS has_label,
+            CASE WHEN lr < 45 THEN b.image_0_uid WHEN lr < 90 THEN b.image_1_uid END AS best_image_uid,
+            CASE WHEN lr < 45 THEN 1.0 WHEN lr < 90 THEN 0.0 ELSE 0.5 END::DOUBLE AS label_0,
+            CASE WHEN lr < 45 THEN 0.0 WHEN lr < 90 THEN 1.0 ELSE 0.5 END::DOUBLE AS label_1,
+            (b.ranking_id * ${PER_PAIR} + r)::BIGINT AS ranking_id,
+            ((b.user_id - 1 + CASE r WHEN 0 THEN 0 ELSE (r - 1) * 666 + 1 + hash(row_no, r, 'u') % 666 END)
+              % ${USER_POOL} + 1)::BIGINT AS user_id
+          FROM (SELECT *, (hash(row_no, r) % 100)::BIGINT AS lr
+                FROM base, range(${PER_PAIR}) t(r)
+                WHERE row_no >= ${s * per} AND row_no < ${(s + 1) * per}) b
+          ORDER BY row_no, r
+        ) TO ${sqlString(path.join(dir, `shard-${String(s).padStart(3, '0')}.parquet`))}
+          (FORMAT parquet, ROW_GROUP_SIZE 10000)`);
+      }
+    } finally {
+      duck.close();
+    }
+    return { seconds: elapsed(started) / 1000 };
+  },
+
+  async import(dir) {
+    const shards = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.parquet'))
+      .map((f) => path.join(dir, f));
+    const { store, call } = open(dir);
+    const started = performance.now();
+    await call('importSources', { sources: shards });
+    const seconds = elapsed(started) / 1000;
+    const counts = store.counts();
+    // A random model's scores for every pair: the audit's PickScore figures need them.
+    const model = new ScoreStore(store.db).activate({
+      fingerprint: 'bench-scale',
+      name: 'random scores (bench:scale)',
+      manifest: '{}',
+      folder: dir,
+    });
+    store.db
+      .prepare(
+        `INSERT INTO scores (model_id, pair_id, score_0, score_1, p_0)
+         SELECT ?, id, 0, 0, ((id * 2654435761) % 1000003) / 1000003.0 FROM pairs`,
+      )
+      .run(model);
+    store.db.pragma('wal_checkpoint(TRUNCATE)');
+    store.close();
+    return {
+      seconds,
+      rows: PAIRS * PER_PAIR,
+      pairs: counts.pairs,
+      annotations: counts.annotations,
+      annotators: counts.annotators,
+      bytes: fs.statSync(path.join(dir, 'scale.pickstudio')).size,
+    };
+  },
+
+  async dashboard(dir) {
+    const { store, call } = open(dir);
+    const times: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      const started = performance.now();
+      await call('getAudit', { filters: {} });
+      times.push(elapsed(started));
+    }
+    // Baseline: one pass in SQLite over the current verdicts, nothing crossing to JavaScript.
+    const baseline: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      const started = performance.now();
+      store.db
+        .prepare("SELECT count(*), sum(pair_id) FROM decisions WHERE action = 'verdict'")
+        .get();
+      baseline.push(elapsed(started));
+    }
+    const filtered: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      const started = performance.now();
+      await call('getAudit', { filters: { generator: 'sdxl-beta', minConfidence: 0.2 } });
+      filtered.push(elapsed(started));
+    }
+    const review: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      const started = performance.now();
+      await call('listDisagreements', { kind: 'any', limit: 50 });
+      review.push(elapsed(started));
+    }
+    store.close();
+    return {
+      ms: median(times),
+      first: times[0]!,
+      baselineMs: median(baseline),
+      filteredMs: median(filtered),
+      reviewMs: median(review),
+    };
+  },
+
+  async export(dir) {
+    const { store, call } = open(dir);
+    const times: number[] = [];
+    let rows = 0;
+    const out = path.join(dir, 'export.parquet');
+    for (let run = 0; run < RUNS; run++) {
+      const started = performance.now();
+      const result = (await call('exportParquet', { out })) as { rows: number };
+      times.push(elapsed(started));
+      rows = result.rows;
+    }
+    store.close();
+    return { ms: median(times), rows, bytes: fs.statSync(out).size };
+  },
+
+  async label(dir) {
+    return labelingFigures(dir, 'bench:ana');
+  },
+
+  /** An annotator who has decided the first half of the pairs (added here, in one statement). */
+  async veteran(dir) {
+    const { store } = open(dir);
+    const annotator = store.annotatorId('bench:veteran', 'human');
+    store.db
+      .prepare(
+        `INSERT INTO annotations (pair_id, annotator_id, action, verdict, left_image, decision_ms,
+           created_at)
+         SELECT id, ?, 'verdict', CASE id % 3 WHEN 0 THEN '0' WHEN 1 THEN '1' ELSE 'tie' END,
+           id % 2, 2000, 1700000000000 + id
+         FROM pairs WHERE id <= ?`,
+      )
+      .run(annotator, VETERAN_PAIRS);
+    store.close();
+    return labelingFigures(dir, 'bench:veteran');
+  },
+
+  async overlap(dir) {
+    await settings(dir, { overlap: PER_PAIR + 1 });
+    const figures = await labelingFigures(dir, 'bench:overlap', Math.min(SAMPLES, 50));
+    await settings(dir, { overlap: null });
+    return figures;
+  },
+
+  async uncertainty(dir) {
+    await settings(dir, { queueOrder: 'uncertainty' });
+    const figures = await labelingFigures(dir, 'bench:active', Math.min(SAMPLES, 50));
+    await settings(dir, { queueOrder: 'project' });
+    return figures;
+  },
+};
+
+async function settings(dir: string, change: Record<string, unknown>): Promise<void> {
+  const { store, call } = open(dir);
+  await call('setSettings', change);
+  store.close();
+}
+
+/**
+ * What the labeling view does, SAMPLES times: ask for the next pair (holding the queue it has,
+ * as the view does), then record a verdict on the pair it shows. Baselines in the same process:
+ * a primary-key read of one pair, and an insert into a one-column table of the same file.
+ */
+async function labelingFigures(dir: string, annotator: string, samples = SAMPLES) {
+  const { store, call } = open(dir);
+  const next: number[] = [];
+  const verdict: number[] = [];
+  let held: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    let started = performance.now();
+    const queue = (await call('getQueue', {
+      annotator,
+      count: 5 - held.length,
+      excludePairIds: held,
+    })) as { pairs: { pairId: number; leftImage: 0 | 1 }[] };
+    next.push(elapsed(started));
+    held = [...held, ...queue.pairs.map((p) => p.pairId)];
+    const pairId = held.shift();
+    if (pairId === undefined) break;
+    started = performance.now();
+    await call('recordDecision', {
+      annotator,
+      pairId,
+      verdict: i % 3 === 0 ? 'tie' : i % 2 === 0 ? 0 : 1,
+      leftImage: 0,
+      suggestionVisible: false,
+      decisionMs: 1500,
+    });
+    verdict.push(elapsed(started));
+  }
+  const lookup: number[] = [];
+  const insert: number[] = [];
+  const onePair = store.db.prepare('SELECT * FROM pairs WHERE id = ?');
+  store.db.exec('CREATE TABLE IF NOT EXISTS bench_baseline (x INTEGER)');
+  const bare = store.db.prepare('INSERT INTO bench_baseline VALUES (?)');
+  for (let i = 0; i < samples; i++) {
+    let started = performance.now();
+    onePair.get(1 + ((i * 7919) % PAIRS));
+    lookup.push(elapsed(started));
+    started = performance.now();
+    bare.run(i);
+    insert.push(elapsed(started));
+  }
+  // The same verdicts without waiting for the disk (synchronous = NORMAL): what the fsync costs.
+  store.db.pragma('synchronous = NORMAL');
+  const unsynced: number[] = [];
+  for (let i = 0; i < Math.min(samples, 200); i++) {
+    const pairId = held.shift() ?? (await nextPair(call, annotator));
+    if (pairId === undefined) break;
+    const started = performance.now();
+    await call('recordDecision', {
+      annotator,
+      pairId,
+      verdict: 1,
+      leftImage: 1,
+      suggestionVisible: false,
+      decisionMs: 1500,
+    });
+    unsynced.push(elapsed(started));
+  }
+  store.db.exec('DROP TABLE bench_baseline');
+  store.close();
+  return {
+    samples: next.length,
+    nextMedian: median(next),
+    nextP99: quantile(next, 0.99),
+    nextMax: Math.max(...next),
+    verdictMedian: median(verdict),
+    verdictP99: quantile(verdict, 0.99),
+    lookupMedian: median(lookup),
+    insertMedian: median(insert),
+    insertP99: quantile(insert, 0.99),
+    unsyncedMedian: median(unsynced),
+    unsyncedP99: quantile(unsynced, 0.99),
+  };
+}
+
+async function nextPair(
+  call: ReturnType<typeof createDispatcher>,
+  annotator: string,
+): Promise<number | undefined> {
+  const queue = (await call('getQueue', { annotator, count: 1 })) as {
+    pairs: { pairId: number }[];
+  };
+  return queue.pairs[0]?.pairId;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The driver
+
+function runStep(name: string, dir: string): Figures & { maxRssBytes: number } {
+  const out = execFileSync(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(import.meta.url), '--step', name, dir],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 2 ** 24 },
+  );
+  return JSON.parse(out.trim().split('\n').at(-1)!) as Figures & { maxRssBytes: number };
+}
+
+async function main(): Promise<void> {
+  const dir =
+    process.env.SCALE_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'pickstudio-bench-scale-'));
+  fs.mkdirSync(dir, { recursive: true });
+  log(
+    `bench:scale: ${PAIRS.toLocaleString('en')} pairs x ${PER_PAIR} annotations, ${SHARDS} shards, ` +
+      `${SAMPLES} labeling samples, ${RUNS} runs of the dashboard and export; ${os.cpus().length} cores; ${dir}`,
+  );
+  const figures: Record<string, Figures & { maxRssBytes: number }> = {};
+  try {
+    for (const name of Object.keys(STEPS)) {
+      const started = performance.now();
+      figures[name] = runStep(name, dir);
+      log(`  ${name}: ${(elapsed(started) / 1000).toFixed(1)} s ${JSON.stringify(figures[name])}`);
+    }
+  } finally {
+    if (!process.env.SCALE_KEEP) fs.rmSync(dir, { recursive: true, force: true });
+  }
+
+  const f = (step: string, key: string): number => Number(figures[step]![key]);
+  const peak = (step: string): string => mib(f(step, 'maxRssBytes'));
+  const labeling = (step: string, what: string): string[][] => [
+    [
+      `next pair (${what}), median / p99 / max`,
+      `${ms(f(step, 'nextMedian'))} / ${ms(f(step, 'nextP99'))} / ${ms(f(step, 'nextMax'))}`,
+      `${(f(step, 'nextMedian') / f(step, 'lookupMedian')).toFixed(0)}x a pair lookup (${ms(f(step, 'lookupMedian'))})`,
+      peak(step),
+    ],
+    [
+      `record a verdict (${what}), median / p99`,
+      `${ms(f(step, 'verdictMedian'))} / ${ms(f(step, 'verdictP99'))}`,
+      `${(f(step, 'verdictMedian') / f(step, 'insertMedian')).toFixed(1)}x a bare insert (${ms(f(step, 'insertMedian'))} / p99 ${ms(f(step, 'insertP99'))})`,
+      '',
+    ],
+    [
+      `  the same, synchronous = NORMAL`,
+      `${ms(f(step, 'unsyncedMedian'))} / ${ms(f(step, 'unsyncedP99'))}`,
+      '',
+      '',
+    ],
+  ];
+  const rows = f('import', 'rows');
+  log();
+  log(
+    table(
+      ['step', 'figure', 'against a baseline', 'peak memory'],
+      [
+        ['node + tsx, idle', '', '', peak('idle')],
+        [
+          'import (Parquet, 1 transaction per file)',
+          `${(rows / f('import', 'seconds')).toFixed(0)} rows/s (${f('import', 'seconds').toFixed(1)} s)`,
+          `${f('import', 'pairs').toLocaleString('en')} pairs, ${f('import', 'annotations').toLocaleString('en')} annotations, ${f('import', 'annotators')} annotators`,
+          peak('import'),
+        ],
+        ['database size', mib(f('import', 'bytes')), '', ''],
+        [
+          'audit dashboard (getAudit, whole project)',
+          `${ms(f('dashboard', 'ms'))} (first ${ms(f('dashboard', 'first'))})`,
+          `${(f('dashboard', 'ms') / f('dashboard', 'baselineMs')).toFixed(1)}x a SQL count over the verdicts (${ms(f('dashboard', 'baselineMs'))})`,
+          peak('dashboard'),
+        ],
+        ['  filtered (one generator, confidence >= 0.2)', ms(f('dashboard', 'filteredMs')), '', ''],
+        ['  disagreement review, first page', ms(f('dashboard', 'reviewMs')), '', ''],
+        [
+          'export (Parquet, every pair)',
+          `${(f('export', 'rows') / (f('export', 'ms') / 1000)).toFixed(0)} rows/s (${ms(f('export', 'ms'))})`,
+          `${f('export', 'rows').toLocaleString('en')} rows, ${mib(f('export', 'bytes'))}`,
+          peak('export'),
+        ],
+        ...labeling('label', 'new annotator'),
+        ...labeling('veteran', `${VETERAN_PAIRS.toLocaleString('en')} decided`),
+        ...labeling('overlap', `overlap ${PER_PAIR + 1}`),
+        ...labeling('uncertainty', 'uncertainty order'),
+      ],
+    ),
+  );
+}
+
+const stepIndex = process.argv.indexOf('--step');
+if (stepIndex >= 0) {
+  const name = process.argv[stepIndex + 1]!;
+  const result = await STEPS[name]!(process.argv[stepIndex + 2]!);
+  process.stdout.write(
+    '\n' + JSON.stringify({ ...result, maxRssBytes: process.resourceUsage().maxRSS * 1024 }) + '\n',
+  );
+} else {
+  await main();
+}
