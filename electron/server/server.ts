@@ -6,7 +6,7 @@ import { StudioError } from '../../shared/errors';
 import { createDispatcher } from '../core/dispatcher';
 import { StudioService } from '../core/service';
 import { ProjectStore } from '../core/store/project-store';
-import { createGuard, newToken } from './auth';
+import { createGuard, newSessionScope, newToken } from './auth';
 import { EventStreams } from './events';
 import { serveImage } from './images';
 import { SECURITY_HEADERS, sendText } from './responses';
@@ -86,7 +86,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
     throw error;
   }
-  const guard = createGuard({ token, port });
+  const guard = createGuard({ token, port, scope: newSessionScope() });
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     // Absolute-form targets ('http://elsewhere/...') are for proxies; this server is none.
@@ -105,7 +105,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       return;
     }
 
-    const path = url.pathname;
+    // The same routes below the session scope (the browser, with its cookie) and outside it.
+    const { path } = decision;
     if (path.startsWith('/api/')) {
       res.setHeader('Cache-Control', 'no-store');
       const call = /^\/api\/call\/([^/]+)$/.exec(path);

@@ -61,7 +61,7 @@ async function call<T>(page: Page, method: string, args: unknown): Promise<T> {
       type Door = Record<string, (args: unknown) => Promise<unknown>>;
       const door = (globalThis as { studio?: Door }).studio;
       if (door) return door[method]!(args);
-      const response = await fetch(`/api/call/${method}`, {
+      const response = await fetch(`api/call/${method}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(args),

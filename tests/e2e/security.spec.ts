@@ -42,13 +42,17 @@ async function otherSite(pages: Record<string, string> = {}) {
   };
 }
 
-/** The studio's origin and one image uid, read through the page's own session. */
-async function studioFacts(page: Page): Promise<{ origin: string; uid: string }> {
-  const origin = new URL(page.url()).origin;
-  const uid = (await page.evaluate(`fetch('/api/call/listPairs', {
+/**
+ * Where the studio's session lives (its origin and secret path, the login cookie's Path, so the
+ * URL under which the browser does send that cookie) and one image uid, read through the page's
+ * own session. The page's URLs are relative: its cookie goes only below that path.
+ */
+async function studioFacts(page: Page): Promise<{ base: string; uid: string }> {
+  const base = new URL('.', page.url()).href;
+  const uid = (await page.evaluate(`fetch('api/call/listPairs', {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}'
     }).then((r) => r.json()).then((b) => b.value[0].image0Uid)`)) as string;
-  return { origin, uid };
+  return { base, uid };
 }
 
 test.describe('browser mode', () => {
@@ -113,18 +117,21 @@ test.describe('browser mode', () => {
   });
 
   test('another site cannot frame the studio, read its images, or call it', async ({ studio }) => {
-    const { origin, uid } = await studioFacts(studio.page);
+    // The attack is given the session's secret path, as if it had learnt it: the browser then
+    // sends the login cookie with its requests, and the Origin check, CORP and frame-ancestors
+    // are what stop it.
+    const { base, uid } = await studioFacts(studio.page);
     const settings = (page: Page) =>
-      page.evaluate(`fetch('/api/call/getSettings', {
+      page.evaluate(`fetch('api/call/getSettings', {
         method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}'
       }).then((r) => r.json()).then((b) => b.value)`);
     const before = await settings(studio.page);
     const other = await otherSite({
       '/attack': `<!doctype html>
-        <iframe id="frame" src="${origin}/"></iframe>
-        <img id="image" src="${origin}/api/images/${encodeURIComponent(uid)}">
+        <iframe id="frame" src="${base}"></iframe>
+        <img id="image" src="${base}api/images/${encodeURIComponent(uid)}">
         <script>
-          const call = (init) => fetch('${origin}/api/call/setSettings', init)
+          const call = (init) => fetch('${base}api/call/setSettings', init)
             .then((r) => r.type + ' ' + r.status, (e) => 'refused: ' + e.name);
           window.results = Promise.all([
             call({ method: 'POST', credentials: 'include',
@@ -172,16 +179,31 @@ test.describe('browser mode', () => {
   test('the login cookie stays with the studio: a page on another port of 127.0.0.1 does not get it', async ({
     studio,
   }) => {
-    // HOLE (electron/server/auth.ts, tokenCookieName and the login in createGuard): cookies are not
-    // isolated by port, so the browser sends `pickstudio_token_<port>=<token>` to every server on
-    // 127.0.0.1 or localhost. SameSite=Strict does not help: another port is the same site. Any
+    // Cookies are not isolated by port, and SameSite=Strict does not help (another port is the
+    // same site): a cookie with Path=/ set by the studio goes to every server on 127.0.0.1. Any
     // local process that listens on a port and gets the user's browser to load it (a link, a
-    // redirect from any web page, then one same-site reload) reads the token, and the port from
-    // the cookie's name, and can then call the whole API from 127.0.0.1 with a Bearer header:
-    // import and export files anywhere the user can write. When fixed, drop test.fail.
-    test.fail();
+    // redirect from any web page, then one same-site reload) would read the token and call the
+    // whole API with a Bearer header. The cookie's Path is the session's secret path instead.
+    const { base } = await studioFacts(studio.page);
+    // Not vacuous: the browser holds the studio's login cookie, for 127.0.0.1 (any port).
+    const held = await studio.page.context().cookies();
+    expect(held.map((c) => `${c.domain} httpOnly=${c.httpOnly}`)).toEqual([
+      '127.0.0.1 httpOnly=true',
+    ]);
+
+    // The lure asks its own server for every path the studio is known to have, then moves on.
+    const known = ['/api/call/getStats', '/api/events', '/api/images/x', '/assets/index.js'];
     const other = await otherSite({
       '/': `<!doctype html><script>location.replace('/again')</script>`,
+      '/again': `<!doctype html>
+        ${known.map((p) => `<img src="${p}">`).join('')}
+        <iframe src="/frame"></iframe>
+        <script>
+          Promise.all(${JSON.stringify(known)}.map((p) => fetch(p, { credentials: 'include' })
+            .catch(() => undefined)))
+            .then(() => new Promise((r) => setTimeout(r, 300)))
+            .then(() => location.replace('/done'));
+        </script>`,
     });
     // The lure starts on another site (localhost is not the site 127.0.0.1), as a link or a
     // redirect from any web page would: that first, cross-site request carries no Strict cookie.
@@ -190,13 +212,25 @@ test.describe('browser mode', () => {
     try {
       const lure = await studio.page.context().newPage();
       await lure.goto(`http://localhost:${port}/start`);
-      await expect.poll(() => other.requests.map((r) => r.url)).toContain('/again');
-      const leaked = other.requests.filter((r) => r.cookie?.includes('pickstudio_token_'));
+      await expect.poll(() => other.requests.map((r) => r.url)).toContain('/done');
+      for (const path of [...known, '/again', '/frame']) {
+        expect(other.requests.map((r) => r.url)).toContain(path);
+      }
+      // The other server never sets a cookie: any it receives is the studio's.
+      const leaked = other.requests.filter((r) => r.cookie !== undefined);
       expect(leaked.map((r) => `${r.url}: ${r.cookie}`)).toEqual([]);
       await lure.close();
     } finally {
       await other.close();
     }
+    // The cookie's Path is the session's secret path, where the page lives and still gets in.
+    const scope = new URL(base).pathname;
+    expect(scope).toMatch(/^\/[A-Za-z0-9_-]{22}\/$/);
+    expect(held.map((c) => `${c.name} ${c.path}`)).toEqual([`pickstudio_token ${scope}`]);
+    const stats = (await studio.page.evaluate(`fetch('api/call/getStats', {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}'
+    }).then((r) => r.status)`)) as number;
+    expect(stats).toBe(200);
   });
 });
 

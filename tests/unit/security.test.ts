@@ -313,7 +313,7 @@ describe('browser mode: who may connect', () => {
     headers: Record<string, string>,
     target = '/',
   ): GuardDecision {
-    const guard = createGuard({ token: 'the-token', port: 4242 });
+    const guard = createGuard({ token: 'the-token', port: 4242, scope: '/the-scope/' });
     const req = {
       method: 'GET',
       headers,
@@ -324,8 +324,8 @@ describe('browser mode: who may connect', () => {
 
   it('the guard refuses a peer that is not this computer, whatever else the request gets right', () => {
     const perfect = { host: '127.0.0.1:4242', authorization: 'Bearer the-token' };
-    expect(guardSees('127.0.0.1', perfect)).toEqual({ kind: 'allow' });
-    expect(guardSees('::ffff:127.0.0.1', perfect)).toEqual({ kind: 'allow' });
+    expect(guardSees('127.0.0.1', perfect)).toEqual({ kind: 'allow', path: '/' });
+    expect(guardSees('::ffff:127.0.0.1', perfect)).toEqual({ kind: 'allow', path: '/' });
     for (const peer of [
       '192.0.2.7',
       '::ffff:192.0.2.7',
@@ -359,6 +359,72 @@ describe('browser mode: who may connect', () => {
     expect(
       reason(guardSees('127.0.0.1', { host: 'localhost:4242', origin: 'http://localhost:4242' })),
     ).toMatch(/^no token/);
+  });
+
+  it('the guard takes the cookie only below the session scope, and a Bearer header anywhere', () => {
+    const host = '127.0.0.1:4242';
+    const ours = 'pickstudio_token=the-token';
+    expect(guardSees('127.0.0.1', { host, cookie: ours }, '/the-scope/api/call/getStats')).toEqual({
+      kind: 'allow',
+      path: '/api/call/getStats',
+    });
+    expect(guardSees('127.0.0.1', { host, cookie: ours }, '/the-scope/')).toEqual({
+      kind: 'allow',
+      path: '/',
+    });
+    // Outside the scope a browser never sends it: one that arrives there is ignored.
+    for (const target of [
+      '/',
+      '/api/call/getStats',
+      '/the-scope',
+      '/the-scopeX/',
+      '/x/the-scope/',
+    ]) {
+      expect(guardSees('127.0.0.1', { host, cookie: ours }, target), target).toEqual({
+        kind: 'refuse',
+        reason: 'no token: open the URL that pickstudio serve printed',
+      });
+    }
+    expect(
+      guardSees('127.0.0.1', { host, authorization: 'Bearer the-token' }, '/api/call/getStats'),
+    ).toEqual({ kind: 'allow', path: '/api/call/getStats' });
+    // A cookie of the same name with a wider Path, tossed by a page on another port, sits beside
+    // ours: it neither locks the session out nor gets in on its own.
+    const tossed = 'pickstudio_token=not-the-token';
+    expect(guardSees('127.0.0.1', { host, cookie: `${tossed}; ${ours}` }, '/the-scope/')).toEqual({
+      kind: 'allow',
+      path: '/',
+    });
+    expect(guardSees('127.0.0.1', { host, cookie: tossed }, '/the-scope/')).toEqual({
+      kind: 'refuse',
+      reason: 'wrong token',
+    });
+    // The old cookie, named per port with Path=/, counts nowhere.
+    expect(
+      guardSees('127.0.0.1', { host, cookie: 'pickstudio_token_4242=the-token' }, '/the-scope/')
+        .kind,
+    ).toBe('refuse');
+  });
+
+  it('the guard trades a token in the URL for a cookie whose Path is the scope, and goes there', () => {
+    const host = '127.0.0.1:4242';
+    const cookie = 'pickstudio_token=the-token; Path=/the-scope/; HttpOnly; SameSite=Strict';
+    expect(guardSees('127.0.0.1', { host }, '/?token=the-token&bench')).toEqual({
+      kind: 'login',
+      location: '/the-scope/?bench=',
+      cookie,
+    });
+    expect(guardSees('127.0.0.1', { host }, '/the-scope/?token=the-token')).toEqual({
+      kind: 'login',
+      location: '/the-scope/',
+      cookie,
+    });
+    expect(guardSees('127.0.0.1', { host }, '///evil.example/?token=the-token')).toEqual({
+      kind: 'login',
+      location: '/the-scope/evil.example/',
+      cookie,
+    });
+    expect(guardSees('127.0.0.1', { host }, '/?token=not-the-token').kind).toBe('refuse');
   });
 
   const external = externalIPv4();
@@ -525,6 +591,9 @@ describe('browser mode: who may connect', () => {
     const cookie = replies[1]![1].headers['set-cookie']?.[0] ?? '';
     expect(cookie).toMatch(/; HttpOnly/);
     expect(cookie).toMatch(/; SameSite=Strict/);
+    // Nor reaches another server on 127.0.0.1 (cookies ignore the port): its Path is a secret.
+    expect(cookie).toMatch(/; Path=\/[A-Za-z0-9_-]{22}\/;/);
+    expect(replies[1]![1].headers.location).toBe(cookie.match(/; Path=([^;]+);/)?.[1]);
   });
 
   it('has a CSP that forbids inline and eval scripts, foreign connections, plugins, frames and framing', async () => {

@@ -90,6 +90,16 @@ afterEach(async () => {
   await server.close();
 });
 
+/** Logs in as a browser does: the session's secret path (the cookie's Path) and the cookie. */
+async function loginAsBrowser(): Promise<{ scope: string; cookie: string }> {
+  const res = await fetch(server.url, { redirect: 'manual' });
+  expect(res.status).toBe(303);
+  return {
+    scope: res.headers.get('location')!,
+    cookie: res.headers.get('set-cookie')!.split(';')[0]!,
+  };
+}
+
 const callApi = (method: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(`${base}/api/call/${method}`, {
     method: 'POST',
@@ -116,33 +126,54 @@ describe('pickstudio serve: who gets in', () => {
     );
     const noToken = await callApi('getStats', {}, { authorization: '' });
     expect(noToken.status).toBe(403);
-    const wrongCookie = await fetch(base, {
-      headers: { cookie: `pickstudio_token_${server.port}=${'a'.repeat(32)}` },
-    });
-    expect(wrongCookie.status).toBe(403);
+    const { scope } = await loginAsBrowser();
+    for (const route of ['', 'assets/app.js', 'api/events']) {
+      expect((await fetch(base + scope + route)).status, scope + route).toBe(403);
+      const wrongCookie = await fetch(base + scope + route, {
+        headers: { cookie: `pickstudio_token=${'a'.repeat(32)}` },
+      });
+      expect(wrongCookie.status, scope + route).toBe(403);
+    }
   });
 
-  it('trades the token in the URL for a cookie and a redirect without it; the cookie then works', async () => {
+  it('trades the token in the URL for a cookie scoped to a secret path, and a redirect there without it', async () => {
     const login = await fetch(`${server.url}&view=label`, { redirect: 'manual' });
     expect(login.status).toBe(303);
-    expect(login.headers.get('location')).toBe('/?view=label');
+    const location = login.headers.get('location')!;
+    const scope = /^(\/[A-Za-z0-9_-]{22}\/)\?view=label$/.exec(location)?.[1];
+    expect(scope, location).toBeDefined();
     const cookie = login.headers.get('set-cookie')!;
     expect(cookie).toBe(
-      `pickstudio_token_${server.port}=${server.token}; HttpOnly; SameSite=Strict; Path=/`,
+      `pickstudio_token=${server.token}; Path=${scope}; HttpOnly; SameSite=Strict`,
     );
     const nameValue = cookie.split(';')[0]!;
 
-    const page = await fetch(`${base}/?view=label`, { headers: { cookie: nameValue } });
+    const page = await fetch(`${base}${location}`, { headers: { cookie: nameValue } });
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(await page.text()).toContain('<title>studio</title>');
-    const stats = await callApi('getStats', {}, { authorization: '', cookie: nameValue });
+    const asset = await fetch(`${base}${scope}assets/app.js`, { headers: { cookie: nameValue } });
+    expect(asset.status).toBe(200);
+    const stats = await fetch(`${base}${scope}api/call/getStats`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie: nameValue },
+      body: '{}',
+    });
     expect(stats.status).toBe(200);
 
+    // Outside its Path the browser does not send the cookie, and the server does not take it.
+    expect((await fetch(`${base}/`, { headers: { cookie: nameValue } })).status).toBe(403);
+    expect((await callApi('getStats', {}, { authorization: '', cookie: nameValue })).status).toBe(
+      403,
+    );
+
+    // A second login from the session's own page stays there, rather than nesting the path.
+    const again = await raw(server.port, { path: `${scope}?token=${server.token}` });
+    expect(again.headers.location).toBe(scope);
     // '//elsewhere' as a Location would be another host's URL.
     const sneaky = await raw(server.port, { path: `//evil.example/x?token=${server.token}` });
     expect(sneaky.status).toBe(303);
-    expect(sneaky.headers.location).toBe('/evil.example/x');
+    expect(sneaky.headers.location).toBe(`${scope}evil.example/x`);
   });
 
   it('counts only 127.0.0.0/8 and ::1 (also IPv4-mapped) as this computer', () => {
@@ -431,7 +462,7 @@ describe('pickstudio serve (the command)', () => {
     expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(403);
     const login = await fetch(url!, { redirect: 'manual' });
     expect(login.status).toBe(303);
-    const page = await fetch(`http://127.0.0.1:${port}/`, {
+    const page = await fetch(new URL(login.headers.get('location')!, url), {
       headers: { cookie: login.headers.get('set-cookie')!.split(';')[0]! },
     });
     expect(page.status).toBe(200);

@@ -12,12 +12,14 @@ type Reply = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /**
  * Browser mode's door: the StudioApi over `pickstudio serve`. The page was loaded from that server,
- * whose cookie (set on the first load) authenticates every same-origin request.
+ * whose cookie (set on the first load) authenticates every same-origin request below the page's
+ * secret path, and only there: so every URL here is relative to the page, `api/...`, never
+ * `/api/...`.
  */
 async function call(method: StudioMethod, args: unknown): Promise<unknown> {
   let response: Response;
   try {
-    response = await fetch(`/api/call/${method}`, {
+    response = await fetch(`api/call/${method}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(args ?? {}),
@@ -52,7 +54,7 @@ export function createHttpStudio(): StudioApi {
     for (const listener of listeners.get(event) ?? []) listener(payload);
   };
   const openSource = (): EventSource => {
-    const opened = new EventSource('/api/events');
+    const opened = new EventSource('api/events');
     opened.addEventListener('progress', deliver('progress'));
     return opened;
   };
@@ -72,6 +74,6 @@ export function createHttpStudio(): StudioApi {
         }
       };
     },
-    imageUrl: (uid: string) => `/api/images/${encodeURIComponent(uid)}`,
+    imageUrl: (uid: string) => `api/images/${encodeURIComponent(uid)}`,
   } satisfies StudioApi;
 }
