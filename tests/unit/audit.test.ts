@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AuditReport } from '../../shared/audit';
-import type { MethodResult } from '../../shared/api';
+import { isDisagreement, type MethodResult } from '../../shared/api';
 import { labelsToVerdict, type Verdict } from '../../shared/labels';
 import type { ProjectStore } from '../../electron/core/store/project-store';
 import { ScoreStore } from '../../electron/core/store/scores';
@@ -260,6 +260,53 @@ describe("the lead's desk", () => {
     });
     store.close();
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("the review list's model disagreements are isDisagreement's, at every margin and threshold", async () => {
+    const dir = tempDir();
+    const { store, dispatch } = openService(path.join(dir, 'p.pickstudio'));
+    const p0s = [0, 0.05, 0.25, 0.4, 0.45, 0.5, 0.55, 0.6, 0.75, 0.95, 1];
+    const verdicts: Verdict[] = [0, 1, 'tie'];
+    insertPairs(store, p0s.length * verdicts.length);
+    const scores = new ScoreStore(store.db);
+    const model = scores.activate({ fingerprint: 'f', name: 'm', manifest: '{}', folder: dir });
+    const cases = p0s.flatMap((p0) => verdicts.map((verdict) => ({ p0, verdict })));
+    scores.putScores(
+      model,
+      cases.map(({ p0 }, i) => ({ pairId: i + 1, score0: 0, score1: 0, p0 })),
+    );
+    for (const [i, { verdict }] of cases.entries()) {
+      await dispatch('recordDecision', {
+        annotator: 'ana',
+        pairId: i + 1,
+        verdict,
+        leftImage: 0,
+        suggestionVisible: false,
+        decisionMs: 800,
+      });
+    }
+    for (const tieThreshold of [0, 0.1, 0.5, 0.9, 1]) {
+      await dispatch('setSettings', { tieThreshold });
+      const listed = (await dispatch('listDisagreements', {
+        kind: 'model',
+        limit: 500,
+      })) as MethodResult<'listDisagreements'>;
+      const expected = cases
+        .map((c, i) => ({ ...c, pairId: i + 1 }))
+        .filter((c) => isDisagreement(c.verdict, c.p0, tieThreshold))
+        .sort((a, b) => Math.abs(2 * b.p0 - 1) - Math.abs(2 * a.p0 - 1) || a.pairId - b.pairId);
+      expect(listed.items.map((d) => d.pairId)).toEqual(expected.map((c) => c.pairId));
+      expect(listed.total).toBe(expected.length);
+    }
+    // A page past the end is empty and still says how many there are.
+    await dispatch('setSettings', { tieThreshold: 0 });
+    const past = (await dispatch('listDisagreements', {
+      kind: 'model',
+      offset: 400,
+    })) as MethodResult<'listDisagreements'>;
+    expect(past.items).toEqual([]);
+    expect(past.total).toBeGreaterThan(0);
+    store.close();
   });
 
   it('hands each pair to at most k annotators at once, finishing pairs first, and frees abandoned leases', async () => {

@@ -11,7 +11,6 @@ import type {
   DisagreementKind,
   GeneratorRow,
 } from '../../../shared/audit';
-import { isDisagreement } from '../../../shared/api';
 import { StudioError } from '../../../shared/errors';
 import {
   categoryVerdict,
@@ -406,46 +405,62 @@ export function listDisagreements(
   args: { kind: DisagreementKind; includeAdjudicated: boolean; offset: number; limit: number },
 ): { total: number; items: Disagreement[] } {
   const model = new ScoreStore(project.db).activeModel();
-  const grouped = project.db
-    .prepare(
-      `SELECT c.pair_id AS pairId, group_concat(an.name || char(31) || c.verdict, char(30)) AS verdicts,
-         s.p_0 AS p0,
-         EXISTS (SELECT 1 FROM adjudications j WHERE j.pair_id = c.pair_id) AS adjudicated
-       FROM current_annotations c
-       JOIN annotators an ON an.id = c.annotator_id
-       LEFT JOIN scores s ON s.model_id = ? AND s.pair_id = c.pair_id
-       WHERE c.action = 'verdict'
-       GROUP BY c.pair_id`,
+  // Per pair in one ordered pass over the decisions: humans disagree when their verdicts are not
+  // all the same; the model disagrees (isDisagreement) when it is sure, beyond the tie threshold,
+  // of the side a human did not pick. Only the page's pairs leave SQLite.
+  const wanted = {
+    any: 'humans_disagree OR model_disagrees',
+    humans: 'humans_disagree',
+    model: 'model_disagrees',
+  }[args.kind];
+  const candidates = project.db
+    .prepare<
+      {
+        model: number;
+        threshold: number;
+        includeAdjudicated: number;
+        offset: number;
+        limit: number;
+      },
+      {
+        pairId: number;
+        p0: number | null;
+        humansDisagree: number;
+        modelDisagrees: number;
+        total: number;
+      }
+    >(
+      `WITH per_pair AS (
+         SELECT d.pair_id, min(d.verdict) != max(d.verdict) AS humans_disagree,
+           sum(d.verdict = '0') AS chose_0, sum(d.verdict = '1') AS chose_1
+         FROM decisions d WHERE d.action = 'verdict' GROUP BY d.pair_id
+       ), judged AS (
+         SELECT g.pair_id, s.p_0, g.humans_disagree,
+           coalesce(abs(2 * s.p_0 - 1) > @threshold
+             AND iif(s.p_0 > 0.5, g.chose_1, g.chose_0) > 0, 0) AS model_disagrees
+         FROM per_pair g LEFT JOIN scores s ON s.model_id = @model AND s.pair_id = g.pair_id
+         WHERE @includeAdjudicated OR NOT EXISTS (SELECT 1 FROM adjudications j WHERE j.pair_id = g.pair_id)
+       )
+       SELECT pair_id AS pairId, p_0 AS p0, humans_disagree AS humansDisagree,
+         model_disagrees AS modelDisagrees, count(*) OVER () AS total
+       FROM judged WHERE ${wanted}
+       ORDER BY coalesce(abs(2 * p_0 - 1), -1) DESC, pair_id
+       LIMIT @limit OFFSET @offset`,
     )
-    .all(model?.id ?? -1) as {
-    pairId: number;
-    verdicts: string;
-    p0: number | null;
-    adjudicated: number;
-  }[];
-
-  const candidates = grouped.flatMap((g) => {
-    if (!args.includeAdjudicated && g.adjudicated) return [];
-    const verdicts = g.verdicts.split('\x1e').map((entry) => {
-      const [annotator, verdict] = entry.split('\x1f') as [string, DbVerdict];
-      return { annotator, verdict: verdictFromDb(verdict) };
+    .all({
+      model: model?.id ?? -1,
+      threshold: tieThreshold,
+      includeAdjudicated: args.includeAdjudicated ? 1 : 0,
+      offset: args.offset,
+      limit: args.limit,
     });
-    const humansDisagree = new Set(verdicts.map((v) => v.verdict)).size > 1;
-    const modelDisagrees = verdicts.some((v) => isDisagreement(v.verdict, g.p0, tieThreshold));
-    const wanted =
-      args.kind === 'humans'
-        ? humansDisagree
-        : args.kind === 'model'
-          ? modelDisagrees
-          : humansDisagree || modelDisagrees;
-    if (!wanted) return [];
-    const confidence = g.p0 === null ? null : Math.abs(2 * g.p0 - 1);
-    return [{ pairId: g.pairId, verdicts, p0: g.p0, confidence, humansDisagree, modelDisagrees }];
-  });
-  // Surest model first: where it disagrees most confidently, a human (or the model) is most
-  // likely wrong. Unscored pairs last, then in project order.
-  candidates.sort((a, b) => (b.confidence ?? -1) - (a.confidence ?? -1) || a.pairId - b.pairId);
-
+  // Surest model first (above): where it disagrees most confidently, a human (or the model) is
+  // most likely wrong. Unscored pairs last, then in project order.
+  const verdictsOf = project.db.prepare<[number], { annotator: string; verdict: DbVerdict }>(
+    `SELECT an.name AS annotator, d.verdict FROM decisions d
+     JOIN annotators an ON an.id = d.annotator_id
+     WHERE d.pair_id = ? AND d.action = 'verdict' ORDER BY d.annotator_id`,
+  );
   const pairOf = project.db.prepare<
     [number],
     {
@@ -469,16 +484,28 @@ export function listDisagreements(
     `SELECT verdict, adjudicator, note, created_at AS createdAt FROM adjudications
      WHERE pair_id = ? ORDER BY id DESC LIMIT 1`,
   );
-  const items = candidates.slice(args.offset, args.offset + args.limit).map((c): Disagreement => {
+  const items = candidates.map(({ total: _, ...c }): Disagreement => {
     const adjudication = adjudicationOf.get(c.pairId);
     return {
       ...pairOf.get(c.pairId)!,
-      ...c,
+      pairId: c.pairId,
+      verdicts: verdictsOf
+        .all(c.pairId)
+        .map((v) => ({ annotator: v.annotator, verdict: verdictFromDb(v.verdict) })),
+      p0: c.p0,
+      confidence: c.p0 === null ? null : Math.abs(2 * c.p0 - 1),
+      humansDisagree: c.humansDisagree === 1,
+      modelDisagrees: c.modelDisagrees === 1,
       prediction: c.p0 === null ? null : predictVerdict(c.p0, tieThreshold),
       adjudication: adjudication
         ? { ...adjudication, verdict: verdictFromDb(adjudication.verdict) }
         : null,
     };
   });
-  return { total: candidates.length, items };
+  const total =
+    candidates[0]?.total ??
+    (args.offset > 0
+      ? listDisagreements(project, tieThreshold, { ...args, offset: 0, limit: 1 }).total
+      : 0);
+  return { total, items };
 }
