@@ -84,7 +84,7 @@ export class StudioService implements StudioHandlers {
       .prepare(
         `SELECT p.id AS pairId, pr.text AS prompt, i0.uid AS image0Uid, i1.uid AS image1Uid,
            p.model_0 AS model0, p.model_1 AS model1,
-           (SELECT count(*) FROM current_annotations c WHERE c.pair_id = p.id AND c.action = 'verdict') AS annotations,
+           (SELECT t.verdicts FROM pair_tallies t WHERE t.pair_id = p.id) AS annotations,
            (SELECT j.verdict FROM adjudications j WHERE j.pair_id = p.id ORDER BY j.id DESC LIMIT 1) AS adjudicated
          FROM pairs p JOIN prompts pr ON pr.id = p.prompt_id
          JOIN images i0 ON i0.id = p.image_0_id JOIN images i1 ON i1.id = p.image_1_id

@@ -316,9 +316,13 @@ export const MIGRATIONS: readonly Migration[] = [
       -- The annotator's decisions of the last hour, newest first, without reading the older ones.
       CREATE INDEX annotations_by_annotator_time ON annotations (annotator_id, created_at, action);
 
+      -- The same columns as before; the keys come from the decisions table, so a filter on
+      -- them is a lookup by its primary key.
       DROP VIEW current_annotations;
       CREATE VIEW current_annotations AS
-      SELECT a.* FROM decisions d JOIN annotations a ON a.id = d.annotation_id;
+      SELECT a.id, d.pair_id, d.annotator_id, a.action, a.verdict, a.undoes_id, a.left_image,
+        a.suggestion_visible, a.decision_ms, a.created_at, a.ranking_id
+      FROM decisions d JOIN annotations a ON a.id = d.annotation_id;
 
       -- Superseded by the decisions table.
       DROP INDEX annotations_current;

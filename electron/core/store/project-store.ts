@@ -485,7 +485,7 @@ export class ProjectStore {
     const one = (sql: string): number => (this.db.prepare(sql).get() as { n: number }).n;
     const verdicts = this.db
       .prepare(
-        "SELECT verdict, count(*) AS n FROM current_annotations WHERE action = 'verdict' GROUP BY verdict",
+        "SELECT verdict, count(*) AS n FROM decisions WHERE action = 'verdict' GROUP BY verdict",
       )
       .all() as { verdict: DbVerdict; n: number }[];
     const byVerdict = (v: DbVerdict): number => verdicts.find((r) => r.verdict === v)?.n ?? 0;
@@ -495,14 +495,13 @@ export class ProjectStore {
       imagesWithBytes: one('SELECT count(*) AS n FROM images WHERE sha256 IS NOT NULL'),
       pairs: one('SELECT count(*) AS n FROM pairs'),
       pairsWithVerdict: one(
-        `SELECT count(*) AS n FROM pairs p WHERE
-           EXISTS (SELECT 1 FROM current_annotations c WHERE c.pair_id = p.id AND c.action = 'verdict')
-           OR EXISTS (SELECT 1 FROM adjudications j WHERE j.pair_id = p.id)`,
+        `SELECT count(*) AS n FROM pair_tallies t WHERE t.verdicts > 0
+           OR EXISTS (SELECT 1 FROM adjudications j WHERE j.pair_id = t.pair_id)`,
       ),
       annotators: one('SELECT count(*) AS n FROM annotators'),
       annotations: one('SELECT count(*) AS n FROM annotations'),
       verdicts: { image0: byVerdict('0'), image1: byVerdict('1'), tie: byVerdict('tie') },
-      skips: one("SELECT count(*) AS n FROM current_annotations WHERE action = 'skip'"),
+      skips: one('SELECT coalesce(sum(skips), 0) AS n FROM annotator_tallies'),
       adjudications: one('SELECT count(*) AS n FROM adjudications'),
     };
   }
@@ -514,7 +513,7 @@ export class ProjectStore {
            count(DISTINCT CASE WHEN c.action = 'verdict' THEN c.pair_id END) AS decided,
            sum(c.verdict = '0') AS v0, sum(c.verdict = '1') AS v1, sum(c.verdict = 'tie') AS vt,
            sum(c.action = 'skip') AS skips
-         FROM annotators n LEFT JOIN current_annotations c ON c.annotator_id = n.id
+         FROM annotators n LEFT JOIN decisions c ON c.annotator_id = n.id
          WHERE (@name IS NULL OR n.name = @name)
          GROUP BY n.id ORDER BY n.name`,
       )
