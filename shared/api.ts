@@ -148,6 +148,8 @@ export const scoringReportSchema = z.object({
   promptsEncoded: z.number(),
   imagesEncoded: z.number(),
   imagesMissing: z.number(),
+  /** The first few of them (at most 10), each "image UID (FILE): why". */
+  missingImages: z.array(z.string()),
   pairsScored: z.number(),
   seconds: z.number(),
 });

@@ -130,7 +130,10 @@ function parse(
     });
     return { values: values as Record<string, string | boolean | undefined>, positionals };
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    const message = (error as Error).message;
+    // Node's own wording goes on about positionals after '--'; the option is what matters.
+    const option = /^Unknown option '([^']+)'/.exec(message)?.[1];
+    throw new UsageError(option ? `unknown option ${option} (see --help)` : message);
   }
 }
 
@@ -229,7 +232,15 @@ async function run(argv: string[]): Promise<number> {
       const { values, positionals } = parse(rest);
       if (values.help) return help(command);
       const [project, ...sources] = expectPositionals(positionals, 2, Infinity);
-      const report = await call(project!, 'importSources', { sources }, { create: true });
+      const creating = !fs.existsSync(project!);
+      let report: MethodResult<'importSources'>;
+      try {
+        report = await call(project!, 'importSources', { sources }, { create: true });
+      } catch (error) {
+        // A mistyped source must not leave an empty project behind.
+        if (creating) removeIfEmpty(project!);
+        throw error;
+      }
       for (const file of report.files) {
         console.log(
           `${file.file}: ${number.format(file.rows)} rows, ${number.format(file.pairsAdded)} new pairs, ` +
@@ -338,6 +349,7 @@ async function run(argv: string[]): Promise<number> {
         console.log(
           `${number.format(report.imagesMissing)} images could not be read; their pairs stay unscored`,
         );
+        for (const missing of report.missingImages) console.log(`  ${missing}`);
       }
       return 0;
     }
@@ -398,6 +410,25 @@ async function run(argv: string[]): Promise<number> {
     }
   }
   return 2;
+}
+
+/** Removes a project this command created when a failed import left it without a pair. */
+function removeIfEmpty(project: string): void {
+  let empty: boolean;
+  try {
+    const store = ProjectStore.open(project, { readonly: true });
+    try {
+      empty = store.counts().pairs === 0;
+    } finally {
+      store.close();
+    }
+  } catch {
+    return;
+  }
+  if (!empty) return;
+  for (const suffix of ['', '-wal', '-shm', '-journal']) {
+    fs.rmSync(`${project}${suffix}`, { force: true });
+  }
 }
 
 function printCounts(stats: MethodResult<'getStats'>): void {

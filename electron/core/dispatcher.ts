@@ -1,6 +1,7 @@
 import { studioContract, type StudioMethod } from '../../shared/api';
 import { StudioError } from '../../shared/errors';
 import type { StudioHandlers } from './service';
+import { storageError } from './store/open';
 
 export type Dispatch = (method: string, args: unknown) => Promise<unknown>;
 
@@ -9,9 +10,13 @@ const isStudioMethod = (method: string): method is StudioMethod =>
 
 /**
  * The one place a call from any door enters core: the method must be in the contract and its
- * arguments must pass the method's schema (wrong types and unknown fields are refused).
+ * arguments must pass the method's schema (wrong types and unknown fields are refused). A call
+ * that cannot write the project (read-only, disk full, locked) fails with a StudioError naming
+ * the project file and the problem, whichever door it came through.
  */
-export function createDispatcher(handlers: StudioHandlers): Dispatch {
+export function createDispatcher(
+  handlers: StudioHandlers & { readonly store?: { readonly file: string } },
+): Dispatch {
   return async (method, args) => {
     if (!isStudioMethod(method)) {
       throw new StudioError('unknown_method', `unknown method ${JSON.stringify(method)}`);
@@ -27,6 +32,10 @@ export function createDispatcher(handlers: StudioHandlers): Dispatch {
       throw new StudioError('invalid_argument', `${method}: ${problems}`);
     }
     const handler = handlers[method] as (args: unknown) => Promise<unknown>;
-    return handler.call(handlers, parsed.data);
+    try {
+      return await handler.call(handlers, parsed.data);
+    } catch (error) {
+      throw storageError(error, handlers.store?.file ?? 'the project', method) ?? error;
+    }
   };
 }

@@ -202,6 +202,15 @@ async function writeAtomically<T>(
   if (!fs.existsSync(folder)) {
     throw new StudioError('not_found', `${out}: the folder ${folder} does not exist`);
   }
+  // The file is written beside `out` and renamed over it: over a device or a pipe (/dev/full,
+  // /dev/null) that would replace it with a file, for root even in /dev.
+  const existing = fs.statSync(out, { throwIfNoEntry: false });
+  if (existing && !existing.isFile()) {
+    throw new StudioError(
+      'invalid_argument',
+      `${out}: not a regular file; an export writes a new file under this name, which would replace it. Choose a file name.`,
+    );
+  }
   removeStalePartials(folder, path.basename(out));
   const temporary = path.join(
     folder,
@@ -336,9 +345,19 @@ async function writePairs(
     file: string | null,
     uid: string,
   ): Promise<Uint8Array | null> => {
+    // A plain Error: the export's message adds its file and that nothing was written.
+    const asJpeg = async (bytes: Uint8Array, format: string): Promise<Uint8Array> => {
+      try {
+        return await asJpegBytes(bytes, format);
+      } catch (error) {
+        throw new Error(`image ${uid}${file ? ` (${file})` : ''}: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
+    };
     if (blob) {
       const stored = blobOf.get(blob)!;
-      return asJpegBytes(stored.bytes, stored.format);
+      return asJpeg(stored.bytes, stored.format);
     }
     if (!file) return null;
     let bytes: Buffer;
@@ -350,7 +369,7 @@ async function writePairs(
         `image ${uid}: cannot read ${file} (${(error as Error).message})`,
       );
     }
-    return bytes[0] === 0xff && bytes[1] === 0xd8 ? bytes : asJpegBytes(bytes, 'other');
+    return bytes[0] === 0xff && bytes[1] === 0xd8 ? bytes : asJpeg(bytes, 'other');
   };
 
   let lastId = 0;
@@ -474,7 +493,8 @@ async function writeAnnotations(
   >(
     `SELECT a.id, a.pair_id, a.ranking_id, pr.text AS caption, i0.uid AS uid0, i1.uid AS uid1,
        n.name AS annotator, n.kind AS annotator_kind, a.action, a.verdict, a.undoes_id,
-       EXISTS (SELECT 1 FROM current_annotations c WHERE c.id = a.id) AS is_current,
+       EXISTS (SELECT 1 FROM decisions d WHERE d.pair_id = a.pair_id
+                 AND d.annotator_id = a.annotator_id AND d.annotation_id = a.id) AS is_current,
        a.left_image, a.suggestion_visible, a.decision_ms, a.created_at
      FROM annotations a
      JOIN annotators n ON n.id = a.annotator_id

@@ -4,6 +4,25 @@ import { StudioError } from '../../../shared/errors';
 import sharp, { type Metadata } from 'sharp';
 import type { BlobRecord } from '../store/project-store';
 
+/**
+ * The most pixels an image may have: Pillow's decompression-bomb limit (2 x
+ * Image.MAX_IMAGE_PIXELS), above which the Pillow that PickScore's own preprocessing runs on
+ * refuses to open an image. Decoded, such an image is already over 500 MB of RGB.
+ */
+export const MAX_IMAGE_PIXELS = 178_956_970;
+
+const count = new Intl.NumberFormat('en-US');
+
+/** Why an image of this size is refused, or null when it is within the limit. */
+export function oversizeProblem(width: number, height: number): string | null {
+  if (width * height <= MAX_IMAGE_PIXELS) return null;
+  return (
+    `${width} x ${height} pixels (${count.format(width * height)}) is over the limit of ` +
+    `${count.format(MAX_IMAGE_PIXELS)} pixels (Pillow's, which PickScore's preprocessing uses); ` +
+    'downscale it'
+  );
+}
+
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
@@ -17,7 +36,8 @@ export async function inspectImage(bytes: Uint8Array): Promise<BlobRecord> {
   if (bytes.length === 0) throw new Error('empty image');
   let metadata: Metadata;
   try {
-    metadata = await sharp(bytes).metadata();
+    // The header only: the size is checked below, with a message that says what it is.
+    metadata = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (error) {
     // libvips repeats its complaint once per attempt; the first line says it all.
     const reason = (error as Error).message.split('\n')[0];
@@ -25,6 +45,8 @@ export async function inspectImage(bytes: Uint8Array): Promise<BlobRecord> {
   }
   const format = metadata.format;
   if (!metadata.width || !metadata.height) throw new Error(`${format} image without a size`);
+  const oversize = oversizeProblem(metadata.width, metadata.height);
+  if (oversize) throw new Error(oversize);
   if (format === 'jpeg' && !endsWithJpegEnd(bytes)) {
     throw new Error('truncated JPEG (no end-of-image marker)');
   }
@@ -56,7 +78,20 @@ function endsWithPngEnd(bytes: Uint8Array): boolean {
 /** Bytes as Pick-a-Pic's jpg columns hold them: JPEG as is, anything else re-encoded once. */
 export async function asJpegBytes(bytes: Uint8Array, format: string): Promise<Uint8Array> {
   if (format === 'jpeg') return bytes;
-  return sharp(bytes).flatten({ background: '#ffffff' }).jpeg({ quality: 95 }).toBuffer();
+  let size: Metadata;
+  try {
+    size = await sharp(bytes, { limitInputPixels: false }).metadata();
+  } catch (error) {
+    throw new Error(`cannot re-encode as JPEG: ${(error as Error).message.split('\n')[0]}`, {
+      cause: error,
+    });
+  }
+  const oversize = oversizeProblem(size.width ?? 0, size.height ?? 0);
+  if (oversize) throw new Error(`cannot re-encode as JPEG: ${oversize}`);
+  return sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS })
+    .flatten({ background: '#ffffff' })
+    .jpeg({ quality: 95 })
+    .toBuffer();
 }
 
 export interface ImageBytes {

@@ -5,7 +5,7 @@ import { parse as parseCsv } from 'csv-parse';
 import { StudioError } from '../../../shared/errors';
 import { parseVerdict } from '../../../shared/labels';
 import type { TaskContext } from '../tasks';
-import { inspectImage } from './images';
+import { inspectImage, sha256Hex } from './images';
 import type { ImportProgress } from './import-pickapic';
 import type { StagedImage, Staging } from './staging';
 
@@ -95,6 +95,9 @@ export async function stageManifest(
   const realFolder = fs.realpathSync(folder);
   const defaultAnnotator = `import:${path.basename(file)}`;
   const images = new Map<string, StagedImage>();
+  // Per (prompt, images in either order, annotator): the first row's label, so that a later row
+  // saying otherwise is refused rather than silently dropped.
+  const labels = new Map<string, { row: number; chosen: string; said: string }>();
   let rows = 0;
 
   for await (const { rowNumber, fields } of readRecords(file, format)) {
@@ -164,6 +167,24 @@ export async function stageManifest(
     if (label !== null && verdict === null) {
       fail(`label ${JSON.stringify(label)} is not 0, 1 or tie`);
     }
+    const annotator = text('annotator') ?? defaultAnnotator;
+    if (verdict !== null) {
+      const [low, high] = [image0.uid, image1.uid].sort();
+      const key = sha256Hex(Buffer.from(`${prompt!}\0${low!}\0${high!}\0${annotator}`));
+      const chosen = verdict === 'tie' ? 'tie' : verdict === 0 ? image0.uid : image1.uid;
+      const said =
+        verdict === 'tie'
+          ? 'a tie'
+          : `${JSON.stringify(text(verdict === 0 ? 'image_0' : 'image_1'))} the better image`;
+      const earlier = labels.get(key);
+      if (earlier && earlier.chosen !== chosen) {
+        fail(
+          `contradicts row ${earlier.row}: annotator ${JSON.stringify(annotator)} labels the same ` +
+            `pair twice, ${earlier.said} there and ${said} here; an annotator has one label per pair`,
+        );
+      }
+      if (!earlier) labels.set(key, { row: rowNumber, chosen, said });
+    }
     staging.addPair({
       caption: prompt!,
       image0,
@@ -177,7 +198,7 @@ export async function stageManifest(
           ? null
           : {
               verdict,
-              annotator: text('annotator') ?? defaultAnnotator,
+              annotator,
               kind: 'import',
               rankingId: null,
             },

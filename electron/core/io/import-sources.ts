@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ImportFileReport, ImportReport } from '../../../shared/api';
 import { StudioError } from '../../../shared/errors';
+import { assertWritable, storageError } from '../store/open';
 import type { ProjectStore } from '../store/project-store';
 import type { TaskContext } from '../tasks';
 import {
@@ -70,6 +71,8 @@ export async function importSources(
   context: TaskContext,
 ): Promise<ImportReport> {
   const started = performance.now();
+  // A read-only project fails now, not after the files were read.
+  assertWritable(store.db, store.file, 'import');
   const plan: PlannedFile[] = [];
   for (const file of expandSources(sources)) {
     const format = manifestFormatOf(file);
@@ -114,29 +117,42 @@ async function importFile(
 ): Promise<ImportFileReport> {
   const staging = Staging.create(store.file);
   try {
-    const staged =
-      planned.kind === 'parquet'
-        ? await stagePickapicShard(store, planned.shard, staging, context, progress)
-        : {
-            ...(await stageManifest(planned.file, planned.format, staging, context, progress)),
-            alreadyPresent: 0,
-          };
-    context.throwIfCancelled();
-    context.progress(
-      progress.rowsBefore + planned.rows,
-      progress.totalRows,
-      `merging ${path.basename(planned.file)}`,
-    );
-    const merged = staging.merge(store, path.basename(planned.file));
-    return {
-      file: planned.file,
-      format: planned.kind === 'parquet' ? 'pickapic-parquet' : planned.format,
-      rows: staged.rows,
-      pairsAdded: merged.pairsAdded,
-      annotationsAdded: merged.annotationsAdded,
-      rowsAlreadyPresent: staged.alreadyPresent + merged.rowsAlreadyPresent,
-    };
+    return await stageAndMerge(store, planned, staging, context, progress);
+  } catch (error) {
+    // The scratch file and the project share a disk: either may be the one that is full.
+    throw storageError(error, store.file, `importing ${path.basename(planned.file)}`) ?? error;
   } finally {
     staging.remove();
   }
+}
+
+async function stageAndMerge(
+  store: ProjectStore,
+  planned: PlannedFile,
+  staging: Staging,
+  context: TaskContext,
+  progress: ImportProgress,
+): Promise<ImportFileReport> {
+  const staged =
+    planned.kind === 'parquet'
+      ? await stagePickapicShard(store, planned.shard, staging, context, progress)
+      : {
+          ...(await stageManifest(planned.file, planned.format, staging, context, progress)),
+          alreadyPresent: 0,
+        };
+  context.throwIfCancelled();
+  context.progress(
+    progress.rowsBefore + planned.rows,
+    progress.totalRows,
+    `merging ${path.basename(planned.file)}`,
+  );
+  const merged = staging.merge(store, path.basename(planned.file));
+  return {
+    file: planned.file,
+    format: planned.kind === 'parquet' ? 'pickapic-parquet' : planned.format,
+    rows: staged.rows,
+    pairsAdded: merged.pairsAdded,
+    annotationsAdded: merged.annotationsAdded,
+    rowsAlreadyPresent: staged.alreadyPresent + merged.rowsAlreadyPresent,
+  };
 }

@@ -95,7 +95,17 @@ export class Staging {
     removeStaleStaging(projectFile);
     const folder = path.dirname(path.resolve(projectFile));
     const unique = `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
-    return new Staging(path.join(folder, `${STAGING_PREFIX(projectFile)}${unique}`));
+    const file = path.join(folder, `${STAGING_PREFIX(projectFile)}${unique}`);
+    try {
+      return new Staging(file);
+    } catch (error) {
+      fs.rmSync(file, { force: true });
+      throw new StudioError(
+        'internal',
+        `${projectFile}: cannot create the import's scratch file in ${folder} (${(error as Error).message}); the project was not changed`,
+        { cause: error },
+      );
+    }
   }
 
   addBlob(blob: BlobRecord): void {

@@ -5,6 +5,7 @@
  */
 import os from 'node:os';
 import sharp from 'sharp';
+import { MAX_IMAGE_PIXELS, oversizeProblem } from '../io/images';
 import { resizeBicubic, type PixelWindow } from './pil-resample';
 
 export interface ClipImageConfig {
@@ -146,8 +147,18 @@ export async function decodeRgb(bytes: Uint8Array): Promise<RgbImage> {
   // PIL applies neither an embedded ICC profile nor the EXIF orientation. sharp applies the
   // profile unless told not to, and turns images only when asked (autoOrient), which we never do.
   // Like PIL, it should give up on broken data but not on decoder warnings.
-  const image = sharp(bytes, { ignoreIcc: true, failOn: 'error' });
+  const image = sharp(bytes, {
+    ignoreIcc: true,
+    failOn: 'error',
+    limitInputPixels: MAX_IMAGE_PIXELS,
+  });
   try {
+    // Too many pixels is refused from the header, before anything is decoded: decoding first
+    // would take seconds and gigabytes for an image that cannot be scored anyway.
+    const { width = 0, height = 0 } = await sharp(bytes, { limitInputPixels: false }).metadata();
+    const oversize = oversizeProblem(width, height);
+    if (oversize) throw new OversizeError(`cannot decode image: ${oversize}`);
+
     if (isGrey16Png(bytes)) {
       // Pillow 9.4 opens these as mode I, whose convert('RGB') clips each value to 0..255 instead
       // of scaling 16 bits down to 8: most such images turn nearly white, and so must ours.
@@ -176,11 +187,14 @@ export async function decodeRgb(bytes: Uint8Array): Promise<RgbImage> {
       info.channels,
     );
   } catch (error) {
+    if (error instanceof OversizeError) throw error;
     // libvips repeats its complaint once per attempt; the first line says it all.
     const reason = (error as Error).message.split('\n')[0];
     throw new Error(`cannot decode image (${reason})`, { cause: error });
   }
 }
+
+class OversizeError extends Error {}
 
 /**
  * PIL's convert('RGB'): grey is replicated, alpha is dropped (never composited), values above 255

@@ -126,6 +126,9 @@ export function scoreCachedPairs(
   return scored;
 }
 
+/** How many of the images that could not be read a scoring report names. */
+const MISSING_IMAGES_SHOWN = 10;
+
 /**
  * Scores every pair of the project that the model has not scored: encodes the prompts and images
  * the cache lacks (nothing is encoded twice, across runs too), then computes each pair from the
@@ -177,6 +180,7 @@ export async function scoreProject(
 
   let imagesEncoded = 0;
   let imagesMissing = 0;
+  const missingImages: string[] = [];
   if (pending.images > 0) {
     const entry = workerEntry(options.worker);
     const preprocessor = entry ? startPreprocessPool(entry) : inProcessPreprocessor;
@@ -191,7 +195,17 @@ export async function scoreProject(
               id: image.id,
               pixels: await preprocessor.preprocess(bytes, model.imageConfig),
             };
-          } catch {
+          } catch (error) {
+            // The first few say which images and why: the user has files to fix.
+            if (missingImages.length < MISSING_IMAGES_SHOWN) {
+              const message = (error as Error).message;
+              const file = store.imageSource(image.uid)?.path;
+              missingImages.push(
+                message.startsWith(`image ${image.uid}`)
+                  ? message
+                  : `image ${image.uid}${file ? ` (${file})` : ''}: ${message}`,
+              );
+            }
             return null;
           }
         }),
@@ -240,6 +254,7 @@ export async function scoreProject(
     promptsEncoded,
     imagesEncoded,
     imagesMissing,
+    missingImages,
     pairsScored,
     seconds: (performance.now() - started) / 1000,
   };
