@@ -10,6 +10,8 @@ export const ERROR_CODES = [
   'not_a_project',
   'not_found',
   'busy',
+  'read_only',
+  'disk_full',
   'cancelled',
   'internal',
 ] as const;

@@ -14,6 +14,8 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   newer_project: 422,
   not_a_project: 422,
   busy: 409,
+  read_only: 409,
+  disk_full: 507,
   cancelled: 409,
   internal: 500,
 };

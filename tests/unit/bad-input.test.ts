@@ -784,9 +784,10 @@ describe('a read-only project', () => {
       };
       expect(pairs.value).toHaveLength(2);
       const res = await call('recordDecision', decision(pairs.value[0]!.pairId));
-      expect(res.status).toBe(500);
-      const body = (await res.json()) as { ok: boolean; error: { message: string } };
+      expect(res.status).toBe(409);
+      const body = (await res.json()) as { ok: boolean; error: { code: string; message: string } };
       expect(body.ok).toBe(false);
+      expect(body.error.code).toBe('read_only');
       expect(body.error.message).toMatch(
         new RegExp(`^${literal(project)}: recordDecision failed: the project is read-only`),
       );
@@ -849,6 +850,7 @@ describe('a full disk', () => {
     }
     expect(saved.length).toBeGreaterThan(0);
     expect(error).toBeInstanceOf(StudioError);
+    expect(error!.code).toBe('disk_full');
     expect(error!.message).toMatch(
       new RegExp(
         `^${literal(project)}: recordDecision failed: the disk is full, so nothing was saved`,

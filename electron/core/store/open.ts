@@ -157,7 +157,7 @@ export function storageError(error: unknown, file: string, action: string): Stud
   const intact = 'Everything saved before is intact';
   if (code.startsWith('SQLITE_READONLY')) {
     return new StudioError(
-      'internal',
+      'read_only',
       `${file}: ${action} failed: the project is read-only, so nothing was saved ${sqlite}. ` +
         `${intact}: make the file and its folder writable, or work on a copy.`,
       { cause: error },
@@ -165,7 +165,7 @@ export function storageError(error: unknown, file: string, action: string): Stud
   }
   if (code === 'SQLITE_FULL') {
     return new StudioError(
-      'internal',
+      'disk_full',
       `${file}: ${action} failed: the disk is full, so nothing was saved ${sqlite}. ` +
         `${intact}: free some space and try again.`,
       { cause: error },
