@@ -247,6 +247,13 @@ async function writeAtomically<T>(
       fs.closeSync(fd);
     }
     fs.renameSync(temporary, out);
+    // The rename is an entry in the folder: without this, a power cut could undo it.
+    const dir = fs.openSync(folder, 'r');
+    try {
+      fs.fsyncSync(dir);
+    } finally {
+      fs.closeSync(dir);
+    }
     return result;
   } catch (error) {
     fs.rmSync(temporary, { force: true });

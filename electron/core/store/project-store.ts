@@ -260,7 +260,10 @@ export class ProjectStore {
   }
 
   annotatorId(name: string, kind: AnnotatorKind): number {
-    const row = this.stmt.annotator.get(name, kind, Date.now())!;
+    // Looked up first: the upsert writes even when the name exists, and a write outside a
+    // transaction is a commit of its own, one more wait for the disk on every label.
+    const row =
+      this.stmt.findAnnotator.get(name) ?? this.stmt.annotator.get(name, kind, Date.now())!;
     if (row.kind !== kind) {
       throw new StudioError(
         'bad_input',
