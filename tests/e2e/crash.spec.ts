@@ -16,23 +16,12 @@
 import type { Page, Request } from '@playwright/test';
 import Database from 'better-sqlite3';
 import { chooseAnnotator, expect, serve, test, type Studio } from './fixtures';
+import { mulberry32 } from '../../electron/core/demo/scenes';
 
 const ANNOTATOR = 'crash e2e';
 const CYCLES = 4;
 const KEYS = ['1', '2', '3', 'ArrowLeft', 'ArrowRight', 'ArrowDown'] as const;
 type Key = (typeof KEYS)[number];
-
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A cycle's kill: armed once `warmup` verdicts are shown as saved (so every cycle labels), then
@@ -252,7 +241,7 @@ test('SIGKILL of the server while labeling: every verdict shown as saved is on d
   const seed = Number(process.env.CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
   console.log(`[crash] seed ${seed} (CRASH_SEED=${seed} draws the same plan)`);
   testInfo.annotations.push({ type: 'seed', description: String(seed) });
-  const random = prng(seed);
+  const random = mulberry32(seed);
 
   const context = await studioBrowser!.newContext({ viewport });
   const page = await context.newPage();

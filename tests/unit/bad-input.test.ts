@@ -299,6 +299,18 @@ describe('project files that cannot be opened', () => {
 // ---------------------------------------------------------------------------------------------
 
 /** The pair ids of the project, in order. */
+/** The good shard cut in half, and a Parquet file of another schema, beside it. */
+async function truncatedAndForeignShards(): Promise<{ truncated: string; other: string }> {
+  const truncated = path.join(dir, 'truncated.parquet');
+  const bytes = fs.readFileSync(good);
+  fs.writeFileSync(truncated, bytes.subarray(0, bytes.length >> 1));
+  const other = path.join(dir, 'other.parquet');
+  const db = await duckdb();
+  await db.run(`COPY (SELECT 1 AS id, 'x' AS name) TO '${other}' (FORMAT parquet)`);
+  db.close();
+  return { truncated, other };
+}
+
 async function pairIds(dispatch: Dispatch): Promise<number[]> {
   const pairs = (await dispatch('listPairs', {})) as { pairId: number }[];
   return pairs.map((p) => p.pairId);
@@ -931,13 +943,7 @@ describe('a full disk', () => {
 describe('the CLI door', () => {
   it('a truncated shard, a shard of another schema, a source that is missing: exit 1, one line naming the file and the problem', async () => {
     const before = projectDigest(project);
-    const truncated = path.join(dir, 'truncated.parquet');
-    const bytes = fs.readFileSync(good);
-    fs.writeFileSync(truncated, bytes.subarray(0, bytes.length >> 1));
-    const other = path.join(dir, 'other.parquet');
-    const db = await duckdb();
-    await db.run(`COPY (SELECT 1 AS id, 'x' AS name) TO '${other}' (FORMAT parquet)`);
-    db.close();
+    const { truncated, other } = await truncatedAndForeignShards();
     const missing = path.join(dir, 'nope.parquet');
 
     const results = await Promise.all(
@@ -1046,13 +1052,7 @@ describe('the HTTP door', () => {
 
   it('an import of a truncated shard, or of one of another schema: 422 naming the file; nothing changes', async () => {
     const before = projectDigest(project);
-    const truncated = path.join(dir, 'truncated.parquet');
-    const bytes = fs.readFileSync(good);
-    fs.writeFileSync(truncated, bytes.subarray(0, bytes.length >> 1));
-    const other = path.join(dir, 'other.parquet');
-    const db = await duckdb();
-    await db.run(`COPY (SELECT 1 AS id) TO '${other}' (FORMAT parquet)`);
-    db.close();
+    const { truncated, other } = await truncatedAndForeignShards();
 
     const first = await call('importSources', { sources: [truncated] });
     expect(first.status).toBe(422);

@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProjectStore } from '../../electron/core/store/project-store';
 import { duckdb } from '../helpers/duckdb';
 import { openService, projectDigest, tempDir } from '../helpers/project';
+import { mulberry32 } from '../../electron/core/demo/scenes';
 
 const BIN = path.resolve('bin/pickstudio.js');
 const SHARDS = 3;
@@ -26,19 +27,7 @@ const ROWS_PER_SHARD = 5000;
 const FULL_ROWS = SHARDS * ROWS_PER_SHARD;
 
 const seed = Number(process.env.CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
-const random = prng(seed);
-
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-function prng(start: number): () => number {
-  let a = start >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = mulberry32(seed);
 
 const between = (low: number, high: number): number => Math.floor(low + random() * (high - low));
 

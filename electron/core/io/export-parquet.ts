@@ -9,6 +9,7 @@ import { verdictToLabels, type Verdict } from '../../../shared/labels';
 import { verdictFromDb, type DbVerdict, type ProjectStore } from '../store/project-store';
 import type { TaskContext } from '../tasks';
 import { asJpegBytes } from './images';
+import { removeLeftoversOfGoneProcesses } from './leftovers';
 import {
   IMAGE_COLUMNS,
   PICKAPIC_COLUMNS,
@@ -211,7 +212,7 @@ async function writeAtomically<T>(
       `${out}: not a regular file; an export writes a new file under this name, which would replace it. Choose a file name.`,
     );
   }
-  removeStalePartials(folder, path.basename(out));
+  removeLeftoversOfGoneProcesses(folder, `.${path.basename(out)}.partial-`);
   const temporary = path.join(
     folder,
     `.${path.basename(out)}.partial-${process.pid}-${Date.now()}`,
@@ -265,40 +266,6 @@ async function writeAtomically<T>(
         cause: error,
       },
     );
-  }
-}
-
-/**
- * Removes the partial files of `name` left by exports whose process is gone (killed, crashed):
- * they are never renamed, and can be as large as the export. Partials of a running process, this
- * one included, are left alone.
- */
-function removeStalePartials(folder: string, name: string): void {
-  const prefix = `.${name}.partial-`;
-  let names: string[];
-  try {
-    names = fs.readdirSync(folder).filter((partial) => partial.startsWith(prefix));
-  } catch {
-    return;
-  }
-  for (const partial of names) {
-    const pid = Number(/^(\d+)-\d+$/.exec(partial.slice(prefix.length))?.[1] ?? 0);
-    if (pid > 0 && pid !== process.pid && !processAlive(pid)) {
-      try {
-        fs.rmSync(path.join(folder, partial), { force: true });
-      } catch {
-        // A file this user may not remove: it does not stop the export.
-      }
-    }
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { StudioError } from '../../../shared/errors';
 import type { Verdict } from '../../../shared/labels';
+import { removeLeftoversOfGoneProcesses } from './leftovers';
 import {
   verdictToDb,
   type AnnotatorKind,
@@ -92,8 +93,8 @@ export class Staging {
 
   /** A new staging file beside `projectFile`; stale ones of dead processes are removed first. */
   static create(projectFile: string): Staging {
-    removeStaleStaging(projectFile);
     const folder = path.dirname(path.resolve(projectFile));
+    removeLeftoversOfGoneProcesses(folder, STAGING_PREFIX(projectFile));
     const unique = `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
     const file = path.join(folder, `${STAGING_PREFIX(projectFile)}${unique}`);
     try {
@@ -304,31 +305,4 @@ function mergeStaged(db: Database.Database, sourceFile: string, now: number): Me
      WHERE ranking_id IS NULL AND creates_pair = 0 AND adds_label = 0`,
   );
   return { pairsAdded, annotationsAdded, rowsAlreadyPresent: stagedRows - applied + idle };
-}
-
-/** Removes staging files left by imports whose process is gone (killed, crashed). */
-function removeStaleStaging(projectFile: string): void {
-  const folder = path.dirname(path.resolve(projectFile));
-  const prefix = STAGING_PREFIX(projectFile);
-  let names: string[];
-  try {
-    names = fs.readdirSync(folder).filter((name) => name.startsWith(prefix));
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const pid = Number(name.slice(prefix.length).split('-')[0]);
-    if (Number.isInteger(pid) && pid !== process.pid && !processAlive(pid)) {
-      fs.rmSync(path.join(folder, name), { force: true });
-    }
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
