@@ -368,13 +368,18 @@ export function audit(
         ? (thresholdSource.threshold ?? undefined)
         : undefined;
 
-  const generators = project.db
-    .prepare<[], string>(
-      `SELECT model_0 AS name FROM pairs WHERE model_0 IS NOT NULL
-       UNION SELECT model_1 FROM pairs WHERE model_1 IS NOT NULL ORDER BY name`,
-    )
-    .pluck()
-    .all();
+  const generators = [
+    ...new Set(
+      project.db
+        .prepare<[], [string | null, string | null]>(
+          'SELECT DISTINCT model_0, model_1 FROM pairs INDEXED BY pairs_by_generators',
+        )
+        .raw()
+        .all()
+        .flat()
+        .filter((name) => name !== null),
+    ),
+  ].sort();
   const rows = readVerdicts(project, model?.id ?? null, args.filters, generators);
   const dashboard = computeDashboard(rows.columns, {
     resamples: args.resamples,

@@ -368,48 +368,51 @@ function cohenRows(
 ): CohenRow[] {
   const A = c.annotators.length;
   const { start, members } = prep;
-  const slotOf = A * A <= 1 << 22 ? new Int32Array(A * A).fill(-1) : null;
-  const slotMap = new Map<number, number>();
-  const slotPair: number[] = [];
-  const cells: number[] = [];
-  for (let i = 0; i < items.pair.length; i++) {
-    const p = items.pair[i]!;
-    const end = start[p + 1]!;
-    for (let u = start[p]!; u < end; u++) {
-      for (let v = u + 1; v < end; v++) {
-        let a = c.annotator[members[u]!]!;
-        let b = c.annotator[members[v]!]!;
-        let ca = c.verdict[members[u]!]!;
-        let cb = c.verdict[members[v]!]!;
-        if (a > b) {
-          [a, b] = [b, a];
-          [ca, cb] = [cb, ca];
+  // Two passes: count each annotator pair's shared pairs, then fill the confusion cells of those
+  // with enough. With thousands of annotators (Pick-a-Pic's users) most of the millions of
+  // annotator pairs share a pair or two, and cells for all of them would be most of the work.
+  const dense = A * A <= 1 << 24;
+  const commonOf = dense ? new Uint32Array(A * A) : null;
+  const commonMap = new Map<number, number>();
+  const eachAnnotatorPair = (visit: (key: number, u: number, v: number) => void): void => {
+    for (let i = 0; i < items.pair.length; i++) {
+      const p = items.pair[i]!;
+      const end = start[p + 1]!;
+      for (let u = start[p]!; u < end; u++) {
+        for (let v = u + 1; v < end; v++) {
+          const a = c.annotator[members[u]!]!;
+          const b = c.annotator[members[v]!]!;
+          if (a < b) visit(a * A + b, u, v);
+          else visit(b * A + a, v, u);
         }
-        const key = a * A + b;
-        let slot = slotOf ? slotOf[key]! : (slotMap.get(key) ?? -1);
-        if (slot < 0) {
-          slot = slotPair.length;
-          slotPair.push(key);
-          if (slotOf) slotOf[key] = slot;
-          else slotMap.set(key, slot);
-          for (let x = 0; x < K * K; x++) cells.push(0);
-        }
-        cells[slot * K * K + ca * K + cb]! += 1;
       }
     }
+  };
+  eachAnnotatorPair((key) => {
+    if (commonOf) commonOf[key]!++;
+    else commonMap.set(key, (commonMap.get(key) ?? 0) + 1);
+  });
+  const slots = new Map<number, number>();
+  const common = (key: number): number => (commonOf ? commonOf[key]! : (commonMap.get(key) ?? 0));
+  const keys: number[] = [];
+  if (commonOf) {
+    for (let key = 0; key < commonOf.length; key++) if (commonOf[key]! >= minCommon) keys.push(key);
+  } else {
+    for (const [key, n] of commonMap) if (n >= minCommon) keys.push(key);
   }
-  const rows: CohenRow[] = [];
-  for (let slot = 0; slot < slotPair.length; slot++) {
-    const row = new Float64Array(K * K + 1);
-    let common = 0;
-    for (let x = 0; x < K * K; x++) {
-      row[x] = cells[slot * K * K + x]!;
-      common += row[x]!;
-    }
-    row[K * K] = items.pair.length - common;
-    const key = slotPair[slot]!;
-    if (common >= minCommon) rows.push({ a: Math.floor(key / A), b: key % A, common, cells: row });
-  }
+  keys.forEach((key, slot) => slots.set(key, slot));
+  const rows: CohenRow[] = keys.map((key) => ({
+    a: Math.floor(key / A),
+    b: key % A,
+    common: common(key),
+    cells: new Float64Array(K * K + 1),
+  }));
+  eachAnnotatorPair((key, u, v) => {
+    const slot = slots.get(key);
+    if (slot === undefined) return;
+    rows[slot]!.cells[c.verdict[members[u]!]! * K + c.verdict[members[v]!]!]! += 1;
+  });
+  for (const row of rows) row.cells[K * K] = items.pair.length - row.common;
   return rows.sort((x, y) => x.a - y.a || x.b - y.b);
 }
 

@@ -310,6 +310,9 @@ export const MIGRATIONS: readonly Migration[] = [
         WHERE pair_id = OLD.pair_id AND OLD.action = 'verdict';
       END;
 
+      -- The generators of the pairs, distinct, without sorting every pair (the audit's tables).
+      CREATE INDEX pairs_by_generators ON pairs (model_0, model_1);
+
       -- The model's least certain pairs first, for active labeling.
       CREATE INDEX scores_by_certainty ON scores (model_id, abs(p_0 - 0.5));
 
