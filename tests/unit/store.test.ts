@@ -230,6 +230,7 @@ describe('the decisions table (migration 4)', () => {
     expect(store.db.prepare(TABLE).all()).toEqual(expected);
     expect(store.db.prepare(TALLIES).all()).toEqual(expectedTallies);
     expect(store.db.prepare(PAIR_TALLIES).all()).toEqual(expectedPairTallies);
+    expect(store.labelProgress(null).total).toBe(3);
     store.close();
   });
 });

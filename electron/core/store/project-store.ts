@@ -187,7 +187,7 @@ export class ProjectStore {
       findAnnotator: db.prepare<[string], { id: number; kind: AnnotatorKind }>(
         'SELECT id, kind FROM annotators WHERE name = ?',
       ),
-      pairCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM pairs'),
+      pairCount: db.prepare<[], { n: number }>('SELECT n FROM pair_count'),
       progress: db.prepare<
         [{ annotator: number; since: number }],
         { decided: number | null; skipped: number | null; lastHour: number | null }
