@@ -4,7 +4,9 @@
  * Prints figures; asserts nothing.
  *
  *   npm run bench:scale                            (node --import tsx bench/scale.ts)
- *   SCALE_PAIRS=100000 SCALE_SAMPLES=500 SCALE_RUNS=3 SCALE_KEEP=1 npm run bench:scale
+ *   SCALE_PAIRS=100000 SCALE_SAMPLES=500 SCALE_RUNS=3 npm run bench:scale
+ *   SCALE_DIR=/tmp/scale npm run bench:scale                 (keeps the project there)
+ *   SCALE_DIR=/tmp/scale SCALE_STEPS=dashboard,label npm run bench:scale   (measures again)
  *
  * Data: SCALE_PAIRS Pick-a-Pic rows (bench/lib.ts pickapicRowsSql, no jpg columns), each written
  * three times with its own ranking_id, user (of 2,000; three different users per pair) and label,
@@ -32,6 +34,8 @@ const SHARDS = Math.max(1, Math.round(Number(process.env.SCALE_SHARDS ?? 10)));
 const SAMPLES = Number(process.env.SCALE_SAMPLES ?? 2000);
 const RUNS = Math.max(1, Number(process.env.SCALE_RUNS ?? 3));
 const VETERAN_PAIRS = Math.floor(PAIRS / 2);
+/** SCALE_STEPS=dashboard,label with SCALE_DIR: measure again on a project built before. */
+const STEPS_TO_RUN = process.env.SCALE_STEPS?.split(',') ?? null;
 
 const log = (line = ''): void => {
   process.stdout.write(line + '\n');
@@ -337,13 +341,14 @@ async function main(): Promise<void> {
   );
   const figures: Record<string, Figures & { maxRssBytes: number }> = {};
   try {
-    for (const name of Object.keys(STEPS)) {
+    for (const name of STEPS_TO_RUN ?? Object.keys(STEPS)) {
       const started = performance.now();
       figures[name] = runStep(name, dir);
       log(`  ${name}: ${(elapsed(started) / 1000).toFixed(1)} s ${JSON.stringify(figures[name])}`);
     }
   } finally {
-    if (!process.env.SCALE_KEEP) fs.rmSync(dir, { recursive: true, force: true });
+    // A folder the user named is theirs (SCALE_STEPS measures again in it); ours is removed.
+    if (!process.env.SCALE_DIR) fs.rmSync(dir, { recursive: true, force: true });
   }
 
   const f = (step: string, key: string): number => Number(figures[step]![key]);
@@ -368,41 +373,54 @@ async function main(): Promise<void> {
       '',
     ],
   ];
-  const rows = f('import', 'rows');
+  const has = (step: string): boolean => figures[step] !== undefined;
+  const rows: string[][] = [
+    ...(has('idle') ? [['node + tsx, idle', '', '', peak('idle')]] : []),
+    ...(has('import')
+      ? [
+          [
+            'import (Parquet, 1 transaction per file)',
+            `${(f('import', 'rows') / f('import', 'seconds')).toFixed(0)} rows/s (${f('import', 'seconds').toFixed(1)} s)`,
+            `${f('import', 'pairs').toLocaleString('en')} pairs, ${f('import', 'annotations').toLocaleString('en')} annotations, ${f('import', 'annotators')} annotators`,
+            peak('import'),
+          ],
+          ['database size', mib(f('import', 'bytes')), '', ''],
+        ]
+      : []),
+    ...(has('dashboard')
+      ? [
+          [
+            'audit dashboard (getAudit, whole project)',
+            `${ms(f('dashboard', 'ms'))} (first ${ms(f('dashboard', 'first'))})`,
+            `${(f('dashboard', 'ms') / f('dashboard', 'baselineMs')).toFixed(1)}x a SQL count over the verdicts (${ms(f('dashboard', 'baselineMs'))})`,
+            peak('dashboard'),
+          ],
+          [
+            '  filtered (one generator, confidence >= 0.2)',
+            ms(f('dashboard', 'filteredMs')),
+            '',
+            '',
+          ],
+          ['  disagreement review, first page', ms(f('dashboard', 'reviewMs')), '', ''],
+        ]
+      : []),
+    ...(has('export')
+      ? [
+          [
+            'export (Parquet, every pair)',
+            `${(f('export', 'rows') / (f('export', 'ms') / 1000)).toFixed(0)} rows/s (${ms(f('export', 'ms'))})`,
+            `${f('export', 'rows').toLocaleString('en')} rows, ${mib(f('export', 'bytes'))}`,
+            peak('export'),
+          ],
+        ]
+      : []),
+    ...(has('label') ? labeling('label', 'new annotator') : []),
+    ...(has('veteran') ? labeling('veteran', `${VETERAN_PAIRS.toLocaleString('en')} decided`) : []),
+    ...(has('overlap') ? labeling('overlap', `overlap ${PER_PAIR + 1}`) : []),
+    ...(has('uncertainty') ? labeling('uncertainty', 'uncertainty order') : []),
+  ];
   log();
-  log(
-    table(
-      ['step', 'figure', 'against a baseline', 'peak memory'],
-      [
-        ['node + tsx, idle', '', '', peak('idle')],
-        [
-          'import (Parquet, 1 transaction per file)',
-          `${(rows / f('import', 'seconds')).toFixed(0)} rows/s (${f('import', 'seconds').toFixed(1)} s)`,
-          `${f('import', 'pairs').toLocaleString('en')} pairs, ${f('import', 'annotations').toLocaleString('en')} annotations, ${f('import', 'annotators')} annotators`,
-          peak('import'),
-        ],
-        ['database size', mib(f('import', 'bytes')), '', ''],
-        [
-          'audit dashboard (getAudit, whole project)',
-          `${ms(f('dashboard', 'ms'))} (first ${ms(f('dashboard', 'first'))})`,
-          `${(f('dashboard', 'ms') / f('dashboard', 'baselineMs')).toFixed(1)}x a SQL count over the verdicts (${ms(f('dashboard', 'baselineMs'))})`,
-          peak('dashboard'),
-        ],
-        ['  filtered (one generator, confidence >= 0.2)', ms(f('dashboard', 'filteredMs')), '', ''],
-        ['  disagreement review, first page', ms(f('dashboard', 'reviewMs')), '', ''],
-        [
-          'export (Parquet, every pair)',
-          `${(f('export', 'rows') / (f('export', 'ms') / 1000)).toFixed(0)} rows/s (${ms(f('export', 'ms'))})`,
-          `${f('export', 'rows').toLocaleString('en')} rows, ${mib(f('export', 'bytes'))}`,
-          peak('export'),
-        ],
-        ...labeling('label', 'new annotator'),
-        ...labeling('veteran', `${VETERAN_PAIRS.toLocaleString('en')} decided`),
-        ...labeling('overlap', `overlap ${PER_PAIR + 1}`),
-        ...labeling('uncertainty', 'uncertainty order'),
-      ],
-    ),
-  );
+  log(table(['step', 'figure', 'against a baseline', 'peak memory'], rows));
 }
 
 const stepIndex = process.argv.indexOf('--step');
