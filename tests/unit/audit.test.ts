@@ -350,6 +350,8 @@ describe("the lead's desk", () => {
     // fay's leases (12:16) and eve's on 4-6 lapse at 12:31; eve's on 1-3 run to 12:35.
     vi.setSystemTime(new Date('2026-11-26T12:32:00Z'));
     expect(await queue('gus', 6)).toEqual([2, 3, 4, 5, 6]);
+    // Leases commit without waiting for the disk; labels still do (synchronous = FULL).
+    expect(store.db.pragma('synchronous', { simple: true })).toBe(2);
     store.close();
   });
 

@@ -83,13 +83,13 @@ function readVerdicts(
     params.annotators = JSON.stringify(filters.annotators);
   }
   const selected = `FROM decisions WHERE ${where.join(' AND ')} ORDER BY pair_id, annotator_id`;
-  const code = `CASE verdict WHEN '0' THEN ${IMAGE_0} WHEN 'tie' THEN ${TIE} ELSE ${IMAGE_1} END
-    + 4 * coalesce(left_image, 2)`;
+  // verdict_side (migration 4): the verdict as the metrics' IMAGE_0, TIE, IMAGE_1 (0, 1, 2) plus
+  // 4 x the side shown left, 2 for unknown.
   const packed = db
     .prepare<
       Record<string, number | string>,
       number
-    >(`SELECT (pair_id * ${annotatorSpan} + annotator_id) * ${codeSpan} + ${code} ${selected}`)
+    >(`SELECT (pair_id * ${annotatorSpan} + annotator_id) * ${codeSpan} + verdict_side ${selected}`)
     .pluck()
     .all(params);
   const ms = db

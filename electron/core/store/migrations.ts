@@ -216,6 +216,12 @@ export const MIGRATIONS: readonly Migration[] = [
         left_image INTEGER,
         decision_ms INTEGER,
         created_at INTEGER NOT NULL,
+        -- The verdict in the audit's order (0 image 0, 1 tie, 2 image 1) plus 4 x the side shown
+        -- left (2: unknown), as one integer: reading it is half the cost of comparing strings
+        -- over every decision of a project (audit/audit.ts).
+        verdict_side INTEGER GENERATED ALWAYS AS (
+          CASE verdict WHEN '0' THEN 0 WHEN 'tie' THEN 1 WHEN '1' THEN 2 END
+          + 4 * coalesce(left_image, 2)) STORED,
         PRIMARY KEY (pair_id, annotator_id)
       ) STRICT, WITHOUT ROWID;
       CREATE INDEX decisions_by_annotator ON decisions (annotator_id, annotation_id);

@@ -387,11 +387,19 @@ export class ProjectStore {
     } else {
       rows = byNeed([], count);
     }
-    this.db.transaction(() => {
-      for (const pairId of [...exclude, ...rows.map((r) => r.pairId)]) {
-        this.stmt.lease.run(pairId, annotatorId, options.leaseUntil);
-      }
-    })();
+    // A lease is worth nothing after a power cut (it only keeps others off the pair for a while),
+    // so its commit does not wait for the disk; the next label's commit syncs it with the label.
+    const synchronous = this.db.pragma('synchronous', { simple: true }) as number;
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      this.db.transaction(() => {
+        for (const pairId of [...exclude, ...rows.map((r) => r.pairId)]) {
+          this.stmt.lease.run(pairId, annotatorId, options.leaseUntil);
+        }
+      })();
+    } finally {
+      this.db.pragma(`synchronous = ${synchronous}`);
+    }
     return rows;
   }
 
