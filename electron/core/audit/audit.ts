@@ -49,7 +49,7 @@ function readVerdicts(
   store: ProjectStore,
   modelId: number | null,
   filters: AuditFilters,
-  generatorNames: string[],
+  generatorPairs: [string | null, string | null][],
 ): VerdictRows {
   const db = store.db;
   const maxPair = db.prepare<[], number | null>('SELECT max(id) FROM pairs').pluck().get() ?? 0;
@@ -110,22 +110,18 @@ function readVerdicts(
     .all(modelId ?? -1)
     .forEach((p0, i) => (p0ByPair[scoredPairs[i]!] = p0));
 
-  const noGenerator = generatorNames.length;
-  const generatorSpan = span(noGenerator);
-  const generatorsByPair = new Uint32Array(maxPair + 1);
-  for (const value of db
-    .prepare<[string], number>(
-      `WITH g(name, code) AS MATERIALIZED (SELECT value, key FROM json_each(?))
-       SELECT (p.id * ${generatorSpan} + coalesce(g0.code, ${noGenerator})) * ${generatorSpan}
-         + coalesce(g1.code, ${noGenerator})
-       FROM pairs p LEFT JOIN g g0 ON g0.name = p.model_0 LEFT JOIN g g1 ON g1.name = p.model_1`,
-    )
-    .pluck()
-    .all(JSON.stringify(generatorNames))) {
-    const pair = Math.floor(value / (generatorSpan * generatorSpan));
-    generatorsByPair[pair] = value - pair * generatorSpan * generatorSpan;
-  }
-  const generatorName = (c: number): string | null => generatorNames[c] ?? null;
+  // Each pair's generators, as an index into `generatorPairs`, from one covering-index range per
+  // pair of generators: only integers cross, and no pair is joined to anything.
+  const generatorsOfPair = new Int32Array(maxPair + 1);
+  const pairsOf = db
+    .prepare<
+      [string | null, string | null],
+      number
+    >('SELECT id FROM pairs INDEXED BY pairs_by_generators WHERE model_0 IS ? AND model_1 IS ?')
+    .pluck();
+  generatorPairs.forEach(([m0, m1], k) => {
+    for (const pair of pairsOf.all(m0, m1)) generatorsOfPair[pair] = k;
+  });
 
   const present = new Uint8Array(annotatorSpan);
   const perPair = annotatorSpan * codeSpan;
@@ -158,9 +154,7 @@ function readVerdicts(
     if (pairId !== lastPair) {
       lastPair = pairId;
       const score = p0ByPair[pairId]!;
-      const generators = generatorsByPair[pairId]!;
-      const m0 = generatorName(Math.floor(generators / generatorSpan));
-      const m1 = generatorName(generators % generatorSpan);
+      const [m0, m1] = generatorPairs[generatorsOfPair[pairId]!]!;
       lastPairPasses =
         (filters.generator === undefined || m0 === filters.generator || m1 === filters.generator) &&
         (filters.minConfidence === undefined ||
@@ -368,19 +362,15 @@ export function audit(
         ? (thresholdSource.threshold ?? undefined)
         : undefined;
 
-  const generators = [
-    ...new Set(
-      project.db
-        .prepare<[], [string | null, string | null]>(
-          'SELECT DISTINCT model_0, model_1 FROM pairs INDEXED BY pairs_by_generators',
-        )
-        .raw()
-        .all()
-        .flat()
-        .filter((name) => name !== null),
-    ),
-  ].sort();
-  const rows = readVerdicts(project, model?.id ?? null, args.filters, generators);
+  const generatorPairs = project.db
+    .prepare<
+      [],
+      [string | null, string | null]
+    >('SELECT DISTINCT model_0, model_1 FROM pairs INDEXED BY pairs_by_generators')
+    .raw()
+    .all();
+  const generators = [...new Set(generatorPairs.flat().filter((name) => name !== null))].sort();
+  const rows = readVerdicts(project, model?.id ?? null, args.filters, generatorPairs);
   const dashboard = computeDashboard(rows.columns, {
     resamples: args.resamples,
     ...(fixed !== undefined ? { threshold: fixed } : {}),
