@@ -384,6 +384,52 @@ describe("the lead's desk", () => {
     store.close();
   });
 
+  it('reads decision times exactly, short and long, missing, and on pairs the filters leave out', async () => {
+    const dir = tempDir();
+    const { store, dispatch } = openService(path.join(dir, 'p.pickstudio'));
+    insertPairs(store, 6);
+    const ana = store.annotatorId('ana', 'human');
+    const ben = store.annotatorId('ben', 'human');
+    // A day is longer than the audit packs beside a decision at this size; so is a week.
+    const day = 86_400_000;
+    const times: [number, number, number | null][] = [
+      [1, ana, 700],
+      [2, ana, day],
+      [3, ana, null],
+      [1, ben, 3 * day],
+      [2, ben, 0],
+      [6, ben, 900],
+    ];
+    for (const [pairId, annotatorId, decisionMs] of times) {
+      store.insertAnnotation({
+        pairId,
+        annotatorId,
+        action: 'verdict',
+        verdict: 0,
+        leftImage: 0,
+        decisionMs,
+        createdAt: Date.now(),
+      });
+    }
+    const medians = async (filters: object) =>
+      (
+        (await dispatch('getAudit', { filters, resamples: 0 })) as AuditReport
+      ).dashboard.annotators.map((a) => [a.annotator, a.medianDecisionMs]);
+    // ana: 700 and a day (one missing); ben: 0, 900 and 3 days.
+    expect(await medians({})).toEqual([
+      ['ana', (700 + day) / 2],
+      ['ben', 900],
+    ]);
+    expect(await medians({ annotators: ['ben'] })).toEqual([['ben', 900]]);
+    // Leaving out pair 1 (ben's 3 days) must not shift the long times after it.
+    store.db.prepare("UPDATE pairs SET model_0 = 'sdxl' WHERE id > 1").run();
+    expect(await medians({ generator: 'sdxl' })).toEqual([
+      ['ana', day],
+      ['ben', 450],
+    ]);
+    store.close();
+  });
+
   it("counts each annotator's current verdict only: a changed mind, an undo and a skip", async () => {
     const dir = tempDir();
     const { store, dispatch } = openService(path.join(dir, 'p.pickstudio'));
