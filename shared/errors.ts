@@ -12,6 +12,8 @@ export const ERROR_CODES = [
   'busy',
   'read_only',
   'disk_full',
+  // The door could not reach the studio: whether the call happened is not known.
+  'unreachable',
   'cancelled',
   'internal',
 ] as const;

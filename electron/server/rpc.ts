@@ -16,6 +16,7 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   busy: 409,
   read_only: 409,
   disk_full: 507,
+  unreachable: 503,
   cancelled: 409,
   internal: 500,
 };

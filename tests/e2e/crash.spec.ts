@@ -7,7 +7,8 @@
  * `PRAGMA integrity_check`, every verdict shown as saved is in it (pair, verdict, annotator, the
  * side shown left), and everything in it was a key the test pressed. A key whose save the kill
  * cut short may or may not be in it; either is right. A key pressed once the server is gone must
- * say "Not saved", and the restarted server must count exactly the decisions on disk.
+ * say "Not confirmed" (the page cannot know) and not be on disk, and the restarted server must
+ * count exactly the decisions on disk.
  *
  * The plan (when and how each kill comes, which keys) is drawn from a seeded PRNG; the seed is
  * printed, and CRASH_SEED=<seed> draws the same plan again (where a kill lands within a request
@@ -53,8 +54,11 @@ interface Press {
   leftUid: string;
   /** The better image's uid, or 'tie'. */
   better: string;
-  /** 'saved': the history strip showed it; 'not saved': the page said so (the server was gone). */
-  outcome: 'saved' | 'not saved';
+  /**
+   * 'saved': the history strip showed it; 'not confirmed': the page said the studio did not
+   * answer (the server was gone), so the decision may or may not be on disk.
+   */
+  outcome: 'saved' | 'not confirmed';
   /** The history strip's verdict (image 0, 1 or tie, in the pair's order), when saved. */
   shownDecision: string | null;
   /** Pressed once the server was known to be gone. */
@@ -106,7 +110,7 @@ function onScreen(page: Page) {
 
 /**
  * After a key on `pairId`: 'saved' once the history strip lists the pair (with the verdict it
- * shows), 'not saved' once the view reports that the save failed.
+ * shows), 'not confirmed' once the view reports that the studio did not answer.
  */
 async function outcomeOf(page: Page, pairId: number) {
   const handle = await page.waitForFunction(
@@ -118,8 +122,8 @@ async function outcomeOf(page: Page, pairId: number) {
       if (entry) return { outcome: 'saved', decision: entry.getAttribute('data-decision') };
       const view = document.querySelector('[data-testid="labeling-view"]');
       const error = document.querySelector('[data-testid="error"]')?.textContent ?? '';
-      if (view?.getAttribute('data-state') === 'error' && error.startsWith('Not saved')) {
-        return { outcome: 'not saved', decision: null };
+      if (view?.getAttribute('data-state') === 'error' && error.startsWith('Not confirmed')) {
+        return { outcome: 'not confirmed', decision: null };
       }
       return null;
     },
@@ -311,7 +315,7 @@ test('SIGKILL of the server while labeling: every verdict shown as saved is on d
           break;
         }
         presses.push(press);
-        if (press.outcome === 'not saved') {
+        if (press.outcome === 'not confirmed') {
           expect(killed, `a save failed without a kill: pair ${press.pairId}`).toBe(true);
         } else if (++savedThisCycle === plan.warmup) {
           arm();
@@ -325,7 +329,9 @@ test('SIGKILL of the server while labeling: every verdict shown as saved is on d
       if ((await settled(page)) === 'ready') {
         const press = await pressKey(page, random, { cycle, afterDeath: true });
         if (press) {
-          expect(press.outcome, `pair ${press.pairId}, pressed after the kill`).toBe('not saved');
+          expect(press.outcome, `pair ${press.pairId}, pressed after the kill`).toBe(
+            'not confirmed',
+          );
           presses.push(press);
         }
       }
@@ -335,7 +341,7 @@ test('SIGKILL of the server while labeling: every verdict shown as saved is on d
       for (const press of mine.filter((p) => p.afterDeath)) {
         expect(onDisk.map((r) => r.pairId)).not.toContain(press.pairId);
       }
-      const unconfirmed = mine.filter((p) => p.outcome === 'not saved' && !p.afterDeath);
+      const unconfirmed = mine.filter((p) => p.outcome === 'not confirmed' && !p.afterDeath);
       const unconfirmedOnDisk = unconfirmed.filter((p) =>
         onDisk.some((r) => r.pairId === p.pairId),
       ).length;

@@ -6,7 +6,7 @@ import {
   type LabelProgress,
   type Verdict,
 } from '../../../shared/api';
-import { studio } from '../studio';
+import { asStudioError, studio } from '../studio';
 import { bothShowable, preparePair, type PreparedPair } from './images';
 import type { Choice } from './keys';
 import { describeError, useProject } from './project';
@@ -258,7 +258,11 @@ export const useLabeling = create<LabelingState>()((set, get) => {
 
   const failOnPair = (_s: Session, error: unknown): void => {
     timing.end();
-    const message = `Not saved: ${describeError(error)}`;
+    // A reply that never came says nothing of the commit: the decision may well be on disk.
+    const message =
+      asStudioError(error).code === 'unreachable'
+        ? `Not confirmed: ${describeError(error)}. If it was saved, the history shows it once the studio answers again.`
+        : `Not saved: ${describeError(error)}`;
     set({ status: 'error', error: message, announcement: message });
   };
 

@@ -25,7 +25,10 @@ async function call(method: StudioMethod, args: unknown): Promise<unknown> {
       body: JSON.stringify(args ?? {}),
     });
   } catch (error) {
-    throw new StudioError('internal', `${method}: cannot reach the Pick Studio server (${error})`);
+    throw new StudioError(
+      'unreachable',
+      `${method}: cannot reach the Pick Studio server (${error})`,
+    );
   }
   const text = await response.text();
   let reply: Reply | undefined;
