@@ -1,7 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { MIGRATIONS } from '../../electron/core/store/migrations';
+import { PICKSTUDIO_APPLICATION_ID } from '../../electron/core/store/open';
 import type { AuditReport } from '../../shared/audit';
 import { isDisagreement, type MethodResult } from '../../shared/api';
 import { labelsToVerdict, type Verdict } from '../../shared/labels';
@@ -381,6 +384,52 @@ describe("the lead's desk", () => {
     // Pair 4 has two verdicts, 2 and 5 one, 1 and 3 none; cy's leases (1, then 4) count
     // toward k = 3: pair 4 is full.
     expect(queue.pairs.map((p) => p.pairId)).toEqual([2, 5, 1, 3]);
+    store.close();
+  });
+
+  it('tunes the threshold on a project of an older schema without changing it', async () => {
+    const dir = tempDir();
+    // The validation project, as the previous version (schema 3) left it.
+    const validation = path.join(dir, 'validation.pickstudio');
+    const old = new Database(validation);
+    old.pragma(`application_id = ${PICKSTUDIO_APPLICATION_ID}`);
+    for (const migration of MIGRATIONS.filter((m) => m.version <= 3)) old.exec(migration.sql);
+    old.pragma('user_version = 3');
+    old.exec(`INSERT INTO models (id, fingerprint, name, manifest, folder, created_at)
+      VALUES (1, 'f', 'm', '{}', '${dir}', 0);
+      INSERT INTO annotators (id, name, kind, created_at) VALUES (1, 'ana', 'human', 0);`);
+    const oldStore = { db: old } as unknown as ProjectStore;
+    insertPairs(oldStore, 4);
+    // Sure of image 0 and right, sure of image 1 and right, unsure on two ties: t = 0.1 is best.
+    const examples: [number, string][] = [
+      [0.9, '0'],
+      [0.1, '1'],
+      [0.52, 'tie'],
+      [0.47, 'tie'],
+    ];
+    examples.forEach(([p0, verdict], i) => {
+      old
+        .prepare(
+          'INSERT INTO scores (model_id, pair_id, score_0, score_1, p_0) VALUES (1, ?, 0, 0, ?)',
+        )
+        .run(i + 1, p0);
+      old
+        .prepare(
+          "INSERT INTO annotations (pair_id, annotator_id, action, verdict, created_at) VALUES (?, 1, 'verdict', ?, 0)",
+        )
+        .run(i + 1, verdict);
+    });
+    old.close();
+    const before = fs.readFileSync(validation);
+
+    const { store, dispatch } = openService(path.join(dir, 'test.pickstudio'));
+    new ScoreStore(store.db).activate({ fingerprint: 'f', name: 'm', manifest: '{}', folder: dir });
+    const report = (await dispatch('getAudit', {
+      tuneOn: validation,
+      resamples: 0,
+    })) as AuditReport;
+    expect(report.thresholdSource).toMatchObject({ kind: 'tuned-on', verdicts: 4, threshold: 0.1 });
+    expect(fs.readFileSync(validation).equals(before)).toBe(true);
     store.close();
   });
 

@@ -11,6 +11,7 @@ import type {
   DisagreementKind,
   GeneratorRow,
 } from '../../../shared/audit';
+import type Database from 'better-sqlite3';
 import { StudioError } from '../../../shared/errors';
 import {
   categoryVerdict,
@@ -25,6 +26,7 @@ import {
   type DashboardColumns,
   type ProtocolExample,
 } from '../metrics';
+import { openDatabase } from '../store/open';
 import { ProjectStore, verdictFromDb, type DbVerdict } from '../store/project-store';
 import { ScoreStore } from '../store/scores';
 
@@ -42,8 +44,9 @@ const span = (n: number): number => 2 ** Math.ceil(Math.log2(n + 1));
  * Current verdicts (no skips) that pass the filters, as typed columns, from the decisions table
  * (migration 4). A value crossing from SQLite costs about the same whatever it holds, and at
  * Pick-a-Pic v2's size (3,000,000 decisions) the crossing is most of the read: so each decision
- * crosses as one integer packing its pair, annotator, verdict and shown side, each pair's
- * generators as one integer, and the times and scores as a column each, in the same order.
+ * crosses as one integer packing its pair, annotator, verdict, shown side and (where the bits
+ * allow) time; scores cross as two columns in pair order, and each pair's generators come from
+ * an index, as pair ids only.
  */
 function readVerdicts(
   store: ProjectStore,
@@ -316,16 +319,18 @@ function generatorTable(rows: VerdictRows, threshold: number | null): GeneratorR
  * scored by the same model (same fingerprint).
  */
 function tuneOnProject(file: string, fingerprint: string) {
-  let other: ProjectStore;
+  // The database alone, not a ProjectStore: the other project is opened read-only, so it is not
+  // migrated, and its schema may be older than the store's statements (it has the view).
+  let other: Database.Database;
   try {
-    other = ProjectStore.open(file, { readonly: true });
+    other = openDatabase(file, { readonly: true });
   } catch (error) {
     throw error instanceof StudioError
       ? error
       : new StudioError('not_found', `${file}: ${(error as Error).message}`);
   }
   try {
-    const model = other.db
+    const model = other
       .prepare<[string], { id: number }>('SELECT id FROM models WHERE fingerprint = ?')
       .get(fingerprint);
     if (!model) {
@@ -334,7 +339,7 @@ function tuneOnProject(file: string, fingerprint: string) {
         `${file} has no scores from this project's model; score it with the same model folder first`,
       );
     }
-    const examples = other.db
+    const examples = other
       .prepare<[number], { p0: number; verdict: DbVerdict }>(
         `SELECT s.p_0 AS p0, c.verdict FROM current_annotations c
          JOIN scores s ON s.model_id = ? AND s.pair_id = c.pair_id
@@ -348,7 +353,7 @@ function tuneOnProject(file: string, fingerprint: string) {
     const tuned = pickscoreProtocol(examples, []);
     return {
       kind: 'tuned-on' as const,
-      project: other.file,
+      project: file,
       verdicts: examples.length,
       threshold: tuned.threshold,
       tuningAccuracy: tuned.tuningAccuracy.map((a) => (Number.isFinite(a) ? a : null)),
