@@ -27,7 +27,7 @@ import {
   type ProtocolExample,
 } from '../metrics';
 import { openDatabase } from '../store/open';
-import { ProjectStore, verdictFromDb, type DbVerdict } from '../store/project-store';
+import { type ProjectStore, verdictFromDb, type DbVerdict } from '../store/project-store';
 import { ScoreStore } from '../store/scores';
 
 interface VerdictRows {
