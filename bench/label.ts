@@ -26,6 +26,7 @@ import { createDispatcher } from '../electron/core/dispatcher';
 import { StudioService } from '../electron/core/service';
 import { ProjectStore } from '../electron/core/store/project-store';
 import { chromiumLaunchOptions, pickstudio, serve } from '../tests/e2e/serve';
+import { quantile } from './lib';
 
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 240);
 const KEYS = Number(process.env.BENCH_KEYS ?? 200);
@@ -50,13 +51,6 @@ interface ResourceEntry {
   requestStart: number;
   responseStart: number;
   responseEnd: number;
-}
-
-function quantile(values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[index]!;
 }
 
 const ms = (value: number): string => (Number.isNaN(value) ? '–' : `${value.toFixed(2)} ms`);

@@ -26,7 +26,16 @@ import { createDispatcher } from '../electron/core/dispatcher';
 import { StudioService } from '../electron/core/service';
 import { ProjectStore } from '../electron/core/store/project-store';
 import { ScoreStore } from '../electron/core/store/scores';
-import { openDuck, pickapicRowsSql, sqlString, table, USER_POOL } from './lib';
+import {
+  median,
+  mib,
+  openDuck,
+  pickapicRowsSql,
+  quantile,
+  sqlString,
+  table,
+  USER_POOL,
+} from './lib';
 
 const PAIRS = Number(process.env.SCALE_PAIRS ?? 1_000_000);
 const PER_PAIR = 3;
@@ -41,12 +50,6 @@ const log = (line = ''): void => {
   process.stdout.write(line + '\n');
 };
 const ms = (value: number): string => `${value < 10 ? value.toFixed(3) : value.toFixed(0)} ms`;
-const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
-const median = (values: number[]): number => quantile(values, 0.5);
-function quantile(values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-}
 const elapsed = (started: number): number => performance.now() - started;
 
 type Figures = Record<string, number | string>;

@@ -55,7 +55,7 @@ function readVerdicts(
   generatorPairs: [string | null, string | null][],
 ): VerdictRows {
   const db = store.db;
-  const maxPair = db.prepare<[], number | null>('SELECT max(id) FROM pairs').pluck().get() ?? 0;
+  const maxPair = store.lastPairId();
   const annotatorNames = new Map(
     db
       .prepare<[], [number, string]>('SELECT id, name FROM annotators')

@@ -347,6 +347,13 @@ export class ProjectStore {
           ]
         : []),
     ];
+    const params = {
+      annotator: annotatorId,
+      exclude: JSON.stringify(exclude),
+      now: options.now,
+      model: options.modelId ?? -1,
+      ...(options.overlap !== null ? { overlap: options.overlap } : {}),
+    };
     // CROSS JOIN keeps the left table outermost, so its index gives the order.
     const needOrder = options.overlap !== null;
     const byNeed = (where: string[], limit: number): PairForLabeling[] =>
@@ -358,13 +365,6 @@ export class ProjectStore {
            ORDER BY ${needOrder ? 't.verdicts DESC, ' : ''}t.pair_id LIMIT @limit`,
         )
         .all({ ...params, limit });
-    const params = {
-      annotator: annotatorId,
-      exclude: JSON.stringify(exclude),
-      now: options.now,
-      model: options.modelId ?? -1,
-      ...(options.overlap !== null ? { overlap: options.overlap } : {}),
-    };
     let rows: PairForLabeling[];
     if (options.order === 'uncertainty') {
       rows = this.db
@@ -421,12 +421,17 @@ export class ProjectStore {
       // Between `after` and the first pair found, every pair is decided or held by the view; the
       // view's pairs may come back undecided, so the mark stays below them.
       const firstOpen = Math.min(
-        rows[0]?.pairId ?? (this.stmt.lastPair.get() ?? 0) + 1,
+        rows[0]?.pairId ?? this.lastPairId() + 1,
         ...exclude.filter((id) => id > after),
       );
       this.decidedThrough.set(annotatorId, Math.max(after, firstOpen - 1));
     }
     return rows;
+  }
+
+  /** The highest pair id, 0 when there is none; pair ids only grow. */
+  lastPairId(): number {
+    return this.stmt.lastPair.get() ?? 0;
   }
 
   /** The annotator's decision on the pair was taken back: the pair is theirs to decide again. */
@@ -504,7 +509,7 @@ export class ProjectStore {
       prompts: one('SELECT count(*) AS n FROM prompts'),
       images: one('SELECT count(*) AS n FROM images'),
       imagesWithBytes: one('SELECT count(*) AS n FROM images WHERE sha256 IS NOT NULL'),
-      pairs: one('SELECT count(*) AS n FROM pairs'),
+      pairs: this.stmt.pairCount.get()!.n,
       pairsWithVerdict: one(
         `SELECT count(*) AS n FROM pair_tallies t WHERE t.verdicts > 0
            OR EXISTS (SELECT 1 FROM adjudications j WHERE j.pair_id = t.pair_id)`,
