@@ -16,11 +16,9 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { ExportReport, ImportReport } from '../shared/api';
-import { createDispatcher } from '../electron/core/dispatcher';
 import { openPickapicShard } from '../electron/core/io/import-pickapic';
 import { IMAGE_COLUMNS, PICKAPIC_COLUMNS } from '../electron/core/io/pickapic-schema';
-import { StudioService } from '../electron/core/service';
-import { ProjectStore } from '../electron/core/store/project-store';
+import { openStudio } from '../electron/core/studio';
 import {
   calibrateNoise,
   fileSize,
@@ -167,14 +165,11 @@ async function oneRun(
 ): Promise<RunResult> {
   const project = path.join(dir, `${scenario.name}-project.pickstudio`);
   const out = path.join(dir, `${scenario.name}-export.parquet`);
-  const store = ProjectStore.open(project, { create: true });
+  const studio = openStudio(project, { create: true });
   try {
-    const service = new StudioService(store, { progress: () => {} });
-    const dispatch = createDispatcher(service);
-
     await settle();
-    const imported = await sampler.measure(
-      () => dispatch('importSources', { sources: [shard] }) as Promise<ImportReport>,
+    const imported = await sampler.measure(() =>
+      studio.call('importSources', { sources: [shard] }),
     );
     const projectBytes = fileSize(project);
     const walBytes = fileSize(`${project}-wal`);
@@ -186,8 +181,8 @@ async function oneRun(
     );
 
     await settle();
-    const exported = await sampler.measure(
-      () => dispatch('exportParquet', { out, images: scenario.images }) as Promise<ExportReport>,
+    const exported = await sampler.measure(() =>
+      studio.call('exportParquet', { out, images: scenario.images }),
     );
     const exportBytes = fileSize(out);
     log(
@@ -195,7 +190,7 @@ async function oneRun(
         `${(exportBytes / MB / exported.seconds).toFixed(1)} MB/s  ${memory(exported)}  | ` +
         `${exported.result.rows} rows, ${mb(exportBytes)}${scenario.images ? '' : ' (images: false)'}`,
     );
-    store.close();
+    studio.close();
     return {
       import: { ...imported, report: imported.result },
       export: { ...exported, report: exported.result, bytes: exportBytes },
@@ -204,7 +199,7 @@ async function oneRun(
       closedProjectBytes: fileSize(project),
     };
   } finally {
-    store.close();
+    studio.close();
     for (const file of [project, `${project}-wal`, `${project}-shm`, out]) {
       fs.rmSync(file, { force: true });
     }

@@ -22,9 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium } from 'playwright';
-import { createDispatcher } from '../electron/core/dispatcher';
-import { StudioService } from '../electron/core/service';
-import { ProjectStore } from '../electron/core/store/project-store';
+import { openStudio } from '../electron/core/studio';
 import { chromiumLaunchOptions, pickstudio, serve } from '../tests/e2e/serve';
 import { quantile } from './lib';
 
@@ -133,7 +131,7 @@ async function httpCommitTimes(url: string, count: number): Promise<number[]> {
       body: JSON.stringify({
         annotator: 'bench-http',
         pairId,
-        verdict: 1,
+        decision: 1,
         leftImage: 1,
         suggestionVisible: false,
         decisionMs: 1000,
@@ -148,17 +146,16 @@ async function httpCommitTimes(url: string, count: number): Promise<number[]> {
 /** recordDecision through the dispatcher in this process, on the same file: the core alone. */
 async function coreCommitTimes(file: string, count: number): Promise<number[]> {
   if (count <= 0) return [];
-  const store = ProjectStore.open(file);
+  const studio = openStudio(file);
   try {
-    const dispatch = createDispatcher(new StudioService(store, { progress: () => undefined }));
     const times: number[] = [];
     // Another annotator, so every pair is still undecided for it, as in the browser run.
     for (let pairId = 1; pairId <= count; pairId++) {
       const start = performance.now();
-      await dispatch('recordDecision', {
+      await studio.call('recordDecision', {
         annotator: 'bench-core',
         pairId,
-        verdict: 0,
+        decision: 0,
         leftImage: 0,
         suggestionVisible: false,
         decisionMs: 1000,
@@ -167,7 +164,7 @@ async function coreCommitTimes(file: string, count: number): Promise<number[]> {
     }
     return times;
   } finally {
-    store.close();
+    studio.close();
   }
 }
 

@@ -22,10 +22,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createDispatcher } from '../electron/core/dispatcher';
-import { StudioService } from '../electron/core/service';
-import { ProjectStore } from '../electron/core/store/project-store';
-import { ScoreStore } from '../electron/core/store/scores';
+import { openStudio, type Studio } from '../electron/core/studio';
 import {
   median,
   mib,
@@ -36,6 +33,7 @@ import {
   table,
   USER_POOL,
 } from './lib';
+import { sqlite } from '../tests/helpers/project';
 
 const PAIRS = Number(process.env.SCALE_PAIRS ?? 1_000_000);
 const PER_PAIR = 3;
@@ -58,9 +56,8 @@ type Figures = Record<string, number | string>;
 // Steps (each in its own process)
 
 function open(dir: string) {
-  const store = ProjectStore.open(path.join(dir, 'scale.pickstudio'), { create: true });
-  const service = new StudioService(store, { progress: () => {} });
-  return { store, call: createDispatcher(service) };
+  const studio = openStudio(path.join(dir, 'scale.pickstudio'), { create: true });
+  return { store: studio.store, call: studio.call };
 }
 
 const STEPS: Record<string, (dir: string) => Promise<Figures>> = {
@@ -113,19 +110,19 @@ const STEPS: Record<string, (dir: string) => Promise<Figures>> = {
     const seconds = elapsed(started) / 1000;
     const counts = store.counts();
     // A random model's scores for every pair: the audit's PickScore figures need them.
-    const model = new ScoreStore(store.db).activate({
+    const model = store.scores.activate({
       fingerprint: 'bench-scale',
       name: 'random scores (bench:scale)',
       manifest: '{}',
       folder: dir,
     });
-    store.db
+    sqlite(store)
       .prepare(
         `INSERT INTO scores (model_id, pair_id, score_0, score_1, p_0)
          SELECT ?, id, 0, 0, ((id * 2654435761) % 1000003) / 1000003.0 FROM pairs`,
       )
       .run(model);
-    store.db.pragma('wal_checkpoint(TRUNCATE)');
+    sqlite(store).pragma('wal_checkpoint(TRUNCATE)');
     store.close();
     return {
       seconds,
@@ -149,7 +146,7 @@ const STEPS: Record<string, (dir: string) => Promise<Figures>> = {
     const baseline: number[] = [];
     for (let run = 0; run < RUNS; run++) {
       const started = performance.now();
-      store.db
+      sqlite(store)
         .prepare("SELECT count(*), sum(pair_id) FROM decisions WHERE action = 'verdict'")
         .get();
       baseline.push(elapsed(started));
@@ -183,7 +180,7 @@ const STEPS: Record<string, (dir: string) => Promise<Figures>> = {
     const out = path.join(dir, 'export.parquet');
     for (let run = 0; run < RUNS; run++) {
       const started = performance.now();
-      const result = (await call('exportParquet', { out })) as { rows: number };
+      const result = await call('exportParquet', { out });
       times.push(elapsed(started));
       rows = result.rows;
     }
@@ -198,8 +195,8 @@ const STEPS: Record<string, (dir: string) => Promise<Figures>> = {
   /** An annotator who has decided the first half of the pairs (added here, in one statement). */
   async veteran(dir) {
     const { store } = open(dir);
-    const annotator = store.annotatorId('bench:veteran', 'human');
-    store.db
+    const annotator = store.decisions.annotatorId('bench:veteran', 'human');
+    sqlite(store)
       .prepare(
         `INSERT INTO annotations (pair_id, annotator_id, action, verdict, left_image, decision_ms,
            created_at)
@@ -245,11 +242,11 @@ async function labelingFigures(dir: string, annotator: string, samples = SAMPLES
   let held: number[] = [];
   for (let i = 0; i < samples; i++) {
     let started = performance.now();
-    const queue = (await call('getQueue', {
+    const queue = await call('getQueue', {
       annotator,
       count: 5 - held.length,
       excludePairIds: held,
-    })) as { pairs: { pairId: number; leftImage: 0 | 1 }[] };
+    });
     next.push(elapsed(started));
     held = [...held, ...queue.pairs.map((p) => p.pairId)];
     const pairId = held.shift();
@@ -258,7 +255,7 @@ async function labelingFigures(dir: string, annotator: string, samples = SAMPLES
     await call('recordDecision', {
       annotator,
       pairId,
-      verdict: i % 3 === 0 ? 'tie' : i % 2 === 0 ? 0 : 1,
+      decision: i % 3 === 0 ? 'tie' : i % 2 === 0 ? 0 : 1,
       leftImage: 0,
       suggestionVisible: false,
       decisionMs: 1500,
@@ -267,9 +264,9 @@ async function labelingFigures(dir: string, annotator: string, samples = SAMPLES
   }
   const lookup: number[] = [];
   const insert: number[] = [];
-  const onePair = store.db.prepare('SELECT * FROM pairs WHERE id = ?');
-  store.db.exec('CREATE TABLE IF NOT EXISTS bench_baseline (x INTEGER)');
-  const bare = store.db.prepare('INSERT INTO bench_baseline VALUES (?)');
+  const onePair = sqlite(store).prepare('SELECT * FROM pairs WHERE id = ?');
+  sqlite(store).exec('CREATE TABLE IF NOT EXISTS bench_baseline (x INTEGER)');
+  const bare = sqlite(store).prepare('INSERT INTO bench_baseline VALUES (?)');
   for (let i = 0; i < samples; i++) {
     let started = performance.now();
     onePair.get(1 + ((i * 7919) % PAIRS));
@@ -279,7 +276,7 @@ async function labelingFigures(dir: string, annotator: string, samples = SAMPLES
     insert.push(elapsed(started));
   }
   // The same verdicts without waiting for the disk (synchronous = NORMAL): what the fsync costs.
-  store.db.pragma('synchronous = NORMAL');
+  sqlite(store).pragma('synchronous = NORMAL');
   const unsynced: number[] = [];
   for (let i = 0; i < Math.min(samples, 200); i++) {
     const pairId = held.shift() ?? (await nextPair(call, annotator));
@@ -288,14 +285,14 @@ async function labelingFigures(dir: string, annotator: string, samples = SAMPLES
     await call('recordDecision', {
       annotator,
       pairId,
-      verdict: 1,
+      decision: 1,
       leftImage: 1,
       suggestionVisible: false,
       decisionMs: 1500,
     });
     unsynced.push(elapsed(started));
   }
-  store.db.exec('DROP TABLE bench_baseline');
+  sqlite(store).exec('DROP TABLE bench_baseline');
   store.close();
   return {
     samples: next.length,
@@ -312,13 +309,8 @@ async function labelingFigures(dir: string, annotator: string, samples = SAMPLES
   };
 }
 
-async function nextPair(
-  call: ReturnType<typeof createDispatcher>,
-  annotator: string,
-): Promise<number | undefined> {
-  const queue = (await call('getQueue', { annotator, count: 1 })) as {
-    pairs: { pairId: number }[];
-  };
+async function nextPair(call: Studio['call'], annotator: string): Promise<number | undefined> {
+  const queue = await call('getQueue', { annotator, count: 1 });
   return queue.pairs[0]?.pairId;
 }
 

@@ -33,10 +33,11 @@ import {
 } from '../electron/core/scoring/score-project';
 import { normalised } from '../electron/core/scoring/pickscore';
 import { ProjectStore } from '../electron/core/store/project-store';
-import { asBlob, ScoreStore } from '../electron/core/store/scores';
+import { asBlob, ScoreRepository } from '../electron/core/store/scores';
 import { mulberry32 } from '../electron/core/demo/scenes';
 import type { TaskContext } from '../electron/core/tasks';
 import { median, noiseJpeg, rate, secs, table } from './lib';
+import { sqlite } from '../tests/helpers/project';
 
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3) || 3);
 const PAIRS = Math.max(1000, Number(process.env.BENCH_PAIRS ?? 1_000_000) || 1_000_000);
@@ -177,11 +178,11 @@ function cachedProject(pairs: number): { store: ProjectStore; modelId: number } 
   const prompts = Math.ceil(pairs / perPrompt);
   const images = prompts * imagesPerPrompt;
   const store = ProjectStore.open(path.join(dir, 'rescore.pickstudio'), { create: true });
-  const { db } = store;
+  const db = sqlite(store);
   const next = mulberry32(3);
   const unit = (): Buffer =>
     asBlob(normalised(Float32Array.from({ length: dim }, () => next() - 0.5)));
-  const scores = new ScoreStore(db);
+  const scores = store.scores;
   const modelId = scores.activate({
     fingerprint: 'bench-1024',
     name: 'bench (random 1,024-d embeddings)',
@@ -298,7 +299,7 @@ async function main(): Promise<void> {
     return made;
   })();
   try {
-    const scores = new ScoreStore(project.store.db);
+    const scores = new ScoreRepository(sqlite(project.store));
     const seconds = await medianOf(() =>
       scoreCachedPairs(scores, project.modelId, 100, quiet, { all: true }),
     );

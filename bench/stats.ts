@@ -23,7 +23,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { audit } from '../electron/core/audit/audit';
 import { ProjectStore } from '../electron/core/store/project-store';
-import { ScoreStore } from '../electron/core/store/scores';
 import type { Verdict } from '../shared/labels';
 import {
   computeDashboard,
@@ -35,6 +34,7 @@ import {
   type DashboardResult,
 } from '../electron/core/metrics';
 import { median, table } from './lib';
+import { sqlite } from '../tests/helpers/project';
 
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 100_000);
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 7) || 7);
@@ -189,7 +189,7 @@ function fromProject(input: DashboardInput): void {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pickstudio-bench-stats-'));
   try {
     const store = ProjectStore.open(path.join(dir, 'stats.pickstudio'), { create: true });
-    const { db } = store;
+    const db = sqlite(store);
     let t = performance.now();
     db.transaction(() => {
       const prompt = db.prepare('INSERT INTO prompts (id, text) VALUES (?, ?)');
@@ -226,7 +226,7 @@ function fromProject(input: DashboardInput): void {
         );
       }
     })();
-    const scores = new ScoreStore(db);
+    const scores = store.scores;
     const model = scores.activate({
       fingerprint: 'bench',
       name: 'bench',

@@ -11,7 +11,7 @@ import {
   type AuditReport,
   type Disagreement,
 } from './audit';
-import type { Verdict } from './labels';
+import type { Decision, Verdict } from './labels';
 
 const verdictSchema = z.union([z.literal(0), z.literal(1), z.literal('tie')]);
 const taskIdSchema = z.string().min(1).max(100);
@@ -110,8 +110,8 @@ export type Provider = (typeof PROVIDERS)[number];
 export const providerFailureSchema = z.object({ provider: z.enum(PROVIDERS), reason: z.string() });
 export type ProviderFailure = z.infer<typeof providerFailureSchema>;
 
-/** An annotator's decision on a pair: a verdict, or a skip. */
-const decisionSchema = z.union([verdictSchema, z.literal('skip')]);
+/** An annotator's decision on a pair: a verdict, or a skip (shared/labels.ts's Decision). */
+const decisionSchema: z.ZodType<Decision, Decision> = z.union([verdictSchema, z.literal('skip')]);
 
 /** The active model's opinion on a pair: p0 = P(image 0 is better), PickScore's softmax. */
 export const suggestionSchema = z.object({
@@ -155,7 +155,10 @@ export const scoringReportSchema = z.object({
 });
 export type ScoringReport = z.infer<typeof scoringReportSchema>;
 
-/** A pair as the labeling view shows it. `leftImage` is the image to show on the left. */
+/**
+ * A pair as the labeling view shows it. `leftImage` is the image to show on the left: drawn at
+ * random for a pair the annotator has not decided, else the side their decision was made on.
+ */
 export const labelPairSchema = z.object({
   pairId: z.number(),
   prompt: z.string(),
@@ -184,6 +187,8 @@ export const historyEntrySchema = z.object({
   pairId: z.number(),
   prompt: z.string(),
   decision: decisionSchema,
+  /** The image shown on the left when the decision was made; null where no side was recorded. */
+  leftImage: sideSchema.nullable(),
   createdAt: z.number(),
   /** The active model's name and p0 for the pair, to flag a disagreement; null when unscored. */
   model: z.string().nullable(),
@@ -245,6 +250,20 @@ export const studioContract = {
     }),
     result: importReportSchema,
   },
+  /**
+   * Fills an empty project with the demo: pairs whose images are drawn locally from their
+   * prompts, scored with the demo model (not PickScore) unless `score` is false, and three demo
+   * annotators' labels unless `annotators` is false.
+   */
+  createDemo: {
+    args: z.strictObject({
+      pairs: z.number().int().min(1).max(20_000).default(240),
+      score: z.boolean().default(true),
+      annotators: z.boolean().default(true),
+      taskId: taskIdSchema.optional(),
+    }),
+    result: z.object({ pairs: z.number() }),
+  },
   exportParquet: {
     args: z.strictObject({
       out: filePathSchema,
@@ -275,14 +294,14 @@ export const studioContract = {
     result: labelPairSchema,
   },
   /**
-   * Appends a verdict (or, with `verdict: null`, a skip) and returns once it is committed to the
-   * project file. The verdict names image 0 or 1 of the pair, never a side of the screen.
+   * Appends a decision (a verdict or a skip) and returns once it is committed to the project
+   * file. A verdict names image 0 or 1 of the pair, never a side of the screen.
    */
   recordDecision: {
     args: z.strictObject({
       annotator: annotatorNameSchema,
       pairId: pairIdSchema,
-      verdict: verdictSchema.nullable(),
+      decision: decisionSchema,
       leftImage: sideSchema,
       suggestionVisible: z.boolean(),
       decisionMs: z.number().int().min(0).max(86_400_000),
@@ -293,7 +312,10 @@ export const studioContract = {
   undoLast: {
     args: z.strictObject({ annotator: annotatorNameSchema }),
     result: z.object({
-      undone: z.object({ annotationId: z.number(), pairId: z.number() }).nullable(),
+      /** The decision taken back, with the side its pair was shown on (null: none recorded). */
+      undone: z
+        .object({ annotationId: z.number(), pairId: z.number(), leftImage: sideSchema.nullable() })
+        .nullable(),
       progress: labelProgressSchema,
     }),
   },
@@ -360,11 +382,14 @@ export const studioContract = {
    * The lead's dashboard: agreement between humans and with the active model, per annotator and
    * per generator, calibration. `tuneOn` (another project's file) picks the model's tie
    * threshold on that project's verdicts, as PickScore's paper does on validation_unique;
-   * `threshold` fixes it; neither: tuned on the verdicts shown.
+   * `threshold` fixes it; neither: tuned on the verdicts shown. `annotator` keeps only that
+   * annotator's rows in the per-annotator and Cohen tables; every figure stays everyone's.
    */
   getAudit: {
     args: z.strictObject({
       filters: auditFiltersSchema.default({}),
+      // Any name the project has, as getStats takes it: imported names need not be typeable.
+      annotator: z.string().min(1).optional(),
       tuneOn: filePathSchema.optional(),
       threshold: z.number().min(0).max(1).optional(),
       resamples: z.number().int().min(0).max(2000).default(200),

@@ -38,3 +38,36 @@ export function parseVerdict(text: string): Verdict | null {
 export function swapVerdict(verdict: Verdict): Verdict {
   return verdict === 'tie' ? 'tie' : verdict === 0 ? 1 : 0;
 }
+
+/**
+ * What an annotator decides about a pair: a verdict, or a skip (recorded, but no verdict). The one
+ * form a decision takes from the keypress to the store and back.
+ */
+export type Decision = Verdict | 'skip';
+
+/**
+ * How people see a pair: while labeling, on sides of the screen (`leftImage` is the image shown
+ * on the left); in the audit, image 0 always on the left, so images are named by index.
+ */
+export type Seen = { leftImage: 0 | 1 } | 'by-index';
+
+/**
+ * A decision in words, for every view and message: "left image better" while labeling, "image 0"
+ * in the audit; "tie" and "skipped" in both.
+ */
+export function describeDecision(decision: Decision, seen: Seen): string {
+  if (decision === 'skip') return 'skipped';
+  if (decision === 'tie') return 'tie';
+  if (seen === 'by-index') return `image ${decision}`;
+  return decision === seen.leftImage ? 'left image better' : 'right image better';
+}
+
+/** The side of the screen a verdict names, given the image shown on the left. */
+export function sideOf(verdict: 0 | 1, leftImage: 0 | 1): 'left' | 'right' {
+  return verdict === leftImage ? 'left' : 'right';
+}
+
+/** The verdict a side of the screen names, given the image shown on the left. */
+export function verdictOfSide(side: 'left' | 'right', leftImage: 0 | 1): 0 | 1 {
+  return side === 'left' ? leftImage : leftImage === 0 ? 1 : 0;
+}

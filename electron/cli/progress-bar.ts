@@ -1,6 +1,5 @@
 import type { TaskProgress } from '../../shared/api';
-
-const number = new Intl.NumberFormat('en-US');
+import { number } from './format';
 
 function formatSeconds(seconds: number): string {
   if (seconds < 60) return `${Math.ceil(seconds)}s`;

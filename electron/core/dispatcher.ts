@@ -14,9 +14,7 @@ const isStudioMethod = (method: string): method is StudioMethod =>
  * that cannot write the project (read-only, disk full, locked) fails with a StudioError naming
  * the project file and the problem, whichever door it came through.
  */
-export function createDispatcher(
-  handlers: StudioHandlers & { readonly store?: { readonly file: string } },
-): Dispatch {
+export function createDispatcher(handlers: StudioHandlers, projectFile: string): Dispatch {
   return async (method, args) => {
     if (!isStudioMethod(method)) {
       throw new StudioError('unknown_method', `unknown method ${JSON.stringify(method)}`);
@@ -35,7 +33,7 @@ export function createDispatcher(
     try {
       return await handler.call(handlers, parsed.data);
     } catch (error) {
-      throw storageError(error, handlers.store?.file ?? 'the project', method) ?? error;
+      throw storageError(error, projectFile, method) ?? error;
     }
   };
 }

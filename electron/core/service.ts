@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import {
   projectSettingsSchema,
   type LabelPair,
@@ -14,20 +15,20 @@ import {
 } from '../../shared/api';
 import { StudioError } from '../../shared/errors';
 import { audit, listDisagreements } from './audit/audit';
+import { createDemoProject } from './demo/create-demo';
 import { readImage, type ImageBytes } from './io/images';
 import { exportParquet } from './io/export-parquet';
 import { importSources } from './io/import-sources';
-import {
-  verdictFromDb,
-  type DbVerdict,
-  type PairForLabeling,
-  type ProjectStore,
-} from './store/project-store';
+import type { CurrentDecision } from './store/decisions';
+import type { PairForLabeling } from './store/pairs';
+import type { ProjectStore } from './store/project-store';
 import type { WorkerEntry } from './scoring/worker-client';
 import { loadModelFolder } from './scoring/model-folder';
 import { loadModel, scoreProject } from './scoring/score-project';
-import { ScoreStore } from './store/scores';
 import { TaskRunner } from './tasks';
+
+/** The demo model (not PickScore), committed in the repo, made by scripts/make-demo-model.ts. */
+const DEMO_MODEL_DIR = fileURLToPath(new URL('../../resources/demo-model', import.meta.url));
 
 const SETTINGS_KEY = 'settings';
 export const BACKGROUND_SCORING = 'background-scoring';
@@ -51,57 +52,72 @@ export interface ServiceEvents {
 export interface ServiceOptions {
   /** The scoring worker, for a door that ships it bundled (the app). */
   scoringWorker?: WorkerEntry;
+  /** The demo model's folder; by default resources/demo-model beside the sources. */
+  demoModel?: string;
 }
 
-/** The StudioApi over one open project. Doors reach it only through the dispatcher. */
+/**
+ * One handler per StudioApi method, over one open project. Doors never hold it: openStudio
+ * (studio.ts) puts it behind the dispatcher, which checks every call against the contract first.
+ */
 export class StudioService implements StudioHandlers {
   private readonly tasks: TaskRunner;
-  private readonly scores: ScoreStore;
   /** The latest scoring run in this process: its provider, and whether it is still going. */
   private scoring: { provider: Provider; failures: ProviderFailure[] } | null = null;
   private scoringRuns = 0;
 
   constructor(
-    readonly store: ProjectStore,
+    private readonly store: ProjectStore,
     events: ServiceEvents,
     private readonly options: ServiceOptions = {},
   ) {
     this.tasks = new TaskRunner(events.progress);
-    this.scores = new ScoreStore(store.db);
   }
 
   async getStats(args: ParsedArgs<'getStats'>): Promise<MethodResult<'getStats'>> {
+    const annotators = this.store.decisions.stats(args.annotator);
+    if (args.annotator !== undefined && annotators.length === 0) {
+      throw new StudioError(
+        'not_found',
+        `${this.store.file}: no annotator named ${JSON.stringify(args.annotator)}`,
+      );
+    }
     return {
       project: this.store.file,
       schemaVersion: this.store.schemaVersion,
       counts: this.store.counts(),
-      annotators: this.store.annotatorStats(args.annotator),
+      annotators,
     };
   }
 
   async listPairs(args: ParsedArgs<'listPairs'>): Promise<MethodResult<'listPairs'>> {
-    const rows = this.store.db
-      .prepare(
-        `SELECT p.id AS pairId, pr.text AS prompt, i0.uid AS image0Uid, i1.uid AS image1Uid,
-           p.model_0 AS model0, p.model_1 AS model1,
-           (SELECT t.verdicts FROM pair_tallies t WHERE t.pair_id = p.id) AS annotations,
-           (SELECT j.verdict FROM adjudications j WHERE j.pair_id = p.id ORDER BY j.id DESC LIMIT 1) AS adjudicated
-         FROM pairs p JOIN prompts pr ON pr.id = p.prompt_id
-         JOIN images i0 ON i0.id = p.image_0_id JOIN images i1 ON i1.id = p.image_1_id
-         ORDER BY p.id LIMIT ? OFFSET ?`,
-      )
-      .all(args.limit, args.offset) as (Omit<MethodResult<'listPairs'>[number], 'verdict'> & {
-      adjudicated: DbVerdict | null;
-    })[];
-    return rows.map(({ adjudicated, ...row }) => ({
-      ...row,
-      verdict: adjudicated === null ? null : verdictFromDb(adjudicated),
-    }));
+    return this.store.pairs.summaries(args.offset, args.limit);
   }
 
   importSources(args: ParsedArgs<'importSources'>): Promise<MethodResult<'importSources'>> {
     return this.tasks.run('import', 'rows', args.taskId, (context) =>
       importSources(this.store, args.sources, context),
+    );
+  }
+
+  createDemo(args: ParsedArgs<'createDemo'>): Promise<MethodResult<'createDemo'>> {
+    if (this.store.pairs.count() > 0) {
+      throw new StudioError(
+        'invalid_argument',
+        `${this.store.file} already has pairs; the demo fills a new project`,
+      );
+    }
+    return this.tasks.run('demo', 'items', args.taskId, (context) =>
+      createDemoProject(
+        this.store,
+        {
+          pairs: args.pairs,
+          annotators: args.annotators,
+          ...(args.score ? { scoreWith: this.options.demoModel ?? DEMO_MODEL_DIR } : {}),
+          worker: this.options.scoringWorker,
+        },
+        context,
+      ),
     );
   }
 
@@ -120,18 +136,18 @@ export class StudioService implements StudioHandlers {
     const assigning = settings.overlap !== null || settings.queueOrder !== 'project';
     // Assignment needs to know who holds what, so the annotator is registered on first ask.
     const annotatorId = assigning
-      ? this.store.annotatorId(args.annotator, 'human')
-      : (this.store.findAnnotator(args.annotator)?.id ?? null);
+      ? this.store.decisions.annotatorId(args.annotator, 'human')
+      : (this.store.decisions.findAnnotator(args.annotator)?.id ?? null);
     const now = Date.now();
     const rows = assigning
-      ? this.store.assignPairs(annotatorId!, args.excludePairIds, args.count, {
+      ? this.store.pairs.assign(annotatorId!, args.excludePairIds, args.count, {
           overlap: settings.overlap,
           order: settings.queueOrder,
-          modelId: this.scores.activeModel()?.id ?? null,
+          modelId: this.store.scores.activeModel()?.id ?? null,
           now,
           leaseUntil: now + LEASE_MS,
         })
-      : this.store.undecidedPairs(annotatorId, args.excludePairIds, args.count);
+      : this.store.pairs.undecided(annotatorId, args.excludePairIds, args.count);
     return {
       pairs: rows.map((row) => this.labelPair(row, null)),
       progress: this.progress(args.annotator, annotatorId),
@@ -139,56 +155,57 @@ export class StudioService implements StudioHandlers {
   }
 
   async getPair(args: ParsedArgs<'getPair'>): Promise<MethodResult<'getPair'>> {
-    const row = this.store.pairForLabeling(args.pairId);
+    const row = this.store.pairs.forLabeling(args.pairId);
     if (!row) throw new StudioError('not_found', `no pair ${args.pairId} in ${this.store.file}`);
-    const annotatorId = this.store.findAnnotator(args.annotator)?.id;
-    return this.labelPair(
-      row,
-      annotatorId === undefined ? null : this.store.currentDecision(row.pairId, annotatorId),
-    );
+    const annotatorId = this.store.decisions.findAnnotator(args.annotator)?.id;
+    const current =
+      annotatorId === undefined ? null : this.store.decisions.current(row.pairId, annotatorId);
+    return this.labelPair(row, current);
   }
 
   async recordDecision(
     args: ParsedArgs<'recordDecision'>,
   ): Promise<MethodResult<'recordDecision'>> {
-    if (!this.store.pairForLabeling(args.pairId)) {
+    if (!this.store.pairs.forLabeling(args.pairId)) {
       throw new StudioError('not_found', `no pair ${args.pairId} in ${this.store.file}`);
     }
-    const annotatorId = this.store.annotatorId(args.annotator, 'human');
-    const annotationId = this.store.insertAnnotation({
-      pairId: args.pairId,
-      annotatorId,
-      action: args.verdict === null ? 'skip' : 'verdict',
-      verdict: args.verdict,
-      leftImage: args.leftImage,
-      suggestionVisible: args.suggestionVisible,
-      decisionMs: args.decisionMs,
-      createdAt: Date.now(),
-    });
-    return { annotationId, progress: this.progress(args.annotator, annotatorId) };
+    const annotatorId = this.store.decisions.annotatorId(args.annotator, 'human');
+    const [annotationId] = this.store.decisions.record([
+      {
+        pairId: args.pairId,
+        annotatorId,
+        decision: args.decision,
+        leftImage: args.leftImage,
+        suggestionVisible: args.suggestionVisible,
+        decisionMs: args.decisionMs,
+        createdAt: Date.now(),
+      },
+    ]);
+    return { annotationId: annotationId!, progress: this.progress(args.annotator, annotatorId) };
   }
 
   async undoLast(args: ParsedArgs<'undoLast'>): Promise<MethodResult<'undoLast'>> {
-    const annotator = this.store.findAnnotator(args.annotator);
-    const latest = annotator && this.store.latestStandingDecision(annotator.id);
+    const annotator = this.store.decisions.findAnnotator(args.annotator);
+    const latest = annotator && this.store.decisions.latestStanding(annotator.id);
     if (!annotator || !latest) {
       return { undone: null, progress: this.progress(args.annotator, annotator?.id ?? null) };
     }
-    this.store.insertAnnotation({
-      pairId: latest.pairId,
-      annotatorId: annotator.id,
-      action: 'undo',
-      undoesId: latest.id,
-      createdAt: Date.now(),
-    });
+    this.store.decisions.record([
+      {
+        pairId: latest.pairId,
+        annotatorId: annotator.id,
+        undoes: latest.id,
+        createdAt: Date.now(),
+      },
+    ]);
     return {
-      undone: { annotationId: latest.id, pairId: latest.pairId },
+      undone: { annotationId: latest.id, pairId: latest.pairId, leftImage: latest.leftImage },
       progress: this.progress(args.annotator, annotator.id),
     };
   }
 
   async scorePairs(args: ParsedArgs<'scorePairs'>): Promise<MethodResult<'scorePairs'>> {
-    const folder = args.model ?? this.scores.activeModel()?.folder;
+    const folder = args.model ?? this.store.scores.activeModel()?.folder;
     if (!folder) {
       throw new StudioError(
         'invalid_argument',
@@ -218,8 +235,8 @@ export class StudioService implements StudioHandlers {
    * it never throws, and resolves when done or cancelled (task id `background-scoring`).
    */
   async scoreInBackground(log: (message: string) => void = console.error): Promise<void> {
-    const model = this.scores.activeModel();
-    if (!model || this.scores.scoredCount(model.id) >= this.store.labelProgress(null).total) return;
+    const model = this.store.scores.activeModel();
+    if (!model || this.store.scores.scoredCount(model.id) >= this.store.pairs.count()) return;
     try {
       await this.scorePairs({ taskId: BACKGROUND_SCORING });
     } catch (error) {
@@ -229,7 +246,7 @@ export class StudioService implements StudioHandlers {
 
   async addModel(args: ParsedArgs<'addModel'>): Promise<MethodResult<'addModel'>> {
     const folder = await loadModelFolder(args.folder);
-    this.scores.activate({
+    this.store.scores.activate({
       fingerprint: folder.fingerprint,
       name: folder.manifest.name,
       manifest: JSON.stringify(folder.manifest),
@@ -239,8 +256,8 @@ export class StudioService implements StudioHandlers {
   }
 
   async listModels(): Promise<MethodResult<'listModels'>> {
-    const totalPairs = this.store.labelProgress(null).total;
-    return this.scores.models().map((m) => ({
+    const totalPairs = this.store.pairs.count();
+    return this.store.scores.models().map((m) => ({
       name: m.name,
       fingerprint: m.fingerprint,
       folder: m.folder,
@@ -261,20 +278,20 @@ export class StudioService implements StudioHandlers {
   }
 
   async adjudicate(args: ParsedArgs<'adjudicate'>): Promise<MethodResult<'adjudicate'>> {
-    if (!this.store.pairForLabeling(args.pairId)) {
+    if (!this.store.pairs.forLabeling(args.pairId)) {
       throw new StudioError('not_found', `no pair ${args.pairId} in ${this.store.file}`);
     }
-    return { adjudicationId: this.store.insertAdjudication(args) };
+    return { adjudicationId: this.store.decisions.adjudicate(args) };
   }
 
   async getScoringStatus(): Promise<MethodResult<'getScoringStatus'>> {
-    const model = this.scores.activeModel();
+    const model = this.store.scores.activeModel();
     return {
       model: model?.name ?? null,
       provider: this.scoring?.provider ?? null,
       providerFailures: this.scoring?.failures ?? [],
-      scoredPairs: model ? this.scores.scoredCount(model.id) : 0,
-      totalPairs: this.store.labelProgress(null).total,
+      scoredPairs: model ? this.store.scores.scoredCount(model.id) : 0,
+      totalPairs: this.store.pairs.count(),
       running: this.scoringRuns > 0,
     };
   }
@@ -293,27 +310,24 @@ export class StudioService implements StudioHandlers {
   }
 
   async getHistory(args: ParsedArgs<'getHistory'>): Promise<MethodResult<'getHistory'>> {
-    const annotator = this.store.findAnnotator(args.annotator);
+    const annotator = this.store.decisions.findAnnotator(args.annotator);
     if (!annotator) return [];
-    const model = this.scores.activeModel();
-    return this.store.history(annotator.id, args.limit).map((row) => ({
-      annotationId: row.id,
-      pairId: row.pairId,
-      prompt: row.prompt,
-      decision: row.action === 'skip' ? 'skip' : verdictFromDb(row.verdict!),
-      createdAt: row.createdAt,
+    const model = this.store.scores.activeModel();
+    return this.store.decisions.history(annotator.id, args.limit).map((row) => ({
+      ...row,
       ...this.historySuggestion(model, row.pairId),
     }));
   }
 
   /** An image's bytes for the doors' image routes; not part of the contract's RPC methods. */
   readImage(uid: string): Promise<ImageBytes> {
-    return readImage(this.store, uid);
+    return readImage(this.store.images, uid);
   }
 
-  private labelPair(row: PairForLabeling, decision: LabelPair['decision']): LabelPair {
-    const model = this.scores.activeModel();
-    const score = model && this.scores.scoreOf(model.id, row.pairId);
+  /** The pair for the view, with the annotator's standing decision and the side it was made on. */
+  private labelPair(row: PairForLabeling, current: CurrentDecision | null): LabelPair {
+    const model = this.store.scores.activeModel();
+    const score = model && this.store.scores.scoreOf(model.id, row.pairId);
     const available = (stored: number, path: string | null): boolean =>
       stored === 1 || (path !== null && fs.existsSync(path));
     return {
@@ -321,9 +335,10 @@ export class StudioService implements StudioHandlers {
       prompt: row.prompt,
       image0: { uid: row.uid0, available: available(row.stored0, row.path0) },
       image1: { uid: row.uid1, available: available(row.stored1, row.path1) },
-      // Random per showing, and recorded with the decision, so position bias can be measured.
-      leftImage: randomInt(2) as 0 | 1,
-      decision,
+      // Random per showing, and recorded with the decision, so position bias can be measured; a
+      // decided pair comes back the way round it was decided.
+      leftImage: current?.leftImage ?? (randomInt(2) as 0 | 1),
+      decision: current?.decision ?? null,
       suggestion: score
         ? { model: model.name, score0: score.score_0, score1: score.score_1, p0: score.p_0 }
         : null,
@@ -334,11 +349,15 @@ export class StudioService implements StudioHandlers {
     model: { id: number; name: string } | undefined,
     pairId: number,
   ): { model: string | null; p0: number | null } {
-    const score = model && this.scores.scoreOf(model.id, pairId);
+    const score = model && this.store.scores.scoreOf(model.id, pairId);
     return score ? { model: model.name, p0: score.p_0 } : { model: null, p0: null };
   }
 
   private progress(annotator: string, annotatorId: number | null): LabelProgress {
-    return { annotator, ...this.store.labelProgress(annotatorId) };
+    const counts =
+      annotatorId === null
+        ? { decided: 0, skipped: 0, lastHour: 0 }
+        : this.store.decisions.counts(annotatorId);
+    return { annotator, ...counts, total: this.store.pairs.count() };
   }
 }

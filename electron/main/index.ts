@@ -3,11 +3,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog } from 'electron';
 import type { TaskProgress } from '../../shared/api';
+import type { Studio } from '../core/studio';
 import { createMenuActions } from './actions';
 import { registerImageScheme, serveImages } from './image-protocol';
 import { registerStudioIpc, sendStudioEvent } from './ipc';
 import { installMenu } from './menu';
-import { createDemoFile, CurrentProject, openProject, type OpenProject } from './project';
+import { createDemoFile, CurrentProject, openProject } from './project';
 import { denyAllPermissions, isAppUrl, lockDown, rendererEntry } from './security';
 
 /** out/, where electron-vite puts main, preload and renderer side by side. */
@@ -23,7 +24,7 @@ function projectFromArguments(): string | undefined {
   return first === undefined ? undefined : path.resolve(first);
 }
 
-async function initialProject(progress: (p: TaskProgress) => void): Promise<OpenProject> {
+async function initialProject(progress: (p: TaskProgress) => void): Promise<Studio> {
   const requested = projectFromArguments();
   if (requested !== undefined) return openProject(requested, progress);
   const demo = path.join(app.getPath('userData'), 'demo.pickstudio');

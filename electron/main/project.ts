@@ -3,71 +3,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app } from 'electron';
 import type { TaskProgress } from '../../shared/api';
-import { createDemoProject } from '../core/demo/create-demo';
-import { createDispatcher, type Dispatch } from '../core/dispatcher';
-import type { ImageBytes } from '../core/io/images';
-import { StudioService } from '../core/service';
-import { ProjectStore } from '../core/store/project-store';
-import { TaskRunner } from '../core/tasks';
-
-export const DEMO_PAIRS = 240;
+import { openStudio, type Studio } from '../core/studio';
 
 /** The scoring worker, built beside this bundle (see electron.vite.config.ts). */
 const scoringWorker = { file: fileURLToPath(new URL('./scoring-worker.js', import.meta.url)) };
-
-export interface OpenProject {
-  store: ProjectStore;
-  dispatch: Dispatch;
-  readImage(uid: string): Promise<ImageBytes>;
-}
-
-export function openProject(
-  file: string,
-  progress: (p: TaskProgress) => void,
-  options: { create?: boolean } = {},
-): OpenProject {
-  const store = ProjectStore.open(file, options);
-  const service = new StudioService(store, { progress }, { scoringWorker });
-  void service.scoreInBackground();
-  return { store, dispatch: createDispatcher(service), readImage: (uid) => service.readImage(uid) };
-}
-
-/**
- * The project the window shows. Calls wait for it rather than fail while the first one is still
- * being opened (the demo being drawn); replacing it closes the one before.
- */
-export class CurrentProject {
-  private pending!: Promise<OpenProject>;
-  private opened: OpenProject | undefined;
-
-  constructor(first: Promise<OpenProject>) {
-    this.use(first);
-  }
-
-  get ready(): Promise<OpenProject> {
-    return this.pending;
-  }
-
-  async replace(next: OpenProject): Promise<void> {
-    const previous = await this.pending.catch(() => undefined);
-    this.use(Promise.resolve(next));
-    previous?.store.close();
-  }
-
-  close(): void {
-    this.opened?.store.close();
-  }
-
-  private use(next: Promise<OpenProject>): void {
-    this.pending = next;
-    next.then(
-      (project) => {
-        this.opened = project;
-      },
-      (error: unknown) => console.error('Pick Studio: cannot open the project:', error),
-    );
-  }
-}
 
 /** The demo model (not PickScore) shipped with the app, beside the built code. */
 function demoModelDir(): string {
@@ -76,6 +15,59 @@ function demoModelDir(): string {
     'resources',
     'demo-model',
   );
+}
+
+/** Opens a project for the window, and scores in the background what its model has not. */
+export function openProject(
+  file: string,
+  progress: (p: TaskProgress) => void,
+  options: { create?: boolean } = {},
+): Studio {
+  const studio = openStudio(file, {
+    ...options,
+    progress,
+    scoringWorker,
+    demoModel: demoModelDir(),
+  });
+  void studio.scoreInBackground();
+  return studio;
+}
+
+/**
+ * The project the window shows. Calls wait for it rather than fail while the first one is still
+ * being opened (the demo being drawn); replacing it closes the one before.
+ */
+export class CurrentProject {
+  private pending!: Promise<Studio>;
+  private opened: Studio | undefined;
+
+  constructor(first: Promise<Studio>) {
+    this.use(first);
+  }
+
+  get ready(): Promise<Studio> {
+    return this.pending;
+  }
+
+  async replace(next: Studio): Promise<void> {
+    const previous = await this.pending.catch(() => undefined);
+    this.use(Promise.resolve(next));
+    previous?.close();
+  }
+
+  close(): void {
+    this.opened?.close();
+  }
+
+  private use(next: Promise<Studio>): void {
+    this.pending = next;
+    next.then(
+      (project) => {
+        this.opened = project;
+      },
+      (error: unknown) => console.error('Pick Studio: cannot open the project:', error),
+    );
+  }
 }
 
 /**
@@ -88,17 +80,16 @@ export async function createDemoFile(
 ): Promise<void> {
   const partial = `${file}.partial`;
   for (const suffix of ['', '-wal', '-shm']) fs.rmSync(partial + suffix, { force: true });
-  const store = ProjectStore.open(partial, { create: true });
+  const studio = openStudio(partial, {
+    create: true,
+    progress,
+    scoringWorker,
+    demoModel: demoModelDir(),
+  });
   try {
-    await new TaskRunner(progress).run('demo', 'items', undefined, (context) =>
-      createDemoProject(
-        store,
-        { pairs: DEMO_PAIRS, scoreWith: demoModelDir(), worker: scoringWorker, annotators: true },
-        context,
-      ),
-    );
+    await studio.call('createDemo', {});
   } finally {
-    store.close();
+    studio.close();
   }
   fs.renameSync(partial, file);
 }

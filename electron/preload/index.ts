@@ -21,7 +21,8 @@ function invoker<M extends StudioMethod>(method: M): StudioMethods[M] {
     if (!reply.ok) return Promise.reject(reply.error);
     return reply.value;
   };
-  // The reply is what core's handler for this method returned, checked there against the contract.
+  // The reply is what core's handler for this method returned, whose type (StudioHandlers) is the
+  // contract's result for the method.
   return call as StudioMethods[M];
 }
 

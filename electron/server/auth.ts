@@ -26,6 +26,8 @@ export type GuardDecision =
    */
   | { kind: 'login'; location: string; cookie: string };
 
+export type Guard = (req: IncomingMessage, url: URL) => GuardDecision;
+
 export function isLoopbackAddress(address: string | undefined): boolean {
   if (address === undefined) return false;
   if (address === '::1') return true;
@@ -63,7 +65,7 @@ function bearerToken(header: string | undefined): string | undefined {
  * sends it), or an Authorization header (scripts, on any path). Below the scope and outside it, the
  * routes are the same.
  */
-export function createGuard(options: { token: string; port: number; scope: string }) {
+export function createGuard(options: { token: string; port: number; scope: string }): Guard {
   const hosts = [`127.0.0.1:${options.port}`, `localhost:${options.port}`];
   const origins = hosts.map((host) => `http://${host}`);
   const { scope } = options;

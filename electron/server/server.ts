@@ -3,10 +3,8 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { StudioError } from '../../shared/errors';
-import { createDispatcher } from '../core/dispatcher';
-import { StudioService } from '../core/service';
-import { ProjectStore } from '../core/store/project-store';
-import { createGuard, newSessionScope, newToken } from './auth';
+import { openStudio, type Studio } from '../core/studio';
+import { createGuard, newSessionScope, newToken, type Guard } from './auth';
 import { EventStreams } from './events';
 import { serveImage } from './images';
 import { SECURITY_HEADERS, sendText } from './responses';
@@ -35,60 +33,34 @@ export interface RunningServer {
 /** How long close() waits for calls still running (a cancelled import stops at its next check). */
 const DRAIN_MS = 10_000;
 
+/** Listens on the port; a port that is taken or not ours to take is `busy`. */
 function listen(server: http.Server, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
+  return new Promise<number>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
       server.off('error', reject);
       resolve((server.address() as AddressInfo).port);
     });
+  }).catch((error: unknown) => {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES') {
+      throw new StudioError('busy', `cannot listen on ${host}:${port}: ${code}`, { cause: error });
+    }
+    throw error;
   });
 }
 
-/** Browser mode: the StudioApi of one project over loopback HTTP, behind a per-run token. */
-export async function startServer(options: ServerOptions): Promise<RunningServer> {
-  const host = options.host ?? '127.0.0.1';
-  let rendererRoot: string;
-  try {
-    rendererRoot = await fs.promises.realpath(options.rendererDir);
-  } catch {
-    throw new StudioError('not_found', `${options.rendererDir}: the built renderer is missing`);
-  }
+type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
-  const store = ProjectStore.open(options.file);
-  const streams = new EventStreams();
-  const runningTasks = new Set<string>();
-  const service = new StudioService(store, {
-    progress(progress) {
-      if (progress.state === 'running') runningTasks.add(progress.taskId);
-      else runningTasks.delete(progress.taskId);
-      streams.send('progress', progress);
-    },
-  });
-  const dispatch = createDispatcher(service);
-  const token = newToken();
-  const backgroundScoring = service.scoreInBackground((message) =>
-    console.error(`pickstudio serve: ${message}`),
-  );
-
-  const server = http.createServer();
-  let port: number;
-  try {
-    port = await listen(server, options.port ?? 0, host);
-  } catch (error) {
-    streams.close();
-    store.close();
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE' || code === 'EACCES') {
-      throw new StudioError('busy', `cannot listen on ${host}:${options.port}: ${code}`, {
-        cause: error,
-      });
-    }
-    throw error;
-  }
-  const guard = createGuard({ token, port, scope: newSessionScope() });
-
-  const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+/** Every request passes the guard first; then the API, or the built renderer. */
+function createRouter(options: {
+  guard: Guard;
+  studio: Studio;
+  streams: EventStreams;
+  rendererRoot: string;
+}): Route {
+  const { guard, studio, streams, rendererRoot } = options;
+  return async (req, res) => {
     // Absolute-form targets ('http://elsewhere/...') are for proxies; this server is none.
     if (!req.url?.startsWith('/')) return sendText(res, 400, 'bad request target');
     // Prefixing an origin keeps '//host/path' a path rather than a URL of another host.
@@ -110,20 +82,29 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (path.startsWith('/api/')) {
       res.setHeader('Cache-Control', 'no-store');
       const call = /^\/api\/call\/([^/]+)$/.exec(path);
-      if (call) return serveCall(req, res, call[1]!, dispatch);
+      if (call) return serveCall(req, res, call[1]!, studio.dispatch);
       const image = /^\/api\/images\/([^/]+)$/.exec(path);
-      if (image) return serveImage(req, res, image[1]!, (uid) => service.readImage(uid));
+      if (image) return serveImage(req, res, image[1]!, (uid) => studio.readImage(uid));
       if (path === '/api/events' && req.method === 'GET') return streams.open(req, res);
       return sendText(res, 404, 'no such API route');
     }
     return serveStatic(req, res, rendererRoot, path);
   };
+}
 
+/**
+ * Answers each request through `route`, with the security headers, and keeps the replies not yet
+ * sent, for shutting down to wait on. Once `closing()` holds, new requests get a 503.
+ */
+function answerRequests(
+  server: http.Server,
+  route: Route,
+  closing: () => boolean,
+): Set<Promise<void>> {
   const inFlight = new Set<Promise<void>>();
-  let closing: Promise<void> | undefined;
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
-    if (closing) return sendText(res, 503, 'shutting down', { Connection: 'close' });
+    if (closing()) return sendText(res, 503, 'shutting down', { Connection: 'close' });
     const done = new Promise<void>((resolve) => res.once('close', resolve));
     inFlight.add(done);
     void done.then(() => inFlight.delete(done));
@@ -133,27 +114,89 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       else res.destroy();
     });
   });
+  return inFlight;
+}
 
-  const shutDown = async (): Promise<void> => {
-    const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+/**
+ * Stops accepting, ends the event streams, cancels running tasks, waits (bounded) for calls and
+ * background scoring to finish, then closes the project.
+ */
+async function shutDown(running: {
+  server: http.Server;
+  streams: EventStreams;
+  studio: Studio;
+  runningTasks: ReadonlySet<string>;
+  inFlight: ReadonlySet<Promise<void>>;
+  backgroundScoring: Promise<void>;
+}): Promise<void> {
+  const { server, streams, studio } = running;
+  const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+  streams.close();
+  await Promise.all(
+    [...running.runningTasks].map((taskId) =>
+      studio.call('cancelTask', { taskId }).catch(() => undefined),
+    ),
+  );
+  await Promise.race([
+    Promise.all([...running.inFlight, running.backgroundScoring]),
+    delay(DRAIN_MS, undefined, { ref: false }),
+  ]);
+  server.closeAllConnections();
+  await stopped;
+  // Closing the last connection checkpoints the WAL into the file and removes it.
+  studio.close();
+}
+
+/** Browser mode: the StudioApi of one project over loopback HTTP, behind a per-run token. */
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const host = options.host ?? '127.0.0.1';
+  let rendererRoot: string;
+  try {
+    rendererRoot = await fs.promises.realpath(options.rendererDir);
+  } catch {
+    throw new StudioError('not_found', `${options.rendererDir}: the built renderer is missing`);
+  }
+
+  const streams = new EventStreams();
+  const runningTasks = new Set<string>();
+  const studio = openStudio(options.file, {
+    progress(progress) {
+      if (progress.state === 'running') runningTasks.add(progress.taskId);
+      else runningTasks.delete(progress.taskId);
+      streams.send('progress', progress);
+    },
+  });
+  const token = newToken();
+  const backgroundScoring = studio.scoreInBackground((message) =>
+    console.error(`pickstudio serve: ${message}`),
+  );
+
+  const server = http.createServer();
+  let port: number;
+  try {
+    port = await listen(server, options.port ?? 0, host);
+  } catch (error) {
     streams.close();
-    await Promise.all(
-      [...runningTasks].map((taskId) => dispatch('cancelTask', { taskId }).catch(() => undefined)),
-    );
-    await Promise.race([
-      Promise.all([...inFlight, backgroundScoring]),
-      delay(DRAIN_MS, undefined, { ref: false }),
-    ]);
-    server.closeAllConnections();
-    await stopped;
-    // Closing the last connection checkpoints the WAL into the file and removes it.
-    store.close();
-  };
+    studio.close();
+    throw error;
+  }
+  const guard = createGuard({ token, port, scope: newSessionScope() });
+  const route = createRouter({ guard, studio, streams, rendererRoot });
+  let closing: Promise<void> | undefined;
+  const inFlight = answerRequests(server, route, () => closing !== undefined);
 
   return {
     url: `http://${host}:${port}/?token=${token}`,
     port,
     token,
-    close: () => (closing ??= shutDown()),
+    close: () =>
+      (closing ??= shutDown({
+        server,
+        streams,
+        studio,
+        runningTasks,
+        inFlight,
+        backgroundScoring,
+      })),
   };
 }

@@ -131,7 +131,7 @@ test('audit: the dashboard counts what the annotators said, review settles by ke
       await call(page, 'recordDecision', {
         annotator,
         pairId: pair.pairId,
-        verdict: verdicts[a],
+        decision: verdicts[a],
         leftImage: (index + a) % 2,
         suggestionVisible: false,
         decisionMs: 1000 + 100 * index,

@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
+import type Database from 'better-sqlite3';
 import sharp from 'sharp';
 import type { TaskProgress } from '../../shared/api';
-import { createDispatcher } from '../../electron/core/dispatcher';
-import { StudioService } from '../../electron/core/service';
+import { openStudio } from '../../electron/core/studio';
 import { ProjectStore } from '../../electron/core/store/project-store';
 import type { TaskContext } from '../../electron/core/tasks';
 
@@ -14,11 +14,11 @@ export function tempDir(prefix = 'pickstudio-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-export function openService(file: string) {
-  const store = ProjectStore.open(file, { create: true });
+/** A project opened as the doors open it, with the progress events it sent. */
+export function openTestProject(file: string) {
   const events: TaskProgress[] = [];
-  const service = new StudioService(store, { progress: (p) => events.push(p) });
-  return { store, service, dispatch: createDispatcher(service), events };
+  const studio = openStudio(file, { create: true, progress: (p) => events.push(p) });
+  return { studio, store: studio.store, call: studio.call, dispatch: studio.dispatch, events };
 }
 
 export const noopContext: TaskContext = {
@@ -56,13 +56,13 @@ export async function makePng(seed: number, width = 40, height = 30): Promise<Bu
 export function projectDigest(file: string): string {
   const store = ProjectStore.open(file, { readonly: true });
   try {
-    const tables = store.db
+    const tables = sqlite(store)
       .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
       .all() as { name: string }[];
     const hash = createHash('sha256');
     for (const { name } of tables) {
       hash.update(name);
-      for (const row of store.db.prepare(`SELECT * FROM "${name}" ORDER BY 1`).iterate()) {
+      for (const row of sqlite(store).prepare(`SELECT * FROM "${name}" ORDER BY 1`).iterate()) {
         hash.update(
           JSON.stringify(row, (_k, v) => (Buffer.isBuffer(v) ? v.toString('base64') : v)),
         );
@@ -72,4 +72,12 @@ export function projectDigest(file: string): string {
   } finally {
     store.close();
   }
+}
+
+/**
+ * The store's own SQLite connection, which core cannot reach (it is private to the store): tests
+ * read what it wrote and fake faults on it (a full disk, a schema from the future).
+ */
+export function sqlite(store: ProjectStore): Database.Database {
+  return store['db'];
 }

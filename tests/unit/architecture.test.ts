@@ -36,6 +36,48 @@ describe('architecture rules', () => {
     ]);
   });
 
+  it('SQL stays in the store: no better-sqlite3 and no .prepare( elsewhere in electron/', async () => {
+    const sql =
+      "import Database from 'better-sqlite3';\n" +
+      "export const count = (db: Database.Database) => db.prepare('SELECT 1').get();\n";
+    for (const door of [
+      'electron/core/service.ts',
+      'electron/main/example.ts',
+      'electron/cli/x.ts',
+    ]) {
+      expect(await problems(door, sql)).toEqual([
+        expect.stringMatching(/^no-restricted-imports: 'better-sqlite3'.*electron\/core\/store/),
+        expect.stringMatching(/^@typescript-eslint\/consistent-type-imports/),
+        expect.stringMatching(/^no-restricted-syntax: SQL lives in electron\/core\/store/),
+      ]);
+    }
+    // A statement added to the service on some other object is caught just the same.
+    expect(
+      await problems(
+        'electron/core/service.ts',
+        "export const f = (s: { prepare(q: string): void }) => s.prepare('SELECT 1');\n",
+      ),
+    ).toEqual([expect.stringMatching(/^no-restricted-syntax: SQL lives in electron\/core\/store/)]);
+    expect(
+      await problems(
+        'electron/core/store/example.ts',
+        "import type Database from 'better-sqlite3';\nexport const f = (db: Database.Database) => db.prepare('SELECT 1');\n",
+      ),
+    ).toEqual([]);
+  });
+
+  it('no function over 80 lines in electron/ and renderer/src', async () => {
+    const body = Array.from({ length: 80 }, (_, i) => `  total += ${i};`).join('\n');
+    const long = `export function long(): number {\n  let total = 0;\n${body}\n  return total;\n}\n`;
+    expect(await problems('electron/core/example.ts', long)).toEqual([
+      expect.stringMatching(/^max-lines-per-function: Function 'long' has too many lines \(84\)/),
+    ]);
+    expect(await problems('renderer/src/example.ts', long)).toEqual([
+      expect.stringMatching(/^max-lines-per-function: /),
+    ]);
+    expect(await problems('tests/unit/example.ts', long)).toEqual([]);
+  });
+
   it('core may use Node', async () => {
     expect(
       await problems(

@@ -5,13 +5,11 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MIGRATIONS } from '../../electron/core/store/migrations';
 import { PICKSTUDIO_APPLICATION_ID } from '../../electron/core/store/open';
-import type { AuditReport } from '../../shared/audit';
-import { isDisagreement, type MethodResult } from '../../shared/api';
-import { labelsToVerdict, type Verdict } from '../../shared/labels';
-import type { ProjectStore } from '../../electron/core/store/project-store';
-import { ScoreStore } from '../../electron/core/store/scores';
+import type { AuditFilters, AuditReport } from '../../shared/audit';
+import { isDisagreement } from '../../shared/api';
+import { labelsToVerdict, type Decision, type Verdict } from '../../shared/labels';
 import { duckdb, writeShardWithDuckDB, type ShardRow } from '../helpers/duckdb';
-import { makeJpeg, openService, tempDir } from '../helpers/project';
+import { makeJpeg, openTestProject, tempDir, sqlite } from '../helpers/project';
 import { writeTinyModel } from '../helpers/tiny-model';
 
 const BIN = path.resolve('bin/pickstudio.js');
@@ -21,18 +19,19 @@ function pickstudio(...args: string[]) {
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** Pairs 1..count, each with its own prompt and two images, straight into the store. */
-function insertPairs(store: ProjectStore, count: number): void {
+/** Pairs 1..count, each with its own prompt and two images, straight into the project file. */
+function insertPairs(db: Database.Database, count: number): void {
   for (let i = 1; i <= count; i++) {
-    store.db.prepare('INSERT INTO prompts (id, text) VALUES (?, ?)').run(i, `prompt ${i}`);
-    store.db
-      .prepare('INSERT INTO images (id, uid) VALUES (?, ?), (?, ?)')
-      .run(2 * i, `a${i}`, 2 * i + 1, `b${i}`);
-    store.db
-      .prepare(
-        'INSERT INTO pairs (id, prompt_id, image_0_id, image_1_id, added_at) VALUES (?, ?, ?, ?, 0)',
-      )
-      .run(i, i, 2 * i, 2 * i + 1);
+    db.prepare('INSERT INTO prompts (id, text) VALUES (?, ?)').run(i, `prompt ${i}`);
+    db.prepare('INSERT INTO images (id, uid) VALUES (?, ?), (?, ?)').run(
+      2 * i,
+      `a${i}`,
+      2 * i + 1,
+      `b${i}`,
+    );
+    db.prepare(
+      'INSERT INTO pairs (id, prompt_id, image_0_id, image_1_id, added_at) VALUES (?, ?, ?, ?, 0)',
+    ).run(i, i, 2 * i, 2 * i + 1);
   }
 }
 
@@ -104,9 +103,9 @@ describe("the lead's desk", () => {
     const { audit } = JSON.parse(run.stdout) as { audit: AuditReport };
 
     // The same figures from the shard's rows and the project's stored p0, by hand.
-    const { store } = openService(project);
+    const { store } = openTestProject(project);
     const p0OfCaption = new Map(
-      store.db
+      sqlite(store)
         .prepare(
           `SELECT pr.text AS caption, s.p_0 AS p0 FROM scores s JOIN pairs p ON p.id = s.pair_id
            JOIN prompts pr ON pr.id = p.prompt_id`,
@@ -188,9 +187,9 @@ describe("the lead's desk", () => {
 
   it('lists disagreements surest model first, and an adjudication wins in the export', async () => {
     const dir = tempDir();
-    const { store, dispatch } = openService(path.join(dir, 'p.pickstudio'));
-    insertPairs(store, 3);
-    const scores = new ScoreStore(store.db);
+    const { store, call } = openTestProject(path.join(dir, 'p.pickstudio'));
+    insertPairs(sqlite(store), 3);
+    const scores = store.scores;
     const model = scores.activate({ fingerprint: 'f', name: 'm', manifest: '{}', folder: dir });
     // p0: pair 1 sure of image 0, pair 2 unsure, pair 3 sure of image 1.
     scores.putScores(model, [
@@ -198,11 +197,11 @@ describe("the lead's desk", () => {
       { pairId: 2, score0: 0, score1: 0, p0: 0.55 },
       { pairId: 3, score0: 0, score1: 2, p0: 0.1 },
     ]);
-    const decide = (annotator: string, pairId: number, verdict: Verdict) =>
-      dispatch('recordDecision', {
+    const decide = (annotator: string, pairId: number, decision: Verdict) =>
+      call('recordDecision', {
         annotator,
         pairId,
-        verdict,
+        decision,
         leftImage: 0,
         suggestionVisible: false,
         decisionMs: 800,
@@ -213,8 +212,7 @@ describe("the lead's desk", () => {
     await decide('ana', 3, 1); // agrees with the model
     await decide('bob', 3, 1);
 
-    type List = MethodResult<'listDisagreements'>;
-    const any = (await dispatch('listDisagreements', {})) as List;
+    const any = await call('listDisagreements', {});
     expect(any.items.map((d) => [d.pairId, d.humansDisagree, d.modelDisagrees])).toEqual([
       [1, false, true],
       [2, true, true],
@@ -225,31 +223,29 @@ describe("the lead's desk", () => {
       { annotator: 'ana', verdict: 0 },
       { annotator: 'bob', verdict: 1 },
     ]);
-    expect(((await dispatch('listDisagreements', { kind: 'humans' })) as List).total).toBe(1);
+    expect((await call('listDisagreements', { kind: 'humans' })).total).toBe(1);
 
-    await dispatch('adjudicate', {
+    await call('adjudicate', {
       pairId: 2,
       verdict: 'tie',
       adjudicator: 'lead',
       note: 'both fine',
     });
     await expect(
-      dispatch('adjudicate', { pairId: 99, verdict: 0, adjudicator: 'lead' }),
+      call('adjudicate', { pairId: 99, verdict: 0, adjudicator: 'lead' }),
     ).rejects.toMatchObject({ code: 'not_found' });
-    const after = (await dispatch('listDisagreements', {})) as List;
+    const after = await call('listDisagreements', {});
     expect(after.items[1]!.adjudication).toMatchObject({
       verdict: 'tie',
       adjudicator: 'lead',
       note: 'both fine',
     });
     expect(
-      ((await dispatch('listDisagreements', { includeAdjudicated: false })) as List).items.map(
-        (d) => d.pairId,
-      ),
+      (await call('listDisagreements', { includeAdjudicated: false })).items.map((d) => d.pairId),
     ).toEqual([1]);
 
     const out = path.join(dir, 'out.parquet');
-    await dispatch('exportParquet', { out, images: false });
+    await call('exportParquet', { out, images: false });
     const db = await duckdb();
     const exported = await db.rows(
       `SELECT caption, label_0, label_1, verdict_source FROM '${out}' ORDER BY caption`,
@@ -267,11 +263,11 @@ describe("the lead's desk", () => {
 
   it("the review list's model disagreements are isDisagreement's, at every margin and threshold", async () => {
     const dir = tempDir();
-    const { store, dispatch } = openService(path.join(dir, 'p.pickstudio'));
+    const { store, call } = openTestProject(path.join(dir, 'p.pickstudio'));
     const p0s = [0, 0.05, 0.25, 0.4, 0.45, 0.5, 0.55, 0.6, 0.75, 0.95, 1];
     const verdicts: Verdict[] = [0, 1, 'tie'];
-    insertPairs(store, p0s.length * verdicts.length);
-    const scores = new ScoreStore(store.db);
+    insertPairs(sqlite(store), p0s.length * verdicts.length);
+    const scores = store.scores;
     const model = scores.activate({ fingerprint: 'f', name: 'm', manifest: '{}', folder: dir });
     const cases = p0s.flatMap((p0) => verdicts.map((verdict) => ({ p0, verdict })));
     scores.putScores(
@@ -279,21 +275,21 @@ describe("the lead's desk", () => {
       cases.map(({ p0 }, i) => ({ pairId: i + 1, score0: 0, score1: 0, p0 })),
     );
     for (const [i, { verdict }] of cases.entries()) {
-      await dispatch('recordDecision', {
+      await call('recordDecision', {
         annotator: 'ana',
         pairId: i + 1,
-        verdict,
+        decision: verdict,
         leftImage: 0,
         suggestionVisible: false,
         decisionMs: 800,
       });
     }
     for (const tieThreshold of [0, 0.1, 0.5, 0.9, 1]) {
-      await dispatch('setSettings', { tieThreshold });
-      const listed = (await dispatch('listDisagreements', {
+      await call('setSettings', { tieThreshold });
+      const listed = await call('listDisagreements', {
         kind: 'model',
         limit: 500,
-      })) as MethodResult<'listDisagreements'>;
+      });
       const expected = cases
         .map((c, i) => ({ ...c, pairId: i + 1 }))
         .filter((c) => isDisagreement(c.verdict, c.p0, tieThreshold))
@@ -302,11 +298,11 @@ describe("the lead's desk", () => {
       expect(listed.total).toBe(expected.length);
     }
     // A page past the end is empty and still says how many there are.
-    await dispatch('setSettings', { tieThreshold: 0 });
-    const past = (await dispatch('listDisagreements', {
+    await call('setSettings', { tieThreshold: 0 });
+    const past = await call('listDisagreements', {
       kind: 'model',
       offset: 400,
-    })) as MethodResult<'listDisagreements'>;
+    });
     expect(past.items).toEqual([]);
     expect(past.total).toBeGreaterThan(0);
     store.close();
@@ -316,26 +312,26 @@ describe("the lead's desk", () => {
     vi.useFakeTimers({ toFake: ['Date'] });
     vi.setSystemTime(new Date('2026-11-26T12:00:00Z'));
     const dir = tempDir();
-    const { store, dispatch } = openService(path.join(dir, 'p.pickstudio'));
-    insertPairs(store, 6);
-    await dispatch('setSettings', { overlap: 2 });
+    const { store, call } = openTestProject(path.join(dir, 'p.pickstudio'));
+    insertPairs(sqlite(store), 6);
+    await call('setSettings', { overlap: 2 });
     const queue = async (annotator: string, count = 3, excludePairIds: number[] = []) =>
       (
-        (await dispatch('getQueue', {
+        await call('getQueue', {
           annotator,
           count,
           excludePairIds,
-        })) as MethodResult<'getQueue'>
+        })
       ).pairs.map((p) => p.pairId);
     expect(await queue('ana')).toEqual([1, 2, 3]);
     // Pairs ana holds are still short of k = 2.
     expect(await queue('bob')).toEqual([1, 2, 3]);
     // Pairs 1-3 are held by two annotators: cy gets the others.
     expect(await queue('cy')).toEqual([4, 5, 6]);
-    await dispatch('recordDecision', {
+    await call('recordDecision', {
       annotator: 'ana',
       pairId: 1,
-      verdict: 0,
+      decision: 0,
       leftImage: 1,
       suggestionVisible: false,
       decisionMs: 500,
@@ -354,20 +350,20 @@ describe("the lead's desk", () => {
     vi.setSystemTime(new Date('2026-11-26T12:32:00Z'));
     expect(await queue('gus', 6)).toEqual([2, 3, 4, 5, 6]);
     // Leases commit without waiting for the disk; labels still do (synchronous = FULL).
-    expect(store.db.pragma('synchronous', { simple: true })).toBe(2);
+    expect(sqlite(store).pragma('synchronous', { simple: true })).toBe(2);
     store.close();
   });
 
   it('under an overlap, pairs with the most verdicts come first; leases fill pairs without reordering them', async () => {
     const dir = tempDir();
-    const { store, dispatch } = openService(path.join(dir, 'p.pickstudio'));
-    insertPairs(store, 5);
-    await dispatch('setSettings', { overlap: 3 });
+    const { store, call } = openTestProject(path.join(dir, 'p.pickstudio'));
+    insertPairs(sqlite(store), 5);
+    await call('setSettings', { overlap: 3 });
     const decide = (annotator: string, pairId: number) =>
-      dispatch('recordDecision', {
+      call('recordDecision', {
         annotator,
         pairId,
-        verdict: 0,
+        decision: 0,
         leftImage: 0,
         suggestionVisible: false,
         decisionMs: 500,
@@ -376,11 +372,11 @@ describe("the lead's desk", () => {
     await decide('bob', 4);
     await decide('ana', 2);
     await decide('bob', 5);
-    await dispatch('getQueue', { annotator: 'cy', count: 1, excludePairIds: [1] });
-    const queue = (await dispatch('getQueue', {
+    await call('getQueue', { annotator: 'cy', count: 1, excludePairIds: [1] });
+    const queue = await call('getQueue', {
       annotator: 'dee',
       count: 5,
-    })) as MethodResult<'getQueue'>;
+    });
     // Pair 4 has two verdicts, 2 and 5 one, 1 and 3 none; cy's leases (1, then 4) count
     // toward k = 3: pair 4 is full.
     expect(queue.pairs.map((p) => p.pairId)).toEqual([2, 5, 1, 3]);
@@ -398,8 +394,7 @@ describe("the lead's desk", () => {
     old.exec(`INSERT INTO models (id, fingerprint, name, manifest, folder, created_at)
       VALUES (1, 'f', 'm', '{}', '${dir}', 0);
       INSERT INTO annotators (id, name, kind, created_at) VALUES (1, 'ana', 'human', 0);`);
-    const oldStore = { db: old } as unknown as ProjectStore;
-    insertPairs(oldStore, 4);
+    insertPairs(old, 4);
     // Sure of image 0 and right, sure of image 1 and right, unsure on two ties: t = 0.1 is best.
     const examples: [number, string][] = [
       [0.9, '0'],
@@ -422,12 +417,12 @@ describe("the lead's desk", () => {
     old.close();
     const before = fs.readFileSync(validation);
 
-    const { store, dispatch } = openService(path.join(dir, 'test.pickstudio'));
-    new ScoreStore(store.db).activate({ fingerprint: 'f', name: 'm', manifest: '{}', folder: dir });
-    const report = (await dispatch('getAudit', {
+    const { store, call } = openTestProject(path.join(dir, 'test.pickstudio'));
+    store.scores.activate({ fingerprint: 'f', name: 'm', manifest: '{}', folder: dir });
+    const report = await call('getAudit', {
       tuneOn: validation,
       resamples: 0,
-    })) as AuditReport;
+    });
     expect(report.thresholdSource).toMatchObject({ kind: 'tuned-on', verdicts: 4, threshold: 0.1 });
     expect(fs.readFileSync(validation).equals(before)).toBe(true);
     store.close();
@@ -435,10 +430,10 @@ describe("the lead's desk", () => {
 
   it('reads decision times exactly, short and long, missing, and on pairs the filters leave out', async () => {
     const dir = tempDir();
-    const { store, dispatch } = openService(path.join(dir, 'p.pickstudio'));
-    insertPairs(store, 6);
-    const ana = store.annotatorId('ana', 'human');
-    const ben = store.annotatorId('ben', 'human');
+    const { store, call } = openTestProject(path.join(dir, 'p.pickstudio'));
+    insertPairs(sqlite(store), 6);
+    const ana = store.decisions.annotatorId('ana', 'human');
+    const ben = store.decisions.annotatorId('ben', 'human');
     // A day is longer than the audit packs beside a decision at this size; so is a week.
     const day = 86_400_000;
     const times: [number, number, number | null][] = [
@@ -450,20 +445,15 @@ describe("the lead's desk", () => {
       [6, ben, 900],
     ];
     for (const [pairId, annotatorId, decisionMs] of times) {
-      store.insertAnnotation({
-        pairId,
-        annotatorId,
-        action: 'verdict',
-        verdict: 0,
-        leftImage: 0,
-        decisionMs,
-        createdAt: Date.now(),
-      });
+      store.decisions.record([
+        { pairId, annotatorId, decision: 0, leftImage: 0, decisionMs, createdAt: Date.now() },
+      ]);
     }
-    const medians = async (filters: object) =>
-      (
-        (await dispatch('getAudit', { filters, resamples: 0 })) as AuditReport
-      ).dashboard.annotators.map((a) => [a.annotator, a.medianDecisionMs]);
+    const medians = async (filters: AuditFilters) =>
+      (await call('getAudit', { filters, resamples: 0 })).dashboard.annotators.map((a) => [
+        a.annotator,
+        a.medianDecisionMs,
+      ]);
     // ana: 700 and a day (one missing); ben: 0, 900 and 3 days.
     expect(await medians({})).toEqual([
       ['ana', (700 + day) / 2],
@@ -471,7 +461,7 @@ describe("the lead's desk", () => {
     ]);
     expect(await medians({ annotators: ['ben'] })).toEqual([['ben', 900]]);
     // Leaving out pair 1 (ben's 3 days) must not shift the long times after it.
-    store.db.prepare("UPDATE pairs SET model_0 = 'sdxl' WHERE id > 1").run();
+    sqlite(store).prepare("UPDATE pairs SET model_0 = 'sdxl' WHERE id > 1").run();
     expect(await medians({ generator: 'sdxl' })).toEqual([
       ['ana', day],
       ['ben', 450],
@@ -481,13 +471,13 @@ describe("the lead's desk", () => {
 
   it("counts each annotator's current verdict only: a changed mind, an undo and a skip", async () => {
     const dir = tempDir();
-    const { store, dispatch } = openService(path.join(dir, 'p.pickstudio'));
-    insertPairs(store, 2);
-    const decide = (annotator: string, pairId: number, verdict: Verdict | null) =>
-      dispatch('recordDecision', {
+    const { store, call } = openTestProject(path.join(dir, 'p.pickstudio'));
+    insertPairs(sqlite(store), 2);
+    const decide = (annotator: string, pairId: number, decision: Decision) =>
+      call('recordDecision', {
         annotator,
         pairId,
-        verdict,
+        decision,
         leftImage: 1,
         suggestionVisible: false,
         decisionMs: 700,
@@ -495,14 +485,14 @@ describe("the lead's desk", () => {
     await decide('ana', 1, 0);
     await decide('ana', 1, 1); // changed her mind: 1 stands
     await decide('ana', 2, 1);
-    await dispatch('undoLast', { annotator: 'ana' }); // takes back pair 2
+    await call('undoLast', { annotator: 'ana' }); // takes back pair 2
     await decide('bob', 1, 'tie');
-    await decide('bob', 2, null); // a skip is no verdict
+    await decide('bob', 2, 'skip'); // a skip is no verdict
     await decide('cy', 1, 0);
     await decide('cy', 1, 'tie');
-    await dispatch('undoLast', { annotator: 'cy' }); // back to 0
-    const report = (await dispatch('getAudit', { resamples: 0 })) as AuditReport;
-    const current = store.db
+    await call('undoLast', { annotator: 'cy' }); // back to 0
+    const report = await call('getAudit', { resamples: 0 });
+    const current = sqlite(store)
       .prepare(
         `SELECT an.name, c.pair_id AS pair, c.verdict FROM current_annotations c
          JOIN annotators an ON an.id = c.annotator_id WHERE c.action = 'verdict' ORDER BY an.name`,
@@ -526,20 +516,20 @@ describe("the lead's desk", () => {
 
   it("orders the queue by the model's uncertainty when asked (active labeling)", async () => {
     const dir = tempDir();
-    const { store, dispatch } = openService(path.join(dir, 'p.pickstudio'));
+    const { store, call } = openTestProject(path.join(dir, 'p.pickstudio'));
     const p0s = [0.9, 0.52, 0.3, 0.45, 0.99];
-    insertPairs(store, p0s.length);
-    const scores = new ScoreStore(store.db);
+    insertPairs(sqlite(store), p0s.length);
+    const scores = store.scores;
     const model = scores.activate({ fingerprint: 'f', name: 'm', manifest: '{}', folder: dir });
     scores.putScores(
       model,
       p0s.slice(0, 4).map((p0, i) => ({ pairId: i + 1, score0: 0, score1: 0, p0 })),
     );
-    await dispatch('setSettings', { queueOrder: 'uncertainty' });
-    const result = (await dispatch('getQueue', {
+    await call('setSettings', { queueOrder: 'uncertainty' });
+    const result = await call('getQueue', {
       annotator: 'ana',
       count: 5,
-    })) as MethodResult<'getQueue'>;
+    });
     // |p0 - 0.5|: 0.02, 0.05, 0.2, 0.4; the unscored pair last.
     expect(result.pairs.map((p) => p.pairId)).toEqual([2, 4, 3, 1, 5]);
     store.close();

@@ -15,9 +15,11 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ImportReport, LabelPair, MethodResult } from '../../shared/api';
+import type { LabelPair, MethodArgs } from '../../shared/api';
+import type { Decision } from '../../shared/labels';
 import { StudioError } from '../../shared/errors';
-import type { Dispatch } from '../../electron/core/dispatcher';
+import type { ProjectStore } from '../../electron/core/store/project-store';
+import type { Studio } from '../../electron/core/studio';
 import { inspectImage } from '../../electron/core/io/images';
 import {
   parseClipImageConfig,
@@ -29,7 +31,14 @@ import { startServer, type RunningServer } from '../../electron/server/server';
 import { BIN, isRoot, lastLine, runPickstudio, unprivileged } from '../helpers/cli';
 import { duckdb, writeShardWithDuckDB, type ShardRow } from '../helpers/duckdb';
 import { makeHugeJpeg, makeHugePng } from '../helpers/huge-image';
-import { makeJpeg, makePng, openService, projectDigest, tempDir } from '../helpers/project';
+import {
+  makeJpeg,
+  makePng,
+  openTestProject,
+  projectDigest,
+  tempDir,
+  sqlite,
+} from '../helpers/project';
 import { writeTinyModel } from '../helpers/tiny-model';
 
 let dir: string;
@@ -53,8 +62,8 @@ beforeEach(async () => {
   project = path.join(dir, 'p.pickstudio');
   good = path.join(dir, 'good.parquet');
   await writeShardWithDuckDB(good, [row(1), row(2)], { images: false });
-  const { dispatch, store } = openService(project);
-  await dispatch('importSources', { sources: [good] });
+  const { call, store } = openTestProject(project);
+  await call('importSources', { sources: [good] });
   store.close();
 });
 
@@ -64,10 +73,10 @@ beforeEach(async () => {
  */
 async function expectRefused(sources: string[], ...patterns: RegExp[]): Promise<StudioError> {
   const before = projectDigest(project);
-  const { dispatch, store } = openService(project);
+  const { call, store } = openTestProject(project);
   let caught: unknown;
   try {
-    await dispatch('importSources', { sources });
+    await call('importSources', { sources });
   } catch (error) {
     caught = error;
   } finally {
@@ -178,8 +187,8 @@ describe('bad Parquet input leaves the project as it was', () => {
     await writeShardWithDuckDB(bad, [row(50, { caption: null as unknown as string })], {
       images: false,
     });
-    const { dispatch, store } = openService(project);
-    await expect(dispatch('importSources', { sources: [second, bad] })).rejects.toThrow(
+    const { call, store } = openTestProject(project);
+    await expect(call('importSources', { sources: [second, bad] })).rejects.toThrow(
       /zz-bad\.parquet row 1: caption is empty.*already imported and kept: second\.parquet/,
     );
     expect(store.counts().pairs).toBe(4);
@@ -266,11 +275,11 @@ describe('bad manifests leave the project as it was', () => {
 
 describe('project files that cannot be opened', () => {
   it('a project from a newer version is refused and left untouched', async () => {
-    const { store } = openService(project);
-    store.db.pragma('user_version = 99');
+    const { store } = openTestProject(project);
+    sqlite(store).pragma('user_version = 99');
     store.close();
     const bytes = fs.readFileSync(project);
-    expect(() => openService(project)).toThrow(
+    expect(() => openTestProject(project)).toThrow(
       /written by a newer Pick Studio \(schema version 99/,
     );
     expect(fs.readFileSync(project).equals(bytes)).toBe(true);
@@ -279,7 +288,7 @@ describe('project files that cannot be opened', () => {
   it('a file that is not SQLite', () => {
     const file = path.join(dir, 'notes.pickstudio');
     fs.writeFileSync(file, 'just some notes, not a database'.repeat(100));
-    expect(() => openService(file)).toThrow(/notes\.pickstudio: not a Pick Studio project/);
+    expect(() => openTestProject(file)).toThrow(/notes\.pickstudio: not a Pick Studio project/);
   });
 
   it('a SQLite file of another application', async () => {
@@ -288,7 +297,7 @@ describe('project files that cannot be opened', () => {
     const other = new Database(file);
     other.exec('CREATE TABLE t (x)');
     other.close();
-    expect(() => openService(file)).toThrow(
+    expect(() => openTestProject(file)).toThrow(
       /other\.sqlite: a SQLite database, but not a Pick Studio project/,
     );
   });
@@ -298,7 +307,6 @@ describe('project files that cannot be opened', () => {
 // Every door: the StudioApi (dispatcher), the HTTP server, the CLI.
 // ---------------------------------------------------------------------------------------------
 
-/** The pair ids of the project, in order. */
 /** The good shard cut in half, and a Parquet file of another schema, beside it. */
 async function truncatedAndForeignShards(): Promise<{ truncated: string; other: string }> {
   const truncated = path.join(dir, 'truncated.parquet');
@@ -311,15 +319,15 @@ async function truncatedAndForeignShards(): Promise<{ truncated: string; other: 
   return { truncated, other };
 }
 
-async function pairIds(dispatch: Dispatch): Promise<number[]> {
-  const pairs = (await dispatch('listPairs', {})) as { pairId: number }[];
-  return pairs.map((p) => p.pairId);
+/** The pair ids of the project, in order. */
+async function pairIds(call: Studio['call']): Promise<number[]> {
+  return (await call('listPairs', {})).map((p) => p.pairId);
 }
 
-const decision = (pairId: number, verdict: 0 | 1 | 'tie' | null = 0) => ({
+const decision = (pairId: number, made: Decision = 0): MethodArgs<'recordDecision'> => ({
   annotator: 'ann',
   pairId,
-  verdict,
+  decision: made,
   leftImage: 0,
   suggestionVisible: false,
   decisionMs: 1200,
@@ -365,7 +373,7 @@ async function manifestWithImages(folder: string, name: string, rows: object[]):
 
 describe('StudioApi: calls with wrong types and unknown fields', () => {
   it('refuses methods outside the contract, by name, whatever the object behind it has', async () => {
-    const { dispatch, store } = openService(project);
+    const { dispatch, store } = openTestProject(project);
     for (const method of [
       'frobnicate',
       'constructor',
@@ -384,16 +392,21 @@ describe('StudioApi: calls with wrong types and unknown fields', () => {
 
   it('names the method, the argument and the problem; the project is unchanged', async () => {
     const before = projectDigest(project);
-    const { dispatch, store } = openService(project);
-    const [pairId] = await pairIds(dispatch);
+    const { call, dispatch, store } = openTestProject(project);
+    const [pairId] = await pairIds(call);
+    // Arguments the types refuse, as a door may receive them: sent untyped.
     const cases: [string, unknown, RegExp[]][] = [
-      ['recordDecision', { ...decision(pairId!), verdict: 'left' }, [/^recordDecision: verdict: /]],
+      [
+        'recordDecision',
+        { ...decision(pairId!), decision: 'left' },
+        [/^recordDecision: decision: /],
+      ],
       ['recordDecision', { ...decision(pairId!), pairId: String(pairId) }, [/pairId: .*number/]],
       ['recordDecision', { ...decision(pairId!), pairId: 1.5 }, [/pairId: .*int/]],
       ['recordDecision', { ...decision(pairId!), leftImage: 2 }, [/leftImage: /]],
       ['recordDecision', { ...decision(pairId!), decisionMs: -1 }, [/decisionMs: .*>=0/]],
       ['recordDecision', { ...decision(pairId!), colour: 'red' }, [/Unrecognized key: "colour"/]],
-      ['recordDecision', {}, [/annotator: /, /pairId: /, /verdict: /, /suggestionVisible: /]],
+      ['recordDecision', {}, [/annotator: /, /pairId: /, /decision: /, /suggestionVisible: /]],
       ['recordDecision', { ...decision(pairId!), annotator: '' }, [/annotator: /]],
       ['importSources', { sources: good }, [/^importSources: sources: .*array/]],
       ['importSources', { sources: [] }, [/sources: .*>=1/]],
@@ -416,7 +429,7 @@ describe('StudioApi: calls with wrong types and unknown fields', () => {
   });
 
   it('a __proto__ key is an unknown field, not a way into the prototype', async () => {
-    const { dispatch, store } = openService(project);
+    const { dispatch, store } = openTestProject(project);
     const error = await failure(
       dispatch('listPairs', JSON.parse('{"__proto__": {"limit": 1000, "polluted": true}}')),
     );
@@ -428,12 +441,11 @@ describe('StudioApi: calls with wrong types and unknown fields', () => {
 
   it('a pair that is not in the project is named, with the project', async () => {
     const before = projectDigest(project);
-    const { dispatch, store } = openService(project);
-    for (const [method, args] of [
-      ['recordDecision', decision(999)],
-      ['getPair', { annotator: 'ann', pairId: 999 }],
-    ] as const) {
-      const error = await failure(dispatch(method, args));
+    const { call, store } = openTestProject(project);
+    for (const error of [
+      await failure(call('recordDecision', decision(999))),
+      await failure(call('getPair', { annotator: 'ann', pairId: 999 })),
+    ]) {
       expect(error.code).toBe('not_found');
       expect(error.message).toBe(`no pair 999 in ${project}`);
     }
@@ -498,24 +510,24 @@ describe('a 20,000 x 20,000 image', () => {
       { prompt: 'a cat', image_0: 'a.jpg', image_1: 'b.jpg' },
       { prompt: 'a dog', image_0: 'c.jpg', image_1: 'd.jpg' },
     ]);
-    const opened = openService(path.join(dir, 'huge.pickstudio'));
-    await opened.dispatch('importSources', { sources: [manifest] });
+    const opened = openTestProject(path.join(dir, 'huge.pickstudio'));
+    await opened.call('importSources', { sources: [manifest] });
     const huge = path.join(folder, 'd.jpg');
     fs.writeFileSync(huge, makeHugePng(20000, 20000));
     return { ...opened, huge };
   }
 
   it('an image file that became 20,000 x 20,000 after import: scoring leaves its pair unscored and says which and why', async () => {
-    const { dispatch, store, huge } = await projectWithHugeImageFile();
+    const { call, store, huge } = await projectWithHugeImageFile();
     const modelDir = path.join(dir, 'tiny');
     writeTinyModel(modelDir, 7);
-    const report = (await dispatch('scorePairs', {
+    const report = await call('scorePairs', {
       model: modelDir,
-    })) as MethodResult<'scorePairs'>;
+    });
     store.close();
     expect(report).toMatchObject({ imagesEncoded: 3, imagesMissing: 1, pairsScored: 1 });
-    // Which image and why: the user has a file to fix (needs the score-project.ts change).
-    expect((report as { missingImages?: string[] }).missingImages).toEqual([
+    // Which image and why: the user has a file to fix.
+    expect(report.missingImages).toEqual([
       expect.stringMatching(
         new RegExp(
           `^image [0-9a-f]{64} \\(${literal(huge)}\\): cannot decode image: 20000 x 20000 pixels`,
@@ -525,18 +537,17 @@ describe('a 20,000 x 20,000 image', () => {
   });
 
   it('an image file that became 20,000 x 20,000 after import: the export says which, and writes nothing', async () => {
-    const { dispatch, store, huge } = await projectWithHugeImageFile();
-    for (const pairId of await pairIds(dispatch))
-      await dispatch('recordDecision', decision(pairId));
+    const { call, store, huge } = await projectWithHugeImageFile();
+    for (const pairId of await pairIds(call)) await call('recordDecision', decision(pairId));
     const out = path.join(dir, 'out.parquet');
-    const error = await failure(dispatch('exportParquet', { out }));
+    const error = await failure(call('exportParquet', { out }));
     expect(error.message).toMatch(/out\.parquet: export failed, nothing written/);
     expect(error.message).toMatch(/20000 x 20000 pixels/);
-    // Which image: the user has a file to fix (needs the export-parquet.ts change).
+    // Which image: the user has a file to fix.
     expect(error.message).toContain(huge);
     expect(fs.readdirSync(dir).filter((n) => n.includes('out.parquet'))).toEqual([]);
     // Without images the export does not need to decode it.
-    await expect(dispatch('exportParquet', { out, images: false })).resolves.toMatchObject({
+    await expect(call('exportParquet', { out, images: false })).resolves.toMatchObject({
       rows: 2,
     });
     store.close();
@@ -553,8 +564,8 @@ describe('duplicates in a manifest', () => {
       { prompt: 'a cat', image_0: 'b.jpg', image_1: 'a.jpg' },
       { prompt: 'a cat', image_0: 'a.jpg', image_1: 'b.jpg' },
     ]);
-    const { dispatch, store } = openService(project);
-    const report = (await dispatch('importSources', { sources: [file] })) as ImportReport;
+    const { call, store } = openTestProject(project);
+    const report = await call('importSources', { sources: [file] });
     expect(report.files[0]).toMatchObject({ rows: 4, pairsAdded: 1, rowsAlreadyPresent: 3 });
     expect(store.counts()).toMatchObject({ pairs: 3, images: 6 });
     store.close();
@@ -570,8 +581,8 @@ describe('duplicates in a manifest', () => {
       // Another annotator may disagree.
       { prompt: 'a cat', image_0: 'a.jpg', image_1: 'b.jpg', label: '1', annotator: 'bo' },
     ]);
-    const opened = openService(project);
-    const report = (await opened.dispatch('importSources', { sources: [same] })) as ImportReport;
+    const opened = openTestProject(project);
+    const report = await opened.call('importSources', { sources: [same] });
     expect(report.files[0]).toMatchObject({ pairsAdded: 1, annotationsAdded: 2 });
     opened.store.close();
 
@@ -601,13 +612,11 @@ describe('duplicates in a manifest', () => {
     const later = await manifestWithImages(folder, 'later.jsonl', [
       { prompt: 'a cat', image_0: 'a.jpg', image_1: 'b.jpg', label: '1', annotator: 'dee' },
     ]);
-    const { dispatch, store } = openService(project);
-    await dispatch('importSources', { sources: [first] });
-    const report = (await dispatch('importSources', { sources: [later] })) as ImportReport;
+    const { call, store } = openTestProject(project);
+    await call('importSources', { sources: [first] });
+    const report = await call('importSources', { sources: [later] });
     expect(report.files[0]).toMatchObject({ annotationsAdded: 0, rowsAlreadyPresent: 1 });
-    const stats = (await dispatch('getStats', { annotator: 'dee' })) as {
-      annotators: { verdicts: object }[];
-    };
+    const stats = await call('getStats', { annotator: 'dee' });
     expect(stats.annotators[0]!.verdicts).toEqual({ image0: 1, image1: 0, tie: 0 });
     store.close();
   });
@@ -633,15 +642,12 @@ describe('a prompt of 100,000 characters', () => {
     const shard = path.join(dir, 'long.parquet');
     await writeShardWithDuckDB(shard, [row(70, { caption: fromShard })], { images: false });
 
-    const { dispatch, store } = openService(project);
-    await dispatch('importSources', { sources: [manifest, shard] });
-    const ids = await pairIds(dispatch);
-    for (const pairId of ids) await dispatch('recordDecision', decision(pairId));
+    const { call, store } = openTestProject(project);
+    await call('importSources', { sources: [manifest, shard] });
+    const ids = await pairIds(call);
+    for (const pairId of ids) await call('recordDecision', decision(pairId));
     const prompts = await Promise.all(
-      ids.map(
-        async (pairId) =>
-          ((await dispatch('getPair', { annotator: 'ann', pairId })) as LabelPair).prompt,
-      ),
+      ids.map(async (pairId) => (await call('getPair', { annotator: 'ann', pairId })).prompt),
     );
     expect(prompts).toContain(fromManifest);
     expect(prompts).toContain(fromShard);
@@ -654,7 +660,7 @@ describe('a prompt of 100,000 characters', () => {
     expect(batch.attentionMask.every((m) => m === 1n)).toBe(true);
 
     const out = path.join(dir, 'long-out.parquet');
-    await dispatch('exportParquet', { out, images: false });
+    await call('exportParquet', { out, images: false });
     store.close();
     const db = await duckdb();
     const captions = (await db.rows(`SELECT caption FROM '${out}'`)).map((r) => r.caption);
@@ -667,11 +673,11 @@ describe('a prompt of 100,000 characters', () => {
 describe('a read-only project', () => {
   it('StudioApi (simulated with query_only): a decision and an import fail naming the file; reads go on; nothing lost', async () => {
     const before = projectDigest(project);
-    const { dispatch, store } = openService(project);
-    const [pairId] = await pairIds(dispatch);
-    store.db.pragma('query_only = ON');
+    const { call, store } = openTestProject(project);
+    const [pairId] = await pairIds(call);
+    sqlite(store).pragma('query_only = ON');
 
-    const label = await failure(dispatch('recordDecision', decision(pairId!)));
+    const label = await failure(call('recordDecision', decision(pairId!)));
     expect(label.message).toMatch(
       new RegExp(
         `^${literal(project)}: recordDecision failed: the project is read-only, so nothing was saved \\(SQLite: attempt to write a readonly database\\)\\. Everything saved before is intact`,
@@ -679,13 +685,13 @@ describe('a read-only project', () => {
     );
     const second = path.join(dir, 'second.parquet');
     await writeShardWithDuckDB(second, [row(80)], { images: false });
-    const imported = await failure(dispatch('importSources', { sources: [second] }));
+    const imported = await failure(call('importSources', { sources: [second] }));
     expect(imported.message).toMatch(
       new RegExp(`^${literal(project)}: import failed: the project is read-only`),
     );
     // It failed before reading anything: no scratch file was made.
     expect(fs.readdirSync(dir).filter((n) => n.includes('.import-'))).toEqual([]);
-    await expect(dispatch('getStats', {})).resolves.toMatchObject({ counts: { pairs: 2 } });
+    await expect(call('getStats', {})).resolves.toMatchObject({ counts: { pairs: 2 } });
     store.close();
     expect(projectDigest(project)).toBe(before);
   });
@@ -701,9 +707,9 @@ describe('a read-only project', () => {
     }
     try {
       context.skip(writable, 'this user writes through mode 0444 (root): see the CLI case below');
-      const { dispatch, store } = openService(project);
-      const [pairId] = await pairIds(dispatch);
-      const error = await failure(dispatch('recordDecision', decision(pairId!)));
+      const { call, store } = openTestProject(project);
+      const [pairId] = await pairIds(call);
+      const error = await failure(call('recordDecision', decision(pairId!)));
       expect(error.message).toMatch(
         /p\.pickstudio: recordDecision failed: the project is read-only/,
       );
@@ -816,18 +822,18 @@ describe('a read-only project', () => {
 
 describe('a full disk', () => {
   /** Lets the project's connection grow by no page: the next write that needs one fails. */
-  const fill = (store: { db: { pragma(source: string, options?: object): unknown } }) =>
-    store.db.pragma(
-      `max_page_count = ${store.db.pragma('page_count', { simple: true }) as number}`,
+  const fill = (store: ProjectStore) =>
+    sqlite(store).pragma(
+      `max_page_count = ${sqlite(store).pragma('page_count', { simple: true }) as number}`,
     );
 
   it('StudioApi, an import that does not fit: refused naming the project and the file, none of it kept; later it fits', async () => {
     const before = projectDigest(project);
     const second = path.join(dir, 'second.parquet');
     await writeShardWithDuckDB(second, await rowsWithImages(90, 6), { images: true });
-    const { dispatch, store } = openService(project);
+    const { call, store } = openTestProject(project);
     fill(store);
-    const error = await failure(dispatch('importSources', { sources: [second] }));
+    const error = await failure(call('importSources', { sources: [second] }));
     expect(error.message).toMatch(
       new RegExp(
         `^${literal(project)}: importing second\\.parquet failed: the disk is full, so nothing was saved \\(SQLite: database or disk is full\\)\\. Everything saved before is intact: free some space and try again\\.`,
@@ -836,25 +842,25 @@ describe('a full disk', () => {
     expect(fs.readdirSync(dir).filter((n) => n.includes('.import-'))).toEqual([]);
     expect(projectDigest(project)).toBe(before);
 
-    store.db.pragma('max_page_count = 1073741823');
-    const report = (await dispatch('importSources', { sources: [second] })) as ImportReport;
+    sqlite(store).pragma('max_page_count = 1073741823');
+    const report = await call('importSources', { sources: [second] });
     expect(report.files[0]).toMatchObject({ rows: 6, pairsAdded: 6 });
-    expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(sqlite(store).pragma('integrity_check', { simple: true })).toBe('ok');
     store.close();
   });
 
   it('StudioApi, decisions until the disk is full: the one that does not fit fails naming the file, every earlier one is kept', async () => {
-    const { dispatch, store } = openService(project);
-    const ids = await pairIds(dispatch);
+    const { call, store } = openTestProject(project);
+    const ids = await pairIds(call);
     fill(store);
     const saved: number[] = [];
     let error: StudioError | undefined;
     for (let i = 0; i < 5000 && !error; i++) {
       try {
-        const result = (await dispatch(
+        const result = await call(
           'recordDecision',
           decision(ids[i % ids.length]!, i % 2 === 0 ? 0 : 1),
-        )) as { annotationId: number };
+        );
         saved.push(result.annotationId);
       } catch (caught) {
         error = caught as StudioError;
@@ -868,26 +874,26 @@ describe('a full disk', () => {
         `^${literal(project)}: recordDecision failed: the disk is full, so nothing was saved`,
       ),
     );
-    const annotator = store.findAnnotator('ann')!.id;
-    const kept = store.db
+    const annotator = store.decisions.findAnnotator('ann')!.id;
+    const kept = sqlite(store)
       .prepare('SELECT id FROM annotations WHERE annotator_id = ? ORDER BY id')
       .pluck()
       .all(annotator);
     expect(kept).toEqual(saved);
     // A second try changes nothing either; with room again, the next one is saved.
     const full = projectDigest(project);
-    await failure(dispatch('recordDecision', decision(ids[0]!)));
+    await failure(call('recordDecision', decision(ids[0]!)));
     expect(projectDigest(project)).toBe(full);
-    store.db.pragma('max_page_count = 1073741823');
-    await expect(dispatch('recordDecision', decision(ids[0]!))).resolves.toBeTruthy();
+    sqlite(store).pragma('max_page_count = 1073741823');
+    await expect(call('recordDecision', decision(ids[0]!))).resolves.toBeTruthy();
     store.close();
   });
 
   it('CLI, an export that fills the disk (a file size limit): fails naming the file, leaves no file, changes nothing', async () => {
     const shard = path.join(dir, 'images.parquet');
     await writeShardWithDuckDB(shard, await rowsWithImages(100, 6), { images: true });
-    const opened = openService(project);
-    await opened.dispatch('importSources', { sources: [shard] });
+    const opened = openTestProject(project);
+    await opened.call('importSources', { sources: [shard] });
     opened.store.close();
     const before = projectDigest(project);
     const out = path.join(dir, 'out.parquet');
@@ -907,9 +913,9 @@ describe('a full disk', () => {
   });
 
   it('an export into a folder that does not exist (StudioApi) or that this user may not write (CLI)', async () => {
-    const { dispatch, store } = openService(project);
+    const { call, store } = openTestProject(project);
     const nowhere = path.join(dir, 'no', 'such', 'out.parquet');
-    const error = await failure(dispatch('exportParquet', { out: nowhere }));
+    const error = await failure(call('exportParquet', { out: nowhere }));
     expect(error.message).toBe(`${nowhere}: the folder ${path.dirname(nowhere)} does not exist`);
     store.close();
 
@@ -932,8 +938,8 @@ describe('a full disk', () => {
   it('an export over something that is not a file (a FIFO; /dev/full would be one) is refused and leaves it be', async () => {
     const fifo = path.join(dir, 'pipe.parquet');
     expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
-    const { dispatch, store } = openService(project);
-    const error = await failure(dispatch('exportParquet', { out: fifo }));
+    const { call, store } = openTestProject(project);
+    const error = await failure(call('exportParquet', { out: fifo }));
     store.close();
     expect(error.message).toMatch(/pipe\.parquet: not a regular file/);
     expect(fs.statSync(fifo).isFIFO()).toBe(true);
@@ -999,8 +1005,8 @@ describe('the CLI door', () => {
   it('project files that cannot be opened (missing, not SQLite, newer): exit 1 naming the file; none is changed', async () => {
     const notes = path.join(dir, 'notes.pickstudio');
     fs.writeFileSync(notes, 'just some notes, not a database'.repeat(100));
-    const { store } = openService(project);
-    store.db.pragma('user_version = 99');
+    const { store } = openTestProject(project);
+    sqlite(store).pragma('user_version = 99');
     store.close();
     const bytes = [fs.readFileSync(notes), fs.readFileSync(project)];
     const missing = path.join(dir, 'missing.pickstudio');
@@ -1080,7 +1086,7 @@ describe('the HTTP door', () => {
     const wrong = await call('recordDecision', {
       ...decision(pairId),
       pairId: String(pairId),
-      verdict: 'left',
+      decision: 'left',
       suggestionVisible: 'yes',
       colour: 'red',
     });
@@ -1090,7 +1096,7 @@ describe('the HTTP door', () => {
     for (const pattern of [
       /^recordDecision: /,
       /pairId: /,
-      /verdict: /,
+      /decision: /,
       /suggestionVisible: /,
       /Unrecognized key: "colour"/,
     ]) {
@@ -1168,8 +1174,8 @@ describe('the HTTP door', () => {
     ).rejects.toThrow(`${path.join(dir, 'none.pickstudio')}: no such project file`);
     const newer = path.join(dir, 'newer.pickstudio');
     fs.copyFileSync(project, newer);
-    const { store } = openService(newer);
-    store.db.pragma('user_version = 99');
+    const { store } = openTestProject(newer);
+    sqlite(store).pragma('user_version = 99');
     store.close();
     const bytes = fs.readFileSync(newer);
     await expect(startServer({ file: newer, port: 0, rendererDir })).rejects.toThrow(

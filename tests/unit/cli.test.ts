@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { duckdb, writeShardWithDuckDB } from '../helpers/duckdb';
 import { ProjectStore } from '../../electron/core/store/project-store';
-import { projectDigest, tempDir } from '../helpers/project';
+import { projectDigest, tempDir, sqlite } from '../helpers/project';
 
 const BIN = path.resolve('bin/pickstudio.js');
 
@@ -174,7 +174,7 @@ describe('pickstudio CLI', () => {
     expect(fs.readdirSync(folder).filter((n) => n.includes('.import-'))).toHaveLength(1);
     expect(projectDigest(project)).toBe(before);
     const store = ProjectStore.open(project);
-    expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(sqlite(store).pragma('integrity_check', { simple: true })).toBe('ok');
     store.close();
 
     const small = path.join(folder, 'small.parquet');

@@ -10,7 +10,7 @@ import {
   VERDICTS,
 } from '../../shared/labels';
 import { StudioService } from '../../electron/core/service';
-import { openService, tempDir } from '../helpers/project';
+import { openTestProject, tempDir } from '../helpers/project';
 
 describe('label encoding', () => {
   it("maps verdicts to Pick-a-Pic's (label_0, label_1) and back", () => {
@@ -50,7 +50,7 @@ describe('dispatcher', () => {
   });
 
   it('refuses unknown methods, wrong types and unknown fields before core sees them', async () => {
-    const { dispatch, store } = openService(path.join(tempDir(), 'p.pickstudio'));
+    const { dispatch, store } = openTestProject(path.join(tempDir(), 'p.pickstudio'));
     const refused = async (method: string, args: unknown) => {
       const error = await dispatch(method, args).then(
         () => null,

@@ -18,7 +18,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProjectStore } from '../../electron/core/store/project-store';
 import { duckdb } from '../helpers/duckdb';
-import { openService, projectDigest, tempDir } from '../helpers/project';
+import { openTestProject, projectDigest, tempDir, sqlite } from '../helpers/project';
 import { mulberry32 } from '../../electron/core/demo/scenes';
 
 const BIN = path.resolve('bin/pickstudio.js');
@@ -66,8 +66,8 @@ const sha256 = (file: string): string =>
 function expectIntact(file: string): void {
   const store = ProjectStore.open(file);
   try {
-    expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok');
-    expect(store.db.pragma('foreign_key_check')).toEqual([]);
+    expect(sqlite(store).pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(sqlite(store).pragma('foreign_key_check')).toEqual([]);
   } finally {
     store.close();
   }
@@ -154,15 +154,15 @@ beforeAll(async () => {
   complete = path.join(dir, 'complete.parquet');
   fs.copyFileSync(base, full);
   prefixDigests = [contentDigest(full)];
-  const { store, dispatch } = openService(full);
+  const { store, call } = openTestProject(full);
   try {
     for (const [s, shard] of shards.entries()) {
-      await dispatch('importSources', { sources: [shard] });
+      await call('importSources', { sources: [shard] });
       prefixDigests.push(contentDigest(full));
-      if (s === SHARDS - 2) await dispatch('exportParquet', { out: earlier, images: false });
+      if (s === SHARDS - 2) await call('exportParquet', { out: earlier, images: false });
     }
     const started = performance.now();
-    await dispatch('exportParquet', { out: complete, images: false });
+    await call('exportParquet', { out: complete, images: false });
     exportMs = performance.now() - started;
   } finally {
     store.close();
@@ -341,9 +341,9 @@ describe('an export killed with SIGKILL', () => {
         `.labels.parquet.partial-${gone}-5.bak`, // not a name exports write
       ];
       for (const name of [stale, ...kept]) fs.writeFileSync(path.join(folder, name), 'part');
-      const { store, dispatch } = openService(full);
+      const { store, call } = openTestProject(full);
       try {
-        await dispatch('exportParquet', { out, images: false });
+        await call('exportParquet', { out, images: false });
       } finally {
         store.close();
       }

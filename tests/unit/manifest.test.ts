@@ -4,7 +4,14 @@ import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { duckdb } from '../helpers/duckdb';
-import { makeJpeg, makePng, openService, projectDigest, tempDir } from '../helpers/project';
+import {
+  makeJpeg,
+  makePng,
+  openTestProject,
+  projectDigest,
+  tempDir,
+  sqlite,
+} from '../helpers/project';
 
 let dir: string;
 let jpegA: Buffer;
@@ -38,25 +45,23 @@ describe('manifest import', () => {
         .join('\n') + '\n\n',
     );
     const file = path.join(dir, 'p.pickstudio');
-    const { dispatch, store } = openService(file);
-    const report = (await dispatch('importSources', { sources: [manifest] })) as {
-      files: { format: string; rows: number; pairsAdded: number; annotationsAdded: number }[];
-    };
+    const { call, store } = openTestProject(file);
+    const report = await call('importSources', { sources: [manifest] });
     expect(report.files[0]).toMatchObject({
       format: 'manifest-jsonl',
       rows: 4,
       pairsAdded: 3,
       annotationsAdded: 3,
     });
-    const images = store.db.prepare('SELECT uid, path, sha256 FROM images ORDER BY path').all();
+    const images = sqlite(store)
+      .prepare('SELECT uid, path, sha256 FROM images ORDER BY path')
+      .all();
     expect(images).toEqual([
       { uid: sha(jpegA), path: path.join(dir, 'images', 'a.jpg'), sha256: null },
       { uid: sha(png), path: path.join(dir, 'images', 'c.png'), sha256: null },
       { uid: sha(jpegB), path: path.join(dir, 'images', 'sub', 'b.jpg'), sha256: null },
     ]);
-    const stats = (await dispatch('getStats', {})) as {
-      annotators: { name: string; kind: string }[];
-    };
+    const stats = await call('getStats', {});
     expect(stats.annotators).toEqual([
       expect.objectContaining({
         name: 'ann',
@@ -78,17 +83,12 @@ describe('manifest import', () => {
     store.close();
 
     const before = projectDigest(file);
-    const again = openService(file);
-    const second = (await again.dispatch('importSources', { sources: [manifest] })) as {
-      files: { rowsAlreadyPresent: number }[];
-    };
+    const again = openTestProject(file);
+    const second = await again.call('importSources', { sources: [manifest] });
     expect(second.files[0]!.rowsAlreadyPresent).toBe(4);
 
     const out = path.join(dir, 'out.parquet');
-    const result = (await again.dispatch('exportParquet', { out })) as {
-      rows: number;
-      pairsWithoutMajority: number;
-    };
+    const result = await again.call('exportParquet', { out });
     again.store.close();
     expect(projectDigest(file)).toBe(before);
     expect(result).toMatchObject({ rows: 1, pairsWithoutMajority: 1 });
@@ -118,15 +118,8 @@ describe('manifest import', () => {
       label: '0',
     });
     fs.writeFileSync(manifest, [row, row, flipped].join('\n'));
-    const { dispatch, store } = openService(path.join(dir, 'p.pickstudio'));
-    const report = (await dispatch('importSources', { sources: [manifest] })) as {
-      files: {
-        rows: number;
-        pairsAdded: number;
-        annotationsAdded: number;
-        rowsAlreadyPresent: number;
-      }[];
-    };
+    const { call, store } = openTestProject(path.join(dir, 'p.pickstudio'));
+    const report = await call('importSources', { sources: [manifest] });
     expect(report.files[0]).toMatchObject({
       rows: 3,
       pairsAdded: 1,
@@ -144,9 +137,9 @@ describe('manifest import', () => {
       '\ufeffprompt,image_0,image_1,label\r\n"a cat, sitting ""politely""",a.jpg,sub/b.jpg,1\r\n' +
         'plain dog,a.jpg,c.png,\r\n',
     );
-    const { dispatch, store } = openService(path.join(dir, 'p.pickstudio'));
-    await dispatch('importSources', { sources: [manifest] });
-    const prompts = store.db.prepare('SELECT text FROM prompts ORDER BY id').all();
+    const { call, store } = openTestProject(path.join(dir, 'p.pickstudio'));
+    await call('importSources', { sources: [manifest] });
+    const prompts = sqlite(store).prepare('SELECT text FROM prompts ORDER BY id').all();
     expect(prompts).toEqual([{ text: 'a cat, sitting "politely"' }, { text: 'plain dog' }]);
     expect(store.counts()).toMatchObject({
       pairs: 2,

@@ -5,7 +5,7 @@ import { readParquet } from 'parquet-wasm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PICKAPIC_COLUMNS } from '../../electron/core/io/pickapic-schema';
 import { duckdb, writeShardWithDuckDB, type ShardRow } from '../helpers/duckdb';
-import { makeJpeg, openService, projectDigest, tempDir } from '../helpers/project';
+import { makeJpeg, openTestProject, projectDigest, tempDir, sqlite } from '../helpers/project';
 
 /** The Arrow types of the HF dataset's features, as an Arrow reader names them. */
 const ARROW_TYPES: Record<string, string> = {
@@ -63,14 +63,12 @@ describe('Pick-a-Pic shards written by DuckDB', () => {
     const input = path.join(dir, 'train-0.parquet');
     const rows = await labeledRows(30, true);
     await writeShardWithDuckDB(input, rows, { images: true, rowGroupSize: 7 });
-    const { dispatch, store } = openService(path.join(dir, 'p.pickstudio'));
-    const report = (await dispatch('importSources', { sources: [input] })) as {
-      files: { rows: number; pairsAdded: number; annotationsAdded: number }[];
-    };
+    const { call, store } = openTestProject(path.join(dir, 'p.pickstudio'));
+    const report = await call('importSources', { sources: [input] });
     expect(report.files[0]).toMatchObject({ rows: 30, pairsAdded: 30, annotationsAdded: 30 });
 
     const out = path.join(dir, 'export.parquet');
-    await dispatch('exportParquet', { out });
+    await call('exportParquet', { out });
     store.close();
 
     const described = await db.rows(`DESCRIBE SELECT * FROM '${out}'`);
@@ -155,12 +153,9 @@ describe('Pick-a-Pic shards written by DuckDB', () => {
       { images: false },
     );
     const file = path.join(dir, 'p.pickstudio');
-    const { dispatch, store } = openService(file);
-    await dispatch('importSources', { sources: [input] });
-    const stats = (await dispatch('getStats', {})) as {
-      counts: { pairs: number; annotations: number; pairsWithVerdict: number };
-      annotators: { name: string; kind: string; verdicts: { image0: number } }[];
-    };
+    const { call, store } = openTestProject(file);
+    await call('importSources', { sources: [input] });
+    const stats = await call('getStats', {});
     expect(stats.counts).toMatchObject({ pairs: 2, annotations: 3, pairsWithVerdict: 1 });
     expect(stats.annotators.map((a) => a.name)).toEqual([
       'pickapic:11',
@@ -170,7 +165,7 @@ describe('Pick-a-Pic shards written by DuckDB', () => {
     expect(stats.annotators.every((a) => a.kind === 'dataset' && a.verdicts.image0 === 1)).toBe(
       true,
     );
-    const rankings = store.db
+    const rankings = sqlite(store)
       .prepare('SELECT ranking_id, swapped FROM pair_sources ORDER BY 1')
       .all();
     expect(rankings).toEqual([
@@ -182,7 +177,7 @@ describe('Pick-a-Pic shards written by DuckDB', () => {
 
     const out = path.join(dir, 'out.parquet');
     const annotationsOut = path.join(dir, 'annotations.parquet');
-    await dispatch('exportParquet', { out, images: false, annotationsOut });
+    await call('exportParquet', { out, images: false, annotationsOut });
     store.close();
     const exported = await db.rows(`SELECT * FROM '${out}'`);
     expect(exported).toHaveLength(1);
@@ -219,15 +214,15 @@ describe('Pick-a-Pic shards written by DuckDB', () => {
       images: false,
     });
     const file = path.join(dir, 'p.pickstudio');
-    const { dispatch, store } = openService(file);
-    await dispatch('importSources', { sources: [folder] });
+    const { call, store } = openTestProject(file);
+    await call('importSources', { sources: [folder] });
     store.close();
     const before = projectDigest(file);
 
-    const again = openService(file);
-    const report = (await again.dispatch('importSources', {
+    const again = openTestProject(file);
+    const report = await again.call('importSources', {
       sources: [folder, path.join(folder, 'a.parquet')],
-    })) as { files: { rows: number; rowsAlreadyPresent: number; pairsAdded: number }[] };
+    });
     again.store.close();
     expect(report.files).toHaveLength(2);
     expect(report.files.map((f) => [f.rows, f.rowsAlreadyPresent, f.pairsAdded])).toEqual([
@@ -245,15 +240,8 @@ describe('Pick-a-Pic shards written by DuckDB', () => {
       [...rows, rows[1]!, { ...rows[2]!, label_0: 0, label_1: 1 }],
       { images: false },
     );
-    const { dispatch, store } = openService(path.join(dir, 'p.pickstudio'));
-    const report = (await dispatch('importSources', { sources: [input] })) as {
-      files: {
-        rows: number;
-        pairsAdded: number;
-        annotationsAdded: number;
-        rowsAlreadyPresent: number;
-      }[];
-    };
+    const { call, store } = openTestProject(path.join(dir, 'p.pickstudio'));
+    const report = await call('importSources', { sources: [input] });
     expect(report.files[0]).toMatchObject({
       rows: 5,
       pairsAdded: 3,
@@ -277,10 +265,10 @@ describe('Pick-a-Pic shards written by DuckDB', () => {
         images: true,
       },
     );
-    const { dispatch, store } = openService(path.join(dir, 'p.pickstudio'));
-    await dispatch('importSources', { sources: [without] });
+    const { call, store } = openTestProject(path.join(dir, 'p.pickstudio'));
+    await call('importSources', { sources: [without] });
     expect(store.counts().imagesWithBytes).toBe(0);
-    await dispatch('importSources', { sources: [withImages] });
+    await call('importSources', { sources: [withImages] });
     expect(store.counts()).toMatchObject({
       pairs: 4,
       images: 8,
@@ -322,25 +310,27 @@ describe('export verdicts', () => {
       ],
       { images: false },
     );
-    const { dispatch, store } = openService(path.join(dir, 'p.pickstudio'));
-    await dispatch('importSources', { sources: [input] });
-    const adjudicatedPair = store.db
+    const { call, store } = openTestProject(path.join(dir, 'p.pickstudio'));
+    await call('importSources', { sources: [input] });
+    const adjudicatedPair = sqlite(store)
       .prepare(
         "SELECT p.id FROM pairs p JOIN prompts t ON t.id = p.prompt_id WHERE t.text = 'adjudicated'",
       )
       .get() as { id: number };
-    store.insertAdjudication({ pairId: adjudicatedPair.id, verdict: 0, adjudicator: 'lead' });
-    store.insertAdjudication({
+    store.decisions.adjudicate({
+      pairId: adjudicatedPair.id,
+      verdict: 0,
+      adjudicator: 'lead',
+      note: '',
+    });
+    store.decisions.adjudicate({
       pairId: adjudicatedPair.id,
       verdict: 1,
       adjudicator: 'lead',
       note: 'on reflection',
     });
     const out = path.join(dir, 'out.parquet');
-    const report = (await dispatch('exportParquet', { out, images: false })) as {
-      rows: number;
-      pairsWithoutMajority: number;
-    };
+    const report = await call('exportParquet', { out, images: false });
     store.close();
     expect(report).toMatchObject({ rows: 3, pairsWithoutMajority: 1 });
     const rows = await db.rows(
@@ -398,39 +388,35 @@ describe('export verdicts', () => {
       ],
       { images: false },
     );
-    const { dispatch, store } = openService(path.join(dir, 'p.pickstudio'));
-    await dispatch('importSources', { sources: [input] });
-    const annotatorId = store.annotatorId('ana', 'human');
-    const first = store.insertAnnotation({
-      pairId: 1,
-      annotatorId,
-      action: 'verdict',
-      verdict: 0,
-      leftImage: 1,
-      suggestionVisible: true,
-      decisionMs: 900,
-      createdAt: Date.now(),
-    });
-    store.insertAnnotation({
-      pairId: 1,
-      annotatorId,
-      action: 'undo',
-      undoesId: first,
-      createdAt: Date.now(),
-    });
-    store.insertAnnotation({
-      pairId: 1,
-      annotatorId,
-      action: 'verdict',
-      verdict: 'tie',
-      leftImage: 0,
-      suggestionVisible: false,
-      decisionMs: 1200,
-      createdAt: Date.now(),
-    });
+    const { call, store } = openTestProject(path.join(dir, 'p.pickstudio'));
+    await call('importSources', { sources: [input] });
+    const annotatorId = store.decisions.annotatorId('ana', 'human');
+    const [first] = store.decisions.record([
+      {
+        pairId: 1,
+        annotatorId,
+        decision: 0,
+        leftImage: 1,
+        suggestionVisible: true,
+        decisionMs: 900,
+        createdAt: Date.now(),
+      },
+    ]);
+    store.decisions.record([{ pairId: 1, annotatorId, undoes: first!, createdAt: Date.now() }]);
+    store.decisions.record([
+      {
+        pairId: 1,
+        annotatorId,
+        decision: 'tie',
+        leftImage: 0,
+        suggestionVisible: false,
+        decisionMs: 1200,
+        createdAt: Date.now(),
+      },
+    ]);
     const out = path.join(dir, 'out.parquet');
     const annotationsOut = path.join(dir, 'raw.parquet');
-    await dispatch('exportParquet', { out, images: false, annotationsOut });
+    await call('exportParquet', { out, images: false, annotationsOut });
     store.close();
     expect(await db.rows(`SELECT label_0, label_1, num_annotations FROM '${out}'`)).toEqual([
       { label_0: 0.5, label_1: 0.5, num_annotations: 1n },
@@ -473,16 +459,16 @@ describe('export verdicts', () => {
   it('a failed export leaves no file under the real name and keeps an earlier export', async () => {
     const input = path.join(dir, 'in.parquet');
     await writeShardWithDuckDB(input, await labeledRows(3, false), { images: false });
-    const { dispatch, store } = openService(path.join(dir, 'p.pickstudio'));
-    await dispatch('importSources', { sources: [input] });
+    const { call, store } = openTestProject(path.join(dir, 'p.pickstudio'));
+    await call('importSources', { sources: [input] });
     const out = path.join(dir, 'out.parquet');
-    await dispatch('exportParquet', { out, images: false });
+    await call('exportParquet', { out, images: false });
     const earlier = fs.readFileSync(out);
     // Point an image at a file that is gone: reading it fails half way through the export.
-    store.db
+    sqlite(store)
       .prepare("UPDATE images SET path = ? WHERE uid = 'uid-2-a'")
       .run(path.join(dir, 'gone.jpg'));
-    await expect(dispatch('exportParquet', { out, images: true })).rejects.toThrow(/gone\.jpg/);
+    await expect(call('exportParquet', { out, images: true })).rejects.toThrow(/gone\.jpg/);
     store.close();
     expect(fs.readFileSync(out).equals(earlier)).toBe(true);
     expect(fs.readdirSync(dir).filter((name) => name.includes('partial'))).toEqual([]);

@@ -1,23 +1,20 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { MethodResult } from '../../shared/api';
 import { createDemoProject } from '../../electron/core/demo/create-demo';
 import { readImage } from '../../electron/core/io/images';
 import { preprocessImage, parseClipImageConfig } from '../../electron/core/scoring/preprocess';
 import { loadClipTokenizer } from '../../electron/core/scoring/tokenizer';
 import { duckdb } from '../helpers/duckdb';
-import { noopContext, openService, projectDigest, tempDir } from '../helpers/project';
+import { noopContext, openTestProject, projectDigest, tempDir, sqlite } from '../helpers/project';
 import { TINY, writeTinyModel, type TinyWeights } from '../helpers/tiny-model';
-
-type Report = MethodResult<'scorePairs'>;
 
 async function scoredSetup(pairs = 6) {
   const dir = tempDir();
   const modelDir = path.join(dir, 'tiny');
   const weights = writeTinyModel(modelDir, 7);
   const project = path.join(dir, 'p.pickstudio');
-  const opened = openService(project);
+  const opened = openTestProject(project);
   await createDemoProject(opened.store, { pairs }, noopContext);
   return { dir, modelDir, weights, project, ...opened };
 }
@@ -72,8 +69,8 @@ async function expectedEmbeddings(weights: TinyWeights, prompt: string, images: 
 
 describe('scoring with a model folder', () => {
   it('scores every pair as PickScore does, from cached embeddings; a second run encodes nothing', async () => {
-    const { dispatch, store, modelDir, weights } = await scoredSetup();
-    const first = (await dispatch('scorePairs', { model: modelDir })) as Report;
+    const { call, store, modelDir, weights } = await scoredSetup();
+    const first = await call('scorePairs', { model: modelDir });
     expect(first).toMatchObject({
       model: 'tiny-random-7',
       provider: 'cpu',
@@ -89,7 +86,7 @@ describe('scoring with a model folder', () => {
       'webgpu',
     ]);
 
-    const rows = store.db
+    const rows = sqlite(store)
       .prepare(
         `SELECT pr.text, i0.uid AS uid0, i1.uid AS uid1, s.score_0, s.score_1, s.p_0 FROM scores s
          JOIN pairs p ON p.id = s.pair_id JOIN prompts pr ON pr.id = p.prompt_id
@@ -105,8 +102,8 @@ describe('scoring with a model folder', () => {
     }[];
     expect(rows).toHaveLength(6);
     for (const row of rows) {
-      const image0 = (await readImage(store, row.uid0)).bytes;
-      const image1 = (await readImage(store, row.uid1)).bytes;
+      const image0 = (await readImage(store.images, row.uid0)).bytes;
+      const image1 = (await readImage(store.images, row.uid1)).bytes;
       const expected = await expectedEmbeddings(weights, row.text, [image0, image1]);
       const dot = (a: Float64Array, b: Float64Array) => a.reduce((sum, x, i) => sum + x * b[i]!, 0);
       const s0 = weights.logitScale * dot(expected.text, expected.images[0]!);
@@ -116,15 +113,15 @@ describe('scoring with a model folder', () => {
       expect(row.p_0).toBeCloseTo(1 / (1 + Math.exp(s1 - s0)), 4);
     }
 
-    const second = (await dispatch('scorePairs', {})) as Report;
+    const second = await call('scorePairs', {});
     // Nothing to encode and nothing left to score; the six scores stay.
     expect(second).toMatchObject({ promptsEncoded: 0, imagesEncoded: 0, pairsScored: 0 });
-    expect(store.db.prepare('SELECT count(*) AS n FROM scores').get()).toEqual({ n: 6 });
+    expect(sqlite(store).prepare('SELECT count(*) AS n FROM scores').get()).toEqual({ n: 6 });
 
-    const queue = (await dispatch('getQueue', {
+    const queue = await call('getQueue', {
       annotator: 'ana',
       count: 1,
-    })) as MethodResult<'getQueue'>;
+    });
     expect(queue.pairs[0]!.suggestion).toMatchObject({ model: 'tiny-random-7' });
     expect(queue.pairs[0]!.suggestion!.p0).toBeCloseTo(
       rows.find((r) => r.text === queue.pairs[0]!.prompt)!.p_0,
@@ -134,19 +131,13 @@ describe('scoring with a model folder', () => {
   });
 
   it('the export carries pickscore_0, pickscore_1 and pickscore_prob_0', async () => {
-    const { dispatch, store, modelDir, dir } = await scoredSetup(3);
-    await dispatch('scorePairs', { model: modelDir });
-    const annotatorId = store.annotatorId('ana', 'human');
-    store.insertAnnotation({
-      pairId: 1,
-      annotatorId,
-      action: 'verdict',
-      verdict: 0,
-      createdAt: Date.now(),
-    });
+    const { call, store, modelDir, dir } = await scoredSetup(3);
+    await call('scorePairs', { model: modelDir });
+    const annotatorId = store.decisions.annotatorId('ana', 'human');
+    store.decisions.record([{ pairId: 1, annotatorId, decision: 0, createdAt: Date.now() }]);
     const out = path.join(dir, 'out.parquet');
-    await dispatch('exportParquet', { out, images: false });
-    const score = store.db
+    await call('exportParquet', { out, images: false });
+    const score = sqlite(store)
       .prepare('SELECT score_0, score_1, p_0 FROM scores WHERE pair_id = 1')
       .get() as Record<string, number>;
     store.close();
@@ -164,18 +155,18 @@ describe('scoring with a model folder', () => {
     const { store, modelDir, project } = await scoredSetup(20);
     store.close();
     const before = projectDigest(project);
-    const reopened = openService(project);
+    const reopened = openTestProject(project);
     fs.rmSync(path.join(modelDir, 'image_encoder.onnx'));
-    await expect(reopened.dispatch('scorePairs', { model: modelDir })).rejects.toThrow(
+    await expect(reopened.call('scorePairs', { model: modelDir })).rejects.toThrow(
       /image_encoder\.onnx/,
     );
     writeTinyModel(modelDir, 7);
-    await expect(
-      reopened.dispatch('scorePairs', { model: modelDir, provider: 'dml' }),
-    ).rejects.toThrow(/provider dml cannot start the model: dml: DirectML runs on Windows only/);
+    await expect(reopened.call('scorePairs', { model: modelDir, provider: 'dml' })).rejects.toThrow(
+      /provider dml cannot start the model: dml: DirectML runs on Windows only/,
+    );
     expect(projectDigest(project)).toBe(before);
 
-    const cancelled = reopened.dispatch('scorePairs', {
+    const cancelled = reopened.call('scorePairs', {
       model: modelDir,
       batch: 1,
       taskId: 'stop-me',
@@ -183,13 +174,13 @@ describe('scoring with a model folder', () => {
     const stop = setInterval(() => {
       if (reopened.events.some((e) => e.taskId === 'stop-me' && e.done > 0)) {
         clearInterval(stop);
-        void reopened.dispatch('cancelTask', { taskId: 'stop-me' });
+        void reopened.call('cancelTask', { taskId: 'stop-me' });
       }
     }, 1);
     await expect(cancelled).rejects.toThrow(/cancelled/);
     clearInterval(stop);
-    expect(reopened.store.db.pragma('integrity_check', { simple: true })).toBe('ok');
-    const resumed = (await reopened.dispatch('scorePairs', {})) as Report;
+    expect(sqlite(reopened.store).pragma('integrity_check', { simple: true })).toBe('ok');
+    const resumed = await reopened.call('scorePairs', {});
     // What the cancelled run encoded stayed cached: the rest is encoded now, nothing twice.
     expect(resumed.pairsScored).toBe(20);
     expect(resumed.promptsEncoded + resumed.imagesEncoded).toBeGreaterThan(0);
@@ -200,13 +191,13 @@ describe('scoring with a model folder', () => {
 
 describe('background scoring', () => {
   it('scores pairs added since the last run when a door opens the project, and reports its status', async () => {
-    const { store, service, dispatch, modelDir, dir } = await scoredSetup(3);
-    expect(await dispatch('getScoringStatus', {})).toMatchObject({
+    const { store, studio, call, modelDir, dir } = await scoredSetup(3);
+    expect(await call('getScoringStatus', {})).toMatchObject({
       model: null,
       scoredPairs: 0,
       running: false,
     });
-    await dispatch('scorePairs', { model: modelDir });
+    await call('scorePairs', { model: modelDir });
     // Two pairs arrive from a manifest; the next opening of the project scores just those.
     const images = path.join(dir, 'more');
     fs.mkdirSync(images);
@@ -220,10 +211,10 @@ describe('background scoring', () => {
         '{"prompt":"a blue heart","image_0":"2.jpg","image_1":"3.jpg"}',
       ].join('\n'),
     );
-    await dispatch('importSources', { sources: [path.join(images, 'm.jsonl')] });
-    expect(await dispatch('getScoringStatus', {})).toMatchObject({ scoredPairs: 3, totalPairs: 5 });
-    await service.scoreInBackground();
-    expect(await dispatch('getScoringStatus', {})).toMatchObject({
+    await call('importSources', { sources: [path.join(images, 'm.jsonl')] });
+    expect(await call('getScoringStatus', {})).toMatchObject({ scoredPairs: 3, totalPairs: 5 });
+    await studio.scoreInBackground();
+    expect(await call('getScoringStatus', {})).toMatchObject({
       model: 'tiny-random-7',
       provider: 'cpu',
       scoredPairs: 5,

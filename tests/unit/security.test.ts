@@ -18,11 +18,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { STUDIO_EVENTS, STUDIO_METHODS, type StudioMethod } from '../../shared/api';
+import {
+  STUDIO_EVENTS,
+  STUDIO_METHODS,
+  type MethodArgs,
+  type StudioMethod,
+} from '../../shared/api';
 import { StudioService } from '../../electron/core/service';
 import { createGuard, isLoopbackAddress, type GuardDecision } from '../../electron/server/auth';
 import { startServer, type RunningServer } from '../../electron/server/server';
-import { makeJpeg, openService, tempDir } from '../helpers/project';
+import { makeJpeg, openTestProject, tempDir } from '../helpers/project';
 import { writeShardWithDuckDB } from '../helpers/duckdb';
 
 // ---------------------------------------------------------------------------------------------
@@ -238,13 +243,10 @@ async function makeProject(dir: string, pairs = 2): Promise<{ file: string; uids
   }
   fs.writeFileSync(path.join(dir, 'pairs.jsonl'), lines.join('\n'));
   const file = path.join(dir, 'p.pickstudio');
-  const opened = openService(file);
+  const opened = openTestProject(file);
   try {
-    await opened.dispatch('importSources', { sources: [path.join(dir, 'pairs.jsonl')] });
-    const list = (await opened.dispatch('listPairs', {})) as {
-      image0Uid: string;
-      image1Uid: string;
-    }[];
+    await opened.call('importSources', { sources: [path.join(dir, 'pairs.jsonl')] });
+    const list = await opened.call('listPairs', {});
     return { file, uids: list.flatMap((pair) => [pair.image0Uid, pair.image1Uid]) };
   } finally {
     opened.store.close();
@@ -688,7 +690,7 @@ describe('browser mode: the RPC door', () => {
   });
 
   /** Arguments each method accepts as they are; a method added later is checked with none. */
-  const VALID_ARGS: Partial<Record<StudioMethod, Record<string, unknown>>> = {
+  const VALID_ARGS: { [M in StudioMethod]?: MethodArgs<M> } = {
     getStats: {},
     listPairs: {},
     importSources: { sources: ['/nonexistent/never-read.jsonl'] },
@@ -699,7 +701,7 @@ describe('browser mode: the RPC door', () => {
     recordDecision: {
       annotator: 'a',
       pairId: 1,
-      verdict: 0,
+      decision: 0,
       leftImage: 0,
       suggestionVisible: false,
       decisionMs: 1,
@@ -822,8 +824,8 @@ describe('browser mode: images and static files', () => {
       { images: false },
     );
     const file = path.join(dir, 'p.pickstudio');
-    const opened = openService(file);
-    await opened.dispatch('importSources', { sources: [shard] });
+    const opened = openTestProject(file);
+    await opened.call('importSources', { sources: [shard] });
     opened.store.close();
     server = await startServer({ file, port: 0, rendererDir: makeRendererDir(dir) });
 
@@ -884,10 +886,10 @@ describe('browser mode: images and static files', () => {
       path.join(data, 'm.jsonl'),
       JSON.stringify({ prompt: 'x', image_0: 'a.jpg', image_1: 'b.jpg' }),
     );
-    const opened = openService(path.join(dir, 'p.pickstudio'));
+    const opened = openTestProject(path.join(dir, 'p.pickstudio'));
     try {
       await expect(
-        opened.dispatch('importSources', { sources: [path.join(data, 'm.jsonl')] }),
+        opened.call('importSources', { sources: [path.join(data, 'm.jsonl')] }),
       ).rejects.toThrow(/a\.jpg" is a link to a file outside the manifest's folder/);
     } finally {
       opened.store.close();

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TaskProgress } from '../../shared/api';
 import { isLoopbackAddress } from '../../electron/server/auth';
 import { startServer, type RunningServer } from '../../electron/server/server';
-import { makeJpeg, openService, tempDir } from '../helpers/project';
+import { makeJpeg, openTestProject, tempDir } from '../helpers/project';
 
 const BIN = path.resolve('bin/pickstudio.js');
 const SECRET = 'TOP SECRET, outside the renderer folder';
@@ -70,8 +70,8 @@ let auth: Record<string, string>;
 beforeEach(async () => {
   dir = tempDir();
   project = path.join(dir, 'p.pickstudio');
-  const opened = openService(project);
-  await opened.dispatch('importSources', { sources: [await writeManifest(dir, 'first', 2)] });
+  const opened = openTestProject(project);
+  await opened.call('importSources', { sources: [await writeManifest(dir, 'first', 2)] });
   opened.store.close();
 
   rendererDir = path.join(dir, 'renderer');

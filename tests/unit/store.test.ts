@@ -6,16 +6,35 @@ import { Prng } from '../../electron/core/metrics';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from '../../electron/core/store/migrations';
 import { PICKSTUDIO_APPLICATION_ID } from '../../electron/core/store/open';
 import { ProjectStore } from '../../electron/core/store/project-store';
-import { tempDir } from '../helpers/project';
+import {
+  DecisionPacking,
+  LONG_TIME,
+  NO_TIME,
+  packVerdictSide,
+  unpackVerdictSide,
+  type PackedDecision,
+} from '../../electron/core/store/decision-packing';
+import type { AnnotationRecord } from '../../electron/core/store/decisions';
+import {
+  IMAGE_0,
+  IMAGE_1,
+  TIE,
+  verdictCategory,
+  type VerdictCategory,
+} from '../../electron/core/metrics/categories';
+import { VERDICTS } from '../../shared/labels';
+import { tempDir, sqlite } from '../helpers/project';
 
 describe('project file', () => {
   it('is created with WAL, foreign keys, full sync, our application id and the latest schema', () => {
     const file = path.join(tempDir(), 'nested', 'new.pickstudio');
     const store = ProjectStore.open(file, { create: true });
-    expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
-    expect(store.db.pragma('synchronous', { simple: true })).toBe(2);
-    expect(store.db.pragma('application_id', { simple: true })).toBe(PICKSTUDIO_APPLICATION_ID);
+    expect(sqlite(store).pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(sqlite(store).pragma('foreign_keys', { simple: true })).toBe(1);
+    expect(sqlite(store).pragma('synchronous', { simple: true })).toBe(2);
+    expect(sqlite(store).pragma('application_id', { simple: true })).toBe(
+      PICKSTUDIO_APPLICATION_ID,
+    );
     expect(store.schemaVersion).toBe(LATEST_SCHEMA_VERSION);
     store.close();
     expect(fs.existsSync(file)).toBe(true);
@@ -33,7 +52,7 @@ describe('project file', () => {
 
   it('schema snapshot: a change to the schema is a visible diff', () => {
     const store = ProjectStore.open(path.join(tempDir(), 's.pickstudio'), { create: true });
-    const schema = store.db
+    const schema = sqlite(store)
       .prepare(
         'SELECT type, name, sql FROM sqlite_schema WHERE sql IS NOT NULL ORDER BY type, name',
       )
@@ -47,14 +66,11 @@ describe('project file', () => {
   it('refuses foreign keys that point nowhere', () => {
     const store = ProjectStore.open(path.join(tempDir(), 'fk.pickstudio'), { create: true });
     expect(() =>
-      store.insertPair({
-        promptId: 42,
-        image0Id: 1,
-        image1Id: 2,
-        model0: null,
-        model1: null,
-        createdAt: null,
-      }),
+      sqlite(store)
+        .prepare(
+          'INSERT INTO pairs (prompt_id, image_0_id, image_1_id, added_at) VALUES (42, 1, 2, 0)',
+        )
+        .run(),
     ).toThrow(/FOREIGN KEY/);
     store.close();
   });
@@ -63,63 +79,64 @@ describe('project file', () => {
 describe('annotations are append-only', () => {
   function projectWithPair() {
     const store = ProjectStore.open(path.join(tempDir(), 'a.pickstudio'), { create: true });
-    const pairId = store.insertPair({
-      promptId: store.promptId('a cat'),
-      image0Id: store.imageId({ uid: 'x' }),
-      image1Id: store.imageId({ uid: 'y' }),
-      model0: null,
-      model1: null,
-      createdAt: null,
-    });
-    return { store, pairId, annotatorId: store.annotatorId('ana', 'human') };
+    const db = sqlite(store);
+    const promptId = db
+      .prepare("INSERT INTO prompts (text) VALUES ('a cat')")
+      .run().lastInsertRowid;
+    const [image0Id, image1Id] = ['x', 'y'].map(
+      (uid) => db.prepare('INSERT INTO images (uid) VALUES (?)').run(uid).lastInsertRowid,
+    );
+    const pairId = Number(
+      db
+        .prepare(
+          'INSERT INTO pairs (prompt_id, image_0_id, image_1_id, added_at) VALUES (?, ?, ?, ?)',
+        )
+        .run(promptId, image0Id, image1Id, Date.now()).lastInsertRowid,
+    );
+    return { store, pairId, annotatorId: store.decisions.annotatorId('ana', 'human') };
   }
   const current = (store: ProjectStore) =>
-    store.db.prepare('SELECT action, verdict FROM current_annotations ORDER BY id').all();
+    sqlite(store).prepare('SELECT action, verdict FROM current_annotations ORDER BY id').all();
 
   it('the latest decision counts; an undo takes it back and exposes the one before', () => {
     const { store, pairId, annotatorId } = projectWithPair();
     const at = Date.now();
-    store.insertAnnotation({ pairId, annotatorId, action: 'verdict', verdict: 0, createdAt: at });
-    const second = store.insertAnnotation({
-      pairId,
-      annotatorId,
-      action: 'verdict',
-      verdict: 1,
-      createdAt: at,
-    });
+    store.decisions.record([{ pairId, annotatorId, decision: 0, createdAt: at }]);
+    const [second] = store.decisions.record([{ pairId, annotatorId, decision: 1, createdAt: at }]);
     expect(current(store)).toEqual([{ action: 'verdict', verdict: '1' }]);
-    store.insertAnnotation({
-      pairId,
-      annotatorId,
-      action: 'undo',
-      undoesId: second,
-      createdAt: at,
-    });
+    store.decisions.record([{ pairId, annotatorId, undoes: second!, createdAt: at }]);
     expect(current(store)).toEqual([{ action: 'verdict', verdict: '0' }]);
-    store.insertAnnotation({ pairId, annotatorId, action: 'skip', createdAt: at });
+    store.decisions.record([{ pairId, annotatorId, decision: 'skip', createdAt: at }]);
     expect(current(store)).toEqual([{ action: 'skip', verdict: null }]);
     expect(store.counts()).toMatchObject({ annotations: 4, skips: 1, pairsWithVerdict: 0 });
     store.close();
   });
 
   it('refuses a verdict without a verdict, and an undo without its target', () => {
+    // Rows the typed API cannot express, written as SQL: the schema's CHECKs refuse them.
     const { store, pairId, annotatorId } = projectWithPair();
     expect(() =>
-      store.db
+      sqlite(store)
         .prepare(
           "INSERT INTO annotations (pair_id, annotator_id, action, created_at) VALUES (?, ?, 'verdict', 0)",
         )
         .run(pairId, annotatorId),
     ).toThrow(/CHECK/);
     expect(() =>
-      store.insertAnnotation({ pairId, annotatorId, action: 'undo', createdAt: 0 }),
+      sqlite(store)
+        .prepare(
+          "INSERT INTO annotations (pair_id, annotator_id, action, created_at) VALUES (?, ?, 'undo', 0)",
+        )
+        .run(pairId, annotatorId),
     ).toThrow(/CHECK/);
     store.close();
   });
 
   it('an annotator name belongs to one kind', () => {
     const { store } = projectWithPair();
-    expect(() => store.annotatorId('ana', 'dataset')).toThrow(/already used by a human annotator/);
+    expect(() => store.decisions.annotatorId('ana', 'dataset')).toThrow(
+      /already used by a human annotator/,
+    );
     store.close();
   });
 });
@@ -195,18 +212,20 @@ describe('the decisions table (migration 4)', () => {
 
   it('the triggers keep it equal to the definition of a decision, step by step', () => {
     const store = ProjectStore.open(path.join(tempDir(), 'd.pickstudio'), { create: true });
-    seedPairs(store.db);
-    const table = store.db.prepare(TABLE);
-    const definition = store.db.prepare(DEFINITION);
+    seedPairs(sqlite(store));
+    const table = sqlite(store).prepare(TABLE);
+    const definition = sqlite(store).prepare(DEFINITION);
     let checked = 0;
-    randomHistory(store.db, 400, 7, () => {
+    randomHistory(sqlite(store), 400, 7, () => {
       expect(table.all()).toEqual(definition.all());
       checked++;
     });
     expect(checked).toBeGreaterThan(350);
-    expect(store.db.prepare(TALLIES).all()).toEqual(store.db.prepare(TALLIES_BY_DEFINITION).all());
-    expect(store.db.prepare(PAIR_TALLIES).all()).toEqual(
-      store.db.prepare(PAIR_TALLIES_BY_DEFINITION).all(),
+    expect(sqlite(store).prepare(TALLIES).all()).toEqual(
+      sqlite(store).prepare(TALLIES_BY_DEFINITION).all(),
+    );
+    expect(sqlite(store).prepare(PAIR_TALLIES).all()).toEqual(
+      sqlite(store).prepare(PAIR_TALLIES_BY_DEFINITION).all(),
     );
     store.close();
   });
@@ -227,10 +246,196 @@ describe('the decisions table (migration 4)', () => {
 
     const store = ProjectStore.open(file);
     expect(store.schemaVersion).toBe(LATEST_SCHEMA_VERSION);
-    expect(store.db.prepare(TABLE).all()).toEqual(expected);
-    expect(store.db.prepare(TALLIES).all()).toEqual(expectedTallies);
-    expect(store.db.prepare(PAIR_TALLIES).all()).toEqual(expectedPairTallies);
-    expect(store.labelProgress(null).total).toBe(3);
+    expect(sqlite(store).prepare(TABLE).all()).toEqual(expected);
+    expect(sqlite(store).prepare(TALLIES).all()).toEqual(expectedTallies);
+    expect(sqlite(store).prepare(PAIR_TALLIES).all()).toEqual(expectedPairTallies);
+    expect(store.pairs.count()).toBe(3);
+    store.close();
+  });
+});
+
+describe('decision packing (store/decision-packing.ts)', () => {
+  const CATEGORIES: VerdictCategory[] = [IMAGE_0, TIE, IMAGE_1];
+  const SIDES: (0 | 1 | null)[] = [0, 1, null];
+  const CODES = CATEGORIES.flatMap((category) =>
+    SIDES.map((leftImage) => packVerdictSide(category, leftImage)),
+  );
+
+  /** A project with pairs of these ids, each with its own prompt. */
+  function projectWithPairs(name: string, pairIds: number[]): ProjectStore {
+    const store = ProjectStore.open(path.join(tempDir(), name), { create: true });
+    const db = sqlite(store);
+    db.exec("INSERT INTO images (id, uid) VALUES (1, 'a'), (2, 'b')");
+    for (const id of pairIds) {
+      db.prepare('INSERT INTO prompts (id, text) VALUES (?, ?)').run(id, `prompt ${id}`);
+      db.prepare(
+        'INSERT INTO pairs (id, prompt_id, image_0_id, image_1_id, added_at) VALUES (?, ?, 1, 2, 0)',
+      ).run(id, id);
+    }
+    return store;
+  }
+
+  it('verdict_side: every category and side packs to its own code and unpacks back', () => {
+    for (const category of CATEGORIES) {
+      for (const leftImage of SIDES) {
+        const code = packVerdictSide(category, leftImage);
+        expect(unpackVerdictSide(code)).toEqual({ category, leftImage });
+      }
+    }
+    expect(new Set(CODES).size).toBe(9);
+    // Codes that name no category (3 mod 4) or no side (above 2) are refused.
+    for (const code of [3, 7, 11, 12, 13, 15]) {
+      expect(() => unpackVerdictSide(code)).toThrow(RangeError);
+    }
+  });
+
+  it("SQLite's generated column decisions.verdict_side is packVerdictSide's, for every verdict and side", () => {
+    const cases = VERDICTS.flatMap((verdict) => SIDES.map((leftImage) => ({ verdict, leftImage })));
+    // One pair per case: a pair has one current decision per annotator.
+    const store = projectWithPairs(
+      'vs.pickstudio',
+      cases.map((_, i) => i + 1),
+    );
+    const db = sqlite(store);
+    const annotatorId = store.decisions.annotatorId('ana', 'human');
+    store.decisions.record(
+      cases.map(({ verdict, leftImage }, i) => ({
+        pairId: i + 1,
+        annotatorId,
+        decision: verdict,
+        leftImage,
+        createdAt: 0,
+      })),
+    );
+    const column = db
+      .prepare<[], number>('SELECT verdict_side FROM decisions ORDER BY pair_id')
+      .pluck()
+      .all();
+    expect(column).toEqual(
+      cases.map(({ verdict, leftImage }) => packVerdictSide(verdictCategory(verdict), leftImage)),
+    );
+    expect(new Set(column).size).toBe(9);
+    // A skip names no image: it has no verdict_side.
+    store.decisions.record([{ pairId: 1, annotatorId, decision: 'skip', createdAt: 0 }]);
+    expect(db.prepare('SELECT verdict_side FROM decisions WHERE pair_id = 1').pluck().get()).toBe(
+      null,
+    );
+    store.close();
+  });
+
+  it('a decision packs into one safe integer and unpacks back, at small and large sizes', () => {
+    for (const [lastPairId, lastAnnotatorId] of [
+      [3, 2],
+      [1_000_000, 5_000],
+    ] as const) {
+      const packing = new DecisionPacking(lastPairId, lastAnnotatorId);
+      expect(packing.annotatorSpan).toBeGreaterThan(lastAnnotatorId);
+      const longest = packing.timeSpan - 3;
+      const times: [number, number][] = [
+        // [time packed, time unpacked]
+        [NO_TIME, NO_TIME],
+        [0, 0],
+        [850, 850],
+        [longest, longest],
+        [longest + 1, LONG_TIME],
+        [3 * 86_400_000, LONG_TIME],
+        [LONG_TIME, LONG_TIME],
+      ];
+      const into: PackedDecision = { pairId: -1, annotatorId: -1, verdictSide: -1, time: 0 };
+      const seen = new Set<number>();
+      for (const pairId of [1, 2, lastPairId]) {
+        for (const annotatorId of [1, lastAnnotatorId]) {
+          for (const verdictSide of CODES) {
+            for (const [time, unpacked] of times) {
+              const value = packing.pack({ pairId, annotatorId, verdictSide, time });
+              expect(Number.isSafeInteger(value)).toBe(true);
+              expect(packing.unpackInto(value, into)).toEqual({
+                pairId,
+                annotatorId,
+                verdictSide,
+                time: unpacked,
+              });
+              seen.add(value);
+            }
+          }
+        }
+      }
+      // Distinct decisions pack to distinct values; the three times too long are one value.
+      expect(seen.size).toBe(3 * 2 * CODES.length * (times.length - 2));
+    }
+    // With a million pairs and 5,000 annotators the time field is below 2^24 ms, but holds a minute.
+    expect(new DecisionPacking(1_000_000, 5_000).timeSpan).toBeLessThan(2 ** 24);
+    expect(new DecisionPacking(1_000_000, 5_000).timeSpan).toBeGreaterThan(60_000);
+    expect(() => new DecisionPacking(2 ** 40, 2 ** 20)).toThrow(/too many/);
+  });
+
+  it("its SQL over real decisions rows is pack()'s value, and unpacks to the rows' columns", () => {
+    // Pair ids and an annotator id far apart, as in a large project.
+    const store = projectWithPairs('pack.pickstudio', [1, 2, 1_000_000]);
+    const db = sqlite(store);
+    db.exec("INSERT INTO annotators (id, name, kind, created_at) VALUES (5000, 'zed', 'human', 0)");
+    const ana = store.decisions.annotatorId('ana', 'human');
+    const ben = store.decisions.annotatorId('ben', 'human');
+    const packing = new DecisionPacking(store.pairs.lastPairId(), 5000);
+    const longest = packing.timeSpan - 3;
+    const times = [null, 0, 850, longest, longest + 1, 3 * 86_400_000];
+    const decisions: AnnotationRecord[] = [];
+    let i = 0;
+    for (const pairId of [1, 2, 1_000_000]) {
+      for (const annotatorId of [ana, ben, 5000]) {
+        // Every verdict with every side, and every time, spread over the nine keys.
+        decisions.push({
+          pairId,
+          annotatorId,
+          decision: VERDICTS[i % 3]!,
+          leftImage: SIDES[Math.floor(i / 3)]!,
+          decisionMs: times[i % times.length]!,
+          createdAt: 0,
+        });
+        i++;
+      }
+    }
+    store.decisions.record(decisions);
+    const rows = db
+      .prepare<
+        [],
+        {
+          pairId: number;
+          annotatorId: number;
+          verdictSide: number;
+          decisionMs: number | null;
+          packed: number;
+        }
+      >(
+        `SELECT pair_id AS pairId, annotator_id AS annotatorId, verdict_side AS verdictSide,
+           decision_ms AS decisionMs, ${packing.sql()} AS packed
+         FROM decisions ORDER BY pair_id, annotator_id`,
+      )
+      .all();
+    expect(rows).toHaveLength(9);
+    expect(new Set(rows.map((r) => r.verdictSide)).size).toBe(9);
+    expect(new Set(rows.map((r) => r.decisionMs)).size).toBe(times.length);
+    const into: PackedDecision = { pairId: -1, annotatorId: -1, verdictSide: -1, time: 0 };
+    for (const { pairId, annotatorId, verdictSide, decisionMs, packed } of rows) {
+      const time = decisionMs ?? NO_TIME;
+      expect(packed).toBe(packing.pack({ pairId, annotatorId, verdictSide, time }));
+      expect(packing.unpackInto(packed, into)).toEqual({
+        pairId,
+        annotatorId,
+        verdictSide,
+        time: decisionMs === null ? NO_TIME : decisionMs <= longest ? decisionMs : LONG_TIME,
+      });
+    }
+    // The times too long for the field are the ones timeFitsSql() leaves out.
+    expect(
+      db
+        .prepare(
+          `SELECT decision_ms FROM decisions
+           WHERE decision_ms IS NOT NULL AND NOT ${packing.timeFitsSql()} ORDER BY decision_ms`,
+        )
+        .pluck()
+        .all(),
+    ).toEqual([longest + 1, 3 * 86_400_000]);
     store.close();
   });
 });

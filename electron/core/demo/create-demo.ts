@@ -1,12 +1,12 @@
 import { inspectImage } from '../io/images';
-import { Staging } from '../io/staging';
 import type { WorkerEntry } from '../scoring/worker-client';
 import { loadModel, scoreProject } from '../scoring/score-project';
 import type { ProjectStore } from '../store/project-store';
+import type { BlobRecord } from '../store/staging';
 import type { TaskContext } from '../tasks';
 import { addDemoAnnotations } from './demo-annotators';
 import { renderSceneJpeg } from './render';
-import { generateDemoScenes } from './scenes';
+import { generateDemoScenes, type DemoScene } from './scenes';
 
 const DEMO_SEED = 20230501;
 const DEMO_MODEL = 'pickstudio-demo-renderer';
@@ -31,9 +31,38 @@ export async function createDemoProject(
   },
   context: TaskContext,
 ): Promise<{ pairs: number }> {
-  const scenes = generateDemoScenes(options.pairs, options.seed ?? DEMO_SEED);
+  const seed = options.seed ?? DEMO_SEED;
+  const truths = await addDemoPairs(store, generateDemoScenes(options.pairs, seed), context);
+  if (options.annotators) {
+    addDemoAnnotations(
+      store,
+      truths.map((t) => ({
+        pairId: store.pairs.idWithFirstImage(t.image0Uid)!,
+        faithful: t.faithful,
+        mistake: t.mistake,
+      })),
+      seed + 1,
+    );
+  }
+  if (options.scoreWith !== undefined) {
+    await scoreProject(
+      store,
+      await loadModel(options.scoreWith, undefined, options.worker),
+      { worker: options.worker },
+      context,
+    );
+  }
+  return { pairs: truths.length };
+}
+
+/** Draws each scene's two images and adds the pairs in one transaction; returns which is faithful. */
+async function addDemoPairs(
+  store: ProjectStore,
+  scenes: DemoScene[],
+  context: TaskContext,
+): Promise<{ image0Uid: string; faithful: 0 | 1; mistake: string }[]> {
   const addedAt = Date.now();
-  const staging = Staging.create(store.file);
+  const staging = store.stage();
   const truths: { image0Uid: string; faithful: 0 | 1; mistake: string }[] = [];
   try {
     for (let start = 0; start < scenes.length; start += RENDER_BATCH) {
@@ -59,7 +88,7 @@ export async function createDemoProject(
         });
         staging.addBlob(first);
         staging.addBlob(second);
-        const stored = (blob: typeof first) => ({
+        const stored = (blob: BlobRecord) => ({
           uid: blob.sha256,
           sha256: blob.sha256,
           path: null,
@@ -79,31 +108,9 @@ export async function createDemoProject(
       staging.checkpoint();
       context.progress(start + batch.length, scenes.length);
     }
-    staging.merge(store, 'demo');
+    staging.merge('demo');
   } finally {
     staging.remove();
   }
-  const pairOf = store.db.prepare<[string], { id: number }>(
-    'SELECT p.id FROM pairs p JOIN images i ON i.id = p.image_0_id WHERE i.uid = ?',
-  );
-  if (options.annotators) {
-    addDemoAnnotations(
-      store,
-      truths.map((t) => ({
-        pairId: pairOf.get(t.image0Uid)!.id,
-        faithful: t.faithful,
-        mistake: t.mistake,
-      })),
-      (options.seed ?? DEMO_SEED) + 1,
-    );
-  }
-  if (options.scoreWith !== undefined) {
-    await scoreProject(
-      store,
-      await loadModel(options.scoreWith, undefined, options.worker),
-      { worker: options.worker },
-      context,
-    );
-  }
-  return { pairs: scenes.length };
+  return truths;
 }

@@ -1,4 +1,5 @@
 import type { Verdict } from '../../../shared/labels';
+import type { AnnotationRecord } from '../store/decisions';
 import type { ProjectStore } from '../store/project-store';
 import { mulberry32 } from './scenes';
 
@@ -52,34 +53,33 @@ export function addDemoAnnotations(
 ): void {
   const random = mulberry32(seed);
   const createdAt = Date.now();
-  store.db.transaction(() => {
-    for (const annotator of DEMO_ANNOTATORS) {
-      const annotatorId = store.annotatorId(annotator.name, 'import');
-      const [from, to] = annotator.covers;
-      for (const pair of pairs.slice(
-        Math.floor(from * pairs.length),
-        Math.floor(to * pairs.length),
-      )) {
-        const kind = pair.mistake.split(':')[0] as MistakeKind;
-        const leftImage = random() < 0.5 ? 0 : 1;
-        let verdict: Verdict;
-        if (random() < annotator.tieRate) verdict = 'tie';
-        else if (random() < annotator.accuracy[kind]) verdict = pair.faithful;
-        // Unsure: position bias shows here, as it does in real labelers.
-        else verdict = random() < annotator.leftWhenUnsure ? leftImage : ((1 - leftImage) as 0 | 1);
-        // Log-normal decision times around the annotator's median.
-        const normal = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-        store.insertAnnotation({
-          pairId: pair.pairId,
-          annotatorId,
-          action: 'verdict',
-          verdict,
-          leftImage,
-          suggestionVisible: false,
-          decisionMs: Math.round(annotator.medianMs * Math.exp(0.45 * normal)),
-          createdAt,
-        });
-      }
+  const annotations: AnnotationRecord[] = [];
+  for (const annotator of DEMO_ANNOTATORS) {
+    const annotatorId = store.decisions.annotatorId(annotator.name, 'import');
+    const [from, to] = annotator.covers;
+    for (const pair of pairs.slice(
+      Math.floor(from * pairs.length),
+      Math.floor(to * pairs.length),
+    )) {
+      const kind = pair.mistake.split(':')[0] as MistakeKind;
+      const leftImage = random() < 0.5 ? 0 : 1;
+      let verdict: Verdict;
+      if (random() < annotator.tieRate) verdict = 'tie';
+      else if (random() < annotator.accuracy[kind]) verdict = pair.faithful;
+      // Unsure: position bias shows here, as it does in real labelers.
+      else verdict = random() < annotator.leftWhenUnsure ? leftImage : ((1 - leftImage) as 0 | 1);
+      // Log-normal decision times around the annotator's median.
+      const normal = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+      annotations.push({
+        pairId: pair.pairId,
+        annotatorId,
+        decision: verdict,
+        leftImage,
+        suggestionVisible: false,
+        decisionMs: Math.round(annotator.medianMs * Math.exp(0.45 * normal)),
+        createdAt,
+      });
     }
-  })();
+  }
+  store.decisions.record(annotations);
 }

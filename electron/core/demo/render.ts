@@ -70,16 +70,36 @@ function linear(id: string, stops: readonly (readonly [number, string])[]): stri
   return `<linearGradient id="${id}" x1="0" y1="0" x2="0" y2="1">${s}</linearGradient>`;
 }
 
+/** A rectangle over the whole canvas. */
+function full(fill: string): string {
+  return `<rect width="${UNIT}" height="${UNIT}" fill="${fill}"/>`;
+}
+
+/** A cloud of three ellipses around (x, y), scaled by k. */
+function cloud(x: number, y: number, k: number): string {
+  return (
+    `<g fill="#ffffff" opacity="0.75">` +
+    `<ellipse cx="${x}" cy="${y}" rx="${90 * k}" ry="${32 * k}"/>` +
+    `<ellipse cx="${x - 40 * k}" cy="${y - 18 * k}" rx="${45 * k}" ry="${34 * k}"/>` +
+    `<ellipse cx="${x + 30 * k}" cy="${y - 26 * k}" rx="${55 * k}" ry="${42 * k}"/></g>`
+  );
+}
+
+/** 70 stars in a fixed low-discrepancy scatter: evenly spread without a random generator. */
+function stars(): string {
+  const circles = Array.from({ length: 70 }, (_, i) => {
+    const x = ((i * 0.6180339887 + 0.13) % 1) * UNIT;
+    const y = ((i * 0.7548776662 + 0.29) % 1) * UNIT;
+    const r = 1.2 + (i % 3) * 0.8;
+    return `<circle cx="${fmt(x)}" cy="${fmt(y)}" r="${r}"/>`;
+  });
+  return `<g fill="#ffffff" opacity="0.8">${circles.join('')}</g>`;
+}
+
 /** Returns gradient definitions and the elements that paint the background. */
 function background(name: BackgroundName): { defs: string; body: string } {
-  const full = (fill: string) => `<rect width="${UNIT}" height="${UNIT}" fill="${fill}"/>`;
   switch (name) {
-    case 'sky': {
-      const cloud = (x: number, y: number, k: number) =>
-        `<g fill="#ffffff" opacity="0.75">` +
-        `<ellipse cx="${x}" cy="${y}" rx="${90 * k}" ry="${32 * k}"/>` +
-        `<ellipse cx="${x - 40 * k}" cy="${y - 18 * k}" rx="${45 * k}" ry="${34 * k}"/>` +
-        `<ellipse cx="${x + 30 * k}" cy="${y - 26 * k}" rx="${55 * k}" ry="${42 * k}"/></g>`;
+    case 'sky':
       return {
         defs: linear('bg', [
           [0, '#5ea8ee'],
@@ -87,7 +107,6 @@ function background(name: BackgroundName): { defs: string; body: string } {
         ]),
         body: full('url(#bg)') + cloud(180, 140, 1) + cloud(800, 300, 0.8) + cloud(420, 880, 1.2),
       };
-    }
     case 'grass':
       return {
         defs:
@@ -104,22 +123,14 @@ function background(name: BackgroundName): { defs: string; body: string } {
           `<path d="M 0 200 Q 250 150 500 190 T ${UNIT} 180 V ${UNIT} H 0 Z" fill="url(#bg)"/>` +
           `<path d="M 0 600 Q 300 540 620 600 T ${UNIT} 580 V ${UNIT} H 0 Z" fill="#2f7d2a" opacity="0.18"/>`,
       };
-    case 'night': {
-      // A fixed low-discrepancy scatter: evenly spread stars without a random generator.
-      const stars = Array.from({ length: 70 }, (_, i) => {
-        const x = ((i * 0.6180339887 + 0.13) % 1) * UNIT;
-        const y = ((i * 0.7548776662 + 0.29) % 1) * UNIT;
-        const r = 1.2 + (i % 3) * 0.8;
-        return `<circle cx="${fmt(x)}" cy="${fmt(y)}" r="${r}"/>`;
-      });
+    case 'night':
       return {
         defs: linear('bg', [
           [0, '#070b24'],
           [1, '#27346a'],
         ]),
-        body: full('url(#bg)') + `<g fill="#ffffff" opacity="0.8">${stars.join('')}</g>`,
+        body: full('url(#bg)') + stars(),
       };
-    }
     case 'sand':
       return {
         defs: linear('bg', [

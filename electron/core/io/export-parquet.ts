@@ -1,14 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import type { SchemaElement } from 'hyparquet';
 import { ParquetWriter, fileWriter } from 'hyparquet-writer';
 import type { ExportReport } from '../../../shared/api';
 import { StudioError } from '../../../shared/errors';
 import { verdictToLabels, type Verdict } from '../../../shared/labels';
-import { verdictFromDb, type DbVerdict, type ProjectStore } from '../store/project-store';
+import type { ExportAnnotation, ExportPair, ExportReads } from '../store/export-reads';
+import type { ImageRepository } from '../store/images';
+import type { ProjectStore } from '../store/project-store';
+import type { ProjectSnapshot } from '../store/snapshot';
 import type { TaskContext } from '../tasks';
-import { asJpegBytes } from './images';
+import { asJpegBytes, imageBytes } from './images';
 import { removeLeftoversOfGoneProcesses } from './leftovers';
 import {
   IMAGE_COLUMNS,
@@ -74,29 +76,6 @@ const MAX_GROUP_IMAGE_BYTES = 64 * 1024 * 1024;
 
 type Row = Record<string, unknown>;
 
-interface PairRow {
-  id: number;
-  caption: string;
-  uid0: string;
-  url0: string | null;
-  blob0: string | null;
-  path0: string | null;
-  uid1: string;
-  url1: string | null;
-  blob1: string | null;
-  path1: string | null;
-  model_0: string | null;
-  model_1: string | null;
-  created_at: number;
-  adjudicated: DbVerdict | null;
-  ranking_id: number | null;
-  are_different: number | null;
-  num_example_per_prompt: number;
-  score_0: number | null;
-  score_1: number | null;
-  p_0: number | null;
-}
-
 export interface ExportOptions {
   out: string;
   images: boolean;
@@ -106,24 +85,16 @@ export interface ExportOptions {
 }
 
 /** The model whose scores the export carries: named, or the project's active one (or none). */
-function exportModelId(db: Database.Database, name: string | undefined): number | null {
-  if (name === undefined) {
-    const active = db
-      .prepare(
-        `SELECT m.id FROM models m JOIN project_meta k ON k.key = 'active_model' AND k.value = m.fingerprint`,
-      )
-      .get() as { id: number } | undefined;
-    return active?.id ?? null;
-  }
-  const named = db.prepare('SELECT id FROM models WHERE name = ? ORDER BY id DESC').get(name) as
-    | { id: number }
-    | undefined;
-  if (!named)
+function exportModelId(snapshot: ProjectSnapshot, name: string | undefined): number | null {
+  if (name === undefined) return snapshot.scores.activeModel()?.id ?? null;
+  const named = snapshot.scores.modelIdByName(name);
+  if (named === undefined) {
     throw new StudioError(
       'not_found',
       `no model named ${JSON.stringify(name)} has scored this project`,
     );
-  return named.id;
+  }
+  return named;
 }
 
 /** The verdict a pair exports with: the latest adjudication, else a strict majority. */
@@ -155,24 +126,20 @@ export async function exportParquet(
       throw new StudioError('invalid_argument', `${out}: refusing to export over the project file`);
     }
   }
-  const snapshot = new Database(store.file, { readonly: true, fileMustExist: true });
+  const snapshot = store.snapshot();
   try {
-    snapshot.exec('BEGIN');
-    const totalPairs = (snapshot.prepare('SELECT count(*) AS n FROM pairs').get() as { n: number })
-      .n;
     const modelId = exportModelId(snapshot, options.model);
     const main = await writeAtomically(options.out, pairColumns(options.images), (writeGroup) =>
-      writePairs(snapshot, writeGroup, options.images, modelId, totalPairs, context),
+      writePairs(snapshot, writeGroup, options.images, modelId, context),
     );
     let annotationRows = 0;
     if (options.annotationsOut) {
       annotationRows = (
         await writeAtomically(options.annotationsOut, ANNOTATION_COLUMNS, (writeGroup) =>
-          writeAnnotations(snapshot, writeGroup, context),
+          writeAnnotations(snapshot.exports, writeGroup, context),
         )
       ).rows;
     }
-    snapshot.exec('COMMIT');
     return {
       out: path.resolve(options.out),
       rows: main.rows,
@@ -272,245 +239,194 @@ async function writeAtomically<T>(
 const bigintOrNull = (value: number | null): bigint | null =>
   value === null ? null : BigInt(value);
 
+/** Rows gathered into row groups of at most MAX_GROUP_ROWS rows or MAX_GROUP_IMAGE_BYTES. */
+class RowGroups {
+  written = 0;
+  private group: Row[] = [];
+  private imageBytes = 0;
+
+  constructor(private readonly writeGroup: WriteGroup) {}
+
+  add(row: Row, imageBytes: number): void {
+    this.group.push(row);
+    this.imageBytes += imageBytes;
+    if (this.group.length >= MAX_GROUP_ROWS || this.imageBytes >= MAX_GROUP_IMAGE_BYTES) {
+      this.flush();
+    }
+  }
+
+  flush(): void {
+    this.writeGroup(this.group);
+    this.written += this.group.length;
+    this.group = [];
+    this.imageBytes = 0;
+  }
+}
+
+interface Vote {
+  verdict: Verdict;
+  name: string;
+  kind: string;
+}
+
+/** The page's current verdicts by pair, with who gave them: one read by key range. */
+function votesByPair(
+  reads: ExportReads,
+  annotators: ReturnType<ExportReads['annotators']>,
+  page: ExportPair[],
+): Map<number, Vote[]> {
+  const byPair = new Map<number, Vote[]>();
+  for (const [pairId, annotatorId, verdict] of reads.verdictsBetween(
+    page[0]!.id,
+    page[page.length - 1]!.id,
+  )) {
+    const list = byPair.get(pairId) ?? [];
+    list.push({ verdict, ...annotators.get(annotatorId)! });
+    byPair.set(pairId, list);
+  }
+  return byPair;
+}
+
+/** A pair's Pick-a-Pic row, without images; null when it has no final verdict. */
+function pairRow(pair: ExportPair, votes: Vote[]): Row | null {
+  const decided = finalVerdict(
+    pair.adjudicated,
+    votes.map((v) => v.verdict),
+  );
+  if (!decided) return null;
+  const { verdict, source } = decided;
+  const labels = verdictToLabels(verdict);
+  const soleVoter = votes.length === 1 ? votes[0]! : null;
+  const userId =
+    soleVoter?.kind === 'dataset' && /^pickapic:-?\d+$/.test(soleVoter.name)
+      ? BigInt(soleVoter.name.slice('pickapic:'.length))
+      : null;
+  return {
+    are_different: pair.areDifferent ?? pair.uid0 !== pair.uid1,
+    best_image_uid: verdict === 'tie' ? null : verdict === 0 ? pair.uid0 : pair.uid1,
+    caption: pair.caption,
+    created_at: new Date(pair.createdAt),
+    has_label: true,
+    image_0_uid: pair.uid0,
+    image_0_url: pair.url0,
+    image_1_uid: pair.uid1,
+    image_1_url: pair.url1,
+    label_0: labels.label_0,
+    label_1: labels.label_1,
+    model_0: pair.model0,
+    model_1: pair.model1,
+    num_example_per_prompt: BigInt(pair.numExamplePerPrompt),
+    ranking_id: bigintOrNull(pair.rankingId),
+    user_id: userId,
+    num_annotations: BigInt(votes.length),
+    agreement:
+      votes.length === 0 ? null : votes.filter((v) => v.verdict === verdict).length / votes.length,
+    verdict_source: source,
+    pickscore_0: pair.score0,
+    pickscore_1: pair.score1,
+    pickscore_prob_0: pair.p0,
+  };
+}
+
+/** An image as Pick-a-Pic's jpg columns hold it; null when the project has no bytes for it. */
+async function jpegOf(images: ImageRepository, uid: string): Promise<Uint8Array | null> {
+  const source = images.sourceOf(uid);
+  const found = source && (await imageBytes(uid, source));
+  if (!found) return null;
+  // A file's format is in its bytes; a JPEG goes out as it is.
+  const format =
+    found.format ?? (found.bytes[0] === 0xff && found.bytes[1] === 0xd8 ? 'jpeg' : 'other');
+  try {
+    return await asJpegBytes(found.bytes, format);
+  } catch (error) {
+    // A plain Error: the export's message adds its file and that nothing was written.
+    const file = source.path ? ` (${source.path})` : '';
+    throw new Error(`image ${uid}${file}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
 async function writePairs(
-  db: Database.Database,
+  snapshot: ProjectSnapshot,
   writeGroup: WriteGroup,
   withImages: boolean,
   modelId: number | null,
-  totalPairs: number,
   context: TaskContext,
 ): Promise<{ rows: number; pairsWithoutMajority: number }> {
-  const pairsPage = db.prepare<[{ after: number; limit: number; model: number }], PairRow>(
-    `SELECT p.id, pr.text AS caption,
-       i0.uid AS uid0, i0.url AS url0, i0.sha256 AS blob0, i0.path AS path0,
-       i1.uid AS uid1, i1.url AS url1, i1.sha256 AS blob1, i1.path AS path1,
-       p.model_0, p.model_1, coalesce(p.created_at, p.added_at) AS created_at,
-       (SELECT j.verdict FROM adjudications j WHERE j.pair_id = p.id ORDER BY j.id DESC LIMIT 1) AS adjudicated,
-       s.ranking_id, s.are_different,
-       coalesce(s.num_example_per_prompt,
-         (SELECT count(*) FROM pairs q WHERE q.prompt_id = p.prompt_id)) AS num_example_per_prompt,
-       sc.score_0, sc.score_1, sc.p_0
-     FROM pairs p
-     JOIN prompts pr ON pr.id = p.prompt_id
-     JOIN images i0 ON i0.id = p.image_0_id
-     JOIN images i1 ON i1.id = p.image_1_id
-     LEFT JOIN pair_sources s ON s.ranking_id = (SELECT min(ranking_id) FROM pair_sources WHERE pair_id = p.id)
-     LEFT JOIN scores sc ON sc.model_id = @model AND sc.pair_id = p.id
-     WHERE p.id > @after ORDER BY p.id LIMIT @limit`,
-  );
-  const annotators = new Map(
-    db
-      .prepare<[], [number, string, string]>('SELECT id, name, kind FROM annotators')
-      .raw()
-      .all()
-      .map(([id, name, kind]) => [id, { name, kind }]),
-  );
-  const verdictsOf = db
-    .prepare<[number, number], [number, number, DbVerdict]>(
-      `SELECT pair_id, annotator_id, verdict FROM decisions
-       WHERE pair_id BETWEEN ? AND ? AND action = 'verdict'`,
-    )
-    .raw();
-  const blobOf = db.prepare<[string], { bytes: Buffer; format: string }>(
-    'SELECT bytes, format FROM image_blobs WHERE sha256 = ?',
-  );
-  const imageBytes = async (
-    blob: string | null,
-    file: string | null,
-    uid: string,
-  ): Promise<Uint8Array | null> => {
-    // A plain Error: the export's message adds its file and that nothing was written.
-    const asJpeg = async (bytes: Uint8Array, format: string): Promise<Uint8Array> => {
-      try {
-        return await asJpegBytes(bytes, format);
-      } catch (error) {
-        throw new Error(`image ${uid}${file ? ` (${file})` : ''}: ${(error as Error).message}`, {
-          cause: error,
-        });
-      }
-    };
-    if (blob) {
-      const stored = blobOf.get(blob)!;
-      return asJpeg(stored.bytes, stored.format);
-    }
-    if (!file) return null;
-    let bytes: Buffer;
-    try {
-      bytes = await fs.promises.readFile(file);
-    } catch (error) {
-      throw new StudioError(
-        'bad_input',
-        `image ${uid}: cannot read ${file} (${(error as Error).message})`,
-      );
-    }
-    return bytes[0] === 0xff && bytes[1] === 0xd8 ? bytes : asJpeg(bytes, 'other');
-  };
-
-  let lastId = 0;
-  let seen = 0;
-  let rows = 0;
+  const reads = snapshot.exports;
+  const totalPairs = reads.pairCount();
+  const annotators = reads.annotators();
+  const groups = new RowGroups(writeGroup);
   let pairsWithoutMajority = 0;
-  let group: Row[] = [];
-  let groupImageBytes = 0;
-  const flush = (): void => {
-    writeGroup(group);
-    rows += group.length;
-    group = [];
-    groupImageBytes = 0;
-  };
-
-  for (;;) {
+  let seen = 0;
+  for (let after = 0; ; ) {
     context.throwIfCancelled();
-    const page = pairsPage.all({ after: lastId, limit: PAGE_PAIRS, model: modelId ?? -1 });
+    const page = reads.pairPage(after, PAGE_PAIRS, modelId);
     if (page.length === 0) break;
-    const byPair = new Map<number, { verdict: Verdict; name: string; kind: string }[]>();
-    for (const [pairId, annotatorId, verdict] of verdictsOf.all(
-      page[0]!.id,
-      page[page.length - 1]!.id,
-    )) {
-      const list = byPair.get(pairId) ?? [];
-      list.push({ verdict: verdictFromDb(verdict), ...annotators.get(annotatorId)! });
-      byPair.set(pairId, list);
-    }
+    const votes = votesByPair(reads, annotators, page);
     for (const pair of page) {
-      const votes = byPair.get(pair.id) ?? [];
-      const adjudicated = pair.adjudicated === null ? null : verdictFromDb(pair.adjudicated);
-      const decided = finalVerdict(
-        adjudicated,
-        votes.map((v) => v.verdict),
-      );
-      if (!decided) {
-        if (votes.length > 0) pairsWithoutMajority++;
+      const pairVotes = votes.get(pair.id) ?? [];
+      const row = pairRow(pair, pairVotes);
+      if (!row) {
+        if (pairVotes.length > 0) pairsWithoutMajority++;
         continue;
       }
-      const { verdict, source } = decided;
-      const labels = verdictToLabels(verdict);
-      const soleVoter = votes.length === 1 ? votes[0]! : null;
-      const userId =
-        soleVoter?.kind === 'dataset' && /^pickapic:-?\d+$/.test(soleVoter.name)
-          ? BigInt(soleVoter.name.slice('pickapic:'.length))
-          : null;
-      const row: Row = {
-        are_different:
-          pair.are_different === null ? pair.uid0 !== pair.uid1 : pair.are_different === 1,
-        best_image_uid: verdict === 'tie' ? null : verdict === 0 ? pair.uid0 : pair.uid1,
-        caption: pair.caption,
-        created_at: new Date(pair.created_at),
-        has_label: true,
-        image_0_uid: pair.uid0,
-        image_0_url: pair.url0,
-        image_1_uid: pair.uid1,
-        image_1_url: pair.url1,
-        label_0: labels.label_0,
-        label_1: labels.label_1,
-        model_0: pair.model_0,
-        model_1: pair.model_1,
-        num_example_per_prompt: BigInt(pair.num_example_per_prompt),
-        ranking_id: bigintOrNull(pair.ranking_id),
-        user_id: userId,
-        num_annotations: BigInt(votes.length),
-        agreement:
-          votes.length === 0
-            ? null
-            : votes.filter((v) => v.verdict === verdict).length / votes.length,
-        verdict_source: source,
-        pickscore_0: pair.score_0,
-        pickscore_1: pair.score_1,
-        pickscore_prob_0: pair.p_0,
-      };
+      let imageBytes = 0;
       if (withImages) {
         const [jpg0, jpg1] = await Promise.all([
-          imageBytes(pair.blob0, pair.path0, pair.uid0),
-          imageBytes(pair.blob1, pair.path1, pair.uid1),
+          jpegOf(snapshot.images, pair.uid0),
+          jpegOf(snapshot.images, pair.uid1),
         ]);
-        row.jpg_0 = jpg0;
-        row.jpg_1 = jpg1;
-        groupImageBytes += (jpg0?.length ?? 0) + (jpg1?.length ?? 0);
+        Object.assign(row, { jpg_0: jpg0, jpg_1: jpg1 });
+        imageBytes = (jpg0?.length ?? 0) + (jpg1?.length ?? 0);
       }
-      group.push(row);
-      if (group.length >= MAX_GROUP_ROWS || groupImageBytes >= MAX_GROUP_IMAGE_BYTES) flush();
+      groups.add(row, imageBytes);
     }
     seen += page.length;
-    lastId = page[page.length - 1]!.id;
+    after = page[page.length - 1]!.id;
     context.progress(seen, totalPairs, 'pairs');
   }
-  flush();
-  return { rows, pairsWithoutMajority };
+  groups.flush();
+  return { rows: groups.written, pairsWithoutMajority };
+}
+
+function annotationRow(a: ExportAnnotation): Row {
+  const labels = a.verdict === null ? null : verdictToLabels(a.verdict);
+  return {
+    annotation_id: BigInt(a.id),
+    pair_id: BigInt(a.pairId),
+    ranking_id: bigintOrNull(a.rankingId),
+    caption: a.caption,
+    image_0_uid: a.uid0,
+    image_1_uid: a.uid1,
+    annotator: a.annotator,
+    annotator_kind: a.annotatorKind,
+    action: a.action,
+    verdict: a.verdict === null ? null : String(a.verdict),
+    label_0: labels?.label_0 ?? null,
+    label_1: labels?.label_1 ?? null,
+    undoes_id: bigintOrNull(a.undoesId),
+    is_current: a.isCurrent,
+    left_image: bigintOrNull(a.leftImage),
+    suggestion_visible: a.suggestionVisible,
+    decision_ms: bigintOrNull(a.decisionMs),
+    created_at: new Date(a.createdAt),
+  };
 }
 
 async function writeAnnotations(
-  db: Database.Database,
+  reads: ExportReads,
   writeGroup: WriteGroup,
   context: TaskContext,
 ): Promise<{ rows: number }> {
-  const total = (db.prepare('SELECT count(*) AS n FROM annotations').get() as { n: number }).n;
-  const page = db.prepare<
-    [number, number],
-    {
-      id: number;
-      pair_id: number;
-      ranking_id: number | null;
-      caption: string;
-      uid0: string;
-      uid1: string;
-      annotator: string;
-      annotator_kind: string;
-      action: string;
-      verdict: DbVerdict | null;
-      undoes_id: number | null;
-      is_current: number;
-      left_image: number | null;
-      suggestion_visible: number | null;
-      decision_ms: number | null;
-      created_at: number;
-    }
-  >(
-    `SELECT a.id, a.pair_id, a.ranking_id, pr.text AS caption, i0.uid AS uid0, i1.uid AS uid1,
-       n.name AS annotator, n.kind AS annotator_kind, a.action, a.verdict, a.undoes_id,
-       EXISTS (SELECT 1 FROM decisions d WHERE d.pair_id = a.pair_id
-                 AND d.annotator_id = a.annotator_id AND d.annotation_id = a.id) AS is_current,
-       a.left_image, a.suggestion_visible, a.decision_ms, a.created_at
-     FROM annotations a
-     JOIN annotators n ON n.id = a.annotator_id
-     JOIN pairs p ON p.id = a.pair_id
-     JOIN prompts pr ON pr.id = p.prompt_id
-     JOIN images i0 ON i0.id = p.image_0_id
-     JOIN images i1 ON i1.id = p.image_1_id
-     WHERE a.id > ? ORDER BY a.id LIMIT ?`,
-  );
-  let lastId = 0;
+  const total = reads.annotationCount();
   let rows = 0;
-  for (;;) {
+  for (let after = 0; ; ) {
     context.throwIfCancelled();
-    const batch = page.all(lastId, MAX_GROUP_ROWS);
+    const batch = reads.annotationPage(after, MAX_GROUP_ROWS);
     if (batch.length === 0) break;
-    writeGroup(
-      batch.map((a) => {
-        const labels = a.verdict === null ? null : verdictToLabels(verdictFromDb(a.verdict));
-        return {
-          annotation_id: BigInt(a.id),
-          pair_id: BigInt(a.pair_id),
-          ranking_id: bigintOrNull(a.ranking_id),
-          caption: a.caption,
-          image_0_uid: a.uid0,
-          image_1_uid: a.uid1,
-          annotator: a.annotator,
-          annotator_kind: a.annotator_kind,
-          action: a.action,
-          verdict: a.verdict,
-          label_0: labels?.label_0 ?? null,
-          label_1: labels?.label_1 ?? null,
-          undoes_id: bigintOrNull(a.undoes_id),
-          is_current: a.is_current === 1,
-          left_image: bigintOrNull(a.left_image),
-          suggestion_visible: a.suggestion_visible === null ? null : a.suggestion_visible === 1,
-          decision_ms: bigintOrNull(a.decision_ms),
-          created_at: new Date(a.created_at),
-        };
-      }),
-    );
+    writeGroup(batch.map(annotationRow));
     rows += batch.length;
-    lastId = batch[batch.length - 1]!.id;
+    after = batch[batch.length - 1]!.id;
     context.progress(rows, total, 'annotations');
   }
   return { rows };

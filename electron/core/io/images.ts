@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { StudioError } from '../../../shared/errors';
 import sharp, { type Metadata } from 'sharp';
-import type { BlobRecord } from '../store/project-store';
+import type { ImageRepository, ImageSource } from '../store/images';
+import type { BlobRecord } from '../store/staging';
 
 /**
  * The most pixels an image may have: Pillow's decompression-bomb limit (2 x
@@ -120,38 +121,40 @@ function sniffFormat(bytes: Uint8Array): string | null {
 }
 
 /**
- * An image's bytes by uid, from the project file or from the file it was imported from. The uid
- * is looked up in the project, never turned into a path, so a request can reach no other file.
+ * An image's bytes from where the project keeps them: stored in the project, or the file it was
+ * imported from (`format` null: only the bytes can tell). Null when it has neither (a Parquet row
+ * with only a url).
  */
-export async function readImage(
-  store: {
-    imageSource(
-      uid: string,
-    ): { bytes: Buffer | null; format: string | null; path: string | null } | null;
-  },
+export async function imageBytes(
   uid: string,
-): Promise<ImageBytes> {
-  const source = store.imageSource(uid);
-  if (!source) throw new StudioError('not_found', `no image ${uid} in this project`);
-  if (source.bytes) {
-    return {
-      bytes: source.bytes,
-      mime: MIME_BY_FORMAT[source.format ?? ''] ?? 'application/octet-stream',
-    };
-  }
-  if (!source.path)
-    throw new StudioError(
-      'not_found',
-      `image ${uid}: the project has neither its bytes nor its file`,
-    );
-  let bytes: Buffer;
+  source: ImageSource,
+): Promise<{ bytes: Uint8Array; format: string | null } | null> {
+  if (source.bytes) return { bytes: source.bytes, format: source.format };
+  if (!source.path) return null;
   try {
-    bytes = await fs.promises.readFile(source.path);
+    return { bytes: await fs.promises.readFile(source.path), format: null };
   } catch (error) {
     throw new StudioError(
       'not_found',
       `image ${uid}: cannot read ${source.path} (${(error as Error).message})`,
     );
   }
-  return { bytes, mime: MIME_BY_FORMAT[sniffFormat(bytes) ?? ''] ?? 'application/octet-stream' };
+}
+
+/**
+ * An image's bytes by uid, for the doors' image routes. The uid is looked up in the project,
+ * never turned into a path, so a request can reach no other file.
+ */
+export async function readImage(images: ImageRepository, uid: string): Promise<ImageBytes> {
+  const source = images.sourceOf(uid);
+  if (!source) throw new StudioError('not_found', `no image ${uid} in this project`);
+  const found = await imageBytes(uid, source);
+  if (!found) {
+    throw new StudioError(
+      'not_found',
+      `image ${uid}: the project has neither its bytes nor its file`,
+    );
+  }
+  const format = found.format ?? sniffFormat(found.bytes);
+  return { bytes: found.bytes, mime: MIME_BY_FORMAT[format ?? ''] ?? 'application/octet-stream' };
 }

@@ -3,11 +3,11 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { parse as parseCsv } from 'csv-parse';
 import { StudioError } from '../../../shared/errors';
-import { parseVerdict } from '../../../shared/labels';
+import { parseVerdict, type Verdict } from '../../../shared/labels';
 import type { TaskContext } from '../tasks';
 import { inspectImage, sha256Hex } from './images';
 import type { ImportProgress } from './import-pickapic';
-import type { StagedImage, Staging } from './staging';
+import type { StagedImage, StagedPair, Staging } from '../store/staging';
 
 export type ManifestFormat = 'manifest-jsonl' | 'manifest-csv';
 
@@ -91,21 +91,42 @@ export async function stageManifest(
   context: TaskContext,
   progress: ImportProgress,
 ): Promise<{ rows: number }> {
-  const folder = path.dirname(path.resolve(file));
-  const realFolder = fs.realpathSync(folder);
-  const defaultAnnotator = `import:${path.basename(file)}`;
-  const images = new Map<string, StagedImage>();
-  // Per (prompt, images in either order, annotator): the first row's label, so that a later row
-  // saying otherwise is refused rather than silently dropped.
-  const labels = new Map<string, { row: number; chosen: string; said: string }>();
+  const manifest = new ManifestRows(file);
   let rows = 0;
-
   for await (const { rowNumber, fields } of readRecords(file, format)) {
     if (rowNumber % 64 === 0) context.throwIfCancelled();
-    const fail = (problem: string): never => {
-      throw new StudioError('bad_input', `${file} row ${rowNumber}: ${problem}`);
-    };
     rows++;
+    staging.addPair(await manifest.stage(rowNumber, fields));
+    if (rows % 1000 === 0) staging.checkpoint();
+    context.progress(progress.rowsBefore + rows, progress.totalRows, path.basename(file));
+  }
+  return { rows };
+}
+
+type Fail = (problem: string) => never;
+
+/** The rows of one manifest, checked one by one against the rows before them. */
+class ManifestRows {
+  private readonly folder: string;
+  private readonly realFolder: string;
+  private readonly defaultAnnotator: string;
+  private readonly images = new Map<string, StagedImage>();
+  /**
+   * Per (prompt, images in either order, annotator): the first row's label, so that a later row
+   * saying otherwise is refused rather than silently dropped.
+   */
+  private readonly labels = new Map<string, { row: number; chosen: string; said: string }>();
+
+  constructor(private readonly file: string) {
+    this.folder = path.dirname(path.resolve(file));
+    this.realFolder = fs.realpathSync(this.folder);
+    this.defaultAnnotator = `import:${path.basename(file)}`;
+  }
+
+  async stage(rowNumber: number, fields: Record<string, unknown>): Promise<StagedPair> {
+    const fail: Fail = (problem) => {
+      throw new StudioError('bad_input', `${this.file} row ${rowNumber}: ${problem}`);
+    };
     const text = (name: string): string | null => {
       const value = fields[name];
       if (value === undefined || value === null || value === '') return null;
@@ -116,50 +137,8 @@ export async function stageManifest(
       (name) => (name === 'prompt' ? prompt : text(name)) === null,
     );
     if (missing.length > 0) fail(`missing ${missing.join(', ')}`);
-
-    const image = async (column: 'image_0' | 'image_1'): Promise<StagedImage> => {
-      const relative = text(column)!;
-      if (path.isAbsolute(relative)) {
-        fail(
-          `${column} ${JSON.stringify(relative)} is an absolute path; paths are relative to the manifest's folder`,
-        );
-      }
-      const resolved = path.resolve(folder, relative);
-      if (!resolved.startsWith(folder + path.sep)) {
-        fail(`${column} ${JSON.stringify(relative)} is outside the manifest's folder`);
-      }
-      const known = images.get(resolved);
-      if (known) return known;
-      let bytes: Buffer;
-      try {
-        // The check above is on the name; a symlink inside the folder may still lead out of it.
-        const real = await fs.promises.realpath(resolved);
-        if (!real.startsWith(realFolder + path.sep)) {
-          fail(
-            `${column} ${JSON.stringify(relative)} is a link to a file outside the manifest's folder (${real})`,
-          );
-        }
-        bytes = await fs.promises.readFile(real);
-      } catch (error) {
-        if (error instanceof StudioError) throw error;
-        const reason =
-          (error as NodeJS.ErrnoException).code === 'ENOENT'
-            ? 'does not exist'
-            : (error as Error).message;
-        return fail(`${column} ${JSON.stringify(relative)} ${reason} (${resolved})`);
-      }
-      let sha256: string;
-      try {
-        sha256 = (await inspectImage(bytes)).sha256;
-      } catch (error) {
-        return fail(`${column} ${JSON.stringify(relative)}: ${(error as Error).message}`);
-      }
-      const staged = { uid: sha256, sha256: null, path: resolved, url: null };
-      images.set(resolved, staged);
-      return staged;
-    };
-    const image0 = await image('image_0');
-    const image1 = await image('image_1');
+    const image0 = await this.image('image_0', text('image_0')!, fail);
+    const image1 = await this.image('image_1', text('image_1')!, fail);
     if (image0.uid === image1.uid) fail('image_0 and image_1 are the same image');
 
     const label = text('label');
@@ -167,25 +146,16 @@ export async function stageManifest(
     if (label !== null && verdict === null) {
       fail(`label ${JSON.stringify(label)} is not 0, 1 or tie`);
     }
-    const annotator = text('annotator') ?? defaultAnnotator;
+    const annotator = text('annotator') ?? this.defaultAnnotator;
     if (verdict !== null) {
-      const [low, high] = [image0.uid, image1.uid].sort();
-      const key = sha256Hex(Buffer.from(`${prompt!}\0${low!}\0${high!}\0${annotator}`));
-      const chosen = verdict === 'tie' ? 'tie' : verdict === 0 ? image0.uid : image1.uid;
-      const said =
-        verdict === 'tie'
-          ? 'a tie'
-          : `${JSON.stringify(text(verdict === 0 ? 'image_0' : 'image_1'))} the better image`;
-      const earlier = labels.get(key);
-      if (earlier && earlier.chosen !== chosen) {
-        fail(
-          `contradicts row ${earlier.row}: annotator ${JSON.stringify(annotator)} labels the same ` +
-            `pair twice, ${earlier.said} there and ${said} here; an annotator has one label per pair`,
-        );
-      }
-      if (!earlier) labels.set(key, { row: rowNumber, chosen, said });
+      const named = text(verdict === 0 ? 'image_0' : 'image_1');
+      this.checkLabel(
+        rowNumber,
+        { prompt: prompt!, image0, image1, annotator, verdict, named },
+        fail,
+      );
     }
-    staging.addPair({
+    return {
       caption: prompt!,
       image0,
       image1,
@@ -193,18 +163,78 @@ export async function stageManifest(
       model1: text('model_1'),
       createdAt: null,
       source: null,
-      label:
-        verdict === null
-          ? null
-          : {
-              verdict,
-              annotator,
-              kind: 'import',
-              rankingId: null,
-            },
-    });
-    if (rows % 1000 === 0) staging.checkpoint();
-    context.progress(progress.rowsBefore + rows, progress.totalRows, path.basename(file));
+      label: verdict === null ? null : { verdict, annotator, kind: 'import', rankingId: null },
+    };
   }
-  return { rows };
+
+  /** An image by its path relative to the manifest, read and checked once per manifest. */
+  private async image(column: string, relative: string, fail: Fail): Promise<StagedImage> {
+    if (path.isAbsolute(relative)) {
+      fail(
+        `${column} ${JSON.stringify(relative)} is an absolute path; paths are relative to the manifest's folder`,
+      );
+    }
+    const resolved = path.resolve(this.folder, relative);
+    if (!resolved.startsWith(this.folder + path.sep)) {
+      fail(`${column} ${JSON.stringify(relative)} is outside the manifest's folder`);
+    }
+    const known = this.images.get(resolved);
+    if (known) return known;
+    let bytes: Buffer;
+    try {
+      // The check above is on the name; a symlink inside the folder may still lead out of it.
+      const real = await fs.promises.realpath(resolved);
+      if (!real.startsWith(this.realFolder + path.sep)) {
+        fail(
+          `${column} ${JSON.stringify(relative)} is a link to a file outside the manifest's folder (${real})`,
+        );
+      }
+      bytes = await fs.promises.readFile(real);
+    } catch (error) {
+      if (error instanceof StudioError) throw error;
+      const reason =
+        (error as NodeJS.ErrnoException).code === 'ENOENT'
+          ? 'does not exist'
+          : (error as Error).message;
+      return fail(`${column} ${JSON.stringify(relative)} ${reason} (${resolved})`);
+    }
+    let sha256: string;
+    try {
+      sha256 = (await inspectImage(bytes)).sha256;
+    } catch (error) {
+      return fail(`${column} ${JSON.stringify(relative)}: ${(error as Error).message}`);
+    }
+    const staged = { uid: sha256, sha256: null, path: resolved, url: null };
+    this.images.set(resolved, staged);
+    return staged;
+  }
+
+  /** Refuses a label that contradicts the same annotator's label on the same pair, earlier. */
+  private checkLabel(
+    rowNumber: number,
+    row: {
+      prompt: string;
+      image0: StagedImage;
+      image1: StagedImage;
+      annotator: string;
+      verdict: Verdict;
+      /** The manifest's spelling of the image the verdict chose. */
+      named: string | null;
+    },
+    fail: Fail,
+  ): void {
+    const { image0, image1, verdict, annotator } = row;
+    const [low, high] = [image0.uid, image1.uid].sort();
+    const key = sha256Hex(Buffer.from(`${row.prompt}\0${low!}\0${high!}\0${annotator}`));
+    const chosen = verdict === 'tie' ? 'tie' : verdict === 0 ? image0.uid : image1.uid;
+    const said = verdict === 'tie' ? 'a tie' : `${JSON.stringify(row.named)} the better image`;
+    const earlier = this.labels.get(key);
+    if (earlier && earlier.chosen !== chosen) {
+      fail(
+        `contradicts row ${earlier.row}: annotator ${JSON.stringify(annotator)} labels the same ` +
+          `pair twice, ${earlier.said} there and ${said} here; an annotator has one label per pair`,
+      );
+    }
+    if (!earlier) this.labels.set(key, { row: rowNumber, chosen, said });
+  }
 }

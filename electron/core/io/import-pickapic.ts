@@ -6,7 +6,7 @@ import type { TaskContext } from '../tasks';
 import { inspectImage } from './images';
 import { ACCEPTED_PHYSICAL, IMAGE_COLUMNS, PICKAPIC_COLUMNS } from './pickapic-schema';
 import { openParquet, type ParquetSource } from './parquet-source';
-import type { Staging } from './staging';
+import type { BlobRecord, StagedPair, Staging } from '../store/staging';
 import { asBoolean, asBytes, asNumber, asString, asTimeMs } from './values';
 
 export interface ImportProgress {
@@ -72,7 +72,7 @@ export async function stagePickapicShard(
     const rows = await shard.readRows(group.start, group.end, columns);
     const fresh = rows.map((row) => {
       const rankingId = asNumber(row.ranking_id);
-      return rankingId === null || !store.hasRanking(rankingId);
+      return rankingId === null || !store.pairs.hasRanking(rankingId);
     });
     const images = shard.hasImages ? await inspectRowImages(file, group.start, rows, fresh) : null;
 
@@ -81,60 +81,12 @@ export async function stagePickapicShard(
         alreadyPresent++;
         return;
       }
-      const fail = (problem: string): never => {
-        throw new StudioError('bad_input', `${file} row ${group.start + offset + 1}: ${problem}`);
-      };
-      const rankingId = asNumber(row.ranking_id) ?? fail('ranking_id is empty');
-      const caption = asString(row.caption) ?? fail('caption is empty');
-      const uid0 = asString(row.image_0_uid) || fail('image_0_uid is empty');
-      const uid1 = asString(row.image_1_uid) || fail('image_1_uid is empty');
       const blobs = images?.[offset];
       if (blobs) {
         staging.addBlob(blobs[0]);
         staging.addBlob(blobs[1]);
       }
-      const hasLabel = asBoolean(row.has_label) ?? false;
-      const label0 = asNumber(row.label_0);
-      const label1 = asNumber(row.label_1);
-      const userId = asNumber(row.user_id);
-      const createdAt = asTimeMs(row.created_at);
-      const verdict = hasLabel
-        ? (labelsToVerdict(label0 ?? NaN, label1 ?? NaN) ??
-          fail(`labels (${label0}, ${label1}) are none of (1, 0), (0, 1), (0.5, 0.5)`))
-        : null;
-      staging.addPair({
-        caption,
-        image0: {
-          uid: uid0,
-          sha256: blobs?.[0].sha256 ?? null,
-          path: null,
-          url: asString(row.image_0_url),
-        },
-        image1: {
-          uid: uid1,
-          sha256: blobs?.[1].sha256 ?? null,
-          path: null,
-          url: asString(row.image_1_url),
-        },
-        model0: asString(row.model_0),
-        model1: asString(row.model_1),
-        createdAt,
-        source: {
-          rankingId,
-          userId,
-          hasLabel,
-          label0,
-          label1,
-          bestImageUid: asString(row.best_image_uid),
-          areDifferent: asBoolean(row.are_different),
-          numExamplePerPrompt: asNumber(row.num_example_per_prompt),
-          createdAt,
-        },
-        label:
-          verdict === null
-            ? null
-            : { verdict, annotator: pickapicAnnotatorName(userId), kind: 'dataset', rankingId },
-      });
+      staging.addPair(stagedRow(row, blobs, `${file} row ${group.start + offset + 1}`));
     });
     staging.checkpoint();
     context.progress(progress.rowsBefore + group.end, progress.totalRows, path.basename(file));
@@ -142,17 +94,71 @@ export async function stagePickapicShard(
   return { rows: shard.numRows, alreadyPresent };
 }
 
+type RowBlobs = readonly [BlobRecord, BlobRecord];
+
+/** A shard's row, checked, as it is staged; `where` names the row in messages. */
+function stagedRow(
+  row: Record<string, unknown>,
+  blobs: RowBlobs | null | undefined,
+  where: string,
+): StagedPair {
+  const fail = (problem: string): never => {
+    throw new StudioError('bad_input', `${where}: ${problem}`);
+  };
+  const rankingId = asNumber(row.ranking_id) ?? fail('ranking_id is empty');
+  const caption = asString(row.caption) ?? fail('caption is empty');
+  const uid0 = asString(row.image_0_uid) || fail('image_0_uid is empty');
+  const uid1 = asString(row.image_1_uid) || fail('image_1_uid is empty');
+  const hasLabel = asBoolean(row.has_label) ?? false;
+  const label0 = asNumber(row.label_0);
+  const label1 = asNumber(row.label_1);
+  const userId = asNumber(row.user_id);
+  const createdAt = asTimeMs(row.created_at);
+  const verdict = hasLabel
+    ? (labelsToVerdict(label0 ?? NaN, label1 ?? NaN) ??
+      fail(`labels (${label0}, ${label1}) are none of (1, 0), (0, 1), (0.5, 0.5)`))
+    : null;
+  return {
+    caption,
+    image0: {
+      uid: uid0,
+      sha256: blobs?.[0].sha256 ?? null,
+      path: null,
+      url: asString(row.image_0_url),
+    },
+    image1: {
+      uid: uid1,
+      sha256: blobs?.[1].sha256 ?? null,
+      path: null,
+      url: asString(row.image_1_url),
+    },
+    model0: asString(row.model_0),
+    model1: asString(row.model_1),
+    createdAt,
+    source: {
+      rankingId,
+      userId,
+      hasLabel,
+      label0,
+      label1,
+      bestImageUid: asString(row.best_image_uid),
+      areDifferent: asBoolean(row.are_different),
+      numExamplePerPrompt: asNumber(row.num_example_per_prompt),
+      createdAt,
+    },
+    label:
+      verdict === null
+        ? null
+        : { verdict, annotator: pickapicAnnotatorName(userId), kind: 'dataset', rankingId },
+  };
+}
+
 async function inspectRowImages(
   file: string,
   firstRow: number,
   rows: Record<string, unknown>[],
   wanted: boolean[],
-): Promise<
-  (
-    | readonly [Awaited<ReturnType<typeof inspectImage>>, Awaited<ReturnType<typeof inspectImage>>]
-    | null
-  )[]
-> {
+): Promise<(RowBlobs | null)[]> {
   return Promise.all(
     rows.map(async (row, offset) => {
       if (!wanted[offset]) return null;

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ImportFileReport, ImportReport } from '../../../shared/api';
 import { StudioError } from '../../../shared/errors';
-import { assertWritable, storageError } from '../store/open';
+import { storageError } from '../store/open';
 import type { ProjectStore } from '../store/project-store';
 import type { TaskContext } from '../tasks';
 import {
@@ -12,7 +12,7 @@ import {
   type ManifestFormat,
 } from './import-manifest';
 import { openPickapicShard, stagePickapicShard, type ImportProgress } from './import-pickapic';
-import { Staging } from './staging';
+import type { Staging } from '../store/staging';
 
 type PlannedFile =
   | {
@@ -72,7 +72,7 @@ export async function importSources(
 ): Promise<ImportReport> {
   const started = performance.now();
   // A read-only project fails now, not after the files were read.
-  assertWritable(store.db, store.file, 'import');
+  store.assertWritable('import');
   const plan: PlannedFile[] = [];
   for (const file of expandSources(sources)) {
     const format = manifestFormatOf(file);
@@ -115,7 +115,7 @@ async function importFile(
   context: TaskContext,
   progress: ImportProgress,
 ): Promise<ImportFileReport> {
-  const staging = Staging.create(store.file);
+  const staging = store.stage();
   try {
     return await stageAndMerge(store, planned, staging, context, progress);
   } catch (error) {
@@ -146,7 +146,7 @@ async function stageAndMerge(
     progress.totalRows,
     `merging ${path.basename(planned.file)}`,
   );
-  const merged = staging.merge(store, path.basename(planned.file));
+  const merged = staging.merge(path.basename(planned.file));
   return {
     file: planned.file,
     format: planned.kind === 'parquet' ? 'pickapic-parquet' : planned.format,

@@ -552,11 +552,30 @@ function resampleTypes(
 // ---------------------------------------------------------------------------------------------
 // Per annotator
 
-function annotatorStats(
+/** Per-annotator counts, indexed by annotator. */
+interface AnnotatorTallies {
+  verdicts: Float64Array;
+  ties: Float64Array;
+  nonTies: Float64Array;
+  /** Non-tie verdicts choosing the image shown on the left, of `leftKnown` with a known side. */
+  leftChosen: Float64Array;
+  leftKnown: Float64Array;
+  /** Verdicts equal to the other annotators' strict plurality, of `majorityPairs` that have one. */
+  majorityAgree: Float64Array;
+  majorityPairs: Float64Array;
+  noMajority: Float64Array;
+  /** Summed protocol scores against the model's prediction, over `psN` verdicts on scored pairs. */
+  psSum: Float64Array;
+  psN: Float64Array;
+  /** Verdicts with a known decision time. */
+  timed: Int32Array;
+}
+
+function tallyAnnotators(
   c: DashboardColumns,
   prep: Prepared,
   predicted: Int8Array,
-): AnnotatorResult[] {
+): AnnotatorTallies {
   const A = c.annotators.length;
   const { pairs, start, members, count0, countTie, count1 } = prep;
   const verdicts = new Float64Array(A);
@@ -569,7 +588,7 @@ function annotatorStats(
   const noMajority = new Float64Array(A);
   const psSum = new Float64Array(A);
   const psN = new Float64Array(A);
-  const timed = new Int32Array(A + 1);
+  const timed = new Int32Array(A);
   for (let p = 0; p < pairs; p++) {
     const prediction = predicted[p]!;
     const end = start[p + 1]!;
@@ -605,32 +624,68 @@ function annotatorStats(
         psSum[a]! += v === prediction ? 1 : v === TIE || prediction === TIE ? 0.5 : 0;
         psN[a]! += 1;
       }
-      if (!Number.isNaN(c.durationMs[i]!)) timed[a + 1]! += 1;
+      if (!Number.isNaN(c.durationMs[i]!)) timed[a]! += 1;
     }
   }
-  for (let a = 0; a < A; a++) timed[a + 1]! += timed[a]!;
-  const durations = new Float64Array(timed[A]!);
-  const fill = timed.slice(0, A);
+  return {
+    verdicts,
+    ties,
+    nonTies,
+    leftChosen,
+    leftKnown,
+    majorityAgree,
+    majorityPairs,
+    noMajority,
+    psSum,
+    psN,
+    timed,
+  };
+}
+
+/**
+ * The known decision times of the kept verdicts grouped by annotator (a counting sort, input
+ * order within an annotator): annotator a's are durations[start[a] .. start[a + 1]).
+ */
+function durationsByAnnotator(
+  c: DashboardColumns,
+  members: Int32Array,
+  timed: Int32Array,
+): { durations: Float64Array; start: Int32Array } {
+  const A = timed.length;
+  const start = new Int32Array(A + 1);
+  for (let a = 0; a < A; a++) start[a + 1] = start[a]! + timed[a]!;
+  const durations = new Float64Array(start[A]!);
+  const fill = start.slice(0, A);
   for (let u = 0; u < members.length; u++) {
     const i = members[u]!;
     const d = c.durationMs[i]!;
     if (!Number.isNaN(d)) durations[fill[c.annotator[i]!]!++] = d;
   }
+  return { durations, start };
+}
+
+function annotatorStats(
+  c: DashboardColumns,
+  prep: Prepared,
+  predicted: Int8Array,
+): AnnotatorResult[] {
+  const t = tallyAnnotators(c, prep, predicted);
+  const { durations, start } = durationsByAnnotator(c, prep.members, t.timed);
   return c.annotators.map((name, a) => {
-    const mine = durations.subarray(timed[a]!, timed[a + 1]!);
+    const mine = durations.subarray(start[a]!, start[a + 1]!);
     return {
       annotator: name,
-      verdicts: verdicts[a]!,
-      ties: ties[a]!,
-      tieRate: finite(ties[a]! / verdicts[a]!),
-      majorityAgreement: finite(majorityAgree[a]! / majorityPairs[a]!),
-      majorityPairs: majorityPairs[a]!,
-      noMajorityPairs: noMajority[a]!,
-      pickscoreAgreement: finite(psSum[a]! / psN[a]!),
-      pickscoreVerdicts: psN[a]!,
-      leftRate: finite(leftChosen[a]! / leftKnown[a]!),
-      leftRateVerdicts: leftKnown[a]!,
-      nonTieVerdicts: nonTies[a]!,
+      verdicts: t.verdicts[a]!,
+      ties: t.ties[a]!,
+      tieRate: finite(t.ties[a]! / t.verdicts[a]!),
+      majorityAgreement: finite(t.majorityAgree[a]! / t.majorityPairs[a]!),
+      majorityPairs: t.majorityPairs[a]!,
+      noMajorityPairs: t.noMajority[a]!,
+      pickscoreAgreement: finite(t.psSum[a]! / t.psN[a]!),
+      pickscoreVerdicts: t.psN[a]!,
+      leftRate: finite(t.leftChosen[a]! / t.leftKnown[a]!),
+      leftRateVerdicts: t.leftKnown[a]!,
+      nonTieVerdicts: t.nonTies[a]!,
       medianDecisionMs: finite(quantileSorted(mine.sort(), 0.5)),
       timedVerdicts: mine.length,
     };
@@ -710,18 +765,117 @@ function bootstrap(
 // ---------------------------------------------------------------------------------------------
 // The entry point
 
+/** A lap timer: each call reports the part's wall time since the previous call (or creation). */
+function stopwatch(onTiming: DashboardOptions['onTiming']): (part: DashboardPart) => void {
+  let mark = performance.now();
+  return (part) => {
+    if (!onTiming) return;
+    const now = performance.now();
+    onTiming(part, now - mark);
+    mark = now;
+  };
+}
+
+type Estimator = (value: number, replicates: Float64Array) => Estimate;
+
+/** An estimate's point value, and its interval when there are resamples and the value is finite. */
+function estimator(R: number, level: number): Estimator {
+  return (value, replicates) => ({
+    value: finite(value),
+    interval: R > 0 && Number.isFinite(value) ? percentileInterval(replicates, level) : null,
+  });
+}
+
+/** PickScore's accuracy at the chosen threshold over the full sample's evaluation verdicts. */
+function accuracyOf(types: ResampleTypes): number {
+  let accSum = 0;
+  let accN = 0;
+  for (let g = 0; g < types.frequency.length; g++) {
+    accSum += types.frequency[g]! * types.score[g]!;
+    accN += types.frequency[g]! * types.scored[g]!;
+  }
+  return accN > 0 ? accSum / accN : NaN;
+}
+
+/** Each annotator pair's Cohen's kappas, with intervals from its own resamples. */
+function cohenResults(
+  c: DashboardColumns,
+  cohen: CohenRow[],
+  rep: Replicates,
+  R: number,
+  estimate: Estimator,
+): CohenPairResult[] {
+  const S = cohen.length;
+  const column = (all: Float64Array, s: number): Float64Array => {
+    const out = new Float64Array(R);
+    for (let r = 0; r < R; r++) out[r] = all[r * S + s]!;
+    return out;
+  };
+  return cohen.map((row, s) => ({
+    a: c.annotators[row.a]!,
+    b: c.annotators[row.b]!,
+    commonPairs: row.common,
+    unweighted: estimate(
+      cohenKappaFromMatrix(row.cells, K, 'unweighted'),
+      column(rep.cohenUnweighted, s),
+    ),
+    linear: estimate(cohenKappaFromMatrix(row.cells, K, 'linear'), column(rep.cohenLinear, s)),
+  }));
+}
+
+function agreementResult(
+  point: AgreementPoint,
+  rep: Replicates,
+  fleiss: { pairs: number; raters: number },
+  cohen: CohenPairResult[],
+  estimate: Estimator,
+): DashboardResult['agreement'] {
+  return {
+    percent: { ...estimate(point.percent, rep.percent), verdictPairs: point.percentPairs },
+    percentWithoutTies: {
+      ...estimate(point.noTies, rep.noTies),
+      verdictPairs: point.noTiesPairs,
+    },
+    fleissKappa: {
+      ...estimate(point.fleiss, rep.fleiss),
+      pairs: fleiss.pairs,
+      ratersPerPair: fleiss.raters,
+    },
+    krippendorffNominal: estimate(point.kNominal, rep.kNominal),
+    krippendorffOrdinal: estimate(point.kOrdinal, rep.kOrdinal),
+    gwetAC1: estimate(point.ac1, rep.ac1),
+    cohen,
+  };
+}
+
+function pickscoreResult(
+  thresholds: number[],
+  protocol: Protocol,
+  accuracy: Estimate,
+): DashboardResult['pickscore'] {
+  const baseline = (t: number): number =>
+    randomBaselineFromCounts(protocol.evaluationTies, protocol.evaluationVerdicts, t);
+  return {
+    thresholds,
+    tuningAccuracy: protocol.tuningAccuracy.map(finite),
+    evaluationAccuracy: protocol.evaluationAccuracy.map(finite),
+    threshold: protocol.threshold,
+    tuned: protocol.tuned,
+    accuracy,
+    randomBaseline: thresholds.map((t) => finite(baseline(t))),
+    randomBaselineAtThreshold:
+      protocol.threshold === null ? null : finite(baseline(protocol.threshold)),
+    tuningVerdicts: protocol.tuningVerdicts,
+    evaluationVerdicts: protocol.evaluationVerdicts,
+  };
+}
+
 /** Every dashboard statistic from one flat input (objects or typed columns). */
 export function computeDashboard(
   input: DashboardInput | DashboardColumns,
   options: DashboardOptions = {},
 ): DashboardResult {
-  let mark = performance.now();
-  const lap = (part: DashboardPart): void => {
-    if (!options.onTiming) return;
-    const now = performance.now();
-    options.onTiming(part, now - mark);
-    mark = now;
-  };
+  const lap = stopwatch(options.onTiming);
   const c = 'annotations' in input ? toColumns(input) : input;
   if ('annotations' in input) lap('columns');
 
@@ -747,15 +901,7 @@ export function computeDashboard(
   const protocol = protocolSweep(c, prep, thresholds, mask, options.threshold);
   const predicted = predictions(c.p0, protocol.threshold);
   const types = resampleTypes(prep, items, predicted, mask);
-  let accSum = 0;
-  let accN = 0;
-  for (let g = 0; g < types.frequency.length; g++) {
-    accSum += types.frequency[g]! * types.score[g]!;
-    accN += types.frequency[g]! * types.scored[g]!;
-  }
-  const accuracy = accN > 0 ? accSum / accN : NaN;
-  const baseline = (t: number): number =>
-    randomBaselineFromCounts(protocol.evaluationTies, protocol.evaluationVerdicts, t);
+  const accuracy = accuracyOf(types);
   lap('pickscore');
 
   const annotators = annotatorStats(c, prep, predicted);
@@ -773,26 +919,8 @@ export function computeDashboard(
   const n = items.pair.length;
   const R = n > 0 ? Math.max(0, Math.floor(options.resamples ?? DEFAULT_RESAMPLES)) : 0;
   const rep = bootstrap(R, seed, items, types, fleissRaters, cohen);
-  const estimate = (value: number, replicates: Float64Array): Estimate => ({
-    value: finite(value),
-    interval: R > 0 && Number.isFinite(value) ? percentileInterval(replicates, level) : null,
-  });
-  const S = cohen.length;
-  const column = (all: Float64Array, s: number): Float64Array => {
-    const out = new Float64Array(R);
-    for (let r = 0; r < R; r++) out[r] = all[r * S + s]!;
-    return out;
-  };
-  const cohenResults: CohenPairResult[] = cohen.map((row, s) => ({
-    a: c.annotators[row.a]!,
-    b: c.annotators[row.b]!,
-    commonPairs: row.common,
-    unweighted: estimate(
-      cohenKappaFromMatrix(row.cells, K, 'unweighted'),
-      column(rep.cohenUnweighted, s),
-    ),
-    linear: estimate(cohenKappaFromMatrix(row.cells, K, 'linear'), column(rep.cohenLinear, s)),
-  }));
+  const estimate = estimator(R, level);
+  const cohenPairs = cohenResults(c, cohen, rep, R, estimate);
   lap('bootstrap');
 
   return {
@@ -804,35 +932,14 @@ export function computeDashboard(
       annotators: c.annotators.length,
       scoredPairs: protocol.scoredPairs,
     },
-    agreement: {
-      percent: { ...estimate(point.percent, rep.percent), verdictPairs: point.percentPairs },
-      percentWithoutTies: {
-        ...estimate(point.noTies, rep.noTies),
-        verdictPairs: point.noTiesPairs,
-      },
-      fleissKappa: {
-        ...estimate(point.fleiss, rep.fleiss),
-        pairs: fleissPairs,
-        ratersPerPair: fleissRaters,
-      },
-      krippendorffNominal: estimate(point.kNominal, rep.kNominal),
-      krippendorffOrdinal: estimate(point.kOrdinal, rep.kOrdinal),
-      gwetAC1: estimate(point.ac1, rep.ac1),
-      cohen: cohenResults,
-    },
-    pickscore: {
-      thresholds,
-      tuningAccuracy: protocol.tuningAccuracy.map(finite),
-      evaluationAccuracy: protocol.evaluationAccuracy.map(finite),
-      threshold: protocol.threshold,
-      tuned: protocol.tuned,
-      accuracy: estimate(accuracy, rep.accuracy),
-      randomBaseline: thresholds.map((t) => finite(baseline(t))),
-      randomBaselineAtThreshold:
-        protocol.threshold === null ? null : finite(baseline(protocol.threshold)),
-      tuningVerdicts: protocol.tuningVerdicts,
-      evaluationVerdicts: protocol.evaluationVerdicts,
-    },
+    agreement: agreementResult(
+      point,
+      rep,
+      { pairs: fleissPairs, raters: fleissRaters },
+      cohenPairs,
+      estimate,
+    ),
+    pickscore: pickscoreResult(thresholds, protocol, estimate(accuracy, rep.accuracy)),
     annotators,
     calibration,
     bootstrap: { resamples: R, level, seed, method: 'percentile' },

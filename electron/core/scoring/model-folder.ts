@@ -389,24 +389,22 @@ async function sha256File(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-/**
- * Reads and checks a model folder: all five files present, the manifest of this format with
- * every field, each tower's inputs and outputs by name, element type and shape, the embedding
- * width equal to embed_dim, and the image size equal to the preprocessor's crop. Throws a
- * StudioError naming the folder and everything wrong with it.
- */
-export async function loadModelFolder(dir: string): Promise<ModelFolder> {
-  const root = path.resolve(dir);
-  const fail = (code: 'not_found' | 'bad_input', why: string) =>
-    new StudioError(code, `model folder ${root}: ${why}`);
+function folderError(root: string, code: 'not_found' | 'bad_input', why: string): StudioError {
+  return new StudioError(code, `model folder ${root}: ${why}`);
+}
+
+/** Throws unless `root` is an existing folder holding all five files; returns their paths. */
+async function folderPaths(root: string): Promise<ModelFolder['paths']> {
   let stat;
   try {
     stat = await fs.stat(root);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw fail('not_found', 'not found');
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw folderError(root, 'not_found', 'not found');
+    }
     throw error;
   }
-  if (!stat.isDirectory()) throw fail('bad_input', 'not a folder');
+  if (!stat.isDirectory()) throw folderError(root, 'bad_input', 'not a folder');
 
   const paths = {
     manifest: path.join(root, FILES.manifest),
@@ -417,78 +415,117 @@ export async function loadModelFolder(dir: string): Promise<ModelFolder> {
   };
   const present = await Promise.all(Object.values(paths).map(isFile));
   const missing = Object.values(FILES).filter((_, i) => !present[i]);
-  if (missing.length > 0) throw fail('bad_input', `missing ${missing.join(', ')}`);
+  if (missing.length > 0) throw folderError(root, 'bad_input', `missing ${missing.join(', ')}`);
+  return paths;
+}
 
+/** The manifest's bytes (for the fingerprint) and its checked content. */
+async function readManifest(file: string): Promise<{ bytes: Buffer; manifest: ModelManifest }> {
+  const bytes = await fs.readFile(file);
+  let json: unknown;
   try {
-    const manifestBytes = await fs.readFile(paths.manifest);
-    let json: unknown;
-    try {
-      json = JSON.parse(manifestBytes.toString('utf8'));
-    } catch (error) {
-      throw new Problem(`${FILES.manifest} is not valid JSON (${(error as Error).message})`);
-    }
-    const manifest = checkManifest(json);
-    let crop: number;
-    try {
-      const configText = await fs.readFile(paths.preprocessorConfig, 'utf8');
-      crop = parseClipImageConfig(JSON.parse(configText), FILES.preprocessorConfig).cropSize;
-    } catch (error) {
-      throw new Problem((error as Error).message);
-    }
-    const batch = 'batch' as const;
-    const embedDim = manifest.embed_dim;
-    const sizesFrom = `${FILES.manifest} embed_dim is ${embedDim}`;
-    const towers = await Promise.allSettled([
-      checkTower(
-        root,
-        FILES.textEncoder,
-        [
-          { name: 'input_ids', elemType: INT64, dims: [batch, MAX_TEXT_LEN] },
-          { name: 'attention_mask', elemType: INT64, dims: [batch, MAX_TEXT_LEN] },
-        ],
-        [{ name: 'text_embeds', elemType: FLOAT32, dims: [batch, embedDim], sizesFrom }],
-      ),
-      checkTower(
-        root,
-        FILES.imageEncoder,
-        [
-          {
-            name: 'pixel_values',
-            elemType: FLOAT32,
-            dims: [batch, 3, crop, crop],
-            sizesFrom: `${FILES.preprocessorConfig} crops to ${crop}`,
-          },
-        ],
-        [{ name: 'image_embeds', elemType: FLOAT32, dims: [batch, embedDim], sizesFrom }],
-      ),
-    ]);
-    // Both towers' problems at once, so that one round of fixing is enough.
-    const problems: string[] = [];
-    const externalData = new Set<string>();
-    for (const tower of towers) {
-      if (tower.status === 'fulfilled') {
-        for (const file of tower.value.externalData) externalData.add(file);
-      } else if (tower.reason instanceof Problem) {
-        problems.push(tower.reason.message);
-      } else {
-        throw tower.reason;
-      }
-    }
-    if (problems.length > 0) throw new Problem(problems.join('; '));
-
-    const others = [
-      FILES.textEncoder,
-      FILES.imageEncoder,
-      FILES.tokenizer,
-      FILES.preprocessorConfig,
-      ...[...externalData].sort(),
-    ];
-    const digests = await Promise.all(others.map((f) => sha256File(path.join(root, f))));
-    const hash = createHash('sha256').update(manifestBytes);
-    others.forEach((f, i) => hash.update(`\n${f}\0${digests[i]}`));
-    return { dir: root, manifest, paths, fingerprint: hash.digest('hex') };
+    json = JSON.parse(bytes.toString('utf8'));
   } catch (error) {
-    if (error instanceof Problem) throw fail('bad_input', error.message);
+    throw new Problem(`${FILES.manifest} is not valid JSON (${(error as Error).message})`);
+  }
+  return { bytes, manifest: checkManifest(json) };
+}
+
+/** The crop size of the preprocessor config, which must be CLIP's. */
+async function readCropSize(file: string): Promise<number> {
+  try {
+    const configText = await fs.readFile(file, 'utf8');
+    return parseClipImageConfig(JSON.parse(configText), FILES.preprocessorConfig).cropSize;
+  } catch (error) {
+    throw new Problem((error as Error).message);
+  }
+}
+
+/**
+ * Checks both towers against the manifest's embed_dim and the preprocessor's crop, and returns
+ * the external weight files they name. Both towers' problems are reported at once, so that one
+ * round of fixing is enough.
+ */
+async function checkTowers(root: string, embedDim: number, crop: number): Promise<Set<string>> {
+  const batch = 'batch' as const;
+  const sizesFrom = `${FILES.manifest} embed_dim is ${embedDim}`;
+  const towers = await Promise.allSettled([
+    checkTower(
+      root,
+      FILES.textEncoder,
+      [
+        { name: 'input_ids', elemType: INT64, dims: [batch, MAX_TEXT_LEN] },
+        { name: 'attention_mask', elemType: INT64, dims: [batch, MAX_TEXT_LEN] },
+      ],
+      [{ name: 'text_embeds', elemType: FLOAT32, dims: [batch, embedDim], sizesFrom }],
+    ),
+    checkTower(
+      root,
+      FILES.imageEncoder,
+      [
+        {
+          name: 'pixel_values',
+          elemType: FLOAT32,
+          dims: [batch, 3, crop, crop],
+          sizesFrom: `${FILES.preprocessorConfig} crops to ${crop}`,
+        },
+      ],
+      [{ name: 'image_embeds', elemType: FLOAT32, dims: [batch, embedDim], sizesFrom }],
+    ),
+  ]);
+  const problems: string[] = [];
+  const externalData = new Set<string>();
+  for (const tower of towers) {
+    if (tower.status === 'fulfilled') {
+      for (const file of tower.value.externalData) externalData.add(file);
+    } else if (tower.reason instanceof Problem) {
+      problems.push(tower.reason.message);
+    } else {
+      throw tower.reason;
+    }
+  }
+  if (problems.length > 0) throw new Problem(problems.join('; '));
+  return externalData;
+}
+
+/** ModelFolder.fingerprint: the manifest's bytes, then each other file's name and sha256. */
+async function fingerprintFolder(
+  root: string,
+  manifestBytes: Buffer,
+  externalData: Set<string>,
+): Promise<string> {
+  const others = [
+    FILES.textEncoder,
+    FILES.imageEncoder,
+    FILES.tokenizer,
+    FILES.preprocessorConfig,
+    ...[...externalData].sort(),
+  ];
+  const digests = await Promise.all(others.map((f) => sha256File(path.join(root, f))));
+  const hash = createHash('sha256').update(manifestBytes);
+  others.forEach((f, i) => hash.update(`\n${f}\0${digests[i]}`));
+  return hash.digest('hex');
+}
+
+/**
+ * Reads and checks a model folder: all five files present, the manifest of this format with
+ * every field, the preprocessor config CLIP's, each tower's inputs and outputs by name, element
+ * type and shape, the embedding width equal to embed_dim, and the image size equal to the
+ * preprocessor's crop. Throws a StudioError naming the folder and what is wrong with it: the
+ * checks run in that order and stop at the first step that fails, which reports all it found
+ * (every missing file; every bad field of a manifest of this format; both towers' problems).
+ */
+export async function loadModelFolder(dir: string): Promise<ModelFolder> {
+  const root = path.resolve(dir);
+  const paths = await folderPaths(root);
+  try {
+    const { bytes, manifest } = await readManifest(paths.manifest);
+    const crop = await readCropSize(paths.preprocessorConfig);
+    const externalData = await checkTowers(root, manifest.embed_dim, crop);
+    const fingerprint = await fingerprintFolder(root, bytes, externalData);
+    return { dir: root, manifest, paths, fingerprint };
+  } catch (error) {
+    if (error instanceof Problem) throw folderError(root, 'bad_input', error.message);
     throw error;
   }
 }

@@ -39,16 +39,11 @@ const REQUIRED_SETTINGS: [string, unknown][] = [
   ['use_square_size', false],
 ];
 
-/** Reads a Hugging Face preprocessor_config.json; throws, naming `file`, unless it is CLIP's. */
-export function parseClipImageConfig(json: unknown, file: string): ClipImageConfig {
-  const fail = (message: string): never => {
-    throw new Error(`${file}: ${message}`);
-  };
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    return fail('not a JSON object');
-  }
-  const config = json as Record<string, unknown>;
+/** Throws an error about the config being read; never returns. */
+type Fail = (message: string) => never;
 
+/** Refuses a processor other than CLIP's, and settings that change its steps. */
+function checkClipSteps(config: Record<string, unknown>, fail: Fail): void {
   const processorType = config.image_processor_type ?? config.feature_extractor_type;
   if (
     processorType !== undefined &&
@@ -66,53 +61,58 @@ export function parseClipImageConfig(json: unknown, file: string): ClipImageConf
       fail(`${key} is ${JSON.stringify(value)}; CLIP's preprocessing needs ${expected}`);
     }
   }
+}
 
-  const positiveInt = (value: unknown, what: string): number =>
-    typeof value === 'number' && Number.isInteger(value) && value > 0
-      ? value
-      : fail(`${what} must be a positive integer, got ${JSON.stringify(value)}`);
+function positiveInt(value: unknown, what: string, fail: Fail): number {
+  return typeof value === 'number' && Number.isInteger(value) && value > 0
+    ? value
+    : fail(`${what} must be a positive integer, got ${JSON.stringify(value)}`);
+}
 
+/** `size`: a number, or `{ shortest_edge }` (CLIP keeps the aspect ratio). */
+function shortestEdge(config: Record<string, unknown>, fail: Fail): number {
   const sizeValue = config.size ?? CLIP_DEFAULTS.size;
-  let size: number;
   if (typeof sizeValue === 'object' && sizeValue !== null && 'shortest_edge' in sizeValue) {
-    size = positiveInt(sizeValue.shortest_edge, 'size.shortest_edge');
-  } else if (typeof sizeValue === 'object' && sizeValue !== null) {
+    return positiveInt(sizeValue.shortest_edge, 'size.shortest_edge', fail);
+  }
+  if (typeof sizeValue === 'object' && sizeValue !== null) {
     return fail(
       `size ${JSON.stringify(sizeValue)} has no shortest_edge; CLIP resizes the shortest edge ` +
         'and keeps the aspect ratio',
     );
-  } else {
-    size = positiveInt(sizeValue, 'size');
   }
+  return positiveInt(sizeValue, 'size', fail);
+}
 
+/** `crop_size`: a number, or a square `{ height, width }`. */
+function squareCrop(config: Record<string, unknown>, fail: Fail): number {
   const cropValue = config.crop_size ?? CLIP_DEFAULTS.crop_size;
-  let cropSize: number;
   if (typeof cropValue === 'object' && cropValue !== null) {
     const { height, width } = cropValue as Record<string, unknown>;
-    cropSize = positiveInt(height, 'crop_size.height');
-    if (positiveInt(width, 'crop_size.width') !== cropSize) {
+    const cropSize = positiveInt(height, 'crop_size.height', fail);
+    if (positiveInt(width, 'crop_size.width', fail) !== cropSize) {
       fail(`crop_size ${JSON.stringify(cropValue)} is not square`);
     }
-  } else {
-    cropSize = positiveInt(cropValue, 'crop_size');
+    return cropSize;
   }
+  return positiveInt(cropValue, 'crop_size', fail);
+}
 
-  const triple = (value: unknown, key: string): [number, number, number] => {
-    // transformers accepts one number for all channels as well as one per channel.
-    const values = typeof value === 'number' ? [value, value, value] : value;
-    if (
-      !Array.isArray(values) ||
-      values.length !== 3 ||
-      !values.every((v) => typeof v === 'number' && Number.isFinite(v))
-    ) {
-      return fail(`${key} must be 3 numbers (R, G, B), got ${JSON.stringify(value)}`);
-    }
-    return [values[0], values[1], values[2]];
-  };
-  const mean = triple(config.image_mean ?? CLIP_DEFAULTS.image_mean, 'image_mean');
-  const std = triple(config.image_std ?? CLIP_DEFAULTS.image_std, 'image_std');
-  if (!std.every((s) => s > 0)) fail(`image_std must be positive, got ${JSON.stringify(std)}`);
+/** One finite number per channel (R, G, B). */
+function channelTriple(value: unknown, key: string, fail: Fail): [number, number, number] {
+  // transformers accepts one number for all channels as well as one per channel.
+  const values = typeof value === 'number' ? [value, value, value] : value;
+  if (
+    !Array.isArray(values) ||
+    values.length !== 3 ||
+    !values.every((v) => typeof v === 'number' && Number.isFinite(v))
+  ) {
+    return fail(`${key} must be 3 numbers (R, G, B), got ${JSON.stringify(value)}`);
+  }
+  return [values[0], values[1], values[2]];
+}
 
+function positiveRescaleFactor(config: Record<string, unknown>, fail: Fail): number {
   const rescaleFactor = config.rescale_factor ?? CLIP_DEFAULTS.rescale_factor;
   if (
     typeof rescaleFactor !== 'number' ||
@@ -121,7 +121,26 @@ export function parseClipImageConfig(json: unknown, file: string): ClipImageConf
   ) {
     fail(`rescale_factor must be a positive number, got ${JSON.stringify(rescaleFactor)}`);
   }
-  return { size, cropSize, mean, std, rescaleFactor: rescaleFactor as number };
+  return rescaleFactor as number;
+}
+
+/** Reads a Hugging Face preprocessor_config.json; throws, naming `file`, unless it is CLIP's. */
+export function parseClipImageConfig(json: unknown, file: string): ClipImageConfig {
+  const fail = (message: string): never => {
+    throw new Error(`${file}: ${message}`);
+  };
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    return fail('not a JSON object');
+  }
+  const config = json as Record<string, unknown>;
+  checkClipSteps(config, fail);
+  const size = shortestEdge(config, fail);
+  const cropSize = squareCrop(config, fail);
+  const mean = channelTriple(config.image_mean ?? CLIP_DEFAULTS.image_mean, 'image_mean', fail);
+  const std = channelTriple(config.image_std ?? CLIP_DEFAULTS.image_std, 'image_std', fail);
+  if (!std.every((s) => s > 0)) fail(`image_std must be positive, got ${JSON.stringify(std)}`);
+  const rescaleFactor = positiveRescaleFactor(config, fail);
+  return { size, cropSize, mean, std, rescaleFactor };
 }
 
 export interface RgbImage {

@@ -2,12 +2,16 @@ import fs from 'node:fs';
 import type { Provider, ScoringReport } from '../../../shared/api';
 import { readImage } from '../io/images';
 import type { ProjectStore } from '../store/project-store';
-import { ScoreStore } from '../store/scores';
+import type { ScoreRepository } from '../store/scores';
 import type { TaskContext } from '../tasks';
 import { openEncodersOffThread } from './encoder-host';
 import { DEFAULT_BATCH, type Encoders } from './encoders';
 import { loadModelFolder, type ModelFolder } from './model-folder';
-import { inProcessPreprocessor, startPreprocessPool } from './preprocess-pool';
+import {
+  inProcessPreprocessor,
+  startPreprocessPool,
+  type ImagePreprocessor,
+} from './preprocess-pool';
 import { dot, fromCosines, normalised } from './pickscore';
 import { sourceWorkerEntry, type WorkerEntry } from './worker-client';
 import { parseClipImageConfig, type ClipImageConfig } from './preprocess';
@@ -74,7 +78,7 @@ function rows(output: Float32Array, batch: number): Float32Array[] {
  * pairs scored.
  */
 export function scoreCachedPairs(
-  scores: ScoreStore,
+  scores: ScoreRepository,
   modelId: number,
   logitScale: number,
   context: Pick<TaskContext, 'throwIfCancelled'>,
@@ -129,6 +133,18 @@ export function scoreCachedPairs(
 /** How many of the images that could not be read a scoring report names. */
 const MISSING_IMAGES_SHOWN = 10;
 
+/** The encoding work of one run, counted for the task's progress. */
+interface Encoding {
+  store: ProjectStore;
+  model: LoadedModel;
+  modelId: number;
+  batch: number;
+  context: TaskContext;
+  /** Prompts and images encoded or found unreadable so far; `report` sends it as progress. */
+  done: number;
+  report(detail: string): void;
+}
+
 /**
  * Scores every pair of the project that the model has not scored: encodes the prompts and images
  * the cache lacks (nothing is encoded twice, across runs too), then computes each pair from the
@@ -145,9 +161,8 @@ export async function scoreProject(
   context: TaskContext,
 ): Promise<ScoringReport> {
   const started = performance.now();
-  const scores = new ScoreStore(store.db);
+  const { scores } = store;
   const { folder, encoders } = model;
-  const batch = options.batch ?? DEFAULT_BATCH[encoders.provider];
   const modelId = scores.activate({
     fingerprint: folder.fingerprint,
     name: folder.manifest.name,
@@ -157,93 +172,22 @@ export async function scoreProject(
   const runId = scores.startRun(modelId, encoders.provider);
   const pending = scores.pendingCounts(modelId);
   const total = pending.prompts + pending.images;
-  let done = 0;
-  const report = (detail: string): void => context.progress(done, total, detail);
-
-  let promptsEncoded = 0;
-  for (let after = 0; ; ) {
-    context.throwIfCancelled();
-    const prompts = scores.promptsToEncode(modelId, after, batch);
-    if (prompts.length === 0) break;
-    const tokens = model.tokenizer.encode(prompts.map((p) => p.text));
-    const output = await encoders.encodeText(tokens);
-    const vectors = rows(output, prompts.length);
-    scores.putPromptEmbeddings(
-      modelId,
-      prompts.map((p, i) => ({ id: p.id, embedding: vectors[i]! })),
-    );
-    after = prompts[prompts.length - 1]!.id;
-    promptsEncoded += prompts.length;
-    done += prompts.length;
-    report('prompts');
-  }
-
-  let imagesEncoded = 0;
-  let imagesMissing = 0;
-  const missingImages: string[] = [];
-  if (pending.images > 0) {
-    const entry = workerEntry(options.worker);
-    const preprocessor = entry ? startPreprocessPool(entry) : inProcessPreprocessor;
-    const size = model.imageConfig.cropSize;
-    const decodeBatch = async (after: number) => {
-      const images = scores.imagesToEncode(modelId, after, batch);
-      const decoded = await Promise.all(
-        images.map(async (image) => {
-          try {
-            const { bytes } = await readImage(store, image.uid);
-            return {
-              id: image.id,
-              pixels: await preprocessor.preprocess(bytes, model.imageConfig),
-            };
-          } catch (error) {
-            // The first few say which images and why: the user has files to fix.
-            if (missingImages.length < MISSING_IMAGES_SHOWN) {
-              const message = (error as Error).message;
-              const file = store.imageSource(image.uid)?.path;
-              missingImages.push(
-                message.startsWith(`image ${image.uid}`)
-                  ? message
-                  : `image ${image.uid}${file ? ` (${file})` : ''}: ${message}`,
-              );
-            }
-            return null;
-          }
-        }),
-      );
-      return { images, present: decoded.filter((d) => d !== null) };
-    };
-    // The next batch is decoded while the current one runs through the image tower.
-    let next = decodeBatch(0);
-    try {
-      for (;;) {
-        context.throwIfCancelled();
-        const { images, present } = await next;
-        if (images.length === 0) break;
-        next = decodeBatch(images[images.length - 1]!.id);
-        imagesMissing += images.length - present.length;
-        done += images.length;
-        if (present.length > 0) {
-          const pixels = new Float32Array(present.length * 3 * size * size);
-          present.forEach((d, i) => pixels.set(d.pixels, i * 3 * size * size));
-          const output = await encoders.encodeImages(pixels, present.length, size);
-          const vectors = rows(output, present.length);
-          scores.putImageEmbeddings(
-            modelId,
-            present.map((d, i) => ({ id: d.id, embedding: vectors[i]! })),
-          );
-          imagesEncoded += present.length;
-        }
-        report('images');
-      }
-    } finally {
-      // A cancelled run leaves one batch in flight: let it settle before its workers go.
-      await next.catch(() => undefined);
-      await preprocessor.close();
-    }
-  }
-
+  const encoding: Encoding = {
+    store,
+    model,
+    modelId,
+    batch: options.batch ?? DEFAULT_BATCH[encoders.provider],
+    context,
+    done: 0,
+    report: (detail) => context.progress(encoding.done, total, detail),
+  };
+  const promptsEncoded = await encodePrompts(encoding);
+  const images =
+    pending.images > 0
+      ? await encodeImages(encoding, workerEntry(options.worker))
+      : { encoded: 0, missing: 0, named: [] };
   const pairsScored = scoreCachedPairs(scores, modelId, folder.manifest.logit_scale, context, {
-    onChunk: () => report('scores'),
+    onChunk: () => encoding.report('scores'),
   });
   scores.finishRun(runId, pairsScored);
   return {
@@ -252,10 +196,110 @@ export async function scoreProject(
     provider: encoders.provider,
     providerFailures: encoders.failures,
     promptsEncoded,
-    imagesEncoded,
-    imagesMissing,
-    missingImages,
+    imagesEncoded: images.encoded,
+    imagesMissing: images.missing,
+    missingImages: images.named,
     pairsScored,
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+/** Encodes the prompts the cache lacks; returns how many. */
+async function encodePrompts(run: Encoding): Promise<number> {
+  const { scores } = run.store;
+  let encoded = 0;
+  for (let after = 0; ; ) {
+    run.context.throwIfCancelled();
+    const prompts = scores.promptsToEncode(run.modelId, after, run.batch);
+    if (prompts.length === 0) break;
+    const tokens = run.model.tokenizer.encode(prompts.map((p) => p.text));
+    const vectors = rows(await run.model.encoders.encodeText(tokens), prompts.length);
+    scores.putPromptEmbeddings(
+      run.modelId,
+      prompts.map((p, i) => ({ id: p.id, embedding: vectors[i]! })),
+    );
+    after = prompts[prompts.length - 1]!.id;
+    encoded += prompts.length;
+    run.done += prompts.length;
+    run.report('prompts');
+  }
+  return encoded;
+}
+
+/**
+ * Encodes the images the cache lacks, the next batch decoded (on the worker pool, or this thread
+ * when `worker` is null) while the current one runs through the image tower.
+ */
+async function encodeImages(
+  run: Encoding,
+  worker: WorkerEntry | null,
+): Promise<{ encoded: number; missing: number; named: string[] }> {
+  const preprocessor = worker ? startPreprocessPool(worker) : inProcessPreprocessor;
+  const named: string[] = [];
+  const decode = (after: number) => decodeBatch(run, preprocessor, after, named);
+  const size = run.model.imageConfig.cropSize;
+  let encoded = 0;
+  let missing = 0;
+  let next = decode(0);
+  try {
+    for (;;) {
+      run.context.throwIfCancelled();
+      const { images, present } = await next;
+      if (images.length === 0) break;
+      next = decode(images[images.length - 1]!.id);
+      missing += images.length - present.length;
+      run.done += images.length;
+      if (present.length > 0) {
+        const pixels = new Float32Array(present.length * 3 * size * size);
+        present.forEach((d, i) => pixels.set(d.pixels, i * 3 * size * size));
+        const output = await run.model.encoders.encodeImages(pixels, present.length, size);
+        const vectors = rows(output, present.length);
+        run.store.scores.putImageEmbeddings(
+          run.modelId,
+          present.map((d, i) => ({ id: d.id, embedding: vectors[i]! })),
+        );
+        encoded += present.length;
+      }
+      run.report('images');
+    }
+  } finally {
+    // A cancelled run leaves one batch in flight: let it settle before its workers go.
+    await next.catch(() => undefined);
+    await preprocessor.close();
+  }
+  return { encoded, missing, named };
+}
+
+/** The next batch of images to encode, read and preprocessed; the unreadable ones named. */
+async function decodeBatch(
+  run: Encoding,
+  preprocessor: ImagePreprocessor,
+  after: number,
+  named: string[],
+) {
+  const images = run.store.scores.imagesToEncode(run.modelId, after, run.batch);
+  const decoded = await Promise.all(
+    images.map(async (image) => {
+      try {
+        const { bytes } = await readImage(run.store.images, image.uid);
+        return {
+          id: image.id,
+          pixels: await preprocessor.preprocess(bytes, run.model.imageConfig),
+        };
+      } catch (error) {
+        // The first few say which images and why: the user has files to fix.
+        if (named.length < MISSING_IMAGES_SHOWN) {
+          const message = (error as Error).message;
+          const file = run.store.images.sourceOf(image.uid)?.path;
+          named.push(
+            message.startsWith(`image ${image.uid}`)
+              ? message
+              : `image ${image.uid}${file ? ` (${file})` : ''}: ${message}`,
+          );
+        }
+        return null;
+      }
+    }),
+  );
+  return { images, present: decoded.filter((d) => d !== null) };
 }

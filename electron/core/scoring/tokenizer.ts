@@ -39,28 +39,25 @@ interface TokenizerJson {
 
 const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/**
- * Loads a Hugging Face tokenizer.json holding CLIP's BPE and encodes prompts as transformers'
- * CLIPTokenizer does with padding="max_length", truncation=True, max_length=77.
- */
-export async function loadClipTokenizer(
-  tokenizerJsonPath: string,
-  maxLength = 77,
-): Promise<ClipTokenizer> {
-  let text: string;
+/** The error for a file that is not a CLIP BPE tokenizer, saying why. */
+type NotClip = (why: string, cause?: unknown) => StudioError;
+
+async function readTokenizerText(tokenizerJsonPath: string): Promise<string> {
   try {
-    text = await readFile(tokenizerJsonPath, 'utf8');
+    return await readFile(tokenizerJsonPath, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new StudioError('not_found', `CLIP tokenizer not found: ${tokenizerJsonPath}`);
     }
     throw error;
   }
-  const notClip = (why: string, cause?: unknown): StudioError =>
-    new StudioError('bad_input', `${tokenizerJsonPath} is not a CLIP BPE tokenizer: ${why}`, {
-      cause,
-    });
+}
 
+/** Parses tokenizer.json and checks its BPE model and added tokens are CLIP's. */
+function parseClipJson(
+  text: string,
+  notClip: NotClip,
+): { json: TokenizerJson; added: AddedTokenJson[] } {
   let json: TokenizerJson;
   try {
     json = JSON.parse(text) as TokenizerJson;
@@ -73,11 +70,15 @@ export async function loadClipTokenizer(
   for (const name of [START, END]) {
     if (!added.some((t) => t.content === name)) throw notClip(`no ${name} token`);
   }
-  // Added tokens are cut out of the raw text below, before normalisation; that is what the Rust
-  // tokenizer does only for tokens with these flags off, which CLIP's all have.
+  // contentEncoder cuts added tokens out of the raw text, before normalisation; that is what the
+  // Rust tokenizer does only for tokens with these flags off, which CLIP's all have.
   const unusual = added.find((t) => t.normalized || t.lstrip || t.rstrip || t.single_word);
   if (unusual) throw notClip(`added token ${unusual.content} is normalised or strips spaces`);
+  return { json, added };
+}
 
+/** The tokenizer's pipeline steps, checked to be what contentEncoder relies on. */
+function clipPipeline(json: TokenizerJson, notClip: NotClip) {
   let tokenizer: Tokenizer;
   try {
     tokenizer = new Tokenizer(json, {});
@@ -88,38 +89,40 @@ export async function loadClipTokenizer(
   if (!normalizer || !preTokenizer || !model || !post) {
     throw notClip('it lacks a normalizer, pre-tokenizer or post-processor');
   }
-  // Encoding below splits normalised text at spaces, which is exact only because CLIP's
+  // contentEncoder splits normalised text at spaces, which is exact only because CLIP's
   // normaliser leaves no whitespace but single spaces.
   if (normalizer('A\t\n  B') !== 'a b') {
     throw notClip('its normalizer does not lowercase and collapse whitespace');
   }
+  return { normalizer, preTokenizer, model, post };
+}
 
-  const addedIds = new Map(added.map((t) => [t.content, t.id]));
-  const startId = addedIds.get(START)!;
-  const endId = addedIds.get(END)!;
-  const specials = post([], null, true).tokens;
-  if (specials.join() !== [START, END].join()) {
-    throw notClip(`its post-processor adds [${specials.join(', ')}], not [${START}, ${END}]`);
-  }
-  const contentLength = maxLength - specials.length;
-  if (contentLength < 0) throw new RangeError(`maxLength ${maxLength} leaves no room for content`);
+type Pipeline = ReturnType<typeof clipPipeline>;
 
+/**
+ * A text's content ids, without <|startoftext|> and <|endoftext|>, truncated to `contentLength`.
+ *
+ * The pipeline is run piece by piece rather than through Tokenizer.encode, which differs from
+ * the Rust tokenizer in two ways: it gives a whole text that normalises to "<|endoftext|>"
+ * (say "<|ENDOFTEXT|>") the special id where Rust runs BPE on it, and its Lowercase uses
+ * String.toLowerCase, whose final-sigma rule turns a word-final "Σ" into "ς" where Rust's
+ * char-by-char lowercasing gives "σ". Mapping Σ to σ first is exact: σ is its only lowercase.
+ *
+ * Normalised text has single spaces for whitespace and no pre-token spans a space, so each
+ * space-separated chunk tokenizes on its own. Caching chunks is what makes encoding fast:
+ * tokenizers.js's own BPE cache costs about 0.4 ms a prompt, mostly in its LRU bookkeeping.
+ */
+function contentEncoder(
+  { normalizer, preTokenizer, model }: Pipeline,
+  addedIds: Map<string, number>,
+  contentLength: number,
+): (text: string) => number[] {
   const addedSplitter = new RegExp(
     `(${[...addedIds.keys()]
       .sort((a, b) => b.length - a.length)
       .map(escapeRegExp)
       .join('|')})`,
   );
-
-  // The pipeline is run piece by piece rather than through Tokenizer.encode, which differs from
-  // the Rust tokenizer in two ways: it gives a whole text that normalises to "<|endoftext|>"
-  // (say "<|ENDOFTEXT|>") the special id where Rust runs BPE on it, and its Lowercase uses
-  // String.toLowerCase, whose final-sigma rule turns a word-final "Σ" into "ς" where Rust's
-  // char-by-char lowercasing gives "σ". Mapping Σ to σ first is exact: σ is its only lowercase.
-  //
-  // Normalised text has single spaces for whitespace and no pre-token spans a space, so each
-  // space-separated chunk tokenizes on its own. Caching chunks is what makes encoding fast:
-  // tokenizers.js's own BPE cache costs about 0.4 ms a prompt, mostly in its LRU bookkeeping.
   const chunkCache = new Map<string, number[]>();
   const chunkIds = (chunk: string): number[] => {
     let ids = chunkCache.get(chunk);
@@ -133,7 +136,7 @@ export async function loadClipTokenizer(
     return ids;
   };
 
-  const contentIds = (text: string): number[] => {
+  return (text) => {
     const ids: number[] = [];
     for (const piece of text.split(addedSplitter)) {
       const addedId = addedIds.get(piece);
@@ -148,23 +151,58 @@ export async function loadClipTokenizer(
     }
     return ids.slice(0, contentLength);
   };
+}
 
+/** Rows of `encodeOne`'s ids padded with `endId` to `maxLength`, the padding masked out. */
+function encodeBatch(
+  texts: readonly string[],
+  maxLength: number,
+  endId: number,
+  encodeOne: (text: string) => number[],
+): EncodedTexts {
+  const batch = texts.length;
+  const inputIds = new BigInt64Array(batch * maxLength).fill(BigInt(endId));
+  const attentionMask = new BigInt64Array(batch * maxLength);
+  texts.forEach((text, row) => {
+    const ids = encodeOne(text);
+    const offset = row * maxLength;
+    for (let i = 0; i < ids.length; i++) inputIds[offset + i] = BigInt(ids[i]!);
+    attentionMask.fill(1n, offset, offset + ids.length);
+  });
+  return { inputIds, attentionMask, batch, length: maxLength };
+}
+
+/**
+ * Loads a Hugging Face tokenizer.json holding CLIP's BPE and encodes prompts as transformers'
+ * CLIPTokenizer does with padding="max_length", truncation=True, max_length=77.
+ */
+export async function loadClipTokenizer(
+  tokenizerJsonPath: string,
+  maxLength = 77,
+): Promise<ClipTokenizer> {
+  const text = await readTokenizerText(tokenizerJsonPath);
+  const notClip: NotClip = (why, cause) =>
+    new StudioError('bad_input', `${tokenizerJsonPath} is not a CLIP BPE tokenizer: ${why}`, {
+      cause,
+    });
+  const { json, added } = parseClipJson(text, notClip);
+  const pipeline = clipPipeline(json, notClip);
+
+  const addedIds = new Map(added.map((t) => [t.content, t.id]));
+  const startId = addedIds.get(START)!;
+  const endId = addedIds.get(END)!;
+  const specials = pipeline.post([], null, true).tokens;
+  if (specials.join() !== [START, END].join()) {
+    throw notClip(`its post-processor adds [${specials.join(', ')}], not [${START}, ${END}]`);
+  }
+  const contentLength = maxLength - specials.length;
+  if (contentLength < 0) throw new RangeError(`maxLength ${maxLength} leaves no room for content`);
+
+  const contentIds = contentEncoder(pipeline, addedIds, contentLength);
   const encodeOne = (text: string): number[] => [startId, ...contentIds(text), endId];
-
   return {
     maxLength,
     encodeOne,
-    encode(texts) {
-      const batch = texts.length;
-      const inputIds = new BigInt64Array(batch * maxLength).fill(BigInt(endId));
-      const attentionMask = new BigInt64Array(batch * maxLength);
-      texts.forEach((text, row) => {
-        const ids = encodeOne(text);
-        const offset = row * maxLength;
-        for (let i = 0; i < ids.length; i++) inputIds[offset + i] = BigInt(ids[i]!);
-        attentionMask.fill(1n, offset, offset + ids.length);
-      });
-      return { inputIds, attentionMask, batch, length: maxLength };
-    },
+    encode: (texts) => encodeBatch(texts, maxLength, endId, encodeOne),
   };
 }

@@ -9,97 +9,111 @@ export interface ModelRecord {
 
 const ACTIVE_MODEL_KEY = 'active_model';
 
+/** Models, which one is active, and scoring runs. */
+const modelStatements = (db: Database.Database) => ({
+  upsertModel: db.prepare<[ModelRecord & { now: number }], { id: number }>(
+    `INSERT INTO models (fingerprint, name, manifest, folder, created_at)
+     VALUES (@fingerprint, @name, @manifest, @folder, @now)
+     ON CONFLICT (fingerprint) DO UPDATE SET folder = excluded.folder RETURNING id`,
+  ),
+  setActive: db.prepare<[string]>(
+    `INSERT INTO project_meta (key, value) VALUES ('${ACTIVE_MODEL_KEY}', ?)
+     ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+  ),
+  active: db.prepare<[], ModelRecord & { id: number }>(
+    `SELECT m.id, m.fingerprint, m.name, m.manifest, m.folder FROM models m
+     JOIN project_meta k ON k.key = '${ACTIVE_MODEL_KEY}' AND k.value = m.fingerprint`,
+  ),
+  models: db.prepare<[], ModelRecord & { id: number; active: number; scored: number }>(
+    `SELECT m.id, m.fingerprint, m.name, m.manifest, m.folder,
+       coalesce(k.value = m.fingerprint, 0) AS active,
+       (SELECT count(*) FROM scores s WHERE s.model_id = m.id) AS scored
+     FROM models m LEFT JOIN project_meta k ON k.key = '${ACTIVE_MODEL_KEY}'
+     ORDER BY active DESC, m.id DESC`,
+  ),
+  startRun: db.prepare<[number, string, number]>(
+    'INSERT INTO model_runs (model_id, provider, started_at) VALUES (?, ?, ?)',
+  ),
+  finishRun: db.prepare<[number, number, number]>(
+    'UPDATE model_runs SET finished_at = ?, pairs_scored = ? WHERE id = ?',
+  ),
+  byName: db
+    .prepare<[string], number>('SELECT id FROM models WHERE name = ? ORDER BY id DESC')
+    .pluck(),
+});
+
+/** The embedding cache: one unit vector per model and prompt or image. */
+const cacheStatements = (db: Database.Database) => ({
+  promptsToEncode: db.prepare<[number, number, number], { id: number; text: string }>(
+    `SELECT pr.id, pr.text FROM prompts pr
+     WHERE pr.id > ? AND NOT EXISTS (SELECT 1 FROM prompt_embeddings e
+                                     WHERE e.model_id = ? AND e.prompt_id = pr.id)
+     ORDER BY pr.id LIMIT ?`,
+  ),
+  imagesToEncode: db.prepare<[number, number, number], { id: number; uid: string }>(
+    `SELECT i.id, i.uid FROM images i
+     WHERE i.id > ? AND NOT EXISTS (SELECT 1 FROM image_embeddings e
+                                    WHERE e.model_id = ? AND e.image_id = i.id)
+     ORDER BY i.id LIMIT ?`,
+  ),
+  countPromptsToEncode: db.prepare<[number], { n: number }>(
+    `SELECT count(*) AS n FROM prompts pr WHERE NOT EXISTS
+       (SELECT 1 FROM prompt_embeddings e WHERE e.model_id = ? AND e.prompt_id = pr.id)`,
+  ),
+  countImagesToEncode: db.prepare<[number], { n: number }>(
+    `SELECT count(*) AS n FROM images i WHERE NOT EXISTS
+       (SELECT 1 FROM image_embeddings e WHERE e.model_id = ? AND e.image_id = i.id)`,
+  ),
+  putPrompt: db.prepare<[number, number, Buffer]>(
+    'INSERT OR REPLACE INTO prompt_embeddings (model_id, prompt_id, embedding) VALUES (?, ?, ?)',
+  ),
+  putImage: db.prepare<[number, number, Buffer]>(
+    'INSERT OR REPLACE INTO image_embeddings (model_id, image_id, embedding) VALUES (?, ?, ?)',
+  ),
+  promptEmbeddingsOf: db.prepare<[number, string], { id: number; embedding: Buffer }>(
+    `SELECT prompt_id AS id, embedding FROM prompt_embeddings
+     WHERE model_id = ? AND prompt_id IN (SELECT value FROM json_each(?))`,
+  ),
+  imageEmbeddingsOf: db.prepare<[number, string], { id: number; embedding: Buffer }>(
+    `SELECT image_id AS id, embedding FROM image_embeddings
+     WHERE model_id = ? AND image_id IN (SELECT value FROM json_each(?))`,
+  ),
+});
+
+/** Pairs to score, and their scores. */
+const scoreStatements = (db: Database.Database) => ({
+  pairsAfter: db.prepare<[{ model: number; after: number; limit: number }], PairRefs>(
+    `SELECT p.id, p.prompt_id AS promptId, p.image_0_id AS image0Id, p.image_1_id AS image1Id
+     FROM pairs p WHERE p.id > @after ORDER BY p.id LIMIT @limit`,
+  ),
+  unscoredPairsAfter: db.prepare<[{ model: number; after: number; limit: number }], PairRefs>(
+    `SELECT p.id, p.prompt_id AS promptId, p.image_0_id AS image0Id, p.image_1_id AS image1Id
+     FROM pairs p
+     WHERE p.id > @after
+       AND NOT EXISTS (SELECT 1 FROM scores s WHERE s.model_id = @model AND s.pair_id = p.id)
+     ORDER BY p.id LIMIT @limit`,
+  ),
+  putScore: db.prepare<[number, number, number, number, number]>(
+    `INSERT OR REPLACE INTO scores (model_id, pair_id, score_0, score_1, p_0)
+     VALUES (?, ?, ?, ?, ?)`,
+  ),
+  scoreOf: db.prepare<[number, number], { score_0: number; score_1: number; p_0: number }>(
+    'SELECT score_0, score_1, p_0 FROM scores WHERE model_id = ? AND pair_id = ?',
+  ),
+  scoredCount: db.prepare<[number], { n: number }>(
+    'SELECT count(*) AS n FROM scores WHERE model_id = ?',
+  ),
+});
+
 /**
  * The scoring tables: models, cached embeddings (one unit vector per prompt and image per model)
  * and scores. Embeddings are stored normalised, so a pair's score is a dot product.
  */
-export class ScoreStore {
+export class ScoreRepository {
   private readonly stmt;
 
   constructor(private readonly db: Database.Database) {
-    this.stmt = {
-      upsertModel: db.prepare<[ModelRecord & { now: number }], { id: number }>(
-        `INSERT INTO models (fingerprint, name, manifest, folder, created_at)
-         VALUES (@fingerprint, @name, @manifest, @folder, @now)
-         ON CONFLICT (fingerprint) DO UPDATE SET folder = excluded.folder RETURNING id`,
-      ),
-      setActive: db.prepare<[string]>(
-        `INSERT INTO project_meta (key, value) VALUES ('${ACTIVE_MODEL_KEY}', ?)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-      ),
-      active: db.prepare<[], ModelRecord & { id: number }>(
-        `SELECT m.id, m.fingerprint, m.name, m.manifest, m.folder FROM models m
-         JOIN project_meta k ON k.key = '${ACTIVE_MODEL_KEY}' AND k.value = m.fingerprint`,
-      ),
-      promptsToEncode: db.prepare<[number, number, number], { id: number; text: string }>(
-        `SELECT pr.id, pr.text FROM prompts pr
-         WHERE pr.id > ? AND NOT EXISTS (SELECT 1 FROM prompt_embeddings e
-                                         WHERE e.model_id = ? AND e.prompt_id = pr.id)
-         ORDER BY pr.id LIMIT ?`,
-      ),
-      imagesToEncode: db.prepare<[number, number, number], { id: number; uid: string }>(
-        `SELECT i.id, i.uid FROM images i
-         WHERE i.id > ? AND NOT EXISTS (SELECT 1 FROM image_embeddings e
-                                        WHERE e.model_id = ? AND e.image_id = i.id)
-         ORDER BY i.id LIMIT ?`,
-      ),
-      countPromptsToEncode: db.prepare<[number], { n: number }>(
-        `SELECT count(*) AS n FROM prompts pr WHERE NOT EXISTS
-           (SELECT 1 FROM prompt_embeddings e WHERE e.model_id = ? AND e.prompt_id = pr.id)`,
-      ),
-      countImagesToEncode: db.prepare<[number], { n: number }>(
-        `SELECT count(*) AS n FROM images i WHERE NOT EXISTS
-           (SELECT 1 FROM image_embeddings e WHERE e.model_id = ? AND e.image_id = i.id)`,
-      ),
-      putPrompt: db.prepare<[number, number, Buffer]>(
-        'INSERT OR REPLACE INTO prompt_embeddings (model_id, prompt_id, embedding) VALUES (?, ?, ?)',
-      ),
-      putImage: db.prepare<[number, number, Buffer]>(
-        'INSERT OR REPLACE INTO image_embeddings (model_id, image_id, embedding) VALUES (?, ?, ?)',
-      ),
-      pairsAfter: db.prepare<[{ model: number; after: number; limit: number }], PairRefs>(
-        `SELECT p.id, p.prompt_id AS promptId, p.image_0_id AS image0Id, p.image_1_id AS image1Id
-         FROM pairs p WHERE p.id > @after ORDER BY p.id LIMIT @limit`,
-      ),
-      unscoredPairsAfter: db.prepare<[{ model: number; after: number; limit: number }], PairRefs>(
-        `SELECT p.id, p.prompt_id AS promptId, p.image_0_id AS image0Id, p.image_1_id AS image1Id
-         FROM pairs p
-         WHERE p.id > @after
-           AND NOT EXISTS (SELECT 1 FROM scores s WHERE s.model_id = @model AND s.pair_id = p.id)
-         ORDER BY p.id LIMIT @limit`,
-      ),
-      promptEmbeddingsOf: db.prepare<[number, string], { id: number; embedding: Buffer }>(
-        `SELECT prompt_id AS id, embedding FROM prompt_embeddings
-         WHERE model_id = ? AND prompt_id IN (SELECT value FROM json_each(?))`,
-      ),
-      imageEmbeddingsOf: db.prepare<[number, string], { id: number; embedding: Buffer }>(
-        `SELECT image_id AS id, embedding FROM image_embeddings
-         WHERE model_id = ? AND image_id IN (SELECT value FROM json_each(?))`,
-      ),
-      putScore: db.prepare<[number, number, number, number, number]>(
-        `INSERT OR REPLACE INTO scores (model_id, pair_id, score_0, score_1, p_0)
-         VALUES (?, ?, ?, ?, ?)`,
-      ),
-      scoreOf: db.prepare<[number, number], { score_0: number; score_1: number; p_0: number }>(
-        'SELECT score_0, score_1, p_0 FROM scores WHERE model_id = ? AND pair_id = ?',
-      ),
-      models: db.prepare<[], ModelRecord & { id: number; active: number; scored: number }>(
-        `SELECT m.id, m.fingerprint, m.name, m.manifest, m.folder,
-           coalesce(k.value = m.fingerprint, 0) AS active,
-           (SELECT count(*) FROM scores s WHERE s.model_id = m.id) AS scored
-         FROM models m LEFT JOIN project_meta k ON k.key = '${ACTIVE_MODEL_KEY}'
-         ORDER BY active DESC, m.id DESC`,
-      ),
-      scoredCount: db.prepare<[number], { n: number }>(
-        'SELECT count(*) AS n FROM scores WHERE model_id = ?',
-      ),
-      startRun: db.prepare<[number, string, number]>(
-        'INSERT INTO model_runs (model_id, provider, started_at) VALUES (?, ?, ?)',
-      ),
-      finishRun: db.prepare<[number, number, number]>(
-        'UPDATE model_runs SET finished_at = ?, pairs_scored = ? WHERE id = ?',
-      ),
-    };
+    this.stmt = { ...modelStatements(db), ...cacheStatements(db), ...scoreStatements(db) };
   }
 
   /** Registers a model (by fingerprint) and makes it the project's active model. */
@@ -118,6 +132,11 @@ export class ScoreStore {
 
   activeModel(): (ModelRecord & { id: number }) | undefined {
     return this.stmt.active.get();
+  }
+
+  /** The latest model of this name the project knows. */
+  modelIdByName(name: string): number | undefined {
+    return this.stmt.byName.get(name);
   }
 
   promptsToEncode(modelId: number, after: number, limit: number) {

@@ -1,4 +1,5 @@
 import type { KeyboardEvent } from 'react';
+import { bindingFor, describeChord, GO_KEYS } from '../../../shared/keys';
 import { projectName, useProject } from '../state/project';
 import { useView, type AuditTab } from '../state/view';
 import { AuditDashboard } from './AuditDashboard';
@@ -8,9 +9,9 @@ import { ViewSwitch } from './ViewSwitch';
 import './labeling.css';
 import './audit.css';
 
-const TABS: { tab: AuditTab; text: string; key: string }[] = [
-  { tab: 'dashboard', text: 'Dashboard', key: 'd' },
-  { tab: 'review', text: 'Review', key: 'r' },
+const TABS: { tab: AuditTab; text: string; chord: string }[] = [
+  { tab: 'dashboard', text: 'Dashboard', chord: describeChord(bindingFor(GO_KEYS, 'dashboard')) },
+  { tab: 'review', text: 'Review', chord: describeChord(bindingFor(GO_KEYS, 'review')) },
 ];
 
 /** Tabs as WAI-ARIA's pattern has them: arrows move between them while one has focus. */
@@ -29,7 +30,7 @@ function AuditTabs() {
   };
   return (
     <div className="audit-tabs" role="tablist" aria-label="Audit" onKeyDown={onKeyDown}>
-      {TABS.map(({ tab, text, key }) => (
+      {TABS.map(({ tab, text, chord }) => (
         <button
           key={tab}
           id={`audit-tab-${tab}`}
@@ -40,7 +41,7 @@ function AuditTabs() {
           aria-selected={tab === current}
           aria-controls="audit-panel"
           tabIndex={tab === current ? 0 : -1}
-          title={`g then ${key}`}
+          title={chord}
           // A click leaves focus where it was, so the arrows stay review's verdict keys.
           onMouseDown={(e) => e.preventDefault()}
           onClick={() => go(tab)}

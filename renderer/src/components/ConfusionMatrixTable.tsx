@@ -1,12 +1,12 @@
 import type { AuditReport } from '../../../shared/audit';
-import { formatCount, formatProbability } from '../state/format';
+import { describeDecision } from '../../../shared/labels';
+import { formatCount, formatProbability, sentenceCase } from '../state/format';
 
 /** The matrix's order, rows and columns alike (shared/audit.ts). */
-const CATEGORIES = [
-  { id: '0', text: 'Image 0' },
-  { id: 'tie', text: 'Tie' },
-  { id: '1', text: 'Image 1' },
-] as const;
+const CATEGORIES = ([0, 'tie', 1] as const).map((verdict) => ({
+  id: String(verdict),
+  text: sentenceCase(describeDecision(verdict, 'by-index')),
+}));
 
 /** Human verdicts against the model's prediction at the dashboard's threshold. */
 export function ConfusionMatrixTable({ report }: { report: AuditReport }) {

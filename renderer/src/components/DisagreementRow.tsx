@@ -1,11 +1,12 @@
 import { memo } from 'react';
 import type { Disagreement } from '../../../shared/audit';
-import { describeVerdict, formatProbability } from '../state/format';
+import { describeDecision } from '../../../shared/labels';
+import { formatProbability } from '../state/format';
 import { PairImage } from './PairImage';
 
 export function describeModel(item: Disagreement): string {
   if (item.p0 === null || item.prediction === null) return 'unscored';
-  return `p0 ${formatProbability(item.p0)} → ${describeVerdict(item.prediction)}`;
+  return `p0 ${formatProbability(item.p0)} → ${describeDecision(item.prediction, 'by-index')}`;
 }
 
 interface Props {
@@ -48,7 +49,7 @@ export const DisagreementRow = memo(function DisagreementRow({
               <span
                 key={v.annotator}
                 className={`verdict-chip verdict-chip-${String(v.verdict)}`}
-                title={`${v.annotator}: ${describeVerdict(v.verdict)}`}
+                title={`${v.annotator}: ${describeDecision(v.verdict, 'by-index')}`}
               >
                 {v.annotator} {String(v.verdict)}
               </span>
@@ -60,7 +61,7 @@ export const DisagreementRow = memo(function DisagreementRow({
         </p>
         {final && (
           <p className="review-final" data-testid="review-final">
-            Final: {describeVerdict(final.verdict)} · {final.adjudicator}
+            Final: {describeDecision(final.verdict, 'by-index')} · {final.adjudicator}
             {final.note && <span className="review-note-text"> · “{final.note}”</span>}
           </p>
         )}

@@ -1,13 +1,20 @@
 import { memo } from 'react';
 import { isDisagreement, type HistoryEntry } from '../../../shared/api';
-import { describeDecision, useLabeling } from '../state/labeling';
+import { describeDecision, sideOf, type Seen } from '../../../shared/labels';
+import { useLabeling } from '../state/labeling';
 import { useProject } from '../state/project';
 
-function glyph(decision: HistoryEntry['decision'], leftImage: 0 | 1 | undefined): string {
+/** How the entry's pair was seen: by side, or by index where no side was recorded (a dataset's). */
+const seenFor = (entry: HistoryEntry): Seen =>
+  entry.leftImage === null ? 'by-index' : { leftImage: entry.leftImage };
+
+/** The chip's mark: the side chosen (◀, ▶), as the keys name sides; else the image's index. */
+function glyph(entry: HistoryEntry): string {
+  const { decision, leftImage } = entry;
   if (decision === 'skip') return 'skip';
   if (decision === 'tie') return '=';
-  if (leftImage === undefined) return `#${decision + 1}`;
-  return decision === leftImage ? '◀' : '▶';
+  if (leftImage === null) return String(decision);
+  return sideOf(decision, leftImage) === 'left' ? '◀' : '▶';
 }
 
 /**
@@ -17,7 +24,6 @@ function glyph(decision: HistoryEntry['decision'], leftImage: 0 | 1 | undefined)
  */
 export const HistoryStrip = memo(function HistoryStrip() {
   const history = useLabeling((s) => s.history);
-  const leftImages = useLabeling((s) => s.leftImages);
   const shownId = useLabeling((s) => s.shown?.prepared.pair.pairId ?? null);
   const revisit = useLabeling((s) => s.revisit);
   const settings = useProject((s) => s.settings);
@@ -30,12 +36,11 @@ export const HistoryStrip = memo(function HistoryStrip() {
       ) : (
         <ol className="history-list">
           {history.map((entry) => {
-            const left = leftImages[entry.pairId];
             const disagrees =
               settings !== null &&
               settings.suggestionMode !== 'hidden' &&
               isDisagreement(entry.decision, entry.p0, settings.tieThreshold);
-            const described = describeDecision(entry.decision, left);
+            const described = describeDecision(entry.decision, seenFor(entry));
             const modelName = entry.model ?? 'the model';
             const verdict = disagrees ? `${described}, disagrees with ${modelName}` : described;
             return (
@@ -53,7 +58,7 @@ export const HistoryStrip = memo(function HistoryStrip() {
                   onClick={() => void revisit(entry.pairId)}
                 >
                   {disagrees && <span className="history-disagrees" aria-hidden="true" />}
-                  <span className="history-verdict">{glyph(entry.decision, left)}</span>
+                  <span className="history-verdict">{glyph(entry)}</span>
                   <span className="history-prompt">{entry.prompt}</span>
                 </button>
               </li>

@@ -1,4 +1,5 @@
 import type { PreparedImage } from '../state/images';
+import { labelingKeys } from '../state/keys';
 import type { Side } from '../state/suggestion';
 import { SuggestionBar } from './SuggestionBar';
 
@@ -47,7 +48,7 @@ export function ImagePanel({ side, image, chosen, barRoom, suggestion, disagreem
                 : 'This image could not be loaded'}
             </p>
             <code>{image.uid}</code>
-            <p className="hint">Space to skip</p>
+            <p className="hint">{labelingKeys('skip').keys} to skip</p>
           </div>
         )}
         {disagreement !== null && (
@@ -56,7 +57,7 @@ export function ImagePanel({ side, image, chosen, barRoom, suggestion, disagreem
           </p>
         )}
         <figcaption className="panel-caption" aria-hidden="true">
-          {side === 'left' ? '← 1' : '2 →'}
+          {labelingKeys(side).keys}
         </figcaption>
       </figure>
       {barRoom && (

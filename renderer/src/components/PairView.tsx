@@ -1,5 +1,7 @@
 import { useLayoutEffect, useRef } from 'react';
-import { describeDecision, useLabeling, type Shown } from '../state/labeling';
+import { describeDecision, sideOf, verdictOfSide } from '../../../shared/labels';
+import { labelingKeys } from '../state/keys';
+import { useLabeling, type Shown } from '../state/labeling';
 import { useProject } from '../state/project';
 import {
   describePreference,
@@ -13,7 +15,8 @@ import { ImagePanel } from './ImagePanel';
 function RevisitBanner({ shown }: { shown: Shown }) {
   const backToQueue = useLabeling((s) => s.backToQueue);
   const { pair } = shown.prepared;
-  const current = pair.decision === null ? null : describeDecision(pair.decision, pair.leftImage);
+  const current =
+    pair.decision === null ? null : describeDecision(pair.decision, { leftImage: pair.leftImage });
   if (shown.origin === 'undo') {
     return (
       <p className="banner" data-testid="revisit-banner">
@@ -25,7 +28,7 @@ function RevisitBanner({ shown }: { shown: Shown }) {
   return (
     <p className="banner" data-testid="revisit-banner">
       Revisiting: {current ? `your decision is ${current}` : 'no decision stands'}. Press a key to
-      replace it, or Esc to go back to the queue.{' '}
+      replace it, or {labelingKeys('escape').keys} to go back to the queue.{' '}
       <button
         type="button"
         className="link-button"
@@ -39,8 +42,8 @@ function RevisitBanner({ shown }: { shown: Shown }) {
 }
 
 /**
- * The prompt and the two images, sides as the server drew them for this showing, with the
- * model's bars under them as the project's suggestion mode says.
+ * The prompt and the two images on the sides of this showing (drawn at random for a new pair, as
+ * decided for a decided one), with the model's bars under them as the project's mode says.
  */
 export function PairView({ shown }: { shown: Shown }) {
   const painted = useLabeling((s) => s.painted);
@@ -50,12 +53,12 @@ export function PairView({ shown }: { shown: Shown }) {
   const root = useRef<HTMLElement>(null);
   const { pair, images } = shown.prepared;
   const { suggestion } = pair;
-  const left = images[pair.leftImage];
-  const right = images[pair.leftImage === 0 ? 1 : 0];
+  const left = images[verdictOfSide('left', pair.leftImage)];
+  const right = images[verdictOfSide('right', pair.leftImage)];
   const decision = shown.origin === 'queue' ? null : pair.decision;
-  const leftChosen = decision === 'tie' || decision === pair.leftImage;
-  const rightChosen =
-    decision === 'tie' || (decision !== null && decision !== 'skip' && !leftChosen);
+  const chosen = (side: Side): boolean =>
+    decision === 'tie' ||
+    (decision !== null && decision !== 'skip' && sideOf(decision, pair.leftImage) === side);
 
   const preSuggested = suggestion !== null && mode === 'before';
   // Only a disagreement is revealed: an agreeing verdict moves on in the same frame.
@@ -94,7 +97,7 @@ export function PairView({ shown }: { shown: Shown }) {
           key={`l:${shown.seq}`}
           side="left"
           image={left}
-          chosen={leftChosen}
+          chosen={chosen('left')}
           barRoom={barRoom}
           suggestion={bar('left')}
           disagreement={flash('left')}
@@ -103,7 +106,7 @@ export function PairView({ shown }: { shown: Shown }) {
           key={`r:${shown.seq}`}
           side="right"
           image={right}
-          chosen={rightChosen}
+          chosen={chosen('right')}
           barRoom={barRoom}
           suggestion={bar('right')}
           disagreement={flash('right')}

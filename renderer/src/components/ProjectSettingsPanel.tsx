@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { QUEUE_ORDERS } from '../../../shared/api';
+import { QUEUE_ORDERS, type ProjectSettings } from '../../../shared/api';
 import { useProject } from '../state/project';
 
 type QueueOrder = (typeof QUEUE_ORDERS)[number];
@@ -9,78 +9,75 @@ const QUEUE_ORDER_TEXT: Record<QueueOrder, string> = {
   uncertainty: "the model's least certain pairs first",
 };
 
-/** The lead's say on who labels what: annotators per pair, and the queue's order. */
-export function ProjectSettingsPanel() {
-  const settings = useProject((s) => s.settings);
-  const error = useProject((s) => s.settingsError);
+/** Annotators per pair: everyone, or a number typed and saved on Enter or when the field is left. */
+function OverlapSetting({ overlap }: { overlap: ProjectSettings['overlap'] }) {
   const setAssignment = useProject((s) => s.setAssignment);
-  const overlap = settings?.overlap ?? null;
-  // The number being typed; saved on Enter or when the field is left.
   const [typed, setTyped] = useState(String(overlap ?? 3));
   useEffect(() => {
     if (overlap !== null) setTyped(String(overlap));
   }, [overlap]);
-
-  if (!settings) return null;
   const typedOverlap = Number(typed);
   const valid = Number.isInteger(typedOverlap) && typedOverlap >= 1 && typedOverlap <= 100;
   const saveTyped = (): void => {
     if (valid && typedOverlap !== overlap) void setAssignment({ overlap: typedOverlap });
   };
-
   return (
-    // A section, not a form: the page has nothing to submit anywhere (security.spec.ts).
-    <section className="side-panel" data-testid="project-settings" aria-labelledby="settings-title">
-      <h2 id="settings-title">Project settings</h2>
-      <fieldset>
-        <legend>Annotators per pair</legend>
-        <p className="hint">A pair leaves the queues once this many have decided it.</p>
-        <label className="choice">
-          <input
-            type="radio"
-            name="overlap"
-            data-testid="setting-overlap-everyone"
-            checked={overlap === null}
-            onChange={() => void setAssignment({ overlap: null })}
-          />
-          everyone, every pair
-        </label>
-        <label className="choice">
-          <input
-            type="radio"
-            name="overlap"
-            data-testid="setting-overlap-k"
-            checked={overlap !== null}
-            onChange={() => valid && void setAssignment({ overlap: typedOverlap })}
-          />
-          <input
-            type="number"
-            className="overlap-count"
-            data-testid="setting-overlap"
-            aria-label="Annotators per pair"
-            aria-invalid={!valid}
-            aria-describedby={valid ? undefined : 'overlap-problem'}
-            min={1}
-            max={100}
-            step={1}
-            value={typed}
-            onChange={(e) => setTyped(e.currentTarget.value)}
-            onBlur={saveTyped}
-            onKeyDown={(e) => e.key === 'Enter' && saveTyped()}
-          />
-          annotators
-        </label>
-        {!valid && (
-          <p id="overlap-problem" className="error">
-            A whole number from 1 to 100.
-          </p>
-        )}
-      </fieldset>
+    <fieldset>
+      <legend>Annotators per pair</legend>
+      <p className="hint">A pair leaves the queues once this many have decided it.</p>
+      <label className="choice">
+        <input
+          type="radio"
+          name="overlap"
+          data-testid="setting-overlap-everyone"
+          checked={overlap === null}
+          onChange={() => void setAssignment({ overlap: null })}
+        />
+        everyone, every pair
+      </label>
+      <label className="choice">
+        <input
+          type="radio"
+          name="overlap"
+          data-testid="setting-overlap-k"
+          checked={overlap !== null}
+          onChange={() => valid && void setAssignment({ overlap: typedOverlap })}
+        />
+        <input
+          type="number"
+          className="overlap-count"
+          data-testid="setting-overlap"
+          aria-label="Annotators per pair"
+          aria-invalid={!valid}
+          aria-describedby={valid ? undefined : 'overlap-problem'}
+          min={1}
+          max={100}
+          step={1}
+          value={typed}
+          onChange={(e) => setTyped(e.currentTarget.value)}
+          onBlur={saveTyped}
+          onKeyDown={(e) => e.key === 'Enter' && saveTyped()}
+        />
+        annotators
+      </label>
+      {!valid && (
+        <p id="overlap-problem" className="error">
+          A whole number from 1 to 100.
+        </p>
+      )}
+    </fieldset>
+  );
+}
+
+function QueueOrderSetting({ queueOrder }: { queueOrder: QueueOrder }) {
+  const setAssignment = useProject((s) => s.setAssignment);
+  return (
+    <>
       <label htmlFor="setting-queue-order">Queue order</label>
       <select
         id="setting-queue-order"
         data-testid="setting-queue-order"
-        value={settings.queueOrder}
+        value={queueOrder}
         onChange={(e) => void setAssignment({ queueOrder: e.currentTarget.value as QueueOrder })}
       >
         {QUEUE_ORDERS.map((order) => (
@@ -89,6 +86,21 @@ export function ProjectSettingsPanel() {
           </option>
         ))}
       </select>
+    </>
+  );
+}
+
+/** The lead's say on who labels what: annotators per pair, and the queue's order. */
+export function ProjectSettingsPanel() {
+  const settings = useProject((s) => s.settings);
+  const error = useProject((s) => s.settingsError);
+  if (!settings) return null;
+  return (
+    // A section, not a form: the page has nothing to submit anywhere (security.spec.ts).
+    <section className="side-panel" data-testid="project-settings" aria-labelledby="settings-title">
+      <h2 id="settings-title">Project settings</h2>
+      <OverlapSetting overlap={settings.overlap} />
+      <QueueOrderSetting queueOrder={settings.queueOrder} />
       {error !== null && (
         <p className="error" role="alert" data-testid="settings-error">
           {error}

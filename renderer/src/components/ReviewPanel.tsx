@@ -1,6 +1,8 @@
 import { useEffect } from 'react';
 import { DISAGREEMENT_KINDS, type DisagreementKind } from '../../../shared/audit';
+import { describeKeys, REVIEW_KEYS } from '../../../shared/keys';
 import { formatCount } from '../state/format';
+import { isMac } from '../state/keys';
 import { useReview } from '../state/review';
 import { DisagreementDetail } from './DisagreementDetail';
 import { DisagreementRow } from './DisagreementRow';
@@ -49,10 +51,57 @@ function ReviewToolbar() {
       <span className="review-total" data-testid="review-total">
         {status === 'ready' ? `${formatCount(total)} pairs, surest model first` : ''}
       </span>
-      <span className="hint review-keys">
-        <kbd>← 1</kbd> image 0 · <kbd>↓ 3</kbd> tie · <kbd>→ 2</kbd> image 1 · <kbd>j</kbd>{' '}
-        <kbd>k</kbd> next, previous · <kbd>n</kbd> note
-      </span>
+      <KeyHint />
+    </div>
+  );
+}
+
+/** Review's keys in one line, written from REVIEW_KEYS: "← or 1 image 0 · … · N note". */
+function KeyHint() {
+  return (
+    <span className="hint review-keys">
+      {REVIEW_KEYS.map((binding, i) => (
+        <span key={binding.command}>
+          {i > 0 && ' · '}
+          <kbd>{describeKeys(binding, isMac)}</kbd> {binding.does}
+        </span>
+      ))}
+    </span>
+  );
+}
+
+/** The disagreements held, the selected one marked, and a button for the rest. */
+function ReviewList() {
+  const items = useReview((s) => s.items);
+  const total = useReview((s) => s.total);
+  const selected = useReview((s) => s.selected);
+  const select = useReview((s) => s.select);
+  const loadMore = useReview((s) => s.loadMore);
+  const item = items[selected] ?? null;
+  return (
+    <div className="review-list-column">
+      <ol
+        className="review-list"
+        role="listbox"
+        aria-label="Disagreements"
+        aria-activedescendant={item ? `review-row-${item.pairId}` : undefined}
+        tabIndex={0}
+      >
+        {items.map((row, index) => (
+          <DisagreementRow
+            key={row.pairId}
+            item={row}
+            index={index}
+            selected={index === selected}
+            onSelect={select}
+          />
+        ))}
+      </ol>
+      {items.length < total && (
+        <button type="button" className="review-more" onClick={() => void loadMore()}>
+          Show more ({formatCount(total - items.length)} left)
+        </button>
+      )}
     </div>
   );
 }
@@ -62,12 +111,9 @@ export function ReviewPanel({ adjudicator }: { adjudicator: string }) {
   const status = useReview((s) => s.status);
   const error = useReview((s) => s.error);
   const items = useReview((s) => s.items);
-  const total = useReview((s) => s.total);
   const selected = useReview((s) => s.selected);
   const announcement = useReview((s) => s.announcement);
-  const select = useReview((s) => s.select);
   const load = useReview((s) => s.load);
-  const loadMore = useReview((s) => s.loadMore);
   const item = items[selected] ?? null;
 
   useEffect(() => {
@@ -104,30 +150,7 @@ export function ReviewPanel({ adjudicator }: { adjudicator: string }) {
       )}
       {items.length > 0 && (
         <div className="review-body" aria-busy={status === 'loading'}>
-          <div className="review-list-column">
-            <ol
-              className="review-list"
-              role="listbox"
-              aria-label="Disagreements"
-              aria-activedescendant={item ? `review-row-${item.pairId}` : undefined}
-              tabIndex={0}
-            >
-              {items.map((row, index) => (
-                <DisagreementRow
-                  key={row.pairId}
-                  item={row}
-                  index={index}
-                  selected={index === selected}
-                  onSelect={select}
-                />
-              ))}
-            </ol>
-            {items.length < total && (
-              <button type="button" className="review-more" onClick={() => void loadMore()}>
-                Show more ({formatCount(total - items.length)} left)
-              </button>
-            )}
-          </div>
+          <ReviewList />
           {item && <DisagreementDetail item={item} adjudicator={adjudicator} />}
         </div>
       )}

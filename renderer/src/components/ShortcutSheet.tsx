@@ -1,18 +1,10 @@
 import { useEffect, useRef } from 'react';
-import { UNDO_KEYS } from '../state/keys';
+import { shortcutRows } from '../../../shared/keys';
+import { isMac, labelingKeys } from '../state/keys';
 import { useLabeling } from '../state/labeling';
 
-const ROWS: [string, string][] = [
-  ['← or 1', 'Left image is better'],
-  ['→ or 2', 'Right image is better'],
-  ['↓ or 3', 'Tie: both are as good'],
-  ['Space', 'Skip this pair'],
-  [UNDO_KEYS, 'Undo the last decision (again to go further back)'],
-  ['Esc', 'Back to the queue from a revisited pair; closes this sheet'],
-  ['S', "Cycle the model's suggestions (whole project): hidden, after the verdict, before it"],
-  ['?', 'Show or hide this sheet'],
-  ['g then a', "The lead's audit view: dashboard (g d) and review (g r); g l comes back"],
-];
+/** The labeling keys and the `g` chords, written from their tables (shared/keys.ts). */
+const ROWS = shortcutRows(isMac);
 
 export function ShortcutSheet() {
   const setSheetOpen = useLabeling((s) => s.setSheetOpen);
@@ -39,19 +31,19 @@ export function ShortcutSheet() {
         <h2 id="sheet-title">Keyboard shortcuts</h2>
         <table>
           <tbody>
-            {ROWS.map(([keys, what]) => (
-              <tr key={what}>
+            {ROWS.map(({ keys, does }) => (
+              <tr key={keys}>
                 <th scope="row">
                   <kbd>{keys}</kbd>
                 </th>
-                <td>{what}</td>
+                <td>{does}</td>
               </tr>
             ))}
           </tbody>
         </table>
         <p className="hint">Keys do nothing while you type in a field.</p>
         <button type="button" onClick={() => setSheetOpen(false)}>
-          Close (Esc)
+          Close ({labelingKeys('escape').keys})
         </button>
       </div>
     </div>

@@ -1,6 +1,7 @@
 import { memo } from 'react';
 import { SUGGESTION_MODES, type SuggestionMode } from '../../../shared/api';
 import { useAnnotator } from '../state/annotator';
+import { labelingKeys } from '../state/keys';
 import { projectName, SUGGESTION_MODE_TEXT, useProject } from '../state/project';
 import { ProgressBar } from './ProgressBar';
 import { ScoringStatus } from './ScoringStatus';
@@ -19,7 +20,7 @@ function SuggestionModeControl() {
         id="suggestion-mode"
         data-testid="suggestion-mode"
         value={mode}
-        aria-keyshortcuts="S"
+        aria-keyshortcuts={labelingKeys('suggestions').aria}
         onChange={(e) => void setSuggestionMode(e.target.value as SuggestionMode)}
         // The labeling keys do nothing while the select has focus; Esc hands them back.
         onKeyDown={(e) => {

@@ -1,8 +1,9 @@
+import { bindingFor, describeChord, GO_KEYS } from '../../../shared/keys';
 import { useView, type ViewName } from '../state/view';
 
-const VIEWS: { view: ViewName; text: string; key: string }[] = [
-  { view: 'labeling', text: 'Labeling', key: 'l' },
-  { view: 'audit', text: 'Audit', key: 'a' },
+const VIEWS: { view: ViewName; text: string; chord: string }[] = [
+  { view: 'labeling', text: 'Labeling', chord: describeChord(bindingFor(GO_KEYS, 'labeling')) },
+  { view: 'audit', text: 'Audit', chord: describeChord(bindingFor(GO_KEYS, 'audit')) },
 ];
 
 /** The top bar's way between labeling and the lead's audit; `g l` and `g a` do the same. */
@@ -11,7 +12,7 @@ export function ViewSwitch() {
   const go = useView((s) => s.go);
   return (
     <nav className="view-switch" aria-label="Views">
-      {VIEWS.map(({ view, text, key }) => (
+      {VIEWS.map(({ view, text, chord }) => (
         <button
           key={view}
           type="button"
@@ -19,8 +20,8 @@ export function ViewSwitch() {
           data-testid={`view-${view}`}
           aria-current={view === current ? 'page' : undefined}
           // A chord, which aria-keyshortcuts cannot express: the name says it.
-          aria-label={`${text} (g then ${key})`}
-          title={`g then ${key}`}
+          aria-label={`${text} (${chord})`}
+          title={chord}
           // Focus stays where it was, so Space and Enter keep their meaning in the view.
           onMouseDown={(e) => e.preventDefault()}
           onClick={() => go(view)}

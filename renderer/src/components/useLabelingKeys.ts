@@ -1,5 +1,6 @@
 import { useEffect } from 'react';
-import { commandForKey, keyBelongsToTarget } from '../state/keys';
+import { isDecisionCommand, type LabelingCommand } from '../../../shared/keys';
+import { decisionOnScreen, keyBelongsToTarget, labelingCommandFor } from '../state/keys';
 import { useLabeling } from '../state/labeling';
 import { nextSuggestionMode, SUGGESTION_MODE_TEXT, useProject } from '../state/project';
 
@@ -11,39 +12,45 @@ function cycleSuggestionMode(): void {
   useLabeling.getState().announce(`Model suggestions: ${SUGGESTION_MODE_TEXT[mode]}.`);
 }
 
+function run(command: LabelingCommand, keyAt: number): void {
+  const state = useLabeling.getState();
+  if (isDecisionCommand(command)) {
+    const decision = decisionOnScreen(command, state.shown);
+    if (decision !== null) void state.choose(decision, keyAt);
+    return;
+  }
+  switch (command) {
+    case 'help':
+      state.setSheetOpen(true);
+      break;
+    case 'escape':
+      void state.backToQueue();
+      break;
+    case 'undo':
+      void state.undo(keyAt);
+      break;
+    case 'suggestions':
+      cycleSuggestionMode();
+      break;
+  }
+}
+
 /** The labeling keys, on the window: no focus needed, nothing needs the mouse. */
 export function useLabelingKeys(): void {
   useEffect(() => {
     const onKeyDown = (event: KeyboardEvent): void => {
       const keyAt = performance.now();
       if (event.defaultPrevented || keyBelongsToTarget(event)) return;
-      const command = commandForKey(event);
+      const command = labelingCommandFor(event);
       if (!command) return;
       event.preventDefault();
-      const state = useLabeling.getState();
-      if (state.sheetOpen) {
-        if (command.kind === 'help' || command.kind === 'escape') state.setSheetOpen(false);
+      if (useLabeling.getState().sheetOpen) {
+        if (command === 'help' || command === 'escape') useLabeling.getState().setSheetOpen(false);
         return;
       }
       // A held key would otherwise decide pair after pair unseen.
       if (event.repeat) return;
-      switch (command.kind) {
-        case 'help':
-          state.setSheetOpen(true);
-          break;
-        case 'escape':
-          void state.backToQueue();
-          break;
-        case 'undo':
-          void state.undo(keyAt);
-          break;
-        case 'choose':
-          void state.choose(command.choice, keyAt);
-          break;
-        case 'suggestions':
-          cycleSuggestionMode();
-          break;
-      }
+      run(command, keyAt);
     };
     window.addEventListener('keydown', onKeyDown);
     return () => window.removeEventListener('keydown', onKeyDown);

@@ -1,8 +1,9 @@
 import { useEffect } from 'react';
-import { destinationForKey, GO_CHORD_MS, isGoPrefix, keyBelongsToTarget } from '../state/keys';
+import { isGoPrefix } from '../../../shared/keys';
+import { destinationFor, GO_CHORD_MS, keyBelongsToTarget } from '../state/keys';
 import { useView } from '../state/view';
 
-/** `g l` labeling, `g a` audit, `g d` its dashboard, `g r` its review; on the window, as labeling. */
+/** The `g` chords (shared/keys.ts GO_KEYS) on the window, in every view. */
 export function useNavigationKeys(): void {
   useEffect(() => {
     let prefixAt: number | null = null;
@@ -13,7 +14,7 @@ export function useNavigationKeys(): void {
       }
       if (prefixAt !== null && event.timeStamp - prefixAt <= GO_CHORD_MS) {
         prefixAt = null;
-        const destination = destinationForKey(event);
+        const destination = destinationFor(event);
         if (destination) {
           event.preventDefault();
           useView.getState().go(destination);

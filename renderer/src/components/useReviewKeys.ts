@@ -1,5 +1,6 @@
 import { useEffect } from 'react';
-import { keyBelongsToTarget, reviewCommandForKey } from '../state/keys';
+import { REVIEW_LEFT_IMAGE, verdictFor } from '../../../shared/keys';
+import { keyBelongsToTarget, reviewCommandFor } from '../state/keys';
 import { useReview } from '../state/review';
 import { NOTE_FIELD_ID } from './DisagreementDetail';
 
@@ -8,21 +9,25 @@ export function useReviewKeys(adjudicator: string): void {
   useEffect(() => {
     const onKeyDown = (event: KeyboardEvent): void => {
       if (event.defaultPrevented || keyBelongsToTarget(event)) return;
-      const command = reviewCommandForKey(event);
+      const command = reviewCommandFor(event);
       if (!command) return;
       event.preventDefault();
       const review = useReview.getState();
-      switch (command.kind) {
-        case 'move':
-          review.move(command.by);
+      switch (command) {
+        case 'next':
+          review.move(1);
+          break;
+        case 'previous':
+          review.move(-1);
           break;
         case 'note':
           document.getElementById(NOTE_FIELD_ID)?.focus();
           break;
-        case 'adjudicate':
+        default:
           // A held key would otherwise settle pair after pair unseen.
-          if (!event.repeat) void review.adjudicate(command.verdict, adjudicator);
-          break;
+          if (!event.repeat) {
+            void review.adjudicate(verdictFor(command, REVIEW_LEFT_IMAGE), adjudicator);
+          }
       }
     };
     window.addEventListener('keydown', onKeyDown);

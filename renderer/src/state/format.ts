@@ -1,5 +1,4 @@
 import type { Estimate, Interval } from '../../../shared/audit';
-import type { Verdict } from '../../../shared/labels';
 
 /** Where a figure is undefined (no verdicts, one annotator, no model): a dash, never NaN. */
 export const NONE = '—';
@@ -49,8 +48,9 @@ export function formatMs(ms: number | null): string {
   return ms < 10_000 ? `${count.format(Math.round(ms))} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-export function describeVerdict(verdict: Verdict): string {
-  return verdict === 'tie' ? 'tie' : `image ${verdict}`;
+/** A phrase made to start a heading or a button: "image 0" → "Image 0". */
+export function sentenceCase(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /** A day (yyyy-mm-dd, local time, as a date input gives it) as ms since the epoch. */

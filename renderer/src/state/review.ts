@@ -1,8 +1,7 @@
-import { create } from 'zustand';
-import type { Disagreement, DisagreementKind } from '../../../shared/audit';
-import type { Verdict } from '../../../shared/labels';
+import { create, type StoreApi } from 'zustand';
+import type { Adjudication, Disagreement, DisagreementKind } from '../../../shared/audit';
+import { describeDecision, type Verdict } from '../../../shared/labels';
 import { studio } from '../studio';
-import { describeVerdict } from './format';
 import { describeError } from './project';
 
 /** Rows fetched per page; more come when the selection reaches the end of those held. */
@@ -45,8 +44,78 @@ export function noteFor(state: Pick<ReviewState, 'drafts'>, item: Disagreement):
 /** A new load (another kind, a reload) makes replies to older ones no-ops. */
 let loadSeq = 0;
 
+type ReviewStore = Pick<StoreApi<ReviewState>, 'getState' | 'setState'>;
+
+/** A page of the list the state selects, from `offset`. */
+const fetchPage = (state: ReviewState, offset: number) =>
+  studio.listDisagreements({
+    kind: state.kind,
+    includeAdjudicated: state.includeAdjudicated,
+    offset,
+    limit: PAGE,
+  });
+
+async function loadMore({ getState: get, setState: set }: ReviewStore): Promise<void> {
+  const seq = loadSeq;
+  const state = get();
+  if (state.status !== 'ready' || state.items.length >= state.total) return;
+  try {
+    const page = await fetchPage(state, state.items.length);
+    if (seq !== loadSeq) return;
+    set((current) => ({ items: [...current.items, ...page.items], total: page.total }));
+  } catch (error) {
+    if (seq === loadSeq)
+      set({ announcement: `More rows could not be loaded: ${describeError(error)}` });
+  }
+}
+
+/** The list with a pair's adjudication saved, its draft gone, and the next pair selected. */
+function settled(
+  state: ReviewState,
+  pairId: number,
+  adjudication: Adjudication,
+): Partial<ReviewState> {
+  // Saved with the adjudication: the field shows the adjudication's note from now on.
+  const drafts = { ...state.drafts };
+  delete drafts[pairId];
+  const items = state.items.map((row) => (row.pairId === pairId ? { ...row, adjudication } : row));
+  const index = items.findIndex((row) => row.pairId === pairId);
+  // On to the next pair, as labeling does; the last one stays selected.
+  return { items, drafts, selected: Math.min(index + 1, items.length - 1) };
+}
+
+async function adjudicate(
+  { getState: get, setState: set }: ReviewStore,
+  verdict: Verdict,
+  adjudicator: string,
+): Promise<void> {
+  const state = get();
+  const item = state.items[state.selected];
+  // Dropped while the list reloads too: the reply would put back rows without this verdict.
+  if (!item || state.saving || state.status !== 'ready') return;
+  const note = noteFor(state, item);
+  const seq = loadSeq;
+  set({ saving: true, saveError: null });
+  try {
+    await studio.adjudicate({ pairId: item.pairId, verdict, adjudicator, note });
+    const announcement = `Pair ${item.pairId}: ${describeDecision(verdict, 'by-index')} is final.`;
+    // The list was reloaded meanwhile (another kind): its rows are not those this was picked in.
+    if (seq !== loadSeq) {
+      set({ announcement });
+      return;
+    }
+    const adjudication = { verdict, adjudicator, note, createdAt: Date.now() };
+    set((current) => ({ ...settled(current, item.pairId, adjudication), announcement }));
+  } catch (error) {
+    const message = `Pair ${item.pairId} was not adjudicated: ${describeError(error)}`;
+    set({ saveError: message, announcement: message });
+  } finally {
+    set({ saving: false });
+  }
+}
+
 /** The lead's review: disagreements, surest model first, settled one by one with the keys. */
-export const useReview = create<ReviewState>()((set, get) => ({
+export const useReview = create<ReviewState>()((set, get, store) => ({
   kind: 'any',
   includeAdjudicated: true,
   status: 'loading',
@@ -61,15 +130,9 @@ export const useReview = create<ReviewState>()((set, get) => ({
 
   async load() {
     const seq = ++loadSeq;
-    const { kind, includeAdjudicated } = get();
     set({ status: 'loading', error: null, saveError: null });
     try {
-      const page = await studio.listDisagreements({
-        kind,
-        includeAdjudicated,
-        offset: 0,
-        limit: PAGE,
-      });
+      const page = await fetchPage(get(), 0);
       if (seq !== loadSeq) return;
       set({
         status: 'ready',
@@ -82,24 +145,7 @@ export const useReview = create<ReviewState>()((set, get) => ({
     }
   },
 
-  async loadMore() {
-    const seq = loadSeq;
-    const { kind, includeAdjudicated, items, total, status } = get();
-    if (status !== 'ready' || items.length >= total) return;
-    try {
-      const page = await studio.listDisagreements({
-        kind,
-        includeAdjudicated,
-        offset: items.length,
-        limit: PAGE,
-      });
-      if (seq !== loadSeq) return;
-      set((state) => ({ items: [...state.items, ...page.items], total: page.total }));
-    } catch (error) {
-      if (seq === loadSeq)
-        set({ announcement: `More rows could not be loaded: ${describeError(error)}` });
-    }
-  },
+  loadMore: () => loadMore(store),
 
   setKind(kind) {
     set({ kind });
@@ -132,44 +178,5 @@ export const useReview = create<ReviewState>()((set, get) => ({
 
   announce: (announcement) => set({ announcement }),
 
-  async adjudicate(verdict, adjudicator) {
-    const state = get();
-    const item = state.items[state.selected];
-    // Dropped while the list reloads too: the reply would put back rows without this verdict.
-    if (!item || state.saving || state.status !== 'ready') return;
-    const note = noteFor(state, item);
-    const seq = loadSeq;
-    set({ saving: true, saveError: null });
-    try {
-      await studio.adjudicate({ pairId: item.pairId, verdict, adjudicator, note });
-      const announcement = `Pair ${item.pairId}: ${describeVerdict(verdict)} is final.`;
-      // The list was reloaded meanwhile (another kind): its rows are not those this was picked in.
-      if (seq !== loadSeq) {
-        set({ announcement });
-        return;
-      }
-      const adjudication = { verdict, adjudicator, note, createdAt: Date.now() };
-      set((current) => {
-        // Saved with the adjudication: the field shows the adjudication's note from now on.
-        const drafts = { ...current.drafts };
-        delete drafts[item.pairId];
-        const items = current.items.map((row) =>
-          row.pairId === item.pairId ? { ...row, adjudication } : row,
-        );
-        const index = items.findIndex((row) => row.pairId === item.pairId);
-        return {
-          items,
-          drafts,
-          // On to the next pair, as labeling does; the last one stays selected.
-          selected: Math.min(index + 1, items.length - 1),
-          announcement,
-        };
-      });
-    } catch (error) {
-      const message = `Pair ${item.pairId} was not adjudicated: ${describeError(error)}`;
-      set({ saveError: message, announcement: message });
-    } finally {
-      set({ saving: false });
-    }
-  },
+  adjudicate: (verdict, adjudicator) => adjudicate(store, verdict, adjudicator),
 }));

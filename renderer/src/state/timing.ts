@@ -1,10 +1,13 @@
 /**
- * Cheap timing of each keypress: User Timing marks and measures the view always sets
+ * Cheap timing of each keypress: User Timing measures the view always sets
  * (`pickstudio:commit`, `pickstudio:paint`), and, with `?bench` in the page's URL, one record per
  * keypress on `window.__pickstudioTimings` for bench/label.ts.
  */
+import type { Decision } from '../../../shared/labels';
+
 export interface KeyTiming {
-  action: 'left' | 'right' | 'tie' | 'skip' | 'undo';
+  /** The decision saved (image 0 or 1, tie, skip), or an undo. */
+  action: Decision | 'undo';
   pairId: number | null;
   nextPairId: number | null;
   /** performance.now() at the start of the keydown handler. */

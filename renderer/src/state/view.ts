@@ -1,9 +1,9 @@
 import { create } from 'zustand';
+import type { Destination } from '../../../shared/keys';
 
 export type ViewName = 'labeling' | 'audit';
-export type AuditTab = 'dashboard' | 'review';
-/** Where the `g` keys and the top bar's switch lead. */
-export type Destination = 'labeling' | 'audit' | AuditTab;
+/** Where the `g` keys and the top bar's switch lead: a view, or a tab of the audit view. */
+export type AuditTab = Exclude<Destination, ViewName>;
 
 interface ViewState {
   view: ViewName;

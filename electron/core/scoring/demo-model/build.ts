@@ -77,7 +77,8 @@ const SKY_SHARE: Record<BackgroundName, number> = {
 
 /**
  * What the demo renderer paints at the top and bottom corners of each background (its gradients'
- * end colours, darkened by the dunes and the paper's vignette where they reach), RGB 0..1.
+ * end colours, darkened by the dunes and the paper's vignette and lightened by the sunset's glow
+ * where they reach), RGB 0..1.
  */
 const CORNER_COLOURS: Record<BackgroundName, { top: number[]; bottom: number[] }> = {
   sky: { top: [0.38, 0.67, 0.94], bottom: [0.82, 0.92, 1.0] },
@@ -101,7 +102,7 @@ const SCENERY: Record<BackgroundName, readonly ColorName[]> = {
 // Set by hand on generateDemoScenes(200, 11) and checked on other seeds; none is fitted to data.
 const TUNING = {
   /** RGB distance (0..1 channels) within which a pixel is of a palette colour; fills sit within
-   * 0.02 of theirs, the nearest two palette colours are 0.39 apart. */
+   * 0.02 of theirs, the nearest two palette colours (green and brown) are 0.36 apart. */
   colourRadius: 0.07,
   /** Area fraction at which a colour is well present; a small shape covers about 0.008. */
   presenceArea: 0.002,
@@ -356,50 +357,92 @@ function regionCounts(g: GraphBuilder, masks: string, colours: number): string {
   return g.op('Mul', [sum, g.scalar(0.25)]);
 }
 
-function imageEncoder(config: ClipImageConfig): Uint8Array {
-  const g = new GraphBuilder();
-  const colours = COLOR_NAMES.length;
-
-  // pixel_values are CLIP-normalised; everything below measures plain RGB in 0..1.
-  const image = g.op('Add', [
+/** Undoes CLIP's normalisation of pixel_values: plain RGB in 0..1, [B,3,h,w]. */
+function plainRgb(g: GraphBuilder, config: ClipImageConfig): string {
+  return g.op('Add', [
     g.op('Mul', ['pixel_values', g.floats([1, 3, 1, 1], config.std)]),
     g.floats([1, 3, 1, 1], config.mean),
   ]);
-  const masks = paletteMasks(g, image);
-  const background = backgroundMatch(g, image, config.cropSize);
+}
 
-  // How much each colour describes objects: 0 for the background's own colours (white paper),
-  // and for a colour covering almost nothing.
+/**
+ * How much each colour can describe objects, from the background match [B,6]: 1 less how well
+ * the image matches the backgrounds made of that colour (white paper), at least 0. [B,10].
+ */
+function objectnessOf(g: GraphBuilder, background: string, colours: number): string {
   const scenery = matrix(BACKGROUNDS.length, colours, (b, c) =>
     SCENERY[BACKGROUNDS[b]!].includes(COLOR_NAMES[c]!) ? 1 : 0,
   );
-  const objectness = g.op('Relu', [
+  return g.op('Relu', [
     g.op('Sub', [
       g.scalar(1),
       g.op('MatMul', [background, g.floats([BACKGROUNDS.length, colours], scenery)]),
     ]),
   ]);
+}
+
+/** [B,10] to [B,10,1], to weigh per-colour matches by a per-colour amount. */
+const perColour = (g: GraphBuilder, x: string) => g.op('Unsqueeze', [x, g.int64s([2])]);
+
+/** Each shape kind's match summed over the colours, weighted by `objectColour`: [B,6]. */
+function shapeAmounts(
+  g: GraphBuilder,
+  masks: string,
+  colours: number,
+  objectColour: string,
+): string {
+  return g.op(
+    'ReduceSum',
+    [g.op('Mul', [shapeMatch(g, masks, colours), perColour(g, objectColour)]), g.int64s([1])],
+    { keepdims: { int: 0 } },
+  );
+}
+
+/** Each count word's match with the region counts, summed over the object colours: [B,4]. */
+function countAmounts(g: GraphBuilder, regions: string, objectness: string): string {
+  const countOffsets = g.op('Sub', [perColour(g, regions), g.floats([COUNTS.length], COUNTS)]);
+  const countMatch = decay(g, g.op('Mul', [countOffsets, countOffsets]), TUNING.countSigma2);
+  return g.op('ReduceSum', [g.op('Mul', [countMatch, perColour(g, objectness)]), g.int64s([1])], {
+    keepdims: { int: 0 },
+  });
+}
+
+/**
+ * The features [colours, shapes, backgrounds, counts] to the embedding, [D,D] row-major: each
+ * axis weighted by its concept's weight, and night and sunset lending part of the sky axis.
+ */
+function featureProjection(): number[] {
+  const w = TUNING.weights;
+  const sky = AXIS.background + BACKGROUNDS.indexOf('sky');
+  return matrix(DEMO_EMBED_DIM, DEMO_EMBED_DIM, (r, c) => {
+    if (r < AXIS.shape) return r === c ? w.colour : 0;
+    if (r < AXIS.background) return r === c ? w.shape : 0;
+    if (r < AXIS.count) {
+      const share = c === sky ? SKY_SHARE[BACKGROUNDS[r - AXIS.background]!] : 0;
+      return w.background * (r === c ? 1 : share);
+    }
+    return r === c ? w.count : 0;
+  });
+}
+
+function imageEncoder(config: ClipImageConfig): Uint8Array {
+  const g = new GraphBuilder();
+  const colours = COLOR_NAMES.length;
+
+  const image = plainRgb(g, config);
+  const masks = paletteMasks(g, image);
+  const background = backgroundMatch(g, image, config.cropSize);
+
+  // How much each colour describes objects: 0 for the background's own colours (white paper),
+  // and for a colour covering almost nothing.
+  const objectness = objectnessOf(g, background, colours);
   const area = meanPlanes(g, masks);
   const presence = g.op('Sub', [g.scalar(1), decay(g, area, TUNING.presenceArea)]);
   const objectColour = g.op('Mul', [presence, objectness]);
-  const perColour = (x: string) => g.op('Unsqueeze', [x, g.int64s([2])]);
 
-  const shapes = g.op(
-    'ReduceSum',
-    [g.op('Mul', [shapeMatch(g, masks, colours), perColour(objectColour)]), g.int64s([1])],
-    { keepdims: { int: 0 } },
-  );
-
+  const shapes = shapeAmounts(g, masks, colours, objectColour);
   const regions = regionCounts(g, masks, colours);
-  const countOffsets = g.op('Sub', [perColour(regions), g.floats([COUNTS.length], COUNTS)]);
-  const countMatch = decay(g, g.op('Mul', [countOffsets, countOffsets]), TUNING.countSigma2);
-  const counts = g.op(
-    'ReduceSum',
-    [g.op('Mul', [countMatch, perColour(objectness)]), g.int64s([1])],
-    {
-      keepdims: { int: 0 },
-    },
-  );
+  const counts = countAmounts(g, regions, objectness);
 
   // A colour named twice ("a yellow square and a yellow star") should be seen twice: its axis
   // grows, gently, with the number of separate regions of that colour.
@@ -411,20 +454,9 @@ function imageEncoder(config: ClipImageConfig): Uint8Array {
   const features = g.op('Concat', [colourAmount, shapes, background, counts], {
     axis: { int: 1 },
   });
-  const w = TUNING.weights;
-  const sky = AXIS.background + BACKGROUNDS.indexOf('sky');
-  const project = matrix(DEMO_EMBED_DIM, DEMO_EMBED_DIM, (r, c) => {
-    if (r < AXIS.shape) return r === c ? w.colour : 0;
-    if (r < AXIS.background) return r === c ? w.shape : 0;
-    if (r < AXIS.count) {
-      const share = c === sky ? SKY_SHARE[BACKGROUNDS[r - AXIS.background]!] : 0;
-      return w.background * (r === c ? 1 : share);
-    }
-    return r === c ? w.count : 0;
-  });
   g.op(
     'MatMul',
-    [features, g.floats([DEMO_EMBED_DIM, DEMO_EMBED_DIM], project)],
+    [features, g.floats([DEMO_EMBED_DIM, DEMO_EMBED_DIM], featureProjection())],
     {},
     'image_embeds',
   );

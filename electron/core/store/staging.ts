@@ -3,14 +3,32 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { StudioError } from '../../../shared/errors';
 import type { Verdict } from '../../../shared/labels';
-import { removeLeftoversOfGoneProcesses } from './leftovers';
-import {
-  verdictToDb,
-  type AnnotatorKind,
-  type BlobRecord,
-  type PairSourceRecord,
-  type ProjectStore,
-} from '../store/project-store';
+import { removeLeftoversOfGoneProcesses } from '../io/leftovers';
+import type { AnnotatorKind } from './decisions';
+import { sqlBool } from './sql';
+import { verdictToDb } from './verdicts';
+
+/** An image's bytes as the project stores them: content-addressed, with format and size. */
+export interface BlobRecord {
+  sha256: string;
+  bytes: Uint8Array;
+  format: string;
+  width: number;
+  height: number;
+}
+
+/** A Pick-a-Pic row's own fields, kept as the dataset had them (pair_sources). */
+export interface PairSourceRecord {
+  rankingId: number;
+  userId: number | null;
+  hasLabel: boolean;
+  label0: number | null;
+  label1: number | null;
+  bestImageUid: string | null;
+  areDifferent: boolean | null;
+  numExamplePerPrompt: number | null;
+  createdAt: number | null;
+}
 
 export interface StagedImage {
   uid: string;
@@ -29,7 +47,7 @@ export interface StagedPair {
   model1: string | null;
   createdAt: number | null;
   /** The Pick-a-Pic row itself, for rows from a shard. */
-  source: Omit<PairSourceRecord, 'pairId' | 'swapped' | 'sourceFile'> | null;
+  source: PairSourceRecord | null;
   /** A verdict that came with the row, in the row's own image order. */
   label: {
     verdict: Verdict;
@@ -47,8 +65,6 @@ export interface MergeCounts {
 
 const STAGING_PREFIX = (projectFile: string): string => `.${path.basename(projectFile)}.import-`;
 
-const bool = (value: boolean | null): number | null => (value === null ? null : value ? 1 : 0);
-
 /**
  * A scratch SQLite file beside the project that an import fills while it reads its source (which
  * takes awaits: file reads, image checks), so the project itself is written only by `merge`, in
@@ -61,7 +77,10 @@ export class Staging {
   private readonly insertBlob;
   private readonly insertRow;
 
-  private constructor(readonly file: string) {
+  private constructor(
+    readonly file: string,
+    private readonly project: Database.Database,
+  ) {
     this.db = new Database(file);
     // Scratch data: a crash only loses the scratch file, which the next import removes.
     this.db.pragma('journal_mode = OFF');
@@ -91,14 +110,17 @@ export class Staging {
     this.db.exec('BEGIN');
   }
 
-  /** A new staging file beside `projectFile`; stale ones of dead processes are removed first. */
-  static create(projectFile: string): Staging {
+  /**
+   * A new staging file beside `projectFile`, to merge through the project's connection
+   * `project`; stale ones of dead processes are removed first. ProjectStore.stage() makes them.
+   */
+  static create(projectFile: string, project: Database.Database): Staging {
     const folder = path.dirname(path.resolve(projectFile));
     removeLeftoversOfGoneProcesses(folder, STAGING_PREFIX(projectFile));
     const unique = `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
     const file = path.join(folder, `${STAGING_PREFIX(projectFile)}${unique}`);
     try {
-      return new Staging(file);
+      return new Staging(file, project);
     } catch (error) {
       fs.rmSync(file, { force: true });
       throw new StudioError(
@@ -131,11 +153,11 @@ export class Staging {
       created_at: pair.createdAt,
       ranking_id: source?.rankingId ?? null,
       user_id: source?.userId ?? null,
-      has_label: source ? bool(source.hasLabel) : null,
+      has_label: source ? sqlBool(source.hasLabel) : null,
       label_0: source?.label0 ?? null,
       label_1: source?.label1 ?? null,
       best_image_uid: source?.bestImageUid ?? null,
-      are_different: source ? bool(source.areDifferent) : null,
+      are_different: source ? sqlBool(source.areDifferent) : null,
       num_example_per_prompt: source?.numExamplePerPrompt ?? null,
       verdict: label ? verdictToDb(label.verdict) : null,
       annotator: label?.annotator ?? null,
@@ -154,10 +176,10 @@ export class Staging {
    * rows adding nothing new (a manifest row for a known pair whose label the same annotator
    * already gave), are counted as already present.
    */
-  merge(store: ProjectStore, sourceFile: string): MergeCounts {
+  merge(sourceFile: string): MergeCounts {
     if (this.db.inTransaction) this.db.exec('COMMIT');
     this.db.exec('CREATE INDEX IF NOT EXISTS rows_by_ranking ON rows (ranking_id)');
-    const db = store.db;
+    const db = this.project;
     db.prepare('ATTACH DATABASE ? AS staged').run(this.file);
     try {
       const counts = db.transaction(() => mergeStaged(db, sourceFile, Date.now())).immediate();
@@ -179,21 +201,48 @@ export class Staging {
   }
 }
 
+/** One-off statements of the merge: each runs once per file, so none is kept prepared. */
+interface MergeSql {
+  db: Database.Database;
+  run(sql: string, params?: Record<string, unknown>): number;
+  count(sql: string): number;
+}
+
+function mergeSql(db: Database.Database): MergeSql {
+  return {
+    db,
+    run: (sql, params = {}) => db.prepare(sql).run(params).changes,
+    count: (sql) => db.prepare<[], number>(sql).pluck().get()!,
+  };
+}
+
 /**
  * The merge, as SQL over the attached `staged` database. `temp.merge_rows` holds the rows still
- * to apply, resolved step by step to prompt, image and pair ids.
+ * to apply, resolved step by step to prompt, image, pair and annotator ids.
  */
 function mergeStaged(db: Database.Database, sourceFile: string, now: number): MergeCounts {
-  const run = (sql: string, params: Record<string, unknown> = {}): number =>
-    db.prepare(sql).run(params).changes;
-  const count = (sql: string): number => (db.prepare(sql).get() as { n: number }).n;
-
-  run(
+  const sql = mergeSql(db);
+  sql.run(
     'INSERT OR IGNORE INTO main.image_blobs (sha256, bytes, format, width, height) SELECT * FROM staged.blobs',
   );
+  const stagedRows = sql.count('SELECT count(*) FROM staged.rows');
+  const applied = selectNewRows(sql);
+  addPromptsAndImages(sql);
+  const pairsAdded = addPairs(sql, now);
+  addSources(sql, sourceFile);
+  addAnnotators(sql, now);
+  const annotationsAdded = addLabels(sql, now);
+  // Manifest rows that brought nothing new: no new pair and no new label.
+  const idle = sql.count(
+    `SELECT count(*) FROM temp.merge_rows
+     WHERE ranking_id IS NULL AND creates_pair = 0 AND adds_label = 0`,
+  );
+  return { pairsAdded, annotationsAdded, rowsAlreadyPresent: stagedRows - applied + idle };
+}
 
-  // A ranking already in the project, or seen earlier in this file, adds nothing.
-  db.exec(`
+/** The staged rows to apply: a ranking already in the project, or seen earlier in this file, adds nothing. */
+function selectNewRows(sql: MergeSql): number {
+  sql.db.exec(`
     CREATE TEMP TABLE merge_rows AS
     SELECT r.*, NULL AS prompt_id, NULL AS image_0_id, NULL AS image_1_id, 0 AS creates_pair,
       NULL AS pair_id, 0 AS swapped, NULL AS annotator_id, 0 AS adds_label
@@ -201,53 +250,63 @@ function mergeStaged(db: Database.Database, sourceFile: string, now: number): Me
     WHERE r.ranking_id IS NULL
        OR (NOT EXISTS (SELECT 1 FROM main.pair_sources s WHERE s.ranking_id = r.ranking_id)
            AND r.row = (SELECT min(d.row) FROM staged.rows d WHERE d.ranking_id = r.ranking_id))`);
-  const stagedRows = count('SELECT count(*) AS n FROM staged.rows');
-  const applied = count('SELECT count(*) AS n FROM temp.merge_rows');
+  return sql.count('SELECT count(*) FROM temp.merge_rows');
+}
 
-  run(`INSERT INTO main.prompts (text) SELECT DISTINCT caption FROM temp.merge_rows WHERE true
-       ON CONFLICT (text) DO NOTHING`);
-  // Known images keep what they had and gain what they lacked (bytes, a path, a url).
-  run(`INSERT INTO main.images (uid, sha256, path, url)
-       SELECT uid, max(sha256), max(path), max(url) FROM (
-         SELECT uid_0 AS uid, sha256_0 AS sha256, path_0 AS path, url_0 AS url FROM temp.merge_rows
-         UNION ALL
-         SELECT uid_1, sha256_1, path_1, url_1 FROM temp.merge_rows)
-       WHERE true GROUP BY uid
-       ON CONFLICT (uid) DO UPDATE SET
-         sha256 = coalesce(images.sha256, excluded.sha256),
-         path = coalesce(images.path, excluded.path),
-         url = coalesce(images.url, excluded.url)`);
-  run(`UPDATE temp.merge_rows SET
-         prompt_id = (SELECT id FROM main.prompts p WHERE p.text = caption),
-         image_0_id = (SELECT id FROM main.images i WHERE i.uid = uid_0),
-         image_1_id = (SELECT id FROM main.images i WHERE i.uid = uid_1)`);
-  db.exec(`CREATE INDEX temp.merge_rows_by_pair ON merge_rows
-             (prompt_id, min(image_0_id, image_1_id), max(image_0_id, image_1_id), row)`);
+/** New prompts and images; known images keep what they had and gain what they lacked. */
+function addPromptsAndImages(sql: MergeSql): void {
+  sql.run(`INSERT INTO main.prompts (text) SELECT DISTINCT caption FROM temp.merge_rows WHERE true
+           ON CONFLICT (text) DO NOTHING`);
+  sql.run(`INSERT INTO main.images (uid, sha256, path, url)
+           SELECT uid, max(sha256), max(path), max(url) FROM (
+             SELECT uid_0 AS uid, sha256_0 AS sha256, path_0 AS path, url_0 AS url FROM temp.merge_rows
+             UNION ALL
+             SELECT uid_1, sha256_1, path_1, url_1 FROM temp.merge_rows)
+           WHERE true GROUP BY uid
+           ON CONFLICT (uid) DO UPDATE SET
+             sha256 = coalesce(images.sha256, excluded.sha256),
+             path = coalesce(images.path, excluded.path),
+             url = coalesce(images.url, excluded.url)`);
+  sql.run(`UPDATE temp.merge_rows SET
+             prompt_id = (SELECT id FROM main.prompts p WHERE p.text = caption),
+             image_0_id = (SELECT id FROM main.images i WHERE i.uid = uid_0),
+             image_1_id = (SELECT id FROM main.images i WHERE i.uid = uid_1)`);
+}
 
-  // A pair is its prompt and its two images in either order; the first row seen sets the order.
-  run(`UPDATE temp.merge_rows AS r SET creates_pair = 1
-       WHERE r.row = (SELECT min(d.row) FROM temp.merge_rows d
-                      WHERE d.prompt_id = r.prompt_id
-                        AND min(d.image_0_id, d.image_1_id) = min(r.image_0_id, r.image_1_id)
-                        AND max(d.image_0_id, d.image_1_id) = max(r.image_0_id, r.image_1_id))
-         AND NOT EXISTS (SELECT 1 FROM main.pairs p WHERE p.prompt_id = r.prompt_id
-                         AND p.image_0_id = r.image_0_id AND p.image_1_id = r.image_1_id)
-         AND NOT EXISTS (SELECT 1 FROM main.pairs p WHERE p.prompt_id = r.prompt_id
-                         AND p.image_0_id = r.image_1_id AND p.image_1_id = r.image_0_id)`);
-  const pairsAdded = run(
+/**
+ * New pairs, and every row's pair. A pair is its prompt and its two images in either order; the
+ * first row seen sets the order, and a row the other way round is `swapped`.
+ */
+function addPairs(sql: MergeSql, now: number): number {
+  sql.db.exec(`CREATE INDEX temp.merge_rows_by_pair ON merge_rows
+                 (prompt_id, min(image_0_id, image_1_id), max(image_0_id, image_1_id), row)`);
+  sql.run(`UPDATE temp.merge_rows AS r SET creates_pair = 1
+           WHERE r.row = (SELECT min(d.row) FROM temp.merge_rows d
+                          WHERE d.prompt_id = r.prompt_id
+                            AND min(d.image_0_id, d.image_1_id) = min(r.image_0_id, r.image_1_id)
+                            AND max(d.image_0_id, d.image_1_id) = max(r.image_0_id, r.image_1_id))
+             AND NOT EXISTS (SELECT 1 FROM main.pairs p WHERE p.prompt_id = r.prompt_id
+                             AND p.image_0_id = r.image_0_id AND p.image_1_id = r.image_1_id)
+             AND NOT EXISTS (SELECT 1 FROM main.pairs p WHERE p.prompt_id = r.prompt_id
+                             AND p.image_0_id = r.image_1_id AND p.image_1_id = r.image_0_id)`);
+  const added = sql.run(
     `INSERT INTO main.pairs (prompt_id, image_0_id, image_1_id, model_0, model_1, created_at, added_at)
      SELECT prompt_id, image_0_id, image_1_id, model_0, model_1, created_at, @now
      FROM temp.merge_rows WHERE creates_pair = 1 ORDER BY row`,
     { now },
   );
-  run(`UPDATE temp.merge_rows SET pair_id = p.id, swapped = 0
-       FROM main.pairs p WHERE p.prompt_id = merge_rows.prompt_id
-         AND p.image_0_id = merge_rows.image_0_id AND p.image_1_id = merge_rows.image_1_id`);
-  run(`UPDATE temp.merge_rows SET pair_id = p.id, swapped = 1
-       FROM main.pairs p WHERE merge_rows.pair_id IS NULL AND p.prompt_id = merge_rows.prompt_id
-         AND p.image_0_id = merge_rows.image_1_id AND p.image_1_id = merge_rows.image_0_id`);
+  sql.run(`UPDATE temp.merge_rows SET pair_id = p.id, swapped = 0
+           FROM main.pairs p WHERE p.prompt_id = merge_rows.prompt_id
+             AND p.image_0_id = merge_rows.image_0_id AND p.image_1_id = merge_rows.image_1_id`);
+  sql.run(`UPDATE temp.merge_rows SET pair_id = p.id, swapped = 1
+           FROM main.pairs p WHERE merge_rows.pair_id IS NULL AND p.prompt_id = merge_rows.prompt_id
+             AND p.image_0_id = merge_rows.image_1_id AND p.image_1_id = merge_rows.image_0_id`);
+  return added;
+}
 
-  run(
+/** Each Pick-a-Pic row as the dataset had it. */
+function addSources(sql: MergeSql, sourceFile: string): void {
+  sql.run(
     `INSERT INTO main.pair_sources (ranking_id, pair_id, swapped, user_id, has_label, label_0, label_1,
        best_image_uid, are_different, num_example_per_prompt, created_at, source_file)
      SELECT ranking_id, pair_id, swapped, user_id, coalesce(has_label, 0), label_0, label_1,
@@ -255,41 +314,49 @@ function mergeStaged(db: Database.Database, sourceFile: string, now: number): Me
      FROM temp.merge_rows WHERE ranking_id IS NOT NULL ORDER BY row`,
     { sourceFile },
   );
+}
 
-  run(
+/** New annotators; a name already taken by another kind of annotator refuses the file. */
+function addAnnotators(sql: MergeSql, now: number): void {
+  sql.run(
     `INSERT INTO main.annotators (name, kind, created_at)
      SELECT annotator, annotator_kind, @now FROM temp.merge_rows WHERE annotator IS NOT NULL
      GROUP BY annotator ORDER BY min(row)
      ON CONFLICT (name) DO NOTHING`,
     { now },
   );
-  const clash = db
-    .prepare(
+  const clash = sql.db
+    .prepare<[], { annotator: string; kind: string }>(
       `SELECT r.annotator, a.kind FROM temp.merge_rows r JOIN main.annotators a ON a.name = r.annotator
        WHERE a.kind != r.annotator_kind LIMIT 1`,
     )
-    .get() as { annotator: string; kind: string } | undefined;
+    .get();
   if (clash) {
     throw new StudioError(
       'bad_input',
       `annotator name ${JSON.stringify(clash.annotator)} is already used by a ${clash.kind} annotator`,
     );
   }
-  run(`UPDATE temp.merge_rows SET annotator_id = (SELECT id FROM main.annotators a WHERE a.name = annotator)
-       WHERE annotator IS NOT NULL`);
+  sql.run(`UPDATE temp.merge_rows SET annotator_id = (SELECT id FROM main.annotators a WHERE a.name = annotator)
+           WHERE annotator IS NOT NULL`);
+}
 
-  // Labels keep the row's ranking; a manifest label is new unless the annotator already gave one
-  // on the pair (in the project, or earlier in this file). Verdicts follow the pair's image order.
-  db.exec('CREATE INDEX temp.merge_rows_by_label ON merge_rows (pair_id, annotator_id, row)');
-  run(`UPDATE temp.merge_rows AS r SET adds_label = 1
-       WHERE r.verdict IS NOT NULL
-         AND (r.ranking_id IS NOT NULL OR (
-           NOT EXISTS (SELECT 1 FROM main.annotations a
-                       WHERE a.pair_id = r.pair_id AND a.annotator_id = r.annotator_id)
-           AND r.row = (SELECT min(d.row) FROM temp.merge_rows d
-                        WHERE d.pair_id = r.pair_id AND d.annotator_id = r.annotator_id
-                          AND d.ranking_id IS NULL AND d.verdict IS NOT NULL)))`);
-  const annotationsAdded = run(
+/**
+ * The rows' labels, in the pair's image order. Labels keep the row's ranking; a manifest label
+ * is new unless the annotator already gave one on the pair (in the project, or earlier in this
+ * file).
+ */
+function addLabels(sql: MergeSql, now: number): number {
+  sql.db.exec('CREATE INDEX temp.merge_rows_by_label ON merge_rows (pair_id, annotator_id, row)');
+  sql.run(`UPDATE temp.merge_rows AS r SET adds_label = 1
+           WHERE r.verdict IS NOT NULL
+             AND (r.ranking_id IS NOT NULL OR (
+               NOT EXISTS (SELECT 1 FROM main.annotations a
+                           WHERE a.pair_id = r.pair_id AND a.annotator_id = r.annotator_id)
+               AND r.row = (SELECT min(d.row) FROM temp.merge_rows d
+                            WHERE d.pair_id = r.pair_id AND d.annotator_id = r.annotator_id
+                              AND d.ranking_id IS NULL AND d.verdict IS NOT NULL)))`);
+  return sql.run(
     `INSERT INTO main.annotations (pair_id, annotator_id, action, verdict, created_at, ranking_id)
      SELECT pair_id, annotator_id, 'verdict',
        CASE WHEN swapped = 1 AND verdict = '0' THEN '1'
@@ -298,11 +365,4 @@ function mergeStaged(db: Database.Database, sourceFile: string, now: number): Me
      FROM temp.merge_rows WHERE adds_label = 1 ORDER BY row`,
     { now },
   );
-
-  // Manifest rows that brought nothing new: no new pair and no new label.
-  const idle = count(
-    `SELECT count(*) AS n FROM temp.merge_rows
-     WHERE ranking_id IS NULL AND creates_pair = 0 AND adds_label = 0`,
-  );
-  return { pairsAdded, annotationsAdded, rowsAlreadyPresent: stagedRows - applied + idle };
 }

@@ -1,0 +1,275 @@
+import type Database from 'better-sqlite3';
+import type { PairSummary } from '../../../shared/api';
+import { latestAdjudicationVerdict, PAIR_JOINS } from './sql';
+import { verdictFromDb, type DbVerdict } from './verdicts';
+
+/** A pair as labeling needs it: where each image's bytes are (stored, or a file). */
+export interface PairForLabeling {
+  pairId: number;
+  prompt: string;
+  uid0: string;
+  stored0: number;
+  path0: string | null;
+  uid1: string;
+  stored1: number;
+  path1: string | null;
+}
+
+/** A pair as review shows it. */
+export interface PairDescription {
+  prompt: string;
+  image0Uid: string;
+  image1Uid: string;
+  model0: string | null;
+  model1: string | null;
+}
+
+export interface AssignOptions {
+  /** Distinct annotators each pair needs; null: everyone labels every pair. */
+  overlap: number | null;
+  order: 'project' | 'uncertainty';
+  /** The model whose certainty orders the queue under 'uncertainty'. */
+  modelId: number | null;
+  now: number;
+  leaseUntil: number;
+}
+
+const FOR_LABELING = `p.id AS pairId, pr.text AS prompt,
+    i0.uid AS uid0, i0.sha256 IS NOT NULL AS stored0, i0.path AS path0,
+    i1.uid AS uid1, i1.sha256 IS NOT NULL AS stored1, i1.path AS path1`;
+
+/** A verdict or skip of the annotator on the pair that no undo has taken back. */
+const STANDING_DECISION_OF = (pair: string, annotator: string): string => `
+  SELECT 1 FROM decisions d WHERE d.pair_id = ${pair} AND d.annotator_id = ${annotator}`;
+
+/**
+ * Per annotator, a pair id up to which every pair has their decision (or was held by their
+ * view), so handing out the next pair starts there instead of walking every pair they decided:
+ * an annotator half way through Pick-a-Pic v2 has decided 500,000. Lowered when they undo
+ * through this store (DecisionRepository); an undo written by another process is seen after a
+ * reopen.
+ */
+export class QueueMarks {
+  private readonly decidedThrough = new Map<number, number>();
+
+  get(annotatorId: number): number {
+    return this.decidedThrough.get(annotatorId) ?? 0;
+  }
+
+  set(annotatorId: number, pairId: number): void {
+    this.decidedThrough.set(annotatorId, pairId);
+  }
+
+  /** The annotator's decision on the pair was taken back: the pair is theirs to decide again. */
+  reopen(annotatorId: number, pairId: number): void {
+    const mark = this.decidedThrough.get(annotatorId);
+    if (mark !== undefined && mark >= pairId) this.decidedThrough.set(annotatorId, pairId - 1);
+  }
+}
+
+/** Pairs: what labeling and review show, and which pairs an annotator gets next. */
+export class PairRepository {
+  private readonly stmt;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly marks: QueueMarks,
+  ) {
+    this.stmt = {
+      forLabeling: db.prepare<[number], PairForLabeling>(
+        `SELECT ${FOR_LABELING} FROM pairs p ${PAIR_JOINS} WHERE p.id = ?`,
+      ),
+      undecided: db.prepare<
+        [{ annotator: number; exclude: string; count: number; after: number }],
+        PairForLabeling
+      >(
+        `SELECT ${FOR_LABELING} FROM pairs p ${PAIR_JOINS}
+         WHERE p.id > @after AND NOT EXISTS (${STANDING_DECISION_OF('p.id', '@annotator')})
+           AND p.id NOT IN (SELECT value FROM json_each(@exclude))
+         ORDER BY p.id LIMIT @count`,
+      ),
+      lease: db.prepare<[number, number, number]>(
+        `INSERT INTO pair_leases (pair_id, annotator_id, expires_at) VALUES (?, ?, ?)
+         ON CONFLICT (pair_id, annotator_id) DO UPDATE SET expires_at = excluded.expires_at`,
+      ),
+      lastPair: db.prepare<[], number | null>('SELECT max(id) FROM pairs').pluck(),
+      count: db.prepare<[], number>('SELECT n FROM pair_count').pluck(),
+      summaries: db.prepare<
+        [number, number],
+        Omit<PairSummary, 'verdict'> & { adjudicated: DbVerdict | null }
+      >(
+        `SELECT p.id AS pairId, pr.text AS prompt, i0.uid AS image0Uid, i1.uid AS image1Uid,
+           p.model_0 AS model0, p.model_1 AS model1,
+           (SELECT t.verdicts FROM pair_tallies t WHERE t.pair_id = p.id) AS annotations,
+           ${latestAdjudicationVerdict('p.id')} AS adjudicated
+         FROM pairs p ${PAIR_JOINS} ORDER BY p.id LIMIT ? OFFSET ?`,
+      ),
+      description: db.prepare<[number], PairDescription>(
+        `SELECT pr.text AS prompt, i0.uid AS image0Uid, i1.uid AS image1Uid,
+           p.model_0 AS model0, p.model_1 AS model1
+         FROM pairs p ${PAIR_JOINS} WHERE p.id = ?`,
+      ),
+      withFirstImage: db
+        .prepare<
+          [string],
+          number
+        >('SELECT p.id FROM pairs p JOIN images i ON i.id = p.image_0_id WHERE i.uid = ?')
+        .pluck(),
+      hasRanking: db.prepare<[number], number>('SELECT 1 FROM pair_sources WHERE ranking_id = ?'),
+    };
+  }
+
+  forLabeling(pairId: number): PairForLabeling | undefined {
+    return this.stmt.forLabeling.get(pairId);
+  }
+
+  description(pairId: number): PairDescription | undefined {
+    return this.stmt.description.get(pairId);
+  }
+
+  /** The project's pairs in id order, with their verdict counts and adjudicated verdicts. */
+  summaries(offset: number, limit: number): PairSummary[] {
+    return this.stmt.summaries.all(limit, offset).map(({ adjudicated, ...row }) => ({
+      ...row,
+      verdict: adjudicated === null ? null : verdictFromDb(adjudicated),
+    }));
+  }
+
+  /** The pair whose image 0 has this uid (the demo knows its pairs by their images). */
+  idWithFirstImage(uid: string): number | undefined {
+    return this.stmt.withFirstImage.get(uid);
+  }
+
+  /** Whether a Pick-a-Pic ranking is in the project already. */
+  hasRanking(rankingId: number): boolean {
+    return this.stmt.hasRanking.get(rankingId) !== undefined;
+  }
+
+  /** The highest pair id, 0 when there is none; pair ids only grow. */
+  lastPairId(): number {
+    return this.stmt.lastPair.get() ?? 0;
+  }
+
+  /** How many pairs the project has (kept by a trigger: a million pairs are not counted). */
+  count(): number {
+    return this.stmt.count.get()!;
+  }
+
+  /** Pairs the annotator has no standing decision on, in pair order, skipping `exclude`. */
+  undecided(annotatorId: number | null, exclude: number[], count: number): PairForLabeling[] {
+    const after = annotatorId === null ? 0 : this.marks.get(annotatorId);
+    const rows = this.stmt.undecided.all({
+      annotator: annotatorId ?? -1,
+      exclude: JSON.stringify(exclude),
+      count,
+      after,
+    });
+    if (annotatorId !== null) {
+      // Between `after` and the first pair found, every pair is decided or held by the view; the
+      // view's pairs may come back undecided, so the mark stays below them.
+      const firstOpen = Math.min(
+        rows[0]?.pairId ?? this.lastPairId() + 1,
+        ...exclude.filter((id) => id > after),
+      );
+      this.marks.set(annotatorId, Math.max(after, firstOpen - 1));
+    }
+    return rows;
+  }
+
+  /**
+   * Pairs to hand the annotator under an overlap of k distinct annotators per pair: pairs they
+   * have no standing decision on whose verdicts plus others' running leases are short of k, the
+   * most verdicts first (finishing pairs before starting new ones), or with `uncertainty` the
+   * model's least certain first (active labeling), then the unscored ones. Each order is an
+   * index's (pair_tallies_by_need, scores_by_certainty), so the query reads about as many pairs
+   * as it hands out; leases fill a pair but do not reorder it. The pairs are leased to the
+   * annotator until `leaseUntil`, as are the `exclude` pairs the view already holds.
+   */
+  assign(
+    annotatorId: number,
+    exclude: number[],
+    count: number,
+    options: AssignOptions,
+  ): PairForLabeling[] {
+    const open = [
+      `NOT EXISTS (${STANDING_DECISION_OF('p.id', '@annotator')})`,
+      'p.id NOT IN (SELECT value FROM json_each(@exclude))',
+      ...(options.overlap !== null
+        ? [
+            `t.verdicts + (SELECT count(*) FROM pair_leases l WHERE l.pair_id = p.id
+               AND l.annotator_id != @annotator AND l.expires_at > @now) < @overlap`,
+          ]
+        : []),
+    ];
+    const params = {
+      annotator: annotatorId,
+      exclude: JSON.stringify(exclude),
+      now: options.now,
+      model: options.modelId ?? -1,
+      ...(options.overlap !== null ? { overlap: options.overlap } : {}),
+    };
+    let rows: PairForLabeling[];
+    if (options.order === 'uncertainty') {
+      rows = this.leastCertain(open, params, count);
+      if (rows.length < count) {
+        const unscored =
+          'NOT EXISTS (SELECT 1 FROM scores s WHERE s.model_id = @model AND s.pair_id = p.id)';
+        rows.push(...this.byNeed([unscored, ...open], params, options, count - rows.length));
+      }
+    } else {
+      rows = this.byNeed(open, params, options, count);
+    }
+    this.lease(annotatorId, [...exclude, ...rows.map((r) => r.pairId)], options.leaseUntil);
+    return rows;
+  }
+
+  /** Open pairs, the most verdicts first under an overlap, else in project order. */
+  private byNeed(
+    where: string[],
+    params: Record<string, unknown>,
+    options: AssignOptions,
+    limit: number,
+  ): PairForLabeling[] {
+    const needOrder = options.overlap !== null;
+    // CROSS JOIN keeps the left table outermost, so its index gives the order.
+    return this.db
+      .prepare<unknown[], PairForLabeling>(
+        `SELECT ${FOR_LABELING}
+         FROM pair_tallies t CROSS JOIN pairs p ON p.id = t.pair_id ${PAIR_JOINS}
+         WHERE ${[...(needOrder ? ['t.verdicts < @overlap'] : []), ...where].join(' AND ')}
+         ORDER BY ${needOrder ? 't.verdicts DESC, ' : ''}t.pair_id LIMIT @limit`,
+      )
+      .all({ ...params, limit });
+  }
+
+  /** Open pairs the model has scored, its least certain first. */
+  private leastCertain(
+    where: string[],
+    params: Record<string, unknown>,
+    limit: number,
+  ): PairForLabeling[] {
+    return this.db
+      .prepare<unknown[], PairForLabeling>(
+        `SELECT ${FOR_LABELING}
+         FROM scores s CROSS JOIN pairs p ON p.id = s.pair_id
+           JOIN pair_tallies t ON t.pair_id = p.id ${PAIR_JOINS}
+         WHERE s.model_id = @model AND ${where.join(' AND ')}
+         ORDER BY abs(s.p_0 - 0.5) LIMIT @limit`,
+      )
+      .all({ ...params, limit });
+  }
+
+  private lease(annotatorId: number, pairIds: number[], until: number): void {
+    // A lease is worth nothing after a power cut (it only keeps others off the pair for a while),
+    // so its commit does not wait for the disk; the next label's commit syncs it with the label.
+    const synchronous = this.db.pragma('synchronous', { simple: true }) as number;
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      this.db.transaction(() => {
+        for (const pairId of pairIds) this.stmt.lease.run(pairId, annotatorId, until);
+      })();
+    } finally {
+      this.db.pragma(`synchronous = ${synchronous}`);
+    }
+  }
+}

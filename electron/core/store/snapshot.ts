@@ -1,0 +1,34 @@
+import Database from 'better-sqlite3';
+import { ExportReads } from './export-reads';
+import { ImageRepository } from './images';
+import { ScoreRepository } from './scores';
+
+/**
+ * One consistent view of the project on a second, read-only connection inside one read
+ * transaction: a long export reads it while labeling goes on through the main connection (WAL
+ * lets the writer go on meanwhile), and sees none of those writes.
+ */
+export class ProjectSnapshot {
+  private readonly db: Database.Database;
+  readonly exports: ExportReads;
+  readonly images: ImageRepository;
+  readonly scores: ScoreRepository;
+
+  constructor(file: string) {
+    this.db = new Database(file, { readonly: true, fileMustExist: true });
+    try {
+      this.db.exec('BEGIN');
+      this.exports = new ExportReads(this.db);
+      this.images = new ImageRepository(this.db);
+      this.scores = new ScoreRepository(this.db);
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
+  }
+
+  close(): void {
+    if (this.db.inTransaction) this.db.exec('COMMIT');
+    this.db.close();
+  }
+}

@@ -1,0 +1,22 @@
+/**
+ * SQL written once and shared by the repositories. Only the store folder builds SQL; these are
+ * its common pieces.
+ */
+
+/** After the pair `p`: its prompt `pr` and its images `i0`, `i1`. */
+export const PAIR_JOINS = `
+  JOIN prompts pr ON pr.id = p.prompt_id
+  JOIN images i0 ON i0.id = p.image_0_id
+  JOIN images i1 ON i1.id = p.image_1_id`;
+
+/** The verdict of the latest adjudication of the pair `pair` (an SQL expression), or NULL. */
+export const latestAdjudicationVerdict = (pair: string): string =>
+  `(SELECT j.verdict FROM adjudications j WHERE j.pair_id = ${pair} ORDER BY j.id DESC LIMIT 1)`;
+
+/** The latest adjudication of the pair bound to `?`, whole. */
+export const LATEST_ADJUDICATION = `SELECT verdict, adjudicator, note, created_at AS createdAt
+  FROM adjudications WHERE pair_id = ? ORDER BY id DESC LIMIT 1`;
+
+/** `value` as SQLite's 0/1, keeping NULL. */
+export const sqlBool = (value: boolean | null | undefined): number | null =>
+  value === null || value === undefined ? null : value ? 1 : 0;

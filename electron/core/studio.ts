@@ -1,0 +1,57 @@
+import type { MethodArgs, MethodResult, StudioMethod, TaskProgress } from '../../shared/api';
+import { createDispatcher, type Dispatch } from './dispatcher';
+import type { ImageBytes } from './io/images';
+import type { WorkerEntry } from './scoring/worker-client';
+import { StudioService } from './service';
+import type { OpenOptions } from './store/open';
+import { ProjectStore } from './store/project-store';
+
+export interface StudioOptions extends OpenOptions {
+  /** Progress of long calls (imports, exports, scoring, the demo), for the door to show. */
+  progress?: (progress: TaskProgress) => void;
+  /** The scoring worker, for a door that ships it bundled (the app). */
+  scoringWorker?: WorkerEntry;
+  /** The demo model's folder, for a door that ships it elsewhere (the packaged app). */
+  demoModel?: string;
+}
+
+/** One open project as every door uses it. */
+export interface Studio {
+  readonly file: string;
+  /** The wire's entry: a method name and arguments as they arrived, checked against the contract. */
+  readonly dispatch: Dispatch;
+  /** The same entry, typed: the result's type follows from the method. */
+  call<M extends StudioMethod>(method: M, args: MethodArgs<M>): Promise<MethodResult<M>>;
+  /** An image's bytes for the doors' image routes (not a contract method: no path crosses). */
+  readImage(uid: string): Promise<ImageBytes>;
+  /** Scores what the active model has not scored yet; doors start it when they open a project. */
+  scoreInBackground(log?: (message: string) => void): Promise<void>;
+  /** The project's store, for in-process tools (tests, benchmarks); doors use `call`. */
+  readonly store: ProjectStore;
+  close(): void;
+}
+
+/** Opens a project file (creating or migrating it as asked) behind the dispatcher. */
+export function openStudio(file: string, options: StudioOptions = {}): Studio {
+  const store = ProjectStore.open(file, { create: options.create, readonly: options.readonly });
+  const service = new StudioService(
+    store,
+    { progress: options.progress ?? (() => {}) },
+    { scoringWorker: options.scoringWorker, demoModel: options.demoModel },
+  );
+  const dispatch = createDispatcher(service, store.file);
+  // The dispatcher checks the arguments against M's schema and runs M's handler, which returns
+  // MethodResult<M> (StudioHandlers): the one place where the two are joined.
+  function call<M extends StudioMethod>(method: M, args: MethodArgs<M>): Promise<MethodResult<M>> {
+    return dispatch(method, args) as Promise<MethodResult<M>>;
+  }
+  return {
+    file: store.file,
+    dispatch,
+    call,
+    readImage: (uid) => service.readImage(uid),
+    scoreInBackground: (log) => service.scoreInBackground(log),
+    store,
+    close: () => store.close(),
+  };
+}

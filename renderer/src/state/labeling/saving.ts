@@ -1,0 +1,102 @@
+import type { HistoryEntry, MethodArgs } from '../../../../shared/api';
+import { describeDecision, type Decision } from '../../../../shared/labels';
+import { studio } from '../../studio';
+import { bothShowable } from '../images';
+import { labelingKeys } from '../keys';
+import { describeError } from '../project';
+import { timing } from '../timing';
+import { failAfterCommit, failOnPair } from './failures';
+import { addToHistory } from './history';
+import { nextIsReady, showNext } from './queue';
+import { disagreementToReveal, revealDisagreement } from './reveal';
+import { acceptProgress, act, isLive, type Session } from './session';
+import type { LabelingStore, Shown } from './types';
+
+/** What recordDecision is told about a decision on the showing: the pair, the side, the time. */
+function decisionArgs(
+  s: Session,
+  shown: Shown,
+  decision: Decision,
+  keyAt: number,
+): MethodArgs<'recordDecision'> {
+  const { pair } = shown.prepared;
+  const paintedAt = s.paint?.seq === shown.seq ? s.paint.at : shown.shownAt;
+  return {
+    annotator: s.annotator,
+    pairId: pair.pairId,
+    decision,
+    leftImage: pair.leftImage,
+    suggestionVisible: s.suggestionSeq === shown.seq,
+    decisionMs: Math.min(86_400_000, Math.max(0, Math.round(keyAt - paintedAt))),
+  };
+}
+
+function historyEntry(shown: Shown, decision: Decision, annotationId: number): HistoryEntry {
+  const { pair } = shown.prepared;
+  return {
+    annotationId,
+    pairId: pair.pairId,
+    prompt: pair.prompt,
+    decision,
+    leftImage: pair.leftImage,
+    createdAt: Date.now(),
+    model: pair.suggestion?.model ?? null,
+    p0: pair.suggestion?.p0 ?? null,
+  };
+}
+
+/**
+ * After a commit: the next pair first, then `catchUp` (the strip, the progress, the
+ * announcement). With the next pair decoded already, `catchUp` waits for the next task, so that
+ * only the pair is rendered between the commit and the frame that shows it.
+ */
+async function moveOn(store: LabelingStore, s: Session, catchUp: () => void): Promise<void> {
+  const after = (): void => {
+    if (isLive(s)) catchUp();
+  };
+  const deferred = nextIsReady(s);
+  if (!deferred) after();
+  try {
+    await showNext(store, s);
+  } catch (error) {
+    // The decision is on disk; only the next pair is missing.
+    failAfterCommit(store, s, `Saved. The next pair could not be loaded: ${describeError(error)}`);
+  } finally {
+    if (store.get().status !== 'ready') timing.end();
+    if (deferred) setTimeout(after, 0);
+  }
+}
+
+/** Saves a decision on the pair on screen; the next pair goes up only once it is committed. */
+export const choose = (store: LabelingStore, decision: Decision, keyAt: number): Promise<void> =>
+  act(
+    async (s) => {
+      const shown = store.get().shown;
+      if (!shown) return;
+      const { pair } = shown.prepared;
+      if (decision !== 'skip' && !bothShowable(shown.prepared)) {
+        const skipKeys = labelingKeys('skip').keys;
+        store.set({ announcement: `An image is missing: press ${skipKeys} to skip this pair.` });
+        return;
+      }
+      timing.begin(decision, pair.pairId, keyAt);
+      store.set({ status: 'saving' });
+      const seq = ++s.requestSeq;
+      const reply = await studio.recordDecision(decisionArgs(s, shown, decision, keyAt));
+      // On disk from here on: only now may the view move on.
+      timing.committed();
+      if (!isLive(s)) return;
+      const saved = `Saved pair ${pair.pairId}: ${describeDecision(decision, { leftImage: pair.leftImage })}.`;
+      const disagreement = disagreementToReveal(pair, decision);
+      const announcement = disagreement === null ? saved : `${saved} ${disagreement}.`;
+      const entry = historyEntry(shown, decision, reply.annotationId);
+      if (disagreement !== null && !(await revealDisagreement(store, s, shown, announcement))) {
+        return;
+      }
+      await moveOn(store, s, () => {
+        acceptProgress(store, s, seq, reply.progress);
+        addToHistory(store, entry, announcement);
+      });
+    },
+    (error) => failOnPair(store, error),
+  );

@@ -1,0 +1,89 @@
+import type { LabelPair, LabelProgress } from '../../../../shared/api';
+import type { PreparedPair } from '../images';
+import type { LabelingStore } from './types';
+
+export interface QueueItem {
+  pair: LabelPair;
+  ready: Promise<PreparedPair>;
+  prepared: PreparedPair | null;
+}
+
+/**
+ * The controller's working set for one annotator; a new session (another annotator, a restart)
+ * or the view's end makes every pending step of the old one a no-op.
+ */
+export interface Session {
+  annotator: string;
+  queue: QueueItem[];
+  fetching: Promise<void> | null;
+  fetchError: unknown;
+  /** The server had no more undecided pairs beyond those held, at the last look. */
+  exhausted: boolean;
+  /** Pairs between an undo or a history click and their showing: held, never fetched twice. */
+  incoming: Set<number>;
+  /** A user action (or the first load) is running; see `act`. */
+  busy: boolean;
+  paint: { seq: number; at: number } | null;
+  /** The showing whose suggestion was on screen, for recordDecision's suggestionVisible. */
+  suggestionSeq: number | null;
+  /** Numbers the requests that reply with progress; a reply older than one applied is dropped. */
+  requestSeq: number;
+  progressSeq: number;
+}
+
+let current: Session | null = null;
+
+/** A new session, busy until its first pair is up, replacing any other. */
+export function beginSession(annotator: string): Session {
+  current = {
+    annotator,
+    queue: [],
+    fetching: null,
+    fetchError: null,
+    exhausted: false,
+    incoming: new Set(),
+    busy: true,
+    paint: null,
+    suggestionSeq: null,
+    requestSeq: 0,
+    progressSeq: 0,
+  };
+  return current;
+}
+
+export function endSession(): void {
+  current = null;
+}
+
+export const currentSession = (): Session | null => current;
+
+export const isLive = (s: Session): boolean => current === s;
+
+/** Applies progress in the order the requests were sent: a late reply to an older one is dropped. */
+export function acceptProgress(
+  store: LabelingStore,
+  s: Session,
+  seq: number,
+  progress: LabelProgress,
+): void {
+  if (!isLive(s) || seq < s.progressSeq) return;
+  s.progressSeq = seq;
+  store.set({ progress });
+}
+
+/** Runs one user action at a time; keys pressed meanwhile are ignored, never queued. */
+export async function act(
+  run: (s: Session) => Promise<void>,
+  onError: (error: unknown) => void,
+): Promise<void> {
+  const s = current;
+  if (!s || s.busy) return;
+  s.busy = true;
+  try {
+    await run(s);
+  } catch (error) {
+    if (isLive(s)) onError(error);
+  } finally {
+    s.busy = false;
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * Every key the studio answers to, defined once. The labeling and review views read their
+ * commands from these tables; the shortcut sheet, the app menu's list, the buttons' key hints and
+ * README's table are written from them (README's is checked by tests/unit/keys.test.ts).
+ */
+import { describeDecision, verdictOfSide, type Decision, type Verdict } from './labels';
+
+/** A key as a keydown event reports it (KeyboardEvent's fields; no DOM needed). */
+export type KeyInfo = {
+  key: string;
+  ctrlKey: boolean;
+  metaKey: boolean;
+  altKey: boolean;
+  shiftKey: boolean;
+};
+
+/** The commands that decide a pair, named by the side of the screen (or neither). */
+const VERDICT_COMMANDS = ['left', 'right', 'tie'] as const;
+export type VerdictCommand = (typeof VERDICT_COMMANDS)[number];
+export type DecisionCommand = VerdictCommand | 'skip';
+
+export const isVerdictCommand = (command: string): command is VerdictCommand =>
+  (VERDICT_COMMANDS as readonly string[]).includes(command);
+
+export const isDecisionCommand = (command: string): command is DecisionCommand =>
+  command === 'skip' || isVerdictCommand(command);
+
+export type LabelingCommand = DecisionCommand | 'undo' | 'escape' | 'suggestions' | 'help';
+
+export interface KeyBinding<C extends string> {
+  command: C;
+  /** The keys, as KeyboardEvent.key spells them, pressed without Ctrl, Cmd or Alt. */
+  keys: readonly string[];
+  /** Also this key with Ctrl (Cmd on a mac), without Shift. */
+  withCommandKey?: string;
+  /** What it does, as the shortcut sheet, the menu's list and README say it. */
+  does: string;
+}
+
+export const LABELING_KEYS: readonly KeyBinding<LabelingCommand>[] = [
+  { command: 'left', keys: ['ArrowLeft', '1'], does: 'The left image is better' },
+  { command: 'right', keys: ['ArrowRight', '2'], does: 'The right image is better' },
+  { command: 'tie', keys: ['ArrowDown', '3'], does: 'Tie: both are as good' },
+  { command: 'skip', keys: [' '], does: 'Skip this pair' },
+  {
+    command: 'undo',
+    keys: ['Backspace'],
+    withCommandKey: 'z',
+    does: 'Undo the last decision (again to go further back)',
+  },
+  {
+    command: 'escape',
+    keys: ['Escape'],
+    does: 'Back to the queue from a revisited pair; closes the shortcut sheet',
+  },
+  {
+    command: 'suggestions',
+    keys: ['s', 'S'],
+    does: "Cycle the model's suggestions (whole project): hidden, after the verdict, before it",
+  },
+  { command: 'help', keys: ['?'], does: 'Show or hide the shortcut sheet' },
+];
+
+/** The verdict a deciding command gives, given the image shown on the left. */
+export function verdictFor(command: VerdictCommand, leftImage: 0 | 1): Verdict {
+  return command === 'tie' ? 'tie' : verdictOfSide(command, leftImage);
+}
+
+/** The decision a deciding command gives, given the image shown on the left. */
+export function decisionFor(command: DecisionCommand, leftImage: 0 | 1): Decision {
+  return command === 'skip' ? 'skip' : verdictFor(command, leftImage);
+}
+
+/** Review always shows image 0 on the left, so labeling's side keys adjudicate 0, 1 and tie. */
+export const REVIEW_LEFT_IMAGE = 0;
+
+export type ReviewCommand = VerdictCommand | 'next' | 'previous' | 'note';
+
+/** `does` here is the review panel's hint: "image 0", "next pair". */
+export const REVIEW_KEYS: readonly KeyBinding<ReviewCommand>[] = [
+  ...LABELING_KEYS.filter((binding): binding is KeyBinding<VerdictCommand> =>
+    isVerdictCommand(binding.command),
+  ).map((binding) => ({
+    ...binding,
+    does: describeDecision(verdictFor(binding.command, REVIEW_LEFT_IMAGE), 'by-index'),
+  })),
+  { command: 'next', keys: ['j'], does: 'next pair' },
+  { command: 'previous', keys: ['k'], does: 'previous pair' },
+  { command: 'note', keys: ['n'], does: 'note' },
+];
+
+export type Destination = 'labeling' | 'audit' | 'dashboard' | 'review';
+
+/**
+ * `g` then a letter goes to a view. No labeling or review key uses `g` or these letters, so a
+ * chord never decides a pair.
+ */
+export const GO_PREFIX = 'g';
+export const GO_KEYS: readonly KeyBinding<Destination>[] = [
+  { command: 'labeling', keys: ['l'], does: 'Labeling' },
+  { command: 'audit', keys: ['a'], does: "The lead's audit view, where it was left" },
+  { command: 'dashboard', keys: ['d'], does: 'The audit dashboard' },
+  { command: 'review', keys: ['r'], does: 'The review list' },
+];
+
+/** The binding of a command; every command has exactly one. */
+export function bindingFor<C extends string>(
+  bindings: readonly KeyBinding<C>[],
+  command: C,
+): KeyBinding<C> {
+  const binding = bindings.find((b) => b.command === command);
+  if (!binding) throw new Error(`no key is bound to ${command}`);
+  return binding;
+}
+
+const hasModifier = (event: KeyInfo): boolean => event.ctrlKey || event.metaKey || event.altKey;
+
+/** The command a keydown means under these bindings, or null. Shift is part of the key. */
+export function commandFor<C extends string>(
+  bindings: readonly KeyBinding<C>[],
+  event: KeyInfo,
+): C | null {
+  // Shift+Ctrl+Z (redo elsewhere) means nothing here.
+  const commandKey = (event.ctrlKey || event.metaKey) && !event.altKey && !event.shiftKey;
+  for (const binding of bindings) {
+    if (!hasModifier(event) && binding.keys.includes(event.key)) return binding.command;
+    if (commandKey && binding.withCommandKey === event.key.toLowerCase()) return binding.command;
+  }
+  return null;
+}
+
+export function isGoPrefix(event: KeyInfo): boolean {
+  return event.key === GO_PREFIX && !hasModifier(event);
+}
+
+const KEY_NAMES: Record<string, string> = {
+  ArrowLeft: '←',
+  ArrowRight: '→',
+  ArrowDown: '↓',
+  ' ': 'Space',
+  Escape: 'Esc',
+};
+
+/** A binding's keys as people read them: "← or 1", "Backspace or Ctrl+Z" (⌘Z on a mac). */
+export function describeKeys(binding: KeyBinding<string>, mac: boolean): string {
+  const names = [
+    ...new Set(binding.keys.map((k) => KEY_NAMES[k] ?? (k.length === 1 ? k.toUpperCase() : k))),
+  ];
+  if (binding.withCommandKey) {
+    const key = binding.withCommandKey.toUpperCase();
+    names.push(mac ? `⌘${key}` : `Ctrl+${key}`);
+  }
+  return names.join(' or ');
+}
+
+/** The keys as Playwright and aria-keyshortcuts spell them: "Backspace Control+Z". */
+export function ariaKeys(binding: KeyBinding<string>, mac: boolean): string {
+  const names = binding.keys.map((k) => (k === ' ' ? 'Space' : k));
+  if (binding.withCommandKey) {
+    names.push(`${mac ? 'Meta' : 'Control'}+${binding.withCommandKey.toUpperCase()}`);
+  }
+  return names.join(' ');
+}
+
+/** A `g` chord as people read it: "g then a". */
+export function describeChord(binding: KeyBinding<Destination>): string {
+  return `${GO_PREFIX} then ${binding.keys.join(' or ')}`;
+}
+
+/** The shortcut sheet's rows: the labeling keys, then the `g` chords. */
+export function shortcutRows(mac: boolean): { keys: string; does: string }[] {
+  return [
+    ...LABELING_KEYS.map((b) => ({ keys: describeKeys(b, mac), does: b.does })),
+    ...GO_KEYS.map((b) => ({ keys: describeChord(b), does: b.does })),
+  ];
+}
+
+/** The shortcut list as lines of text ("keys  –  what"), for the app menu's dialog. */
+export function shortcutLines(mac: boolean): string[] {
+  return shortcutRows(mac).map((row) => `${row.keys}  –  ${row.does}`);
+}
