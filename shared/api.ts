@@ -55,6 +55,11 @@ export const importFileReportSchema = z.object({
   pairsAdded: z.number(),
   annotationsAdded: z.number(),
   rowsAlreadyPresent: z.number(),
+  /**
+   * Labels left out because the same user labeled the same pair again in a later row (by
+   * created_at, whatever the file order): the latest counts.
+   */
+  duplicatesDropped: z.number(),
 });
 export type ImportFileReport = z.infer<typeof importFileReportSchema>;
 
@@ -87,12 +92,19 @@ export const pairSummarySchema = z.object({
 });
 export type PairSummary = z.infer<typeof pairSummarySchema>;
 
+/** The dataset's annotators are named `pickapic:<user_id>`: a namespace no person may take. */
+export const DATASET_ANNOTATOR_PREFIX = 'pickapic:';
+
 const annotatorNameSchema = z
   .string()
   .trim()
   .min(1)
   .max(100)
-  .regex(/^[^\p{C}]+$/u, 'no control characters');
+  .regex(/^[^\p{C}]+$/u, 'no control characters')
+  .refine(
+    (name) => !name.toLowerCase().startsWith(DATASET_ANNOTATOR_PREFIX),
+    `names starting with ${DATASET_ANNOTATOR_PREFIX} belong to the dataset's annotators`,
+  );
 const pairIdSchema = z.number().int().positive();
 const sideSchema = z.union([z.literal(0), z.literal(1)]);
 
@@ -268,6 +280,11 @@ export const studioContract = {
     args: z.strictObject({
       out: filePathSchema,
       images: z.boolean().default(true),
+      /**
+       * Re-encode images that are not JPEG as JPEG (alpha dropped, as PickScore's preprocessing
+       * drops it); by default every image goes out as the bytes that were imported.
+       */
+      jpeg: z.boolean().default(false),
       annotationsOut: filePathSchema.optional(),
       /** Whose scores fill the pickscore columns; default the project's active model. */
       model: z.string().min(1).optional(),
@@ -443,9 +460,11 @@ export type TaskProgress = z.infer<typeof taskProgressSchema>;
 
 export interface StudioEvents {
   progress: TaskProgress;
+  /** The project's settings changed (the lead's setSettings): every open view follows. */
+  settings: ProjectSettings;
 }
 export type StudioEventName = keyof StudioEvents;
-export const STUDIO_EVENTS: StudioEventName[] = ['progress'];
+export const STUDIO_EVENTS: StudioEventName[] = ['progress', 'settings'];
 
 export type StudioMethods = {
   [M in StudioMethod]: (args: MethodArgs<M>) => Promise<MethodResult<M>>;

@@ -19,7 +19,7 @@ import { createDemoProject } from './demo/create-demo';
 import { readImage, type ImageBytes } from './io/images';
 import { exportParquet } from './io/export-parquet';
 import { importSources } from './io/import-sources';
-import type { CurrentDecision } from './store/decisions';
+import { nameTaken, type CurrentDecision } from './store/decisions';
 import type { PairForLabeling } from './store/pairs';
 import type { ProjectStore } from './store/project-store';
 import type { WorkerEntry } from './scoring/worker-client';
@@ -47,6 +47,8 @@ export type StudioHandlers = {
 
 export interface ServiceEvents {
   progress(progress: TaskProgress): void;
+  /** The project's settings after a change, for every open view. */
+  settings(settings: ProjectSettings): void;
 }
 
 export interface ServiceOptions {
@@ -68,7 +70,7 @@ export class StudioService implements StudioHandlers {
 
   constructor(
     private readonly store: ProjectStore,
-    events: ServiceEvents,
+    private readonly events: ServiceEvents,
     private readonly options: ServiceOptions = {},
   ) {
     this.tasks = new TaskRunner(events.progress);
@@ -186,6 +188,8 @@ export class StudioService implements StudioHandlers {
 
   async undoLast(args: ParsedArgs<'undoLast'>): Promise<MethodResult<'undoLast'>> {
     const annotator = this.store.decisions.findAnnotator(args.annotator);
+    // Labels that came with a dataset or a manifest are not anyone's to take back in the app.
+    if (annotator && annotator.kind !== 'human') throw nameTaken(args.annotator, annotator.kind);
     const latest = annotator && this.store.decisions.latestStanding(annotator.id);
     if (!annotator || !latest) {
       return { undone: null, progress: this.progress(args.annotator, annotator?.id ?? null) };
@@ -306,6 +310,7 @@ export class StudioService implements StudioHandlers {
   async setSettings(args: ParsedArgs<'setSettings'>): Promise<MethodResult<'setSettings'>> {
     const settings = { ...(await this.getSettings()), ...args };
     this.store.setMeta(SETTINGS_KEY, JSON.stringify(settings));
+    this.events.settings(settings);
     return settings;
   }
 

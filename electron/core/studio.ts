@@ -1,4 +1,10 @@
-import type { MethodArgs, MethodResult, StudioMethod, TaskProgress } from '../../shared/api';
+import type {
+  MethodArgs,
+  MethodResult,
+  ProjectSettings,
+  StudioMethod,
+  TaskProgress,
+} from '../../shared/api';
 import { createDispatcher, type Dispatch } from './dispatcher';
 import type { ImageBytes } from './io/images';
 import type { WorkerEntry } from './scoring/worker-client';
@@ -9,6 +15,8 @@ import { ProjectStore } from './store/project-store';
 export interface StudioOptions extends OpenOptions {
   /** Progress of long calls (imports, exports, scoring, the demo), for the door to show. */
   progress?: (progress: TaskProgress) => void;
+  /** The project's settings after each change, for the door to pass to every open view. */
+  settings?: (settings: ProjectSettings) => void;
   /** The scoring worker, for a door that ships it bundled (the app). */
   scoringWorker?: WorkerEntry;
   /** The demo model's folder, for a door that ships it elsewhere (the packaged app). */
@@ -36,7 +44,7 @@ export function openStudio(file: string, options: StudioOptions = {}): Studio {
   const store = ProjectStore.open(file, { create: options.create, readonly: options.readonly });
   const service = new StudioService(
     store,
-    { progress: options.progress ?? (() => {}) },
+    { progress: options.progress ?? (() => {}), settings: options.settings ?? (() => {}) },
     { scoringWorker: options.scoringWorker, demoModel: options.demoModel },
   );
   const dispatch = createDispatcher(service, store.file);

@@ -4,14 +4,15 @@ import { DuckDBInstance } from '@duckdb/node-api';
 
 /** A Pick-a-Pic row as a test describes it; jpg bytes optional. */
 export interface ShardRow {
-  ranking_id: number;
+  /** Pick-a-Pic's ids are int64: a bigint past 2^53. */
+  ranking_id: number | bigint;
   caption: string;
   image_0_uid: string;
   image_1_uid: string;
   label_0: number | null;
   label_1: number | null;
   has_label: boolean;
-  user_id: number;
+  user_id: number | bigint | null;
   model_0?: string;
   model_1?: string;
   created_at?: string;
@@ -75,6 +76,9 @@ export async function writeShardWithDuckDB(
       model_1: row.model_1 ?? 'sdxl-beta',
       num_example_per_prompt: row.num_example_per_prompt ?? 1,
       ...rest,
+      // As text, so ids past 2^53 reach DuckDB exactly (JSON numbers are doubles on the way).
+      ranking_id: String(row.ranking_id),
+      user_id: row.user_id === null ? null : String(row.user_id),
     });
   });
   const rowsFile = path.join(work, 'rows.jsonl');
@@ -92,13 +96,14 @@ export async function writeShardWithDuckDB(
       COPY (
         SELECT r.are_different, r.best_image_uid, r.caption, r.created_at, r.has_label,
           r.image_0_uid, r.image_0_url, r.image_1_uid, r.image_1_url, ${images}
-          r.label_0, r.label_1, r.model_0, r.model_1, r.num_example_per_prompt, r.ranking_id, r.user_id
+          r.label_0, r.label_1, r.model_0, r.model_1, r.num_example_per_prompt,
+          CAST(r.ranking_id AS BIGINT) AS ranking_id, CAST(r.user_id AS BIGINT) AS user_id
         FROM read_json(${sqlString(rowsFile)}, format = 'newline_delimited', columns = {
           row_no: 'BIGINT', are_different: 'BOOLEAN', best_image_uid: 'VARCHAR', caption: 'VARCHAR',
           created_at: 'TIMESTAMP', has_label: 'BOOLEAN', image_0_uid: 'VARCHAR', image_0_url: 'VARCHAR',
           image_1_uid: 'VARCHAR', image_1_url: 'VARCHAR', label_0: 'DOUBLE', label_1: 'DOUBLE',
           model_0: 'VARCHAR', model_1: 'VARCHAR', num_example_per_prompt: 'BIGINT',
-          ranking_id: 'BIGINT', user_id: 'BIGINT'
+          ranking_id: 'VARCHAR', user_id: 'VARCHAR'
         }) r
         ${joins}
         ORDER BY r.row_no

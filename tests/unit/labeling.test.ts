@@ -248,9 +248,20 @@ describe('labeling', () => {
     store.close();
   });
 
-  it('a dataset annotator name cannot label in the app; names are trimmed and checked', async () => {
+  it("another kind's annotator name cannot label in the app; names are trimmed and checked", async () => {
     const { call, dispatch, store } = await projectWithManifest(1);
-    store.decisions.annotatorId('pickapic:7', 'dataset');
+    store.decisions.annotatorId('import:old.csv', 'import');
+    await expect(
+      call('recordDecision', {
+        annotator: 'import:old.csv',
+        pairId: 1,
+        decision: 0,
+        leftImage: 0,
+        suggestionVisible: false,
+        decisionMs: 1,
+      }),
+    ).rejects.toThrow(/already used by an import annotator/);
+    // The dataset's names are refused before any lookup: no person may take that namespace.
     await expect(
       call('recordDecision', {
         annotator: 'pickapic:7',
@@ -260,7 +271,7 @@ describe('labeling', () => {
         suggestionVisible: false,
         decisionMs: 1,
       }),
-    ).rejects.toThrow(/already used by a dataset annotator/);
+    ).rejects.toThrow(/names starting with pickapic: belong to the dataset's annotators/);
     await expect(call('getQueue', { annotator: '   ' })).rejects.toThrow(/annotator/);
     await expect(call('getQueue', { annotator: 'a\u0007b' })).rejects.toThrow(/control characters/);
     // Arguments the types refuse, as a door may receive them.

@@ -260,7 +260,7 @@ describe('Pick-a-Pic shards written by DuckDB', () => {
     await writeShardWithDuckDB(without, rows, { images: false });
     await writeShardWithDuckDB(
       withImages,
-      rows.map((r) => ({ ...r, ranking_id: r.ranking_id + 1000 })),
+      rows.map((r) => ({ ...r, ranking_id: BigInt(r.ranking_id) + 1000n })),
       {
         images: true,
       },
@@ -472,5 +472,168 @@ describe('export verdicts', () => {
     store.close();
     expect(fs.readFileSync(out).equals(earlier)).toBe(true);
     expect(fs.readdirSync(dir).filter((name) => name.includes('partial'))).toEqual([]);
+  });
+});
+
+describe("the dataset's annotators", () => {
+  const base = { caption: 'a kite over dunes', image_0_uid: 'K0', image_1_uid: 'K1' };
+  const label = (verdict: 0 | 1) =>
+    verdict === 0
+      ? { label_0: 1, label_1: 0, has_label: true }
+      : { label_0: 0, label_1: 1, has_label: true };
+
+  it('keeps int64 ids exact past 2^53, through the import and both exports', async () => {
+    const big = 2n ** 53n;
+    const input = path.join(dir, 'big.parquet');
+    // As doubles, the two rankings are one number and the two users one person.
+    await writeShardWithDuckDB(
+      input,
+      [
+        { ...base, ...label(0), ranking_id: big + 1n, user_id: 2n ** 60n + 3n },
+        {
+          ...base,
+          ...label(1),
+          caption: 'another kite',
+          ranking_id: big + 2n,
+          user_id: 2n ** 60n + 5n,
+        },
+      ],
+      { images: false },
+    );
+    const { call, store } = openTestProject(path.join(dir, 'p.pickstudio'));
+    const report = await call('importSources', { sources: [input] });
+    expect(report.files[0]).toMatchObject({ rows: 2, pairsAdded: 2, annotationsAdded: 2 });
+    const stats = await call('getStats', {});
+    expect(stats.annotators.map((a) => a.name)).toEqual([
+      `pickapic:${2n ** 60n + 3n}`,
+      `pickapic:${2n ** 60n + 5n}`,
+    ]);
+    const out = path.join(dir, 'out.parquet');
+    const annotationsOut = path.join(dir, 'annotations.parquet');
+    await call('exportParquet', { out, images: false, annotationsOut });
+    // Importing the same shard again adds nothing: both rankings are known, exactly.
+    const again = await call('importSources', { sources: [input] });
+    expect(again.files[0]).toMatchObject({
+      pairsAdded: 0,
+      annotationsAdded: 0,
+      rowsAlreadyPresent: 2,
+    });
+    store.close();
+    expect(
+      await db.rows(
+        `SELECT ranking_id::VARCHAR AS ranking, user_id::VARCHAR AS user FROM '${out}' ORDER BY ranking_id`,
+      ),
+    ).toEqual([
+      { ranking: String(big + 1n), user: String(2n ** 60n + 3n) },
+      { ranking: String(big + 2n), user: String(2n ** 60n + 5n) },
+    ]);
+    expect(
+      await db.rows(`SELECT ranking_id::VARCHAR AS ranking FROM '${annotationsOut}' ORDER BY 1`),
+    ).toEqual([{ ranking: String(big + 1n) }, { ranking: String(big + 2n) }]);
+  });
+
+  it('rankings without a user are votes of their own, not one unknown person', async () => {
+    const input = path.join(dir, 'anonymous.parquet');
+    await writeShardWithDuckDB(
+      input,
+      [
+        { ...base, ...label(0), ranking_id: 1, user_id: null },
+        { ...base, ...label(0), ranking_id: 2, user_id: null },
+        { ...base, ...label(1), ranking_id: 3, user_id: null },
+      ],
+      { images: false },
+    );
+    const { call, store } = openTestProject(path.join(dir, 'p.pickstudio'));
+    await call('importSources', { sources: [input] });
+    const [pair] = await call('listPairs', {});
+    expect(pair).toMatchObject({ annotations: 3 });
+    const stats = await call('getStats', {});
+    expect(stats.counts.verdicts).toEqual({ image0: 2, image1: 1, tie: 0 });
+    expect(stats.annotators.map((a) => a.name)).toEqual([
+      'pickapic:unknown:1',
+      'pickapic:unknown:2',
+      'pickapic:unknown:3',
+    ]);
+    const out = path.join(dir, 'out.parquet');
+    await call('exportParquet', { out, images: false });
+    store.close();
+    expect(await db.rows(`SELECT num_annotations, label_0, user_id FROM '${out}'`)).toEqual([
+      { num_annotations: 3n, label_0: 1, user_id: null },
+    ]);
+  });
+
+  it("a user's latest label on a pair counts, by created_at whatever the order, in a file and across files", async () => {
+    const first = path.join(dir, 'first.parquet');
+    await writeShardWithDuckDB(
+      first,
+      [
+        // The later label comes first in the file; the earlier one, after it, is dropped.
+        { ...base, ...label(1), ranking_id: 10, user_id: 7, created_at: '2023-05-02 10:00:00' },
+        { ...base, ...label(0), ranking_id: 11, user_id: 7, created_at: '2023-05-01 10:00:00' },
+        { ...base, ...label(0), ranking_id: 12, user_id: 8, created_at: '2023-05-01 10:00:00' },
+      ],
+      { images: false },
+    );
+    const { call, store } = openTestProject(path.join(dir, 'p.pickstudio'));
+    const report = await call('importSources', { sources: [first] });
+    expect(report.files[0]).toMatchObject({
+      rows: 3,
+      annotationsAdded: 2,
+      duplicatesDropped: 1,
+      rowsAlreadyPresent: 0,
+    });
+    const verdictOf = async (user: string) =>
+      (await call('getStats', { annotator: user })).annotators[0]!.verdicts;
+    expect(await verdictOf('pickapic:7')).toEqual({ image0: 0, image1: 1, tie: 0 });
+
+    // A later file: an older label of user 7 is dropped, a newer label of user 8 counts.
+    const second = path.join(dir, 'second.parquet');
+    await writeShardWithDuckDB(
+      second,
+      [
+        { ...base, ...label(0), ranking_id: 13, user_id: 7, created_at: '2023-04-30 10:00:00' },
+        { ...base, ...label(1), ranking_id: 14, user_id: 8, created_at: '2023-05-03 10:00:00' },
+      ],
+      { images: false },
+    );
+    const later = await call('importSources', { sources: [second] });
+    expect(later.files[0]).toMatchObject({ annotationsAdded: 1, duplicatesDropped: 1 });
+    expect(await verdictOf('pickapic:7')).toEqual({ image0: 0, image1: 1, tie: 0 });
+    expect(await verdictOf('pickapic:8')).toEqual({ image0: 0, image1: 1, tie: 0 });
+    // Every ranking is kept as the dataset had it, dropped labels included.
+    expect(sqlite(store).prepare('SELECT count(*) FROM pair_sources').pluck().get()).toBe(5);
+    store.close();
+  });
+
+  it("nobody labels under the dataset's names, and nobody undoes the dataset's or a manifest's labels", async () => {
+    const input = path.join(dir, 'one.parquet');
+    await writeShardWithDuckDB(input, [{ ...base, ...label(0), ranking_id: 1, user_id: 7 }], {
+      images: false,
+    });
+    const file = path.join(dir, 'p.pickstudio');
+    const { call, store } = openTestProject(file);
+    await call('importSources', { sources: [input] });
+    store.decisions.annotatorId('demo:ana', 'import');
+    const before = projectDigest(file);
+    for (const annotator of ['pickapic:7', 'PICKAPIC:99', ' pickapic:new']) {
+      await expect(
+        call('recordDecision', {
+          annotator,
+          pairId: 1,
+          decision: 1,
+          leftImage: 0,
+          suggestionVisible: false,
+          decisionMs: 1,
+        }),
+      ).rejects.toThrow(
+        /annotator: names starting with pickapic: belong to the dataset's annotators/,
+      );
+      await expect(call('undoLast', { annotator })).rejects.toThrow(/pickapic:/);
+    }
+    await expect(call('undoLast', { annotator: 'demo:ana' })).rejects.toThrow(
+      /"demo:ana" is already used by an import annotator/,
+    );
+    expect(projectDigest(file)).toBe(before);
+    store.close();
   });
 });

@@ -239,6 +239,9 @@ async function writeAtomically<T>(
 const bigintOrNull = (value: number | null): bigint | null =>
   value === null ? null : BigInt(value);
 
+/** Ranking ids pass 2^53: they come as decimal text and go out as exact int64. */
+const int64 = (text: string | null): bigint | null => (text === null ? null : BigInt(text));
+
 /** Rows gathered into row groups of at most MAX_GROUP_ROWS rows or MAX_GROUP_IMAGE_BYTES. */
 class RowGroups {
   written = 0;
@@ -302,7 +305,7 @@ function pairRow(pair: ExportPair, votes: Vote[]): Row | null {
       ? BigInt(soleVoter.name.slice('pickapic:'.length))
       : null;
   return {
-    are_different: pair.areDifferent ?? pair.uid0 !== pair.uid1,
+    are_different: pair.areDifferent === 1,
     best_image_uid: verdict === 'tie' ? null : verdict === 0 ? pair.uid0 : pair.uid1,
     caption: pair.caption,
     created_at: new Date(pair.createdAt),
@@ -316,7 +319,7 @@ function pairRow(pair: ExportPair, votes: Vote[]): Row | null {
     model_0: pair.model0,
     model_1: pair.model1,
     num_example_per_prompt: BigInt(pair.numExamplePerPrompt),
-    ranking_id: bigintOrNull(pair.rankingId),
+    ranking_id: int64(pair.rankingId),
     user_id: userId,
     num_annotations: BigInt(votes.length),
     agreement:
@@ -329,7 +332,13 @@ function pairRow(pair: ExportPair, votes: Vote[]): Row | null {
 }
 
 /** An image as Pick-a-Pic's jpg columns hold it; null when the project has no bytes for it. */
-async function jpegOf(images: ImageRepository, uid: string): Promise<Uint8Array | null> {
+async function jpegOf(
+  images: ImageRepository,
+  uid: string,
+  readable: number,
+): Promise<Uint8Array | null> {
+  // Most of a project imported without images has none: no lookup for those.
+  if (!readable) return null;
   const source = images.sourceOf(uid);
   const found = source && (await imageBytes(uid, source));
   if (!found) return null;
@@ -373,8 +382,8 @@ async function writePairs(
       let imageBytes = 0;
       if (withImages) {
         const [jpg0, jpg1] = await Promise.all([
-          jpegOf(snapshot.images, pair.uid0),
-          jpegOf(snapshot.images, pair.uid1),
+          jpegOf(snapshot.images, pair.uid0, pair.readable0),
+          jpegOf(snapshot.images, pair.uid1, pair.readable1),
         ]);
         Object.assign(row, { jpg_0: jpg0, jpg_1: jpg1 });
         imageBytes = (jpg0?.length ?? 0) + (jpg1?.length ?? 0);
@@ -394,7 +403,7 @@ function annotationRow(a: ExportAnnotation): Row {
   return {
     annotation_id: BigInt(a.id),
     pair_id: BigInt(a.pairId),
-    ranking_id: bigintOrNull(a.rankingId),
+    ranking_id: int64(a.rankingId),
     caption: a.caption,
     image_0_uid: a.uid0,
     image_1_uid: a.uid1,
@@ -405,9 +414,9 @@ function annotationRow(a: ExportAnnotation): Row {
     label_0: labels?.label_0 ?? null,
     label_1: labels?.label_1 ?? null,
     undoes_id: bigintOrNull(a.undoesId),
-    is_current: a.isCurrent,
+    is_current: a.isCurrent === 1,
     left_image: bigintOrNull(a.leftImage),
-    suggestion_visible: a.suggestionVisible,
+    suggestion_visible: a.suggestionVisible === null ? null : a.suggestionVisible === 1,
     decision_ms: bigintOrNull(a.decisionMs),
     created_at: new Date(a.createdAt),
   };

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { DATASET_ANNOTATOR_PREFIX } from '../../../shared/api';
 import { StudioError } from '../../../shared/errors';
 import { labelsToVerdict } from '../../../shared/labels';
 import type { ProjectStore } from '../store/project-store';
@@ -7,7 +8,7 @@ import { inspectImage } from './images';
 import { ACCEPTED_PHYSICAL, IMAGE_COLUMNS, PICKAPIC_COLUMNS } from './pickapic-schema';
 import { openParquet, type ParquetSource } from './parquet-source';
 import type { BlobRecord, StagedPair, Staging } from '../store/staging';
-import { asBoolean, asBytes, asNumber, asString, asTimeMs } from './values';
+import { asBoolean, asBytes, asInt64, asNumber, asString, asTimeMs } from './values';
 
 export interface ImportProgress {
   /** Rows finished in earlier files of the same import. */
@@ -15,8 +16,12 @@ export interface ImportProgress {
   totalRows: number;
 }
 
-export const pickapicAnnotatorName = (userId: number | null): string =>
-  `pickapic:${userId ?? 'unknown'}`;
+/**
+ * The dataset's annotator of a row: its user, or, for a row without one, an annotator of that
+ * ranking alone (unknown users are not one person: each of their rankings is a vote of its own).
+ */
+export const pickapicAnnotatorName = (userId: bigint | null, rankingId: bigint): string =>
+  `${DATASET_ANNOTATOR_PREFIX}${userId ?? `unknown:${rankingId}`}`;
 
 /** Opens a shard and checks that it has the Pick-a-Pic columns with usable types. */
 export async function openPickapicShard(
@@ -71,7 +76,7 @@ export async function stagePickapicShard(
     context.throwIfCancelled();
     const rows = await shard.readRows(group.start, group.end, columns);
     const fresh = rows.map((row) => {
-      const rankingId = asNumber(row.ranking_id);
+      const rankingId = asInt64(row.ranking_id);
       return rankingId === null || !store.pairs.hasRanking(rankingId);
     });
     const images = shard.hasImages ? await inspectRowImages(file, group.start, rows, fresh) : null;
@@ -105,14 +110,14 @@ function stagedRow(
   const fail = (problem: string): never => {
     throw new StudioError('bad_input', `${where}: ${problem}`);
   };
-  const rankingId = asNumber(row.ranking_id) ?? fail('ranking_id is empty');
+  const rankingId = asInt64(row.ranking_id) ?? fail('ranking_id is empty');
   const caption = asString(row.caption) ?? fail('caption is empty');
   const uid0 = asString(row.image_0_uid) || fail('image_0_uid is empty');
   const uid1 = asString(row.image_1_uid) || fail('image_1_uid is empty');
   const hasLabel = asBoolean(row.has_label) ?? false;
   const label0 = asNumber(row.label_0);
   const label1 = asNumber(row.label_1);
-  const userId = asNumber(row.user_id);
+  const userId = asInt64(row.user_id);
   const createdAt = asTimeMs(row.created_at);
   const verdict = hasLabel
     ? (labelsToVerdict(label0 ?? NaN, label1 ?? NaN) ??
@@ -149,7 +154,12 @@ function stagedRow(
     label:
       verdict === null
         ? null
-        : { verdict, annotator: pickapicAnnotatorName(userId), kind: 'dataset', rankingId },
+        : {
+            verdict,
+            annotator: pickapicAnnotatorName(userId, rankingId),
+            kind: 'dataset',
+            rankingId,
+          },
   };
 }
 

@@ -154,5 +154,6 @@ async function stageAndMerge(
     pairsAdded: merged.pairsAdded,
     annotationsAdded: merged.annotationsAdded,
     rowsAlreadyPresent: staged.alreadyPresent + merged.rowsAlreadyPresent,
+    duplicatesDropped: merged.duplicatesDropped,
   };
 }

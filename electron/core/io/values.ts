@@ -17,6 +17,18 @@ export function asNumber(value: unknown): number | null {
   return null;
 }
 
+/**
+ * An int64 id exactly: Pick-a-Pic's ranking_id and user_id go past 2^53, where a number would
+ * round two ids into one.
+ */
+export function asInt64(value: unknown): bigint | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'bigint') return value;
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
+  if (typeof value === 'string' && /^-?\d+$/.test(value.trim())) return BigInt(value.trim());
+  return null;
+}
+
 export function asBoolean(value: unknown): boolean | null {
   if (value === null || value === undefined) return null;
   return Boolean(value);

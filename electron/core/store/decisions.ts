@@ -20,7 +20,7 @@ export type AnnotationRecord = {
       suggestionVisible?: boolean | null;
       decisionMs?: number | null;
       /** The Pick-a-Pic ranking a dataset label came from. */
-      rankingId?: number | null;
+      rankingId?: bigint | null;
     }
   | { undoes: number }
 );
@@ -50,6 +50,13 @@ export interface LabelCounts {
   /** Decisions (verdicts and skips) in the last hour. */
   lastHour: number;
 }
+
+/** A name the annotators of another kind (the dataset's, a manifest's) already have. */
+export const nameTaken = (name: string, kind: AnnotatorKind): StudioError =>
+  new StudioError(
+    'bad_input',
+    `annotator name ${JSON.stringify(name)} is already used by ${kind === 'import' ? 'an' : 'a'} ${kind} annotator`,
+  );
 
 /**
  * Annotators, the append-only annotation log, and what follows from it: each annotator's current
@@ -127,12 +134,7 @@ export class DecisionRepository {
     // Looked up first: the upsert writes even when the name exists, and a write outside a
     // transaction is a commit of its own, one more wait for the disk on every label.
     const row = this.findAnnotator(name) ?? this.stmt.addAnnotator.get(name, kind, Date.now())!;
-    if (row.kind !== kind) {
-      throw new StudioError(
-        'bad_input',
-        `annotator name ${JSON.stringify(name)} is already used by a ${row.kind} annotator`,
-      );
-    }
+    if (row.kind !== kind) throw nameTaken(name, row.kind);
     return row.id;
   }
 

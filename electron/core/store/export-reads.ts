@@ -2,33 +2,43 @@ import type Database from 'better-sqlite3';
 import type { Verdict } from '../../../shared/labels';
 import type { AnnotatorKind } from './decisions';
 import { latestAdjudicationVerdict, PAIR_JOINS } from './sql';
-import { verdictFromDb, type DbVerdict } from './verdicts';
+import { verdictSql } from './verdicts';
 
-/** A pair as the Parquet export writes it, with its first Pick-a-Pic ranking and its scores. */
+/**
+ * A pair as the Parquet export writes it, with its first Pick-a-Pic ranking and its scores.
+ * Values come as SQLite gives them, ready to write: an export reads every pair of the project,
+ * and a conversion per row costs more than the read.
+ */
 export interface ExportPair {
   id: number;
   caption: string;
   uid0: string;
   url0: string | null;
+  /** 1 when the project has the image's bytes or its file: only then is there anything to read. */
+  readable0: number;
   uid1: string;
   url1: string | null;
+  readable1: number;
   model0: string | null;
   model1: string | null;
   createdAt: number;
   adjudicated: Verdict | null;
-  rankingId: number | null;
-  areDifferent: boolean | null;
+  /** Exact, as decimal text: ranking ids pass 2^53. */
+  rankingId: string | null;
+  /** 1 when the images differ: the dataset's flag, else whether their uids differ. */
+  areDifferent: number;
   numExamplePerPrompt: number;
   score0: number | null;
   score1: number | null;
   p0: number | null;
 }
 
-/** One row of the annotation log as the annotations export writes it. */
+/** One row of the annotation log as the annotations export writes it (see ExportPair). */
 export interface ExportAnnotation {
   id: number;
   pairId: number;
-  rankingId: number | null;
+  /** Exact, as decimal text. */
+  rankingId: string | null;
   caption: string;
   uid0: string;
   uid1: string;
@@ -37,14 +47,14 @@ export interface ExportAnnotation {
   action: 'verdict' | 'skip' | 'undo';
   verdict: Verdict | null;
   undoesId: number | null;
-  isCurrent: boolean;
+  /** 1 for the annotator's current decision on the pair. */
+  isCurrent: number;
   leftImage: number | null;
-  suggestionVisible: boolean | null;
+  /** 1 or 0; null where it was not recorded. */
+  suggestionVisible: number | null;
   decisionMs: number | null;
   createdAt: number;
 }
-
-type Row<T, K extends keyof T, Raw> = Omit<T, K> & Raw;
 
 /** What the Parquet export reads, page by page, in id order. */
 export class ExportReads {
@@ -53,19 +63,15 @@ export class ExportReads {
   constructor(db: Database.Database) {
     this.stmt = {
       pairCount: db.prepare<[], number>('SELECT count(*) FROM pairs').pluck(),
-      pairs: db.prepare<
-        [{ after: number; limit: number; model: number }],
-        Row<
-          ExportPair,
-          'adjudicated' | 'areDifferent',
-          { adjudicated: DbVerdict | null; areDifferent: number | null }
-        >
-      >(
-        `SELECT p.id, pr.text AS caption, i0.uid AS uid0, i0.url AS url0, i1.uid AS uid1,
-           i1.url AS url1, p.model_0 AS model0, p.model_1 AS model1,
+      pairs: db.prepare<[{ after: number; limit: number; model: number }], ExportPair>(
+        `SELECT p.id, pr.text AS caption, i0.uid AS uid0, i0.url AS url0,
+           coalesce(i0.sha256, i0.path) IS NOT NULL AS readable0, i1.uid AS uid1, i1.url AS url1,
+           coalesce(i1.sha256, i1.path) IS NOT NULL AS readable1,
+           p.model_0 AS model0, p.model_1 AS model1,
            coalesce(p.created_at, p.added_at) AS createdAt,
-           ${latestAdjudicationVerdict('p.id')} AS adjudicated,
-           s.ranking_id AS rankingId, s.are_different AS areDifferent,
+           ${verdictSql(latestAdjudicationVerdict('p.id'))} AS adjudicated,
+           CAST(s.ranking_id AS TEXT) AS rankingId,
+           coalesce(s.are_different, i0.uid != i1.uid) AS areDifferent,
            coalesce(s.num_example_per_prompt,
              (SELECT count(*) FROM pairs q WHERE q.prompt_id = p.prompt_id)) AS numExamplePerPrompt,
            sc.score_0 AS score0, sc.score_1 AS score1, sc.p_0 AS p0
@@ -78,23 +84,16 @@ export class ExportReads {
         .prepare<[], [number, string, AnnotatorKind]>('SELECT id, name, kind FROM annotators')
         .raw(),
       verdicts: db
-        .prepare<[number, number], [number, number, DbVerdict]>(
-          `SELECT pair_id, annotator_id, verdict FROM decisions
+        .prepare<[number, number], [number, number, Verdict]>(
+          `SELECT pair_id, annotator_id, ${verdictSql('verdict')} FROM decisions
            WHERE pair_id BETWEEN ? AND ? AND action = 'verdict'`,
         )
         .raw(),
       annotationCount: db.prepare<[], number>('SELECT count(*) FROM annotations').pluck(),
-      annotations: db.prepare<
-        [number, number],
-        Row<
-          ExportAnnotation,
-          'verdict' | 'isCurrent' | 'suggestionVisible',
-          { verdict: DbVerdict | null; isCurrent: number; suggestionVisible: number | null }
-        >
-      >(
-        `SELECT a.id, a.pair_id AS pairId, a.ranking_id AS rankingId, pr.text AS caption,
+      annotations: db.prepare<[number, number], ExportAnnotation>(
+        `SELECT a.id, a.pair_id AS pairId, CAST(a.ranking_id AS TEXT) AS rankingId, pr.text AS caption,
            i0.uid AS uid0, i1.uid AS uid1, n.name AS annotator, n.kind AS annotatorKind,
-           a.action, a.verdict, a.undoes_id AS undoesId,
+           a.action, ${verdictSql('a.verdict')} AS verdict, a.undoes_id AS undoesId,
            EXISTS (SELECT 1 FROM decisions d WHERE d.pair_id = a.pair_id
                      AND d.annotator_id = a.annotator_id AND d.annotation_id = a.id) AS isCurrent,
            a.left_image AS leftImage, a.suggestion_visible AS suggestionVisible,
@@ -113,11 +112,7 @@ export class ExportReads {
 
   /** Pairs after `after`, with the scores of `modelId` (null: none). */
   pairPage(after: number, limit: number, modelId: number | null): ExportPair[] {
-    return this.stmt.pairs.all({ after, limit, model: modelId ?? -1 }).map((p) => ({
-      ...p,
-      adjudicated: p.adjudicated === null ? null : verdictFromDb(p.adjudicated),
-      areDifferent: p.areDifferent === null ? null : p.areDifferent === 1,
-    }));
+    return this.stmt.pairs.all({ after, limit, model: modelId ?? -1 });
   }
 
   annotators(): Map<number, { name: string; kind: AnnotatorKind }> {
@@ -126,9 +121,7 @@ export class ExportReads {
 
   /** Current verdicts on the pairs `first`..`last`, by key range: [pair, annotator, verdict]. */
   verdictsBetween(first: number, last: number): [number, number, Verdict][] {
-    return this.stmt.verdicts
-      .all(first, last)
-      .map(([pair, annotator, verdict]) => [pair, annotator, verdictFromDb(verdict)]);
+    return this.stmt.verdicts.all(first, last);
   }
 
   annotationCount(): number {
@@ -137,11 +130,6 @@ export class ExportReads {
 
   /** Annotations after id `after`, undos and skips included. */
   annotationPage(after: number, limit: number): ExportAnnotation[] {
-    return this.stmt.annotations.all(after, limit).map((a) => ({
-      ...a,
-      verdict: a.verdict === null ? null : verdictFromDb(a.verdict),
-      isCurrent: a.isCurrent === 1,
-      suggestionVisible: a.suggestionVisible === null ? null : a.suggestionVisible === 1,
-    }));
+    return this.stmt.annotations.all(after, limit);
   }
 }

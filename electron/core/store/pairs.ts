@@ -115,7 +115,7 @@ export class PairRepository {
           number
         >('SELECT p.id FROM pairs p JOIN images i ON i.id = p.image_0_id WHERE i.uid = ?')
         .pluck(),
-      hasRanking: db.prepare<[number], number>('SELECT 1 FROM pair_sources WHERE ranking_id = ?'),
+      hasRanking: db.prepare<[bigint], number>('SELECT 1 FROM pair_sources WHERE ranking_id = ?'),
     };
   }
 
@@ -141,7 +141,7 @@ export class PairRepository {
   }
 
   /** Whether a Pick-a-Pic ranking is in the project already. */
-  hasRanking(rankingId: number): boolean {
+  hasRanking(rankingId: bigint): boolean {
     return this.stmt.hasRanking.get(rankingId) !== undefined;
   }
 

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { StudioError } from '../../../shared/errors';
 import type { Verdict } from '../../../shared/labels';
 import { removeLeftoversOfGoneProcesses } from '../io/leftovers';
-import type { AnnotatorKind } from './decisions';
+import { nameTaken, type AnnotatorKind } from './decisions';
 import { sqlBool } from './sql';
 import { verdictToDb } from './verdicts';
 
@@ -19,8 +19,8 @@ export interface BlobRecord {
 
 /** A Pick-a-Pic row's own fields, kept as the dataset had them (pair_sources). */
 export interface PairSourceRecord {
-  rankingId: number;
-  userId: number | null;
+  rankingId: bigint;
+  userId: bigint | null;
   hasLabel: boolean;
   label0: number | null;
   label1: number | null;
@@ -53,7 +53,7 @@ export interface StagedPair {
     verdict: Verdict;
     annotator: string;
     kind: AnnotatorKind;
-    rankingId: number | null;
+    rankingId: bigint | null;
   } | null;
 }
 
@@ -61,6 +61,7 @@ export interface MergeCounts {
   pairsAdded: number;
   annotationsAdded: number;
   rowsAlreadyPresent: number;
+  duplicatesDropped: number;
 }
 
 const STAGING_PREFIX = (projectFile: string): string => `.${path.basename(projectFile)}.import-`;
@@ -231,13 +232,18 @@ function mergeStaged(db: Database.Database, sourceFile: string, now: number): Me
   const pairsAdded = addPairs(sql, now);
   addSources(sql, sourceFile);
   addAnnotators(sql, now);
-  const annotationsAdded = addLabels(sql, now);
+  const { annotationsAdded, duplicatesDropped } = addLabels(sql, now);
   // Manifest rows that brought nothing new: no new pair and no new label.
   const idle = sql.count(
     `SELECT count(*) FROM temp.merge_rows
      WHERE ranking_id IS NULL AND creates_pair = 0 AND adds_label = 0`,
   );
-  return { pairsAdded, annotationsAdded, rowsAlreadyPresent: stagedRows - applied + idle };
+  return {
+    pairsAdded,
+    annotationsAdded,
+    rowsAlreadyPresent: stagedRows - applied + idle,
+    duplicatesDropped,
+  };
 }
 
 /** The staged rows to apply: a ranking already in the project, or seen earlier in this file, adds nothing. */
@@ -326,37 +332,54 @@ function addAnnotators(sql: MergeSql, now: number): void {
     { now },
   );
   const clash = sql.db
-    .prepare<[], { annotator: string; kind: string }>(
+    .prepare<[], { annotator: string; kind: AnnotatorKind }>(
       `SELECT r.annotator, a.kind FROM temp.merge_rows r JOIN main.annotators a ON a.name = r.annotator
        WHERE a.kind != r.annotator_kind LIMIT 1`,
     )
     .get();
-  if (clash) {
-    throw new StudioError(
-      'bad_input',
-      `annotator name ${JSON.stringify(clash.annotator)} is already used by a ${clash.kind} annotator`,
-    );
-  }
+  if (clash) throw nameTaken(clash.annotator, clash.kind);
   sql.run(`UPDATE temp.merge_rows SET annotator_id = (SELECT id FROM main.annotators a WHERE a.name = annotator)
            WHERE annotator IS NOT NULL`);
 }
 
 /**
- * The rows' labels, in the pair's image order. Labels keep the row's ranking; a manifest label
- * is new unless the annotator already gave one on the pair (in the project, or earlier in this
+ * The rows' labels, in the pair's image order, keeping the row's ranking. Of one dataset user's
+ * labels on one pair (in this file and in the project), the latest by created_at counts, then
+ * the highest ranking_id, whatever the file order; the others are dropped. A manifest label is
+ * new unless the annotator already gave one on the pair (in the project, or earlier in this
  * file).
  */
-function addLabels(sql: MergeSql, now: number): number {
+function addLabels(
+  sql: MergeSql,
+  now: number,
+): { annotationsAdded: number; duplicatesDropped: number } {
   sql.db.exec('CREATE INDEX temp.merge_rows_by_label ON merge_rows (pair_id, annotator_id, row)');
-  sql.run(`UPDATE temp.merge_rows AS r SET adds_label = 1
-           WHERE r.verdict IS NOT NULL
-             AND (r.ranking_id IS NOT NULL OR (
-               NOT EXISTS (SELECT 1 FROM main.annotations a
-                           WHERE a.pair_id = r.pair_id AND a.annotator_id = r.annotator_id)
-               AND r.row = (SELECT min(d.row) FROM temp.merge_rows d
-                            WHERE d.pair_id = r.pair_id AND d.annotator_id = r.annotator_id
-                              AND d.ranking_id IS NULL AND d.verdict IS NOT NULL)))`);
-  return sql.run(
+  const when = (row: string): string => `(coalesce(${row}.created_at, @now), ${row}.ranking_id)`;
+  sql.run(
+    `UPDATE temp.merge_rows AS r SET adds_label = 1
+     WHERE r.verdict IS NOT NULL
+       AND ((r.ranking_id IS NOT NULL
+             AND NOT EXISTS (SELECT 1 FROM temp.merge_rows d
+                             WHERE d.pair_id = r.pair_id AND d.annotator_id = r.annotator_id
+                               AND d.ranking_id IS NOT NULL AND d.verdict IS NOT NULL
+                               AND ${when('d')} > ${when('r')})
+             AND NOT EXISTS (SELECT 1 FROM main.decisions c
+                             JOIN main.annotations a ON a.id = c.annotation_id
+                             WHERE c.pair_id = r.pair_id AND c.annotator_id = r.annotator_id
+                               AND (c.created_at, coalesce(a.ranking_id, 0)) > ${when('r')}))
+         OR (r.ranking_id IS NULL
+             AND NOT EXISTS (SELECT 1 FROM main.annotations a
+                             WHERE a.pair_id = r.pair_id AND a.annotator_id = r.annotator_id)
+             AND r.row = (SELECT min(d.row) FROM temp.merge_rows d
+                          WHERE d.pair_id = r.pair_id AND d.annotator_id = r.annotator_id
+                            AND d.ranking_id IS NULL AND d.verdict IS NOT NULL)))`,
+    { now },
+  );
+  const duplicatesDropped = sql.count(
+    `SELECT count(*) FROM temp.merge_rows
+     WHERE ranking_id IS NOT NULL AND verdict IS NOT NULL AND adds_label = 0`,
+  );
+  const annotationsAdded = sql.run(
     `INSERT INTO main.annotations (pair_id, annotator_id, action, verdict, created_at, ranking_id)
      SELECT pair_id, annotator_id, 'verdict',
        CASE WHEN swapped = 1 AND verdict = '0' THEN '1'
@@ -365,4 +388,5 @@ function addLabels(sql: MergeSql, now: number): number {
      FROM temp.merge_rows WHERE adds_label = 1 ORDER BY row`,
     { now },
   );
+  return { annotationsAdded, duplicatesDropped };
 }
