@@ -15,7 +15,9 @@
  *
  * Each step runs in a child process of its own, so its peak memory (maxRSS, which includes Node
  * and tsx, about the "idle" step's figure) is its own. Targets (issue #6): next pair and verdict
- * under 1 ms at p99, dashboard under 5 s, export over 200,000 rows/s, memory under 1 GB.
+ * under 1 ms at p99, dashboard under 5 s, export over 200,000 rows/s, memory under 1 GB; (#12)
+ * merging 10 packages of 10,000 decisions (SCALE_MERGE_PACKAGES, SCALE_MERGE_DECISIONS) at
+ * 50,000 annotations/s or more.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -41,6 +43,8 @@ const SHARDS = Math.max(1, Math.round(Number(process.env.SCALE_SHARDS ?? 10)));
 const SAMPLES = Number(process.env.SCALE_SAMPLES ?? 2000);
 const RUNS = Math.max(1, Number(process.env.SCALE_RUNS ?? 3));
 const VETERAN_PAIRS = Math.floor(PAIRS / 2);
+const MERGE_PACKAGES = Number(process.env.SCALE_MERGE_PACKAGES ?? 10);
+const MERGE_DECISIONS = Number(process.env.SCALE_MERGE_DECISIONS ?? 10_000);
 /** SCALE_STEPS=dashboard,label with SCALE_DIR: measure again on a project built before. */
 const STEPS_TO_RUN = process.env.SCALE_STEPS?.split(',') ?? null;
 
@@ -214,6 +218,56 @@ const STEPS: Record<string, (dir: string) => Promise<Figures>> = {
     const figures = await labelingFigures(dir, 'bench:overlap', Math.min(SAMPLES, 50));
     await settings(dir, { overlap: null });
     return figures;
+  },
+
+  /**
+   * The team loop at scale: MERGE_PACKAGES packages of MERGE_DECISIONS pairs each are made from
+   * the project (pickstudio pack), each labeled in full (decisions written in one statement, as
+   * an annotator's days of work would leave them), then merged back in one call, timed.
+   */
+  async merge(dir) {
+    const { store, call } = open(dir);
+    // The project came from shards without jpg columns, and a package carries every image's
+    // bytes: the images of the pairs to pack get bytes of their own (64 random ones each).
+    sqlite(store).exec(`
+      CREATE TEMP TABLE fake AS SELECT id, lower(hex(randomblob(32))) AS sha FROM images
+      WHERE sha256 IS NULL AND id IN (
+        SELECT image_0_id FROM pairs WHERE id <= ${MERGE_PACKAGES * MERGE_DECISIONS}
+        UNION SELECT image_1_id FROM pairs WHERE id <= ${MERGE_PACKAGES * MERGE_DECISIONS});
+      INSERT INTO image_blobs (sha256, bytes, format, width, height)
+        SELECT sha, randomblob(64), 'png', 1, 1 FROM temp.fake;
+      UPDATE images SET sha256 = (SELECT sha FROM temp.fake f WHERE f.id = images.id)
+        WHERE id IN (SELECT id FROM temp.fake);
+      DROP TABLE temp.fake;`);
+    const packages: string[] = [];
+    const packStarted = performance.now();
+    for (let i = 0; i < MERGE_PACKAGES; i++) {
+      const out = path.join(dir, `package-${i}.pickstudio`);
+      fs.rmSync(out, { force: true });
+      await call('makePackage', { out, annotator: `bench:package-${i}`, pairs: MERGE_DECISIONS });
+      packages.push(out);
+    }
+    const packSeconds = elapsed(packStarted) / 1000;
+    for (const [i, file] of packages.entries()) {
+      const pkg = openStudio(file);
+      const annotator = pkg.store.decisions.annotatorId(`bench:package-${i}`, 'human');
+      sqlite(pkg.store)
+        .prepare(
+          `INSERT INTO annotations (pair_id, annotator_id, action, verdict, left_image,
+             suggestion_visible, decision_ms, created_at)
+           SELECT id, ?, 'verdict', CASE id % 3 WHEN 0 THEN '0' WHEN 1 THEN '1' ELSE 'tie' END,
+             id % 2, 1, 1500 + id % 1000, 1700000000000 + id
+           FROM pairs`,
+        )
+        .run(annotator);
+      pkg.close();
+    }
+    const started = performance.now();
+    const report = await call('merge', { sources: packages });
+    const seconds = elapsed(started) / 1000;
+    store.close();
+    const added = report.files.reduce((sum, f) => sum + f.annotationsAdded, 0);
+    return { added, seconds, packSeconds, packages: packages.length };
   },
 
   async uncertainty(dir) {
@@ -413,6 +467,16 @@ async function main(): Promise<void> {
     ...(has('veteran') ? labeling('veteran', `${VETERAN_PAIRS.toLocaleString('en')} decided`) : []),
     ...(has('overlap') ? labeling('overlap', `overlap ${PER_PAIR + 1}`) : []),
     ...(has('uncertainty') ? labeling('uncertainty', 'uncertainty order') : []),
+    ...(has('merge')
+      ? [
+          [
+            `merge ${f('merge', 'packages')} packages (one call)`,
+            `${(f('merge', 'added') / f('merge', 'seconds')).toFixed(0)} annotations/s (${f('merge', 'seconds').toFixed(1)} s)`,
+            `${f('merge', 'added').toLocaleString('en')} annotations; making the packages took ${f('merge', 'packSeconds').toFixed(1)} s`,
+            peak('merge'),
+          ],
+        ]
+      : []),
   ];
   log();
   log(table(['step', 'figure', 'against a baseline', 'peak memory'], rows));

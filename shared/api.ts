@@ -80,6 +80,44 @@ export const exportReportSchema = z.object({
 });
 export type ExportReport = z.infer<typeof exportReportSchema>;
 
+export const packageReportSchema = z.object({
+  out: z.string(),
+  packageId: z.string(),
+  annotator: z.string(),
+  pairs: z.number(),
+  images: z.number(),
+  bytes: z.number(),
+  seconds: z.number(),
+});
+
+export const mergeFileReportSchema = z.object({
+  file: z.string(),
+  /** A package made from this project, or another project sharing pairs with it. */
+  kind: z.enum(['package', 'project']),
+  /** Whose events it brought, by their names here. */
+  annotators: z.array(z.string()),
+  annotationsAdded: z.number(),
+  /** Events this project had already: merged before, or first written here. */
+  annotationsPresent: z.number(),
+  /** Events on pairs this project does not have: left out. */
+  annotationsOnUnknownPairs: z.number(),
+  /** Someone else has the name here already: kept apart under another name. */
+  renamed: z.array(z.object({ from: z.string(), to: z.string() })),
+});
+export type MergeFileReport = z.infer<typeof mergeFileReportSchema>;
+
+export const mergeRecordSchema = z.object({
+  file: z.string(),
+  packageId: z.string().nullable(),
+  annotators: z.array(z.string()),
+  mergedAt: z.number(),
+  annotationsAdded: z.number(),
+});
+
+/** A lead's project sees every view; an annotator's package labels only. */
+export const ROLES = ['lead', 'annotator'] as const;
+export type Role = (typeof ROLES)[number];
+
 export const pairSummarySchema = z.object({
   pairId: z.number(),
   prompt: z.string(),
@@ -292,6 +330,48 @@ export const studioContract = {
     }),
     result: exportReportSchema,
   },
+  /**
+   * Makes a self-contained project for one annotator (every image inside it), with pairs chosen
+   * by the lead's assignment rules: pairs in fewer than `overlap` packages (default the project's
+   * overlap, else 1), the least covered first, in the queue's order; at most `pairs` of them.
+   */
+  makePackage: {
+    args: z.strictObject({
+      out: filePathSchema,
+      annotator: annotatorNameSchema,
+      pairs: z.number().int().min(1).max(10_000_000).optional(),
+      overlap: z.number().int().min(1).max(100).optional(),
+      taskId: taskIdSchema.optional(),
+    }),
+    result: packageReportSchema,
+  },
+  /**
+   * Merges the annotation log of returned packages, or of projects sharing pairs with this one:
+   * pairs matched by content, annotators by their stable id, each event added once. One
+   * transaction per file: a bad file changes nothing.
+   */
+  merge: {
+    args: z.strictObject({
+      sources: z.array(filePathSchema).min(1).max(1000),
+      taskId: taskIdSchema.optional(),
+    }),
+    result: z.object({ files: z.array(mergeFileReportSchema), seconds: z.number() }),
+  },
+  /** Files merged into this project, the latest first. */
+  listMerges: {
+    args: z.strictObject({}),
+    result: z.array(mergeRecordSchema),
+  },
+  /** This project's role, and for a package, whom it is for. */
+  getProject: {
+    args: z.strictObject({}),
+    result: z.object({
+      role: z.enum(ROLES),
+      projectId: z.string(),
+      /** The package's annotator: the one name that labels in it. */
+      annotator: z.string().nullable(),
+    }),
+  },
   cancelTask: {
     args: z.strictObject({ taskId: taskIdSchema }),
     result: z.object({ cancelled: z.boolean() }),
@@ -436,6 +516,25 @@ export const studioContract = {
 } as const;
 
 export type StudioContract = typeof studioContract;
+
+/**
+ * Methods an annotator's package refuses, whatever its UI shows: it labels, and leaves the rest
+ * to the lead's project it came from.
+ */
+export const LEAD_ONLY_METHODS: ReadonlySet<keyof StudioContract> = new Set([
+  'importSources',
+  'createDemo',
+  'exportParquet',
+  'makePackage',
+  'merge',
+  'listMerges',
+  'scorePairs',
+  'addModel',
+  'setSettings',
+  'getAudit',
+  'listDisagreements',
+  'adjudicate',
+] as const);
 export type StudioMethod = keyof StudioContract;
 export const STUDIO_METHODS = Object.keys(studioContract) as StudioMethod[];
 
@@ -447,7 +546,7 @@ export type MethodResult<M extends StudioMethod> = z.output<StudioContract[M]['r
 
 export const taskProgressSchema = z.object({
   taskId: z.string(),
-  kind: z.enum(['import', 'export', 'demo', 'score']),
+  kind: z.enum(['import', 'export', 'demo', 'score', 'package', 'merge']),
   state: z.enum(['running', 'done', 'failed', 'cancelled']),
   unit: z.string(),
   done: z.number(),

@@ -9,6 +9,8 @@ export const ERROR_CODES = [
   'newer_project',
   'not_a_project',
   'not_found',
+  // The method is the lead's, and this project is an annotator's package.
+  'not_allowed',
   'busy',
   'read_only',
   'disk_full',

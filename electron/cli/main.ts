@@ -3,7 +3,9 @@ import { UsageError, type Command } from './command';
 import { demoCommand } from './commands/demo';
 import { exportCommand } from './commands/export';
 import { importCommand } from './commands/import';
+import { mergeCommand } from './commands/merge';
 import { modelCommand } from './commands/model';
+import { packCommand } from './commands/pack';
 import { scoreCommand } from './commands/score';
 import { serveCommand } from './commands/serve';
 import { statsCommand } from './commands/stats';
@@ -16,6 +18,8 @@ const COMMANDS: readonly Command[] = [
   statsCommand,
   scoreCommand,
   modelCommand,
+  packCommand,
+  mergeCommand,
   serveCommand,
 ];
 

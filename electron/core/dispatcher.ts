@@ -1,4 +1,4 @@
-import { studioContract, type StudioMethod } from '../../shared/api';
+import { LEAD_ONLY_METHODS, studioContract, type Role, type StudioMethod } from '../../shared/api';
 import { StudioError } from '../../shared/errors';
 import type { StudioHandlers } from './service';
 import { storageError } from './store/open';
@@ -9,15 +9,26 @@ const isStudioMethod = (method: string): method is StudioMethod =>
   Object.prototype.hasOwnProperty.call(studioContract, method);
 
 /**
- * The one place a call from any door enters core: the method must be in the contract and its
- * arguments must pass the method's schema (wrong types and unknown fields are refused). A call
+ * The one place a call from any door enters core: the method must be in the contract, allowed in
+ * the project's role (a package refuses the lead's methods), and its arguments must pass the
+ * method's schema (wrong types and unknown fields are refused). A call
  * that cannot write the project (read-only, disk full, locked) fails with a StudioError naming
  * the project file and the problem, whichever door it came through.
  */
-export function createDispatcher(handlers: StudioHandlers, projectFile: string): Dispatch {
+export function createDispatcher(
+  handlers: StudioHandlers,
+  projectFile: string,
+  role: Role,
+): Dispatch {
   return async (method, args) => {
     if (!isStudioMethod(method)) {
       throw new StudioError('unknown_method', `unknown method ${JSON.stringify(method)}`);
+    }
+    if (role === 'annotator' && LEAD_ONLY_METHODS.has(method)) {
+      throw new StudioError(
+        'not_allowed',
+        `${method}: ${projectFile} is an annotator's package, which labels only; the lead's project does the rest`,
+      );
     }
     const parsed = studioContract[method].args.safeParse(args ?? {});
     if (!parsed.success) {

@@ -25,6 +25,9 @@ import type { ProjectStore } from './store/project-store';
 import type { WorkerEntry } from './scoring/worker-client';
 import { loadModelFolder } from './scoring/model-folder';
 import { loadModel, scoreProject } from './scoring/score-project';
+import { IDENTITY_KEYS } from './store/merge';
+import { mergeSources } from './team/merge';
+import { makePackage } from './team/package';
 import { TaskRunner } from './tasks';
 
 /** The demo model (not PickScore), committed in the repo, made by scripts/make-demo-model.ts. */
@@ -127,6 +130,35 @@ export class StudioService implements StudioHandlers {
     return this.tasks.run('export', 'pairs', args.taskId, (context) =>
       exportParquet(this.store, args, context),
     );
+  }
+
+  async makePackage(args: ParsedArgs<'makePackage'>): Promise<MethodResult<'makePackage'>> {
+    const settings = await this.getSettings();
+    const started = performance.now();
+    const made = await this.tasks.run('package', 'images', args.taskId, (context) =>
+      makePackage(this.store, { ...args, settings, settingsKey: SETTINGS_KEY }, context),
+    );
+    return { ...made, seconds: (performance.now() - started) / 1000 };
+  }
+
+  async merge(args: ParsedArgs<'merge'>): Promise<MethodResult<'merge'>> {
+    const started = performance.now();
+    const files = await this.tasks.run('merge', 'files', args.taskId, (context) =>
+      mergeSources(this.store, args.sources, context),
+    );
+    return { files, seconds: (performance.now() - started) / 1000 };
+  }
+
+  async listMerges(): Promise<MethodResult<'listMerges'>> {
+    return this.store.merges.list();
+  }
+
+  async getProject(): Promise<MethodResult<'getProject'>> {
+    return {
+      role: this.store.role,
+      projectId: this.store.projectId,
+      annotator: this.store.meta(IDENTITY_KEYS.annotator) ?? null,
+    };
   }
 
   async cancelTask(args: ParsedArgs<'cancelTask'>): Promise<MethodResult<'cancelTask'>> {

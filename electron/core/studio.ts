@@ -47,7 +47,7 @@ export function openStudio(file: string, options: StudioOptions = {}): Studio {
     { progress: options.progress ?? (() => {}), settings: options.settings ?? (() => {}) },
     { scoringWorker: options.scoringWorker, demoModel: options.demoModel },
   );
-  const dispatch = createDispatcher(service, store.file);
+  const dispatch = createDispatcher(service, store.file, store.role);
   // The dispatcher checks the arguments against M's schema and runs M's handler, which returns
   // MethodResult<M> (StudioHandlers): the one place where the two are joined.
   function call<M extends StudioMethod>(method: M, args: MethodArgs<M>): Promise<MethodResult<M>> {

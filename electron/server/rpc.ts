@@ -10,6 +10,7 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   invalid_argument: 400,
   unknown_method: 404,
   not_found: 404,
+  not_allowed: 403,
   bad_input: 422,
   newer_project: 422,
   not_a_project: 422,

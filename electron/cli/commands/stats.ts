@@ -39,13 +39,25 @@ reports test_unique), or fixed with --threshold. --annotator NAME: only that ann
     const annotator = values.annotator || undefined;
     const [counts, audit] = await withProject(project, {}, async (studio) => [
       await studio.call('getStats', { annotator }),
-      await studio.call('getAudit', { annotator, tuneOn: values['tune-on'], threshold, resamples }),
+      // A package labels only: its dashboard is the lead's, once merged.
+      (await studio.call('getProject', {})).role === 'annotator'
+        ? null
+        : await studio.call('getAudit', {
+            annotator,
+            tuneOn: values['tune-on'],
+            threshold,
+            resamples,
+          }),
     ]);
     if (values.json) {
       console.log(JSON.stringify({ ...counts, audit }, null, 2));
       return;
     }
     printCounts(counts);
+    if (audit === null) {
+      console.log("\nan annotator's package: merge it into the lead's project for the dashboard");
+      return;
+    }
     printAgreement(audit);
     printModel(audit);
     printAnnotators(audit);

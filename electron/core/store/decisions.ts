@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { AnnotatorStats } from '../../../shared/api';
 import { StudioError } from '../../../shared/errors';
@@ -51,6 +52,13 @@ export interface LabelCounts {
   lastHour: number;
 }
 
+/**
+ * A new annotator's stable id: made once for a person (their name is theirs to choose, and
+ * another machine's person may choose it too); the dataset's and a manifest's are their names.
+ */
+export const annotatorUid = (name: string, kind: AnnotatorKind): string =>
+  kind === 'human' ? randomUUID().replaceAll('-', '') : name;
+
 /** A name the annotators of another kind (the dataset's, a manifest's) already have. */
 export const nameTaken = (name: string, kind: AnnotatorKind): StudioError =>
   new StudioError(
@@ -71,11 +79,14 @@ export class DecisionRepository {
     private readonly marks: QueueMarks,
   ) {
     this.stmt = {
-      findAnnotator: db.prepare<[string], { id: number; kind: AnnotatorKind }>(
-        'SELECT id, kind FROM annotators WHERE name = ?',
+      findAnnotator: db.prepare<[string], { id: number; kind: AnnotatorKind; uid: string }>(
+        'SELECT id, kind, uid FROM annotators WHERE name = ?',
       ),
-      addAnnotator: db.prepare<[string, string, number], { id: number; kind: AnnotatorKind }>(
-        `INSERT INTO annotators (name, kind, created_at) VALUES (?, ?, ?)
+      addAnnotator: db.prepare<
+        [string, string, number, string],
+        { id: number; kind: AnnotatorKind }
+      >(
+        `INSERT INTO annotators (name, kind, created_at, uid) VALUES (?, ?, ?, ?)
          ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id, kind`,
       ),
       append: db.prepare(
@@ -125,7 +136,7 @@ export class DecisionRepository {
     };
   }
 
-  findAnnotator(name: string): { id: number; kind: AnnotatorKind } | undefined {
+  findAnnotator(name: string): { id: number; kind: AnnotatorKind; uid: string } | undefined {
     return this.stmt.findAnnotator.get(name);
   }
 
@@ -133,7 +144,9 @@ export class DecisionRepository {
   annotatorId(name: string, kind: AnnotatorKind): number {
     // Looked up first: the upsert writes even when the name exists, and a write outside a
     // transaction is a commit of its own, one more wait for the disk on every label.
-    const row = this.findAnnotator(name) ?? this.stmt.addAnnotator.get(name, kind, Date.now())!;
+    const row =
+      this.findAnnotator(name) ??
+      this.stmt.addAnnotator.get(name, kind, Date.now(), annotatorUid(name, kind))!;
     if (row.kind !== kind) throw nameTaken(name, row.kind);
     return row.id;
   }

@@ -342,6 +342,60 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP INDEX annotations_current;
     `,
   },
+  {
+    version: 5,
+    name: 'a team across machines',
+    sql: `
+      -- The project's own id, made once: an event merged from elsewhere says which project it
+      -- was first written in, and a package says which project it was made from.
+      INSERT INTO project_meta (key, value) VALUES ('project_id', lower(hex(randomblob(16))))
+        ON CONFLICT (key) DO NOTHING;
+
+      -- An annotator is a name plus an id made once: per project for people who label in it, per
+      -- package for the annotator a package is for; the dataset's and a manifest's annotators
+      -- are their names. Two people who typed the same name on two machines stay two.
+      ALTER TABLE annotators ADD COLUMN uid TEXT;
+      UPDATE annotators SET uid = CASE kind WHEN 'human' THEN lower(hex(randomblob(16))) ELSE name END;
+      CREATE UNIQUE INDEX annotators_by_uid ON annotators (uid);
+
+      -- Where an event of the annotation log was first written: NULL for this project, else that
+      -- project's id and the event's id there. A merge adds each event once.
+      ALTER TABLE annotations ADD COLUMN origin TEXT;
+      ALTER TABLE annotations ADD COLUMN origin_id INTEGER;
+      CREATE UNIQUE INDEX annotations_by_origin ON annotations (origin, origin_id)
+        WHERE origin IS NOT NULL;
+
+      -- Images by their bytes: a pair is known across projects by its prompt and image bytes.
+      CREATE INDEX images_by_sha256 ON images (sha256) WHERE sha256 IS NOT NULL;
+
+      -- Packages made from this project, and which pairs went into each: the next package
+      -- overlaps the ones before as the lead asked.
+      CREATE TABLE packages (
+        id TEXT PRIMARY KEY,
+        annotator TEXT NOT NULL,
+        annotator_uid TEXT NOT NULL,
+        file TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE TABLE package_pairs (
+        package_id TEXT NOT NULL REFERENCES packages(id),
+        pair_id INTEGER NOT NULL REFERENCES pairs(id),
+        PRIMARY KEY (package_id, pair_id)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX package_pairs_by_pair ON package_pairs (pair_id);
+
+      -- Files merged into this project: who, when, and how many events each brought.
+      CREATE TABLE merges (
+        id INTEGER PRIMARY KEY,
+        source_file TEXT NOT NULL,
+        source_project TEXT NOT NULL,
+        package_id TEXT,
+        annotators TEXT NOT NULL,
+        merged_at INTEGER NOT NULL,
+        annotations_added INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,10 +1,13 @@
 import type Database from 'better-sqlite3';
-import type { ProjectCounts } from '../../../shared/api';
+import type { ProjectCounts, Role } from '../../../shared/api';
+import type { BlobRecord } from './staging';
 import { AuditReads } from './audit-reads';
 import { DecisionRepository } from './decisions';
 import { ImageRepository } from './images';
 import { assertWritable, openDatabase, type OpenOptions } from './open';
 import { PairRepository, QueueMarks } from './pairs';
+import { IDENTITY_KEYS, MergeRepository } from './merge';
+import { addImageBytes, copyPairsInto, PackageRepository, type ImageToCopy } from './packages';
 import { ScoreRepository } from './scores';
 import { ProjectSnapshot } from './snapshot';
 import { Staging } from './staging';
@@ -22,6 +25,8 @@ export class ProjectStore {
   readonly images: ImageRepository;
   readonly scores: ScoreRepository;
   readonly audit: AuditReads;
+  readonly packages: PackageRepository;
+  readonly merges: MergeRepository;
   private readonly stmt;
 
   constructor(file: string, options: OpenOptions = {}) {
@@ -34,6 +39,8 @@ export class ProjectStore {
     this.images = new ImageRepository(this.db);
     this.scores = new ScoreRepository(this.db);
     this.audit = new AuditReads(this.db);
+    this.packages = new PackageRepository(this.db);
+    this.merges = new MergeRepository(this.db, () => this.projectId);
     this.stmt = {
       getMeta: this.db
         .prepare<[string], string>('SELECT value FROM project_meta WHERE key = ?')
@@ -55,6 +62,28 @@ export class ProjectStore {
 
   get schemaVersion(): number {
     return this.db.pragma('user_version', { simple: true }) as number;
+  }
+
+  /** The id made when the project was created: merged events name the project they came from. */
+  get projectId(): string {
+    return this.meta(IDENTITY_KEYS.projectId)!;
+  }
+
+  /** An annotator's package (made by makePackage) labels only; every other project is a lead's. */
+  get role(): Role {
+    return this.meta(IDENTITY_KEYS.role) === 'annotator' ? 'annotator' : 'lead';
+  }
+
+  /**
+   * Fills this new project with the lead's pairs: see packages.ts's copyPairsInto. Returns the
+   * images whose bytes are in files, for `addImageBytes`.
+   */
+  copyPairsFrom(leadFile: string, pairIds: number[], activeModelId: number | null): ImageToCopy[] {
+    return copyPairsInto(this.db, leadFile, pairIds, activeModelId);
+  }
+
+  addImageBytes(imageId: number, blob: BlobRecord): void {
+    addImageBytes(this.db, imageId, blob);
   }
 
   meta(key: string): string | undefined {

@@ -325,8 +325,8 @@ function addSources(sql: MergeSql, sourceFile: string): void {
 /** New annotators; a name already taken by another kind of annotator refuses the file. */
 function addAnnotators(sql: MergeSql, now: number): void {
   sql.run(
-    `INSERT INTO main.annotators (name, kind, created_at)
-     SELECT annotator, annotator_kind, @now FROM temp.merge_rows WHERE annotator IS NOT NULL
+    `INSERT INTO main.annotators (name, kind, created_at, uid)
+     SELECT annotator, annotator_kind, @now, annotator FROM temp.merge_rows WHERE annotator IS NOT NULL
      GROUP BY annotator ORDER BY min(row)
      ON CONFLICT (name) DO NOTHING`,
     { now },

@@ -1,0 +1,47 @@
+import { studioContract } from '../../../shared/api';
+import { defineCommand, expectPositionals, numberOption, UsageError } from '../command';
+import { number } from '../format';
+import { asTask, withProject } from '../project';
+
+export const packCommand = defineCommand({
+  name: 'pack',
+  synopsis: 'pack LEAD OUT --annotator NAME [--pairs N] [--overlap K]',
+  summary: ["make an annotator's package: a project of its own to label", 'offline, elsewhere'],
+  help: `Usage: pickstudio pack LEAD OUT --annotator NAME [--pairs N] [--overlap K]
+
+Makes OUT, a project for the annotator NAME to label on their own machine: the pairs chosen from
+LEAD by its assignment rules, with every image inside (images LEAD keeps as files are read now),
+the model's scores and LEAD's suggestion mode. Pairs go to at most K packages (--overlap;
+default LEAD's overlap setting, else 1), the least covered first, then in LEAD's queue order;
+at most N of them (--pairs; default all there are). Opened anywhere (the app, 'pickstudio serve
+OUT', 'npm start -- OUT'), a package labels only. Bring it back with 'pickstudio merge LEAD OUT'.`,
+  options: {
+    annotator: { type: 'string' },
+    pairs: { type: 'string' },
+    overlap: { type: 'string' },
+  },
+  async run(values, positionals) {
+    const [lead, out] = expectPositionals(positionals, 2, 2);
+    const { args } = studioContract.makePackage;
+    const annotator = values.annotator;
+    if (annotator === undefined)
+      throw new UsageError('--annotator NAME is needed: whom the package is for');
+    const pairs = numberOption(values.pairs, '--pairs', args.shape.pairs.unwrap());
+    const overlap = numberOption(values.overlap, '--overlap', args.shape.overlap.unwrap());
+    const report = await withProject(lead, {}, (studio) =>
+      asTask(studio, (taskId) =>
+        studio.call('makePackage', {
+          out,
+          annotator,
+          taskId,
+          ...(pairs !== undefined ? { pairs } : {}),
+          ...(overlap !== undefined ? { overlap } : {}),
+        }),
+      ),
+    );
+    console.log(
+      `${report.out}: package for ${report.annotator}, ${number.format(report.pairs)} pairs, ` +
+        `${number.format(report.images)} images, ${number.format(report.bytes)} bytes`,
+    );
+  },
+});

@@ -1,0 +1,315 @@
+import type Database from 'better-sqlite3';
+import { StudioError } from '../../../shared/errors';
+import { openDatabase } from './open';
+
+export interface MergeCount {
+  /** Events of the annotation log added: decisions, skips and undos. */
+  annotationsAdded: number;
+  /** Events the project had already (merged before, or its own coming back). */
+  annotationsPresent: number;
+  /** Events on pairs this project does not have, left out. */
+  annotationsOnUnknownPairs: number;
+  /** Annotators new to this project, by the name they have here. */
+  annotatorsAdded: string[];
+  /** Names already taken here by someone else: [their name there, the name given here]. */
+  renamed: [string, string][];
+  /** The annotators whose events the file carries, by their names here. */
+  annotatorsInvolved: string[];
+}
+
+/** One-off statements of a merge: each runs once per file. */
+function runner(db: Database.Database, params: Record<string, unknown>) {
+  return {
+    run: (sql: string): number => db.prepare(sql).run(params).changes,
+    count: (sql: string): number => db.prepare<[], number>(sql).pluck().get()!,
+  };
+}
+type Sql = ReturnType<typeof runner>;
+
+/**
+ * Merges the annotation log of another project (`src`, attached to `db` already) into this one,
+ * as SQL, inside the caller's transaction. Pairs are matched by content: the prompt's text and
+ * the bytes of the two images (their sha256; an image known only by its dataset uid, by uid), in
+ * either order. Annotators by their stable uid. Each event is added once, keyed by where it was
+ * first written (`origin`, `origin_id`), so a file merged twice adds nothing the second time.
+ */
+export function mergeAttached(
+  db: Database.Database,
+  ids: { here: string; there: string },
+  now: number,
+): MergeCount {
+  const sql = runner(db, { here: ids.here, there: ids.there, now });
+  matchPairs(sql);
+  selectEvents(sql);
+  const annotationsOnUnknownPairs = sql.count(
+    'SELECT count(*) FROM temp.merge_events WHERE pair_id IS NULL',
+  );
+  const annotationsPresent = sql.count(
+    'SELECT count(*) FROM temp.merge_events WHERE pair_id IS NOT NULL AND present',
+  );
+  const { added: annotatorsAdded, renamed } = addAnnotators(sql, db);
+  const annotationsAdded = addEvents(sql);
+  const annotatorsInvolved = db
+    .prepare<[], string>(
+      `SELECT m.name FROM temp.merge_annotators ma JOIN main.annotators m ON m.id = ma.here_id
+       WHERE ma.src_id IN (SELECT src_annotator FROM temp.merge_events WHERE pair_id IS NOT NULL)
+       ORDER BY m.name`,
+    )
+    .pluck()
+    .all();
+  return {
+    annotationsAdded,
+    annotationsPresent,
+    annotationsOnUnknownPairs,
+    annotatorsAdded,
+    renamed,
+    annotatorsInvolved,
+  };
+}
+
+/** Each pair of `src` with its pair here (by content), and whether its images are the other way. */
+function matchPairs(sql: Sql): void {
+  // An image's content key: its bytes' sha256; a manifest image's uid is that sha256 already;
+  // an image with no bytes anywhere is known by its uid.
+  sql.run(`CREATE TEMP TABLE merge_images AS
+           SELECT s.id AS src_id, m.id AS here_id FROM src.images s
+           JOIN main.images m ON m.sha256 = s.sha256
+           UNION SELECT s.id, m.id FROM src.images s
+           JOIN main.images m ON m.uid = s.sha256 AND m.sha256 IS NULL
+           UNION SELECT s.id, m.id FROM src.images s
+           JOIN main.images m ON m.uid = s.uid AND (s.sha256 IS NULL OR m.sha256 IS NULL)`);
+  sql.run('CREATE INDEX temp.merge_images_by_src ON merge_images (src_id, here_id)');
+  sql.run(`CREATE TEMP TABLE merge_pairs AS
+           SELECT sp.id AS src_id, p.id AS here_id, p.image_0_id != i0.here_id AS swapped
+           FROM src.pairs sp
+           JOIN src.prompts spr ON spr.id = sp.prompt_id
+           JOIN main.prompts pr ON pr.text = spr.text
+           JOIN temp.merge_images i0 ON i0.src_id = sp.image_0_id
+           JOIN temp.merge_images i1 ON i1.src_id = sp.image_1_id
+           JOIN main.pairs p ON p.prompt_id = pr.id
+             AND ((p.image_0_id = i0.here_id AND p.image_1_id = i1.here_id)
+               OR (p.image_0_id = i1.here_id AND p.image_1_id = i0.here_id))
+           GROUP BY sp.id`);
+  sql.run('CREATE UNIQUE INDEX temp.merge_pairs_by_src ON merge_pairs (src_id)');
+}
+
+/**
+ * The events of `src` with where they were first written, mapped to pairs here (NULL: unknown),
+ * and whether this project has them already: merged before, written here first, or a dataset
+ * label whose ranking this project has imported itself.
+ */
+function selectEvents(sql: Sql): void {
+  sql.run(`CREATE TEMP TABLE merge_events AS
+           SELECT a.id AS src_id, a.annotator_id AS src_annotator, mp.here_id AS pair_id,
+             coalesce(mp.swapped, 0) AS swapped, a.action, a.verdict, a.undoes_id, a.left_image,
+             a.suggestion_visible, a.decision_ms, a.created_at, a.ranking_id,
+             coalesce(a.origin, @there) AS origin, coalesce(a.origin_id, a.id) AS origin_id,
+             0 AS present
+           FROM src.annotations a LEFT JOIN temp.merge_pairs mp ON mp.src_id = a.pair_id
+           ORDER BY a.id`);
+  sql.run(`UPDATE temp.merge_events SET present = 1
+           WHERE origin = @here
+              OR EXISTS (SELECT 1 FROM main.annotations m
+                         WHERE m.origin = merge_events.origin AND m.origin_id = merge_events.origin_id)
+              OR (ranking_id IS NOT NULL
+                  AND EXISTS (SELECT 1 FROM main.annotations m WHERE m.ranking_id = merge_events.ranking_id))`);
+}
+
+/**
+ * The annotators of the events to add, by uid; one new here whose name someone else has here
+ * already gets the name with the start of its uid, so the two stay apart and visibly so.
+ */
+function addAnnotators(
+  sql: Sql,
+  db: Database.Database,
+): { added: string[]; renamed: [string, string][] } {
+  const newcomers = db
+    .prepare<[], { name: string; kind: string; uid: string; taken: number }>(
+      `SELECT s.name, s.kind, s.uid, EXISTS (SELECT 1 FROM main.annotators m WHERE m.name = s.name) AS taken
+       FROM src.annotators s
+       WHERE s.id IN (SELECT src_annotator FROM temp.merge_events WHERE pair_id IS NOT NULL AND NOT present)
+         AND NOT EXISTS (SELECT 1 FROM main.annotators m WHERE m.uid = s.uid)
+       ORDER BY s.id`,
+    )
+    .all();
+  const insert = db.prepare<[string, string, number, string]>(
+    'INSERT INTO main.annotators (name, kind, created_at, uid) VALUES (?, ?, ?, ?)',
+  );
+  const added: string[] = [];
+  const renamed: [string, string][] = [];
+  for (const a of newcomers) {
+    const name = a.taken ? `${a.name}#${a.uid.slice(0, 6)}` : a.name;
+    if (a.taken) renamed.push([a.name, name]);
+    insert.run(name, a.kind, Date.now(), a.uid);
+    added.push(name);
+  }
+  sql.run(`CREATE TEMP TABLE merge_annotators AS
+           SELECT s.id AS src_id, m.id AS here_id FROM src.annotators s
+           JOIN main.annotators m ON m.uid = s.uid`);
+  return { added, renamed };
+}
+
+/**
+ * Appends the new events in their order there, in the pair's image order here (a verdict and the
+ * side shown flip when the pair's images are the other way); the decisions table follows through
+ * its triggers. The new ids are given in advance, so an undo can name a target added by the same
+ * statement (whose SELECT SQLite reads in full before it inserts).
+ */
+function addEvents(sql: Sql): number {
+  sql.run('CREATE UNIQUE INDEX temp.merge_events_by_src ON merge_events (src_id)');
+  sql.run(`CREATE TEMP TABLE merge_new AS
+           SELECT src_id, (SELECT coalesce(max(id), 0) FROM main.annotations)
+             + row_number() OVER (ORDER BY src_id) AS new_id
+           FROM temp.merge_events WHERE pair_id IS NOT NULL AND NOT present`);
+  sql.run('CREATE UNIQUE INDEX temp.merge_new_by_src ON merge_new (src_id)');
+  const targetHere = `coalesce(
+      (SELECT n.new_id FROM temp.merge_new n WHERE n.src_id = e.undoes_id),
+      (SELECT CASE WHEN t.origin = @here THEN t.origin_id
+                   ELSE (SELECT m.id FROM main.annotations m
+                         WHERE m.origin = t.origin AND m.origin_id = t.origin_id) END
+       FROM temp.merge_events t WHERE t.src_id = e.undoes_id))`;
+  return sql.run(`INSERT INTO main.annotations (id, pair_id, annotator_id, action, verdict,
+             undoes_id, left_image, suggestion_visible, decision_ms, created_at, ranking_id,
+             origin, origin_id)
+           SELECT n.new_id, e.pair_id, ma.here_id, e.action,
+             CASE WHEN e.swapped AND e.verdict = '0' THEN '1'
+                  WHEN e.swapped AND e.verdict = '1' THEN '0' ELSE e.verdict END,
+             CASE WHEN e.undoes_id IS NULL THEN NULL ELSE ${targetHere} END,
+             CASE WHEN e.swapped AND e.left_image IS NOT NULL THEN 1 - e.left_image
+                  ELSE e.left_image END,
+             e.suggestion_visible, e.decision_ms, e.created_at, e.ranking_id, e.origin, e.origin_id
+           FROM temp.merge_events e
+           JOIN temp.merge_new n ON n.src_id = e.src_id
+           JOIN temp.merge_annotators ma ON ma.src_id = e.src_annotator
+           ORDER BY n.new_id`);
+}
+
+/** Drops the merge's scratch tables (the connection goes on serving the project). */
+export function dropMergeTables(db: Database.Database): void {
+  for (const table of [
+    'merge_images',
+    'merge_pairs',
+    'merge_events',
+    'merge_annotators',
+    'merge_new',
+  ]) {
+    db.exec(`DROP TABLE IF EXISTS temp.${table}`);
+  }
+}
+
+/** The first schema with project ids, annotator uids and event origins (migration 5). */
+export const FIRST_TEAM_SCHEMA = 5;
+
+/** What a project file says of itself: whose it is and where it came from. */
+export interface ProjectIdentity {
+  projectId: string;
+  role: 'lead' | 'annotator';
+  /** For a package: the project it was made from, its id, and whom it is for. */
+  originProject: string | null;
+  packageId: string | null;
+  annotator: string | null;
+}
+
+/** The meta keys of a project's identity (project_meta). */
+export const IDENTITY_KEYS = {
+  projectId: 'project_id',
+  role: 'role',
+  originProject: 'origin_project',
+  packageId: 'package_id',
+  annotator: 'package_annotator',
+} as const;
+
+/** Reads the identity of a project file, opened read-only and alone (it is not migrated). */
+export function readIdentity(file: string): ProjectIdentity & { schemaVersion: number } {
+  const other = openDatabase(file, { readonly: true });
+  try {
+    const meta = new Map(
+      other
+        .prepare<[], [string, string]>('SELECT key, value FROM project_meta')
+        .raw()
+        .all()
+        .map(([key, value]) => [key, value] as const),
+    );
+    return {
+      schemaVersion: other.pragma('user_version', { simple: true }) as number,
+      projectId: meta.get(IDENTITY_KEYS.projectId) ?? '',
+      role: meta.get(IDENTITY_KEYS.role) === 'annotator' ? 'annotator' : 'lead',
+      originProject: meta.get(IDENTITY_KEYS.originProject) ?? null,
+      packageId: meta.get(IDENTITY_KEYS.packageId) ?? null,
+      annotator: meta.get(IDENTITY_KEYS.annotator) ?? null,
+    };
+  } finally {
+    other.close();
+  }
+}
+
+export interface MergeRecord {
+  file: string;
+  packageId: string | null;
+  annotators: string[];
+  mergedAt: number;
+  annotationsAdded: number;
+}
+
+/** Merges other projects' annotation logs into this one, and remembers each merge. */
+export class MergeRepository {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly projectId: () => string,
+  ) {}
+
+  /**
+   * Merges the file's log in one transaction (see mergeAttached): all of it, or nothing. The file
+   * is checked first, so a damaged one is named as the one at fault.
+   */
+  merge(file: string, identity: ProjectIdentity): MergeCount {
+    this.db.prepare('ATTACH DATABASE ? AS src').run(file);
+    try {
+      const check = this.db.pragma('src.quick_check(1)', { simple: true });
+      if (check !== 'ok') {
+        throw new StudioError(
+          'bad_input',
+          `${file}: the project file is damaged (${String(check)})`,
+        );
+      }
+      return this.db
+        .transaction(() => {
+          const now = Date.now();
+          const counts = mergeAttached(
+            this.db,
+            { here: this.projectId(), there: identity.projectId },
+            now,
+          );
+          this.db
+            .prepare(
+              `INSERT INTO merges (source_file, source_project, package_id, annotators, merged_at,
+                 annotations_added) VALUES (?, ?, ?, ?, ?, ?)`,
+            )
+            .run(
+              file,
+              identity.projectId,
+              identity.packageId,
+              JSON.stringify(counts.annotatorsInvolved),
+              now,
+              counts.annotationsAdded,
+            );
+          return counts;
+        })
+        .immediate();
+    } finally {
+      dropMergeTables(this.db);
+      this.db.exec('DETACH DATABASE src');
+    }
+  }
+
+  /** The merges made into this project, the latest first. */
+  list(): MergeRecord[] {
+    return this.db
+      .prepare<[], Omit<MergeRecord, 'annotators'> & { annotators: string }>(
+        `SELECT source_file AS file, package_id AS packageId, annotators, merged_at AS mergedAt,
+           annotations_added AS annotationsAdded FROM merges ORDER BY id DESC`,
+      )
+      .all()
+      .map((m) => ({ ...m, annotators: JSON.parse(m.annotators) as string[] }));
+  }
+}

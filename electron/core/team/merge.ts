@@ -1,0 +1,113 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { MergeFileReport } from '../../../shared/api';
+import { StudioError } from '../../../shared/errors';
+import { FIRST_TEAM_SCHEMA, readIdentity, type ProjectIdentity } from '../store/merge';
+import type { ProjectStore } from '../store/project-store';
+import type { TaskContext } from '../tasks';
+
+/**
+ * Merges each file's annotation log into the lead's project, one transaction per file: a bad
+ * file is named with the problem and changes nothing; files before it stay merged, and the
+ * message says so.
+ */
+export async function mergeSources(
+  lead: ProjectStore,
+  sources: string[],
+  context: TaskContext,
+): Promise<MergeFileReport[]> {
+  // A read-only project fails now, not after the first file.
+  lead.assertWritable('merge');
+  const reports: MergeFileReport[] = [];
+  for (const [index, file] of sources.entries()) {
+    context.throwIfCancelled();
+    try {
+      reports.push(mergeFile(lead, file));
+    } catch (error) {
+      if (reports.length > 0 && error instanceof StudioError) {
+        const kept = reports.map((r) => path.basename(r.file)).join(', ');
+        throw new StudioError(
+          error.code,
+          `${error.message} (nothing from this file was merged; already merged and kept: ${kept})`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+    context.progress(index + 1, sources.length, path.basename(file));
+    // Yield between files, so a cancel or another call gets its turn.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return reports;
+}
+
+function mergeFile(lead: ProjectStore, source: string): MergeFileReport {
+  const file = path.resolve(source);
+  if (!fs.existsSync(file)) throw new StudioError('not_found', `${file}: no such file`);
+  const identity = identityOf(file);
+  checkBelongs(lead, file, identity);
+  let counts;
+  try {
+    counts = lead.merges.merge(file, identity);
+  } catch (error) {
+    if (error instanceof StudioError || !isSqliteError(error)) throw error;
+    // The lead's own write problems are named by the dispatcher; this one is the file's.
+    if (!/corrupt|malformed|not a database/i.test((error as Error).message)) throw error;
+    throw new StudioError(
+      'bad_input',
+      `${file}: the project file is damaged (${(error as Error).message})`,
+    );
+  }
+  return {
+    file,
+    kind: identity.role === 'annotator' ? 'package' : 'project',
+    annotators: counts.annotatorsInvolved,
+    annotationsAdded: counts.annotationsAdded,
+    annotationsPresent: counts.annotationsPresent,
+    annotationsOnUnknownPairs: counts.annotationsOnUnknownPairs,
+    renamed: counts.renamed.map(([from, to]) => ({ from, to })),
+  };
+}
+
+const isSqliteError = (error: unknown): boolean =>
+  typeof (error as { code?: unknown } | null)?.code === 'string' &&
+  (error as { code: string }).code.startsWith('SQLITE_');
+
+/** The file's identity; a file that is not a project, or is damaged, is named as such. */
+function identityOf(file: string): ProjectIdentity & { schemaVersion: number } {
+  try {
+    return readIdentity(file);
+  } catch (error) {
+    if (error instanceof StudioError) throw error;
+    throw new StudioError(
+      'bad_input',
+      `${file}: not a Pick Studio project, or a damaged one (${(error as Error).message})`,
+    );
+  }
+}
+
+/** Refuses a file that is not this project's to merge: another lead's package, this project. */
+function checkBelongs(
+  lead: ProjectStore,
+  file: string,
+  identity: ProjectIdentity & { schemaVersion: number },
+): void {
+  if (identity.schemaVersion < FIRST_TEAM_SCHEMA) {
+    throw new StudioError(
+      'bad_input',
+      `${file}: made by an earlier Pick Studio (schema ${identity.schemaVersion}); open it once with this version, which upgrades it, then merge it`,
+    );
+  }
+  if (identity.projectId === lead.projectId) {
+    throw new StudioError(
+      'bad_input',
+      `${file}: this is ${lead.file} itself (or a copy of it): nothing to merge`,
+    );
+  }
+  if (identity.role === 'annotator' && identity.originProject !== lead.projectId) {
+    throw new StudioError(
+      'bad_input',
+      `${file}: a package made from another project (${identity.originProject}), not from ${lead.file} (${lead.projectId}); merge it into the project it came from`,
+    );
+  }
+}

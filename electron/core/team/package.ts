@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ProjectSettings } from '../../../shared/api';
+import { StudioError } from '../../../shared/errors';
+import { publishDurably } from '../io/durable';
+import { inspectImage } from '../io/images';
+import { removeLeftoversOfGoneProcesses } from '../io/leftovers';
+import { IDENTITY_KEYS } from '../store/merge';
+import type { ImageToCopy } from '../store/packages';
+import { ProjectStore } from '../store/project-store';
+import type { TaskContext } from '../tasks';
+
+export interface PackageOptions {
+  out: string;
+  annotator: string;
+  pairs?: number;
+  overlap?: number;
+  /** The lead's settings: the package labels under the same suggestion mode and threshold. */
+  settings: ProjectSettings;
+  /** Where the package keeps its settings (the service's key). */
+  settingsKey: string;
+}
+
+/**
+ * Makes an annotator's package from the lead's project: a project of its own, in annotator role,
+ * holding the chosen pairs with every image's bytes (manifest images are read from their files
+ * now, so the package opens on any machine), the active model's scores, the lead's suggestion
+ * mode, and its origin: the lead's project id and a package id. The file appears under its name
+ * only once complete; the lead's project records the package only then.
+ */
+export async function makePackage(
+  lead: ProjectStore,
+  options: PackageOptions,
+  context: TaskContext,
+): Promise<{
+  out: string;
+  packageId: string;
+  annotator: string;
+  pairs: number;
+  images: number;
+  bytes: number;
+}> {
+  const out = path.resolve(options.out);
+  checkTarget(out, lead.file);
+  const modelId = lead.scores.activeModel()?.id ?? null;
+  const overlap = options.overlap ?? options.settings.overlap ?? 1;
+  const pairIds = lead.packages.choose({
+    annotator: options.annotator,
+    overlap,
+    count: options.pairs ?? lead.pairs.count(),
+    order: options.settings.queueOrder,
+    modelId,
+  });
+  if (pairIds.length === 0) {
+    throw new StudioError(
+      'bad_input',
+      `${lead.file}: no pairs left for ${JSON.stringify(options.annotator)}: every pair is in ${overlap} package${overlap === 1 ? '' : 's'} already, or in one of theirs (--overlap raises the limit)`,
+    );
+  }
+  const folder = path.dirname(out);
+  const prefix = `.${path.basename(out)}.partial-`;
+  removeLeftoversOfGoneProcesses(folder, prefix);
+  const partial = path.join(folder, `${prefix}${process.pid}-${Date.now()}`);
+  const packageId = randomUUID();
+  let annotatorUid: string;
+  let images: number;
+  try {
+    const pkg = ProjectStore.open(partial, { create: true });
+    try {
+      await copyImagesInto(pkg, pkg.copyPairsFrom(lead.file, pairIds, modelId), context);
+      annotatorUid = markAsPackage(pkg, lead, options, packageId);
+      images = pkg.counts().images;
+    } finally {
+      pkg.close();
+    }
+    publishDurably(partial, out);
+  } catch (error) {
+    for (const suffix of ['', '-wal', '-shm']) fs.rmSync(partial + suffix, { force: true });
+    throw error;
+  }
+  lead.packages.record({
+    id: packageId,
+    annotator: options.annotator,
+    annotatorUid,
+    file: out,
+    pairIds,
+  });
+  return {
+    out,
+    packageId,
+    annotator: options.annotator,
+    pairs: pairIds.length,
+    images,
+    bytes: fs.statSync(out).size,
+  };
+}
+
+function checkTarget(out: string, leadFile: string): void {
+  if (out === path.resolve(leadFile)) {
+    throw new StudioError('invalid_argument', `${out}: that is the lead's project itself`);
+  }
+  if (fs.existsSync(out)) {
+    throw new StudioError('invalid_argument', `${out}: already exists; choose a new file name`);
+  }
+  if (!fs.existsSync(path.dirname(out))) {
+    throw new StudioError('not_found', `${out}: the folder ${path.dirname(out)} does not exist`);
+  }
+}
+
+/** Reads the bytes of the images the lead keeps as files, checked as an import checks them. */
+async function copyImagesInto(
+  pkg: ProjectStore,
+  images: ImageToCopy[],
+  context: TaskContext,
+): Promise<void> {
+  for (const [index, image] of images.entries()) {
+    context.throwIfCancelled();
+    if (image.path === null) {
+      throw new StudioError(
+        'bad_input',
+        `image ${image.uid}: the project has no bytes of it (a Pick-a-Pic shard imported without its jpg columns); import the shard with its images, then make the package`,
+      );
+    }
+    let bytes: Buffer;
+    try {
+      bytes = await fs.promises.readFile(image.path);
+    } catch (error) {
+      throw new StudioError(
+        'not_found',
+        `image ${image.uid}: cannot read ${image.path} (${(error as Error).message}); the package needs its bytes`,
+      );
+    }
+    try {
+      pkg.addImageBytes(image.id, await inspectImage(bytes));
+    } catch (error) {
+      throw new StudioError(
+        'bad_input',
+        `image ${image.uid} (${image.path}): ${(error as Error).message}`,
+      );
+    }
+    context.progress(index + 1, images.length, 'images');
+  }
+}
+
+/** Annotator role, origin, settings and the package's annotator; returns the annotator's uid. */
+function markAsPackage(
+  pkg: ProjectStore,
+  lead: ProjectStore,
+  options: PackageOptions,
+  packageId: string,
+): string {
+  pkg.setMeta(IDENTITY_KEYS.role, 'annotator');
+  pkg.setMeta(IDENTITY_KEYS.originProject, lead.projectId);
+  pkg.setMeta(IDENTITY_KEYS.packageId, packageId);
+  pkg.setMeta(IDENTITY_KEYS.annotator, options.annotator);
+  // The package hands out its pairs in order; the lead's overlap was applied in choosing them.
+  pkg.setMeta(
+    options.settingsKey,
+    JSON.stringify({ ...options.settings, overlap: null, queueOrder: 'project' }),
+  );
+  pkg.decisions.annotatorId(options.annotator, 'human');
+  return pkg.decisions.findAnnotator(options.annotator)!.uid;
+}

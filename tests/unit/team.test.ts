@@ -1,0 +1,298 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Decision } from '../../shared/labels';
+import { StudioError } from '../../shared/errors';
+import type { Studio } from '../../electron/core/studio';
+import {
+  makeJpeg,
+  makePng,
+  openTestProject,
+  projectDigest,
+  sqlite,
+  tempDir,
+} from '../helpers/project';
+
+/** A lead's project of `pairs` manifest pairs whose images live in `<dir>/source`. */
+async function leadProject(pairs: number, options: { swapped?: boolean; dir?: string } = {}) {
+  const dir = options.dir ?? tempDir();
+  const source = path.join(dir, options.swapped ? 'source-b' : 'source');
+  fs.mkdirSync(source, { recursive: true });
+  const lines = [];
+  for (let i = 0; i < pairs; i++) {
+    fs.writeFileSync(path.join(source, `${i}a.jpg`), await makeJpeg(3 * i + 1));
+    fs.writeFileSync(path.join(source, `${i}b.png`), await makePng(3 * i + 2));
+    const [first, second] = options.swapped
+      ? [`${i}b.png`, `${i}a.jpg`]
+      : [`${i}a.jpg`, `${i}b.png`];
+    lines.push(JSON.stringify({ prompt: `prompt ${i}`, image_0: first, image_1: second }));
+  }
+  fs.writeFileSync(path.join(source, 'm.jsonl'), lines.join('\n'));
+  const file = path.join(dir, options.swapped ? 'other.pickstudio' : 'lead.pickstudio');
+  const opened = openTestProject(file);
+  await opened.call('importSources', { sources: [path.join(source, 'm.jsonl')] });
+  return { dir, source, file, ...opened };
+}
+
+const decide = (
+  call: Studio['call'],
+  annotator: string,
+  pairId: number,
+  decision: Decision,
+  leftImage: 0 | 1 = 0,
+) =>
+  call('recordDecision', {
+    annotator,
+    pairId,
+    decision,
+    leftImage,
+    suggestionVisible: false,
+    decisionMs: 700,
+  });
+
+/** Current decisions of a project by prompt and annotator: what a merge must carry over. */
+function decisionsOf(store: Parameters<typeof sqlite>[0]) {
+  return sqlite(store)
+    .prepare(
+      `SELECT pr.text AS prompt, n.name AS annotator, d.action, d.verdict, d.left_image AS leftImage
+       FROM decisions d JOIN pairs p ON p.id = d.pair_id JOIN prompts pr ON pr.id = p.prompt_id
+       JOIN annotators n ON n.id = d.annotator_id ORDER BY pr.text, n.name`,
+    )
+    .all();
+}
+
+async function failure(promise: Promise<unknown>): Promise<StudioError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as StudioError;
+  }
+  throw new Error('expected a failure');
+}
+
+describe('annotator packages and merging them back', () => {
+  it('packs with overlap, labels offline, merges once, twice, and a later return', async () => {
+    const lead = await leadProject(8);
+    const packA = path.join(lead.dir, 'ana.pickstudio');
+    const packB = path.join(lead.dir, 'ben.pickstudio');
+    const a = await lead.call('makePackage', {
+      out: packA,
+      annotator: 'ana',
+      overlap: 2,
+      pairs: 6,
+    });
+    const b = await lead.call('makePackage', {
+      out: packB,
+      annotator: 'ben',
+      overlap: 2,
+      pairs: 6,
+    });
+    expect([a.pairs, b.pairs, a.images]).toEqual([6, 6, 12]);
+    // The least covered first: ben gets the two pairs ana has not, then four of hers.
+    const chosen = (file: string) => {
+      const opened = openTestProject(file);
+      const prompts = sqlite(opened.store)
+        .prepare('SELECT text FROM prompts ORDER BY id')
+        .pluck()
+        .all();
+      opened.store.close();
+      return prompts;
+    };
+    expect(chosen(packA)).toEqual([
+      'prompt 0',
+      'prompt 1',
+      'prompt 2',
+      'prompt 3',
+      'prompt 4',
+      'prompt 5',
+    ]);
+    expect(chosen(packB)).toEqual([
+      'prompt 0',
+      'prompt 1',
+      'prompt 2',
+      'prompt 3',
+      'prompt 6',
+      'prompt 7',
+    ]);
+    // Pairs 4 to 7 are in one package only: a third annotator gets those, a fourth none.
+    const chen = await lead.call('makePackage', {
+      out: path.join(lead.dir, 'chen.pickstudio'),
+      annotator: 'chen',
+      overlap: 2,
+    });
+    expect(chosen(chen.out)).toEqual(['prompt 4', 'prompt 5', 'prompt 6', 'prompt 7']);
+    const none = await failure(
+      lead.call('makePackage', {
+        out: path.join(lead.dir, 'dan.pickstudio'),
+        annotator: 'dan',
+        overlap: 2,
+      }),
+    );
+    expect(none.message).toMatch(/no pairs left for "dan": every pair is in 2 packages already/);
+    expect(fs.existsSync(path.join(lead.dir, 'dan.pickstudio'))).toBe(false);
+
+    // The packages go to other machines: the lead's image files are not there.
+    fs.rmSync(lead.source, { recursive: true });
+    const ana = openTestProject(packA);
+    expect(await ana.call('getProject', {})).toMatchObject({ role: 'annotator', annotator: 'ana' });
+    expect((await failure(ana.call('getAudit', {}))).code).toBe('not_allowed');
+    const queue = await ana.call('getQueue', { annotator: 'ana', count: 10 });
+    expect(queue.pairs).toHaveLength(6);
+    expect(queue.pairs.every((p) => p.image0.available && p.image1.available)).toBe(true);
+    const image = await ana.studio.readImage(queue.pairs[0]!.image1.uid);
+    expect(image.mime).toBe('image/png');
+    const [p0, p1, p2, p3] = queue.pairs.map((p) => p.pairId);
+    await decide(ana.call, 'ana', p0!, 0, 1);
+    await decide(ana.call, 'ana', p1!, 1);
+    await decide(ana.call, 'ana', p2!, 'skip');
+    await decide(ana.call, 'ana', p3!, 'tie');
+    await ana.call('undoLast', { annotator: 'ana' });
+    const ben = openTestProject(packB);
+    for (const p of (await ben.call('getQueue', { annotator: 'ben', count: 10 })).pairs) {
+      await decide(ben.call, 'ben', p.pairId, p.pairId % 2 === 0 ? 0 : 1);
+    }
+
+    const first = await lead.call('merge', { sources: [packA, packB] });
+    expect(
+      first.files.map((f) => [f.kind, f.annotators, f.annotationsAdded, f.annotationsPresent]),
+    ).toEqual([
+      ['package', ['ana'], 5, 0],
+      ['package', ['ben'], 6, 0],
+    ]);
+    const expected = [...decisionsOf(ana.store), ...decisionsOf(ben.store)].sort((x, y) =>
+      JSON.stringify(x) < JSON.stringify(y) ? -1 : 1,
+    );
+    const merged = () =>
+      decisionsOf(lead.store).sort((x, y) => (JSON.stringify(x) < JSON.stringify(y) ? -1 : 1));
+    expect(merged()).toEqual(expected);
+
+    // The same files again: nothing new.
+    const again = await lead.call('merge', { sources: [packA, packB] });
+    expect(again.files.map((f) => [f.annotationsAdded, f.annotationsPresent])).toEqual([
+      [0, 5],
+      [0, 6],
+    ]);
+    // A later return of ana's package brings only what is new: an undo and two decisions.
+    await ana.call('undoLast', { annotator: 'ana' });
+    await decide(ana.call, 'ana', p3!, 0);
+    const later = await lead.call('merge', { sources: [packA] });
+    expect(later.files[0]).toMatchObject({ annotationsAdded: 2, annotationsPresent: 5 });
+    expect(merged()).toEqual(
+      [...decisionsOf(ana.store), ...decisionsOf(ben.store)].sort((x, y) =>
+        JSON.stringify(x) < JSON.stringify(y) ? -1 : 1,
+      ),
+    );
+    const sources = await lead.call('listMerges', {});
+    expect(sources.map((m) => [path.basename(m.file), m.annotators, m.annotationsAdded])).toEqual([
+      ['ana.pickstudio', ['ana'], 2],
+      ['ben.pickstudio', ['ben'], 0],
+      ['ana.pickstudio', ['ana'], 0],
+      ['ben.pickstudio', ['ben'], 6],
+      ['ana.pickstudio', ['ana'], 5],
+    ]);
+    ana.store.close();
+    ben.store.close();
+    lead.store.close();
+  });
+
+  it('matches pairs by content: a project whose pairs show their images the other way round', async () => {
+    const lead = await leadProject(3);
+    const other = await leadProject(3, { swapped: true, dir: lead.dir });
+    // other's image 0 is lead's image 1: its verdict 0 is lead's 1, its left side flips too.
+    await decide(other.call, 'dora', 1, 0, 0);
+    await decide(other.call, 'dora', 2, 'tie', 1);
+    const report = await lead.call('merge', { sources: [other.file] });
+    expect(report.files[0]).toMatchObject({
+      kind: 'project',
+      annotationsAdded: 2,
+      annotators: ['dora'],
+    });
+    expect(decisionsOf(lead.store)).toEqual([
+      { prompt: 'prompt 0', annotator: 'dora', action: 'verdict', verdict: '1', leftImage: 1 },
+      { prompt: 'prompt 1', annotator: 'dora', action: 'verdict', verdict: 'tie', leftImage: 0 },
+    ]);
+    other.store.close();
+    lead.store.close();
+  });
+
+  it('keeps two people who typed the same name apart, and says so', async () => {
+    const lead = await leadProject(2);
+    const first = path.join(lead.dir, 'ann.pickstudio');
+    const second = path.join(lead.dir, 'bob.pickstudio');
+    await lead.call('makePackage', { out: first, annotator: 'ann' });
+    await lead.call('makePackage', { out: second, annotator: 'bob', overlap: 2 });
+    // On the second machine, someone else types the name ann.
+    for (const file of [first, second]) {
+      const pkg = openTestProject(file);
+      await decide(pkg.call, 'ann', 1, file === first ? 0 : 1);
+      pkg.store.close();
+    }
+    const report = await lead.call('merge', { sources: [first, second] });
+    expect(report.files[0]!.renamed).toEqual([]);
+    expect(report.files[1]!.renamed).toEqual([
+      { from: 'ann', to: expect.stringMatching(/^ann#[0-9a-f]{6}$/) },
+    ]);
+    const stats = await lead.call('getStats', {});
+    expect(stats.annotators.map((s) => [s.name.replace(/#.*/, '#…'), s.verdicts])).toEqual([
+      ['ann', { image0: 1, image1: 0, tie: 0 }],
+      ['ann#…', { image0: 0, image1: 1, tie: 0 }],
+    ]);
+    // Merged again, the second ann is still the second: known by their id, not their name.
+    const again = await lead.call('merge', { sources: [second] });
+    expect(again.files[0]).toMatchObject({ annotationsAdded: 0, renamed: [] });
+    lead.store.close();
+  });
+
+  it('refuses, naming the file, what is not this project’s to merge, and changes nothing', async () => {
+    const lead = await leadProject(2);
+    const stranger = await leadProject(2, { dir: tempDir() });
+    const foreign = path.join(stranger.dir, 'foreign.pickstudio');
+    await stranger.call('makePackage', { out: foreign, annotator: 'eve' });
+    stranger.store.close();
+    const own = path.join(lead.dir, 'own.pickstudio');
+    await lead.call('makePackage', { out: own, annotator: 'ana' });
+    const truncated = path.join(lead.dir, 'truncated.pickstudio');
+    const bytes = fs.readFileSync(own);
+    fs.writeFileSync(truncated, bytes.subarray(0, Math.floor(bytes.length / 2)));
+    const text = path.join(lead.dir, 'notes.pickstudio');
+    fs.writeFileSync(text, 'not a project at all\n'.repeat(100));
+    const before = projectDigest(lead.file);
+    const cases: [string, RegExp][] = [
+      [
+        foreign,
+        /foreign\.pickstudio: a package made from another project \([0-9a-f]{32}\), not from .*lead\.pickstudio/,
+      ],
+      [truncated, /truncated\.pickstudio: .*(damaged|malformed|not a Pick Studio project)/],
+      [text, /notes\.pickstudio: .*(not a Pick Studio project|not a database|cannot open)/i],
+      [lead.file, /lead\.pickstudio: this is .*lead\.pickstudio itself/],
+      [path.join(lead.dir, 'missing.pickstudio'), /missing\.pickstudio: no such file/],
+    ];
+    for (const [file, message] of cases) {
+      const error = await failure(lead.call('merge', { sources: [file] }));
+      expect(error).toBeInstanceOf(StudioError);
+      expect(error.message).toMatch(message);
+      expect(projectDigest(lead.file)).toBe(before);
+    }
+    // A package's merge is one transaction: after a good file, a bad one keeps the good one's.
+    const error = await failure(lead.call('merge', { sources: [own, foreign] }));
+    expect(error.message).toMatch(/already merged and kept: own\.pickstudio/);
+    lead.store.close();
+  });
+
+  it('refuses to merge into a read-only project, naming it; nothing changes', async () => {
+    const lead = await leadProject(1);
+    const own = path.join(lead.dir, 'own.pickstudio');
+    await lead.call('makePackage', { out: own, annotator: 'ana' });
+    const pkg = openTestProject(own);
+    await decide(pkg.call, 'ana', 1, 0);
+    pkg.store.close();
+    const before = projectDigest(lead.file);
+    sqlite(lead.store).pragma('query_only = ON');
+    const error = await failure(lead.call('merge', { sources: [own] }));
+    expect(error.code).toBe('read_only');
+    expect(error.message).toMatch(/lead\.pickstudio: merge failed: the project is read-only/);
+    sqlite(lead.store).pragma('query_only = OFF');
+    expect(projectDigest(lead.file)).toBe(before);
+    lead.store.close();
+  });
+});
