@@ -323,6 +323,12 @@ export const studioContract = {
        * drops it); by default every image goes out as the bytes that were imported.
        */
       jpeg: z.boolean().default(false),
+      /**
+       * Pick-a-Pic's native form: one row per annotator and pair (each current verdict), with
+       * the dataset's user_id and ranking_id where the label came with them, stable ids for the
+       * rest, and an `annotator` column. Default: one row per pair (adjudication or majority).
+       */
+      perAnnotator: z.boolean().default(false),
       annotationsOut: filePathSchema.optional(),
       /** Whose scores fill the pickscore columns; default the project's active model. */
       model: z.string().min(1).optional(),
@@ -516,6 +522,15 @@ export const studioContract = {
 } as const;
 
 export type StudioContract = typeof studioContract;
+
+/** Methods that label as the annotator they name: in a package, only its annotator may. */
+export const LABELING_METHODS: ReadonlySet<keyof StudioContract> = new Set([
+  'getQueue',
+  'getPair',
+  'recordDecision',
+  'undoLast',
+  'getHistory',
+] as const);
 
 /**
  * Methods an annotator's package refuses, whatever its UI shows: it labels, and leaves the rest

@@ -25,7 +25,7 @@ export const isVerdictCommand = (command: string): command is VerdictCommand =>
 export const isDecisionCommand = (command: string): command is DecisionCommand =>
   command === 'skip' || isVerdictCommand(command);
 
-export type LabelingCommand = DecisionCommand | 'undo' | 'escape' | 'suggestions' | 'help';
+export type LabelingCommand = DecisionCommand | 'undo' | 'escape' | 'help';
 
 export interface KeyBinding<C extends string> {
   command: C;
@@ -52,11 +52,6 @@ export const LABELING_KEYS: readonly KeyBinding<LabelingCommand>[] = [
     command: 'escape',
     keys: ['Escape'],
     does: 'Back to the queue from a revisited pair; closes the shortcut sheet',
-  },
-  {
-    command: 'suggestions',
-    keys: ['s', 'S'],
-    does: "Cycle the model's suggestions (whole project): hidden, after the verdict, before it",
   },
   { command: 'help', keys: ['?'], does: 'Show or hide the shortcut sheet' },
 ];
@@ -89,7 +84,7 @@ export const REVIEW_KEYS: readonly KeyBinding<ReviewCommand>[] = [
   { command: 'note', keys: ['n'], does: 'note' },
 ];
 
-export type Destination = 'labeling' | 'audit' | 'dashboard' | 'review';
+export type Destination = 'labeling' | 'audit' | 'dashboard' | 'review' | 'merges';
 
 /**
  * `g` then a letter goes to a view. No labeling or review key uses `g` or these letters, so a
@@ -101,6 +96,7 @@ export const GO_KEYS: readonly KeyBinding<Destination>[] = [
   { command: 'audit', keys: ['a'], does: "The lead's audit view, where it was left" },
   { command: 'dashboard', keys: ['d'], does: 'The audit dashboard' },
   { command: 'review', keys: ['r'], does: 'The review list' },
+  { command: 'merges', keys: ['m'], does: 'The packages and projects merged in' },
 ];
 
 /** The binding of a command; every command has exactly one. */

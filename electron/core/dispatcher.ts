@@ -1,4 +1,10 @@
-import { LEAD_ONLY_METHODS, studioContract, type Role, type StudioMethod } from '../../shared/api';
+import {
+  LABELING_METHODS,
+  LEAD_ONLY_METHODS,
+  studioContract,
+  type Role,
+  type StudioMethod,
+} from '../../shared/api';
 import { StudioError } from '../../shared/errors';
 import type { StudioHandlers } from './service';
 import { storageError } from './store/open';
@@ -18,13 +24,13 @@ const isStudioMethod = (method: string): method is StudioMethod =>
 export function createDispatcher(
   handlers: StudioHandlers,
   projectFile: string,
-  role: Role,
+  identity: { role: Role; annotator: string | null },
 ): Dispatch {
   return async (method, args) => {
     if (!isStudioMethod(method)) {
       throw new StudioError('unknown_method', `unknown method ${JSON.stringify(method)}`);
     }
-    if (role === 'annotator' && LEAD_ONLY_METHODS.has(method)) {
+    if (identity.role === 'annotator' && LEAD_ONLY_METHODS.has(method)) {
       throw new StudioError(
         'not_allowed',
         `${method}: ${projectFile} is an annotator's package, which labels only; the lead's project does the rest`,
@@ -40,6 +46,9 @@ export function createDispatcher(
         .join('; ');
       throw new StudioError('invalid_argument', `${method}: ${problems}`);
     }
+    if (identity.role === 'annotator' && LABELING_METHODS.has(method)) {
+      checkPackageAnnotator(method, parsed.data as { annotator: string }, projectFile, identity);
+    }
     const handler = handlers[method] as (args: unknown) => Promise<unknown>;
     try {
       return await handler.call(handlers, parsed.data);
@@ -47,4 +56,22 @@ export function createDispatcher(
       throw storageError(error, projectFile, method) ?? error;
     }
   };
+}
+
+/**
+ * A package is one annotator's: labels under another name would come back to the lead as another
+ * person's, whom nobody handed these pairs.
+ */
+function checkPackageAnnotator(
+  method: string,
+  args: { annotator: string },
+  projectFile: string,
+  identity: { annotator: string | null },
+): void {
+  if (args.annotator !== identity.annotator) {
+    throw new StudioError(
+      'not_allowed',
+      `${method}: ${projectFile} is ${JSON.stringify(identity.annotator)}'s package; ${JSON.stringify(args.annotator)} cannot label in it`,
+    );
+  }
 }

@@ -17,7 +17,7 @@ import { StudioError } from '../../shared/errors';
 import { audit, listDisagreements } from './audit/audit';
 import { createDemoProject } from './demo/create-demo';
 import { readImage, type ImageBytes } from './io/images';
-import { exportParquet } from './io/export-parquet';
+import { exportParquet } from './io/export/export';
 import { importSources } from './io/import-sources';
 import { nameTaken, type CurrentDecision } from './store/decisions';
 import type { PairForLabeling } from './store/pairs';

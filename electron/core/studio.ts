@@ -10,6 +10,7 @@ import type { ImageBytes } from './io/images';
 import type { WorkerEntry } from './scoring/worker-client';
 import { StudioService } from './service';
 import type { OpenOptions } from './store/open';
+import { IDENTITY_KEYS } from './store/merge';
 import { ProjectStore } from './store/project-store';
 
 export interface StudioOptions extends OpenOptions {
@@ -47,7 +48,10 @@ export function openStudio(file: string, options: StudioOptions = {}): Studio {
     { progress: options.progress ?? (() => {}), settings: options.settings ?? (() => {}) },
     { scoringWorker: options.scoringWorker, demoModel: options.demoModel },
   );
-  const dispatch = createDispatcher(service, store.file, store.role);
+  const dispatch = createDispatcher(service, store.file, {
+    role: store.role,
+    annotator: store.meta(IDENTITY_KEYS.annotator) ?? null,
+  });
   // The dispatcher checks the arguments against M's schema and runs M's handler, which returns
   // MethodResult<M> (StudioHandlers): the one place where the two are joined.
   function call<M extends StudioMethod>(method: M, args: MethodArgs<M>): Promise<MethodResult<M>> {

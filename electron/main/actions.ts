@@ -1,16 +1,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { dialog, type BrowserWindow } from 'electron';
-import type { TaskProgress } from '../../shared/api';
-import { shortcutLines } from '../../shared/keys';
+import type { Role } from '../../shared/api';
 import type { Studio } from '../core/studio';
-import { openProject, type CurrentProject } from './project';
+import { openProject, type CurrentProject, type ProjectEvents } from './project';
+import { makeAnnotatorPackage, mergeReturnedPackages } from './team-actions';
+import { shortcutText } from './team-text';
 
 export interface MenuActions {
   openProject(): void;
   newProjectFromFiles(): void;
   newProjectFromFolder(): void;
   exportParquet(): void;
+  makePackage(): void;
+  mergePackages(): void;
   showShortcuts(): void;
 }
 
@@ -18,7 +21,7 @@ export interface MenuActions {
 interface ActionContext {
   window: BrowserWindow;
   project: CurrentProject;
-  progress: (progress: TaskProgress) => void;
+  events: ProjectEvents;
 }
 
 const PROJECT_FILTER = { name: 'Pick Studio project', extensions: ['pickstudio'] };
@@ -50,7 +53,7 @@ async function chooseProject(context: ActionContext): Promise<void> {
   if (canceled || file === undefined) return;
   let next: Studio;
   try {
-    next = openProject(file, context.progress);
+    next = openProject(file, context.events);
   } catch (error) {
     dialog.showErrorBox('Cannot open the project', reason(error));
     return;
@@ -79,7 +82,7 @@ async function importIntoNewProject(context: ActionContext, sources: string[]): 
   }
   let next: Studio | undefined;
   try {
-    next = openProject(filePath, context.progress, { create: true });
+    next = openProject(filePath, context.events, { create: true });
     await next.call('importSources', { sources });
   } catch (error) {
     next?.close();
@@ -127,11 +130,18 @@ async function exportParquet({ window, project }: ActionContext): Promise<void> 
   });
 }
 
-function showShortcuts(window: BrowserWindow): void {
-  void dialog.showMessageBox(window, {
+/** The keys of the project on screen: a package has no `g` chords, having no other view. */
+async function showShortcuts({ window, project }: ActionContext): Promise<void> {
+  let role: Role = 'lead';
+  try {
+    role = (await (await project.ready).call('getProject', {})).role;
+  } catch {
+    // No project open: every key, as a lead's project has them.
+  }
+  await dialog.showMessageBox(window, {
     type: 'info',
     message: 'Keyboard Shortcuts',
-    detail: shortcutLines(process.platform === 'darwin').join('\n'),
+    detail: shortcutText(role, process.platform === 'darwin'),
   });
 }
 
@@ -163,6 +173,12 @@ export function createMenuActions(context: ActionContext): MenuActions {
     newProjectFromFiles: exclusive(() => importFiles(context)),
     newProjectFromFolder: exclusive(() => importFolder(context)),
     exportParquet: exclusive(() => exportParquet(context)),
-    showShortcuts: () => showShortcuts(context.window),
+    makePackage: exclusive(() =>
+      makeAnnotatorPackage({ ...context, projectFilter: PROJECT_FILTER }),
+    ),
+    mergePackages: exclusive(() =>
+      mergeReturnedPackages({ ...context, projectFilter: PROJECT_FILTER }),
+    ),
+    showShortcuts: () => void showShortcuts(context),
   };
 }

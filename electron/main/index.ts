@@ -2,13 +2,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog } from 'electron';
-import type { TaskProgress } from '../../shared/api';
 import type { Studio } from '../core/studio';
 import { createMenuActions } from './actions';
 import { registerImageScheme, serveImages } from './image-protocol';
 import { registerStudioIpc, sendStudioEvent } from './ipc';
-import { installMenu } from './menu';
-import { createDemoFile, CurrentProject, openProject } from './project';
+import { installMenu, showRoleInMenu } from './menu';
+import { createDemoFile, CurrentProject, openProject, type ProjectEvents } from './project';
 import { denyAllPermissions, isAppUrl, lockDown, rendererEntry } from './security';
 
 /** out/, where electron-vite puts main, preload and renderer side by side. */
@@ -24,12 +23,12 @@ function projectFromArguments(): string | undefined {
   return first === undefined ? undefined : path.resolve(first);
 }
 
-async function initialProject(progress: (p: TaskProgress) => void): Promise<Studio> {
+async function initialProject(events: ProjectEvents): Promise<Studio> {
   const requested = projectFromArguments();
-  if (requested !== undefined) return openProject(requested, progress);
+  if (requested !== undefined) return openProject(requested, events);
   const demo = path.join(app.getPath('userData'), 'demo.pickstudio');
-  if (!fs.existsSync(demo)) await createDemoFile(demo, progress);
-  return openProject(demo, progress);
+  if (!fs.existsSync(demo)) await createDemoFile(demo, events.progress);
+  return openProject(demo, events);
 }
 
 async function start(): Promise<void> {
@@ -50,16 +49,24 @@ async function start(): Promise<void> {
   });
   lockDown(window);
   window.once('ready-to-show', () => window.show());
-  const progress = (p: TaskProgress): void => {
-    sendStudioEvent(window, 'progress', p);
-    if (window.isDestroyed()) return;
-    // Also on the taskbar, so an import or export is seen while the window is in the background;
-    // above 1 means an unknown total.
-    const fraction = p.total ? p.done / p.total : 2;
-    window.setProgressBar(p.state === 'running' ? fraction : -1);
+  const events: ProjectEvents = {
+    progress(p) {
+      sendStudioEvent(window, 'progress', p);
+      if (window.isDestroyed()) return;
+      // Also on the taskbar, so an import or export is seen while the window is in the
+      // background; above 1 means an unknown total.
+      const fraction = p.total ? p.done / p.total : 2;
+      window.setProgressBar(p.state === 'running' ? fraction : -1);
+    },
+    settings: (settings) => sendStudioEvent(window, 'settings', settings),
   };
 
-  const project = new CurrentProject(initialProject(progress));
+  const project = new CurrentProject(initialProject(events), (opened) => {
+    opened.call('getProject', {}).then(
+      ({ role }) => showRoleInMenu(role),
+      (error: unknown) => console.error('Pick Studio: cannot read the project role:', error),
+    );
+  });
   app.on('will-quit', () => project.close());
 
   registerStudioIpc({
@@ -68,7 +75,7 @@ async function start(): Promise<void> {
     dispatch: async () => (await project.ready).dispatch,
   });
   serveImages(async (uid) => (await project.ready).readImage(uid));
-  installMenu(createMenuActions({ window, project, progress }));
+  installMenu(createMenuActions({ window, project, events }));
   await entry.load(window);
 }
 

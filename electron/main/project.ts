@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app } from 'electron';
-import type { TaskProgress } from '../../shared/api';
+import type { StudioEventName, StudioEvents, TaskProgress } from '../../shared/api';
 import { openStudio, type Studio } from '../core/studio';
 
 /** The scoring worker, built beside this bundle (see electron.vite.config.ts). */
@@ -17,15 +17,21 @@ function demoModelDir(): string {
   );
 }
 
+/**
+ * Where the project's events go: one listener per event of the contract, so an event added there
+ * does not compile here until the window is given it.
+ */
+export type ProjectEvents = { [E in StudioEventName]: (payload: StudioEvents[E]) => void };
+
 /** Opens a project for the window, and scores in the background what its model has not. */
 export function openProject(
   file: string,
-  progress: (p: TaskProgress) => void,
+  events: ProjectEvents,
   options: { create?: boolean } = {},
 ): Studio {
   const studio = openStudio(file, {
     ...options,
-    progress,
+    ...events,
     scoringWorker,
     demoModel: demoModelDir(),
   });
@@ -35,13 +41,17 @@ export function openProject(
 
 /**
  * The project the window shows. Calls wait for it rather than fail while the first one is still
- * being opened (the demo being drawn); replacing it closes the one before.
+ * being opened (the demo being drawn); replacing it closes the one before. `onOpened` hears of
+ * each project once it is open (the menu follows its role).
  */
 export class CurrentProject {
   private pending!: Promise<Studio>;
   private opened: Studio | undefined;
 
-  constructor(first: Promise<Studio>) {
+  constructor(
+    first: Promise<Studio>,
+    private readonly onOpened: (project: Studio) => void = () => {},
+  ) {
     this.use(first);
   }
 
@@ -64,6 +74,7 @@ export class CurrentProject {
     next.then(
       (project) => {
         this.opened = project;
+        this.onOpened(project);
       },
       (error: unknown) => console.error('Pick Studio: cannot open the project:', error),
     );

@@ -165,6 +165,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       else runningTasks.delete(progress.taskId);
       streams.send('progress', progress);
     },
+    settings: (settings) => streams.send('settings', settings),
   });
   const token = newToken();
   const backgroundScoring = studio.scoreInBackground((message) =>

@@ -3,15 +3,19 @@ import { AnnotatorForm } from './components/AnnotatorForm';
 import { Workspace } from './components/Workspace';
 import { useAnnotator } from './state/annotator';
 import { useProject } from './state/project';
+import { labelerOf } from './state/team';
 
 /**
- * The project must open, then someone must say who they are, then labeling starts (the audit view
- * is a key away: see Workspace).
+ * The project must open, then someone must say who they are, then labeling starts (in a lead's
+ * project the audit view is a key away: see Workspace). An annotator's package labels under its
+ * annotator's name, so it asks nobody.
  */
 export function App() {
   const status = useProject((s) => s.status);
   const error = useProject((s) => s.error);
-  const annotator = useAnnotator((s) => s.name);
+  const team = useProject((s) => s.team);
+  const chosen = useAnnotator((s) => s.name);
+  const annotator = labelerOf(team, chosen).name;
 
   useEffect(() => {
     void useProject.getState().load();

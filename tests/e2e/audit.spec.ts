@@ -7,11 +7,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Page } from '@playwright/test';
 import type { Disagreement } from '../../shared/audit';
 import type { Verdict } from '../../shared/labels';
 import { duckdb } from '../helpers/duckdb';
 import {
+  call,
   chooseAnnotator,
   expect,
   pickstudio,
@@ -53,26 +53,6 @@ const test = base.extend({
   },
 });
 test.use({ pairs: VERDICTS.length });
-
-/** A StudioApi call from the page, through whichever door it has (window.studio, or HTTP). */
-async function call<T>(page: Page, method: string, args: unknown): Promise<T> {
-  return (await page.evaluate(
-    async ({ method, args }) => {
-      type Door = Record<string, (args: unknown) => Promise<unknown>>;
-      const door = (globalThis as { studio?: Door }).studio;
-      if (door) return door[method]!(args);
-      const response = await fetch(`api/call/${method}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(args),
-      });
-      const reply = (await response.json()) as { ok: boolean; value?: unknown; error?: unknown };
-      if (!reply.ok) throw new Error(`${method}: ${JSON.stringify(reply.error)}`);
-      return reply.value;
-    },
-    { method, args },
-  )) as T;
-}
 
 /** Pooled percent agreement: equal pairs of verdicts over all pairs of verdicts on a pair. */
 function percentAgreement(perPair: Verdict[][], withoutTies = false): number {

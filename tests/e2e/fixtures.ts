@@ -8,9 +8,17 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { test as base, expect, type Browser, type Locator, type Page } from '@playwright/test';
+import {
+  test as base,
+  expect,
+  type Browser,
+  type Locator,
+  type Page,
+  type ViewportSize,
+} from '@playwright/test';
 import Database from 'better-sqlite3';
 import { _electron, type ElectronApplication } from 'playwright';
+import type { SuggestionMode } from '../../shared/api';
 import { writeTinyModel } from '../helpers/tiny-model';
 import { pickstudio, REPO, serve } from './serve';
 
@@ -44,6 +52,29 @@ interface Options {
   pairs: number;
   /** Whether the project is scored (by a tiny random model) before the app opens it. */
   scored: boolean;
+}
+
+export interface OpenedPage {
+  studio: Studio;
+  close(): Promise<void>;
+}
+
+/**
+ * A served project's URL in a browser context of its own: its own cookie and storage, as another
+ * person's browser would have.
+ */
+export async function openServedPage(
+  browser: Browser,
+  url: string,
+  viewport: ViewportSize | null,
+): Promise<OpenedPage> {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  await page.goto(url);
+  return {
+    studio: { page, view: page.getByTestId('labeling-view') },
+    close: () => context.close(),
+  };
 }
 
 export const test = base.extend<
@@ -100,7 +131,7 @@ export const test = base.extend<
   },
 
   studio: async ({ mode, project, studioBrowser, viewport }, use, testInfo) => {
-    let page: Page;
+    let studio: Studio;
     let close: () => Promise<void>;
     if (mode === 'electron') {
       const app: ElectronApplication = await _electron.launch({
@@ -111,23 +142,23 @@ export const test = base.extend<
         ],
         cwd: REPO,
       });
-      page = await app.firstWindow();
+      const page = await app.firstWindow();
+      studio = { page, view: page.getByTestId('labeling-view') };
       close = () => app.close();
     } else {
       const served = await serve(project.file);
-      const context = await studioBrowser!.newContext({ viewport });
-      page = await context.newPage();
-      await page.goto(served.url);
+      const opened = await openServedPage(studioBrowser!, served.url, viewport);
+      studio = opened.studio;
       close = async () => {
-        await context.close();
+        await opened.close();
         await served.stop();
       };
     }
     try {
-      await use({ page, view: page.getByTestId('labeling-view') });
+      await use(studio);
       if (testInfo.status !== testInfo.expectedStatus) {
         await testInfo.attach('screenshot', {
-          body: await page.screenshot(),
+          body: await studio.page.screenshot(),
           contentType: 'image/png',
         });
       }
@@ -148,6 +179,48 @@ export async function chooseAnnotator(studio: Studio, name: string): Promise<voi
   await page.getByTestId('annotator-submit').click();
   await expect(page.getByTestId('annotator')).toHaveText(name);
   await expect(view).toHaveAttribute('data-state', 'ready');
+}
+
+/**
+ * Picks the project's suggestion mode as a lead does, in the audit dashboard's project settings
+ * (on screen); Esc then hands the keys back to the view.
+ */
+export async function chooseSuggestionMode(page: Page, mode: SuggestionMode): Promise<void> {
+  const choice = page.getByTestId(`setting-suggestions-${mode}`);
+  await choice.check();
+  await expect(choice).toBeChecked();
+  await choice.press('Escape');
+}
+
+/** From the labeling view to the dashboard's settings and back, by the `g` keys. */
+export async function setSuggestionModeAsLead(studio: Studio, mode: SuggestionMode): Promise<void> {
+  const { page, view } = studio;
+  await page.keyboard.press('g');
+  await page.keyboard.press('d');
+  await chooseSuggestionMode(page, mode);
+  await page.keyboard.press('g');
+  await page.keyboard.press('l');
+  await expect(view).toHaveAttribute('data-state', /^(ready|done)$/);
+}
+
+/** A StudioApi call from the page, through whichever door it has (window.studio, or HTTP). */
+export async function call<T>(page: Page, method: string, args: unknown): Promise<T> {
+  return (await page.evaluate(
+    async ({ method, args }) => {
+      type Door = Record<string, (args: unknown) => Promise<unknown>>;
+      const door = (globalThis as { studio?: Door }).studio;
+      if (door) return door[method]!(args);
+      const response = await fetch(`api/call/${method}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(args),
+      });
+      const reply = (await response.json()) as { ok: boolean; value?: unknown; error?: unknown };
+      if (!reply.ok) throw new Error(`${method}: ${JSON.stringify(reply.error)}`);
+      return reply.value;
+    },
+    { method, args },
+  )) as T;
 }
 
 /** The pair on screen, once the view is ready: its id and which image uid is on which side. */

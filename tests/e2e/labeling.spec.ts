@@ -10,6 +10,7 @@ import {
   exportProject,
   plain,
   pressAndWait,
+  setSuggestionModeAsLead,
   shownPair,
   test,
   type ShownPair,
@@ -246,8 +247,7 @@ test.describe('a project with 3 pairs', () => {
     const { page, view } = studio;
     await chooseAnnotator(studio, 'cy');
     // Suggestions before the verdict, on an unscored project: there is nothing to show.
-    await page.keyboard.press('s');
-    await expect(page.getByTestId('suggestion-mode')).toHaveValue('before');
+    await setSuggestionModeAsLead(studio, 'before');
     await expect(page.getByTestId('suggestion-left')).toHaveCount(0);
     const { log } = await play(studio, ['1', '3']);
     const last = await shownPair(studio);

@@ -1,18 +1,25 @@
 /**
  * The model's suggestions in the labeling view, on a project scored by a tiny random model: the
- * bars show each side's probability as the project file holds it, in the mode a lead picks, and
- * the raw annotations export records whether they were on screen before each decision.
+ * bars show each side's probability as the project file holds it, in the mode the lead picks in
+ * the project settings (open views follow at once), and the raw annotations export records
+ * whether they were on screen before each decision.
  */
 import { duckdb } from '../helpers/duckdb';
 import {
+  call,
   chooseAnnotator,
+  chooseSuggestionMode,
   expect,
   exportProject,
+  openServedPage,
   plain,
   pressAndWait,
   readScores,
+  serve,
+  setSuggestionModeAsLead,
   shownPair,
   test,
+  type OpenedPage,
   type PairScore,
   type ShownPair,
   type Studio,
@@ -85,40 +92,44 @@ test('suggestion modes: bars before, none when hidden, a disagreement flashed af
   expect(scores.size).toBe(12);
   const model = [...scores.values()][0]!.model;
   const scoreOf = (pair: ShownPair): PairScore => scores.get(pair.pairId)!;
-  const mode = page.getByTestId('suggestion-mode');
 
   await chooseAnnotator(studio, 'lead');
   // The top bar names the model scoring the project, its provider, and how far it got.
   await expect(page.getByTestId('scoring-status')).toHaveText(/^tiny-random-\d+ .*\d+\/\d+ scored/);
   // A project's default: after the verdict, so nothing shows before it.
-  await expect(mode).toHaveValue('after');
   await expectNoBars(studio);
 
-  // S cycles to 'before': the bars show the project's probabilities for the sides on screen.
-  await page.keyboard.press('s');
-  await expect(mode).toHaveValue('before');
+  // The lead picks 'before' in the dashboard's project settings, by the keyboard alone: the
+  // radio group's arrows move the choice.
+  await page.keyboard.press('g');
+  await page.keyboard.press('d');
+  const after = page.getByTestId('setting-suggestions-after');
+  await expect(after).toBeChecked();
+  await after.focus();
+  await page.keyboard.press('ArrowDown');
+  await expect(page.getByTestId('setting-suggestions-before')).toBeChecked();
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('g');
+  await page.keyboard.press('l');
+
+  // Before: the bars show the project's probabilities for the sides on screen.
   const first = await shownPair(studio);
   await expectBars(studio, scoreOf(first), first);
   await expect(page.getByText(/PickScore/)).toHaveCount(0);
   await pressAndWait(studio, '1', first);
-
-  // Hidden (blind), picked in the top bar; Esc hands the keys back to labeling. The pair on screen
-  // had its bars in view already, so its decision still counts as suggested.
   const second = await shownPair(studio);
   await expectBars(studio, scoreOf(second), second);
-  await mode.selectOption('hidden');
-  await expect(mode).toHaveValue('hidden');
-  await expectNoBars(studio);
-  await mode.press('Escape');
   await pressAndWait(studio, '2', second);
+
+  // Hidden (blind): no bars.
+  await setSuggestionModeAsLead(studio, 'hidden');
   const third = await shownPair(studio);
   await expectNoBars(studio);
   await pressAndWait(studio, '3', third);
 
   // After: hidden until the verdict. Picking the side the model did not prefer flashes it on the
   // model's side, with the bars, before the next pair comes.
-  await page.keyboard.press('s');
-  await expect(mode).toHaveValue('after');
+  await setSuggestionModeAsLead(studio, 'after');
   const fourth = await shownPair(studio);
   await expectNoBars(studio);
   const fourthSides = sideProbabilities(scoreOf(fourth), fourth);
@@ -152,7 +163,10 @@ test('suggestion modes: bars before, none when hidden, a disagreement flashed af
 
   // The mode is the project's: it is still 'after' when the page is opened again.
   await page.reload();
-  await expect(mode).toHaveValue('after');
+  await expect(studio.view).toHaveAttribute('data-state', 'ready');
+  await page.keyboard.press('g');
+  await page.keyboard.press('d');
+  await expect(page.getByTestId('setting-suggestions-after')).toBeChecked();
 
   const { out, raw } = await exportProject(project);
   const db = await duckdb();
@@ -181,5 +195,94 @@ test('suggestion modes: bars before, none when hidden, a disagreement flashed af
     );
   } finally {
     db.close();
+  }
+});
+
+test("the lead's change reaches labeling views already open, without a reload", async ({
+  mode,
+  project,
+  studioBrowser,
+  viewport,
+}) => {
+  test.skip(mode !== 'browser', 'several people on one pickstudio serve: browser mode');
+  const scores = readScores(project);
+  const scoreOf = (pair: ShownPair): PairScore => scores.get(pair.pairId)!;
+  const served = await serve(project.file);
+  const pages: OpenedPage[] = [];
+  const open = async (): Promise<Studio> => {
+    const opened = await openServedPage(studioBrowser!, served.url, viewport);
+    pages.push(opened);
+    return opened.studio;
+  };
+  try {
+    const annotator = await open();
+    await chooseAnnotator(annotator, 'ana');
+    // Gone if the page were reloaded: what follows must reach this page as it is.
+    await annotator.page.evaluate('window.notReloaded = true');
+    const lead = await open();
+    await chooseAnnotator(lead, 'lead');
+    await lead.page.keyboard.press('g');
+    await lead.page.keyboard.press('d');
+    await expect(lead.page.getByTestId('setting-suggestions-after')).toBeChecked();
+
+    // The lead shows the suggestions before the verdict: the annotator's pair gets its bars.
+    const first = await shownPair(annotator);
+    await expectNoBars(annotator);
+    await chooseSuggestionMode(lead.page, 'before');
+    await expectBars(annotator, scoreOf(first), first);
+
+    // And hides them again: the bars go, the pair stays. Its decision counts as suggested, the
+    // bars having been on screen before it.
+    await chooseSuggestionMode(lead.page, 'hidden');
+    await expectNoBars(annotator);
+    expect(await shownPair(annotator)).toEqual(first);
+    await pressAndWait(annotator, '1', first);
+    const second = await shownPair(annotator);
+    await expectNoBars(annotator);
+
+    // After the verdict: a verdict against the model is marked in the history as a disagreement,
+    // until the lead widens the tie threshold past every probability (the model predicts a tie).
+    await chooseSuggestionMode(lead.page, 'after');
+    const sides = sideProbabilities(scoreOf(second), second);
+    await pressAndWait(annotator, sides.left > sides.right ? '2' : '1', second);
+    const latest = annotator.page.getByTestId('history').getByRole('button').first();
+    await expect(latest).toHaveAttribute('data-pair-id', String(second.pairId));
+    await expect(latest).toHaveAttribute('data-disagrees', 'true');
+    await call(lead.page, 'setSettings', { tieThreshold: 1 });
+    await expect(latest).not.toHaveAttribute('data-disagrees');
+
+    // A second lead's change shows in the first lead's settings panel too.
+    const otherLead = await open();
+    await chooseAnnotator(otherLead, 'lead-2');
+    await setSuggestionModeAsLead(otherLead, 'before');
+    await expect(lead.page.getByTestId('setting-suggestions-before')).toBeChecked();
+    const third = await shownPair(annotator);
+    await expectBars(annotator, scoreOf(third), third);
+    expect(await annotator.page.evaluate('window.notReloaded')).toBe(true);
+
+    // The setting is the project's: a page opened afterwards has it.
+    const latecomer = await open();
+    await chooseAnnotator(latecomer, 'cy');
+    const theirs = await shownPair(latecomer);
+    await expectBars(latecomer, scoreOf(theirs), theirs);
+
+    const { raw } = await exportProject(project);
+    const db = await duckdb();
+    try {
+      const annotations = plain(
+        await db.rows(
+          `SELECT annotator, pair_id, suggestion_visible FROM read_parquet('${raw}') ORDER BY annotation_id`,
+        ),
+      );
+      expect(annotations).toEqual([
+        { annotator: 'ana', pair_id: first.pairId, suggestion_visible: true },
+        { annotator: 'ana', pair_id: second.pairId, suggestion_visible: false },
+      ]);
+    } finally {
+      db.close();
+    }
+  } finally {
+    for (const opened of pages) await opened.close();
+    await served.stop();
   }
 });

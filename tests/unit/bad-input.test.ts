@@ -536,21 +536,30 @@ describe('a 20,000 x 20,000 image', () => {
     ]);
   });
 
-  it('an image file that became 20,000 x 20,000 after import: the export says which, and writes nothing', async () => {
+  it('an image file that became 20,000 x 20,000 after import: the --jpeg export says which, and writes nothing', async () => {
     const { call, store, huge } = await projectWithHugeImageFile();
     for (const pairId of await pairIds(call)) await call('recordDecision', decision(pairId));
     const out = path.join(dir, 'out.parquet');
-    const error = await failure(call('exportParquet', { out }));
+    const error = await failure(call('exportParquet', { out, jpeg: true }));
     expect(error.message).toMatch(/out\.parquet: export failed, nothing written/);
     expect(error.message).toMatch(/20000 x 20000 pixels/);
     // Which image: the user has a file to fix.
     expect(error.message).toContain(huge);
     expect(fs.readdirSync(dir).filter((n) => n.includes('out.parquet'))).toEqual([]);
-    // Without images the export does not need to decode it.
+    // Without images, and with the images as they are, the export does not decode it.
     await expect(call('exportParquet', { out, images: false })).resolves.toMatchObject({
       rows: 2,
     });
+    await expect(call('exportParquet', { out })).resolves.toMatchObject({ rows: 2 });
     store.close();
+    const db = await duckdb();
+    const images = await db.rows(`SELECT jpg_0, jpg_1 FROM '${out}'`);
+    db.close();
+    const written = images.flatMap((row) => [row.jpg_0, row.jpg_1]);
+    const file = fs.readFileSync(huge);
+    expect(written.filter((bytes) => Buffer.from(bytes as Uint8Array).equals(file))).toHaveLength(
+      1,
+    );
   });
 });
 
@@ -985,6 +994,10 @@ describe('the CLI door', () => {
     const demo = path.join(dir, 'demo.pickstudio');
     const cases: [string[], string][] = [
       [['export', project, out, '--no-imagez'], 'unknown option --no-imagez (see --help)'],
+      [
+        ['export', project, out, '--no-images', '--jpeg'],
+        '--jpeg re-encodes the images that --no-images leaves out: use one',
+      ],
       [
         ['export', project, out, '--annotations'],
         "Option '--annotations <value>' argument missing",

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { duckdb, writeShardWithDuckDB } from '../helpers/duckdb';
 import { ProjectStore } from '../../electron/core/store/project-store';
-import { projectDigest, tempDir, sqlite } from '../helpers/project';
+import { makeJpeg, makePng, projectDigest, tempDir, sqlite } from '../helpers/project';
 
 const BIN = path.resolve('bin/pickstudio.js');
 
@@ -54,6 +54,9 @@ describe('pickstudio CLI', () => {
     for (const command of ['demo', 'import', 'export', 'stats'])
       expect(help.stdout).toContain(command);
     expect(pickstudio('export', '--help').stdout).toMatch(/--no-images/);
+    expect(pickstudio('export', '--help').stdout).toMatch(
+      /--jpeg re-encodes images that are not JPEG/,
+    );
     expect(pickstudio().code).toBe(2);
     const unknown = pickstudio('frobnicate');
     expect(unknown.code).toBe(2);
@@ -141,6 +144,40 @@ describe('pickstudio CLI', () => {
     ]);
     expect(await db.rows(`SELECT count(*) AS n FROM '${raw}'`)).toEqual([{ n: 1n }]);
     db.close();
+  });
+
+  it('export writes a PNG as imported, and as a JPEG with --jpeg', async () => {
+    const dir = tempDir();
+    const png = await makePng(1);
+    const jpeg = await makeJpeg(2);
+    fs.writeFileSync(path.join(dir, 'a.png'), png);
+    fs.writeFileSync(path.join(dir, 'b.jpg'), jpeg);
+    const manifest = path.join(dir, 'm.jsonl');
+    fs.writeFileSync(
+      manifest,
+      JSON.stringify({ prompt: 'a cat', image_0: 'a.png', image_1: 'b.jpg', label: '0' }),
+    );
+    const project = path.join(dir, 'p.pickstudio');
+    expect(pickstudio('import', project, manifest).code).toBe(0);
+    const asImported = path.join(dir, 'as-imported.parquet');
+    const asJpeg = path.join(dir, 'as-jpeg.parquet');
+    const plain = pickstudio('export', project, asImported);
+    expect(plain.code, plain.stderr).toBe(0);
+    const reencoded = pickstudio('export', project, asJpeg, '--jpeg');
+    expect(reencoded.code, reencoded.stderr).toBe(0);
+    const db = await duckdb();
+    const images = async (file: string) =>
+      (await db.rows(`SELECT jpg_0, jpg_1 FROM '${file}'`)).map((row) => [
+        Buffer.from(row.jpg_0 as Uint8Array),
+        Buffer.from(row.jpg_1 as Uint8Array),
+      ])[0]!;
+    const [png0, jpeg1] = await images(asImported);
+    const [asJpeg0, stillJpeg1] = await images(asJpeg);
+    db.close();
+    expect(png0!.equals(png)).toBe(true);
+    expect(jpeg1!.equals(jpeg)).toBe(true);
+    expect(stillJpeg1!.equals(jpeg)).toBe(true);
+    expect(asJpeg0!.subarray(0, 3)).toEqual(Buffer.from([0xff, 0xd8, 0xff]));
   });
 
   it('a bad file fails with exit code 1 and one line naming it; the project is unchanged', () => {

@@ -84,7 +84,7 @@ describe('the key tables', () => {
       for (const binding of bindings) {
         for (const key of binding.keys) {
           expect(commandFor(bindings, press(key)), key).toBe(binding.command);
-          // Shift is part of the key ('?', 'S'); Ctrl, Cmd and Alt make it another key.
+          // Shift is part of the key ('?'); Ctrl, Cmd and Alt make it another key.
           expect(commandFor(bindings, press(key, { shiftKey: true })), key).toBe(binding.command);
           for (const modifier of ['ctrlKey', 'metaKey', 'altKey'] as const) {
             expect(commandFor(bindings, press(key, { [modifier]: true })), key).toBeNull();
@@ -116,6 +116,10 @@ describe('the key tables', () => {
     expect(commandFor(LABELING_KEYS, press('Z', { ctrlKey: true, shiftKey: true }))).toBeNull();
     expect(commandFor(LABELING_KEYS, press('Z', { metaKey: true, shiftKey: true }))).toBeNull();
     expect(commandFor(LABELING_KEYS, press('z', { ctrlKey: true, shiftKey: true }))).toBeNull();
+  });
+
+  it("leaves the suggestion mode to the lead's settings: S means nothing while labeling", () => {
+    for (const key of ['s', 'S']) expect(commandFor(LABELING_KEYS, press(key)), key).toBeNull();
   });
 
   it('keeps the g chords clear of every single-key command', () => {

@@ -89,12 +89,15 @@ describe('manifest import', () => {
 
     const out = path.join(dir, 'out.parquet');
     const result = await again.call('exportParquet', { out });
+    const jpegOut = path.join(dir, 'jpeg.parquet');
+    await again.call('exportParquet', { out: jpegOut, jpeg: true });
     again.store.close();
     expect(projectDigest(file)).toBe(before);
     expect(result).toMatchObject({ rows: 1, pairsWithoutMajority: 1 });
 
     const db = await duckdb();
     const [bird] = await db.rows(`SELECT * FROM '${out}'`);
+    const [birdAsJpeg] = await db.rows(`SELECT * FROM '${jpegOut}'`);
     db.close();
     expect(bird).toMatchObject({
       caption: 'a bird',
@@ -102,9 +105,12 @@ describe('manifest import', () => {
       image_1_uid: sha(jpegB),
       label_0: 0.5,
     });
-    // The PNG is re-encoded once as JPEG for the jpg column; the JPEG goes out byte for byte.
+    // By default both files go out byte for byte, the PNG as a PNG.
+    expect(Buffer.from(bird!.jpg_0 as Uint8Array).equals(png)).toBe(true);
     expect(Buffer.from(bird!.jpg_1 as Uint8Array).equals(jpegB)).toBe(true);
-    const reencoded = await sharp(Buffer.from(bird!.jpg_0 as Uint8Array)).metadata();
+    // With jpeg, the PNG is re-encoded once as JPEG; the JPEG goes out byte for byte.
+    expect(Buffer.from(birdAsJpeg!.jpg_1 as Uint8Array).equals(jpegB)).toBe(true);
+    const reencoded = await sharp(Buffer.from(birdAsJpeg!.jpg_0 as Uint8Array)).metadata();
     expect(reencoded).toMatchObject({ format: 'jpeg', width: 40, height: 30 });
   });
 

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { readParquet } from 'parquet-wasm';
+import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PICKAPIC_COLUMNS } from '../../electron/core/io/pickapic-schema';
 import { duckdb, writeShardWithDuckDB, type ShardRow } from '../helpers/duckdb';
@@ -635,5 +636,395 @@ describe("the dataset's annotators", () => {
     );
     expect(projectDigest(file)).toBe(before);
     store.close();
+  });
+});
+
+describe('export: images as imported, --jpeg, and adjudications', () => {
+  /** A PNG over smooth colours whose alpha runs from 0 to 255, with the RGB it holds under it. */
+  async function pngWithAlpha(seed: number, width: number, height: number) {
+    const rgba = Buffer.alloc(width * height * 4);
+    const rgb = Buffer.alloc(width * height * 3);
+    for (let y = 0, i = 0; y < height; y++) {
+      for (let x = 0; x < width; x++, i++) {
+        const pixel = [seed + 3 * x, 30 + 4 * y, 220 - x - y];
+        pixel.forEach((value, c) => {
+          rgba[4 * i + c] = value;
+          rgb[3 * i + c] = value;
+        });
+        rgba[4 * i + 3] = Math.round((255 * (x + y)) / (width + height - 2));
+      }
+    }
+    const png = await sharp(rgba, { raw: { width, height, channels: 4 } })
+      .png()
+      .toBuffer();
+    // The fixture holds what it says: a PNG with alpha, every channel as written.
+    const decoded = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+    expect(decoded.info).toMatchObject({ format: 'raw', channels: 4, width, height });
+    expect(decoded.data.equals(rgba)).toBe(true);
+    return { png, rgba, rgb, width, height };
+  }
+
+  /** Mean and largest absolute difference of two equal-length byte arrays. */
+  function difference(a: Uint8Array, b: Uint8Array): { mean: number; max: number } {
+    expect(a.length).toBe(b.length);
+    let sum = 0;
+    let max = 0;
+    for (let i = 0; i < a.length; i++) {
+      const d = Math.abs(a[i]! - b[i]!);
+      sum += d;
+      max = Math.max(max, d);
+    }
+    return { mean: sum / a.length, max };
+  }
+
+  /** The RGB a flatten on white would give: what PIL's convert('RGB') does not do. */
+  function onWhite(rgba: Uint8Array): Buffer {
+    const out = Buffer.alloc((rgba.length / 4) * 3);
+    for (let i = 0; i < rgba.length / 4; i++) {
+      const alpha = rgba[4 * i + 3]! / 255;
+      for (let c = 0; c < 3; c++) {
+        out[3 * i + c] = Math.round(rgba[4 * i + c]! * alpha + 255 * (1 - alpha));
+      }
+    }
+    return out;
+  }
+
+  it('writes PNG and JPEG bytes as imported (stored and by path); jpeg re-encodes the PNGs only, alpha dropped', async () => {
+    const stored = await pngWithAlpha(20, 64, 48);
+    const onDisk = await pngWithAlpha(70, 50, 40);
+    const jpegStored = await makeJpeg(5);
+    const jpegOnDisk = await makeJpeg(6);
+    const shard = path.join(dir, 'shard.parquet');
+    await writeShardWithDuckDB(
+      shard,
+      [
+        {
+          ranking_id: 1,
+          caption: 'stored',
+          image_0_uid: 'png',
+          image_1_uid: 'jpeg',
+          label_0: 1,
+          label_1: 0,
+          has_label: true,
+          user_id: 1,
+          jpg_0: stored.png,
+          jpg_1: jpegStored,
+        },
+      ],
+      { images: true },
+    );
+    const folder = path.join(dir, 'set');
+    fs.mkdirSync(folder);
+    fs.writeFileSync(path.join(folder, 'a.png'), onDisk.png);
+    fs.writeFileSync(path.join(folder, 'b.jpg'), jpegOnDisk);
+    const manifest = path.join(folder, 'm.jsonl');
+    fs.writeFileSync(
+      manifest,
+      JSON.stringify({ prompt: 'on disk', image_0: 'a.png', image_1: 'b.jpg', label: '0' }),
+    );
+    const { call, store } = openTestProject(path.join(dir, 'p.pickstudio'));
+    await call('importSources', { sources: [shard, manifest] });
+    const asImported = path.join(dir, 'as-imported.parquet');
+    const asJpeg = path.join(dir, 'as-jpeg.parquet');
+    await call('exportParquet', { out: asImported });
+    await call('exportParquet', { out: asJpeg, jpeg: true });
+    store.close();
+
+    const read = async (file: string) =>
+      (await db.rows(`SELECT caption, jpg_0, jpg_1 FROM '${file}' ORDER BY caption`)).map((row) => [
+        blob(row.jpg_0),
+        blob(row.jpg_1),
+      ]);
+    // By default: the bytes the project has, byte for byte, whatever their format.
+    const [onDiskRow, storedRow] = await read(asImported);
+    expect(onDiskRow![0]!.equals(onDisk.png)).toBe(true);
+    expect(onDiskRow![1]!.equals(jpegOnDisk)).toBe(true);
+    expect(storedRow![0]!.equals(stored.png)).toBe(true);
+    expect(storedRow![1]!.equals(jpegStored)).toBe(true);
+
+    // With jpeg: JPEGs unchanged; each PNG a JPEG of its RGB channels, alpha dropped.
+    const [onDiskJpeg, storedJpeg] = await read(asJpeg);
+    expect(onDiskJpeg![1]!.equals(jpegOnDisk)).toBe(true);
+    expect(storedJpeg![1]!.equals(jpegStored)).toBe(true);
+    for (const [bytes, source] of [
+      [onDiskJpeg![0]!, onDisk],
+      [storedJpeg![0]!, stored],
+    ] as const) {
+      const { data, info } = await sharp(bytes).raw().toBuffer({ resolveWithObject: true });
+      expect((await sharp(bytes).metadata()).format).toBe('jpeg');
+      expect(info).toMatchObject({ width: source.width, height: source.height, channels: 3 });
+      const error = difference(data, source.rgb);
+      expect(error.mean, 'mean error against the RGB channels').toBeLessThan(1.5);
+      expect(error.max, 'largest error against the RGB channels').toBeLessThan(16);
+      // On white, most pixels would be far off: the check tells the two apart.
+      expect(difference(onWhite(source.rgba), source.rgb).mean).toBeGreaterThan(40);
+    }
+  });
+
+  it('carries who adjudicated, when and the note into the pair export and the annotations export', async () => {
+    const input = path.join(dir, 'votes.parquet');
+    const row = (ranking: number, caption: string, label0: number): ShardRow => ({
+      ranking_id: ranking,
+      caption,
+      image_0_uid: `${caption}-0`,
+      image_1_uid: `${caption}-1`,
+      label_0: label0,
+      label_1: 1 - label0,
+      has_label: true,
+      user_id: ranking,
+    });
+    await writeShardWithDuckDB(
+      input,
+      [row(1, 'judged', 1), row(2, 'noted', 1), row(3, 'plain', 0)],
+      {
+        images: false,
+      },
+    );
+    const { call, store } = openTestProject(path.join(dir, 'p.pickstudio'));
+    await call('importSources', { sources: [input] });
+    const pairOf = (caption: string) =>
+      (
+        sqlite(store)
+          .prepare('SELECT p.id FROM pairs p JOIN prompts t ON t.id = p.prompt_id WHERE t.text = ?')
+          .get(caption) as { id: number }
+      ).id;
+    const judged = pairOf('judged');
+    const noted = pairOf('noted');
+    await call('adjudicate', { pairId: judged, verdict: 0, adjudicator: 'lee' });
+    await call('adjudicate', { pairId: noted, verdict: 1, adjudicator: 'lee', note: 'sharper' });
+    await call('adjudicate', {
+      pairId: judged,
+      verdict: 'tie',
+      adjudicator: 'kim',
+      note: 'both “fine” 🦊',
+    });
+    const at = (
+      sqlite(store)
+        .prepare('SELECT created_at FROM adjudications ORDER BY id')
+        .pluck()
+        .all() as number[]
+    ).map((ms) => new Date(ms));
+    const out = path.join(dir, 'out.parquet');
+    const raw = path.join(dir, 'raw.parquet');
+    const report = await call('exportParquet', { out, images: false, annotationsOut: raw });
+    store.close();
+    expect(report).toMatchObject({ rows: 3, annotationRows: 6 });
+
+    const types = async (file: string) =>
+      Object.fromEntries(
+        (await db.rows(`DESCRIBE SELECT * FROM '${file}'`)).map((r) => [
+          r.column_name,
+          r.column_type,
+        ]),
+      );
+    expect(await types(out)).toMatchObject({
+      adjudicator: 'VARCHAR',
+      adjudicated_at: 'TIMESTAMP',
+      adjudication_note: 'VARCHAR',
+    });
+    expect(
+      await db.rows(
+        `SELECT caption, label_0, verdict_source, adjudicator, adjudicated_at, adjudication_note FROM '${out}' ORDER BY caption`,
+      ),
+    ).toEqual([
+      {
+        caption: 'judged',
+        label_0: 0.5,
+        verdict_source: 'adjudication',
+        adjudicator: 'kim',
+        adjudicated_at: at[2],
+        adjudication_note: 'both “fine” 🦊',
+      },
+      {
+        caption: 'noted',
+        label_0: 0,
+        verdict_source: 'adjudication',
+        adjudicator: 'lee',
+        adjudicated_at: at[1],
+        adjudication_note: 'sharper',
+      },
+      {
+        caption: 'plain',
+        label_0: 0,
+        verdict_source: 'majority',
+        adjudicator: null,
+        adjudicated_at: null,
+        adjudication_note: null,
+      },
+    ]);
+
+    const rawTypes = await types(raw);
+    expect(rawTypes).toMatchObject({
+      note: 'VARCHAR',
+      adjudication_id: 'BIGINT',
+      annotation_id: 'BIGINT',
+    });
+    // The annotation log's rows as before, then the adjudications, each in the order written.
+    const dataset = (id: number, caption: string, label0: number) => ({
+      annotation_id: BigInt(id),
+      adjudication_id: null,
+      caption,
+      annotator: `pickapic:${id}`,
+      annotator_kind: 'dataset',
+      action: 'verdict',
+      verdict: label0 === 1 ? '0' : '1',
+      label_0: label0,
+      label_1: 1 - label0,
+      is_current: true,
+      note: null,
+    });
+    const adjudication = (id: number, caption: string, by: string, verdict: string) => ({
+      annotation_id: null,
+      adjudication_id: BigInt(id),
+      caption,
+      annotator: by,
+      annotator_kind: 'lead',
+      action: 'adjudication',
+      verdict,
+      label_0: verdict === 'tie' ? 0.5 : verdict === '0' ? 1 : 0,
+      label_1: verdict === 'tie' ? 0.5 : verdict === '0' ? 0 : 1,
+    });
+    expect(
+      await db.rows(
+        `SELECT annotation_id, adjudication_id, caption, annotator, annotator_kind, action, verdict, label_0, label_1, is_current, note FROM '${raw}'`,
+      ),
+    ).toEqual([
+      dataset(1, 'judged', 1),
+      dataset(2, 'noted', 1),
+      dataset(3, 'plain', 0),
+      { ...adjudication(1, 'judged', 'lee', '0'), is_current: false, note: '' },
+      { ...adjudication(2, 'noted', 'lee', '1'), is_current: true, note: 'sharper' },
+      { ...adjudication(3, 'judged', 'kim', 'tie'), is_current: true, note: 'both “fine” 🦊' },
+    ]);
+    expect(
+      await db.rows(
+        `SELECT created_at, pair_id, ranking_id, undoes_id, left_image FROM '${raw}' WHERE action = 'adjudication'`,
+      ),
+    ).toEqual(
+      [judged, noted, judged].map((pairId, i) => ({
+        created_at: at[i],
+        pair_id: BigInt(pairId),
+        ranking_id: null,
+        undoes_id: null,
+        left_image: null,
+      })),
+    );
+  });
+});
+
+describe("--per-annotator: Pick-a-Pic's native form, one row per annotator and pair", () => {
+  const SAME_ROW = `ranking_id, user_id, caption, created_at, image_0_uid, image_1_uid, image_0_url,
+    image_1_url, model_0, model_1, label_0, label_1, best_image_uid, has_label,
+    num_example_per_prompt, md5(jpg_0) AS jpg_0, md5(jpg_1) AS jpg_1`;
+
+  it('gives a shard back as it went in: same rankings, users, labels, captions and image bytes', async () => {
+    const input = path.join(dir, 'shard.parquet');
+    const [a, b, c, d] = await Promise.all([makeJpeg(1), makeJpeg(2), makeJpeg(3), makeJpeg(4)]);
+    const pair = { caption: 'a heron', image_0_uid: 'H0', image_1_uid: 'H1', jpg_0: a, jpg_1: b };
+    await writeShardWithDuckDB(
+      input,
+      [
+        { ...pair, ranking_id: 7, user_id: 1, label_0: 1, label_1: 0, has_label: true },
+        { ...pair, ranking_id: 8, user_id: 2, label_0: 0.5, label_1: 0.5, has_label: true },
+        // The same pair the other way round: it must come back in its own order.
+        {
+          caption: 'a heron',
+          image_0_uid: 'H1',
+          image_1_uid: 'H0',
+          jpg_0: b,
+          jpg_1: a,
+          // Each image keeps its generator, whichever side it is on.
+          model_0: 'sdxl-beta',
+          model_1: 'stable-diffusion-2-1',
+          ranking_id: 9,
+          user_id: 3,
+          label_0: 1,
+          label_1: 0,
+          has_label: true,
+        },
+        {
+          caption: 'two owls',
+          image_0_uid: 'O0',
+          image_1_uid: 'O1',
+          jpg_0: c,
+          jpg_1: d,
+          ranking_id: 2n ** 60n,
+          user_id: 2n ** 55n + 1n,
+          label_0: 0,
+          label_1: 1,
+          has_label: true,
+          created_at: '2023-06-01 08:09:10',
+        },
+      ],
+      { images: true },
+    );
+    const { call, store } = openTestProject(path.join(dir, 'p.pickstudio'));
+    await call('importSources', { sources: [input] });
+    const out = path.join(dir, 'per-annotator.parquet');
+    const report = await call('exportParquet', { out, perAnnotator: true });
+    expect(report.rows).toBe(4);
+    store.close();
+    const rows = (file: string) => db.rows(`SELECT ${SAME_ROW} FROM '${file}' ORDER BY ranking_id`);
+    expect(await rows(out)).toEqual(await rows(input));
+    expect(await db.rows(`SELECT annotator FROM '${out}' ORDER BY ranking_id`)).toEqual([
+      { annotator: 'pickapic:1' },
+      { annotator: 'pickapic:2' },
+      { annotator: 'pickapic:3' },
+      { annotator: `pickapic:${2n ** 55n + 1n}` },
+    ]);
+  });
+
+  it('local labels get stable ids and re-import into a fresh project with nothing lost', async () => {
+    const input = path.join(dir, 'shard.parquet');
+    await writeShardWithDuckDB(input, await labeledRows(4, true), { images: true });
+    const file = path.join(dir, 'p.pickstudio');
+    const { call, store } = openTestProject(file);
+    await call('importSources', { sources: [input] });
+    const pairs = await call('listPairs', {});
+    for (const [i, pair] of pairs.entries()) {
+      await call('recordDecision', {
+        annotator: 'ana',
+        pairId: pair.pairId,
+        decision: i % 3 === 0 ? 'tie' : i % 2 === 0 ? 0 : 1,
+        leftImage: 0,
+        suggestionVisible: false,
+        decisionMs: 900,
+      });
+    }
+    const first = path.join(dir, 'first.parquet');
+    const second = path.join(dir, 'second.parquet');
+    await call('exportParquet', { out: first, perAnnotator: true });
+    await call('exportParquet', { out: second, perAnnotator: true });
+    const current = (project: ReturnType<typeof openTestProject>) =>
+      sqlite(project.store)
+        .prepare(
+          `SELECT pr.text AS prompt, n.name AS annotator, d.verdict, d.created_at AS createdAt
+           FROM decisions d JOIN pairs p ON p.id = d.pair_id JOIN prompts pr ON pr.id = p.prompt_id
+           JOIN annotators n ON n.id = d.annotator_id WHERE d.action = 'verdict'
+           ORDER BY pr.text, n.name`,
+        )
+        .all();
+    const before = current({ call, store } as ReturnType<typeof openTestProject>);
+    store.close();
+    const ids = `SELECT ranking_id, user_id, annotator FROM '${first}' WHERE annotator = 'ana' ORDER BY ranking_id`;
+    const anas = await db.rows(ids);
+    expect(anas).toHaveLength(4);
+    // Stable: the same ids in a second export; above every dataset id; one user for ana.
+    expect(await db.rows(ids.replace(first, second))).toEqual(anas);
+    expect(anas.every((r) => (r.ranking_id as bigint) >= 2n ** 62n)).toBe(true);
+    expect(new Set(anas.map((r) => r.user_id)).size).toBe(1);
+    expect(anas[0]!.user_id as bigint).toBeGreaterThanOrEqual(2n ** 62n);
+
+    const fresh = openTestProject(path.join(tempDir(), 'fresh.pickstudio'));
+    const report = await fresh.call('importSources', { sources: [first] });
+    expect(report.files[0]).toMatchObject({ rows: 8, annotationsAdded: 8, duplicatesDropped: 0 });
+    expect(current(fresh)).toEqual(before);
+    // And back out again: the same rows, images included.
+    const again = path.join(dir, 'again.parquet');
+    await fresh.call('exportParquet', { out: again, perAnnotator: true });
+    fresh.store.close();
+    const all = (f: string) =>
+      db.rows(`SELECT ${SAME_ROW}, annotator FROM '${f}' ORDER BY ranking_id`);
+    expect(await all(again)).toEqual(await all(first));
   });
 });

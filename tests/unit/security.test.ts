@@ -159,6 +159,8 @@ const fake = vi.hoisted(() => {
     Menu: {
       buildFromTemplate: (template: unknown) => template,
       setApplicationMenu: () => undefined,
+      // No menu items to enable or disable by role: the window's security is what is tested.
+      getApplicationMenu: () => null,
     },
   };
   return { state, module, FakeWindow };

@@ -5,7 +5,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { TaskProgress } from '../../shared/api';
+import type { ProjectSettings, StudioEventName, StudioEvents } from '../../shared/api';
 import { isLoopbackAddress } from '../../electron/server/auth';
 import { startServer, type RunningServer } from '../../electron/server/server';
 import { makeJpeg, openTestProject, tempDir } from '../helpers/project';
@@ -106,6 +106,50 @@ const callApi = (method: string, body: unknown, headers: Record<string, string> 
     headers: { 'content-type': 'application/json', ...auth, ...headers },
     body: JSON.stringify(body),
   });
+
+/** How long a test waits on the event stream for an event before failing. */
+const EVENT_WAIT_MS = 20_000;
+
+/** The SSE stream, as a page opens it. */
+async function openEvents(): Promise<Response> {
+  const stream = await fetch(`${base}/api/events`, {
+    headers: auth,
+    signal: AbortSignal.timeout(EVENT_WAIT_MS),
+  });
+  expect(stream.status).toBe(200);
+  expect(stream.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+  return stream;
+}
+
+/** The stream's `event` messages, in order, up to the first that `isLast` holds; then it closes. */
+async function readEvents<E extends StudioEventName>(
+  stream: Response,
+  event: E,
+  isLast: (payload: StudioEvents[E]) => boolean,
+): Promise<StudioEvents[E][]> {
+  const payloads: StudioEvents[E][] = [];
+  const decoder = new TextDecoder();
+  let buffered = '';
+  try {
+    for await (const chunk of stream.body!) {
+      buffered += decoder.decode(chunk as Uint8Array, { stream: true });
+      let end: number;
+      while ((end = buffered.indexOf('\n\n')) !== -1) {
+        const message = buffered.slice(0, end);
+        buffered = buffered.slice(end + 2);
+        const [name, data] = /^event: (.*)\ndata: (.*)$/.exec(message)?.slice(1) ?? [];
+        if (name !== event || data === undefined) continue;
+        const payload = JSON.parse(data) as StudioEvents[E];
+        payloads.push(payload);
+        if (isLast(payload)) return payloads;
+      }
+    }
+  } catch (error) {
+    if ((error as Error).name !== 'TimeoutError') throw error;
+    throw new Error(`no ${event} event awaited within ${EVENT_WAIT_MS} ms`, { cause: error });
+  }
+  throw new Error(`the event stream ended before the ${event} event awaited`);
+}
 
 describe('pickstudio serve: who gets in', () => {
   it('prints a loopback URL with a fresh 32-character token', () => {
@@ -285,37 +329,28 @@ describe('pickstudio serve: the API', () => {
   });
 
   it('streams progress events over SSE while an import runs', async () => {
-    const abort = new AbortController();
-    const stream = await fetch(`${base}/api/events`, { headers: auth, signal: abort.signal });
-    expect(stream.status).toBe(200);
-    expect(stream.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
-    const events: TaskProgress[] = [];
-    const reading = (async () => {
-      const decoder = new TextDecoder();
-      let buffered = '';
-      for await (const chunk of stream.body!) {
-        buffered += decoder.decode(chunk as Uint8Array, { stream: true });
-        let end: number;
-        while ((end = buffered.indexOf('\n\n')) !== -1) {
-          const message = buffered.slice(0, end);
-          buffered = buffered.slice(end + 2);
-          const data = /^event: progress\ndata: (.*)$/.exec(message)?.[1];
-          if (data === undefined) continue;
-          const progress = JSON.parse(data) as TaskProgress;
-          events.push(progress);
-          if (progress.state !== 'running') return;
-        }
-      }
-    })();
+    const stream = await openEvents();
+    const reading = readEvents(stream, 'progress', (progress) => progress.state !== 'running');
 
     const manifest = await writeManifest(dir, 'second', 3, 100);
     const res = await callApi('importSources', { sources: [manifest], taskId: 'import-1' });
     expect(((await res.json()) as { ok: boolean }).ok).toBe(true);
-    await reading;
-    abort.abort();
+    const events = await reading;
 
     expect(events[0]).toMatchObject({ taskId: 'import-1', kind: 'import', state: 'running' });
     expect(events.at(-1)).toMatchObject({ taskId: 'import-1', state: 'done', done: 3, total: 3 });
+  });
+
+  it('sends every open stream the settings a setSettings call saved', async () => {
+    const pages = await Promise.all([openEvents(), openEvents()]);
+    const received = pages.map((stream) => readEvents(stream, 'settings', () => true));
+
+    const res = await callApi('setSettings', { suggestionMode: 'before', tieThreshold: 0.25 });
+    const reply = (await res.json()) as { ok: boolean; value: ProjectSettings };
+    expect(reply.ok).toBe(true);
+    expect(reply.value).toMatchObject({ suggestionMode: 'before', tieThreshold: 0.25 });
+
+    for (const events of await Promise.all(received)) expect(events).toEqual([reply.value]);
   });
 
   it('serves an image by uid, and 404s an unknown uid or a path in its place', async () => {

@@ -215,16 +215,19 @@ describe('annotator packages and merging them back', () => {
     lead.store.close();
   });
 
-  it('keeps two people who typed the same name apart, and says so', async () => {
-    const lead = await leadProject(2);
-    const first = path.join(lead.dir, 'ann.pickstudio');
-    const second = path.join(lead.dir, 'bob.pickstudio');
-    await lead.call('makePackage', { out: first, annotator: 'ann' });
-    await lead.call('makePackage', { out: second, annotator: 'bob', overlap: 2 });
-    // On the second machine, someone else types the name ann.
+  it('keeps two people of the same name apart, and says so', async () => {
+    const lead = await leadProject(4);
+    // Two people called ann: the lead names both packages so; each package is its own person.
+    const first = path.join(lead.dir, 'ann-a.pickstudio');
+    const second = path.join(lead.dir, 'ann-b.pickstudio');
+    await lead.call('makePackage', { out: first, annotator: 'ann', pairs: 2 });
+    const other = await lead.call('makePackage', { out: second, annotator: 'ann', pairs: 2 });
+    // A lead's second package for a name holds none of the first one's pairs.
+    expect(other.pairs).toBe(2);
     for (const file of [first, second]) {
       const pkg = openTestProject(file);
-      await decide(pkg.call, 'ann', 1, file === first ? 0 : 1);
+      const [pair] = (await pkg.call('getQueue', { annotator: 'ann' })).pairs;
+      await decide(pkg.call, 'ann', pair!.pairId, file === first ? 0 : 1);
       pkg.store.close();
     }
     const report = await lead.call('merge', { sources: [first, second] });
@@ -241,6 +244,32 @@ describe('annotator packages and merging them back', () => {
     const again = await lead.call('merge', { sources: [second] });
     expect(again.files[0]).toMatchObject({ annotationsAdded: 0, renamed: [] });
     lead.store.close();
+  });
+
+  it("a package labels as its annotator only, and refuses the lead's methods", async () => {
+    const lead = await leadProject(2);
+    const file = path.join(lead.dir, 'ana.pickstudio');
+    await lead.call('makePackage', { out: file, annotator: 'ana' });
+    lead.store.close();
+    const pkg = openTestProject(file);
+    const before = projectDigest(file);
+    const someoneElse = await failure(decide(pkg.call, 'bob', 1, 0));
+    expect(someoneElse.code).toBe('not_allowed');
+    expect(someoneElse.message).toMatch(/"ana"'s package; "bob" cannot label in it/);
+    for (const [method, args] of [
+      ['getAudit', {}],
+      ['setSettings', { suggestionMode: 'hidden' }],
+      ['exportParquet', { out: path.join(lead.dir, 'x.parquet') }],
+      ['makePackage', { out: path.join(lead.dir, 'y.pickstudio'), annotator: 'ana' }],
+      ['merge', { sources: [lead.file] }],
+      ['adjudicate', { pairId: 1, verdict: 0, adjudicator: 'ana' }],
+    ] as const) {
+      const error = await failure(pkg.dispatch(method, args));
+      expect(error.code, method).toBe('not_allowed');
+    }
+    expect(projectDigest(file)).toBe(before);
+    await decide(pkg.call, 'ana', 1, 0);
+    pkg.store.close();
   });
 
   it('refuses, naming the file, what is not this project’s to merge, and changes nothing', async () => {

@@ -76,25 +76,6 @@ function endsWithPngEnd(bytes: Uint8Array): boolean {
   return tail.includes('IEND', 0, 'latin1');
 }
 
-/** Bytes as Pick-a-Pic's jpg columns hold them: JPEG as is, anything else re-encoded once. */
-export async function asJpegBytes(bytes: Uint8Array, format: string): Promise<Uint8Array> {
-  if (format === 'jpeg') return bytes;
-  let size: Metadata;
-  try {
-    size = await sharp(bytes, { limitInputPixels: false }).metadata();
-  } catch (error) {
-    throw new Error(`cannot re-encode as JPEG: ${(error as Error).message.split('\n')[0]}`, {
-      cause: error,
-    });
-  }
-  const oversize = oversizeProblem(size.width ?? 0, size.height ?? 0);
-  if (oversize) throw new Error(`cannot re-encode as JPEG: ${oversize}`);
-  return sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS })
-    .flatten({ background: '#ffffff' })
-    .jpeg({ quality: 95 })
-    .toBuffer();
-}
-
 export interface ImageBytes {
   bytes: Uint8Array;
   mime: string;

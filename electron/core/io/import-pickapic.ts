@@ -20,6 +20,9 @@ export interface ImportProgress {
  * The dataset's annotator of a row: its user, or, for a row without one, an annotator of that
  * ranking alone (unknown users are not one person: each of their rankings is a vote of its own).
  */
+/** The column a per-annotator export adds: who labeled the row. */
+const ANNOTATOR_COLUMN = 'annotator';
+
 export const pickapicAnnotatorName = (userId: bigint | null, rankingId: bigint): string =>
   `${DATASET_ANNOTATOR_PREFIX}${userId ?? `unknown:${rankingId}`}`;
 
@@ -67,9 +70,13 @@ export async function stagePickapicShard(
   progress: ImportProgress,
 ): Promise<{ rows: number; alreadyPresent: number }> {
   const file = shard.file;
-  const columns = PICKAPIC_COLUMNS.map((c) => c.name).filter(
-    (name) => shard.hasImages || !(IMAGE_COLUMNS as readonly string[]).includes(name),
-  );
+  const columns = [
+    ...PICKAPIC_COLUMNS.map((c) => c.name).filter(
+      (name) => shard.hasImages || !(IMAGE_COLUMNS as readonly string[]).includes(name),
+    ),
+    // A per-annotator export names who labeled each row.
+    ...(shard.columns.has(ANNOTATOR_COLUMN) ? [ANNOTATOR_COLUMN] : []),
+  ];
   let alreadyPresent = 0;
 
   for (const group of shard.rowGroups) {
@@ -123,6 +130,7 @@ function stagedRow(
     ? (labelsToVerdict(label0 ?? NaN, label1 ?? NaN) ??
       fail(`labels (${label0}, ${label1}) are none of (1, 0), (0, 1), (0.5, 0.5)`))
     : null;
+  const named = asString(row[ANNOTATOR_COLUMN]) || null;
   return {
     caption,
     image0: {
@@ -156,8 +164,10 @@ function stagedRow(
         ? null
         : {
             verdict,
-            annotator: pickapicAnnotatorName(userId, rankingId),
-            kind: 'dataset',
+            annotator: named ?? pickapicAnnotatorName(userId, rankingId),
+            // A name from a per-annotator export comes back as that annotator's labels.
+            kind:
+              named === null || named.startsWith(DATASET_ANNOTATOR_PREFIX) ? 'dataset' : 'import',
             rankingId,
           },
   };

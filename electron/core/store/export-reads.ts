@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Verdict } from '../../../shared/labels';
 import type { AnnotatorKind } from './decisions';
-import { latestAdjudicationVerdict, PAIR_JOINS } from './sql';
+import { PAIR_JOINS } from './sql';
 import { verdictSql } from './verdicts';
 
 /**
@@ -22,7 +22,6 @@ export interface ExportPair {
   model0: string | null;
   model1: string | null;
   createdAt: number;
-  adjudicated: Verdict | null;
   /** Exact, as decimal text: ranking ids pass 2^53. */
   rankingId: string | null;
   /** 1 when the images differ: the dataset's flag, else whether their uids differ. */
@@ -56,6 +55,50 @@ export interface ExportAnnotation {
   createdAt: number;
 }
 
+/**
+ * A pair's latest adjudication, its final verdict: [pair, verdict, adjudicator, created_at, note].
+ * Read per page by key range, like the verdicts: most pairs have none, and a column per pair for
+ * them would cost every pair of the project a larger row.
+ */
+export type LatestAdjudication = [number, Verdict, string, number, string];
+
+/** One adjudication as the annotations export writes it, as an event beside the annotations. */
+export interface ExportAdjudication {
+  id: number;
+  pairId: number;
+  caption: string;
+  uid0: string;
+  uid1: string;
+  adjudicator: string;
+  verdict: Verdict;
+  note: string;
+  /** 1 for the pair's latest adjudication, its final verdict. */
+  isCurrent: number;
+  createdAt: number;
+}
+
+/**
+ * An annotator's current verdict on a pair, for the per-annotator export: with the Pick-a-Pic row
+ * it came from (a dataset label), else where it was first written (a label made in a project).
+ */
+export interface ExportLabel {
+  pairId: number;
+  annotatorId: number;
+  verdict: Verdict;
+  createdAt: number;
+  /** Exact, as decimal text: the dataset's ranking, for a label that came with one. */
+  rankingId: string | null;
+  /** The project the label was first written in, and its id there. */
+  origin: string;
+  originId: number;
+  /** 1 when the Pick-a-Pic row showed the pair's images the other way round. */
+  swapped: number;
+  /** The row's user, as decimal text; null for a label without a row, or a row without one. */
+  userId: string | null;
+  areDifferent: number | null;
+  numExamplePerPrompt: number | null;
+}
+
 /** What the Parquet export reads, page by page, in id order. */
 export class ExportReads {
   private readonly stmt;
@@ -69,7 +112,6 @@ export class ExportReads {
            coalesce(i1.sha256, i1.path) IS NOT NULL AS readable1,
            p.model_0 AS model0, p.model_1 AS model1,
            coalesce(p.created_at, p.added_at) AS createdAt,
-           ${verdictSql(latestAdjudicationVerdict('p.id'))} AS adjudicated,
            CAST(s.ranking_id AS TEXT) AS rankingId,
            coalesce(s.are_different, i0.uid != i1.uid) AS areDifferent,
            coalesce(s.num_example_per_prompt,
@@ -81,12 +123,36 @@ export class ExportReads {
          WHERE p.id > @after ORDER BY p.id LIMIT @limit`,
       ),
       annotators: db
-        .prepare<[], [number, string, AnnotatorKind]>('SELECT id, name, kind FROM annotators')
+        .prepare<
+          [],
+          [number, string, AnnotatorKind, string | null]
+        >('SELECT id, name, kind, uid FROM annotators')
         .raw(),
+      labels: db.prepare<[number, number], ExportLabel>(
+        `SELECT d.pair_id AS pairId, d.annotator_id AS annotatorId,
+           ${verdictSql('d.verdict')} AS verdict, d.created_at AS createdAt,
+           CAST(a.ranking_id AS TEXT) AS rankingId,
+           coalesce(a.origin, (SELECT value FROM project_meta WHERE key = 'project_id')) AS origin,
+           coalesce(a.origin_id, a.id) AS originId, coalesce(s.swapped, 0) AS swapped,
+           CAST(s.user_id AS TEXT) AS userId, s.are_different AS areDifferent,
+           s.num_example_per_prompt AS numExamplePerPrompt
+         FROM decisions d JOIN annotations a ON a.id = d.annotation_id
+         LEFT JOIN pair_sources s ON s.ranking_id = a.ranking_id
+         WHERE d.pair_id BETWEEN ? AND ? AND d.action = 'verdict'
+         ORDER BY d.pair_id, d.annotator_id`,
+      ),
       verdicts: db
         .prepare<[number, number], [number, number, Verdict]>(
           `SELECT pair_id, annotator_id, ${verdictSql('verdict')} FROM decisions
            WHERE pair_id BETWEEN ? AND ? AND action = 'verdict'`,
+        )
+        .raw(),
+      latestAdjudications: db
+        .prepare<[number, number], LatestAdjudication>(
+          `SELECT j.pair_id, ${verdictSql('j.verdict')}, j.adjudicator, j.created_at, j.note
+           FROM adjudications j
+           WHERE j.pair_id BETWEEN ? AND ?
+             AND NOT EXISTS (SELECT 1 FROM adjudications k WHERE k.pair_id = j.pair_id AND k.id > j.id)`,
         )
         .raw(),
       annotationCount: db.prepare<[], number>('SELECT count(*) FROM annotations').pluck(),
@@ -103,6 +169,17 @@ export class ExportReads {
          JOIN pairs p ON p.id = a.pair_id ${PAIR_JOINS}
          WHERE a.id > ? ORDER BY a.id LIMIT ?`,
       ),
+      adjudicationCount: db.prepare<[], number>('SELECT count(*) FROM adjudications').pluck(),
+      adjudications: db.prepare<[number, number], ExportAdjudication>(
+        `SELECT j.id, j.pair_id AS pairId, pr.text AS caption, i0.uid AS uid0, i1.uid AS uid1,
+           j.adjudicator, ${verdictSql('j.verdict')} AS verdict, j.note,
+           NOT EXISTS (SELECT 1 FROM adjudications k
+                       WHERE k.pair_id = j.pair_id AND k.id > j.id) AS isCurrent,
+           j.created_at AS createdAt
+         FROM adjudications j
+         JOIN pairs p ON p.id = j.pair_id ${PAIR_JOINS}
+         WHERE j.id > ? ORDER BY j.id LIMIT ?`,
+      ),
     };
   }
 
@@ -115,13 +192,25 @@ export class ExportReads {
     return this.stmt.pairs.all({ after, limit, model: modelId ?? -1 });
   }
 
-  annotators(): Map<number, { name: string; kind: AnnotatorKind }> {
-    return new Map(this.stmt.annotators.all().map(([id, name, kind]) => [id, { name, kind }]));
+  annotators(): Map<number, { name: string; kind: AnnotatorKind; uid: string | null }> {
+    return new Map(
+      this.stmt.annotators.all().map(([id, name, kind, uid]) => [id, { name, kind, uid }]),
+    );
+  }
+
+  /** Every annotator's current verdict on the pairs `first`..`last`, in pair order. */
+  labelsBetween(first: number, last: number): ExportLabel[] {
+    return this.stmt.labels.all(first, last);
   }
 
   /** Current verdicts on the pairs `first`..`last`, by key range: [pair, annotator, verdict]. */
   verdictsBetween(first: number, last: number): [number, number, Verdict][] {
     return this.stmt.verdicts.all(first, last);
+  }
+
+  /** The latest adjudication of each of the pairs `first`..`last` that has one, by key range. */
+  latestAdjudicationsBetween(first: number, last: number): LatestAdjudication[] {
+    return this.stmt.latestAdjudications.all(first, last);
   }
 
   annotationCount(): number {
@@ -131,5 +220,14 @@ export class ExportReads {
   /** Annotations after id `after`, undos and skips included. */
   annotationPage(after: number, limit: number): ExportAnnotation[] {
     return this.stmt.annotations.all(after, limit);
+  }
+
+  adjudicationCount(): number {
+    return this.stmt.adjudicationCount.get()!;
+  }
+
+  /** Adjudications after id `after`, superseded ones included. */
+  adjudicationPage(after: number, limit: number): ExportAdjudication[] {
+    return this.stmt.adjudications.all(after, limit);
   }
 }

@@ -3,16 +3,30 @@ import { bindingFor, describeChord, GO_KEYS } from '../../../shared/keys';
 import { projectName, useProject } from '../state/project';
 import { useView, type AuditTab } from '../state/view';
 import { AuditDashboard } from './AuditDashboard';
+import { MergesPanel } from './MergesPanel';
 import { ReviewPanel } from './ReviewPanel';
 import { ViewSwitch } from './ViewSwitch';
 // The top bar is the labeling view's, with other controls in it.
 import './labeling.css';
 import './audit.css';
 
-const TABS: { tab: AuditTab; text: string; chord: string }[] = [
+/** `chord`: the `g` keys that lead to the tab, where there are some (else the arrows do). */
+const TABS: { tab: AuditTab; text: string; chord: string | undefined }[] = [
   { tab: 'dashboard', text: 'Dashboard', chord: describeChord(bindingFor(GO_KEYS, 'dashboard')) },
   { tab: 'review', text: 'Review', chord: describeChord(bindingFor(GO_KEYS, 'review')) },
+  { tab: 'merges', text: 'Merged', chord: undefined },
 ];
+
+function TabPanel({ tab, annotator }: { tab: AuditTab; annotator: string }) {
+  switch (tab) {
+    case 'dashboard':
+      return <AuditDashboard />;
+    case 'review':
+      return <ReviewPanel adjudicator={annotator} />;
+    case 'merges':
+      return <MergesPanel />;
+  }
+}
 
 /** Tabs as WAI-ARIA's pattern has them: arrows move between them while one has focus. */
 function AuditTabs() {
@@ -53,7 +67,7 @@ function AuditTabs() {
   );
 }
 
-/** The lead's desk: agreement figures, and the disagreements to settle. */
+/** The lead's desk: agreement figures, the disagreements to settle, and what was merged in. */
 export function AuditView({ annotator }: { annotator: string }) {
   const tab = useView((s) => s.auditTab);
   const stats = useProject((s) => s.stats);
@@ -85,7 +99,7 @@ export function AuditView({ annotator }: { annotator: string }) {
         </span>
       </header>
       <main id="audit-panel" role="tabpanel" aria-labelledby={`audit-tab-${tab}`}>
-        {tab === 'dashboard' ? <AuditDashboard /> : <ReviewPanel adjudicator={annotator} />}
+        <TabPanel tab={tab} annotator={annotator} />
       </main>
     </div>
   );

@@ -1,5 +1,6 @@
 import { useEffect } from 'react';
 import { useLabeling } from '../state/labeling';
+import { SUGGESTION_MODE_TEXT, useProject } from '../state/project';
 import { EmptyState } from './EmptyState';
 import { HistoryStrip } from './HistoryStrip';
 import { PairView } from './PairView';
@@ -8,6 +9,26 @@ import { TopBar } from './TopBar';
 import { useLabelingKeys } from './useLabelingKeys';
 import { VerdictBar } from './VerdictBar';
 import './labeling.css';
+
+/**
+ * The lead may change the suggestion mode while this view is open: the bars come or go without a
+ * keypress here, so a screen reader is told why.
+ */
+function useSuggestionModeAnnouncer(): void {
+  useEffect(
+    () =>
+      useProject.subscribe(({ settings }, previous) => {
+        if (!settings || !previous.settings) return;
+        if (settings.suggestionMode === previous.settings.suggestionMode) return;
+        useLabeling
+          .getState()
+          .announce(
+            `The lead set the model's suggestions to ${SUGGESTION_MODE_TEXT[settings.suggestionMode]}.`,
+          );
+      }),
+    [],
+  );
+}
 
 /** The screen annotators spend their day on. `data-state` and `data-pair-id` are for tests. */
 export function LabelingView({ annotator }: { annotator: string }) {
@@ -22,6 +43,7 @@ export function LabelingView({ annotator }: { annotator: string }) {
     return () => useLabeling.getState().stop();
   }, [annotator]);
   useLabelingKeys();
+  useSuggestionModeAnnouncer();
 
   return (
     <div

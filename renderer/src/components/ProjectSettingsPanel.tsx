@@ -1,6 +1,11 @@
 import { useEffect, useState } from 'react';
-import { QUEUE_ORDERS, type ProjectSettings } from '../../../shared/api';
-import { useProject } from '../state/project';
+import {
+  QUEUE_ORDERS,
+  SUGGESTION_MODES,
+  type ProjectSettings,
+  type SuggestionMode,
+} from '../../../shared/api';
+import { SUGGESTION_MODE_TEXT, useProject } from '../state/project';
 
 type QueueOrder = (typeof QUEUE_ORDERS)[number];
 
@@ -9,9 +14,35 @@ const QUEUE_ORDER_TEXT: Record<QueueOrder, string> = {
   uncertainty: "the model's least certain pairs first",
 };
 
+/**
+ * Whether annotators see the model's opinion, and when: an experimental condition of the whole
+ * project, so it is set here rather than by each annotator; open labeling views follow at once.
+ */
+function SuggestionModeSetting({ mode }: { mode: SuggestionMode }) {
+  const changeSettings = useProject((s) => s.changeSettings);
+  return (
+    <fieldset>
+      <legend>Model suggestions while labeling</legend>
+      <p className="hint">For everyone labeling this project.</p>
+      {SUGGESTION_MODES.map((option) => (
+        <label key={option} className="choice">
+          <input
+            type="radio"
+            name="suggestion-mode"
+            data-testid={`setting-suggestions-${option}`}
+            checked={mode === option}
+            onChange={() => void changeSettings({ suggestionMode: option })}
+          />
+          {SUGGESTION_MODE_TEXT[option]}
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
 /** Annotators per pair: everyone, or a number typed and saved on Enter or when the field is left. */
 function OverlapSetting({ overlap }: { overlap: ProjectSettings['overlap'] }) {
-  const setAssignment = useProject((s) => s.setAssignment);
+  const changeSettings = useProject((s) => s.changeSettings);
   const [typed, setTyped] = useState(String(overlap ?? 3));
   useEffect(() => {
     if (overlap !== null) setTyped(String(overlap));
@@ -19,7 +50,7 @@ function OverlapSetting({ overlap }: { overlap: ProjectSettings['overlap'] }) {
   const typedOverlap = Number(typed);
   const valid = Number.isInteger(typedOverlap) && typedOverlap >= 1 && typedOverlap <= 100;
   const saveTyped = (): void => {
-    if (valid && typedOverlap !== overlap) void setAssignment({ overlap: typedOverlap });
+    if (valid && typedOverlap !== overlap) void changeSettings({ overlap: typedOverlap });
   };
   return (
     <fieldset>
@@ -31,7 +62,7 @@ function OverlapSetting({ overlap }: { overlap: ProjectSettings['overlap'] }) {
           name="overlap"
           data-testid="setting-overlap-everyone"
           checked={overlap === null}
-          onChange={() => void setAssignment({ overlap: null })}
+          onChange={() => void changeSettings({ overlap: null })}
         />
         everyone, every pair
       </label>
@@ -41,7 +72,7 @@ function OverlapSetting({ overlap }: { overlap: ProjectSettings['overlap'] }) {
           name="overlap"
           data-testid="setting-overlap-k"
           checked={overlap !== null}
-          onChange={() => valid && void setAssignment({ overlap: typedOverlap })}
+          onChange={() => valid && void changeSettings({ overlap: typedOverlap })}
         />
         <input
           type="number"
@@ -70,7 +101,7 @@ function OverlapSetting({ overlap }: { overlap: ProjectSettings['overlap'] }) {
 }
 
 function QueueOrderSetting({ queueOrder }: { queueOrder: QueueOrder }) {
-  const setAssignment = useProject((s) => s.setAssignment);
+  const changeSettings = useProject((s) => s.changeSettings);
   return (
     <>
       <label htmlFor="setting-queue-order">Queue order</label>
@@ -78,7 +109,7 @@ function QueueOrderSetting({ queueOrder }: { queueOrder: QueueOrder }) {
         id="setting-queue-order"
         data-testid="setting-queue-order"
         value={queueOrder}
-        onChange={(e) => void setAssignment({ queueOrder: e.currentTarget.value as QueueOrder })}
+        onChange={(e) => void changeSettings({ queueOrder: e.currentTarget.value as QueueOrder })}
       >
         {QUEUE_ORDERS.map((order) => (
           <option key={order} value={order}>
@@ -90,7 +121,10 @@ function QueueOrderSetting({ queueOrder }: { queueOrder: QueueOrder }) {
   );
 }
 
-/** The lead's say on who labels what: annotators per pair, and the queue's order. */
+/**
+ * The lead's say on how and what annotators label: the model's suggestions, annotators per pair,
+ * and the queue's order.
+ */
 export function ProjectSettingsPanel() {
   const settings = useProject((s) => s.settings);
   const error = useProject((s) => s.settingsError);
@@ -99,6 +133,7 @@ export function ProjectSettingsPanel() {
     // A section, not a form: the page has nothing to submit anywhere (security.spec.ts).
     <section className="side-panel" data-testid="project-settings" aria-labelledby="settings-title">
       <h2 id="settings-title">Project settings</h2>
+      <SuggestionModeSetting mode={settings.suggestionMode} />
       <OverlapSetting overlap={settings.overlap} />
       <QueueOrderSetting queueOrder={settings.queueOrder} />
       {error !== null && (

@@ -1,13 +1,17 @@
 import { useEffect, useRef } from 'react';
-import { shortcutRows } from '../../../shared/keys';
 import { isMac, labelingKeys } from '../state/keys';
 import { useLabeling } from '../state/labeling';
+import { useProject } from '../state/project';
+import { shortcutRowsFor } from '../state/team';
 
-/** The labeling keys and the `g` chords, written from their tables (shared/keys.ts). */
-const ROWS = shortcutRows(isMac);
-
+/**
+ * The labeling keys and the `g` chords, written from their tables (shared/keys.ts); in an
+ * annotator's package the labeling keys alone, since it has no other view.
+ */
 export function ShortcutSheet() {
   const setSheetOpen = useLabeling((s) => s.setSheetOpen);
+  const role = useProject((s) => s.team.role);
+  const rows = shortcutRowsFor(role, isMac);
   const dialog = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const previous = document.activeElement;
@@ -31,7 +35,7 @@ export function ShortcutSheet() {
         <h2 id="sheet-title">Keyboard shortcuts</h2>
         <table>
           <tbody>
-            {ROWS.map(({ keys, does }) => (
+            {rows.map(({ keys, does }) => (
               <tr key={keys}>
                 <th scope="row">
                   <kbd>{keys}</kbd>

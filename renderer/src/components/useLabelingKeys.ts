@@ -2,15 +2,6 @@ import { useEffect } from 'react';
 import { isDecisionCommand, type LabelingCommand } from '../../../shared/keys';
 import { decisionOnScreen, keyBelongsToTarget, labelingCommandFor } from '../state/keys';
 import { useLabeling } from '../state/labeling';
-import { nextSuggestionMode, SUGGESTION_MODE_TEXT, useProject } from '../state/project';
-
-function cycleSuggestionMode(): void {
-  const project = useProject.getState();
-  if (!project.settings) return;
-  const mode = nextSuggestionMode(project.settings.suggestionMode);
-  void project.setSuggestionMode(mode);
-  useLabeling.getState().announce(`Model suggestions: ${SUGGESTION_MODE_TEXT[mode]}.`);
-}
 
 function run(command: LabelingCommand, keyAt: number): void {
   const state = useLabeling.getState();
@@ -28,9 +19,6 @@ function run(command: LabelingCommand, keyAt: number): void {
       break;
     case 'undo':
       void state.undo(keyAt);
-      break;
-    case 'suggestions':
-      cycleSuggestionMode();
       break;
   }
 }

@@ -2,14 +2,14 @@ import { create } from 'zustand';
 import type { Destination } from '../../../shared/keys';
 
 export type ViewName = 'labeling' | 'audit';
-/** Where the `g` keys and the top bar's switch lead: a view, or a tab of the audit view. */
+/** A tab of the audit view: where the `g` keys lead (the dashboard, review, merged sources). */
 export type AuditTab = Exclude<Destination, ViewName>;
 
 interface ViewState {
   view: ViewName;
   /** The audit view's tab; kept while labeling, so `g a` returns to where the lead was. */
   auditTab: AuditTab;
-  go(destination: Destination): void;
+  go(destination: Destination | AuditTab): void;
 }
 
 /** Which screen is up. Only one is mounted, so only its keys listen. */

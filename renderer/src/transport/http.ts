@@ -1,4 +1,5 @@
 import {
+  STUDIO_EVENTS,
   STUDIO_METHODS,
   type StudioApi,
   type StudioEventName,
@@ -58,7 +59,7 @@ export function createHttpStudio(): StudioApi {
   };
   const openSource = (): EventSource => {
     const opened = new EventSource('api/events');
-    opened.addEventListener('progress', deliver('progress'));
+    for (const event of STUDIO_EVENTS) opened.addEventListener(event, deliver(event));
     return opened;
   };
 

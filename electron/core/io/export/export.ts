@@ -1,0 +1,91 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ExportReport } from '../../../../shared/api';
+import { StudioError } from '../../../../shared/errors';
+import type { ProjectStore } from '../../store/project-store';
+import type { ProjectSnapshot } from '../../store/snapshot';
+import type { TaskContext } from '../../tasks';
+import { ANNOTATION_COLUMNS, writeAnnotations } from './annotations';
+import { imagesMode } from './images';
+import { writeAtomically } from './parquet-file';
+import { pairColumns, writePairs } from './pairs';
+import { perAnnotatorColumns, writePerAnnotator } from './per-annotator';
+
+export interface ExportOptions {
+  out: string;
+  images: boolean;
+  /**
+   * Re-encode images that are not JPEG as JPEG (PIL's convert('RGB'): alpha dropped, not
+   * composited); by default every image goes out as the bytes the project has, undecoded.
+   */
+  jpeg?: boolean;
+  /** One row per annotator and pair (see per-annotator.ts) instead of one per pair. */
+  perAnnotator?: boolean;
+  annotationsOut?: string;
+  /** The model whose scores fill the pickscore columns, by name; default the active model. */
+  model?: string;
+}
+
+/** The model whose scores the export carries: named, or the project's active one (or none). */
+function exportModelId(snapshot: ProjectSnapshot, name: string | undefined): number | null {
+  if (name === undefined) return snapshot.scores.activeModel()?.id ?? null;
+  const named = snapshot.scores.modelIdByName(name);
+  if (named === undefined) {
+    throw new StudioError(
+      'not_found',
+      `no model named ${JSON.stringify(name)} has scored this project`,
+    );
+  }
+  return named;
+}
+
+/**
+ * Writes the project's verdicts as a Pick-a-Pic shard, row group by row group, from one
+ * consistent snapshot (a read transaction on a second connection, so labeling can go on). The
+ * file appears under its real name only once complete.
+ */
+export async function exportParquet(
+  store: ProjectStore,
+  options: ExportOptions,
+  context: TaskContext,
+): Promise<ExportReport> {
+  const started = performance.now();
+  for (const out of [options.out, options.annotationsOut]) {
+    if (out && path.resolve(out) === path.resolve(store.file)) {
+      throw new StudioError('invalid_argument', `${out}: refusing to export over the project file`);
+    }
+  }
+  const snapshot = store.snapshot();
+  try {
+    const modelId = exportModelId(snapshot, options.model);
+    const main = options.perAnnotator
+      ? await writeAtomically(options.out, perAnnotatorColumns(options.images), (writeGroup) =>
+          writePerAnnotator(snapshot, writeGroup, imagesMode(options), context).then((r) => ({
+            ...r,
+            pairsWithoutMajority: 0,
+          })),
+        )
+      : await writeAtomically(options.out, pairColumns(options.images), (writeGroup) =>
+          writePairs(snapshot, writeGroup, imagesMode(options), modelId, context),
+        );
+    let annotationRows = 0;
+    if (options.annotationsOut) {
+      annotationRows = (
+        await writeAtomically(options.annotationsOut, ANNOTATION_COLUMNS, (writeGroup) =>
+          writeAnnotations(snapshot.exports, writeGroup, context),
+        )
+      ).rows;
+    }
+    return {
+      out: path.resolve(options.out),
+      rows: main.rows,
+      bytes: fs.statSync(options.out).size,
+      pairsWithoutMajority: main.pairsWithoutMajority,
+      annotationsOut: options.annotationsOut ? path.resolve(options.annotationsOut) : null,
+      annotationRows,
+      seconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    snapshot.close();
+  }
+}

@@ -1,0 +1,166 @@
+import { verdictToLabels, type Verdict } from '../../../../shared/labels';
+import type { ExportPair, ExportReads, LatestAdjudication } from '../../store/export-reads';
+import type { ProjectSnapshot } from '../../store/snapshot';
+import type { TaskContext } from '../../tasks';
+import { IMAGE_COLUMNS, PICKAPIC_COLUMNS, type ColumnKind } from '../pickapic-schema';
+import { addImages, type ImagesMode } from './images';
+import {
+  int64,
+  PAGE_PAIRS,
+  RowGroups,
+  type Columns,
+  type Row,
+  type WriteGroup,
+} from './parquet-file';
+
+/** Columns added after Pick-a-Pic's own; none of the dataset's names is changed. */
+const EXTRA_COLUMNS = [
+  { name: 'num_annotations', kind: 'int64' },
+  { name: 'agreement', kind: 'float64' },
+  { name: 'verdict_source', kind: 'string' },
+  { name: 'pickscore_0', kind: 'float64' },
+  { name: 'pickscore_1', kind: 'float64' },
+  { name: 'pickscore_prob_0', kind: 'float64' },
+  { name: 'adjudicator', kind: 'string' },
+  { name: 'adjudicated_at', kind: 'timestamp' },
+  { name: 'adjudication_note', kind: 'string' },
+] as const satisfies readonly { name: string; kind: ColumnKind }[];
+
+export const pairColumns = (withImages: boolean): Columns =>
+  [...PICKAPIC_COLUMNS, ...EXTRA_COLUMNS].filter(
+    (c) => withImages || !(IMAGE_COLUMNS as readonly string[]).includes(c.name),
+  );
+
+/** The verdict a pair exports with: the latest adjudication, else a strict majority. */
+export function finalVerdict(
+  adjudicated: Verdict | null,
+  verdicts: Verdict[],
+): { verdict: Verdict; source: 'adjudication' | 'majority' } | null {
+  if (adjudicated !== null) return { verdict: adjudicated, source: 'adjudication' };
+  const counts = new Map<Verdict, number>();
+  for (const v of verdicts) counts.set(v, (counts.get(v) ?? 0) + 1);
+  const ranked = [...counts.entries()].sort((a, b) => b[1] - a[1]);
+  if (ranked.length === 0 || (ranked.length > 1 && ranked[0]![1] === ranked[1]![1])) return null;
+  return { verdict: ranked[0]![0], source: 'majority' };
+}
+
+interface Vote {
+  verdict: Verdict;
+  name: string;
+  kind: string;
+}
+
+/** The page's current verdicts by pair, with who gave them: one read by key range. */
+function votesByPair(
+  reads: ExportReads,
+  annotators: ReturnType<ExportReads['annotators']>,
+  page: ExportPair[],
+): Map<number, Vote[]> {
+  const byPair = new Map<number, Vote[]>();
+  for (const [pairId, annotatorId, verdict] of reads.verdictsBetween(
+    page[0]!.id,
+    page[page.length - 1]!.id,
+  )) {
+    const list = byPair.get(pairId) ?? [];
+    list.push({ verdict, ...annotators.get(annotatorId)! });
+    byPair.set(pairId, list);
+  }
+  return byPair;
+}
+
+/** The page's latest adjudications by pair, by key range; null for the many pages with none. */
+function adjudicationsByPair(
+  reads: ExportReads,
+  page: ExportPair[],
+): Map<number, LatestAdjudication> | null {
+  const latest = reads.latestAdjudicationsBetween(page[0]!.id, page[page.length - 1]!.id);
+  return latest.length === 0 ? null : new Map(latest.map((j) => [j[0], j]));
+}
+
+/** A pair's Pick-a-Pic row, without images; null when it has no final verdict. */
+function pairRow(
+  pair: ExportPair,
+  votes: Vote[],
+  adjudication: LatestAdjudication | undefined,
+): Row | null {
+  const decided = finalVerdict(
+    adjudication?.[1] ?? null,
+    votes.map((v) => v.verdict),
+  );
+  if (!decided) return null;
+  const { verdict, source } = decided;
+  const labels = verdictToLabels(verdict);
+  const soleVoter = votes.length === 1 ? votes[0]! : null;
+  const userId =
+    soleVoter?.kind === 'dataset' && /^pickapic:-?\d+$/.test(soleVoter.name)
+      ? BigInt(soleVoter.name.slice('pickapic:'.length))
+      : null;
+  return {
+    are_different: pair.areDifferent === 1,
+    best_image_uid: verdict === 'tie' ? null : verdict === 0 ? pair.uid0 : pair.uid1,
+    caption: pair.caption,
+    created_at: new Date(pair.createdAt),
+    has_label: true,
+    image_0_uid: pair.uid0,
+    image_0_url: pair.url0,
+    image_1_uid: pair.uid1,
+    image_1_url: pair.url1,
+    label_0: labels.label_0,
+    label_1: labels.label_1,
+    model_0: pair.model0,
+    model_1: pair.model1,
+    num_example_per_prompt: BigInt(pair.numExamplePerPrompt),
+    ranking_id: int64(pair.rankingId),
+    user_id: userId,
+    num_annotations: BigInt(votes.length),
+    agreement:
+      votes.length === 0 ? null : votes.filter((v) => v.verdict === verdict).length / votes.length,
+    verdict_source: source,
+    pickscore_0: pair.score0,
+    pickscore_1: pair.score1,
+    pickscore_prob_0: pair.p0,
+    adjudicator: adjudication?.[2] ?? null,
+    adjudicated_at: adjudication ? new Date(adjudication[3]) : null,
+    adjudication_note: adjudication?.[4] ?? null,
+  };
+}
+
+/**
+ * One row per pair with a final verdict (the latest adjudication, else a strict majority), page
+ * by page; the pairs whose verdicts have no majority are counted.
+ */
+export async function writePairs(
+  snapshot: ProjectSnapshot,
+  writeGroup: WriteGroup,
+  images: ImagesMode,
+  modelId: number | null,
+  context: TaskContext,
+): Promise<{ rows: number; pairsWithoutMajority: number }> {
+  const reads = snapshot.exports;
+  const totalPairs = reads.pairCount();
+  const annotators = reads.annotators();
+  const groups = new RowGroups(writeGroup);
+  let pairsWithoutMajority = 0;
+  let seen = 0;
+  for (let after = 0; ; ) {
+    context.throwIfCancelled();
+    const page = reads.pairPage(after, PAGE_PAIRS, modelId);
+    if (page.length === 0) break;
+    const votes = votesByPair(reads, annotators, page);
+    const adjudications = adjudicationsByPair(reads, page);
+    for (const pair of page) {
+      const pairVotes = votes.get(pair.id) ?? [];
+      const row = pairRow(pair, pairVotes, adjudications?.get(pair.id));
+      if (!row) {
+        if (pairVotes.length > 0) pairsWithoutMajority++;
+        continue;
+      }
+      groups.add(row, await addImages(row, snapshot.images, pair, images));
+    }
+    seen += page.length;
+    after = page[page.length - 1]!.id;
+    context.progress(seen, totalPairs, 'pairs');
+  }
+  groups.flush();
+  return { rows: groups.written, pairsWithoutMajority };
+}

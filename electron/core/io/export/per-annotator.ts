@@ -1,0 +1,112 @@
+import { createHash } from 'node:crypto';
+import { DATASET_ANNOTATOR_PREFIX } from '../../../../shared/api';
+import { swapVerdict, verdictToLabels } from '../../../../shared/labels';
+import type { ExportLabel, ExportPair, ExportReads } from '../../store/export-reads';
+import type { ProjectSnapshot } from '../../store/snapshot';
+import type { TaskContext } from '../../tasks';
+import { IMAGE_COLUMNS, PICKAPIC_COLUMNS } from '../pickapic-schema';
+import { addImages, type ImagesMode } from './images';
+import { PAGE_PAIRS, RowGroups, type Columns, type Row, type WriteGroup } from './parquet-file';
+
+/** Pick-a-Pic's columns, then who labeled: the name an import takes back as the annotator. */
+export const perAnnotatorColumns = (withImages: boolean): Columns => [
+  ...PICKAPIC_COLUMNS.filter(
+    (c) => withImages || !(IMAGE_COLUMNS as readonly string[]).includes(c.name),
+  ),
+  { name: 'annotator', kind: 'string' },
+];
+
+/**
+ * A stable int64 for something without a dataset id (a local annotator, a label made in a
+ * project): 2^62 plus 60 bits of its sha256, above every Pick-a-Pic id, the same in every export.
+ */
+function stableId(key: string): bigint {
+  return (1n << 62n) + BigInt(`0x${createHash('sha256').update(key).digest('hex').slice(0, 15)}`);
+}
+
+type Annotator = { name: string; kind: string; uid: string | null };
+
+/** The row's user: the dataset's as it was, a local annotator's stable id, or none. */
+function userIdOf(label: ExportLabel, annotator: Annotator): bigint | null {
+  if (label.userId !== null) return BigInt(label.userId);
+  if (annotator.kind === 'dataset') {
+    const id = annotator.name.slice(DATASET_ANNOTATOR_PREFIX.length);
+    return /^-?\d+$/.test(id) ? BigInt(id) : null;
+  }
+  return stableId(`annotator:${annotator.uid ?? annotator.name}`);
+}
+
+/**
+ * One annotator's verdict on a pair as Pick-a-Pic writes it: in the image order of the dataset's
+ * row when it came with one (so a shard comes back as it was), with the decision's time.
+ */
+function labelRow(pair: ExportPair, label: ExportLabel, annotator: Annotator): Row {
+  const swapped = label.swapped === 1;
+  const [uid0, uid1] = swapped ? [pair.uid1, pair.uid0] : [pair.uid0, pair.uid1];
+  const verdict = swapped ? swapVerdict(label.verdict) : label.verdict;
+  const labels = verdictToLabels(verdict);
+  return {
+    are_different: (label.areDifferent ?? pair.areDifferent) === 1,
+    best_image_uid: verdict === 'tie' ? null : verdict === 0 ? uid0 : uid1,
+    caption: pair.caption,
+    created_at: new Date(label.createdAt),
+    has_label: true,
+    image_0_uid: uid0,
+    image_0_url: swapped ? pair.url1 : pair.url0,
+    image_1_uid: uid1,
+    image_1_url: swapped ? pair.url0 : pair.url1,
+    label_0: labels.label_0,
+    label_1: labels.label_1,
+    model_0: swapped ? pair.model1 : pair.model0,
+    model_1: swapped ? pair.model0 : pair.model1,
+    num_example_per_prompt: BigInt(label.numExamplePerPrompt ?? pair.numExamplePerPrompt),
+    ranking_id:
+      label.rankingId !== null
+        ? BigInt(label.rankingId)
+        : stableId(`label:${label.origin}:${label.originId}`),
+    user_id: userIdOf(label, annotator),
+    annotator: annotator.name,
+  };
+}
+
+/**
+ * Pick-a-Pic's native form: one row per annotator and pair, for each current verdict (skips are
+ * no label), page by page in pair order.
+ */
+export async function writePerAnnotator(
+  snapshot: ProjectSnapshot,
+  writeGroup: WriteGroup,
+  images: ImagesMode,
+  context: TaskContext,
+): Promise<{ rows: number }> {
+  const reads: ExportReads = snapshot.exports;
+  const totalPairs = reads.pairCount();
+  const annotators = reads.annotators();
+  const groups = new RowGroups(writeGroup);
+  let seen = 0;
+  for (let after = 0; ; ) {
+    context.throwIfCancelled();
+    const page = reads.pairPage(after, PAGE_PAIRS, null);
+    if (page.length === 0) break;
+    const pairs = new Map(page.map((p) => [p.id, p]));
+    for (const label of reads.labelsBetween(page[0]!.id, page[page.length - 1]!.id)) {
+      const pair = pairs.get(label.pairId)!;
+      const row = labelRow(pair, label, annotators.get(label.annotatorId)!);
+      const inRowOrder =
+        label.swapped === 1
+          ? {
+              uid0: pair.uid1,
+              readable0: pair.readable1,
+              uid1: pair.uid0,
+              readable1: pair.readable0,
+            }
+          : pair;
+      groups.add(row, await addImages(row, snapshot.images, inRowOrder, images));
+    }
+    seen += page.length;
+    after = page[page.length - 1]!.id;
+    context.progress(seen, totalPairs, 'pairs');
+  }
+  groups.flush();
+  return { rows: groups.written };
+}
