@@ -324,4 +324,42 @@ describe('annotator packages and merging them back', () => {
     expect(projectDigest(lead.file)).toBe(before);
     lead.store.close();
   });
+
+  it('refuses a package it cannot make whole, naming why, and writes nothing', async () => {
+    const lead = await leadProject(3);
+    const before = projectDigest(lead.file);
+    const out = (name: string) => path.join(lead.dir, name);
+    fs.writeFileSync(out('taken.pickstudio'), 'something else');
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ out: out('taken.pickstudio'), annotator: 'ana' }, /taken\.pickstudio: already exists/],
+      [
+        { out: path.join(lead.dir, 'nowhere', 'a.pickstudio'), annotator: 'ana' },
+        /the folder .*nowhere does not exist/,
+      ],
+      [{ out: lead.file, annotator: 'ana' }, /that is the lead's project itself/],
+      [{ out: out('a.pickstudio'), annotator: 'pickapic:3' }, /names starting with pickapic:/],
+      [{ out: out('a.pickstudio'), annotator: 'ana', pairs: 0 }, /pairs: /],
+    ];
+    for (const [args, message] of cases) {
+      const error = await failure(lead.dispatch('makePackage', args));
+      expect(error.message).toMatch(message);
+    }
+    // An image file the package needs is gone: named, and no package file is left.
+    fs.rmSync(path.join(lead.source, '1b.png'));
+    const missing = await failure(
+      lead.call('makePackage', { out: out('b.pickstudio'), annotator: 'ben' }),
+    );
+    expect(missing.message).toMatch(/image [0-9a-f]{64}: cannot read .*1b\.png/);
+    expect(fs.readdirSync(lead.dir).filter((n) => n.includes('b.pickstudio'))).toEqual([]);
+    // A read-only lead: refused before anything is made.
+    sqlite(lead.store).pragma('query_only = ON');
+    const readOnly = await failure(
+      lead.call('makePackage', { out: out('c.pickstudio'), annotator: 'cy' }),
+    );
+    expect(readOnly.code).toBe('read_only');
+    expect(fs.existsSync(out('c.pickstudio'))).toBe(false);
+    sqlite(lead.store).pragma('query_only = OFF');
+    expect(projectDigest(lead.file)).toBe(before);
+    lead.store.close();
+  });
 });

@@ -43,6 +43,8 @@ export async function makePackage(
 }> {
   const out = path.resolve(options.out);
   checkTarget(out, lead.file);
+  // The lead's project records the package at the end: a read-only one fails now, not then.
+  lead.assertWritable('makePackage');
   const modelId = lead.scores.activeModel()?.id ?? null;
   const overlap = options.overlap ?? options.settings.overlap ?? 1;
   const pairIds = lead.packages.choose({
