@@ -228,12 +228,16 @@ const STEPS: Record<string, (dir: string) => Promise<Figures>> = {
   async merge(dir) {
     const { store, call } = open(dir);
     // The project came from shards without jpg columns, and a package carries every image's
-    // bytes: the images of the pairs to pack get bytes of their own (64 random ones each).
+    // bytes: the images of the pairs the packages will get (the first in no package yet) get
+    // bytes of their own (64 random ones each).
     sqlite(store).exec(`
       CREATE TEMP TABLE fake AS SELECT id, lower(hex(randomblob(32))) AS sha FROM images
       WHERE sha256 IS NULL AND id IN (
-        SELECT image_0_id FROM pairs WHERE id <= ${MERGE_PACKAGES * MERGE_DECISIONS}
-        UNION SELECT image_1_id FROM pairs WHERE id <= ${MERGE_PACKAGES * MERGE_DECISIONS});
+        WITH next AS (SELECT id, image_0_id, image_1_id FROM pairs
+                      WHERE id NOT IN (SELECT pair_id FROM package_pairs)
+                      ORDER BY id LIMIT ${MERGE_PACKAGES * MERGE_DECISIONS})
+        SELECT image_0_id FROM next UNION SELECT image_1_id FROM next);
+      CREATE UNIQUE INDEX temp.fake_by_id ON fake (id);
       INSERT INTO image_blobs (sha256, bytes, format, width, height)
         SELECT sha, randomblob(64), 'png', 1, 1 FROM temp.fake;
       UPDATE images SET sha256 = (SELECT sha FROM temp.fake f WHERE f.id = images.id)
