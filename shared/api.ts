@@ -101,6 +101,8 @@ export const mergeFileReportSchema = z.object({
   annotationsPresent: z.number(),
   /** Events on pairs this project does not have: left out. */
   annotationsOnUnknownPairs: z.number(),
+  /** Images this project kept as files only, whose bytes the file brought along. */
+  imagesFilled: z.number(),
   /** Someone else has the name here already: kept apart under another name. */
   renamed: z.array(z.object({ from: z.string(), to: z.string() })),
 });

@@ -70,6 +70,7 @@ describe("the desktop menu's team dialogs", () => {
           annotationsAdded: 7,
           annotationsPresent: 2,
           annotationsOnUnknownPairs: 0,
+          imagesFilled: 0,
           renamed: [],
         },
         {
@@ -79,6 +80,7 @@ describe("the desktop menu's team dialogs", () => {
           annotationsAdded: 5,
           annotationsPresent: 0,
           annotationsOnUnknownPairs: 3,
+          imagesFilled: 0,
           renamed: [{ from: 'ben', to: 'ben (1a2b)' }],
         },
       ],

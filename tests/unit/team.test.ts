@@ -153,6 +153,10 @@ describe('annotator packages and merging them back', () => {
     }
 
     const first = await lead.call('merge', { sources: [packA, packB] });
+    // The lead's image files are gone; the packages brought their bytes back.
+    expect(first.files.map((f) => f.imagesFilled)).toEqual([12, 4]);
+    const back = await lead.studio.readImage(queue.pairs[0]!.image1.uid);
+    expect(Buffer.from(back.bytes).equals(Buffer.from(image.bytes))).toBe(true);
     expect(
       first.files.map((f) => [f.kind, f.annotators, f.annotationsAdded, f.annotationsPresent]),
     ).toEqual([

@@ -27,6 +27,9 @@ changes nothing. Ctrl+C cancels.`,
           `${number.format(file.annotationsAdded)} new events, ${number.format(file.annotationsPresent)} already here` +
           (file.annotationsOnUnknownPairs > 0
             ? `, ${number.format(file.annotationsOnUnknownPairs)} on pairs this project does not have (left out)`
+            : '') +
+          (file.imagesFilled > 0
+            ? `; the bytes of ${number.format(file.imagesFilled)} images this project kept as files only`
             : ''),
       );
       for (const { from, to } of file.renamed) {

@@ -9,6 +9,8 @@ export interface MergeCount {
   annotationsPresent: number;
   /** Events on pairs this project does not have, left out. */
   annotationsOnUnknownPairs: number;
+  /** Images whose bytes this project lacked (kept as files gone since) and the file brought. */
+  imagesFilled: number;
   /** Annotators new to this project, by the name they have here. */
   annotatorsAdded: string[];
   /** Names already taken here by someone else: [their name there, the name given here]. */
@@ -40,6 +42,7 @@ export function mergeAttached(
 ): MergeCount {
   const sql = runner(db, { here: ids.here, there: ids.there, now });
   matchPairs(sql);
+  const imagesFilled = fillImageBytes(sql);
   selectEvents(sql);
   const annotationsOnUnknownPairs = sql.count(
     'SELECT count(*) FROM temp.merge_events WHERE pair_id IS NULL',
@@ -61,6 +64,7 @@ export function mergeAttached(
     annotationsAdded,
     annotationsPresent,
     annotationsOnUnknownPairs,
+    imagesFilled,
     annotatorsAdded,
     renamed,
     annotatorsInvolved,
@@ -91,6 +95,27 @@ function matchPairs(sql: Sql): void {
                OR (p.image_0_id = i1.here_id AND p.image_1_id = i0.here_id))
            GROUP BY sp.id`);
   sql.run('CREATE UNIQUE INDEX temp.merge_pairs_by_src ON merge_pairs (src_id)');
+}
+
+/**
+ * Stores the bytes of images this project knows only by a file (a manifest's) where the file
+ * carries them (a package does): the lead's image folder may be gone by the time packages come
+ * back, and the exports want the bytes.
+ */
+function fillImageBytes(sql: Sql): number {
+  sql.run(`INSERT INTO main.image_blobs (sha256, bytes, format, width, height)
+           SELECT DISTINCT b.sha256, b.bytes, b.format, b.width, b.height
+           FROM temp.merge_images mi JOIN main.images m ON m.id = mi.here_id
+           JOIN src.images s ON s.id = mi.src_id JOIN src.image_blobs b ON b.sha256 = s.sha256
+           WHERE m.sha256 IS NULL
+           ON CONFLICT (sha256) DO NOTHING`);
+  return sql.run(`UPDATE main.images SET sha256 = (
+             SELECT s.sha256 FROM temp.merge_images mi JOIN src.images s ON s.id = mi.src_id
+             JOIN main.image_blobs b ON b.sha256 = s.sha256
+             WHERE mi.here_id = images.id LIMIT 1)
+           WHERE sha256 IS NULL AND id IN (
+             SELECT mi.here_id FROM temp.merge_images mi JOIN src.images s ON s.id = mi.src_id
+             JOIN main.image_blobs b ON b.sha256 = s.sha256)`);
 }
 
 /**

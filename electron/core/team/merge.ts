@@ -65,6 +65,7 @@ function mergeFile(lead: ProjectStore, source: string): MergeFileReport {
     annotationsAdded: counts.annotationsAdded,
     annotationsPresent: counts.annotationsPresent,
     annotationsOnUnknownPairs: counts.annotationsOnUnknownPairs,
+    imagesFilled: counts.imagesFilled,
     renamed: counts.renamed.map(([from, to]) => ({ from, to })),
   };
 }
