@@ -25,7 +25,6 @@ import type { ProjectStore } from './store/project-store';
 import type { WorkerEntry } from './scoring/worker-client';
 import { loadModelFolder } from './scoring/model-folder';
 import { loadModel, scoreProject } from './scoring/score-project';
-import { IDENTITY_KEYS } from './store/merge';
 import { mergeSources } from './team/merge';
 import { makePackage } from './team/package';
 import { TaskRunner } from './tasks';
@@ -157,7 +156,7 @@ export class StudioService implements StudioHandlers {
     return {
       role: this.store.role,
       projectId: this.store.projectId,
-      annotator: this.store.meta(IDENTITY_KEYS.annotator) ?? null,
+      annotator: this.store.packageAnnotator,
     };
   }
 

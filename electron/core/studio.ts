@@ -10,7 +10,6 @@ import type { ImageBytes } from './io/images';
 import type { WorkerEntry } from './scoring/worker-client';
 import { StudioService } from './service';
 import type { OpenOptions } from './store/open';
-import { IDENTITY_KEYS } from './store/merge';
 import { ProjectStore } from './store/project-store';
 
 export interface StudioOptions extends OpenOptions {
@@ -50,7 +49,7 @@ export function openStudio(file: string, options: StudioOptions = {}): Studio {
   );
   const dispatch = createDispatcher(service, store.file, {
     role: store.role,
-    annotator: store.meta(IDENTITY_KEYS.annotator) ?? null,
+    annotator: store.packageAnnotator,
   });
   // The dispatcher checks the arguments against M's schema and runs M's handler, which returns
   // MethodResult<M> (StudioHandlers): the one place where the two are joined.

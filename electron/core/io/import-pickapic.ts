@@ -16,15 +16,21 @@ export interface ImportProgress {
   totalRows: number;
 }
 
+/** The column a per-annotator export adds: who labeled the row. */
+const ANNOTATOR_COLUMN = 'annotator';
+
 /**
  * The dataset's annotator of a row: its user, or, for a row without one, an annotator of that
  * ranking alone (unknown users are not one person: each of their rankings is a vote of its own).
  */
-/** The column a per-annotator export adds: who labeled the row. */
-const ANNOTATOR_COLUMN = 'annotator';
-
 export const pickapicAnnotatorName = (userId: bigint | null, rankingId: bigint): string =>
   `${DATASET_ANNOTATOR_PREFIX}${userId ?? `unknown:${rankingId}`}`;
+
+/** The user_id a dataset annotator's name carries; null for an unknown user's rankings. */
+export function pickapicUserId(name: string): bigint | null {
+  const id = name.slice(DATASET_ANNOTATOR_PREFIX.length);
+  return name.startsWith(DATASET_ANNOTATOR_PREFIX) && /^-?\d+$/.test(id) ? BigInt(id) : null;
+}
 
 /** Opens a shard and checks that it has the Pick-a-Pic columns with usable types. */
 export async function openPickapicShard(

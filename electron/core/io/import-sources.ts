@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { ImportFileReport, ImportReport } from '../../../shared/api';
 import { StudioError } from '../../../shared/errors';
 import { storageError } from '../store/open';
+import { failureAfterKept } from './batch';
 import type { ProjectStore } from '../store/project-store';
 import type { TaskContext } from '../tasks';
 import {
@@ -92,15 +93,7 @@ export async function importSources(
     try {
       reports.push(await importFile(store, planned, context, { rowsBefore, totalRows }));
     } catch (error) {
-      if (reports.length > 0 && error instanceof StudioError) {
-        const kept = reports.map((r) => path.basename(r.file)).join(', ');
-        throw new StudioError(
-          error.code,
-          `${error.message} (nothing from this file was imported; already imported and kept: ${kept})`,
-          { cause: error },
-        );
-      }
-      throw error;
+      throw failureAfterKept(error, reports, 'imported');
     }
     rowsBefore += planned.rows;
     context.progress(rowsBefore, totalRows, path.basename(planned.file));

@@ -138,7 +138,8 @@ function migrate(db: Database.Database, file: string): void {
   }
 }
 
-const sqliteCode = (error: unknown): string | undefined => {
+/** SQLite's result code of an error better-sqlite3 threw (`SQLITE_…`); undefined for others. */
+export const sqliteCode = (error: unknown): string | undefined => {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && code.startsWith('SQLITE_') ? code : undefined;
 };

@@ -69,6 +69,11 @@ export class ProjectStore {
     return this.meta(IDENTITY_KEYS.projectId)!;
   }
 
+  /** The annotator a package is for: the one name that labels in it; null in a lead's project. */
+  get packageAnnotator(): string | null {
+    return this.meta(IDENTITY_KEYS.annotator) ?? null;
+  }
+
   /** An annotator's package (made by makePackage) labels only; every other project is a lead's. */
   get role(): Role {
     return this.meta(IDENTITY_KEYS.role) === 'annotator' ? 'annotator' : 'lead';

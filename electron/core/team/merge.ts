@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { MergeFileReport } from '../../../shared/api';
 import { StudioError } from '../../../shared/errors';
+import { failureAfterKept } from '../io/batch';
+import { sqliteCode } from '../store/open';
 import { FIRST_TEAM_SCHEMA, readIdentity, type ProjectIdentity } from '../store/merge';
 import type { ProjectStore } from '../store/project-store';
 import type { TaskContext } from '../tasks';
@@ -24,15 +26,7 @@ export async function mergeSources(
     try {
       reports.push(mergeFile(lead, file));
     } catch (error) {
-      if (reports.length > 0 && error instanceof StudioError) {
-        const kept = reports.map((r) => path.basename(r.file)).join(', ');
-        throw new StudioError(
-          error.code,
-          `${error.message} (nothing from this file was merged; already merged and kept: ${kept})`,
-          { cause: error },
-        );
-      }
-      throw error;
+      throw failureAfterKept(error, reports, 'merged');
     }
     context.progress(index + 1, sources.length, path.basename(file));
     // Yield between files, so a cancel or another call gets its turn.
@@ -50,7 +44,7 @@ function mergeFile(lead: ProjectStore, source: string): MergeFileReport {
   try {
     counts = lead.merges.merge(file, identity);
   } catch (error) {
-    if (error instanceof StudioError || !isSqliteError(error)) throw error;
+    if (error instanceof StudioError || sqliteCode(error) === undefined) throw error;
     // The lead's own write problems are named by the dispatcher; this one is the file's.
     if (!/corrupt|malformed|not a database/i.test((error as Error).message)) throw error;
     throw new StudioError(
@@ -69,10 +63,6 @@ function mergeFile(lead: ProjectStore, source: string): MergeFileReport {
     renamed: counts.renamed.map(([from, to]) => ({ from, to })),
   };
 }
-
-const isSqliteError = (error: unknown): boolean =>
-  typeof (error as { code?: unknown } | null)?.code === 'string' &&
-  (error as { code: string }).code.startsWith('SQLITE_');
 
 /** The file's identity; a file that is not a project, or is damaged, is named as such. */
 function identityOf(file: string): ProjectIdentity & { schemaVersion: number } {

@@ -2,6 +2,7 @@ import { verdictToLabels, type Verdict } from '../../../../shared/labels';
 import type { ExportPair, ExportReads, LatestAdjudication } from '../../store/export-reads';
 import type { ProjectSnapshot } from '../../store/snapshot';
 import type { TaskContext } from '../../tasks';
+import { pickapicUserId } from '../import-pickapic';
 import { IMAGE_COLUMNS, PICKAPIC_COLUMNS, type ColumnKind } from '../pickapic-schema';
 import { addImages, type ImagesMode } from './images';
 import {
@@ -91,10 +92,7 @@ function pairRow(
   const { verdict, source } = decided;
   const labels = verdictToLabels(verdict);
   const soleVoter = votes.length === 1 ? votes[0]! : null;
-  const userId =
-    soleVoter?.kind === 'dataset' && /^pickapic:-?\d+$/.test(soleVoter.name)
-      ? BigInt(soleVoter.name.slice('pickapic:'.length))
-      : null;
+  const userId = soleVoter?.kind === 'dataset' ? pickapicUserId(soleVoter.name) : null;
   return {
     are_different: pair.areDifferent === 1,
     best_image_uid: verdict === 'tie' ? null : verdict === 0 ? pair.uid0 : pair.uid1,

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { DATASET_ANNOTATOR_PREFIX } from '../../../../shared/api';
 import { swapVerdict, verdictToLabels } from '../../../../shared/labels';
 import type { ExportLabel, ExportPair, ExportReads } from '../../store/export-reads';
 import type { ProjectSnapshot } from '../../store/snapshot';
 import type { TaskContext } from '../../tasks';
+import { pickapicUserId } from '../import-pickapic';
 import { IMAGE_COLUMNS, PICKAPIC_COLUMNS } from '../pickapic-schema';
 import { addImages, type ImagesMode } from './images';
 import { PAGE_PAIRS, RowGroups, type Columns, type Row, type WriteGroup } from './parquet-file';
@@ -29,10 +29,7 @@ type Annotator = { name: string; kind: string; uid: string | null };
 /** The row's user: the dataset's as it was, a local annotator's stable id, or none. */
 function userIdOf(label: ExportLabel, annotator: Annotator): bigint | null {
   if (label.userId !== null) return BigInt(label.userId);
-  if (annotator.kind === 'dataset') {
-    const id = annotator.name.slice(DATASET_ANNOTATOR_PREFIX.length);
-    return /^-?\d+$/.test(id) ? BigInt(id) : null;
-  }
+  if (annotator.kind === 'dataset') return pickapicUserId(annotator.name);
   return stableId(`annotator:${annotator.uid ?? annotator.name}`);
 }
 
