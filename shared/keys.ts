@@ -4,6 +4,7 @@
  * README's table are written from them (README's is checked by tests/unit/keys.test.ts).
  */
 import { describeDecision, verdictOfSide, type Decision, type Verdict } from './labels';
+import type { Role } from './api';
 
 /** A key as a keydown event reports it (KeyboardEvent's fields; no DOM needed). */
 export type KeyInfo = {
@@ -164,14 +165,15 @@ export function describeChord(binding: KeyBinding<Destination>): string {
 }
 
 /** The shortcut sheet's rows: the labeling keys, then the `g` chords. */
-export function shortcutRows(mac: boolean): { keys: string; does: string }[] {
+export function shortcutRows(mac: boolean, role: Role = 'lead'): { keys: string; does: string }[] {
   return [
     ...LABELING_KEYS.map((b) => ({ keys: describeKeys(b, mac), does: b.does })),
-    ...GO_KEYS.map((b) => ({ keys: describeChord(b), does: b.does })),
+    // A package labels only: there is no view to go to.
+    ...(role === 'lead' ? GO_KEYS.map((b) => ({ keys: describeChord(b), does: b.does })) : []),
   ];
 }
 
 /** The shortcut list as lines of text ("keys  –  what"), for the app menu's dialog. */
-export function shortcutLines(mac: boolean): string[] {
-  return shortcutRows(mac).map((row) => `${row.keys}  –  ${row.does}`);
+export function shortcutLines(mac: boolean, role: Role = 'lead'): string[] {
+  return shortcutRows(mac, role).map((row) => `${row.keys}  –  ${row.does}`);
 }

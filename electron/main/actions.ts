@@ -5,7 +5,7 @@ import type { Role } from '../../shared/api';
 import type { Studio } from '../core/studio';
 import { openProject, type CurrentProject, type ProjectEvents } from './project';
 import { makeAnnotatorPackage, mergeReturnedPackages } from './team-actions';
-import { shortcutText } from './team-text';
+import { shortcutLines } from '../../shared/keys';
 
 export interface MenuActions {
   openProject(): void;
@@ -141,7 +141,7 @@ async function showShortcuts({ window, project }: ActionContext): Promise<void> 
   await dialog.showMessageBox(window, {
     type: 'info',
     message: 'Keyboard Shortcuts',
-    detail: shortcutText(role, process.platform === 'darwin'),
+    detail: shortcutLines(process.platform === 'darwin', role).join('\n'),
   });
 }
 

@@ -3,8 +3,7 @@
  * Electron so that tests read them without a window (tests/unit/team-ui.test.ts).
  */
 import path from 'node:path';
-import type { MethodResult, Role } from '../../shared/api';
-import { describeChord, GO_KEYS, shortcutLines } from '../../shared/keys';
+import type { MethodResult } from '../../shared/api';
 
 export const PACKAGE_EXTENSION = '.pickstudio';
 
@@ -99,12 +98,4 @@ export function describeMerge(report: MergeReport): { message: string; detail: s
       'The audit view lists every merge in its Merged tab.',
     ].join('\n\n'),
   };
-}
-
-/** Help → Keyboard Shortcuts: in an annotator's package, the labeling keys alone. */
-export function shortcutText(role: Role, mac: boolean): string {
-  const lines = shortcutLines(mac);
-  if (role === 'lead') return lines.join('\n');
-  const chords = GO_KEYS.map(describeChord);
-  return lines.filter((line) => !chords.some((chord) => line.startsWith(`${chord} `))).join('\n');
 }

@@ -1,8 +1,8 @@
 import { useEffect, useRef } from 'react';
+import { shortcutRows } from '../../../shared/keys';
 import { isMac, labelingKeys } from '../state/keys';
 import { useLabeling } from '../state/labeling';
 import { useProject } from '../state/project';
-import { shortcutRowsFor } from '../state/team';
 
 /**
  * The labeling keys and the `g` chords, written from their tables (shared/keys.ts); in an
@@ -11,7 +11,7 @@ import { shortcutRowsFor } from '../state/team';
 export function ShortcutSheet() {
   const setSheetOpen = useLabeling((s) => s.setSheetOpen);
   const role = useProject((s) => s.team.role);
-  const rows = shortcutRowsFor(role, isMac);
+  const rows = shortcutRows(isMac, role);
   const dialog = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const previous = document.activeElement;

@@ -1,10 +1,10 @@
 /**
  * What the project's role (shared/api.ts ROLES) means for the page: who labels, where the `g`
- * keys lead, which keys the shortcut sheet lists, and what an annotator does with a finished
+ * keys lead, and what an annotator does with a finished
  * package. Pure, so the rules are tested without a page (tests/unit/team-ui.test.ts).
  */
 import type { MethodResult, Role } from '../../../shared/api';
-import { describeChord, GO_KEYS, shortcutRows, type Destination } from '../../../shared/keys';
+import type { Destination } from '../../../shared/keys';
 
 /** The project as getProject describes it: its role and, for a package, whom it is for. */
 export interface ProjectRole {
@@ -37,14 +37,6 @@ export function labelerOf(project: ProjectRole, chosen: string | null): Labeler 
 /** Which views the project shows, whatever the `g` keys ask for: a package labels only. */
 export function canGo(role: Role, destination: Destination): boolean {
   return role === 'lead' || destination === 'labeling';
-}
-
-/** The shortcut sheet's rows: in a package, the labeling keys without the `g` chords. */
-export function shortcutRowsFor(role: Role, mac: boolean): { keys: string; does: string }[] {
-  const rows = shortcutRows(mac);
-  if (role === 'lead') return rows;
-  const chords = new Set(GO_KEYS.map(describeChord));
-  return rows.filter((row) => !chords.has(row.keys));
 }
 
 /** The file's name from the project's path as the core reports it (either separator). */
