@@ -30,7 +30,22 @@ export interface Adjudication {
  * integers and typed columns rather than rows.
  */
 export class AuditReads {
-  constructor(private readonly db: Database.Database) {}
+  /** The review list's reads per pair, prepared once: a page asks them for each of its pairs. */
+  private readonly stmt;
+
+  constructor(private readonly db: Database.Database) {
+    this.stmt = {
+      verdictsOn: db.prepare<[number], { annotator: string; verdict: DbVerdict }>(
+        `SELECT an.name AS annotator, d.verdict FROM decisions d
+         JOIN annotators an ON an.id = d.annotator_id
+         WHERE d.pair_id = ? AND d.action = 'verdict' ORDER BY d.annotator_id`,
+      ),
+      latestAdjudication: db.prepare<
+        [number],
+        Omit<Adjudication, 'verdict'> & { verdict: DbVerdict }
+      >(LATEST_ADJUDICATION),
+    };
+  }
 
   /** Annotator names by id. */
   annotatorNames(): Map<number, string> {
@@ -180,23 +195,13 @@ export class AuditReads {
 
   /** The current verdicts on a pair, by annotator id. */
   verdictsOn(pairId: number): { annotator: string; verdict: Verdict }[] {
-    return this.db
-      .prepare<[number], { annotator: string; verdict: DbVerdict }>(
-        `SELECT an.name AS annotator, d.verdict FROM decisions d
-         JOIN annotators an ON an.id = d.annotator_id
-         WHERE d.pair_id = ? AND d.action = 'verdict' ORDER BY d.annotator_id`,
-      )
+    return this.stmt.verdictsOn
       .all(pairId)
       .map((v) => ({ annotator: v.annotator, verdict: verdictFromDb(v.verdict) }));
   }
 
   latestAdjudication(pairId: number): Adjudication | null {
-    const row = this.db
-      .prepare<
-        [number],
-        Omit<Adjudication, 'verdict'> & { verdict: DbVerdict }
-      >(LATEST_ADJUDICATION)
-      .get(pairId);
+    const row = this.stmt.latestAdjudication.get(pairId);
     return row ? { ...row, verdict: verdictFromDb(row.verdict) } : null;
   }
 }
