@@ -90,10 +90,16 @@ export const packageReportSchema = z.object({
   seconds: z.number(),
 });
 
+/**
+ * What a merged file was: a package made from this project, another project sharing pairs with
+ * it, or an annotation log (`export --annotations`) of either.
+ */
+export const MERGE_SOURCE_KINDS = ['package', 'project', 'annotation log'] as const;
+export type MergeSourceKind = (typeof MERGE_SOURCE_KINDS)[number];
+
 export const mergeFileReportSchema = z.object({
   file: z.string(),
-  /** A package made from this project, or another project sharing pairs with it. */
-  kind: z.enum(['package', 'project']),
+  kind: z.enum(MERGE_SOURCE_KINDS),
   /** Whose events it brought, by their names here. */
   annotators: z.array(z.string()),
   annotationsAdded: z.number(),
@@ -103,6 +109,8 @@ export const mergeFileReportSchema = z.object({
   annotationsOnUnknownPairs: z.number(),
   /** Images this project kept as files only, whose bytes the file brought along. */
   imagesFilled: z.number(),
+  /** An annotation log's adjudication rows: adjudications stay in the project that made them. */
+  adjudicationsLeftOut: z.number(),
   /** Someone else has the name here already: kept apart under another name. */
   renamed: z.array(z.object({ from: z.string(), to: z.string() })),
 });
@@ -110,6 +118,7 @@ export type MergeFileReport = z.infer<typeof mergeFileReportSchema>;
 
 export const mergeRecordSchema = z.object({
   file: z.string(),
+  kind: z.enum(MERGE_SOURCE_KINDS),
   packageId: z.string().nullable(),
   annotators: z.array(z.string()),
   mergedAt: z.number(),

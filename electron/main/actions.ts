@@ -25,6 +25,10 @@ interface ActionContext {
 }
 
 const PROJECT_FILTER = { name: 'Pick Studio project', extensions: ['pickstudio'] };
+const MERGE_FILTER = {
+  name: 'Returned packages, projects, annotation logs',
+  extensions: ['pickstudio', 'parquet'],
+};
 const SOURCE_FILTER = {
   name: 'Pick-a-Pic Parquet, JSONL or CSV manifests',
   extensions: ['parquet', 'jsonl', 'ndjson', 'csv'],
@@ -177,7 +181,7 @@ export function createMenuActions(context: ActionContext): MenuActions {
       makeAnnotatorPackage({ ...context, projectFilter: PROJECT_FILTER }),
     ),
     mergePackages: exclusive(() =>
-      mergeReturnedPackages({ ...context, projectFilter: PROJECT_FILTER }),
+      mergeReturnedPackages({ ...context, projectFilter: MERGE_FILTER }),
     ),
     showShortcuts: () => void showShortcuts(context),
   };

@@ -82,6 +82,11 @@ function describeMergedFile(file: MergeReport['files'][number]): string {
       `  ${file.annotationsOnUnknownPairs.toLocaleString('en')} on pairs this project does not have: left out`,
     );
   }
+  if (file.adjudicationsLeftOut > 0) {
+    lines.push(
+      `  ${file.adjudicationsLeftOut.toLocaleString('en')} adjudications: left out (adjudications stay in the project that made them)`,
+    );
+  }
   for (const { from, to } of file.renamed) {
     lines.push(`  "${from}" is someone else here: kept apart as "${to}"`);
   }

@@ -72,6 +72,7 @@ describe("the desktop menu's team dialogs", () => {
           annotationsPresent: 2,
           annotationsOnUnknownPairs: 0,
           imagesFilled: 0,
+          adjudicationsLeftOut: 0,
           renamed: [],
         },
         {
@@ -82,6 +83,7 @@ describe("the desktop menu's team dialogs", () => {
           annotationsPresent: 0,
           annotationsOnUnknownPairs: 3,
           imagesFilled: 0,
+          adjudicationsLeftOut: 4,
           renamed: [{ from: 'ben', to: 'ben (1a2b)' }],
         },
       ],
@@ -91,6 +93,7 @@ describe("the desktop menu's team dialogs", () => {
       'ana.pickstudio (package of ana): 7 new annotations, 2 already here',
     );
     expect(merged.detail).toContain('3 on pairs this project does not have: left out');
+    expect(merged.detail).toContain('4 adjudications: left out');
     expect(merged.detail).toContain('"ben" is someone else here: kept apart as "ben (1a2b)"');
   });
 });

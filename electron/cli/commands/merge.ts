@@ -30,6 +30,9 @@ changes nothing. Ctrl+C cancels.`,
             : '') +
           (file.imagesFilled > 0
             ? `; the bytes of ${number.format(file.imagesFilled)} images this project kept as files only`
+            : '') +
+          (file.adjudicationsLeftOut > 0
+            ? `; ${number.format(file.adjudicationsLeftOut)} adjudications left out (they stay in the project that made them)`
             : ''),
       );
       for (const { from, to } of file.renamed) {

@@ -9,6 +9,8 @@ export interface ParquetSource {
   numRows: number;
   /** Top-level columns by name. */
   columns: Map<string, SchemaElement>;
+  /** The file's key-value metadata (what wrote it, and what it says of itself). */
+  keyValues: Map<string, string>;
   /** Row ranges [start, end) of each row group, in file order. */
   rowGroups: { start: number; end: number }[];
   /** Reads rows [start, end) of the named columns as objects. */
@@ -64,6 +66,7 @@ export async function openParquet(file: string): Promise<ParquetSource> {
     file,
     numRows: Number(metadata.num_rows),
     columns,
+    keyValues: new Map((metadata.key_value_metadata ?? []).map((kv) => [kv.key, kv.value ?? ''])),
     rowGroups,
     async readRows(rowStart, rowEnd, names) {
       try {

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Verdict } from '../../../shared/labels';
 import type { AnnotatorKind } from './decisions';
-import { PAIR_JOINS } from './sql';
+import { EVENT_ORIGIN, PAIR_JOINS } from './sql';
 import { verdictSql } from './verdicts';
 
 /**
@@ -41,8 +41,15 @@ export interface ExportAnnotation {
   caption: string;
   uid0: string;
   uid1: string;
+  /** The images' bytes as sha256, where the project has them: a merge matches pairs by them. */
+  sha0: string | null;
+  sha1: string | null;
   annotator: string;
   annotatorKind: AnnotatorKind;
+  annotatorUid: string;
+  /** Where the event was first written: that project's id and the event's id there. */
+  origin: string;
+  originId: number;
   action: 'verdict' | 'skip' | 'undo';
   verdict: Verdict | null;
   undoesId: number | null;
@@ -132,8 +139,7 @@ export class ExportReads {
         `SELECT d.pair_id AS pairId, d.annotator_id AS annotatorId,
            ${verdictSql('d.verdict')} AS verdict, d.created_at AS createdAt,
            CAST(a.ranking_id AS TEXT) AS rankingId,
-           coalesce(a.origin, (SELECT value FROM project_meta WHERE key = 'project_id')) AS origin,
-           coalesce(a.origin_id, a.id) AS originId, coalesce(s.swapped, 0) AS swapped,
+           ${EVENT_ORIGIN}, coalesce(s.swapped, 0) AS swapped,
            CAST(s.user_id AS TEXT) AS userId, s.are_different AS areDifferent,
            s.num_example_per_prompt AS numExamplePerPrompt
          FROM decisions d JOIN annotations a ON a.id = d.annotation_id
@@ -158,7 +164,9 @@ export class ExportReads {
       annotationCount: db.prepare<[], number>('SELECT count(*) FROM annotations').pluck(),
       annotations: db.prepare<[number, number], ExportAnnotation>(
         `SELECT a.id, a.pair_id AS pairId, CAST(a.ranking_id AS TEXT) AS rankingId, pr.text AS caption,
-           i0.uid AS uid0, i1.uid AS uid1, n.name AS annotator, n.kind AS annotatorKind,
+           i0.uid AS uid0, i1.uid AS uid1, i0.sha256 AS sha0, i1.sha256 AS sha1,
+           n.name AS annotator, n.kind AS annotatorKind, n.uid AS annotatorUid,
+           ${EVENT_ORIGIN},
            a.action, ${verdictSql('a.verdict')} AS verdict, a.undoes_id AS undoesId,
            EXISTS (SELECT 1 FROM decisions d WHERE d.pair_id = a.pair_id
                      AND d.annotator_id = a.annotator_id AND d.annotation_id = a.id) AS isCurrent,

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { MergeSourceKind } from '../../../shared/api';
 import { StudioError } from '../../../shared/errors';
 import { openDatabase } from './open';
 
@@ -270,6 +271,7 @@ export function readIdentity(file: string): ProjectIdentity & { schemaVersion: n
 
 export interface MergeRecord {
   file: string;
+  kind: MergeSourceKind;
   packageId: string | null;
   annotators: string[];
   mergedAt: number;
@@ -285,9 +287,14 @@ export class MergeRepository {
 
   /**
    * Merges the file's log in one transaction (see mergeAttached): all of it, or nothing. The file
-   * is checked first, so a damaged one is named as the one at fault.
+   * is checked first, so a damaged one is named as the one at fault. `recorded` is the file the
+   * lead named, which `file` may have been made from (an annotation log's Parquet), and its kind.
    */
-  merge(file: string, identity: ProjectIdentity): MergeCount {
+  merge(
+    file: string,
+    identity: ProjectIdentity,
+    recorded: { file: string; kind: MergeSourceKind },
+  ): MergeCount {
     this.db.prepare('ATTACH DATABASE ? AS src').run(file);
     try {
       const check = this.db.pragma('src.quick_check(1)', { simple: true });
@@ -307,11 +314,12 @@ export class MergeRepository {
           );
           this.db
             .prepare(
-              `INSERT INTO merges (source_file, source_project, package_id, annotators, merged_at,
-                 annotations_added) VALUES (?, ?, ?, ?, ?, ?)`,
+              `INSERT INTO merges (source_file, kind, source_project, package_id, annotators,
+                 merged_at, annotations_added) VALUES (?, ?, ?, ?, ?, ?, ?)`,
             )
             .run(
-              file,
+              recorded.file,
+              recorded.kind,
               identity.projectId,
               identity.packageId,
               JSON.stringify(counts.annotatorsInvolved),
@@ -331,7 +339,7 @@ export class MergeRepository {
   list(): MergeRecord[] {
     return this.db
       .prepare<[], Omit<MergeRecord, 'annotators'> & { annotators: string }>(
-        `SELECT source_file AS file, package_id AS packageId, annotators, merged_at AS mergedAt,
+        `SELECT source_file AS file, kind, package_id AS packageId, annotators, merged_at AS mergedAt,
            annotations_added AS annotationsAdded FROM merges ORDER BY id DESC`,
       )
       .all()

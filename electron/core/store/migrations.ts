@@ -396,6 +396,17 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 6,
+    name: 'merges of annotation logs',
+    sql: `
+      -- What each merged file was: a package, a project, or an annotation log (Parquet). Merges
+      -- before this version were packages where they name one, else projects.
+      ALTER TABLE merges ADD COLUMN kind TEXT NOT NULL DEFAULT 'project'
+        CHECK (kind IN ('package', 'project', 'annotation log'));
+      UPDATE merges SET kind = 'package' WHERE package_id IS NOT NULL;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

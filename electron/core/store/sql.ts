@@ -9,6 +9,13 @@ export const PAIR_JOINS = `
   JOIN images i0 ON i0.id = p.image_0_id
   JOIN images i1 ON i1.id = p.image_1_id`;
 
+/**
+ * Where the annotation `a` was first written, as `origin` and `originId`: the project it came
+ * from and its id there, or, for an event written here, this project's id and its own.
+ */
+export const EVENT_ORIGIN = `coalesce(a.origin, (SELECT value FROM project_meta WHERE key = 'project_id')) AS origin,
+  coalesce(a.origin_id, a.id) AS originId`;
+
 /** The verdict of the latest adjudication of the pair `pair` (an SQL expression), or NULL. */
 export const latestAdjudicationVerdict = (pair: string): string =>
   `(SELECT j.verdict FROM adjudications j WHERE j.pair_id = ${pair} ORDER BY j.id DESC LIMIT 1)`;

@@ -1,10 +1,18 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import type { MergeFileReport } from '../../../shared/api';
+import type { MergeFileReport, MergeSourceKind } from '../../../shared/api';
 import { StudioError } from '../../../shared/errors';
+import { openAnnotationLog, readAnnotationLog } from '../io/annotation-log';
 import { failureAfterKept } from '../io/batch';
 import { sqliteCode } from '../store/open';
-import { FIRST_TEAM_SCHEMA, readIdentity, type ProjectIdentity } from '../store/merge';
+import { LogFileWriter } from '../store/log-file';
+import {
+  FIRST_TEAM_SCHEMA,
+  readIdentity,
+  type MergeCount,
+  type ProjectIdentity,
+} from '../store/merge';
 import type { ProjectStore } from '../store/project-store';
 import type { TaskContext } from '../tasks';
 
@@ -24,7 +32,7 @@ export async function mergeSources(
   for (const [index, file] of sources.entries()) {
     context.throwIfCancelled();
     try {
-      reports.push(mergeFile(lead, file));
+      reports.push(await mergeFile(lead, file, context));
     } catch (error) {
       throw failureAfterKept(error, reports, 'merged');
     }
@@ -35,14 +43,31 @@ export async function mergeSources(
   return reports;
 }
 
-function mergeFile(lead: ProjectStore, source: string): MergeFileReport {
+async function mergeFile(
+  lead: ProjectStore,
+  source: string,
+  context: TaskContext,
+): Promise<MergeFileReport> {
   const file = path.resolve(source);
   if (!fs.existsSync(file)) throw new StudioError('not_found', `${file}: no such file`);
+  if (isParquet(file)) return mergeAnnotationLog(lead, file, context);
   const identity = identityOf(file);
   checkBelongs(lead, file, identity);
-  let counts;
+  const kind = identity.role === 'annotator' ? 'package' : 'project';
+  return report(file, kind, {
+    ...mergeProjectFile(lead, file, identity, { file, kind }),
+    adjudicationsLeftOut: 0,
+  });
+}
+
+function mergeProjectFile(
+  lead: ProjectStore,
+  file: string,
+  identity: ProjectIdentity,
+  recorded: { file: string; kind: MergeSourceKind },
+): MergeCount {
   try {
-    counts = lead.merges.merge(file, identity);
+    return lead.merges.merge(file, identity, recorded);
   } catch (error) {
     if (error instanceof StudioError || sqliteCode(error) === undefined) throw error;
     // The lead's own write problems are named by the dispatcher; this one is the file's.
@@ -52,16 +77,73 @@ function mergeFile(lead: ProjectStore, source: string): MergeFileReport {
       `${file}: the project file is damaged (${(error as Error).message})`,
     );
   }
+}
+
+/**
+ * An annotation log (`export --annotations`) is read, checked row by row, into a scratch file of
+ * a project's shape, which then merges as any project does: the same matching by content, the
+ * same keys, one transaction.
+ */
+async function mergeAnnotationLog(
+  lead: ProjectStore,
+  file: string,
+  context: TaskContext,
+): Promise<MergeFileReport> {
+  const log = await openAnnotationLog(file);
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'pickstudio-merge-'));
+  try {
+    const logFile = path.join(scratch, 'log.pickstudio');
+    const writer = new LogFileWriter(logFile);
+    let read;
+    try {
+      read = await readAnnotationLog(log, writer, context);
+    } finally {
+      writer.close();
+    }
+    context.throwIfCancelled();
+    const identity: ProjectIdentity = {
+      projectId: log.projectId ?? '',
+      role: 'lead',
+      originProject: null,
+      packageId: null,
+      annotator: null,
+    };
+    return report(file, 'annotation log', {
+      ...mergeProjectFile(lead, logFile, identity, { file, kind: 'annotation log' }),
+      adjudicationsLeftOut: read.adjudications,
+    });
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+function report(
+  file: string,
+  kind: MergeSourceKind,
+  counts: MergeCount & { adjudicationsLeftOut: number },
+): MergeFileReport {
   return {
     file,
-    kind: identity.role === 'annotator' ? 'package' : 'project',
+    kind,
     annotators: counts.annotatorsInvolved,
     annotationsAdded: counts.annotationsAdded,
     annotationsPresent: counts.annotationsPresent,
     annotationsOnUnknownPairs: counts.annotationsOnUnknownPairs,
     imagesFilled: counts.imagesFilled,
+    adjudicationsLeftOut: counts.adjudicationsLeftOut,
     renamed: counts.renamed.map(([from, to]) => ({ from, to })),
   };
+}
+
+/** Parquet files start with PAR1; projects with SQLite's header. */
+function isParquet(file: string): boolean {
+  const head = Buffer.alloc(4);
+  const fd = fs.openSync(file, 'r');
+  try {
+    return fs.readSync(fd, head, 0, 4, 0) === 4 && head.toString('latin1') === 'PAR1';
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** The file's identity; a file that is not a project, or is damaged, is named as such. */

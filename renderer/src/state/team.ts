@@ -3,7 +3,7 @@
  * keys lead, and what an annotator does with a finished
  * package. Pure, so the rules are tested without a page (tests/unit/team-ui.test.ts).
  */
-import type { MethodResult, Role } from '../../../shared/api';
+import type { MergeSourceKind, MethodResult, Role } from '../../../shared/api';
 import type { Destination } from '../../../shared/keys';
 
 /** The project as getProject describes it: its role and, for a package, whom it is for. */
@@ -65,8 +65,7 @@ export interface MergeRow {
   /** The file's name; `path` is where it was when merged. */
   file: string;
   path: string;
-  /** A package made from this project, or another project sharing pairs with it. */
-  kind: 'package' | 'project';
+  kind: MergeSourceKind;
   /** Whose labels it carries, by their names in this project. */
   who: string;
   mergedAt: number;
@@ -78,7 +77,7 @@ export function mergeRow(record: MergeRecord): MergeRow {
   return {
     file: fileNameOf(record.file),
     path: record.file,
-    kind: record.packageId === null ? 'project' : 'package',
+    kind: record.kind,
     who: record.annotators.length > 0 ? record.annotators.join(', ') : 'nobody (no labels in it)',
     mergedAt: record.mergedAt,
     added: record.annotationsAdded,

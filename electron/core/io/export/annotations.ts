@@ -11,8 +11,13 @@ export const ANNOTATION_COLUMNS = [
   { name: 'caption', kind: 'string' },
   { name: 'image_0_uid', kind: 'string' },
   { name: 'image_1_uid', kind: 'string' },
+  { name: 'image_0_sha256', kind: 'string' },
+  { name: 'image_1_sha256', kind: 'string' },
   { name: 'annotator', kind: 'string' },
   { name: 'annotator_kind', kind: 'string' },
+  { name: 'annotator_uid', kind: 'string' },
+  { name: 'origin', kind: 'string' },
+  { name: 'origin_id', kind: 'int64' },
   { name: 'action', kind: 'string' },
   { name: 'verdict', kind: 'string' },
   { name: 'label_0', kind: 'float64' },
@@ -27,6 +32,21 @@ export const ANNOTATION_COLUMNS = [
   { name: 'adjudication_id', kind: 'int64' },
 ] as const satisfies readonly { name: string; kind: ColumnKind }[];
 
+/**
+ * The file's own key-value metadata: what it is and which project wrote it, so that a merge
+ * knows it for an annotation log and can say where it came from.
+ */
+export const ANNOTATION_LOG_KEYS = {
+  format: 'pickstudio.format',
+  projectId: 'pickstudio.project_id',
+} as const;
+export const ANNOTATION_LOG_FORMAT = 'annotation-log/1';
+
+export const annotationLogKeyValues = (projectId: string): Record<string, string> => ({
+  [ANNOTATION_LOG_KEYS.format]: ANNOTATION_LOG_FORMAT,
+  [ANNOTATION_LOG_KEYS.projectId]: projectId,
+});
+
 function annotationRow(a: ExportAnnotation): Row {
   const labels = a.verdict === null ? null : verdictToLabels(a.verdict);
   return {
@@ -36,8 +56,13 @@ function annotationRow(a: ExportAnnotation): Row {
     caption: a.caption,
     image_0_uid: a.uid0,
     image_1_uid: a.uid1,
+    image_0_sha256: a.sha0,
+    image_1_sha256: a.sha1,
     annotator: a.annotator,
     annotator_kind: a.annotatorKind,
+    annotator_uid: a.annotatorUid,
+    origin: a.origin,
+    origin_id: BigInt(a.originId),
     action: a.action,
     verdict: a.verdict === null ? null : String(a.verdict),
     label_0: labels?.label_0 ?? null,

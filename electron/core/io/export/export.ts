@@ -5,7 +5,7 @@ import { StudioError } from '../../../../shared/errors';
 import type { ProjectStore } from '../../store/project-store';
 import type { ProjectSnapshot } from '../../store/snapshot';
 import type { TaskContext } from '../../tasks';
-import { ANNOTATION_COLUMNS, writeAnnotations } from './annotations';
+import { ANNOTATION_COLUMNS, annotationLogKeyValues, writeAnnotations } from './annotations';
 import { imagesMode } from './images';
 import { writeAtomically } from './parquet-file';
 import { pairColumns, writePairs } from './pairs';
@@ -71,8 +71,11 @@ export async function exportParquet(
     let annotationRows = 0;
     if (options.annotationsOut) {
       annotationRows = (
-        await writeAtomically(options.annotationsOut, ANNOTATION_COLUMNS, (writeGroup) =>
-          writeAnnotations(snapshot.exports, writeGroup, context),
+        await writeAtomically(
+          options.annotationsOut,
+          ANNOTATION_COLUMNS,
+          (writeGroup) => writeAnnotations(snapshot.exports, writeGroup, context),
+          annotationLogKeyValues(store.projectId),
         )
       ).rows;
     }

@@ -39,6 +39,7 @@ export async function writeAtomically<T>(
   out: string,
   columns: Columns,
   produce: (writeGroup: WriteGroup) => Promise<T>,
+  keyValues: Record<string, string> = {},
 ): Promise<T> {
   const folder = path.dirname(path.resolve(out));
   if (!fs.existsSync(folder)) {
@@ -67,6 +68,12 @@ export async function writeAtomically<T>(
       writer: fileWriter(temporary),
       schema,
       createdBy: 'Pick Studio (hyparquet-writer)',
+      // No list at all rather than an empty one: hyparquet-writer gives an empty list an element
+      // type that Arrow's reader refuses.
+      kvMetadata:
+        Object.keys(keyValues).length > 0
+          ? Object.entries(keyValues).map(([key, value]) => ({ key, value }))
+          : undefined,
     });
     const result = await produce((rows) => {
       if (rows.length === 0) return;

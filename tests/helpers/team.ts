@@ -1,0 +1,66 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Decision } from '../../shared/labels';
+import type { StudioError } from '../../shared/errors';
+import type { Studio } from '../../electron/core/studio';
+import { makeJpeg, makePng, openTestProject, sqlite, tempDir } from './project';
+
+/** A lead's project of `pairs` manifest pairs whose images live in `<dir>/source`. */
+export async function leadProject(
+  pairs: number,
+  options: { swapped?: boolean; dir?: string } = {},
+) {
+  const dir = options.dir ?? tempDir();
+  const source = path.join(dir, options.swapped ? 'source-b' : 'source');
+  fs.mkdirSync(source, { recursive: true });
+  const lines = [];
+  for (let i = 0; i < pairs; i++) {
+    fs.writeFileSync(path.join(source, `${i}a.jpg`), await makeJpeg(3 * i + 1));
+    fs.writeFileSync(path.join(source, `${i}b.png`), await makePng(3 * i + 2));
+    const [first, second] = options.swapped
+      ? [`${i}b.png`, `${i}a.jpg`]
+      : [`${i}a.jpg`, `${i}b.png`];
+    lines.push(JSON.stringify({ prompt: `prompt ${i}`, image_0: first, image_1: second }));
+  }
+  fs.writeFileSync(path.join(source, 'm.jsonl'), lines.join('\n'));
+  const file = path.join(dir, options.swapped ? 'other.pickstudio' : 'lead.pickstudio');
+  const opened = openTestProject(file);
+  await opened.call('importSources', { sources: [path.join(source, 'm.jsonl')] });
+  return { dir, source, file, ...opened };
+}
+
+export const decide = (
+  call: Studio['call'],
+  annotator: string,
+  pairId: number,
+  decision: Decision,
+  leftImage: 0 | 1 = 0,
+) =>
+  call('recordDecision', {
+    annotator,
+    pairId,
+    decision,
+    leftImage,
+    suggestionVisible: false,
+    decisionMs: 700,
+  });
+
+/** Current decisions of a project by prompt and annotator: what a merge must carry over. */
+export function decisionsOf(store: Parameters<typeof sqlite>[0]) {
+  return sqlite(store)
+    .prepare(
+      `SELECT pr.text AS prompt, n.name AS annotator, d.action, d.verdict, d.left_image AS leftImage
+       FROM decisions d JOIN pairs p ON p.id = d.pair_id JOIN prompts pr ON pr.id = p.prompt_id
+       JOIN annotators n ON n.id = d.annotator_id ORDER BY pr.text, n.name`,
+    )
+    .all();
+}
+
+export async function failure(promise: Promise<unknown>): Promise<StudioError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as StudioError;
+  }
+  throw new Error('expected a failure');
+}
