@@ -93,7 +93,7 @@ export async function readAnnotationLog(
     const rowNumbers: number[] = [];
     rows.forEach((row, offset) => {
       const where = `${source.file} row ${group.start + offset + 1}`;
-      if (row.action === 'adjudication') {
+      if (asString(row.action) === 'adjudication') {
         adjudications++;
         return;
       }

@@ -72,20 +72,55 @@ export function mergeAttached(
   };
 }
 
-/** Each pair of `src` with its pair here (by content), and whether its images are the other way. */
+/** SQL: the image `s` of src and `m` here hold the same picture (see matchPairs). */
+const SAME_IMAGE = (s: string, m: string) =>
+  `(${m}.sha256 = ${s}.sha256 OR (${m}.sha256 IS NULL AND ${m}.uid = ${s}.sha256)
+    OR (${m}.uid = ${s}.uid AND (${s}.sha256 IS NULL OR ${m}.sha256 IS NULL)))`;
+
+/**
+ * Each pair of `src` with its pair here (by content), and whether its images are the other way.
+ * An image's content key: its bytes' sha256; a manifest image's uid is that sha256 already; an
+ * image with no bytes anywhere is known by its uid.
+ *
+ * A package keeps the lead's row ids, so each of its pairs is first tried against the pair of
+ * the same id here, and taken where the content is the same: lookups by row id, in order, where
+ * finding a prompt by its text and an image by its sha256 would be a random read each in indexes
+ * of millions. Only the pairs left over (all of them, for a project that is not a package) are
+ * looked up by content.
+ */
 function matchPairs(sql: Sql): void {
-  // An image's content key: its bytes' sha256; a manifest image's uid is that sha256 already;
-  // an image with no bytes anywhere is known by its uid.
-  sql.run(`CREATE TEMP TABLE merge_images AS
-           SELECT s.id AS src_id, m.id AS here_id FROM src.images s
-           JOIN main.images m ON m.sha256 = s.sha256
-           UNION SELECT s.id, m.id FROM src.images s
-           JOIN main.images m ON m.uid = s.sha256 AND m.sha256 IS NULL
-           UNION SELECT s.id, m.id FROM src.images s
-           JOIN main.images m ON m.uid = s.uid AND (s.sha256 IS NULL OR m.sha256 IS NULL)`);
-  sql.run('CREATE INDEX temp.merge_images_by_src ON merge_images (src_id, here_id)');
   sql.run(`CREATE TEMP TABLE merge_pairs AS
-           SELECT sp.id AS src_id, p.id AS here_id, p.image_0_id != i0.here_id AS swapped
+           SELECT sp.id AS src_id, p.id AS here_id, 0 AS swapped
+           FROM src.pairs sp JOIN main.pairs p ON p.id = sp.id
+           JOIN src.prompts spr ON spr.id = sp.prompt_id
+           JOIN main.prompts pr ON pr.id = p.prompt_id
+           JOIN src.images s0 ON s0.id = sp.image_0_id JOIN main.images m0 ON m0.id = p.image_0_id
+           JOIN src.images s1 ON s1.id = sp.image_1_id JOIN main.images m1 ON m1.id = p.image_1_id
+           WHERE +pr.text = spr.text AND ${SAME_IMAGE('s0', 'm0')} AND ${SAME_IMAGE('s1', 'm1')}`);
+  sql.run('CREATE UNIQUE INDEX temp.merge_pairs_by_src ON merge_pairs (src_id)');
+  sql.run(`CREATE TEMP TABLE merge_images AS
+           SELECT sp.image_0_id AS src_id, p.image_0_id AS here_id
+           FROM temp.merge_pairs mp JOIN src.pairs sp ON sp.id = mp.src_id
+           JOIN main.pairs p ON p.id = mp.here_id
+           UNION SELECT sp.image_1_id, p.image_1_id
+           FROM temp.merge_pairs mp JOIN src.pairs sp ON sp.id = mp.src_id
+           JOIN main.pairs p ON p.id = mp.here_id`);
+  sql.run(`CREATE TEMP TABLE merge_leftover_images AS
+           SELECT image_0_id AS id FROM src.pairs
+           WHERE id NOT IN (SELECT src_id FROM temp.merge_pairs)
+           UNION SELECT image_1_id FROM src.pairs
+           WHERE id NOT IN (SELECT src_id FROM temp.merge_pairs)`);
+  sql.run(`INSERT INTO temp.merge_images
+           SELECT s.id, m.id FROM src.images s JOIN main.images m ON m.sha256 = s.sha256
+           WHERE s.id IN (SELECT id FROM temp.merge_leftover_images)
+           UNION SELECT s.id, m.id FROM src.images s JOIN main.images m ON m.uid = s.sha256
+           WHERE m.sha256 IS NULL AND s.id IN (SELECT id FROM temp.merge_leftover_images)
+           UNION SELECT s.id, m.id FROM src.images s JOIN main.images m ON m.uid = s.uid
+           WHERE (s.sha256 IS NULL OR m.sha256 IS NULL)
+             AND s.id IN (SELECT id FROM temp.merge_leftover_images)`);
+  sql.run('CREATE INDEX temp.merge_images_by_src ON merge_images (src_id, here_id)');
+  sql.run(`INSERT INTO temp.merge_pairs
+           SELECT sp.id, p.id, p.image_0_id != i0.here_id
            FROM src.pairs sp
            JOIN src.prompts spr ON spr.id = sp.prompt_id
            JOIN main.prompts pr ON pr.text = spr.text
@@ -94,8 +129,8 @@ function matchPairs(sql: Sql): void {
            JOIN main.pairs p ON p.prompt_id = pr.id
              AND ((p.image_0_id = i0.here_id AND p.image_1_id = i1.here_id)
                OR (p.image_0_id = i1.here_id AND p.image_1_id = i0.here_id))
+           WHERE sp.id NOT IN (SELECT src_id FROM temp.merge_pairs)
            GROUP BY sp.id`);
-  sql.run('CREATE UNIQUE INDEX temp.merge_pairs_by_src ON merge_pairs (src_id)');
 }
 
 /**
@@ -104,19 +139,18 @@ function matchPairs(sql: Sql): void {
  * back, and the exports want the bytes.
  */
 function fillImageBytes(sql: Sql): number {
+  sql.run(`CREATE TEMP TABLE merge_fills AS
+           SELECT DISTINCT mi.here_id, s.sha256 FROM temp.merge_images mi
+           JOIN main.images m ON m.id = mi.here_id JOIN src.images s ON s.id = mi.src_id
+           WHERE m.sha256 IS NULL AND s.sha256 IS NOT NULL
+             AND EXISTS (SELECT 1 FROM src.image_blobs b WHERE b.sha256 = s.sha256)`);
   sql.run(`INSERT INTO main.image_blobs (sha256, bytes, format, width, height)
-           SELECT DISTINCT b.sha256, b.bytes, b.format, b.width, b.height
-           FROM temp.merge_images mi JOIN main.images m ON m.id = mi.here_id
-           JOIN src.images s ON s.id = mi.src_id JOIN src.image_blobs b ON b.sha256 = s.sha256
-           WHERE m.sha256 IS NULL
+           SELECT b.sha256, b.bytes, b.format, b.width, b.height FROM src.image_blobs b
+           WHERE b.sha256 IN (SELECT sha256 FROM temp.merge_fills)
            ON CONFLICT (sha256) DO NOTHING`);
   return sql.run(`UPDATE main.images SET sha256 = (
-             SELECT s.sha256 FROM temp.merge_images mi JOIN src.images s ON s.id = mi.src_id
-             JOIN main.image_blobs b ON b.sha256 = s.sha256
-             WHERE mi.here_id = images.id LIMIT 1)
-           WHERE sha256 IS NULL AND id IN (
-             SELECT mi.here_id FROM temp.merge_images mi JOIN src.images s ON s.id = mi.src_id
-             JOIN main.image_blobs b ON b.sha256 = s.sha256)`);
+             SELECT f.sha256 FROM temp.merge_fills f WHERE f.here_id = images.id LIMIT 1)
+           WHERE id IN (SELECT here_id FROM temp.merge_fills)`);
 }
 
 /**
@@ -214,6 +248,8 @@ function addEvents(sql: Sql): number {
 export function dropMergeTables(db: Database.Database): void {
   for (const table of [
     'merge_images',
+    'merge_leftover_images',
+    'merge_fills',
     'merge_pairs',
     'merge_events',
     'merge_annotators',
@@ -278,6 +314,23 @@ export interface MergeRecord {
   annotationsAdded: number;
 }
 
+/** The tables of `src` a merge reads row by row. */
+const MERGED_TABLES = ['prompts', 'images', 'pairs', 'annotators', 'annotations'];
+
+/**
+ * Checks the structure of the tables the merge reads, so that a damaged file is named as the one
+ * at fault. Not the whole file: a package's image bytes, gigabytes of them, are read only where
+ * this project lacks them, and a damaged page there fails that read.
+ */
+function checkMergedTables(db: Database.Database, file: string): void {
+  for (const table of MERGED_TABLES) {
+    const check = db.pragma(`src.quick_check(${table})`, { simple: true });
+    if (check !== 'ok') {
+      throw new StudioError('bad_input', `${file}: the project file is damaged (${String(check)})`);
+    }
+  }
+}
+
 /** Merges other projects' annotation logs into this one, and remembers each merge. */
 export class MergeRepository {
   constructor(
@@ -297,13 +350,7 @@ export class MergeRepository {
   ): MergeCount {
     this.db.prepare('ATTACH DATABASE ? AS src').run(file);
     try {
-      const check = this.db.pragma('src.quick_check(1)', { simple: true });
-      if (check !== 'ok') {
-        throw new StudioError(
-          'bad_input',
-          `${file}: the project file is damaged (${String(check)})`,
-        );
-      }
+      checkMergedTables(this.db, file);
       return this.db
         .transaction(() => {
           const now = Date.now();
