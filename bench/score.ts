@@ -114,8 +114,7 @@ async function towers(name: string, model: LoadedModel, jpeg: Uint8Array): Promi
   for (let i = 0; i < IMAGE_BATCH; i++) batch.set(pixels, i * pixels.length);
 
   const textSeconds = await medianOf(async () => {
-    const tokens = model.tokenizer.encode(texts);
-    await model.encoders.encodeText(tokens);
+    await model.encoders.encodePrompts(texts);
   });
   const imageSeconds = await medianOf(() => model.encoders.encodeImages(batch, IMAGE_BATCH, size));
   const preprocessSeconds = await medianOf(() => preprocessImage(jpeg, model.imageConfig));

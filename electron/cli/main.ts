@@ -1,3 +1,4 @@
+import { format } from 'node:util';
 import { StudioError } from '../../shared/errors';
 import { UsageError, type Command } from './command';
 import { demoCommand } from './commands/demo';
@@ -9,6 +10,7 @@ import { packCommand } from './commands/pack';
 import { scoreCommand } from './commands/score';
 import { serveCommand } from './commands/serve';
 import { statsCommand } from './commands/stats';
+import { terminalText } from './format';
 
 /** In the order `pickstudio --help` lists them. */
 const COMMANDS: readonly Command[] = [
@@ -56,6 +58,18 @@ async function run(argv: string[]): Promise<number> {
   return 0;
 }
 
+/**
+ * Whatever a command prints, its errors included, goes through terminalText: captions, file names
+ * and annotator names come from other people's files, and carry escape sequences as easily as text.
+ */
+function printOnlyText(): void {
+  for (const method of ['log', 'info', 'warn', 'error'] as const) {
+    const print = console[method].bind(console);
+    console[method] = (...args: unknown[]) => print(terminalText(format(...args)));
+  }
+}
+
+printOnlyText();
 run(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

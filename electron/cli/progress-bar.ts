@@ -1,5 +1,5 @@
 import type { TaskProgress } from '../../shared/api';
-import { number } from './format';
+import { number, terminalText } from './format';
 
 function formatSeconds(seconds: number): string {
   if (seconds < 60) return `${Math.ceil(seconds)}s`;
@@ -29,7 +29,8 @@ export function createProgressBar(stream: NodeJS.WriteStream = process.stderr) {
   const interactive = stream.isTTY === true;
   let lastLine = 0;
   return (progress: TaskProgress): void => {
-    const text = describeProgress(progress);
+    // Its detail may name a file, whose name is anyone's to choose.
+    const text = terminalText(describeProgress(progress));
     const finished = progress.state !== 'running';
     if (interactive) {
       const width = 24;

@@ -25,8 +25,9 @@ export function serveImages(readImage: (uid: string) => Promise<ImageBytes>): vo
       return new Response(bytes, {
         headers: {
           'Content-Type': mime,
-          // A uid names the same bytes for the project's life: a content hash or the dataset's uid.
-          'Cache-Control': 'private, max-age=31536000, immutable',
+          // A uid is not always a content hash (a dataset's own uids, a rewritten manifest file,
+          // another project opened in the same window), so nothing may be reused unasked.
+          'Cache-Control': 'private, no-cache',
           'X-Content-Type-Options': 'nosniff',
         },
       });

@@ -1,12 +1,22 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StudioError } from '../../shared/errors';
-import type { ImageBytes } from '../core/io/images';
+import { sha256Hex, type ImageBytes } from '../core/io/images';
 import { sendText } from './responses';
+
+/** Whether an If-None-Match header names `etag` (or any version, `*`). */
+function matches(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (ifNoneMatch === undefined) return false;
+  return ifNoneMatch
+    .split(',')
+    .map((tag) => tag.trim().replace(/^W\//, ''))
+    .some((tag) => tag === etag || tag === '*');
+}
 
 /**
  * GET /api/images/:uid. The uid is only a key looked up in the project, never a path, so a
- * `..` in it finds nothing. A uid names the same bytes for the project's life (a content hash or
- * the dataset's own uid), so the browser may keep them.
+ * `..` in it finds nothing. A uid does not always name the same bytes: a dataset's uids are not
+ * content hashes, a manifest's file may be rewritten, and the project on this port may be another
+ * one next run. So the browser asks again every time, and gets a 304 while the bytes are the same.
  */
 export async function serveImage(
   req: IncomingMessage,
@@ -35,10 +45,17 @@ export async function serveImage(
     }
     throw error;
   }
+  const etag = `"${sha256Hex(image.bytes)}"`;
+  const validators = { ETag: etag, 'Cache-Control': 'private, no-cache' };
+  if (matches(req.headers['if-none-match'], etag)) {
+    res.writeHead(304, validators);
+    res.end();
+    return;
+  }
   res.writeHead(200, {
+    ...validators,
     'Content-Type': image.mime,
     'Content-Length': String(image.bytes.byteLength),
-    'Cache-Control': 'private, max-age=31536000, immutable',
   });
   res.end(image.bytes);
 }

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StudioError } from '../../shared/errors';
@@ -41,25 +42,77 @@ export async function ensureRendererBuilt(say: (line: string) => void): Promise<
   return RENDERER_DIR;
 }
 
-/** Opens the URL in the desktop's browser, where there is a desktop; the printed URL is the rest. */
-export function openInBrowser(url: string): void {
-  const platform = process.platform;
-  const desktop =
-    platform === 'darwin' ||
-    platform === 'win32' ||
-    Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
+/** How a browser is opened: what `openInBrowser` needs from the system (tests pass their own). */
+export interface Desktop {
+  platform: NodeJS.Platform;
+  env: NodeJS.ProcessEnv;
+  /** Starts `command` with `args`, not waiting for it. */
+  start(command: string, args: string[]): void;
+}
+
+const system: Desktop = {
+  platform: process.platform,
+  env: process.env,
+  start(command, args) {
+    const child = spawn(command, args, { stdio: 'ignore', detached: true });
+    // No opener installed is no failure: the printed URL still works.
+    child.on('error', () => undefined);
+    child.unref();
+  },
+};
+
+/** The page that sends the browser on to the server; remove() deletes it and its folder. */
+export interface RedirectPage {
+  file: string;
+  remove(): void;
+}
+
+const escapeHtml = (text: string): string =>
+  text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
+
+/**
+ * A page, readable by this user only, that sends the browser on to `url`. Another local user sees
+ * every process's command line (`ps`), so the opener is given this file's path, never the URL with
+ * its token: Jupyter does the same.
+ */
+export function writeRedirectPage(url: string): RedirectPage {
+  const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'pickstudio-open-'));
+  const file = path.join(folder, 'open.html');
+  const href = escapeHtml(url);
+  fs.writeFileSync(
+    file,
+    '<!doctype html>\n<meta charset="utf-8">\n<meta name="referrer" content="no-referrer">\n' +
+      `<meta http-equiv="refresh" content="0;url=${href}">\n` +
+      `<title>Pick Studio</title>\n<p><a href="${href}">Open Pick Studio</a></p>\n`,
+    // wx: never through a file or link someone else put there first.
+    { mode: 0o600, flag: 'wx' },
+  );
+  return { file, remove: () => fs.rmSync(folder, { recursive: true, force: true }) };
+}
+
+/**
+ * Opens the URL in the desktop's browser, where there is a desktop, through a redirect page (see
+ * writeRedirectPage); the printed URL is the rest. Returns the page, to remove at shutdown, or
+ * null when nothing was opened.
+ */
+export function openInBrowser(url: string, desktop: Desktop = system): RedirectPage | null {
+  const { platform, env } = desktop;
+  const graphical =
+    platform === 'darwin' || platform === 'win32' || Boolean(env.DISPLAY || env.WAYLAND_DISPLAY);
   // Without one, xdg-open would start a text browser in this very terminal.
-  if (!desktop) return;
+  if (!graphical) return null;
+  const page = writeRedirectPage(url);
   const [command, args]: [string, string[]] =
     platform === 'darwin'
-      ? ['open', [url]]
+      ? ['open', [page.file]]
       : platform === 'win32'
-        ? ['rundll32', ['url.dll,FileProtocolHandler', url]]
-        : ['xdg-open', [url]];
-  const child = spawn(command, args, { stdio: 'ignore', detached: true });
-  // No opener installed is no failure: the printed URL still works.
-  child.on('error', () => undefined);
-  child.unref();
+        ? ['rundll32', ['url.dll,FileProtocolHandler', page.file]]
+        : ['xdg-open', [page.file]];
+  desktop.start(command, args);
+  return page;
 }
 
 /**

@@ -19,6 +19,34 @@ export interface ServerOptions {
   host?: '127.0.0.1';
   /** The built renderer (out/renderer). */
   rendererDir: string;
+  /** How long a client may take to send a request; tests shorten it. */
+  limits?: Partial<RequestLimits>;
+}
+
+export interface RequestLimits {
+  /** From the connection (or the previous reply) to the end of the request's headers. */
+  headersMs: number;
+  /** To the end of the whole request, body included (a call's body is at most 1 MB). */
+  requestMs: number;
+  /** How long an idle kept-alive connection stays open. */
+  keepAliveMs: number;
+}
+
+/**
+ * A client that sends its request a byte at a time (slowloris) would otherwise hold a socket and
+ * a file descriptor for minutes; a page on loopback sends a whole request at once.
+ */
+const REQUEST_LIMITS: RequestLimits = { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 5_000 };
+
+function createHttpServer(limits: Partial<RequestLimits> = {}): http.Server {
+  const { headersMs, requestMs, keepAliveMs } = { ...REQUEST_LIMITS, ...limits };
+  return http.createServer({
+    headersTimeout: headersMs,
+    requestTimeout: requestMs,
+    keepAliveTimeout: keepAliveMs,
+    // Node looks for connections past their time at this interval (30 s by default).
+    connectionsCheckingInterval: Math.min(1_000, headersMs),
+  });
 }
 
 export interface RunningServer {
@@ -109,6 +137,8 @@ function answerRequests(
     inFlight.add(done);
     void done.then(() => inFlight.delete(done));
     route(req, res).catch((error: unknown) => {
+      // A client gone mid-request, or cut off for being too slow, is no failure to report.
+      if (req.socket.destroyed) return;
       console.error(`pickstudio serve: ${req.method} ${req.url} failed:`, error);
       if (!res.headersSent) sendText(res, 500, 'internal error');
       else res.destroy();
@@ -172,7 +202,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     console.error(`pickstudio serve: ${message}`),
   );
 
-  const server = http.createServer();
+  const server = createHttpServer(options.limits);
   let port: number;
   try {
     port = await listen(server, options.port ?? 0, host);

@@ -17,7 +17,7 @@
 import type { Page, Request } from '@playwright/test';
 import Database from 'better-sqlite3';
 import { chooseAnnotator, expect, serve, test, type Studio } from './fixtures';
-import { mulberry32 } from '../../electron/core/demo/scenes';
+import { crashSeed } from '../helpers/seed';
 
 const ANNOTATOR = 'crash e2e';
 const CYCLES = 4;
@@ -242,10 +242,13 @@ test('SIGKILL of the server while labeling: every verdict shown as saved is on d
   studioBrowser,
   viewport,
 }, testInfo) => {
-  const seed = Number(process.env.CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
-  console.log(`[crash] seed ${seed} (CRASH_SEED=${seed} draws the same plan)`);
-  testInfo.annotations.push({ type: 'seed', description: String(seed) });
-  const random = mulberry32(seed);
+  const { seed, replay, random } = crashSeed();
+  // Two streams: how many keys a cycle gets to press depends on timing, and must not shift the
+  // kill plans of the cycles after it.
+  const plans = random('labeling: kill plans');
+  const keys = random('labeling: keys');
+  console.log(`[crash] seed ${seed} (${replay} draws the same plan)`);
+  testInfo.annotations.push({ type: 'seed', description: `${replay} draws the same plan` });
 
   const context = await studioBrowser!.newContext({ viewport });
   const page = await context.newPage();
@@ -281,7 +284,7 @@ test('SIGKILL of the server while labeling: every verdict shown as saved is on d
         }
         return killing;
       };
-      const plan = drawPlan(random);
+      const plan = drawPlan(plans);
       let armed = false;
       let saves = 0;
       let timer: NodeJS.Timeout | undefined;
@@ -307,7 +310,7 @@ test('SIGKILL of the server while labeling: every verdict shown as saved is on d
           await kill();
           break;
         }
-        const press = await pressKey(page, random, { cycle, afterDeath: false });
+        const press = await pressKey(page, keys, { cycle, afterDeath: false });
         if (!press) {
           // Only a dead server makes the view fail, or an image go missing, here.
           const shown = JSON.stringify(await onScreen(page));
@@ -327,7 +330,7 @@ test('SIGKILL of the server while labeling: every verdict shown as saved is on d
 
       // A key pressed with the server gone must not show as saved.
       if ((await settled(page)) === 'ready') {
-        const press = await pressKey(page, random, { cycle, afterDeath: true });
+        const press = await pressKey(page, keys, { cycle, afterDeath: true });
         if (press) {
           expect(press.outcome, `pair ${press.pairId}, pressed after the kill`).toBe(
             'not confirmed',

@@ -78,14 +78,18 @@ export async function openServedPage(
 }
 
 export const test = base.extend<
-  Options & { project: Project; studio: Studio; electronGate: void },
-  { studioBrowser: Browser | null }
+  Omit<Options, 'mode'> & { project: Project; studio: Studio; electronGate: void },
+  Pick<Options, 'mode'> & { studioBrowser: Browser | null }
 >({
-  mode: ['browser', { option: true }],
+  // Per worker: a `test.skip(({ mode }) => ...)` on a file or a describe then depends on worker
+  // fixtures only, so Playwright runs it before the test's own fixtures (electronGate among
+  // them), and a test that does not apply in this mode is skipped as such, with a binary or not.
+  mode: ['browser', { option: true, scope: 'worker' }],
   pairs: [30, { option: true }],
   scored: [false, { option: true }],
 
-  // Runs first, so a missing binary skips the test before any project is drawn.
+  // Runs first of the test's fixtures, so a missing binary skips the test before any project
+  // is drawn (after the modifiers on `mode`, which say when a test does not apply at all).
   electronGate: [
     async ({ mode }, use, testInfo) => {
       if (mode === 'electron') {

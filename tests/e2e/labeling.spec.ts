@@ -274,60 +274,62 @@ test.describe('a project with 3 pairs', () => {
   });
 });
 
-test('a decision that is not saved stays on screen with the reason; a missing image can only be skipped', async ({
-  studio,
-  project,
-  mode,
-}) => {
-  test.skip(mode === 'electron', 'breaks the server on purpose through HTTP routes');
-  const { page, view } = studio;
-  // The server reports the second pair's image 0 as missing (as for a moved manifest image).
-  await page.route('**/api/call/getQueue', async (route) => {
-    const response = await route.fetch();
-    const json = (await response.json()) as {
-      value: { pairs: { pairId: number; image0: { available: boolean } }[] };
-    };
-    for (const pair of json.value.pairs) if (pair.pairId === 2) pair.image0.available = false;
-    await route.fulfill({ response, json });
+test.describe(() => {
+  test.skip(({ mode }) => mode === 'electron', 'breaks the server on purpose through HTTP routes');
+
+  test('a decision that is not saved stays on screen with the reason; a missing image can only be skipped', async ({
+    studio,
+    project,
+  }) => {
+    const { page, view } = studio;
+    // The server reports the second pair's image 0 as missing (as for a moved manifest image).
+    await page.route('**/api/call/getQueue', async (route) => {
+      const response = await route.fetch();
+      const json = (await response.json()) as {
+        value: { pairs: { pairId: number; image0: { available: boolean } }[] };
+      };
+      for (const pair of json.value.pairs) if (pair.pairId === 2) pair.image0.available = false;
+      await route.fulfill({ response, json });
+    });
+    await chooseAnnotator(studio, 'di');
+    const first = await shownPair(studio);
+    expect(first.pairId).toBe(1);
+
+    await page.route('**/api/call/recordDecision', (route) =>
+      route.fulfill({
+        status: 409,
+        json: {
+          ok: false,
+          error: { code: 'busy', message: 'database is locked: labels.pickstudio' },
+        },
+      }),
+    );
+    await page.keyboard.press('1');
+    await expect(view).toHaveAttribute('data-state', 'error');
+    await expect(page.getByTestId('error')).toContainText('database is locked: labels.pickstudio');
+    await expect(view).toHaveAttribute('data-pair-id', '1');
+    await expect(page.getByTestId('progress')).toHaveAttribute('data-done', '0');
+
+    // The same key again, with the server back, saves it and moves on.
+    await page.unroute('**/api/call/recordDecision');
+    await pressAndWait(studio, '1', first);
+    await expect(page.getByTestId('error')).toBeHidden();
+    const second = await shownPair(studio);
+    expect(second.pairId).toBe(2);
+    const placeholder = page.getByRole('img', { name: /is missing/ });
+    await expect(placeholder).toContainText('Space to skip');
+    const uid = await placeholder.getAttribute('data-image-uid');
+    await expect(placeholder).toContainText(uid!);
+
+    await page.keyboard.press('2');
+    await expect(page.getByTestId('announcer')).toContainText('An image is missing');
+    await expect(view).toHaveAttribute('data-pair-id', '2');
+    await pressAndWait(studio, 'Space', second);
+
+    const { annotations } = await readExport(studio, project);
+    expect(annotations.map((a) => [a.pair_id, a.action, a.verdict !== null])).toEqual([
+      [1, 'verdict', true],
+      [2, 'skip', false],
+    ]);
   });
-  await chooseAnnotator(studio, 'di');
-  const first = await shownPair(studio);
-  expect(first.pairId).toBe(1);
-
-  await page.route('**/api/call/recordDecision', (route) =>
-    route.fulfill({
-      status: 409,
-      json: {
-        ok: false,
-        error: { code: 'busy', message: 'database is locked: labels.pickstudio' },
-      },
-    }),
-  );
-  await page.keyboard.press('1');
-  await expect(view).toHaveAttribute('data-state', 'error');
-  await expect(page.getByTestId('error')).toContainText('database is locked: labels.pickstudio');
-  await expect(view).toHaveAttribute('data-pair-id', '1');
-  await expect(page.getByTestId('progress')).toHaveAttribute('data-done', '0');
-
-  // The same key again, with the server back, saves it and moves on.
-  await page.unroute('**/api/call/recordDecision');
-  await pressAndWait(studio, '1', first);
-  await expect(page.getByTestId('error')).toBeHidden();
-  const second = await shownPair(studio);
-  expect(second.pairId).toBe(2);
-  const placeholder = page.getByRole('img', { name: /is missing/ });
-  await expect(placeholder).toContainText('Space to skip');
-  const uid = await placeholder.getAttribute('data-image-uid');
-  await expect(placeholder).toContainText(uid!);
-
-  await page.keyboard.press('2');
-  await expect(page.getByTestId('announcer')).toContainText('An image is missing');
-  await expect(view).toHaveAttribute('data-pair-id', '2');
-  await pressAndWait(studio, 'Space', second);
-
-  const { annotations } = await readExport(studio, project);
-  expect(annotations.map((a) => [a.pair_id, a.action, a.verdict !== null])).toEqual([
-    [1, 'verdict', true],
-    [2, 'skip', false],
-  ]);
 });

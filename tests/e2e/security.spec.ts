@@ -281,13 +281,13 @@ test.describe('Electron', () => {
       const { contextIsolation, sandbox, nodeIntegration } = applied;
       return { contextIsolation, sandbox, nodeIntegration };
     });
-    if (prefs !== null) {
-      expect(prefs).toEqual({
-        contextIsolation: true,
-        sandbox: true,
-        nodeIntegration: false,
-      });
-    }
+    // No preferences to read is a failure, not a pass: the check below must always run.
+    expect(prefs, 'webContents.getLastWebPreferences() gave nothing to check').not.toBeNull();
+    expect(prefs).toEqual({
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+    });
     const page = (await launched.page.evaluate(`({
       require: typeof require, process: typeof process, module: typeof module, Buffer: typeof Buffer,
       // exposeInMainWorld throws without context isolation, and bridged functions are native

@@ -198,91 +198,96 @@ test('suggestion modes: bars before, none when hidden, a disagreement flashed af
   }
 });
 
-test("the lead's change reaches labeling views already open, without a reload", async ({
-  mode,
-  project,
-  studioBrowser,
-  viewport,
-}) => {
-  test.skip(mode !== 'browser', 'several people on one pickstudio serve: browser mode');
-  const scores = readScores(project);
-  const scoreOf = (pair: ShownPair): PairScore => scores.get(pair.pairId)!;
-  const served = await serve(project.file);
-  const pages: OpenedPage[] = [];
-  const open = async (): Promise<Studio> => {
-    const opened = await openServedPage(studioBrowser!, served.url, viewport);
-    pages.push(opened);
-    return opened.studio;
-  };
-  try {
-    const annotator = await open();
-    await chooseAnnotator(annotator, 'ana');
-    // Gone if the page were reloaded: what follows must reach this page as it is.
-    await annotator.page.evaluate('window.notReloaded = true');
-    const lead = await open();
-    await chooseAnnotator(lead, 'lead');
-    await lead.page.keyboard.press('g');
-    await lead.page.keyboard.press('d');
-    await expect(lead.page.getByTestId('setting-suggestions-after')).toBeChecked();
+test.describe(() => {
+  test.skip(
+    ({ mode }) => mode !== 'browser',
+    'several people on one pickstudio serve: browser mode',
+  );
 
-    // The lead shows the suggestions before the verdict: the annotator's pair gets its bars.
-    const first = await shownPair(annotator);
-    await expectNoBars(annotator);
-    await chooseSuggestionMode(lead.page, 'before');
-    await expectBars(annotator, scoreOf(first), first);
-
-    // And hides them again: the bars go, the pair stays. Its decision counts as suggested, the
-    // bars having been on screen before it.
-    await chooseSuggestionMode(lead.page, 'hidden');
-    await expectNoBars(annotator);
-    expect(await shownPair(annotator)).toEqual(first);
-    await pressAndWait(annotator, '1', first);
-    const second = await shownPair(annotator);
-    await expectNoBars(annotator);
-
-    // After the verdict: a verdict against the model is marked in the history as a disagreement,
-    // until the lead widens the tie threshold past every probability (the model predicts a tie).
-    await chooseSuggestionMode(lead.page, 'after');
-    const sides = sideProbabilities(scoreOf(second), second);
-    await pressAndWait(annotator, sides.left > sides.right ? '2' : '1', second);
-    const latest = annotator.page.getByTestId('history').getByRole('button').first();
-    await expect(latest).toHaveAttribute('data-pair-id', String(second.pairId));
-    await expect(latest).toHaveAttribute('data-disagrees', 'true');
-    await call(lead.page, 'setSettings', { tieThreshold: 1 });
-    await expect(latest).not.toHaveAttribute('data-disagrees');
-
-    // A second lead's change shows in the first lead's settings panel too.
-    const otherLead = await open();
-    await chooseAnnotator(otherLead, 'lead-2');
-    await setSuggestionModeAsLead(otherLead, 'before');
-    await expect(lead.page.getByTestId('setting-suggestions-before')).toBeChecked();
-    const third = await shownPair(annotator);
-    await expectBars(annotator, scoreOf(third), third);
-    expect(await annotator.page.evaluate('window.notReloaded')).toBe(true);
-
-    // The setting is the project's: a page opened afterwards has it.
-    const latecomer = await open();
-    await chooseAnnotator(latecomer, 'cy');
-    const theirs = await shownPair(latecomer);
-    await expectBars(latecomer, scoreOf(theirs), theirs);
-
-    const { raw } = await exportProject(project);
-    const db = await duckdb();
+  test("the lead's change reaches labeling views already open, without a reload", async ({
+    project,
+    studioBrowser,
+    viewport,
+  }) => {
+    const scores = readScores(project);
+    const scoreOf = (pair: ShownPair): PairScore => scores.get(pair.pairId)!;
+    const served = await serve(project.file);
+    const pages: OpenedPage[] = [];
+    const open = async (): Promise<Studio> => {
+      const opened = await openServedPage(studioBrowser!, served.url, viewport);
+      pages.push(opened);
+      return opened.studio;
+    };
     try {
-      const annotations = plain(
-        await db.rows(
-          `SELECT annotator, pair_id, suggestion_visible FROM read_parquet('${raw}') ORDER BY annotation_id`,
-        ),
-      );
-      expect(annotations).toEqual([
-        { annotator: 'ana', pair_id: first.pairId, suggestion_visible: true },
-        { annotator: 'ana', pair_id: second.pairId, suggestion_visible: false },
-      ]);
+      const annotator = await open();
+      await chooseAnnotator(annotator, 'ana');
+      // Gone if the page were reloaded: what follows must reach this page as it is.
+      await annotator.page.evaluate('window.notReloaded = true');
+      const lead = await open();
+      await chooseAnnotator(lead, 'lead');
+      await lead.page.keyboard.press('g');
+      await lead.page.keyboard.press('d');
+      await expect(lead.page.getByTestId('setting-suggestions-after')).toBeChecked();
+
+      // The lead shows the suggestions before the verdict: the annotator's pair gets its bars.
+      const first = await shownPair(annotator);
+      await expectNoBars(annotator);
+      await chooseSuggestionMode(lead.page, 'before');
+      await expectBars(annotator, scoreOf(first), first);
+
+      // And hides them again: the bars go, the pair stays. Its decision counts as suggested, the
+      // bars having been on screen before it.
+      await chooseSuggestionMode(lead.page, 'hidden');
+      await expectNoBars(annotator);
+      expect(await shownPair(annotator)).toEqual(first);
+      await pressAndWait(annotator, '1', first);
+      const second = await shownPair(annotator);
+      await expectNoBars(annotator);
+
+      // After the verdict: a verdict against the model is marked in the history as a disagreement,
+      // until the lead widens the tie threshold past every probability (the model predicts a tie).
+      await chooseSuggestionMode(lead.page, 'after');
+      const sides = sideProbabilities(scoreOf(second), second);
+      await pressAndWait(annotator, sides.left > sides.right ? '2' : '1', second);
+      const latest = annotator.page.getByTestId('history').getByRole('button').first();
+      await expect(latest).toHaveAttribute('data-pair-id', String(second.pairId));
+      await expect(latest).toHaveAttribute('data-disagrees', 'true');
+      await call(lead.page, 'setSettings', { tieThreshold: 1 });
+      await expect(latest).not.toHaveAttribute('data-disagrees');
+
+      // A second lead's change shows in the first lead's settings panel too.
+      const otherLead = await open();
+      await chooseAnnotator(otherLead, 'lead-2');
+      await setSuggestionModeAsLead(otherLead, 'before');
+      await expect(lead.page.getByTestId('setting-suggestions-before')).toBeChecked();
+      const third = await shownPair(annotator);
+      await expectBars(annotator, scoreOf(third), third);
+      expect(await annotator.page.evaluate('window.notReloaded')).toBe(true);
+
+      // The setting is the project's: a page opened afterwards has it.
+      const latecomer = await open();
+      await chooseAnnotator(latecomer, 'cy');
+      const theirs = await shownPair(latecomer);
+      await expectBars(latecomer, scoreOf(theirs), theirs);
+
+      const { raw } = await exportProject(project);
+      const db = await duckdb();
+      try {
+        const annotations = plain(
+          await db.rows(
+            `SELECT annotator, pair_id, suggestion_visible FROM read_parquet('${raw}') ORDER BY annotation_id`,
+          ),
+        );
+        expect(annotations).toEqual([
+          { annotator: 'ana', pair_id: first.pairId, suggestion_visible: true },
+          { annotator: 'ana', pair_id: second.pairId, suggestion_visible: false },
+        ]);
+      } finally {
+        db.close();
+      }
     } finally {
-      db.close();
+      for (const opened of pages) await opened.close();
+      await served.stop();
     }
-  } finally {
-    for (const opened of pages) await opened.close();
-    await served.stop();
-  }
+  });
 });

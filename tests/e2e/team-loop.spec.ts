@@ -402,7 +402,7 @@ test('the team loop: pack, label in two browsers, merge twice, stats, adjudicate
     fs.mkdirSync(leadDir);
     const pairs = await writeManifest(leadDir);
     const lead = path.join(leadDir, 'LEAD.pickstudio');
-    await pickstudio(['import', lead, path.join(leadDir, 'manifest.jsonl')]);
+    await pickstudio(['import', lead, path.join(leadDir, 'manifest.jsonl'), '--create']);
     const packages = {} as Record<Annotator, string>;
     for (const name of ANNOTATORS) {
       const made = path.join(leadDir, `${name.toUpperCase()}.pickstudio`);
@@ -649,7 +649,7 @@ test('the team loop: pack, label in two browsers, merge twice, stats, adjudicate
     await pickstudio(['export', lead, per, '--per-annotator']);
     const fresh = path.join(root, 'fresh', 'FRESH.pickstudio');
     fs.mkdirSync(path.dirname(fresh));
-    await pickstudio(['import', fresh, per]);
+    await pickstudio(['import', fresh, per, '--create']);
     expect(currentVerdicts(fresh)).toEqual(expectedFacts);
   } finally {
     await Promise.all(servers.map((s) => s.stop()));

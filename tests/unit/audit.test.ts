@@ -7,7 +7,7 @@ import { MIGRATIONS } from '../../electron/core/store/migrations';
 import { PICKSTUDIO_APPLICATION_ID } from '../../electron/core/store/open';
 import type { AuditFilters, AuditReport } from '../../shared/audit';
 import { isDisagreement } from '../../shared/api';
-import { labelsToVerdict, type Decision, type Verdict } from '../../shared/labels';
+import type { Decision, Verdict } from '../../shared/labels';
 import { duckdb, writeShardWithDuckDB, type ShardRow } from '../helpers/duckdb';
 import { makeJpeg, openTestProject, tempDir, sqlite } from '../helpers/project';
 import { writeTinyModel } from '../helpers/tiny-model';
@@ -50,6 +50,15 @@ function protocolByHand(examples: { p0: number; verdict: Verdict }[]) {
   return { threshold: thresholds[best]!, accuracy: accuracy[best]! };
 }
 
+/**
+ * A model disagreement written out: the model names an image (its margin |2 p0 - 1| is over the
+ * tie threshold) and the person named the other one. A tie on either side is no disagreement.
+ */
+function disagreesByHand(verdict: Verdict, p0: number, tieThreshold: number): boolean {
+  if (verdict === 'tie' || Math.abs(1 - 2 * p0) <= tieThreshold) return false;
+  return (p0 > 0.5 ? 0 : 1) !== verdict;
+}
+
 describe("the lead's desk", () => {
   afterEach(() => {
     vi.useRealTimers();
@@ -59,20 +68,30 @@ describe("the lead's desk", () => {
     const dir = tempDir();
     const users = [101, 102, 103];
     // Pair i: user 101 prefers image 0 when i % 3 != 0, 102 agrees except on i % 4 == 0, 103
-    // says tie on i % 5 == 0 and otherwise the opposite of 101 on i % 2 == 0.
-    const choice = (user: number, i: number): [number, number] => {
-      const first: [number, number] = i % 3 !== 0 ? [1, 0] : [0, 1];
-      const flip = ([a, b]: [number, number]): [number, number] => [b, a];
+    // says tie on i % 5 == 0 and otherwise the opposite of 101 on i % 2 == 0. The verdicts are
+    // the test's own; so is their spelling in Pick-a-Pic's labels, written out here rather than
+    // taken from shared/labels, so that an import that decodes them wrongly cannot agree with it.
+    const choice = (user: number, i: number): Verdict => {
+      const first: Verdict = i % 3 !== 0 ? 0 : 1;
+      const flip = (v: Verdict): Verdict => (v === 0 ? 1 : 0);
       if (user === 101) return first;
       if (user === 102) return i % 4 === 0 ? flip(first) : first;
-      if (i % 5 === 0) return [0.5, 0.5];
+      if (i % 5 === 0) return 'tie';
       return i % 2 === 0 ? flip(first) : first;
     };
+    const LABELS: Record<string, { label_0: number; label_1: number }> = {
+      '0': { label_0: 1, label_1: 0 },
+      '1': { label_0: 0, label_1: 1 },
+      tie: { label_0: 0.5, label_1: 0.5 },
+    };
+    const verdictOfRow: Verdict[] = [];
     const rows: ShardRow[] = [];
     for (let i = 0; i < 16; i++) {
       const [jpg0, jpg1] = await Promise.all([makeJpeg(2 * i + 1), makeJpeg(2 * i + 2)]);
       for (const user of users) {
-        const [label_0, label_1] = choice(user, i);
+        const verdict = choice(user, i);
+        verdictOfRow.push(verdict);
+        const { label_0, label_1 } = LABELS[String(verdict)]!;
         rows.push({
           ranking_id: 1000 + rows.length,
           caption: `prompt number ${i}`,
@@ -94,7 +113,7 @@ describe("the lead's desk", () => {
     const project = path.join(dir, 'p.pickstudio');
     const modelDir = path.join(dir, 'tiny');
     writeTinyModel(modelDir, 3);
-    expect(pickstudio('import', project, shard).code).toBe(0);
+    expect(pickstudio('import', project, shard, '--create').code).toBe(0);
     expect(pickstudio('score', project, '--model', modelDir).code).toBe(0);
 
     const run = pickstudio('stats', project, '--json', '--resamples', '50');
@@ -114,9 +133,9 @@ describe("the lead's desk", () => {
         .map((r) => [(r as { caption: string }).caption, (r as { p0: number }).p0]),
     );
     store.close();
-    const examples = rows.map((r) => ({
+    const examples = rows.map((r, row) => ({
       p0: p0OfCaption.get(r.caption)!,
-      verdict: labelsToVerdict(r.label_0!, r.label_1!)!,
+      verdict: verdictOfRow[row]!,
       user: r.user_id,
       pair: r.caption,
     }));
@@ -290,9 +309,15 @@ describe("the lead's desk", () => {
         kind: 'model',
         limit: 500,
       });
+      // isDisagreement is the renderer's rule; it is checked here against the rule written out.
+      for (const c of cases) {
+        expect(isDisagreement(c.verdict, c.p0, tieThreshold), JSON.stringify(c)).toBe(
+          disagreesByHand(c.verdict, c.p0, tieThreshold),
+        );
+      }
       const expected = cases
         .map((c, i) => ({ ...c, pairId: i + 1 }))
-        .filter((c) => isDisagreement(c.verdict, c.p0, tieThreshold))
+        .filter((c) => disagreesByHand(c.verdict, c.p0, tieThreshold))
         .sort((a, b) => Math.abs(2 * b.p0 - 1) - Math.abs(2 * a.p0 - 1) || a.pairId - b.pairId);
       expect(listed.items.map((d) => d.pairId)).toEqual(expected.map((c) => c.pairId));
       expect(listed.total).toBe(expected.length);

@@ -158,7 +158,7 @@ describe('pickstudio CLI', () => {
       JSON.stringify({ prompt: 'a cat', image_0: 'a.png', image_1: 'b.jpg', label: '0' }),
     );
     const project = path.join(dir, 'p.pickstudio');
-    expect(pickstudio('import', project, manifest).code).toBe(0);
+    expect(pickstudio('import', project, manifest, '--create').code).toBe(0);
     const asImported = path.join(dir, 'as-imported.parquet');
     const asJpeg = path.join(dir, 'as-jpeg.parquet');
     const plain = pickstudio('export', project, asImported);

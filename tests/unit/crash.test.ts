@@ -19,17 +19,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProjectStore } from '../../electron/core/store/project-store';
 import { duckdb } from '../helpers/duckdb';
 import { openTestProject, projectDigest, tempDir, sqlite } from '../helpers/project';
-import { mulberry32 } from '../../electron/core/demo/scenes';
+import { crashSeed } from '../helpers/seed';
 
 const BIN = path.resolve('bin/pickstudio.js');
 const SHARDS = 3;
 const ROWS_PER_SHARD = 5000;
 const FULL_ROWS = SHARDS * ROWS_PER_SHARD;
 
-const seed = Number(process.env.CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
-const random = mulberry32(seed);
+const { seed, replay, random } = crashSeed();
 
-const between = (low: number, high: number): number => Math.floor(low + random() * (high - low));
+/** A whole number in [low, high), from `random`. */
+const between = (random: () => number, low: number, high: number): number =>
+  Math.floor(low + random() * (high - low));
 
 /**
  * Every row of every table, hashed, without the columns that hold the time of writing (`*_at`):
@@ -128,7 +129,7 @@ let complete: string;
 let exportMs: number;
 
 beforeAll(async () => {
-  console.log(`[crash] seed ${seed} (CRASH_SEED=${seed} draws the same delays)`);
+  console.log(`[crash] seed ${seed} (${replay} draws the same delays)`);
   dir = tempDir('pickstudio-crash-');
   const db = await duckdb();
   shards = [];
@@ -181,11 +182,19 @@ describe('an import killed with SIGKILL', () => {
     | { kind: 'merge'; file: number; walBytes: number }
     | { kind: 'anytime'; afterMs: number };
 
-  it('keeps the files committed before the kill and nothing of the file it was on', async () => {
+  it('keeps the files committed before the kill and nothing of the file it was on', async ({
+    annotate,
+  }) => {
+    await annotate(`${replay} draws the same delays`, 'seed');
+    const draw = random('import');
     const plans: Plan[] = [
-      { kind: 'staging', delayMs: between(0, 300) },
-      { kind: 'merge', file: between(1, SHARDS + 1), walBytes: between(32, 512) * 1024 },
-      { kind: 'anytime', afterMs: between(1000, 4000) },
+      { kind: 'staging', delayMs: between(draw, 0, 300) },
+      {
+        kind: 'merge',
+        file: between(draw, 1, SHARDS + 1),
+        walBytes: between(draw, 32, 512) * 1024,
+      },
+      { kind: 'anytime', afterMs: between(draw, 1000, 4000) },
     ];
     const baseDigest = projectDigest(base);
     const projects = plans.map((_plan, i) => path.join(dir, `import-${i}.pickstudio`));
@@ -258,7 +267,10 @@ describe('an export killed with SIGKILL', () => {
     }
   }
 
-  it('leaves the earlier export or a complete new one under the name, never a part', async () => {
+  it('leaves the earlier export or a complete new one under the name, never a part', async ({
+    annotate,
+  }) => {
+    await annotate(`${replay} draws the same delays`, 'seed');
     const expected = await readBack(complete);
     expect(expected.rows).toBe(FULL_ROWS);
     const earlierRead = await readBack(earlier);
@@ -276,13 +288,16 @@ describe('an export killed with SIGKILL', () => {
 
     // Killed a drawn while after its partial file appears (or, when the draw is negative, that
     // long after the start, when the partial file may not exist yet), then as soon as it does.
-    const kills = [
-      { target: out, delayMs: between(-200, 1.5 * exportMs) },
-      { target: fresh, delayMs: between(-200, 1.5 * exportMs) },
-      { target: out, delayMs: 0 },
-      { target: fresh, delayMs: 0 },
-    ];
-    for (const { target, delayMs } of kills) {
+    // The draw is a point of the span -200 ms .. 1.5 export times: a seed draws the same points
+    // on any machine, in milliseconds as long as this export took here.
+    const draw = random('export');
+    const at = (point: number): number => Math.floor(-200 + point * (1.5 * exportMs + 200));
+    const kills = [draw(), draw(), null, null].map((point, i) => ({
+      target: i % 2 === 0 ? out : fresh,
+      point,
+      delayMs: point === null ? 0 : at(point),
+    }));
+    for (const { target, point, delayMs } of kills) {
       let partial: string | undefined;
       const run = await runAndKill(['export', full, target, '--no-images'], (child, elapsed) => {
         if (delayMs < 0) return elapsed >= -delayMs;
@@ -311,7 +326,8 @@ describe('an export killed with SIGKILL', () => {
         expect(partialsOf(target)).toContain(partial);
       }
       console.log(
-        `[crash] export to ${path.basename(target)}, kill ${delayMs} ms: ` +
+        `[crash] export to ${path.basename(target)}, kill ${delayMs} ms` +
+          `${point === null ? '' : ` (point ${point.toFixed(4)} of the span)`}: ` +
           `${run.signal ?? `exit ${run.code}`}; ${outcome}; ` +
           `${partialsOf(target).length} partial files beside it`,
       );

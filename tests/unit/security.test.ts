@@ -27,7 +27,8 @@ import {
 import { StudioService } from '../../electron/core/service';
 import { createGuard, isLoopbackAddress, type GuardDecision } from '../../electron/server/auth';
 import { startServer, type RunningServer } from '../../electron/server/server';
-import { makeJpeg, openTestProject, tempDir } from '../helpers/project';
+import { makeJpeg, openTestProject, projectDigest, tempDir } from '../helpers/project';
+import { runPickstudio } from '../helpers/cli';
 import { writeShardWithDuckDB } from '../helpers/duckdb';
 
 // ---------------------------------------------------------------------------------------------
@@ -1138,6 +1139,8 @@ describe('Electron main: window, IPC, image protocol (fake electron)', () => {
     expect(ok.status).toBe(200);
     expect(ok.headers.get('content-type')).toBe('image/jpeg');
     expect(ok.headers.get('x-content-type-options')).toBe('nosniff');
+    // Another project opened in the window may hold other bytes under the same uid.
+    expect(ok.headers.get('cache-control')).toBe('private, no-cache');
     fs.writeFileSync(path.join(dir, 'secret.txt'), SECRET);
     for (const url of [
       `pickstudio-image://image/${encodeURIComponent(path.join(dir, 'secret.txt'))}`,
@@ -1154,4 +1157,57 @@ describe('Electron main: window, IPC, image protocol (fake electron)', () => {
       expect(await res.text(), url).not.toContain(SECRET);
     }
   });
+});
+
+describe('the pickstudio command: text from files never drives the terminal', () => {
+  /** Clear the screen, set the window title, a C1 CSI (red), a carriage return, a bell. */
+  const HOSTILE = '\x1b[2J\x1b]0;owned\x07\x9b31m\rname';
+  const SPELT = '\\u001b[2J\\u001b]0;owned\\u0007\\u009b31m\\u000dname';
+  // eslint-disable-next-line no-control-regex
+  const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
+
+  it('spells out control characters from annotator and generator names in stats and from file names in errors; JSON keeps them', async () => {
+    const folder = tempDir('pickstudio-security-');
+    fs.writeFileSync(path.join(folder, 'a.jpg'), await makeJpeg(1));
+    fs.writeFileSync(path.join(folder, 'b.jpg'), await makeJpeg(2));
+    const manifest = path.join(folder, 'pairs.jsonl');
+    fs.writeFileSync(
+      manifest,
+      JSON.stringify({
+        prompt: `a cat ${HOSTILE}`,
+        image_0: 'a.jpg',
+        image_1: 'b.jpg',
+        label: 0,
+        annotator: `ann ${HOSTILE}`,
+        model_0: `gen ${HOSTILE}`,
+        model_1: 'plain',
+      }),
+    );
+    const file = path.join(folder, 'p.pickstudio');
+    const imported = await runPickstudio(['import', file, manifest, '--create']);
+    expect(imported.code, imported.stderr).toBe(0);
+
+    const stats = await runPickstudio(['stats', file, '--resamples', '0']);
+    expect(stats.code, stats.stderr).toBe(0);
+    expect(stats.stdout).not.toMatch(CONTROL);
+    expect(stats.stdout).toContain(`ann ${SPELT}`);
+    expect(stats.stdout).toContain(`gen ${SPELT}`);
+
+    const json = await runPickstudio(['stats', file, '--resamples', '0', '--json']);
+    expect(json.code, json.stderr).toBe(0);
+    expect(json.stdout).not.toMatch(CONTROL);
+    const parsed = JSON.parse(json.stdout) as {
+      audit: { dashboard: { annotators: { annotator: string }[] } };
+    };
+    expect(parsed.audit.dashboard.annotators.map((a) => a.annotator)).toEqual([`ann ${HOSTILE}`]);
+
+    const badName = path.join(folder, `evil${HOSTILE}.jsonl`);
+    fs.writeFileSync(badName, '{"prompt": "x"}');
+    const before = projectDigest(file);
+    const refused = await runPickstudio(['import', file, badName]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).not.toMatch(CONTROL);
+    expect(refused.stderr).toContain(`evil${SPELT}.jsonl row 1: missing image_0, image_1`);
+    expect(projectDigest(file)).toBe(before);
+  }, 120_000);
 });

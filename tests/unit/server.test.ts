@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ProjectSettings, StudioEventName, StudioEvents } from '../../shared/api';
 import { isLoopbackAddress } from '../../electron/server/auth';
 import { startServer, type RunningServer } from '../../electron/server/server';
-import { makeJpeg, openTestProject, tempDir } from '../helpers/project';
+import { makeJpeg, openTestProject, projectDigest, tempDir } from '../helpers/project';
 
 const BIN = path.resolve('bin/pickstudio.js');
 const SECRET = 'TOP SECRET, outside the renderer folder';
@@ -361,7 +361,7 @@ describe('pickstudio serve: the API', () => {
     const image = await fetch(`${base}/api/images/${encodeURIComponent(uid)}`, { headers: auth });
     expect(image.status).toBe(200);
     expect(image.headers.get('content-type')).toBe('image/jpeg');
-    expect(image.headers.get('cache-control')).toBe('private, max-age=31536000, immutable');
+    expect(image.headers.get('cache-control')).toBe('private, no-cache');
     const bytes = Buffer.from(await image.arrayBuffer());
     expect(bytes.equals(fs.readFileSync(path.join(dir, 'first-0a.jpg')))).toBe(true);
 
@@ -436,38 +436,82 @@ describe('pickstudio serve: shutting down', () => {
   });
 
   it('close() during an import cancels it, answers the call, and still closes cleanly', async () => {
-    // Many rows over two images: enough cancellation checks for close() to land in the middle.
+    // Row HELD's image is a named pipe: the import opens it and then waits for its bytes, which
+    // the test writes only once close() has been called. So the import is provably in progress
+    // (it opened a file it reaches only after the rows before it) and cannot finish first.
+    const HELD = 100;
     fs.writeFileSync(path.join(dir, 'x.jpg'), await makeJpeg(7));
     fs.writeFileSync(path.join(dir, 'y.jpg'), await makeJpeg(8));
+    const fifo = path.join(dir, 'held.jpg');
+    const mkfifo = spawnSync('mkfifo', [fifo]);
+    expect(mkfifo.status, String(mkfifo.stderr)).toBe(0);
     const rows = Array.from({ length: 5000 }, (_, i) =>
-      JSON.stringify({ prompt: `many ${i}`, image_0: 'x.jpg', image_1: 'y.jpg' }),
+      JSON.stringify({
+        prompt: `many ${i}`,
+        image_0: i === HELD ? 'held.jpg' : 'x.jpg',
+        image_1: 'y.jpg',
+      }),
     );
     fs.writeFileSync(path.join(dir, 'many.jsonl'), rows.join('\n'));
-    const stream = await fetch(`${base}/api/events`, { headers: auth });
-    const started = (async () => {
-      for await (const chunk of stream.body!) {
-        if (Buffer.from(chunk as Uint8Array).includes('event: progress')) return;
-      }
-    })();
-    const importing = callApi('importSources', { sources: [path.join(dir, 'many.jsonl')] });
-    await started;
-    await server.close();
+    const before = projectDigest(project);
 
-    const reply = (await (await importing).json()) as {
-      ok: boolean;
-      error?: { code: string };
-    };
-    // Where the import won the race it finished whole; otherwise it was cancelled, not cut off.
-    if (!reply.ok) expect(reply.error?.code).toBe('cancelled');
+    // Every progress event the stream gets until close() ends it.
+    const stream = await openEvents();
+    const progress = (async () => {
+      const events: StudioEvents['progress'][] = [];
+      let text = '';
+      for await (const chunk of stream.body!) text += Buffer.from(chunk as Uint8Array).toString();
+      for (const [, data] of text.matchAll(/^event: progress\ndata: (.*)$/gm)) {
+        events.push(JSON.parse(data!) as StudioEvents['progress']);
+      }
+      return events;
+    })();
+    const held = await makeJpeg(9);
+    const importing = callApi('importSources', { sources: [path.join(dir, 'many.jsonl')] }).then(
+      async (response) =>
+        (await response.json()) as { ok: boolean; error?: { code: string; message: string } },
+    );
+    // Opening a pipe for writing waits for its reader: the import, at row HELD.
+    const opening = fs.promises.open(fifo, 'w');
+    const first = await Promise.race([opening, importing]);
+    if (!('writeFile' in first)) {
+      // The import answered without reading the pipe: let the open return, then say what came.
+      fs.closeSync(fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK));
+      await (await opening).close();
+      throw new Error(`the import answered before reading row ${HELD}: ${JSON.stringify(first)}`);
+    }
+    const closing = server.close();
+    try {
+      await first.writeFile(held);
+    } finally {
+      await first.close();
+    }
+    await closing;
+
+    const reply = await importing;
+    expect(reply).toMatchObject({
+      ok: false,
+      error: { code: 'cancelled', message: 'import cancelled' },
+    });
+    // What the stream told before close() ended it: an import running, with rows left.
+    const events = await progress;
+    expect(events.length).toBeGreaterThan(0);
+    for (const event of events) {
+      expect(event).toMatchObject({ kind: 'import', state: 'running' });
+      expect(event.done).toBeLessThan(5000);
+    }
+
     expect(fs.existsSync(`${project}-wal`)).toBe(false);
     const db = new Database(project, { readonly: true });
     try {
       expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
-      const pairs = (db.prepare('SELECT count(*) AS n FROM pairs').get() as { n: number }).n;
-      expect([2, 5002]).toContain(pairs);
+      expect((db.prepare('SELECT count(*) AS n FROM pairs').get() as { n: number }).n).toBe(2);
     } finally {
       db.close();
     }
+    // Nothing of the import, everything from before: the same rows in every table.
+    expect(projectDigest(project)).toBe(before);
+    expect(fs.readdirSync(dir).filter((name) => name.includes('.import-'))).toEqual([]);
   });
 });
 
@@ -523,7 +567,7 @@ describe('pickstudio serve (the command)', () => {
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect(code).toBe(1);
     expect(stderr.trim().split('\n')).toEqual([
-      `pickstudio: ${path.join(dir, 'none.pickstudio')}: no such project file; create one with 'pickstudio demo' or 'pickstudio import'`,
+      `pickstudio: ${path.join(dir, 'none.pickstudio')}: no such project file; create one with 'pickstudio demo' or 'pickstudio import --create'`,
     ]);
   });
 });

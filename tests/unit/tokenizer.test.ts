@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Tokenizer } from '@huggingface/tokenizers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadClipTokenizer, type ClipTokenizer } from '../../electron/core/scoring/tokenizer';
 import { StudioError } from '../../shared/errors';
@@ -184,6 +185,68 @@ describe('CLIP tokenizer', () => {
       .filter(({ text, ids }) => tokenizer.encodeOne(text).join() !== ids.join())
       .map(({ text }) => JSON.stringify(text));
     expect(mismatches).toEqual([]);
+  });
+
+  describe('long captions', () => {
+    // tokenizers.js's own pipeline over the whole text, with no bound: the reference for text
+    // free of the two cases where it parts from Rust (see above).
+    const whole = new Tokenizer(tokenizerJson, {});
+    const wholeText = (text: string): number[] => {
+      const ids = whole.encode(text).ids.map(Number);
+      return [START, ...ids.slice(1, -1).slice(0, 75), END];
+    };
+    // A fixed seed, so a failure is the same on every run.
+    let seed = 13;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const drawn = (length: number, alphabet: string[]): string =>
+      Array.from({ length }, () => alphabet[random(alphabet.length)]).join('');
+
+    it('reads only the words the 77 ids need, whatever the whitespace between them', () => {
+      const words = golden.cases.flatMap(({ text }) => text.split(/\s+/)).filter(Boolean);
+      for (let run = 0; run < 20; run++) {
+        const caption = Array.from(
+          { length: 2000 },
+          () => words[random(words.length)]! + ' \n\t\u3000'.repeat(random(3) === 0 ? 500 : 1),
+        ).join('');
+        expect(tokenizer.encodeOne(caption), caption.slice(0, 200)).toEqual(wholeText(caption));
+      }
+    });
+
+    it('gives a word longer than it reads the first tokens of the whole word', () => {
+      const letters = [...'abcdefghijklmnopqrstuvwxyz'];
+      const kinds: Record<string, string[]> = {
+        letters,
+        'one letter': ['a'],
+        'a few letters': [...'ab'],
+        digits: [...'0123456789'],
+        punctuation: [...'!?.,-_=+*#@'],
+        accented: [...'éèàüößçñ', ...letters],
+        cjk: [...'東京タワーの写真猫犬'],
+        emoji: ['🐱', '😂', '👍🏽', '❤️'],
+        'letters and digits': [...letters, ...'0123456789'],
+      };
+      for (const [kind, alphabet] of Object.entries(kinds)) {
+        const word = drawn(40_000, alphabet);
+        expect(tokenizer.encodeOne(`a photo of ${word} cat`), kind).toEqual(
+          wholeText(`a photo of ${word} cat`),
+        );
+      }
+    });
+
+    it('tokenizes a 10 MB caption without a space as its beginning', () => {
+      const caption = drawn(50_000, [...'abcdefghijklmnopqrstuvwxyz']).repeat(200);
+      const ids = tokenizer.encodeOne(caption);
+      expect(ids).toHaveLength(77);
+      expect(ids).toEqual(wholeText(caption.slice(0, 40_000)));
+      expect(tokenizer.encodeOne(' '.repeat(10_000_000) + 'cat')).toEqual([
+        START,
+        word('cat'),
+        END,
+      ]);
+    });
   });
 
   describe('errors', () => {

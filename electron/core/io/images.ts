@@ -28,6 +28,33 @@ export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+/** The formats the annotators' page shows, by libvips's name, as a refusal names them. */
+const SHOWN_FORMATS: Readonly<Record<string, string>> = {
+  jpeg: 'JPEG',
+  png: 'PNG',
+  webp: 'WebP',
+  gif: 'GIF',
+  avif: 'AVIF',
+};
+
+/**
+ * The image's format, when the page can show it. libvips decodes more (SVG, TIFF, HEIC, JPEG
+ * 2000...), but an image the browser cannot show cannot be labeled, and an SVG is a document
+ * drawn at whatever size its reader picks, so annotators and the model would not judge the same
+ * pixels. libvips names AVIF after its container, HEIF.
+ */
+function shownFormat(metadata: Metadata): string {
+  const format =
+    metadata.format === 'heif' && metadata.compression === 'av1' ? 'avif' : metadata.format;
+  if (Object.hasOwn(SHOWN_FORMATS, format)) return format;
+  const name = metadata.format === 'heif' ? 'HEIC' : metadata.format.toUpperCase();
+  const shown = Object.values(SHOWN_FORMATS);
+  throw new Error(
+    `${name} image, which the studio cannot show: it shows ${shown.slice(0, -1).join(', ')} ` +
+      `and ${shown.at(-1)!} only; convert it to one of those`,
+  );
+}
+
 /**
  * Checks that bytes are a whole image and reads its format and size, without decoding the
  * pixels: the header must parse, and the file must end where its format says it ends (a JPEG
@@ -44,7 +71,7 @@ export async function inspectImage(bytes: Uint8Array): Promise<BlobRecord> {
     const reason = (error as Error).message.split('\n')[0];
     throw new Error(`not a decodable image (${reason})`, { cause: error });
   }
-  const format = metadata.format;
+  const format = shownFormat(metadata);
   if (!metadata.width || !metadata.height) throw new Error(`${format} image without a size`);
   const oversize = oversizeProblem(metadata.width, metadata.height);
   if (oversize) throw new Error(oversize);
@@ -98,6 +125,7 @@ function sniffFormat(bytes: Uint8Array): string | null {
   if (ascii(1, 4) === 'PNG') return 'png';
   if (ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP') return 'webp';
   if (ascii(0, 4) === 'GIF8') return 'gif';
+  if (ascii(4, 12) === 'ftypavif' || ascii(4, 12) === 'ftypavis') return 'avif';
   return null;
 }
 
@@ -137,5 +165,82 @@ export async function readImage(images: ImageRepository, uid: string): Promise<I
     );
   }
   const format = found.format ?? sniffFormat(found.bytes);
-  return { bytes: found.bytes, mime: MIME_BY_FORMAT[format ?? ''] ?? 'application/octet-stream' };
+  return {
+    bytes: format === 'jpeg' ? withoutExifOrientation(found.bytes) : found.bytes,
+    mime: MIME_BY_FORMAT[format ?? ''] ?? 'application/octet-stream',
+  };
+}
+
+/** EXIF's Orientation tag, and its value for pixels shown as they are stored. */
+const ORIENTATION_TAG = 0x0112;
+const AS_STORED = 1;
+const SHORT = 3;
+
+/**
+ * A JPEG whose EXIF orientation, where it says to turn the image, says "as stored" instead.
+ * Browsers turn a JPEG as its orientation says; PickScore's preprocessing (PIL's Image.open,
+ * without exif_transpose) and ours do not, so annotators would judge a picture turned otherwise
+ * than the one the model scores. Only that value changes, in a copy: the pixels stay the bytes the
+ * model decodes, with no re-encoding. Anything unexpected leaves the bytes as they are.
+ */
+export function withoutExifOrientation(bytes: Uint8Array): Uint8Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const turned = exifOrientations(view).filter(
+    ({ offset, little }) => view.getUint16(offset, little) !== AS_STORED,
+  );
+  if (turned.length === 0) return bytes;
+  const copy = Uint8Array.from(bytes);
+  const copyView = new DataView(copy.buffer);
+  for (const { offset, little } of turned) copyView.setUint16(offset, AS_STORED, little);
+  return copy;
+}
+
+interface OrientationValue {
+  /** Where the tag's value is, in the JPEG's bytes. */
+  offset: number;
+  little: boolean;
+}
+
+/** The Orientation value of each EXIF segment before the image data. */
+function exifOrientations(view: DataView): OrientationValue[] {
+  const found: OrientationValue[] = [];
+  if (view.byteLength < 4 || view.getUint16(0) !== 0xffd8) return found;
+  let at = 2;
+  while (at + 4 <= view.byteLength && view.getUint8(at) === 0xff) {
+    const marker = view.getUint8(at + 1);
+    // Start of scan, or end of image: no metadata segment follows.
+    if (marker === 0xda || marker === 0xd9) break;
+    const end = at + 2 + view.getUint16(at + 2);
+    if (end > view.byteLength) break;
+    const exif = at + 4;
+    const isExif =
+      marker === 0xe1 &&
+      exif + 6 <= end &&
+      view.getUint32(exif) === 0x45786966 && // 'Exif'
+      view.getUint16(exif + 4) === 0;
+    const value = isExif ? tiffOrientation(view, exif + 6, end) : null;
+    if (value) found.push(value);
+    at = end;
+  }
+  return found;
+}
+
+/** Where IFD0's Orientation value is in the TIFF structure from `tiff` to `end`, if anywhere. */
+function tiffOrientation(view: DataView, tiff: number, end: number): OrientationValue | null {
+  if (tiff + 8 > end) return null;
+  const order = view.getUint16(tiff);
+  if (order !== 0x4949 && order !== 0x4d4d) return null; // 'II' or 'MM'
+  const little = order === 0x4949;
+  if (view.getUint16(tiff + 2, little) !== 42) return null;
+  const ifd = tiff + view.getUint32(tiff + 4, little);
+  if (ifd + 2 > end) return null;
+  const entries = view.getUint16(ifd, little);
+  for (let i = 0; i < entries; i++) {
+    const entry = ifd + 2 + 12 * i;
+    if (entry + 12 > end) return null;
+    if (view.getUint16(entry, little) !== ORIENTATION_TAG) continue;
+    if (view.getUint16(entry + 2, little) !== SHORT) return null;
+    return { offset: entry + 8, little };
+  }
+  return null;
 }

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -8,6 +9,7 @@ import type { TaskContext } from '../tasks';
 import { inspectImage, sha256Hex } from './images';
 import type { ImportProgress } from './import-pickapic';
 import type { StagedImage, StagedPair, Staging } from '../store/staging';
+import { captionProblem } from './values';
 
 export type ManifestFormat = 'manifest-jsonl' | 'manifest-csv';
 
@@ -25,16 +27,37 @@ interface ManifestRecord {
 
 const REQUIRED_FIELDS = ['prompt', 'image_0', 'image_1'] as const;
 
-/** Counts records for the progress estimate without parsing them. */
+/**
+ * Counts records for the progress estimate without parsing them, and refuses a file that is not
+ * UTF-8, naming the line: the readers would replace its bytes with U+FFFD and import the text
+ * changed. A \n byte is never part of a multi-byte character, so each line is checked alone.
+ */
 export async function countManifestRows(file: string, format: ManifestFormat): Promise<number> {
   let lines = 0;
-  let last = 10;
+  const checkLine = (line: Uint8Array): void => {
+    lines++;
+    if (!isUtf8(line)) {
+      // A JSONL row is a line; a CSV record may span lines.
+      const where = format === 'manifest-jsonl' ? 'row' : 'line';
+      throw new StudioError(
+        'bad_input',
+        `${file} ${where} ${lines}: not valid UTF-8; save the manifest as UTF-8`,
+      );
+    }
+  };
+  let partial: Buffer[] = [];
   for await (const chunk of fs.createReadStream(file)) {
     const bytes = chunk as Buffer;
-    for (let i = 0; i < bytes.length; i++) if (bytes[i] === 10) lines++;
-    if (bytes.length > 0) last = bytes[bytes.length - 1]!;
+    let start = 0;
+    for (let end = bytes.indexOf(10); end !== -1; end = bytes.indexOf(10, start)) {
+      const piece = bytes.subarray(start, end);
+      checkLine(partial.length > 0 ? Buffer.concat([...partial, piece]) : piece);
+      partial = [];
+      start = end + 1;
+    }
+    if (start < bytes.length) partial.push(bytes.subarray(start));
   }
-  if (last !== 10) lines++;
+  if (partial.length > 0) checkLine(Buffer.concat(partial));
   return format === 'manifest-csv' ? Math.max(0, lines - 1) : lines;
 }
 
@@ -137,6 +160,8 @@ class ManifestRows {
       (name) => (name === 'prompt' ? prompt : text(name)) === null,
     );
     if (missing.length > 0) fail(`missing ${missing.join(', ')}`);
+    const tooLong = captionProblem(prompt!, text('prompt') === null ? 'caption' : 'prompt');
+    if (tooLong) fail(tooLong);
     const image0 = await this.image('image_0', text('image_0')!, fail);
     const image1 = await this.image('image_1', text('image_1')!, fail);
     if (image0.uid === image1.uid) fail('image_0 and image_1 are the same image');

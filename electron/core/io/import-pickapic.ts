@@ -8,7 +8,15 @@ import { inspectImage } from './images';
 import { ACCEPTED_PHYSICAL, IMAGE_COLUMNS, PICKAPIC_COLUMNS } from './pickapic-schema';
 import { openParquet, type ParquetSource } from './parquet-source';
 import type { BlobRecord, StagedPair, Staging } from '../store/staging';
-import { asBoolean, asBytes, asInt64, asNumber, asString, asTimeMs } from './values';
+import {
+  asBoolean,
+  asBytes,
+  asInt64,
+  asNumber,
+  asTimeMs,
+  asUtf8String,
+  captionProblem,
+} from './values';
 
 export interface ImportProgress {
   /** Rows finished in earlier files of the same import. */
@@ -123,10 +131,19 @@ function stagedRow(
   const fail = (problem: string): never => {
     throw new StudioError('bad_input', `${where}: ${problem}`);
   };
+  const text = (column: string): string | null => {
+    try {
+      return asUtf8String(row[column]);
+    } catch (error) {
+      return fail(`${column} is ${(error as Error).message}`);
+    }
+  };
   const rankingId = asInt64(row.ranking_id) ?? fail('ranking_id is empty');
-  const caption = asString(row.caption) ?? fail('caption is empty');
-  const uid0 = asString(row.image_0_uid) || fail('image_0_uid is empty');
-  const uid1 = asString(row.image_1_uid) || fail('image_1_uid is empty');
+  const caption = text('caption') ?? fail('caption is empty');
+  const tooLong = captionProblem(caption, 'caption');
+  if (tooLong) fail(tooLong);
+  const uid0 = text('image_0_uid') || fail('image_0_uid is empty');
+  const uid1 = text('image_1_uid') || fail('image_1_uid is empty');
   const hasLabel = asBoolean(row.has_label) ?? false;
   const label0 = asNumber(row.label_0);
   const label1 = asNumber(row.label_1);
@@ -136,23 +153,23 @@ function stagedRow(
     ? (labelsToVerdict(label0 ?? NaN, label1 ?? NaN) ??
       fail(`labels (${label0}, ${label1}) are none of (1, 0), (0, 1), (0.5, 0.5)`))
     : null;
-  const named = asString(row[ANNOTATOR_COLUMN]) || null;
+  const named = text(ANNOTATOR_COLUMN) || null;
   return {
     caption,
     image0: {
       uid: uid0,
       sha256: blobs?.[0].sha256 ?? null,
       path: null,
-      url: asString(row.image_0_url),
+      url: text('image_0_url'),
     },
     image1: {
       uid: uid1,
       sha256: blobs?.[1].sha256 ?? null,
       path: null,
-      url: asString(row.image_1_url),
+      url: text('image_1_url'),
     },
-    model0: asString(row.model_0),
-    model1: asString(row.model_1),
+    model0: text('model_0'),
+    model1: text('model_1'),
     createdAt,
     source: {
       rankingId,
@@ -160,7 +177,7 @@ function stagedRow(
       hasLabel,
       label0,
       label1,
-      bestImageUid: asString(row.best_image_uid),
+      bestImageUid: text('best_image_uid'),
       areDifferent: asBoolean(row.are_different),
       numExamplePerPrompt: asNumber(row.num_example_per_prompt),
       createdAt,

@@ -79,6 +79,9 @@ export async function openParquet(file: string): Promise<ParquetSource> {
             rowEnd,
             rowFormat: 'object',
             utf8: false,
+            // Text comes as its bytes, for values.ts to decode: hyparquet's own decoding turns
+            // bytes that are not UTF-8 into U+FFFD, leaving nothing to refuse.
+            parsers: { stringFromBytes: (bytes: Uint8Array) => bytes as unknown as string },
             compressors,
             onComplete: resolve,
           }).catch(reject);

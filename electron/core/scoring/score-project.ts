@@ -4,8 +4,8 @@ import { readImage } from '../io/images';
 import type { ProjectStore } from '../store/project-store';
 import type { ScoreRepository } from '../store/scores';
 import type { TaskContext } from '../tasks';
-import { openEncodersOffThread } from './encoder-host';
-import { DEFAULT_BATCH, type Encoders } from './encoders';
+import { openEncodersOffThread, type ModelEncoders } from './encoder-host';
+import { DEFAULT_BATCH } from './encoders';
 import { loadModelFolder, type ModelFolder } from './model-folder';
 import {
   inProcessPreprocessor,
@@ -15,13 +15,11 @@ import {
 import { dot, fromCosines, normalised } from './pickscore';
 import { sourceWorkerEntry, type WorkerEntry } from './worker-client';
 import { parseClipImageConfig, type ClipImageConfig } from './preprocess';
-import { loadClipTokenizer, type ClipTokenizer } from './tokenizer';
 
 export interface LoadedModel {
   folder: ModelFolder;
-  tokenizer: ClipTokenizer;
   imageConfig: ClipImageConfig;
-  encoders: Encoders;
+  encoders: ModelEncoders;
 }
 
 /**
@@ -34,7 +32,7 @@ const workerEntry = (worker: WorkerEntry | null | undefined): WorkerEntry | null
 /** Sessions are expensive to start: one per model folder and provider, kept for the process. */
 const loaded = new Map<string, Promise<LoadedModel>>();
 
-/** Opens a model folder, its sessions in a scoring worker (see scoring-worker.ts). */
+/** Opens a model folder, its tokenizer and sessions in a scoring worker (see scoring-worker.ts). */
 export function loadModel(
   dir: string,
   provider?: Provider,
@@ -45,15 +43,12 @@ export function loadModel(
   if (!model) {
     model = (async () => {
       const folder = await loadModelFolder(dir);
-      const [tokenizer, encoders] = await Promise.all([
-        loadClipTokenizer(folder.paths.tokenizer),
-        openEncodersOffThread(workerEntry(worker), folder.paths, provider),
-      ]);
+      const encoders = await openEncodersOffThread(workerEntry(worker), folder.paths, provider);
       const imageConfig = parseClipImageConfig(
         JSON.parse(fs.readFileSync(folder.paths.preprocessorConfig, 'utf8')),
         folder.paths.preprocessorConfig,
       );
-      return { folder, tokenizer, imageConfig, encoders };
+      return { folder, imageConfig, encoders };
     })();
     loaded.set(key, model);
     // A folder that fails to load is not remembered: fixed, it loads on the next try.
@@ -212,8 +207,8 @@ async function encodePrompts(run: Encoding): Promise<number> {
     run.context.throwIfCancelled();
     const prompts = scores.promptsToEncode(run.modelId, after, run.batch);
     if (prompts.length === 0) break;
-    const tokens = run.model.tokenizer.encode(prompts.map((p) => p.text));
-    const vectors = rows(await run.model.encoders.encodeText(tokens), prompts.length);
+    const output = await run.model.encoders.encodePrompts(prompts.map((p) => p.text));
+    const vectors = rows(output, prompts.length);
     scores.putPromptEmbeddings(
       run.modelId,
       prompts.map((p, i) => ({ id: p.id, embedding: vectors[i]! })),

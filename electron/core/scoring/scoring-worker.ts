@@ -1,13 +1,14 @@
 /**
  * The scoring worker: a thread that runs what would otherwise stall the thread answering the
  * annotator. onnxruntime-node's run() is synchronous under its promise (a ViT-H batch holds the
- * thread for seconds), and resampling is synchronous JavaScript (~20 ms an image).
+ * thread for seconds), resampling is synchronous JavaScript (~20 ms an image), and so is
+ * tokenizing (bounded, but a batch of long captions still takes a while).
  * Requests come from WorkerClient; see encoder-host.ts and preprocess-pool.ts.
  */
 import { parentPort } from 'node:worker_threads';
 import type { Provider } from '../../../shared/api';
 import { StudioError } from '../../../shared/errors';
-import { openEncoders, type Encoders } from './encoders';
+import { openModelEncoders, type ModelEncoders, type ModelPaths } from './encoder-host';
 import { preprocessImage, type ClipImageConfig } from './preprocess';
 import type { WorkerReply } from './worker-client';
 
@@ -15,7 +16,7 @@ export type ScoringRequest =
   | { kind: 'preprocess'; bytes: Uint8Array; config: ClipImageConfig }
   | {
       kind: 'open';
-      paths: { textEncoder: string; imageEncoder: string };
+      paths: ModelPaths;
       provider: Provider | undefined;
     }
   | {
@@ -25,12 +26,13 @@ export type ScoringRequest =
       batch: number;
       length: number;
     }
+  | { kind: 'encodePrompts'; texts: string[] }
   | { kind: 'encodeImages'; pixels: Float32Array; batch: number; size: number }
   | { kind: 'release' };
 
-let encoders: Encoders | undefined;
+let encoders: ModelEncoders | undefined;
 
-function opened(): Encoders {
+function opened(): ModelEncoders {
   if (!encoders) throw new Error('the scoring worker has no model open');
   return encoders;
 }
@@ -41,10 +43,12 @@ async function handle(request: ScoringRequest): Promise<unknown> {
       return preprocessImage(request.bytes, request.config);
     case 'open':
       await encoders?.release();
-      encoders = await openEncoders(request.paths, request.provider);
+      encoders = await openModelEncoders(request.paths, request.provider);
       return { provider: encoders.provider, failures: encoders.failures };
     case 'encodeText':
       return opened().encodeText(request);
+    case 'encodePrompts':
+      return opened().encodePrompts(request.texts);
     case 'encodeImages':
       return opened().encodeImages(request.pixels, request.batch, request.size);
     case 'release':

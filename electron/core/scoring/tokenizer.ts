@@ -4,8 +4,8 @@ import { StudioError } from '../../../shared/errors';
 
 const START = '<|startoftext|>';
 const END = '<|endoftext|>';
-/** Distinct space-separated chunks remembered; a prompt set rarely has more. */
-const CHUNK_CACHE_SIZE = 100_000;
+/** Distinct words remembered; a prompt set rarely has more. */
+const WORD_CACHE_SIZE = 100_000;
 
 /** Row-major [batch, length] int64 tensors, as the ONNX text encoder takes them. */
 export interface EncodedTexts {
@@ -100,6 +100,39 @@ function clipPipeline(json: TokenizerJson, notClip: NotClip) {
 type Pipeline = ReturnType<typeof clipPipeline>;
 
 /**
+ * Characters of one pre-token that BPE may merge across and still change the first tokens: the
+ * part of a cut word beyond what the first tokens can cover (see wordBounds). BPE's merges are
+ * local in practice (the tests check long words against whole-word BPE); a merge chain reaching
+ * back this far would take a vocabulary built for it.
+ */
+const MERGE_REACH = 2400;
+/** How much NFC can shorten text: a Hangul syllable composed of three jamo. */
+const NFC_SHRINK = 3;
+
+/**
+ * How much of a long word (a run of non-whitespace) the tokenizer reads: `raw` UTF-16 units of
+ * the text, then `normalised` units after normalisation. A token is at most `longestToken`
+ * UTF-8 bytes, so `contentLength` tokens cover at most contentLength x longestToken characters
+ * of a word; what lies MERGE_REACH beyond them cannot reach back into them (see MERGE_REACH).
+ * The raw cut leaves at least that much after NFC, and the normalised one bounds what BPE
+ * gets, so a 10 MB caption without a space costs no more than a long word.
+ */
+function wordBounds(
+  contentLength: number,
+  longestToken: number,
+): { raw: number; normalised: number } {
+  const normalised = contentLength * longestToken + MERGE_REACH;
+  return { raw: normalised * NFC_SHRINK, normalised };
+}
+
+/** `text` cut to at most `units` UTF-16 units, never between the two halves of a surrogate pair. */
+function cutAt(text: string, units: number): string {
+  if (text.length <= units) return text;
+  const last = text.charCodeAt(units - 1);
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? units - 1 : units);
+}
+
+/**
  * A text's content ids, without <|startoftext|> and <|endoftext|>, truncated to `contentLength`.
  *
  * The pipeline is run piece by piece rather than through Tokenizer.encode, which differs from
@@ -108,9 +141,12 @@ type Pipeline = ReturnType<typeof clipPipeline>;
  * String.toLowerCase, whose final-sigma rule turns a word-final "Σ" into "ς" where Rust's
  * char-by-char lowercasing gives "σ". Mapping Σ to σ first is exact: σ is its only lowercase.
  *
- * Normalised text has single spaces for whitespace and no pre-token spans a space, so each
- * space-separated chunk tokenizes on its own. Caching chunks is what makes encoding fast:
- * tokenizers.js's own BPE cache costs about 0.4 ms a prompt, mostly in its LRU bookkeeping.
+ * Only words are read, one at a time, until the content is full. The normaliser turns each run
+ * of Unicode White_Space (tokenizers.js's \s, and the words' regex's) into one space and no
+ * pre-token spans a space, so each word tokenizes on its own (NFC composes nothing across
+ * whitespace, nor makes any). Every word gives at least one id, so the words after the first `contentLength` are never read, and a
+ * long word is cut (wordBounds). Caching words is what makes encoding fast: tokenizers.js's
+ * own BPE cache costs about 0.4 ms a prompt, mostly in its LRU bookkeeping.
  */
 function contentEncoder(
   { normalizer, preTokenizer, model }: Pipeline,
@@ -123,31 +159,42 @@ function contentEncoder(
       .map(escapeRegExp)
       .join('|')})`,
   );
-  const chunkCache = new Map<string, number[]>();
-  const chunkIds = (chunk: string): number[] => {
-    let ids = chunkCache.get(chunk);
+  // A byte-level token spells each byte it stands for with one character.
+  let longestToken = 1;
+  for (const token of model.tokens_to_ids.keys()) {
+    longestToken = Math.max(longestToken, token.replace(/<\/w>$/, '').length);
+  }
+  const bounds = wordBounds(contentLength, longestToken);
+  const wordCache = new Map<string, number[]>();
+  const normalisedWordIds = (word: string): number[] => {
+    let ids = wordCache.get(word);
     if (ids === undefined) {
-      ids = model(preTokenizer(chunk)).map(
-        (t) => model.tokens_to_ids.get(t) ?? model.unk_token_id!,
-      );
-      if (chunkCache.size >= CHUNK_CACHE_SIZE) chunkCache.clear();
-      chunkCache.set(chunk, ids);
+      ids = model(preTokenizer(word)).map((t) => model.tokens_to_ids.get(t) ?? model.unk_token_id!);
+      if (wordCache.size >= WORD_CACHE_SIZE) wordCache.clear();
+      wordCache.set(word, ids);
     }
     return ids;
   };
-
-  return (text) => {
-    const ids: number[] = [];
-    for (const piece of text.split(addedSplitter)) {
+  const wordIds = (word: string, ids: number[]): void => {
+    for (const piece of word.split(addedSplitter)) {
       const addedId = addedIds.get(piece);
       if (addedId !== undefined) {
         ids.push(addedId);
         continue;
       }
-      for (const chunk of normalizer(piece.replaceAll('\u03a3', '\u03c3')).split(' ')) {
-        if (ids.length >= contentLength) return ids.slice(0, contentLength);
-        ids.push(...chunkIds(chunk));
-      }
+      ids.push(
+        ...normalisedWordIds(
+          cutAt(normalizer(piece.replaceAll('\u03a3', '\u03c3')), bounds.normalised),
+        ),
+      );
+    }
+  };
+
+  return (text) => {
+    const ids: number[] = [];
+    for (const [word] of text.matchAll(/\P{White_Space}+/gu)) {
+      if (ids.length >= contentLength) break;
+      wordIds(cutAt(word, bounds.raw), ids);
     }
     return ids.slice(0, contentLength);
   };

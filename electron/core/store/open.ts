@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { StudioError } from '../../../shared/errors';
+import { StudioError, type ErrorCode } from '../../../shared/errors';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS } from './migrations';
 
 /** SQLite's application_id for project files: the bytes of 'PkSt'. */
@@ -18,11 +18,19 @@ export interface OpenOptions {
  * that is not SQLite, a SQLite file of another application, and a project from a newer version.
  */
 export function openDatabase(file: string, options: OpenOptions = {}): Database.Database {
-  const exists = fs.existsSync(file);
-  if (!exists && !options.create) {
+  const existing = statOf(file);
+  if (!existing && !options.create) {
     throw new StudioError('not_found', `${file}: no such project file`);
   }
-  if (!exists) fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  // SQLite takes an empty file for an empty database and would write a new project into it:
+  // a file that lost its bytes would come back as a project without a label, as if it were one.
+  if (existing?.isFile() && existing.size === 0) {
+    throw new StudioError(
+      'not_a_project',
+      `${file}: the file is empty (0 bytes), not a Pick Studio project; it was not changed`,
+    );
+  }
+  if (!existing) fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
 
   let db: Database.Database;
   try {
@@ -31,9 +39,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database.
       fileMustExist: !options.create,
     });
   } catch (error) {
-    throw new StudioError('not_a_project', `${file}: cannot open: ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw openFailure(error, file);
   }
   try {
     checkIdentity(db, file);
@@ -65,30 +71,7 @@ function checkIdentity(db: Database.Database, file: string): void {
     userVersion = db.pragma('user_version', { simple: true }) as number;
     tableCount = (db.prepare('SELECT count(*) AS n FROM sqlite_schema').get() as { n: number }).n;
   } catch (error) {
-    const code = sqliteCode(error);
-    if (code === 'SQLITE_READONLY_DIRECTORY') {
-      const base = path.basename(file);
-      throw new StudioError(
-        'internal',
-        `${file}: cannot open the project: its folder ${path.dirname(path.resolve(file))} is read-only, ` +
-          `and SQLite must create ${base}-wal and ${base}-shm beside the project even to read it ` +
-          `(${(error as Error).message}). Make the folder writable, or copy the project to one that is; ` +
-          'the file was not changed.',
-        { cause: error },
-      );
-    }
-    if (code?.startsWith('SQLITE_READONLY') || code?.startsWith('SQLITE_CANTOPEN')) {
-      throw new StudioError(
-        'internal',
-        `${file}: cannot open the project (${(error as Error).message}); the file was not changed`,
-        { cause: error },
-      );
-    }
-    throw new StudioError(
-      'not_a_project',
-      `${file}: not a Pick Studio project (${(error as Error).message})`,
-      { cause: error },
-    );
+    throw openFailure(error, file);
   }
   const empty = applicationId === 0 && userVersion === 0 && tableCount === 0;
   if (!empty && applicationId !== PICKSTUDIO_APPLICATION_ID) {
@@ -102,6 +85,90 @@ function checkIdentity(db: Database.Database, file: string): void {
       'newer_project',
       `${file}: written by a newer Pick Studio (schema version ${userVersion}; this version reads up to ${LATEST_SCHEMA_VERSION}). Update Pick Studio to open it; the file was not changed.`,
     );
+  }
+}
+
+/** The file's stat, or undefined when there is none; one this user may not look at is refused. */
+function statOf(file: string): fs.Stats | undefined {
+  try {
+    return fs.statSync(file, { throwIfNoEntry: false });
+  } catch (error) {
+    throw new StudioError(
+      'internal',
+      `${file}: cannot open the project (${(error as Error).message}); the file was not changed`,
+      { cause: error },
+    );
+  }
+}
+
+/** The first bytes of every SQLite database file. */
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+
+/**
+ * Why a project file could not be opened or read, as the user can act on it: a lock another
+ * program holds, a damaged SQLite file, a file that is not SQLite at all, a permission, a folder
+ * SQLite cannot write its companions into. The file is named; nothing in it was changed.
+ */
+function openFailure(error: unknown, file: string): StudioError {
+  const code = sqliteCode(error);
+  const sqlite = `(SQLite: ${(error as Error).message})`;
+  const unchanged = 'the file was not changed';
+  const failure = (errorCode: ErrorCode, problem: string) =>
+    new StudioError(errorCode, `${file}: ${problem}`, { cause: error });
+  if (code === 'SQLITE_READONLY_DIRECTORY') {
+    const base = path.basename(file);
+    return failure(
+      'internal',
+      `cannot open the project: its folder ${path.dirname(path.resolve(file))} is read-only, ` +
+        `and SQLite must create ${base}-wal and ${base}-shm beside the project even to read it ` +
+        `(${(error as Error).message}). Make the folder writable, or copy the project to one that is; ` +
+        `${unchanged}.`,
+    );
+  }
+  if (code?.startsWith('SQLITE_BUSY') || code?.startsWith('SQLITE_LOCKED')) {
+    return failure(
+      'busy',
+      `cannot open the project: it is locked by another program ${sqlite}; ${unchanged}. ` +
+        'Close the other program, or wait until it is done, and try again.',
+    );
+  }
+  if (code?.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
+    return startsLikeSqlite(file)
+      ? failure(
+          'internal',
+          `the project file is damaged (truncated or corrupt) ${sqlite}; ${unchanged}. ` +
+            'Open a backup or an earlier copy of it.',
+        )
+      : failure('not_a_project', 'not a Pick Studio project (file is not a database)');
+  }
+  if (!readable(file)) {
+    return failure(
+      'internal',
+      `cannot open the project: permission denied (this user may not read the file or its folder) ${sqlite}; ${unchanged}`,
+    );
+  }
+  return failure('internal', `cannot open the project (${(error as Error).message}); ${unchanged}`);
+}
+
+/** Whether the file begins as SQLite's files do (a file cut short may hold only part of it). */
+function startsLikeSqlite(file: string): boolean {
+  const start = Buffer.alloc(SQLITE_HEADER.length);
+  const fd = fs.openSync(file, 'r');
+  let read: number;
+  try {
+    read = fs.readSync(fd, start, 0, start.length, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return read > 0 && start.subarray(0, read).equals(SQLITE_HEADER.subarray(0, read));
+}
+
+function readable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.R_OK);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'EACCES';
   }
 }
 

@@ -34,7 +34,31 @@ export interface AssignOptions {
   leaseUntil: number;
 }
 
-const FOR_LABELING = `p.id AS pairId, pr.text AS prompt,
+/**
+ * The most of a prompt a pair for labeling carries, in characters. Every caption an import takes
+ * (at most 64 kB of UTF-8, io/values.ts) fits whole; a longer one, in a project imported before
+ * that limit, is cut, so that a queue of 50 pairs stays a few megabytes (one was 400 MB).
+ */
+export const PROMPT_SHOWN_CHARS = 65_536;
+const CUT_MARKER = ` … [caption cut: the first ${PROMPT_SHOWN_CHARS.toLocaleString('en-US')} characters shown]`;
+
+/** A prompt as read for labeling (one character too many, if it has more), cut and marked. */
+function shownPrompt(read: string): string {
+  // SQLite counts characters (code points) where JavaScript counts UTF-16 units.
+  if (read.length <= PROMPT_SHOWN_CHARS) return read;
+  const chars = Array.from(read);
+  return chars.length <= PROMPT_SHOWN_CHARS
+    ? read
+    : chars.slice(0, PROMPT_SHOWN_CHARS).join('') + CUT_MARKER;
+}
+
+const shown = <T extends { prompt: string }>(row: T): T => ({
+  ...row,
+  prompt: shownPrompt(row.prompt),
+});
+
+/** Only as much of the prompt as is shown is read into JavaScript. */
+const FOR_LABELING = `p.id AS pairId, substr(pr.text, 1, ${PROMPT_SHOWN_CHARS + 1}) AS prompt,
     i0.uid AS uid0, i0.sha256 IS NOT NULL AS stored0, i0.path AS path0,
     i1.uid AS uid1, i1.sha256 IS NOT NULL AS stored1, i1.path AS path1`;
 
@@ -120,7 +144,8 @@ export class PairRepository {
   }
 
   forLabeling(pairId: number): PairForLabeling | undefined {
-    return this.stmt.forLabeling.get(pairId);
+    const row = this.stmt.forLabeling.get(pairId);
+    return row && shown(row);
   }
 
   description(pairId: number): PairDescription | undefined {
@@ -173,7 +198,7 @@ export class PairRepository {
       );
       this.marks.set(annotatorId, Math.max(after, firstOpen - 1));
     }
-    return rows;
+    return rows.map(shown);
   }
 
   /**
@@ -220,7 +245,7 @@ export class PairRepository {
       rows = this.byNeed(open, params, options, count);
     }
     this.lease(annotatorId, [...exclude, ...rows.map((r) => r.pairId)], options.leaseUntil);
-    return rows;
+    return rows.map(shown);
   }
 
   /** Open pairs, the most verdicts first under an overlap, else in project order. */

@@ -6,6 +6,7 @@ import { StudioError } from '../../../shared/errors';
 import { publishDurably } from '../io/durable';
 import { inspectImage } from '../io/images';
 import { removeLeftoversOfGoneProcesses } from '../io/leftovers';
+import { refuseProjectFileAsOutput } from '../io/same-file';
 import { IDENTITY_KEYS } from '../store/merge';
 import type { ImageToCopy } from '../store/packages';
 import { ProjectStore } from '../store/project-store';
@@ -99,9 +100,7 @@ export async function makePackage(
 }
 
 function checkTarget(out: string, leadFile: string): void {
-  if (out === path.resolve(leadFile)) {
-    throw new StudioError('invalid_argument', `${out}: that is the lead's project itself`);
-  }
+  refuseProjectFileAsOutput(out, leadFile, "the lead's project");
   if (fs.existsSync(out)) {
     throw new StudioError('invalid_argument', `${out}: already exists; choose a new file name`);
   }

@@ -5,6 +5,7 @@ import { StudioError } from '../../../../shared/errors';
 import type { ProjectStore } from '../../store/project-store';
 import type { ProjectSnapshot } from '../../store/snapshot';
 import type { TaskContext } from '../../tasks';
+import { isSameFile, refuseProjectFileAsOutput } from '../same-file';
 import { ANNOTATION_COLUMNS, annotationLogKeyValues, writeAnnotations } from './annotations';
 import { imagesMode } from './images';
 import { writeAtomically } from './parquet-file';
@@ -40,6 +41,31 @@ function exportModelId(snapshot: ProjectSnapshot, name: string | undefined): num
 }
 
 /**
+ * Refuses, before anything is written, an output that would destroy something or not be what
+ * its name claims: the project or a file SQLite keeps beside it (under any spelling), a name
+ * without .parquet, and the annotations written over the main export.
+ */
+function checkOutputs(options: ExportOptions, project: string): void {
+  const outputs = [options.out, options.annotationsOut].filter((out) => out !== undefined);
+  for (const out of outputs) {
+    refuseProjectFileAsOutput(out, project, 'the project');
+    if (path.extname(out).toLowerCase() !== '.parquet') {
+      throw new StudioError(
+        'invalid_argument',
+        `${out}: an export is a Parquet file, and this name says otherwise; name it *.parquet`,
+      );
+    }
+  }
+  if (options.annotationsOut !== undefined && isSameFile(options.out, options.annotationsOut)) {
+    throw new StudioError(
+      'invalid_argument',
+      `${options.annotationsOut}: the annotations would be written over the export itself ` +
+        `(${options.out}); give each its own file`,
+    );
+  }
+}
+
+/**
  * Writes the project's verdicts as a Pick-a-Pic shard, row group by row group, from one
  * consistent snapshot (a read transaction on a second connection, so labeling can go on). The
  * file appears under its real name only once complete.
@@ -50,11 +76,7 @@ export async function exportParquet(
   context: TaskContext,
 ): Promise<ExportReport> {
   const started = performance.now();
-  for (const out of [options.out, options.annotationsOut]) {
-    if (out && path.resolve(out) === path.resolve(store.file)) {
-      throw new StudioError('invalid_argument', `${out}: refusing to export over the project file`);
-    }
-  }
+  checkOutputs(options, store.file);
   const snapshot = store.snapshot();
   try {
     const modelId = exportModelId(snapshot, options.model);
