@@ -211,6 +211,53 @@ describe('annotator packages and merging them back', () => {
     pkg.store.close();
   });
 
+  it('merges copies of the project labeled elsewhere: each its own labels, once, apart', async () => {
+    const lead = await leadProject(4);
+    await decide(lead.call, 'lea', 1, 0);
+    sqlite(lead.store).pragma('wal_checkpoint(TRUNCATE)');
+    const copyA = path.join(lead.dir, 'copy-a.pickstudio');
+    const copyB = path.join(lead.dir, 'copy-b.pickstudio');
+    fs.copyFileSync(lead.file, copyA);
+    fs.copyFileSync(lead.file, copyB);
+    // Both copies write their next events under the ids the lead goes on to use for its own.
+    await decide(lead.call, 'lea', 4, 1);
+    const a = openTestProject(copyA);
+    await decide(a.call, 'ann', 2, 0);
+    await decide(a.call, 'ann', 3, 'tie');
+    a.store.close();
+    const b = openTestProject(copyB);
+    await decide(b.call, 'bob', 2, 1);
+    await decide(b.call, 'bob', 4, 'skip');
+    await decide(b.call, 'lea', 3, 0);
+    await b.call('undoLast', { annotator: 'bob' });
+    b.store.close();
+
+    const first = await lead.call('merge', { sources: [copyA, copyB] });
+    expect(first.files.map((f) => [f.kind, f.annotationsAdded, f.annotationsPresent])).toEqual([
+      ['project', 2, 1],
+      ['project', 4, 1],
+    ]);
+    const again = await lead.call('merge', { sources: [copyA, copyB] });
+    expect(again.files.map((f) => [f.annotationsAdded, f.annotationsPresent])).toEqual([
+      [0, 3],
+      [0, 5],
+    ]);
+    const byPrompt = decisionsOf(lead.store).map((d) => [
+      d.prompt,
+      d.annotator,
+      d.verdict ?? d.action,
+    ]);
+    expect(byPrompt).toEqual([
+      ['prompt 0', 'lea', '0'],
+      ['prompt 1', 'ann', '0'],
+      ['prompt 1', 'bob', '1'],
+      ['prompt 2', 'ann', 'tie'],
+      ['prompt 2', 'lea', '0'],
+      ['prompt 3', 'lea', '1'],
+    ]);
+    lead.store.close();
+  });
+
   it('refuses, naming the file, what is not this project’s to merge, and changes nothing', async () => {
     const lead = await leadProject(2);
     const stranger = await leadProject(2, { dir: tempDir() });

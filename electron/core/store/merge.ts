@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { MergeSourceKind } from '../../../shared/api';
 import { StudioError } from '../../../shared/errors';
@@ -44,7 +45,7 @@ export function mergeAttached(
   const sql = runner(db, { here: ids.here, there: ids.there, now });
   matchPairs(sql);
   const imagesFilled = fillImageBytes(sql);
-  selectEvents(sql);
+  selectEvents(sql, db, ids.here);
   const annotationsOnUnknownPairs = sql.count(
     'SELECT count(*) FROM temp.merge_events WHERE pair_id IS NULL',
   );
@@ -158,7 +159,7 @@ function fillImageBytes(sql: Sql): number {
  * and whether this project has them already: merged before, written here first, or a dataset
  * label whose ranking this project has imported itself.
  */
-function selectEvents(sql: Sql): void {
+function selectEvents(sql: Sql, db: Database.Database, here: string): void {
   sql.run(`CREATE TEMP TABLE merge_events AS
            SELECT a.id AS src_id, a.annotator_id AS src_annotator, mp.here_id AS pair_id,
              coalesce(mp.swapped, 0) AS swapped, a.action, a.verdict, a.undoes_id, a.left_image,
@@ -167,12 +168,46 @@ function selectEvents(sql: Sql): void {
              0 AS present
            FROM src.annotations a LEFT JOIN temp.merge_pairs mp ON mp.src_id = a.pair_id
            ORDER BY a.id`);
+  keepCopiesApart(sql, db, here);
   sql.run(`UPDATE temp.merge_events SET present = 1
            WHERE origin = @here
               OR EXISTS (SELECT 1 FROM main.annotations m
                          WHERE m.origin = merge_events.origin AND m.origin_id = merge_events.origin_id)
               OR (ranking_id IS NOT NULL
                   AND EXISTS (SELECT 1 FROM main.annotations m WHERE m.ranking_id = merge_events.ranking_id))`);
+}
+
+/**
+ * A copy of this project, labeled elsewhere, wrote its events under this project's id, with ids
+ * this project uses for events of its own. Those this project does not have as written (the
+ * same annotator, time and action under that id, written here) are the copy's: they get an
+ * origin of their own, named after the first of them, so that the copy merged again finds them
+ * under the same key, and two copies stay apart.
+ */
+function keepCopiesApart(sql: Sql, db: Database.Database, here: string): void {
+  sql.run(`CREATE TEMP TABLE merge_copied AS
+           SELECT e.src_id FROM temp.merge_events e
+           WHERE e.origin = @here AND NOT EXISTS (
+             SELECT 1 FROM main.annotations m JOIN main.annotators n ON n.id = m.annotator_id
+             JOIN src.annotators s ON s.id = e.src_annotator
+             WHERE m.id = e.origin_id AND m.origin IS NULL AND m.created_at = e.created_at
+               AND m.action = e.action AND n.uid = s.uid)`);
+  const first = db
+    .prepare<[], { id: number; createdAt: number; uid: string }>(
+      `SELECT e.origin_id AS id, e.created_at AS createdAt, s.uid FROM temp.merge_events e
+       JOIN src.annotators s ON s.id = e.src_annotator
+       WHERE e.src_id = (SELECT min(src_id) FROM temp.merge_copied)`,
+    )
+    .get();
+  if (first === undefined) return;
+  const copy = createHash('sha256')
+    .update(`${first.id}:${first.createdAt}:${first.uid}`)
+    .digest('hex')
+    .slice(0, 16);
+  db.prepare(
+    `UPDATE temp.merge_events SET origin = ?
+     WHERE src_id IN (SELECT src_id FROM temp.merge_copied)`,
+  ).run(`${here}/copy-${copy}`);
 }
 
 /**
@@ -249,6 +284,7 @@ export function dropMergeTables(db: Database.Database): void {
   for (const table of [
     'merge_images',
     'merge_leftover_images',
+    'merge_copied',
     'merge_fills',
     'merge_pairs',
     'merge_events',

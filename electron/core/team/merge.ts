@@ -5,6 +5,7 @@ import type { MergeFileReport, MergeSourceKind } from '../../../shared/api';
 import { StudioError } from '../../../shared/errors';
 import { openAnnotationLog, readAnnotationLog } from '../io/annotation-log';
 import { failureAfterKept } from '../io/batch';
+import { isSameFile } from '../io/same-file';
 import { sqliteCode } from '../store/open';
 import { LogFileWriter } from '../store/log-file';
 import {
@@ -171,11 +172,10 @@ function checkBelongs(
       `${file}: made by an earlier Pick Studio (schema ${identity.schemaVersion}); open it once with this version, which upgrades it, then merge it`,
     );
   }
-  if (identity.projectId === lead.projectId) {
-    throw new StudioError(
-      'bad_input',
-      `${file}: this is ${lead.file} itself (or a copy of it): nothing to merge`,
-    );
+  // A copy of the project is welcome (its own events are told apart, see keepCopiesApart); the
+  // project itself, under any name, is not.
+  if (identity.projectId === lead.projectId && isSameFile(file, lead.file)) {
+    throw new StudioError('bad_input', `${file}: this is ${lead.file} itself: nothing to merge`);
   }
   if (identity.role === 'annotator' && identity.originProject !== lead.projectId) {
     throw new StudioError(
