@@ -353,11 +353,22 @@ async function measure(template: string, until: 'scored' | number): Promise<Run>
 
 const fmt = (value: number): string => (Number.isFinite(value) ? value.toFixed(1) : '–');
 const ratio = (a: number, b: number): string => (b > 0 ? `${(a / b).toFixed(2)}x` : '–');
-const load = (): string =>
-  os
+/** The machine's load: others' work inflates every figure here, the baseline's too. */
+function load(): string {
+  const average = os
     .loadavg()
     .map((l) => l.toFixed(2))
     .join(' ');
+  // Linux's pressure stall information: the share of the last 10 s some task waited on the disk.
+  let io = '';
+  try {
+    const some = /^some avg10=([\d.]+)/m.exec(fs.readFileSync('/proc/pressure/io', 'utf8'));
+    if (some) io = `, io stall ${some[1]}%`;
+  } catch {
+    // not Linux, or no PSI
+  }
+  return `load ${average}${io}`;
+}
 
 function describeRun(name: string, run: Run): string {
   const scored = run.scored
@@ -373,7 +384,7 @@ function describeRun(name: string, run: Run): string {
     `max ${fmt(run.loopMax)} ms${scored}` +
     (run.statusError ? `; getScoringStatus failed: ${run.statusError}` : '') +
     (run.status?.running ? '; scoring still running at the time limit' : '') +
-    ` (load ${load()})`
+    ` (${load()})`
   );
 }
 
@@ -415,7 +426,7 @@ function ratioRow(name: string, runs: Run[], baseline: Run[]): string[] {
 async function main(): Promise<void> {
   log(
     `Serve latency while scoring (${os.availableParallelism()} cores, node ${process.version}, ` +
-      `load average ${load()})`,
+      `${load()})`,
   );
   log(
     `  project: ${PAIRS} pairs of 64x48 JPEGs + 2 pairs with ${CAPTION_BYTES.toLocaleString('en-US')}-byte ` +
