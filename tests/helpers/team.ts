@@ -48,7 +48,16 @@ export const decide = (
 /** Current decisions of a project by prompt and annotator: what a merge must carry over. */
 export function decisionsOf(store: Parameters<typeof sqlite>[0]) {
   return sqlite(store)
-    .prepare(
+    .prepare<
+      [],
+      {
+        prompt: string;
+        annotator: string;
+        action: string;
+        verdict: string | null;
+        leftImage: number | null;
+      }
+    >(
       `SELECT pr.text AS prompt, n.name AS annotator, d.action, d.verdict, d.left_image AS leftImage
        FROM decisions d JOIN pairs p ON p.id = d.pair_id JOIN prompts pr ON pr.id = p.prompt_id
        JOIN annotators n ON n.id = d.annotator_id ORDER BY pr.text, n.name`,
