@@ -1,5 +1,5 @@
 // `npm start`: build the app, then run it in Electron, or in the browser where Electron's binary is
-// not installed.
+// not installed and cannot be downloaded.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -7,21 +7,47 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'electron-vite';
+import { electronBinary, electronPackageDir } from './electron-binary.js';
 
 const require = createRequire(import.meta.url);
 const CLI = fileURLToPath(new URL('../bin/pickstudio.js', import.meta.url));
 
 await build({});
 
-/** The binary's path, or null where `npm ci` skipped its download. */
-function electronBinary() {
-  try {
-    // The electron package throws, rather than returning a path, when path.txt is missing.
-    const binary = require('electron');
-    return fs.existsSync(binary) ? binary : null;
-  } catch {
-    return null;
+/** The first line of what a failed download printed: its error, without the stack. */
+function firstLine(output) {
+  const line = output.split(/\r?\n/).find((text) => text.trim() !== '' && !/^\s+at /.test(text));
+  return (line ?? 'no output').trim();
+}
+
+/**
+ * Electron (since 42) downloads its binary on first use, not at `npm ci`. Runs that download
+ * here, once, with its output held back: it prints a stack trace when the download host cannot be
+ * reached. Resolves with the binary's path, or with why there is none.
+ */
+function downloadElectron() {
+  if (process.env.ELECTRON_SKIP_BINARY_DOWNLOAD) {
+    return Promise.resolve({ missing: 'ELECTRON_SKIP_BINARY_DOWNLOAD is set' });
   }
+  const dir = electronPackageDir();
+  if (dir === null) return Promise.resolve({ missing: 'the electron package is not installed' });
+  const { version } = require(path.join(dir, 'package.json'));
+  console.log(`Downloading Electron ${version} (once)...`);
+  const child = spawn(process.execPath, [path.join(dir, 'install.js')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ELECTRON_GET_NO_PROGRESS: '1' },
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  return new Promise((resolve) => {
+    child.on('error', (error) => resolve({ missing: `its download failed: ${error.message}` }));
+    child.on('close', (code) => {
+      const found = electronBinary();
+      if (code === 0 && 'path' in found) resolve(found);
+      else resolve({ missing: `its download failed: ${firstLine(output)}` });
+    });
+  });
 }
 
 /** Electron's app.getPath('userData'), so both modes open the same demo project. */
@@ -65,9 +91,12 @@ async function ensureDemo(file) {
   fs.renameSync(partial, file);
 }
 
-const binary = electronBinary();
-if (binary === null) {
-  console.log('Electron binary not installed; serving the same UI in browser mode instead.');
+let found = electronBinary();
+if ('missing' in found) found = await downloadElectron();
+if ('missing' in found) {
+  console.log(
+    `Electron binary not installed (${found.missing}); serving the same UI in browser mode instead.`,
+  );
   // Ctrl+C reaches the child too (same process group): wait for it to close the project cleanly.
   process.on('SIGINT', () => undefined);
   // Like the app: a project named on the command line, else the demo.
@@ -80,5 +109,5 @@ if (binary === null) {
 // Inherited, it would make Electron behave as plain Node and ignore the app.
 const env = { ...process.env };
 delete env.ELECTRON_RUN_AS_NODE;
-const electron = spawn(binary, ['.', ...process.argv.slice(2)], { stdio: 'inherit', env });
+const electron = spawn(found.path, ['.', ...process.argv.slice(2)], { stdio: 'inherit', env });
 electron.on('exit', (code, signal) => process.exit(signal ? 1 : (code ?? 0)));

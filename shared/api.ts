@@ -1,8 +1,9 @@
 /**
- * The StudioApi contract: every method the renderer, the CLI and browser mode may call, with a
- * runtime schema for its arguments (checked at the door, before core sees them) and for its
- * result, and the events the core pushes. Adding a method is one entry here and one handler in
- * core; the preload, the IPC registration and the HTTP client follow from this object.
+ * The studio's contract: every method the local doors (the CLI, the app's main process) and the
+ * page (renderer, browser mode) may call, with a runtime schema for its arguments (checked at the
+ * door, before core sees them) and for its result, and the events the core pushes. Adding a method
+ * is one entry here and one handler in core; the preload, the IPC registration and the HTTP
+ * client follow from this object, and from LOCAL_ONLY_METHODS, which the page may not call.
  */
 import { z } from 'zod';
 import {
@@ -15,7 +16,8 @@ import type { Decision, Verdict } from './labels';
 
 const verdictSchema = z.union([z.literal(0), z.literal(1), z.literal('tie')]);
 const taskIdSchema = z.string().min(1).max(100);
-const filePathSchema = z.string().min(1).max(4096);
+/** A file or folder of this computer: a method taking one is local-only (LOCAL_ONLY_METHODS). */
+export const filePathSchema = z.string().min(1).max(4096);
 
 export const projectCountsSchema = z.object({
   prompts: z.number(),
@@ -189,6 +191,14 @@ const auditFiltersSchema: z.ZodType<AuditFilters> = z.strictObject({
   from: z.number().optional(),
   to: z.number().optional(),
   minConfidence: z.number().min(0).max(0.5).optional(),
+});
+
+const auditArgsSchema = z.strictObject({
+  filters: auditFiltersSchema.default({}),
+  // Any name the project has, as getStats takes it: imported names need not be typeable.
+  annotator: z.string().min(1).optional(),
+  threshold: z.number().min(0).max(1).optional(),
+  resamples: z.number().int().min(0).max(2000).default(200),
 });
 
 export const modelSummarySchema = z.object({
@@ -494,20 +504,20 @@ export const studioContract = {
   },
   /**
    * The lead's dashboard: agreement between humans and with the active model, per annotator and
-   * per generator, calibration. `tuneOn` (another project's file) picks the model's tie
-   * threshold on that project's verdicts, as PickScore's paper does on validation_unique;
-   * `threshold` fixes it; neither: tuned on the verdicts shown. `annotator` keeps only that
-   * annotator's rows in the per-annotator and Cohen tables; every figure stays everyone's.
+   * per generator, calibration. `threshold` fixes the model's tie threshold; without it, it is
+   * tuned on the verdicts shown. `annotator` keeps only that annotator's rows in the
+   * per-annotator and Cohen tables; every figure stays everyone's.
    */
   getAudit: {
-    args: z.strictObject({
-      filters: auditFiltersSchema.default({}),
-      // Any name the project has, as getStats takes it: imported names need not be typeable.
-      annotator: z.string().min(1).optional(),
-      tuneOn: filePathSchema.optional(),
-      threshold: z.number().min(0).max(1).optional(),
-      resamples: z.number().int().min(0).max(2000).default(200),
-    }),
+    args: auditArgsSchema,
+    result: z.custom<AuditReport>(),
+  },
+  /**
+   * getAudit with the tie threshold picked on another project's verdicts (`tuneOn`, its file), as
+   * PickScore's paper does on validation_unique. Local doors only: it names a file.
+   */
+  getAuditTunedOn: {
+    args: auditArgsSchema.extend({ tuneOn: filePathSchema }),
     result: z.custom<AuditReport>(),
   },
   /** Pairs to review, surest model first; with their verdicts and any adjudication. */
@@ -558,11 +568,36 @@ export const LEAD_ONLY_METHODS: ReadonlySet<keyof StudioContract> = new Set([
   'addModel',
   'setSettings',
   'getAudit',
+  'getAuditTunedOn',
   'listDisagreements',
   'adjudicate',
 ] as const);
 export type StudioMethod = keyof StudioContract;
 export const STUDIO_METHODS = Object.keys(studioContract) as StudioMethod[];
+
+/**
+ * Methods only the local doors (the pickstudio command, the app's main process) may call: each
+ * names a file or folder of this computer to read or write. The page never names a path (in the
+ * app, paths come from the main process's native dialogs), so the page's doors (IPC, HTTP) refuse
+ * these (`not_allowed`), and neither the preload nor the HTTP client has them.
+ */
+const LOCAL_ONLY = [
+  'importSources', // sources: files and folders to read
+  'exportParquet', // out, annotationsOut: files to write
+  'makePackage', // out: a file to write
+  'merge', // sources: files to read
+  'scorePairs', // model: a model folder to read and run
+  'addModel', // folder: a model folder to read
+  'getAuditTunedOn', // tuneOn: another project's file to read
+] as const satisfies readonly StudioMethod[];
+export type LocalOnlyMethod = (typeof LOCAL_ONLY)[number];
+export const LOCAL_ONLY_METHODS: ReadonlySet<StudioMethod> = new Set(LOCAL_ONLY);
+
+/** What the page may call: every other method. */
+export type PageMethod = Exclude<StudioMethod, LocalOnlyMethod>;
+export const isPageMethod = (method: StudioMethod): method is PageMethod =>
+  !LOCAL_ONLY_METHODS.has(method);
+export const PAGE_METHODS: PageMethod[] = STUDIO_METHODS.filter(isPageMethod);
 
 /** What a caller passes (defaults not yet applied). */
 export type MethodArgs<M extends StudioMethod> = z.input<StudioContract[M]['args']>;
@@ -596,10 +631,10 @@ export type StudioMethods = {
 };
 
 /**
- * The whole API as a renderer sees it: the methods, a way to listen to events, and where the
+ * The API as the page sees it: the page's methods, a way to listen to events, and where the
  * transport serves an image's bytes (a custom protocol in Electron, a GET route in browser mode).
  */
-export type StudioApi = StudioMethods & {
+export type PageApi = Pick<StudioMethods, PageMethod> & {
   on<E extends StudioEventName>(event: E, listener: (payload: StudioEvents[E]) => void): () => void;
   imageUrl(uid: string): string;
 };

@@ -9,7 +9,8 @@ export const ERROR_CODES = [
   'newer_project',
   'not_a_project',
   'not_found',
-  // The method is the lead's, and this project is an annotator's package.
+  // The method is the lead's, and this project is an annotator's package; or it names a file,
+  // and the call came from the page (only the CLI and the app's main process may name one).
   'not_allowed',
   'busy',
   'read_only',

@@ -1,6 +1,7 @@
 import {
   LABELING_METHODS,
   LEAD_ONLY_METHODS,
+  LOCAL_ONLY_METHODS,
   studioContract,
   type Role,
   type StudioMethod,
@@ -11,12 +12,19 @@ import { storageError } from './store/open';
 
 export type Dispatch = (method: string, args: unknown) => Promise<unknown>;
 
+/**
+ * Which door a dispatch serves: `local` (the CLI, the app's main process: every method) or `page`
+ * (IPC and HTTP, what the renderer reaches: no method of LOCAL_ONLY_METHODS).
+ */
+export type Door = 'local' | 'page';
+
 const isStudioMethod = (method: string): method is StudioMethod =>
   Object.prototype.hasOwnProperty.call(studioContract, method);
 
 /**
- * The one place a call from any door enters core: the method must be in the contract, allowed in
- * the project's role (a package refuses the lead's methods), and its arguments must pass the
+ * The one place a call from any door enters core: the method must be in the contract, open to the
+ * door (the page names no file: local-only methods are refused to it), allowed in the project's
+ * role (a package refuses the lead's methods), and its arguments must pass the
  * method's schema (wrong types and unknown fields are refused). A call
  * that cannot write the project (read-only, disk full, locked) fails with a StudioError naming
  * the project file and the problem, whichever door it came through.
@@ -25,10 +33,17 @@ export function createDispatcher(
   handlers: StudioHandlers,
   projectFile: string,
   identity: { role: Role; annotator: string | null },
+  door: Door,
 ): Dispatch {
   return async (method, args) => {
     if (!isStudioMethod(method)) {
       throw new StudioError('unknown_method', `unknown method ${JSON.stringify(method)}`);
+    }
+    if (door === 'page' && LOCAL_ONLY_METHODS.has(method)) {
+      throw new StudioError(
+        'not_allowed',
+        `${method} names a file or folder of this computer, which the page may not: use the app's menu or the pickstudio command`,
+      );
     }
     if (identity.role === 'annotator' && LEAD_ONLY_METHODS.has(method)) {
       throw new StudioError(

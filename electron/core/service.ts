@@ -306,6 +306,12 @@ export class StudioService implements StudioHandlers {
     return audit(this.store, args);
   }
 
+  async getAuditTunedOn(
+    args: ParsedArgs<'getAuditTunedOn'>,
+  ): Promise<MethodResult<'getAuditTunedOn'>> {
+    return audit(this.store, args);
+  }
+
   async listDisagreements(
     args: ParsedArgs<'listDisagreements'>,
   ): Promise<MethodResult<'listDisagreements'>> {

@@ -26,8 +26,16 @@ export interface StudioOptions extends OpenOptions {
 /** One open project as every door uses it. */
 export interface Studio {
   readonly file: string;
-  /** The wire's entry: a method name and arguments as they arrived, checked against the contract. */
+  /**
+   * The local doors' entry (the CLI, the app's main process, tests): a method name and arguments
+   * as they arrived, checked against the contract.
+   */
   readonly dispatch: Dispatch;
+  /**
+   * The page's doors' entry (IPC, HTTP): the same, refusing every method of LOCAL_ONLY_METHODS
+   * (`not_allowed`), since the page never names a file.
+   */
+  readonly dispatchFromPage: Dispatch;
   /** The same entry, typed: the result's type follows from the method. */
   call<M extends StudioMethod>(method: M, args: MethodArgs<M>): Promise<MethodResult<M>>;
   /** An image's bytes for the doors' image routes (not a contract method: no path crosses). */
@@ -47,10 +55,9 @@ export function openStudio(file: string, options: StudioOptions = {}): Studio {
     { progress: options.progress ?? (() => {}), settings: options.settings ?? (() => {}) },
     { scoringWorker: options.scoringWorker, demoModel: options.demoModel },
   );
-  const dispatch = createDispatcher(service, store.file, {
-    role: store.role,
-    annotator: store.packageAnnotator,
-  });
+  const identity = { role: store.role, annotator: store.packageAnnotator };
+  const dispatch = createDispatcher(service, store.file, identity, 'local');
+  const dispatchFromPage = createDispatcher(service, store.file, identity, 'page');
   // The dispatcher checks the arguments against M's schema and runs M's handler, which returns
   // MethodResult<M> (StudioHandlers): the one place where the two are joined.
   function call<M extends StudioMethod>(method: M, args: MethodArgs<M>): Promise<MethodResult<M>> {
@@ -59,6 +66,7 @@ export function openStudio(file: string, options: StudioOptions = {}): Studio {
   return {
     file: store.file,
     dispatch,
+    dispatchFromPage,
     call,
     readImage: (uid) => service.readImage(uid),
     scoreInBackground: (log) => service.scoreInBackground(log),

@@ -1,17 +1,17 @@
-import { protocol } from 'electron';
+import { protocol, type CustomScheme } from 'electron';
 import { StudioError } from '../../shared/errors';
 import type { ImageBytes } from '../core/io/images';
 import { IMAGE_SCHEME, uidFromImageUrl } from './channels';
 
 /**
- * Must run before the app is ready. Standard and secure give the scheme real URLs and a secure
- * context, so <img> and fetch in the sandboxed page may load from it.
+ * Registered as privileged with the app's own scheme, before the app is ready (electron/main/index).
+ * Standard and secure give the scheme real URLs and a secure context, so <img> and fetch in the
+ * sandboxed page may load from it.
  */
-export function registerImageScheme(): void {
-  protocol.registerSchemesAsPrivileged([
-    { scheme: IMAGE_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
-  ]);
-}
+export const imageScheme: CustomScheme = {
+  scheme: IMAGE_SCHEME,
+  privileges: { standard: true, secure: true, supportFetchAPI: true },
+};
 
 const notFound = (): Response => new Response('no such image', { status: 404 });
 

@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, dialog } from 'electron';
+import { app, BrowserWindow, dialog, protocol } from 'electron';
 import type { Studio } from '../core/studio';
 import { createMenuActions } from './actions';
-import { registerImageScheme, serveImages } from './image-protocol';
+import { appScheme } from './app-protocol';
+import { imageScheme, serveImages } from './image-protocol';
 import { registerStudioIpc, sendStudioEvent } from './ipc';
 import { installMenu, showRoleInMenu } from './menu';
 import { createDemoFile, CurrentProject, openProject, type ProjectEvents } from './project';
@@ -15,7 +16,8 @@ const outDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 // Every renderer is sandboxed, including any a future change forgets to configure.
 app.enableSandbox();
-registerImageScheme();
+// Before the app is ready, and in one call: each call replaces the schemes of the one before.
+protocol.registerSchemesAsPrivileged([appScheme, imageScheme]);
 
 function projectFromArguments(): string | undefined {
   // `electron .` puts the app folder before the user's arguments; a packaged app does not.
@@ -72,7 +74,7 @@ async function start(): Promise<void> {
   registerStudioIpc({
     window,
     isAppUrl: (url) => isAppUrl(entry, url),
-    dispatch: async () => (await project.ready).dispatch,
+    dispatchFromPage: async () => (await project.ready).dispatchFromPage,
   });
   serveImages(async (uid) => (await project.ready).readImage(uid));
   installMenu(createMenuActions({ window, project, events }));

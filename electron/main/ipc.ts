@@ -1,17 +1,19 @@
 import { ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
-import { STUDIO_METHODS, type StudioEvents, type StudioEventName } from '../../shared/api';
+import { PAGE_METHODS, type StudioEvents, type StudioEventName } from '../../shared/api';
 import { StudioError } from '../../shared/errors';
 import type { Dispatch } from '../core/dispatcher';
 import { eventChannel, methodChannel, type IpcReply } from './channels';
 
 /**
- * Registers exactly the contract's methods, each behind the same sender check: only the main
- * frame of the app's window, showing the app's own page, reaches the core.
+ * Registers exactly the page's methods (no local-only one: the page never names a file), each
+ * behind the same sender check: only the main frame of the app's window, showing the app's own
+ * page, reaches the core, through the page's dispatch (`Studio.dispatchFromPage`).
  */
 export function registerStudioIpc(options: {
   window: BrowserWindow;
   isAppUrl: (url: string) => boolean;
-  dispatch: () => Promise<Dispatch>;
+  /** The open project's `dispatchFromPage`. */
+  dispatchFromPage: () => Promise<Dispatch>;
 }): void {
   const { window, isAppUrl } = options;
   const fromAppFrame = (event: IpcMainInvokeEvent): boolean => {
@@ -26,13 +28,13 @@ export function registerStudioIpc(options: {
     );
   };
 
-  for (const method of STUDIO_METHODS) {
+  for (const method of PAGE_METHODS) {
     ipcMain.handle(methodChannel(method), async (event, args: unknown): Promise<IpcReply> => {
       if (!fromAppFrame(event)) {
         throw new Error(`${methodChannel(method)}: refused a call from outside the app's window`);
       }
       try {
-        const dispatch = await options.dispatch();
+        const dispatch = await options.dispatchFromPage();
         return { ok: true, value: await dispatch(method, args) };
       } catch (error) {
         if (error instanceof StudioError) return { ok: false, error: error.toJSON() };

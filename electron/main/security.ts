@@ -1,8 +1,8 @@
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { app, session, type BrowserWindow } from 'electron';
+import { APP_PAGE_URL, APP_SCHEME, serveRenderer } from './app-protocol';
 
-/** Where the renderer comes from: the electron-vite dev server, or the built index.html. */
+/** Where the renderer comes from: the electron-vite dev server, or the built page. */
 export interface RendererEntry {
   url: URL;
   load(window: BrowserWindow): Promise<void>;
@@ -15,11 +15,21 @@ export function rendererEntry(outDir: string): RendererEntry {
   if (devServer) {
     return { url: new URL(devServer), load: (window) => window.loadURL(devServer) };
   }
-  const file = path.join(outDir, 'renderer', 'index.html');
-  return { url: pathToFileURL(file), load: (window) => window.loadFile(file) };
+  // Not file://: the built page is served from its folder by the app's own scheme.
+  const rendererDir = path.join(outDir, 'renderer');
+  return {
+    url: new URL(APP_PAGE_URL),
+    load: (window) => {
+      serveRenderer(rendererDir);
+      return window.loadURL(APP_PAGE_URL);
+    },
+  };
 }
 
-/** Whether a URL is the app's own page: the dev server's origin, or exactly the built file. */
+/**
+ * Whether a URL is the app's own page: the dev server's origin, or exactly the built page (any
+ * query or fragment aside); never a file:// URL.
+ */
 export function isAppUrl(entry: RendererEntry, url: string): boolean {
   let parsed: URL;
   try {
@@ -27,8 +37,10 @@ export function isAppUrl(entry: RendererEntry, url: string): boolean {
   } catch {
     return false;
   }
-  return entry.url.protocol === 'file:'
-    ? parsed.protocol === 'file:' && parsed.pathname === entry.url.pathname
+  return entry.url.protocol === `${APP_SCHEME}:`
+    ? parsed.protocol === entry.url.protocol &&
+        parsed.host === entry.url.host &&
+        parsed.pathname === entry.url.pathname
     : parsed.origin === entry.url.origin;
 }
 

@@ -1,11 +1,11 @@
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
 import {
+  PAGE_METHODS,
   STUDIO_EVENTS,
-  STUDIO_METHODS,
-  type StudioApi,
+  type PageApi,
+  type PageMethod,
   type StudioEventName,
   type StudioEvents,
-  type StudioMethod,
   type StudioMethods,
 } from '../../shared/api';
 import { eventChannel, imageUrl, methodChannel, type IpcReply } from '../main/channels';
@@ -15,7 +15,7 @@ import { eventChannel, imageUrl, methodChannel, type IpcReply } from '../main/ch
  * of an Error, while a plain object crosses whole, so the page can rebuild the StudioError
  * (renderer/src/studio.ts does).
  */
-function invoker<M extends StudioMethod>(method: M): StudioMethods[M] {
+function invoker<M extends PageMethod>(method: M): StudioMethods[M] {
   const call = async (args: unknown): Promise<unknown> => {
     const reply = (await ipcRenderer.invoke(methodChannel(method), args)) as IpcReply;
     if (!reply.ok) return Promise.reject(reply.error);
@@ -26,9 +26,11 @@ function invoker<M extends StudioMethod>(method: M): StudioMethods[M] {
   return call as StudioMethods[M];
 }
 
-const methods = Object.fromEntries(
-  STUDIO_METHODS.map((method) => [method, invoker(method)]),
-) as StudioMethods;
+// The page's methods only: the local-only ones (which name files) have no channel either.
+const methods = Object.fromEntries(PAGE_METHODS.map((method) => [method, invoker(method)])) as Pick<
+  StudioMethods,
+  PageMethod
+>;
 
 const api = {
   ...methods,
@@ -44,6 +46,6 @@ const api = {
     };
   },
   imageUrl,
-} satisfies StudioApi;
+} satisfies PageApi;
 
 contextBridge.exposeInMainWorld('studio', api);

@@ -54,6 +54,11 @@ export interface RunningServer {
   url: string;
   port: number;
   token: string;
+  /**
+   * The open project, for callers in this process (a local door: every method). The page reaches
+   * only its `dispatchFromPage`.
+   */
+  studio: Studio;
   /** Stops accepting, ends event streams, lets running calls finish, then closes the project. */
   close(): Promise<void>;
 }
@@ -110,7 +115,7 @@ function createRouter(options: {
     if (path.startsWith('/api/')) {
       res.setHeader('Cache-Control', 'no-store');
       const call = /^\/api\/call\/([^/]+)$/.exec(path);
-      if (call) return serveCall(req, res, call[1]!, studio.dispatch);
+      if (call) return serveCall(req, res, call[1]!, studio.dispatchFromPage);
       const image = /^\/api\/images\/([^/]+)$/.exec(path);
       if (image) return serveImage(req, res, image[1]!, (uid) => studio.readImage(uid));
       if (path === '/api/events' && req.method === 'GET') return streams.open(req, res);
@@ -220,6 +225,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     url: `http://${host}:${port}/?token=${token}`,
     port,
     token,
+    studio,
     close: () =>
       (closing ??= shutDown({
         server,

@@ -273,7 +273,8 @@ test('audit: the dashboard counts what the annotators said, review settles by ke
   });
 
   const out = path.join(project.dir, 'adjudicated.parquet');
-  await call(page, 'exportParquet', { out, images: false });
+  // The page names no file (exportParquet is local-only): the export is the command's.
+  await pickstudio(['export', project.file, out, '--no-images']);
   const db = await duckdb();
   try {
     const exported = plain(

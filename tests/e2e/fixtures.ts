@@ -5,7 +5,6 @@
  * Electron binary is not installed).
  */
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -19,20 +18,17 @@ import {
 import Database from 'better-sqlite3';
 import { _electron, type ElectronApplication } from 'playwright';
 import type { SuggestionMode } from '../../shared/api';
+import { electronBinary } from '../../scripts/electron-binary.js';
 import { writeTinyModel } from '../helpers/tiny-model';
 import { pickstudio, REPO, serve } from './serve';
 
 export { expect, pickstudio, REPO, serve };
 
-/** The Electron binary, or why there is none (`npm ci` with ELECTRON_SKIP_BINARY_DOWNLOAD). */
-export function electronBinary(): { path: string } | { missing: string } {
-  try {
-    const binary = createRequire(import.meta.url)('electron') as string;
-    return fs.existsSync(binary) ? { path: binary } : { missing: `${binary} does not exist` };
-  } catch (error) {
-    return { missing: (error as Error).message };
-  }
-}
+/**
+ * The Electron binary, or why there is none. Found without `require('electron')`, which (since
+ * Electron 42) would try to download the binary on every call where it is missing.
+ */
+export { electronBinary };
 
 export interface Project {
   dir: string;

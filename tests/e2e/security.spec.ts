@@ -12,7 +12,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { _electron, type ElectronApplication, type Page } from 'playwright';
-import { STUDIO_METHODS } from '../../shared/api';
+import { LOCAL_ONLY_METHODS, PAGE_METHODS } from '../../shared/api';
 import { chooseAnnotator, electronBinary, expect, REPO, test, type Project } from './fixtures';
 
 test.use({ pairs: 4 });
@@ -165,6 +165,31 @@ test.describe('browser mode', () => {
     }
   });
 
+  test('the page cannot call a method that names a file: each is refused, nothing written', async ({
+    studio,
+    project,
+  }) => {
+    const out = path.join(project.dir, 'from-the-page.parquet');
+    const replies = (await studio.page.evaluate(
+      async ({ methods, out }) => {
+        const replies: [string, number, string][] = [];
+        for (const method of methods) {
+          const response = await fetch(`api/call/${method}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ out, sources: [out], folder: out, tuneOn: out }),
+          });
+          const body = (await response.json()) as { error?: { code: string } };
+          replies.push([method, response.status, body.error?.code ?? 'none']);
+        }
+        return replies;
+      },
+      { methods: [...LOCAL_ONLY_METHODS], out },
+    )) as [string, number, string][];
+    expect(replies).toEqual([...LOCAL_ONLY_METHODS].map((m) => [m, 403, 'not_allowed']));
+    expect(fs.existsSync(out)).toBe(false);
+  });
+
   test('the page offers no way out: no links, forms or new-window targets', async ({ studio }) => {
     await chooseAnnotator(studio, 'security');
     const exits = (await studio.page
@@ -304,11 +329,12 @@ test.describe('Electron', () => {
     });
   });
 
-  test('window.studio is exactly the contract, `on` and `imageUrl`', async ({ project }) => {
+  test("window.studio is exactly the page's methods, `on` and `imageUrl`", async ({ project }) => {
     const launched = await launch(project);
     app = launched.app;
     const keys = (await launched.page.evaluate('Object.keys(window.studio).sort()')) as string[];
-    expect(keys).toEqual([...STUDIO_METHODS, 'on', 'imageUrl'].sort());
+    expect(keys).toEqual([...PAGE_METHODS, 'on', 'imageUrl'].sort());
+    expect(keys.filter((key) => LOCAL_ONLY_METHODS.has(key as never))).toEqual([]);
   });
 
   test('new windows and navigation away are refused', async ({ project }) => {

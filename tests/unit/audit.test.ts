@@ -444,7 +444,7 @@ describe("the lead's desk", () => {
 
     const { store, call } = openTestProject(path.join(dir, 'test.pickstudio'));
     store.scores.activate({ fingerprint: 'f', name: 'm', manifest: '{}', folder: dir });
-    const report = await call('getAudit', {
+    const report = await call('getAuditTunedOn', {
       tuneOn: validation,
       resamples: 0,
     });

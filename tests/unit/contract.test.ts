@@ -1,6 +1,13 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { STUDIO_METHODS, studioContract } from '../../shared/api';
+import { z } from 'zod';
+import {
+  filePathSchema,
+  LOCAL_ONLY_METHODS,
+  PAGE_METHODS,
+  STUDIO_METHODS,
+  studioContract,
+} from '../../shared/api';
 import { StudioError } from '../../shared/errors';
 import {
   labelsToVerdict,
@@ -74,6 +81,59 @@ describe('dispatcher', () => {
     expect(await dispatch('cancelTask', { taskId: 'nothing-running' })).toEqual({
       cancelled: false,
     });
+    store.close();
+  });
+
+  it('makes local-only exactly the methods that take a file or folder, whatever the nesting', () => {
+    // A field takes a path when it is filePathSchema, optional, defaulted or in an array.
+    const takesPath = (schema: z.ZodType): boolean => {
+      if (schema === filePathSchema) return true;
+      if (
+        schema instanceof z.ZodOptional ||
+        schema instanceof z.ZodDefault ||
+        schema instanceof z.ZodNullable
+      ) {
+        return takesPath(schema.unwrap() as z.ZodType);
+      }
+      if (schema instanceof z.ZodArray) return takesPath(schema.element as z.ZodType);
+      if (schema instanceof z.ZodObject) {
+        return Object.values(schema.shape as Record<string, z.ZodType>).some(takesPath);
+      }
+      return false;
+    };
+    const withPaths = STUDIO_METHODS.filter((m) => takesPath(studioContract[m].args));
+    expect(withPaths.sort()).toEqual([...LOCAL_ONLY_METHODS].sort());
+    expect([...PAGE_METHODS, ...LOCAL_ONLY_METHODS].sort()).toEqual([...STUDIO_METHODS].sort());
+    expect(PAGE_METHODS.filter((m) => LOCAL_ONLY_METHODS.has(m))).toEqual([]);
+  });
+
+  it("refuses local-only methods to the page's dispatch, whatever their arguments; a local door calls them", async () => {
+    const dir = tempDir();
+    const { studio, store } = openTestProject(path.join(dir, 'p.pickstudio'));
+    for (const method of LOCAL_ONLY_METHODS) {
+      for (const args of [{}, { out: path.join(dir, 'x.parquet') }, 'text']) {
+        const error = await studio.dispatchFromPage(method, args).then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(error, method).toBeInstanceOf(StudioError);
+        expect((error as StudioError).code, method).toBe('not_allowed');
+        expect((error as StudioError).message, method).toMatch(new RegExp(`^${method} `));
+      }
+    }
+    // The same calls through the local entry reach the schema and the handler.
+    const wrong = await studio.dispatch('exportParquet', {}).then(
+      () => null,
+      (e: unknown) => e as StudioError,
+    );
+    expect(wrong?.code).toBe('invalid_argument');
+    const out = path.join(dir, 'local.parquet');
+    expect((await studio.call('exportParquet', { out, images: false })).out).toBe(out);
+    // The page's methods pass the page's entry as they pass the local one.
+    expect(await studio.dispatchFromPage('listPairs', {})).toEqual([]);
+    expect(await studio.dispatchFromPage('getSettings', {})).toEqual(
+      await studio.dispatch('getSettings', {}),
+    );
     store.close();
   });
 

@@ -249,8 +249,13 @@ describe('electron-builder.yml', () => {
 
       const index = fs.readFileSync(repoPath('electron', 'main', 'index.ts'), 'utf8');
       expect(index).toMatch(/path\.join\(outDir, 'preload', 'index\.cjs'\)/);
+      // The built page is served from out/renderer by the app's scheme, as index.html.
       const security = fs.readFileSync(repoPath('electron', 'main', 'security.ts'), 'utf8');
-      expect(security).toMatch(/path\.join\(outDir, 'renderer', 'index\.html'\)/);
+      expect(security).toMatch(/path\.join\(outDir, 'renderer'\)/);
+      const appProtocol = fs.readFileSync(repoPath('electron', 'main', 'app-protocol.ts'), 'utf8');
+      expect(appProtocol).toMatch(
+        /APP_PAGE_URL = `\$\{APP_SCHEME\}:\/\/\$\{APP_HOST\}\/index\.html`/,
+      );
     });
 
     it('`files` takes in the three builds and package.json, and no sources', () => {
@@ -435,12 +440,31 @@ describe('electron-builder.yml', () => {
     });
   });
 
-  it('locks the packaged Electron down with fuses', () => {
-    expect(config.electronFuses).toMatchObject({
+  describe('fuses (Electron security checklist, item 19)', () => {
+    // Each one the configuration must set, and to what: removing one, or turning it back, fails.
+    const REQUIRED: Record<string, boolean> = {
       runAsNode: false,
       enableNodeOptionsEnvironmentVariable: false,
       enableNodeCliInspectArguments: false,
+      enableEmbeddedAsarIntegrityValidation: true,
       onlyLoadAppFromAsar: true,
+      enableCookieEncryption: true,
+      // The page is not loaded from file:// (electron/main/app-protocol.ts).
+      grantFileProtocolExtraPrivileges: false,
+    };
+
+    for (const [fuse, value] of Object.entries(REQUIRED)) {
+      it(`sets ${fuse}: ${value}`, () => {
+        const fuses = (config.electronFuses ?? {}) as Record<string, unknown>;
+        expect(fuses[fuse], `electronFuses.${fuse}`).toBe(value);
+      });
+    }
+
+    it('packs an asar for the integrity fuses to check, and loads the page from no file://', () => {
+      // Asar integrity and onlyLoadAppFromAsar mean nothing without an asar.
+      expect(config.asar ?? true).not.toBe(false);
+      const security = fs.readFileSync(repoPath('electron', 'main', 'security.ts'), 'utf8');
+      expect(security).not.toMatch(/loadFile\(|pathToFileURL/);
     });
   });
 

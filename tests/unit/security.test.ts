@@ -19,8 +19,11 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
+  LOCAL_ONLY_METHODS,
+  PAGE_METHODS,
   STUDIO_EVENTS,
   STUDIO_METHODS,
+  type LocalOnlyMethod,
   type MethodArgs,
   type StudioMethod,
 } from '../../shared/api';
@@ -54,6 +57,7 @@ const fake = vi.hoisted(() => {
     handlers: new Map<string, Listener>(),
     protocolHandlers: new Map<string, Listener>(),
     privilegedSchemes: [] as unknown[],
+    privilegedCalls: 0,
     permissionRequest: undefined as Listener | undefined,
     permissionCheck: undefined as Listener | undefined,
     appListeners: new Map<string, Listener[]>(),
@@ -142,7 +146,10 @@ const fake = vi.hoisted(() => {
       handle: (channel: string, listener: Listener) => state.handlers.set(channel, listener),
     },
     protocol: {
-      registerSchemesAsPrivileged: (schemes: unknown[]) => state.privilegedSchemes.push(...schemes),
+      registerSchemesAsPrivileged: (schemes: unknown[]) => {
+        state.privilegedCalls += 1;
+        state.privilegedSchemes.push(...schemes);
+      },
       handle: (scheme: string, listener: Listener) => state.protocolHandlers.set(scheme, listener),
     },
     session: {
@@ -636,12 +643,13 @@ describe('browser mode: who may connect', () => {
 
 describe('browser mode: the RPC door', () => {
   let dir: string;
+  let project: string;
   let server: RunningServer;
 
   beforeAll(async () => {
     dir = tempDir('pickstudio-security-');
-    const made = await makeProject(dir);
-    server = await startServer({ file: made.file, port: 0, rendererDir: makeRendererDir(dir) });
+    project = (await makeProject(dir)).file;
+    server = await startServer({ file: project, port: 0, rendererDir: makeRendererDir(dir) });
   });
   afterAll(async () => {
     await server.close();
@@ -683,7 +691,7 @@ describe('browser mode: the RPC door', () => {
   });
 
   it('refuses arguments of the wrong type for every method', async () => {
-    for (const method of STUDIO_METHODS) {
+    for (const method of PAGE_METHODS) {
       for (const body of ['"text"', '42', 'true', '[]', '[{}]']) {
         const res = await call(method, body);
         expect(res.status, `${method} ${body}`).toBe(400);
@@ -718,7 +726,7 @@ describe('browser mode: the RPC door', () => {
   };
 
   it('refuses an unknown field on every method, before the method runs', async () => {
-    for (const method of STUDIO_METHODS) {
+    for (const method of PAGE_METHODS) {
       const args = { ...(VALID_ARGS[method] ?? {}), sneaky_extra_field: true };
       const res = await call(method, JSON.stringify(args));
       expect(res.status, method).toBe(400);
@@ -726,6 +734,67 @@ describe('browser mode: the RPC door', () => {
       if (VALID_ARGS[method]) expect(res.body.error?.message, method).toMatch(/sneaky_extra_field/);
     }
     expect(fs.existsSync('/nonexistent/never-written.parquet')).toBe(false);
+  });
+
+  it('refuses every local-only method, with arguments a local door would run, and nothing happens', async () => {
+    const demoModel = path.join(process.cwd(), 'resources', 'demo-model');
+    fs.writeFileSync(
+      path.join(dir, 'more.jsonl'),
+      JSON.stringify({ prompt: 'new', image_0: 'img-0a.jpg', image_1: 'img-1b.jpg' }),
+    );
+    const written = ['out.parquet', 'log.parquet', 'ana.pickstudio'].map((f) => path.join(dir, f));
+    // Every local-only method must be here (the type says so): one added later is tried too.
+    const localCalls: { [M in LocalOnlyMethod]: MethodArgs<M> } = {
+      importSources: { sources: [path.join(dir, 'more.jsonl')] },
+      exportParquet: { out: written[0]!, annotationsOut: written[1]!, images: false },
+      makePackage: { out: written[2]!, annotator: 'ana' },
+      merge: { sources: [path.join(dir, 'pairs.jsonl')] },
+      scorePairs: { model: demoModel },
+      addModel: { folder: demoModel },
+      getAuditTunedOn: { tuneOn: '/etc/passwd' },
+    };
+    expect(Object.keys(localCalls).sort()).toEqual([...LOCAL_ONLY_METHODS].sort());
+    const before = projectDigest(project);
+    for (const [method, args] of Object.entries(localCalls)) {
+      const res = await call(method, JSON.stringify(args));
+      expect(res.status, method).toBe(403);
+      expect(res.body.error?.code, method).toBe('not_allowed');
+      expect(res.body.error?.message, method).toMatch(/names a file or folder/);
+    }
+    for (const file of written) expect(fs.existsSync(file), file).toBe(false);
+    expect(projectDigest(project)).toBe(before);
+  });
+
+  it('a manifest that is not one: the error names the file and line, never its text', async () => {
+    const secret = 'TOPSECRET-hunter2';
+    const opened = openTestProject(path.join(dir, 'errors.pickstudio'));
+    const cases: [string, string][] = [
+      ['passwd.jsonl', `root:x:0:0:${secret}:/root:/bin/bash\n`],
+      ['object.jsonl', `{"prompt": ${secret}}\n`],
+      ['quote.csv', `prompt,image_0,image_1\n${secret} "q,b,c\n`],
+      ['closing.csv', `prompt,image_0,image_1\n"x"${secret},b,c\n`],
+      ['open.csv', `prompt,image_0,image_1\n"${secret},b,c\n`],
+    ];
+    if (fs.existsSync('/etc/passwd')) {
+      cases.push(['etc-passwd.jsonl', fs.readFileSync('/etc/passwd', 'utf8')]);
+    }
+    try {
+      for (const [name, text] of cases) {
+        const file = path.join(dir, name);
+        fs.writeFileSync(file, text);
+        const error = await opened.call('importSources', { sources: [file] }).then(
+          () => null,
+          (e: unknown) => e as Error,
+        );
+        expect(error?.message, name).toContain(file);
+        expect(error?.message, name).toMatch(/(row|line) [12]: [a-z]/);
+        expect(error?.message, name).not.toContain(secret);
+        // Not a word of the file's first line either (for /etc/passwd: root, x, /bin/bash).
+        expect(error?.message, name).not.toMatch(/root|bash|"q|TOPSECRET/);
+      }
+    } finally {
+      opened.store.close();
+    }
   });
 
   it('refuses a __proto__ or constructor key, and nothing gets polluted', async () => {
@@ -919,20 +988,25 @@ describe('Electron preload: window.studio', () => {
     api = fake.state.exposed[0]!.api as ExposedApi;
   });
 
-  it('exposes one object, `studio`, with exactly the contract methods, `on` and `imageUrl`', () => {
+  it("exposes one object, `studio`, with exactly the page's methods, `on` and `imageUrl`", () => {
     expect(fake.state.exposed.map((e) => e.name)).toEqual(['studio']);
-    expect(Object.keys(api).sort()).toEqual([...STUDIO_METHODS, 'on', 'imageUrl'].sort());
+    expect(Object.keys(api).sort()).toEqual([...PAGE_METHODS, 'on', 'imageUrl'].sort());
+    // No local-only method (they name files), under its name or its channel's.
+    for (const method of LOCAL_ONLY_METHODS) {
+      expect(api[method], method).toBeUndefined();
+      expect(Object.values(api).includes(`studio:${method}`), method).toBe(false);
+    }
     for (const key of Object.keys(api)) expect(typeof api[key], key).toBe('function');
   });
 
   it('maps each method to its own channel and nothing else, and rejects with the plain error', async () => {
     fake.state.invoked.length = 0;
-    for (const method of STUDIO_METHODS) {
+    for (const method of PAGE_METHODS) {
       const value = await (api[method] as (args: unknown) => Promise<unknown>)({ probe: method });
       expect(value).toEqual({ channel: `studio:${method}`, args: { probe: method } });
     }
     expect(fake.state.invoked.map((c) => c.channel)).toEqual(
-      STUDIO_METHODS.map((method) => `studio:${method}`),
+      PAGE_METHODS.map((method) => `studio:${method}`),
     );
     const previous = fake.state.reply;
     fake.state.reply = () => ({ ok: false, error: { code: 'not_found', message: 'no pair 9' } });
@@ -1002,12 +1076,12 @@ describe('Electron main: window, IPC, image protocol (fake electron)', () => {
     process.argv = [argv[0]!, 'app', made.file];
     vi.resetModules();
     await import('../../electron/main/index');
-    await vi.waitFor(() => expect(fake.state.windows[0]?.loadedFile).toBeDefined(), {
+    await vi.waitFor(() => expect(fake.state.windows[0]?.loadedUrl).toBeDefined(), {
       timeout: 30_000,
     });
     win = fake.state.windows[0]!;
-    // What Chromium reports as the main frame's URL once the file is loaded.
-    win.webContents.mainFrame.url = pathToFileURL(win.loadedFile!).href;
+    // What Chromium reports as the main frame's URL once the page is loaded.
+    win.webContents.mainFrame.url = win.loadedUrl!;
   }, 60_000);
 
   afterAll(() => {
@@ -1041,8 +1115,9 @@ describe('Electron main: window, IPC, image protocol (fake electron)', () => {
       expect(prefs[risky], risky).toBeFalsy();
     }
     expect(String(prefs.preload)).toMatch(/preload[\\/]index\.cjs$/);
-    expect(win.loadedUrl).toBeUndefined();
-    expect(win.loadedFile).toMatch(/renderer[\\/]index\.html$/);
+    // From the app's own scheme, never file:// (Electron's security checklist, item 18).
+    expect(win.loadedFile).toBeUndefined();
+    expect(win.loadedUrl).toBe('pickstudio-app://app/index.html');
   });
 
   it('refuses every navigation, every new window and every webview', () => {
@@ -1081,10 +1156,13 @@ describe('Electron main: window, IPC, image protocol (fake electron)', () => {
     expect(answers).toEqual([false, false, false, false, false]);
   });
 
-  it('registers exactly the contract channels', () => {
+  it("registers exactly the page's channels: none for a local-only method", () => {
     expect([...fake.state.handlers.keys()].sort()).toEqual(
-      STUDIO_METHODS.map((method) => `studio:${method}`).sort(),
+      PAGE_METHODS.map((method) => `studio:${method}`).sort(),
     );
+    for (const method of LOCAL_ONLY_METHODS) {
+      expect(fake.state.handlers.has(`studio:${method}`), method).toBe(false);
+    }
   });
 
   it('answers only the main frame of its window showing its own page', async () => {
@@ -1101,6 +1179,11 @@ describe('Electron main: window, IPC, image protocol (fake electron)', () => {
       event({ url: 'https://evil.example/' }), // the main frame, navigated elsewhere
       event({ url: pathToFileURL('/etc/passwd').href }),
       event({ url: pathToFileURL(path.join(dir, 'index.html')).href }),
+      // The built page itself, opened as a file rather than from the app's scheme.
+      event({ url: pathToFileURL(path.join(process.cwd(), 'out', 'renderer', 'index.html')).href }),
+      event({ url: 'pickstudio-app://app/other.html' }), // another page of the scheme
+      event({ url: 'pickstudio-app://evil/index.html' }), // another host
+      event({ url: 'pickstudio-image://app/index.html' }),
       event(null), // a frame already gone
     ];
     for (const e of refused) {
@@ -1120,16 +1203,24 @@ describe('Electron main: window, IPC, image protocol (fake electron)', () => {
     expect(bad).toMatchObject({ ok: false, error: { code: 'invalid_argument' } });
   });
 
-  it('registers the image scheme without bypassing the CSP or CORS, nor service workers', () => {
-    expect(fake.state.privilegedSchemes).toHaveLength(1);
-    const { scheme, privileges } = fake.state.privilegedSchemes[0] as {
+  it('registers the app and image schemes, in one call, without bypassing the CSP or CORS, nor service workers', () => {
+    // A second call would replace the first's schemes rather than add to them.
+    expect(fake.state.privilegedCalls).toBe(1);
+    const schemes = fake.state.privilegedSchemes as {
       scheme: string;
       privileges: Record<string, boolean>;
-    };
-    expect(scheme).toBe('pickstudio-image');
-    for (const risky of ['bypassCSP', 'corsEnabled', 'allowServiceWorkers', 'stream']) {
-      expect(privileges[risky], risky).toBeFalsy();
+    }[];
+    expect(schemes.map((s) => s.scheme)).toEqual(['pickstudio-app', 'pickstudio-image']);
+    for (const { scheme, privileges } of schemes) {
+      expect(privileges, scheme).toMatchObject({ standard: true, secure: true });
+      for (const risky of ['bypassCSP', 'corsEnabled', 'allowServiceWorkers', 'stream']) {
+        expect(privileges[risky], `${scheme} ${risky}`).toBeFalsy();
+      }
     }
+    expect([...fake.state.protocolHandlers.keys()].sort()).toEqual([
+      'pickstudio-app',
+      'pickstudio-image',
+    ]);
   });
 
   it('serves images by uid only: paths, other hosts and nested paths find nothing', async () => {

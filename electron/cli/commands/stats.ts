@@ -42,12 +42,14 @@ reports test_unique), or fixed with --threshold. --annotator NAME: only that ann
       // A package labels only: its dashboard is the lead's, once merged.
       (await studio.call('getProject', {})).role === 'annotator'
         ? null
-        : await studio.call('getAudit', {
-            annotator,
-            tuneOn: values['tune-on'],
-            threshold,
-            resamples,
-          }),
+        : values['tune-on'] !== undefined
+          ? await studio.call('getAuditTunedOn', {
+              annotator,
+              tuneOn: values['tune-on'],
+              threshold,
+              resamples,
+            })
+          : await studio.call('getAudit', { annotator, threshold, resamples }),
     ]);
     if (values.json) {
       console.log(JSON.stringify({ ...counts, audit }, null, 2));

@@ -9,6 +9,7 @@ import type { TaskContext } from '../tasks';
 import { inspectImage, sha256Hex } from './images';
 import type { ImportProgress } from './import-pickapic';
 import type { StagedImage, StagedPair, Staging } from '../store/staging';
+import { csvSyntaxReason, jsonSyntaxReason } from './parse-errors';
 import { captionProblem } from './values';
 
 export type ManifestFormat = 'manifest-jsonl' | 'manifest-csv';
@@ -75,10 +76,7 @@ async function* readRecords(file: string, format: ManifestFormat): AsyncGenerato
       try {
         fields = JSON.parse(line);
       } catch (error) {
-        throw new StudioError(
-          'bad_input',
-          `${file} row ${rowNumber}: not valid JSON (${(error as Error).message})`,
-        );
+        throw new StudioError('bad_input', `${file} row ${rowNumber}: ${jsonSyntaxReason(error)}`);
       }
       if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
         throw new StudioError('bad_input', `${file} row ${rowNumber}: expected a JSON object`);
@@ -98,7 +96,7 @@ async function* readRecords(file: string, format: ManifestFormat): AsyncGenerato
     }
   } catch (error) {
     if (error instanceof StudioError) throw error;
-    throw new StudioError('bad_input', `${file}: not valid CSV (${(error as Error).message})`);
+    throw new StudioError('bad_input', `${file}: not valid CSV, ${csvSyntaxReason(error)}`);
   }
 }
 

@@ -7,6 +7,7 @@ import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { StudioError } from '../../../shared/errors';
+import { jsonSyntaxReason } from '../io/parse-errors';
 import { parseClipImageConfig } from './preprocess';
 
 export const MODEL_FORMAT = 'pickstudio-dual-encoder/1';
@@ -426,16 +427,22 @@ async function readManifest(file: string): Promise<{ bytes: Buffer; manifest: Mo
   try {
     json = JSON.parse(bytes.toString('utf8'));
   } catch (error) {
-    throw new Problem(`${FILES.manifest} is not valid JSON (${(error as Error).message})`);
+    throw new Problem(`${FILES.manifest} is ${jsonSyntaxReason(error)}`);
   }
   return { bytes, manifest: checkManifest(json) };
 }
 
 /** The crop size of the preprocessor config, which must be CLIP's. */
 async function readCropSize(file: string): Promise<number> {
+  let json: unknown;
   try {
-    const configText = await fs.readFile(file, 'utf8');
-    return parseClipImageConfig(JSON.parse(configText), FILES.preprocessorConfig).cropSize;
+    json = JSON.parse(await fs.readFile(file, 'utf8'));
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw new Problem((error as Error).message);
+    throw new Problem(`${FILES.preprocessorConfig} is ${jsonSyntaxReason(error)}`);
+  }
+  try {
+    return parseClipImageConfig(json, FILES.preprocessorConfig).cropSize;
   } catch (error) {
     throw new Problem((error as Error).message);
   }

@@ -1,10 +1,10 @@
 import {
+  PAGE_METHODS,
   STUDIO_EVENTS,
-  STUDIO_METHODS,
-  type StudioApi,
+  type PageApi,
+  type PageMethod,
   type StudioEventName,
   type StudioEvents,
-  type StudioMethod,
   type StudioMethods,
 } from '../../../shared/api';
 import { StudioError } from '../../../shared/errors';
@@ -12,12 +12,12 @@ import { StudioError } from '../../../shared/errors';
 type Reply = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /**
- * Browser mode's door: the StudioApi over `pickstudio serve`. The page was loaded from that server,
+ * Browser mode's door: the PageApi over `pickstudio serve`. The page was loaded from that server,
  * whose cookie (set on the first load) authenticates every same-origin request below the page's
  * secret path, and only there: so every URL here is relative to the page, `api/...`, never
  * `/api/...`.
  */
-async function call(method: StudioMethod, args: unknown): Promise<unknown> {
+async function call(method: PageMethod, args: unknown): Promise<unknown> {
   let response: Response;
   try {
     response = await fetch(`api/call/${method}`, {
@@ -45,10 +45,10 @@ async function call(method: StudioMethod, args: unknown): Promise<unknown> {
 
 type Listener = (payload: never) => void;
 
-export function createHttpStudio(): StudioApi {
+export function createHttpStudio(): PageApi {
   const methods = Object.fromEntries(
-    STUDIO_METHODS.map((method) => [method, (args: unknown) => call(method, args)]),
-  ) as StudioMethods;
+    PAGE_METHODS.map((method) => [method, (args: unknown) => call(method, args)]),
+  ) as Pick<StudioMethods, PageMethod>;
 
   // One stream for every listener, opened with the first and closed with the last.
   const listeners = new Map<StudioEventName, Set<Listener>>();
@@ -79,5 +79,5 @@ export function createHttpStudio(): StudioApi {
       };
     },
     imageUrl: (uid: string) => `api/images/${encodeURIComponent(uid)}`,
-  } satisfies StudioApi;
+  } satisfies PageApi;
 }
