@@ -40,6 +40,33 @@ describe('project file', () => {
     expect(fs.existsSync(file)).toBe(true);
   });
 
+  it("derived writes (embeddings, scores) skip the fsync, and leave labels' full sync in place, even when one fails", () => {
+    const store = ProjectStore.open(path.join(tempDir(), 'derived.pickstudio'), { create: true });
+    const db = sqlite(store);
+    const model = store.scores.activate({
+      fingerprint: 'f',
+      name: 'm',
+      manifest: '{}',
+      folder: '.',
+    });
+    db.prepare("INSERT INTO prompts (text) VALUES ('a')").run();
+    const set: string[] = [];
+    const pragma = db.pragma.bind(db);
+    db.pragma = ((source: string, options?: { simple?: boolean }) => {
+      if (source.startsWith('synchronous =')) set.push(source);
+      return pragma(source, options);
+    }) as typeof db.pragma;
+
+    store.scores.putPromptEmbeddings(model, [{ id: 1, embedding: new Float32Array([1, 0]) }]);
+    expect(set).toEqual(['synchronous = NORMAL', 'synchronous = 2']);
+    // No such prompt: the write fails, and full sync is back all the same.
+    expect(() =>
+      store.scores.putPromptEmbeddings(model, [{ id: 999, embedding: new Float32Array([1]) }]),
+    ).toThrow();
+    expect(pragma('synchronous', { simple: true })).toBe(2);
+    store.close();
+  });
+
   it('is not created unless asked', () => {
     const file = path.join(tempDir(), 'absent.pickstudio');
     expect(() => ProjectStore.open(file)).toThrow(/absent\.pickstudio: no such project file/);

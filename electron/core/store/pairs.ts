@@ -42,14 +42,21 @@ export interface AssignOptions {
 export const PROMPT_SHOWN_CHARS = 65_536;
 const CUT_MARKER = ` … [caption cut: the first ${PROMPT_SHOWN_CHARS.toLocaleString('en-US')} characters shown]`;
 
-/** A prompt as read for labeling (one character too many, if it has more), cut and marked. */
+/**
+ * A prompt as read for labeling (one character too many, if it has more), cut and marked. Called
+ * for every pair of every queue: it walks the code points (SQLite's characters) to where the
+ * limit falls, copying nothing, instead of spreading 65,537 of them into an array per call.
+ */
 function shownPrompt(read: string): string {
-  // SQLite counts characters (code points) where JavaScript counts UTF-16 units.
   if (read.length <= PROMPT_SHOWN_CHARS) return read;
-  const chars = Array.from(read);
-  return chars.length <= PROMPT_SHOWN_CHARS
-    ? read
-    : chars.slice(0, PROMPT_SHOWN_CHARS).join('') + CUT_MARKER;
+  let units = 0;
+  for (let chars = 0; chars < PROMPT_SHOWN_CHARS && units < read.length; chars++) {
+    const surrogatePair =
+      (read.charCodeAt(units) & 0xfc00) === 0xd800 &&
+      (read.charCodeAt(units + 1) & 0xfc00) === 0xdc00;
+    units += surrogatePair ? 2 : 1;
+  }
+  return units >= read.length ? read : read.slice(0, units) + CUT_MARKER;
 }
 
 const shown = <T extends { prompt: string }>(row: T): T => ({

@@ -155,15 +155,15 @@ export class ScoreRepository {
   }
 
   putPromptEmbeddings(modelId: number, rows: { id: number; embedding: Float32Array }[]): void {
-    this.db.transaction(() => {
+    this.writeDerived(() => {
       for (const row of rows) this.stmt.putPrompt.run(modelId, row.id, asBlob(row.embedding));
-    })();
+    });
   }
 
   putImageEmbeddings(modelId: number, rows: { id: number; embedding: Float32Array }[]): void {
-    this.db.transaction(() => {
+    this.writeDerived(() => {
       for (const row of rows) this.stmt.putImage.run(modelId, row.id, asBlob(row.embedding));
-    })();
+    });
   }
 
   /** Pairs in id order after `after`: all of them, or those the model has no score for. */
@@ -186,9 +186,26 @@ export class ScoreRepository {
     modelId: number,
     rows: { pairId: number; score0: number; score1: number; p0: number }[],
   ): void {
-    this.db.transaction(() => {
+    this.writeDerived(() => {
       for (const r of rows) this.stmt.putScore.run(modelId, r.pairId, r.score0, r.score1, r.p0);
-    })();
+    });
+  }
+
+  /**
+   * Embeddings and scores are derived: a crash that loses the last batch costs recomputing it.
+   * So their commits write the WAL without waiting for the disk (synchronous = NORMAL); the next
+   * label's commit (FULL) syncs the WAL, these frames with it, so no label waits less. Scoring
+   * commits on the thread that answers requests, where a slow fsync held every reply for 100 to
+   * 300 ms (bench:serve).
+   */
+  private writeDerived(write: () => void): void {
+    const synchronous = this.db.pragma('synchronous', { simple: true }) as number;
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      this.db.transaction(write)();
+    } finally {
+      this.db.pragma(`synchronous = ${synchronous}`);
+    }
   }
 
   scoreOf(modelId: number, pairId: number) {
