@@ -224,8 +224,9 @@ test('audit: the dashboard counts what the annotators said, review settles by ke
   expect(shownIds.map(confidence)).toEqual(shownIds.map(confidence).sort((a, b) => b - a));
   await page.getByTestId('review-kind-humans').check();
   await expect(rows).toHaveCount(split.length);
+  // The filter keeps the focus: review's keys still adjudicate, they do not move the filter.
   await page.getByTestId('review-kind-any').check();
-  await page.getByTestId('review-kind-any').press('Escape');
+  await expect(page.getByTestId('review-kind-any')).toBeFocused();
   await expect(rows).toHaveCount(shownIds.length);
   const first = shownIds[0]!;
   const second = shownIds[1]!;
@@ -238,6 +239,7 @@ test('audit: the dashboard counts what the annotators said, review settles by ke
   const keyFor = (verdict: 0 | 1): string => (verdict === 0 ? 'ArrowLeft' : '2');
   const firstVerdict = against(first);
   await page.keyboard.press(keyFor(firstVerdict));
+  await expect(page.getByTestId('review-kind-any')).toBeChecked();
   await expect(page.locator(`[data-testid=review-row][data-pair-id="${first}"]`)).toHaveAttribute(
     'data-adjudicated',
     String(firstVerdict),

@@ -43,13 +43,21 @@ export function decisionOnScreen(command: DecisionCommand, shown: Shown | null):
   return shown ? decisionFor(command, shown.prepared.pair.leftImage) : null;
 }
 
+/** Inputs that are choices, not text: a click or Space is all they take from the keyboard. */
+const CHOICE_INPUTS = 'input[type=radio], input[type=checkbox]';
+
 /** Where a key must keep its usual meaning: typing in a field, or pressing a focused button. */
 export function keyBelongsToTarget(event: Pick<KeyboardEvent, 'key' | 'target'>): boolean {
   const target = event.target;
   if (!(target instanceof HTMLElement)) return false;
   if (target.isContentEditable) return true;
-  if (target.closest('input, textarea, select')) return true;
-  return (event.key === ' ' || event.key === 'Enter') && target.closest('button, a[href]') !== null;
+  if (target.closest(`textarea, select, input:not(${CHOICE_INPUTS})`)) return true;
+  // A button, link, radio button or checkbox takes Space and Enter, nothing else: the arrows,
+  // which would move a focused filter's choice, stay the view's verdict keys.
+  return (
+    (event.key === ' ' || event.key === 'Enter') &&
+    target.closest(`button, a[href], ${CHOICE_INPUTS}`) !== null
+  );
 }
 
 /** A labeling command's keys as people read them ("← or 1") and as aria-keyshortcuts has them. */
