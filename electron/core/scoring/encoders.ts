@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import ort from 'onnxruntime-node';
 import { PROVIDERS, type Provider, type ProviderFailure } from '../../../shared/api';
 import { StudioError } from '../../../shared/errors';
@@ -16,10 +19,30 @@ export const DEFAULT_BATCH: Record<Provider, number> = {
   cpu: 8,
 };
 
+/**
+ * Whether Linux's dynamic loader can find the Vulkan loader, which onnxruntime's WebGPU runs on:
+ * without it, trying WebGPU prints a native warning with a source location to stderr, which
+ * reads as a crash, before it fails.
+ */
+function vulkanLoaderFound(): boolean {
+  const dirs = (process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean);
+  if (dirs.some((dir) => fs.existsSync(path.join(dir, VULKAN_LOADER)))) return true;
+  try {
+    return execFileSync('ldconfig', ['-p'], { encoding: 'utf8' }).includes(VULKAN_LOADER);
+  } catch {
+    // No ldconfig to ask: let onnxruntime try.
+    return true;
+  }
+}
+const VULKAN_LOADER = 'libvulkan.so.1';
+
 /** Why a provider cannot run on this machine, found before trying it; null to try it. */
 function unavailable(provider: Provider): string | null {
   if (provider === 'dml' && process.platform !== 'win32') return 'DirectML runs on Windows only';
   if (provider === 'coreml' && process.platform !== 'darwin') return 'CoreML runs on macOS only';
+  if (provider === 'webgpu' && process.platform === 'linux' && !vulkanLoaderFound()) {
+    return `no Vulkan loader (${VULKAN_LOADER}) on this machine; WebGPU runs on Vulkan here`;
+  }
   if (!ort.listSupportedBackends().some((b) => b.name === provider)) {
     return 'not in this build of onnxruntime-node';
   }
