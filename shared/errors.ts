@@ -17,6 +17,9 @@ export const ERROR_CODES = [
   'disk_full',
   // The door could not reach the studio: whether the call happened is not known.
   'unreachable',
+  // The server refused the page's token or cookie: it was restarted (with a new token) since the
+  // page was loaded. Nothing of the call happened.
+  'session_ended',
   'cancelled',
   'internal',
 ] as const;

@@ -16,6 +16,16 @@ export const newSessionScope = (): string => `/${randomBytes(16).toString('base6
 
 export const TOKEN_COOKIE = 'pickstudio_token';
 
+const NO_TOKEN = 'no token: open the URL that pickstudio serve printed';
+const WRONG_TOKEN = 'wrong token';
+
+/**
+ * Whether the guard refused only for the token: what a tab of a server since stopped or
+ * restarted meets (its cookie's path, or the token in its address, is not this server's).
+ */
+export const refusedForToken = (reason: string): boolean =>
+  reason === NO_TOKEN || reason === WRONG_TOKEN;
+
 export type GuardDecision =
   /** `path`: the route, the request's path without the session scope. */
   | { kind: 'allow'; path: string }
@@ -87,7 +97,7 @@ export function createGuard(options: { token: string; port: number; scope: strin
 
     const fromUrl = url.searchParams.get('token');
     if (fromUrl !== null && (req.method === 'GET' || req.method === 'HEAD')) {
-      if (!sameToken(options.token, fromUrl)) return { kind: 'refuse', reason: 'wrong token' };
+      if (!sameToken(options.token, fromUrl)) return { kind: 'refuse', reason: WRONG_TOKEN };
       const rest = new URLSearchParams(url.searchParams);
       rest.delete('token');
       const query = rest.size > 0 ? `?${rest}` : '';
@@ -107,10 +117,10 @@ export function createGuard(options: { token: string; port: number; scope: strin
       ...(bearer === undefined ? [] : [bearer]),
     ];
     if (presented.length === 0) {
-      return { kind: 'refuse', reason: 'no token: open the URL that pickstudio serve printed' };
+      return { kind: 'refuse', reason: NO_TOKEN };
     }
     if (!presented.some((candidate) => sameToken(options.token, candidate))) {
-      return { kind: 'refuse', reason: 'wrong token' };
+      return { kind: 'refuse', reason: WRONG_TOKEN };
     }
     return { kind: 'allow', path };
   };

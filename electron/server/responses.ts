@@ -28,6 +28,16 @@ export function sendText(
   res.end(`${text}\n`);
 }
 
+/** A page of its own, no script: refusals a person meets in the address bar. */
+export function sendHtml(res: ServerResponse, status: number, html: string): void {
+  res.writeHead(status, {
+    'Content-Type': 'text/html; charset=utf-8',
+    'Content-Length': String(Buffer.byteLength(html)),
+    'Cache-Control': 'no-store',
+  });
+  res.end(html);
+}
+
 export function sendJson(
   res: ServerResponse,
   status: number,

@@ -18,6 +18,7 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   read_only: 409,
   disk_full: 507,
   unreachable: 503,
+  session_ended: 403,
   cancelled: 409,
   internal: 500,
 };

@@ -4,10 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { StudioError } from '../../shared/errors';
 import { openStudio, type Studio } from '../core/studio';
-import { createGuard, newSessionScope, newToken, type Guard } from './auth';
+import { createGuard, newSessionScope, newToken, refusedForToken, type Guard } from './auth';
 import { EventStreams } from './events';
 import { serveImage } from './images';
-import { SECURITY_HEADERS, sendText } from './responses';
+import { SECURITY_HEADERS, sendHtml, sendText } from './responses';
 import { serveCall } from './rpc';
 import { serveStatic } from './static';
 
@@ -85,6 +85,47 @@ function listen(server: http.Server, port: number, host: string): Promise<number
 
 type Route = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
+/**
+ * What a tab of a server since stopped or restarted shows on reload, instead of a bare
+ * `forbidden`. Fixed text: nothing of the project, the token or the request.
+ */
+const STALE_TAB_PAGE = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Pick Studio: open the new address</title>
+<style>
+body { margin: 0; min-height: 100vh; display: grid; place-items: center; background: #171717;
+  color: #e6e6e6; font: 1.05rem/1.5 system-ui, sans-serif; }
+main { max-width: 34rem; padding: 2rem; }
+h1 { font-size: 1.4rem; margin: 0 0 0.8rem; }
+code { font-family: ui-monospace, monospace; }
+</style>
+</head>
+<body>
+<main data-testid="stale-tab">
+<h1>This tab has lost its Pick Studio server</h1>
+<p>This Pick Studio tab belongs to a server that has stopped or restarted. Open the address the
+<code>pickstudio</code> command printed (it carries a new token).</p>
+<p>Your decisions saved before are in the project file.</p>
+</main>
+</body>
+</html>
+`;
+
+/**
+ * A refusal. A page load refused only for its token is most likely a tab left from an earlier
+ * run: it gets a page saying so (still a 403). The API keeps its terse answer, for the page's
+ * HTTP client and for scripts.
+ */
+function refuse(req: IncomingMessage, res: ServerResponse, url: URL, reason: string): void {
+  const pageLoad =
+    (req.method === 'GET' || req.method === 'HEAD') && !/(^|\/)api\//.test(url.pathname);
+  if (pageLoad && refusedForToken(reason)) return sendHtml(res, 403, STALE_TAB_PAGE);
+  sendText(res, 403, `forbidden: ${reason}`);
+}
+
 /** Every request passes the guard first; then the API, or the built renderer. */
 function createRouter(options: {
   guard: Guard;
@@ -99,7 +140,7 @@ function createRouter(options: {
     // Prefixing an origin keeps '//host/path' a path rather than a URL of another host.
     const url = new URL(`http://127.0.0.1${req.url}`);
     const decision = guard(req, url);
-    if (decision.kind === 'refuse') return sendText(res, 403, `forbidden: ${decision.reason}`);
+    if (decision.kind === 'refuse') return refuse(req, res, url, decision.reason);
     if (decision.kind === 'login') {
       res.writeHead(303, {
         Location: decision.location,

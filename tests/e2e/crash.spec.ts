@@ -7,8 +7,8 @@
  * `PRAGMA integrity_check`, every verdict shown as saved is in it (pair, verdict, annotator, the
  * side shown left), and everything in it was a key the test pressed. A key whose save the kill
  * cut short may or may not be in it; either is right. A key pressed once the server is gone must
- * say "Not confirmed" (the page cannot know) and not be on disk, and the restarted server must
- * count exactly the decisions on disk.
+ * say that the server is not answering and the decision may not be saved (the page cannot know),
+ * and not be on disk, and the restarted server must count exactly the decisions on disk.
  *
  * The plan (when and how each kill comes, which keys) is drawn from a seeded PRNG; the seed is
  * printed, and CRASH_SEED=<seed> draws the same plan again (where a kill lands within a request
@@ -121,8 +121,8 @@ async function outcomeOf(page: Page, pairId: number) {
       );
       if (entry) return { outcome: 'saved', decision: entry.getAttribute('data-decision') };
       const view = document.querySelector('[data-testid="labeling-view"]');
-      const error = document.querySelector('[data-testid="error"]')?.textContent ?? '';
-      if (view?.getAttribute('data-state') === 'error' && error.startsWith('Not confirmed')) {
+      const error = document.querySelector('[data-testid="error-message"]')?.textContent ?? '';
+      if (view?.getAttribute('data-state') === 'error' && error.includes('may not be saved')) {
         return { outcome: 'not confirmed', decision: null };
       }
       return null;

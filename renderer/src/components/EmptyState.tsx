@@ -2,6 +2,7 @@ import { UNDO_KEYS } from '../state/keys';
 import { useLabeling } from '../state/labeling';
 import { useProject } from '../state/project';
 import { fileNameOf, returnSteps } from '../state/team';
+import { ErrorDetail } from './ErrorDetail';
 
 const number = new Intl.NumberFormat();
 
@@ -31,6 +32,7 @@ export function EmptyState() {
   const status = useLabeling((s) => s.status);
   const total = useLabeling((s) => s.progress?.total ?? null);
   const error = useLabeling((s) => s.error);
+  const errorDetail = useLabeling((s) => s.errorDetail);
   const retry = useLabeling((s) => s.retry);
   const role = useProject((s) => s.team.role);
 
@@ -60,7 +62,10 @@ export function EmptyState() {
     return (
       <section className="empty" data-testid="load-error">
         <h2>The next pair could not be loaded</h2>
-        <p className="error">{error}</p>
+        <p className="error" data-testid="error-message">
+          {error}
+        </p>
+        <ErrorDetail detail={errorDetail} />
         <button type="button" onClick={() => void retry()}>
           Try again
         </button>

@@ -2,6 +2,7 @@ import { useEffect } from 'react';
 import { useLabeling } from '../state/labeling';
 import { SUGGESTION_MODE_TEXT, useProject } from '../state/project';
 import { EmptyState } from './EmptyState';
+import { ErrorDetail } from './ErrorDetail';
 import { HistoryStrip } from './HistoryStrip';
 import { PairView } from './PairView';
 import { ShortcutSheet } from './ShortcutSheet';
@@ -35,6 +36,7 @@ export function LabelingView({ annotator }: { annotator: string }) {
   const status = useLabeling((s) => s.status);
   const shown = useLabeling((s) => s.shown);
   const error = useLabeling((s) => s.error);
+  const errorDetail = useLabeling((s) => s.errorDetail);
   const announcement = useLabeling((s) => s.announcement);
   const sheetOpen = useLabeling((s) => s.sheetOpen);
 
@@ -55,9 +57,10 @@ export function LabelingView({ annotator }: { annotator: string }) {
       <TopBar />
       {shown ? <PairView shown={shown} /> : <EmptyState />}
       {shown && error !== null && (
-        <p className="error-banner" role="alert" data-testid="error">
-          {error}
-        </p>
+        <div className="error-banner" role="alert" data-testid="error">
+          <p data-testid="error-message">{error}</p>
+          <ErrorDetail detail={errorDetail} />
+        </div>
       )}
       <VerdictBar />
       <HistoryStrip />

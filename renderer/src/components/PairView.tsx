@@ -42,6 +42,18 @@ function RevisitBanner({ shown }: { shown: Shown }) {
 }
 
 /**
+ * Type size by length, so that Pick-a-Pic's longest prompts (about 600 characters) are read whole
+ * at 1024x640 without a key or the mouse (see .prompt in labeling.css).
+ */
+function promptClass(prompt: string): string {
+  const { length } = prompt;
+  if (length > 1200) return 'prompt prompt-longest prompt-huge';
+  if (length > 280) return 'prompt prompt-longest';
+  if (length > 120) return 'prompt prompt-long';
+  return 'prompt';
+}
+
+/**
  * The prompt and the two images on the sides of this showing (drawn at random for a new pair, as
  * decided for a decided one), with the model's bars under them as the project's mode says.
  */
@@ -88,7 +100,7 @@ export function PairView({ shown }: { shown: Shown }) {
 
   return (
     <section className="pair" ref={root} aria-label={`Pair ${pair.pairId}`}>
-      <p className="prompt" data-testid="prompt">
+      <p className={promptClass(pair.prompt)} data-testid="prompt">
         {pair.prompt}
       </p>
       {shown.origin !== 'queue' && <RevisitBanner shown={shown} />}

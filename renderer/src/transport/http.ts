@@ -40,6 +40,14 @@ async function call(method: PageMethod, args: unknown): Promise<unknown> {
   }
   if (reply?.ok === true) return reply.value;
   if (reply?.ok === false) throw StudioError.fromJSON(reply.error);
+  // The guard's refusal of a token (in plain text, before the API): another server, or this one
+  // restarted, holds the port now, and the page's cookie is not its own.
+  if (response.status === 403 && /\btoken\b/.test(text)) {
+    throw new StudioError(
+      'session_ended',
+      `${method}: the Pick Studio server refused this tab (HTTP 403 ${text.trim()})`,
+    );
+  }
   throw new StudioError('internal', `${method}: HTTP ${response.status} ${text.trim()}`);
 }
 

@@ -2,7 +2,7 @@ import type { HistoryEntry } from '../../../../shared/api';
 import { studio } from '../../studio';
 import { describeError } from '../project';
 import { timing } from '../timing';
-import { failAfterCommit, failOnPair } from './failures';
+import { explainFailure, failAfterCommit, failOnPair } from './failures';
 import { loadAndShow, putBack, showNext } from './queue';
 import { acceptProgress, act, isLive, type Session } from './session';
 import type { LabelingStore, ViewStatus } from './types';
@@ -34,7 +34,7 @@ function nothingToUndo(store: LabelingStore, before: ViewStatus): void {
   store.set({
     status,
     announcement: 'Nothing to undo.',
-    ...(status === 'error' ? {} : { error: null }),
+    ...(status === 'error' ? {} : { error: null, errorDetail: null }),
   });
 }
 
@@ -94,7 +94,11 @@ export const revisit = (store: LabelingStore, pairId: number): Promise<void> =>
     (error) =>
       store.set({
         status: 'error',
-        error: `Pair ${pairId} could not be opened: ${describeError(error)}`,
+        ...explainFailure(
+          error,
+          false,
+          (described) => `Pair ${pairId} could not be opened: ${described}`,
+        ),
       }),
   );
 
@@ -107,5 +111,5 @@ export const backToQueue = (store: LabelingStore): Promise<void> =>
       putBack(store, s, null);
       await showNext(store, s);
     },
-    (error) => store.set({ status: 'error', error: describeError(error) }),
+    (error) => store.set({ status: 'error', ...explainFailure(error, false) }),
   );

@@ -5,7 +5,7 @@
  * (session.ts) runs one user action at a time.
  */
 import { create } from 'zustand';
-import { describeError } from '../project';
+import { explainFailure } from './failures';
 import { backToQueue, loadHistory, revisit, undo } from './history';
 import { refill, showNext } from './queue';
 import { choose } from './saving';
@@ -19,6 +19,7 @@ const FRESH_VIEW = {
   status: 'loading',
   shown: null,
   error: null,
+  errorDetail: null,
   progress: null,
   history: [],
   revealedSeq: null,
@@ -36,7 +37,7 @@ function start(store: LabelingStore, annotator: string): void {
       store.set({ history });
       await showNext(store, s);
     } catch (error) {
-      if (isLive(s)) store.set({ status: 'error', error: describeError(error) });
+      if (isLive(s)) store.set({ status: 'error', ...explainFailure(error, false) });
     } finally {
       s.busy = false;
     }
@@ -47,11 +48,11 @@ function start(store: LabelingStore, annotator: string): void {
 const retry = (store: LabelingStore): Promise<void> =>
   act(
     async (s) => {
-      store.set({ error: null });
+      store.set({ error: null, errorDetail: null });
       if (store.get().shown) store.set({ status: 'ready' });
       else await showNext(store, s);
     },
-    (error) => store.set({ status: 'error', error: describeError(error) }),
+    (error) => store.set({ status: 'error', ...explainFailure(error, false) }),
   );
 
 export const useLabeling = create<LabelingState>()((set, get) => {

@@ -66,6 +66,7 @@ function show(store: LabelingStore, s: Session, prepared: PreparedPair, origin: 
     shown: { prepared, origin, seq: ++showSeq, shownAt: performance.now() },
     status: 'ready',
     error: null,
+    errorDetail: null,
     revealedSeq: null,
   });
   setTimeout(() => void refill(store, s), 0);

@@ -26,6 +26,8 @@ export interface LabelingState {
   shown: Shown | null;
   /** The last failure, named; the pair it happened on stays on screen. */
   error: string | null;
+  /** The technical message behind `error` where that says it in plain words, for a toggle. */
+  errorDetail: string | null;
   progress: LabelProgress | null;
   /** The annotator's latest standing decisions, newest first, each with the side it was made on. */
   history: HistoryEntry[];
