@@ -83,6 +83,10 @@ export interface AnnotatorResult {
 
 export interface PickscoreResult {
   thresholds: number[];
+  /**
+   * The sweep over the verdicts the threshold was tuned on: these, or in an audit tuned on
+   * another project, that project's; all null, with no tuning verdicts, for a fixed threshold.
+   */
   tuningAccuracy: (number | null)[];
   evaluationAccuracy: (number | null)[];
   /** The threshold used: the tuned one, or `options.threshold`; null without tuning verdicts. */
@@ -115,7 +119,10 @@ export interface DashboardResult {
     krippendorffNominal: Estimate;
     krippendorffOrdinal: Estimate;
     gwetAC1: Estimate;
+    /** Annotator pairs sharing at least `minimumShared` judged pairs. */
     cohen: CohenPairResult[];
+    /** Annotator pairs that share a judged pair, but fewer than `minimumShared`: no row. */
+    cohenBelowMinimum: { count: number; minimumShared: number };
   };
   pickscore: PickscoreResult;
   annotators: AnnotatorResult[];

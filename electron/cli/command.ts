@@ -1,8 +1,16 @@
 import { parseArgs } from 'node:util';
 import type { z } from 'zod';
+import { didYouMean } from '../../shared/words';
 
 /** A mistake in the command line: exit code 2, with the reason on one line. */
 export class UsageError extends Error {}
+
+/** Too few positionals; the command that knows its synopsis names the missing ones. */
+class MissingArguments extends UsageError {
+  constructor(readonly given: number) {
+    super('missing arguments (see --help)');
+  }
+}
 
 type OptionSpec = Record<string, { type: 'string' } | { type: 'boolean' }>;
 
@@ -44,7 +52,15 @@ export function defineCommand<O extends OptionSpec>(spec: {
         console.log(spec.help);
         return;
       }
-      await run(values as OptionValues<O>, positionals);
+      try {
+        await run(values as OptionValues<O>, positionals);
+      } catch (error) {
+        if (!(error instanceof MissingArguments)) throw error;
+        const missing = missingNames(spec.synopsis, positionals, error.given);
+        throw missing.length > 0
+          ? new UsageError(`missing ${missing.join(' and ')} (see --help)`)
+          : error;
+      }
     },
   };
 }
@@ -61,8 +77,35 @@ function parse(argv: string[], options: OptionSpec) {
     const message = (error as Error).message;
     // Node's own wording goes on about positionals after '--'; the option is what matters.
     const option = /^Unknown option '([^']+)'/.exec(message)?.[1];
-    throw new UsageError(option ? `unknown option ${option} (see --help)` : message);
+    if (!option) throw new UsageError(message);
+    const near = didYouMean(
+      option,
+      ['help', ...Object.keys(options)].map((name) => `--${name}`),
+    );
+    throw new UsageError(`unknown option ${option}${near || ' (see --help)'}`);
   }
+}
+
+/**
+ * The synopsis's names for the positionals after the first `given`: its words before the first
+ * option, in the alternative (`model add PROJECT DIR | model list PROJECT`) whose subcommand was
+ * given.
+ */
+function missingNames(synopsis: string, positionals: string[], given: number): string[] {
+  // A `|` inside brackets is between options, not between forms of the command.
+  const alternatives: string[][] = [[]];
+  let depth = 0;
+  for (const word of synopsis.trim().split(/\s+/)) {
+    if (word === '|' && depth === 0) alternatives.push([]);
+    else alternatives.at(-1)!.push(word);
+    depth += (word.match(/\[/g)?.length ?? 0) - (word.match(/\]/g)?.length ?? 0);
+  }
+  for (const [i, words] of alternatives.entries()) {
+    const end = words.findIndex((word) => word.startsWith('[') || word.startsWith('-'));
+    alternatives[i] = (end < 0 ? words : words.slice(0, end)).slice(1);
+  }
+  const words = alternatives.find((w) => w[0] === positionals[0]) ?? alternatives[0] ?? [];
+  return words.slice(given).map((word) => word.replace(/\.\.\.$/, ''));
 }
 
 /** `N` strings, as a tuple type. */
@@ -76,7 +119,7 @@ export function expectPositionals<Min extends number>(
   min: Min,
   max: number,
 ): [...Strings<Min>, ...string[]] {
-  if (positionals.length < min) throw new UsageError(`missing arguments (see --help)`);
+  if (positionals.length < min) throw new MissingArguments(positionals.length);
   if (positionals.length > max) {
     throw new UsageError(`unexpected argument ${JSON.stringify(positionals[max])} (see --help)`);
   }

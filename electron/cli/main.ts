@@ -1,5 +1,6 @@
 import { format } from 'node:util';
 import { StudioError } from '../../shared/errors';
+import { didYouMean } from '../../shared/words';
 import { UsageError, type Command } from './command';
 import { demoCommand } from './commands/demo';
 import { exportCommand } from './commands/export';
@@ -53,7 +54,13 @@ async function run(argv: string[]): Promise<number> {
     return name ? 0 : 2;
   }
   const command = COMMANDS.find((c) => c.name === name);
-  if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}`);
+  if (!command) {
+    const near = didYouMean(
+      name,
+      COMMANDS.map((c) => c.name),
+    );
+    throw new UsageError(`unknown command ${JSON.stringify(name)}${near}`);
+  }
   await command.run(rest);
   return 0;
 }

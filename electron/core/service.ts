@@ -14,6 +14,7 @@ import {
   type TaskProgress,
 } from '../../shared/api';
 import { StudioError } from '../../shared/errors';
+import { didYouMean } from '../../shared/words';
 import { audit, listDisagreements } from './audit/audit';
 import { createDemoProject } from './demo/create-demo';
 import { readImage, type ImageBytes } from './io/images';
@@ -83,7 +84,8 @@ export class StudioService implements StudioHandlers {
     if (args.annotator !== undefined && annotators.length === 0) {
       throw new StudioError(
         'not_found',
-        `${this.store.file}: no annotator named ${JSON.stringify(args.annotator)}`,
+        `${this.store.file}: no annotator named ${JSON.stringify(args.annotator)}` +
+          didYouMean(args.annotator, this.store.audit.annotatorNamesInOrder()),
       );
     }
     return {

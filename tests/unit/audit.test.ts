@@ -559,4 +559,149 @@ describe("the lead's desk", () => {
     expect(result.pairs.map((p) => p.pairId)).toEqual([2, 4, 3, 1, 5]);
     store.close();
   });
+
+  it("counts a pair of one generator's two images once in its agreement with the model", async () => {
+    const dir = tempDir();
+    const { store, call } = openTestProject(path.join(dir, 'p.pickstudio'));
+    insertPairs(sqlite(store), 2);
+    sqlite(store)
+      .prepare(
+        "UPDATE pairs SET model_0 = 'sdxl', model_1 = CASE id WHEN 1 THEN 'sdxl' ELSE 'dalle' END",
+      )
+      .run();
+    const model = store.scores.activate({
+      fingerprint: 'f',
+      name: 'm',
+      manifest: '{}',
+      folder: dir,
+    });
+    store.scores.putScores(model, [
+      { pairId: 1, score0: 0, score1: 0, p0: 0.9 },
+      { pairId: 2, score0: 0, score1: 0, p0: 0.9 },
+    ]);
+    const decide = (pairId: number, decision: Verdict) =>
+      call('recordDecision', {
+        annotator: 'ana',
+        pairId,
+        decision,
+        leftImage: 0,
+        suggestionVisible: false,
+        decisionMs: 800,
+      });
+    await decide(1, 0); // sdxl against sdxl, as the model says: 1
+    await decide(2, 1); // sdxl against dalle, against the model: 0
+    const report = await call('getAudit', { threshold: 0, resamples: 0 });
+    const agreement = Object.fromEntries(
+      report.generators.map((g) => [g.generator, g.pickscoreAgreement]),
+    );
+    // sdxl: one verdict of 1 and one of 0, each pair once.
+    expect(agreement).toEqual({ sdxl: 0.5, dalle: 0 });
+    store.close();
+  });
+
+  it('--tune-on reports the tuning figures of the project tuned on; --threshold reports none', async () => {
+    const dir = tempDir();
+    // Tuning project: five verdicts; |p0 - p1| is 0.76, 0.76, 0.04, 0.06, 0.44.
+    const tuning = openTestProject(path.join(dir, 'validation.pickstudio'));
+    const examples: [number, Verdict][] = [
+      [0.88, 0],
+      [0.12, 1],
+      [0.52, 'tie'],
+      [0.47, 'tie'],
+      [0.72, 1],
+    ];
+    const evaluated = openTestProject(path.join(dir, 'test.pickstudio'));
+    const evaluation: [number, Verdict][] = [
+      [0.9, 0],
+      [0.3, 0],
+    ];
+    for (const [{ store, call }, rows] of [
+      [tuning, examples],
+      [evaluated, evaluation],
+    ] as const) {
+      insertPairs(sqlite(store), rows.length);
+      const model = store.scores.activate({
+        fingerprint: 'f',
+        name: 'm',
+        manifest: '{}',
+        folder: dir,
+      });
+      store.scores.putScores(
+        model,
+        rows.map(([p0], i) => ({ pairId: i + 1, score0: 0, score1: 0, p0 })),
+      );
+      for (const [i, [, decision]] of rows.entries()) {
+        await call('recordDecision', {
+          annotator: 'ana',
+          pairId: i + 1,
+          decision,
+          leftImage: 0,
+          suggestionVisible: false,
+          decisionMs: 800,
+        });
+      }
+    }
+    tuning.store.close();
+    // By hand: t = 0 calls no tie (3 of 5); 0.1 to 0.4 the two ties (4); 0.5 to 0.7 the last
+    // pair too (4.5); from 0.8 the two sure pairs become ties as well (3.5).
+    const expected = [0.6, 0.8, 0.8, 0.8, 0.8, 0.9, 0.9, 0.9, 0.7, 0.7, 0.7];
+    const report = await evaluated.call('getAuditTunedOn', {
+      tuneOn: path.join(dir, 'validation.pickstudio'),
+      resamples: 0,
+    });
+    const p = report.dashboard.pickscore;
+    expect(p.threshold).toBe(0.5);
+    expect(p.tuningVerdicts).toBe(5);
+    expect(p.tuningAccuracy).toHaveLength(expected.length);
+    expected.forEach((a, i) => expect(p.tuningAccuracy[i]).toBeCloseTo(a, 12));
+    expect(p.evaluationVerdicts).toBe(2);
+
+    const fixed = (await evaluated.call('getAudit', { threshold: 0.3, resamples: 0 })).dashboard
+      .pickscore;
+    expect(fixed.tuningVerdicts).toBe(0);
+    expect(fixed.tuningAccuracy).toEqual(Array(11).fill(null));
+    expect(fixed.evaluationVerdicts).toBe(2);
+    evaluated.store.close();
+  });
+
+  it("says how many annotator pairs share too few pairs for Cohen's kappa", async () => {
+    const dir = tempDir();
+    const project = path.join(dir, 'p.pickstudio');
+    const { store, call } = openTestProject(project);
+    insertPairs(sqlite(store), 12);
+    // ana judges 1-12, bob 1-10, cy 11-12, dan 1: ana/bob share 10 pairs (a row); ana/cy 2,
+    // ana/dan 1 and bob/dan 1 are left out; bob/cy and cy/dan share none.
+    const judged: [string, number[]][] = [
+      ['ana', [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]],
+      ['bob', [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]],
+      ['cy', [11, 12]],
+      ['dan', [1]],
+    ];
+    for (const [annotator, pairIds] of judged) {
+      for (const pairId of pairIds) {
+        await call('recordDecision', {
+          annotator,
+          pairId,
+          decision: pairId % 3 === 0 ? 'tie' : ((pairId % 2) as 0 | 1),
+          leftImage: 0,
+          suggestionVisible: false,
+          decisionMs: 800,
+        });
+      }
+    }
+    const all = (await call('getAudit', { resamples: 0 })).dashboard.agreement;
+    expect(all.cohen.map((c) => [c.a, c.b])).toEqual([['ana', 'bob']]);
+    expect(all.cohenBelowMinimum).toEqual({ count: 3, minimumShared: 10 });
+    const cy = (await call('getAudit', { annotator: 'cy', resamples: 0 })).dashboard.agreement;
+    expect(cy.cohen).toEqual([]);
+    expect(cy.cohenBelowMinimum).toEqual({ count: 1, minimumShared: 10 });
+    store.close();
+
+    const text = pickstudio('stats', project);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain('3 annotator pairs left out: fewer than 10 shared pairs');
+    expect(pickstudio('stats', project, '--annotator', 'cy').stdout).toContain(
+      '1 annotator pair left out: fewer than 10 shared pairs',
+    );
+  });
 });

@@ -998,7 +998,10 @@ describe('the CLI door', () => {
     const out = path.join(dir, 'out.parquet');
     const demo = path.join(dir, 'demo.pickstudio');
     const cases: [string[], string][] = [
-      [['export', project, out, '--no-imagez'], 'unknown option --no-imagez (see --help)'],
+      [
+        ['export', project, out, '--no-imagez'],
+        'unknown option --no-imagez (did you mean --no-images?)',
+      ],
       [
         ['export', project, out, '--no-images', '--jpeg'],
         '--jpeg re-encodes the images that --no-images leaves out: use one',
@@ -1009,7 +1012,7 @@ describe('the CLI door', () => {
       ],
       [['stats', project, '--threshold', 'high'], '--threshold must be a number from 0 to 1'],
       [['demo', demo, '--pairs', '1e9'], '--pairs must be a whole number from 1 to 20000'],
-      [['stats'], 'missing arguments (see --help)'],
+      [['stats'], 'missing PROJECT (see --help)'],
     ];
     const results = await Promise.all(cases.map(([args]) => runPickstudio(args)));
     results.forEach((result, i) => {

@@ -4,7 +4,15 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { duckdb, writeShardWithDuckDB } from '../helpers/duckdb';
 import { ProjectStore } from '../../electron/core/store/project-store';
-import { makeJpeg, makePng, projectDigest, tempDir, sqlite } from '../helpers/project';
+import { runPickstudio } from '../helpers/cli';
+import {
+  makeJpeg,
+  makePng,
+  openTestProject,
+  projectDigest,
+  tempDir,
+  sqlite,
+} from '../helpers/project';
 
 const BIN = path.resolve('bin/pickstudio.js');
 
@@ -114,7 +122,7 @@ describe('pickstudio CLI', () => {
     );
     const imported = pickstudio('import', project, shard);
     expect(imported.code, imported.stderr).toBe(0);
-    expect(imported.stdout).toMatch(/1 rows, 1 new pairs, 1 new annotations/);
+    expect(imported.stdout).toMatch(/1 row, 1 new pair, 1 new annotation,/);
     expect(imported.stderr).toMatch(/import 1\/1 rows/);
 
     const annotator = JSON.parse(
@@ -137,7 +145,7 @@ describe('pickstudio CLI', () => {
     const raw = path.join(dir, 'raw.parquet');
     const exported = pickstudio('export', project, out, '--no-images', '--annotations', raw);
     expect(exported.code, exported.stderr).toBe(0);
-    expect(exported.stdout).toMatch(/1 rows/);
+    expect(exported.stdout).toMatch(/: 1 row,/);
     const db = await duckdb();
     expect(await db.rows(`SELECT caption, label_1, user_id FROM '${out}'`)).toEqual([
       { caption: 'a blue square', label_1: 1, user_id: 101n },
@@ -261,5 +269,95 @@ describe('pickstudio CLI', () => {
       `* pickstudio-demo-colour-shape (not PickScore): 3 of 3 pairs scored (${path.resolve('resources/demo-model')})`,
     );
     expect(pickstudio('model', 'remove', project).code).toBe(2);
+  });
+
+  it('suggests the command or option meant, and names the missing arguments', async () => {
+    const message = async (...args: string[]) => {
+      const result = await runPickstudio(args);
+      expect(result.code).toBe(2);
+      return result.stderr.trim();
+    };
+    expect(await message('improt', 'p.pickstudio')).toBe(
+      'pickstudio: unknown command "improt" (did you mean import?)',
+    );
+    expect(await message('stat', 'p.pickstudio')).toBe(
+      'pickstudio: unknown command "stat" (did you mean stats?)',
+    );
+    expect(await message('stats', 'p.pickstudio', '--jsn')).toBe(
+      'pickstudio: unknown option --jsn (did you mean --json?)',
+    );
+    expect(await message('stats')).toBe('pickstudio: missing PROJECT (see --help)');
+    expect(await message('export')).toBe(
+      'pickstudio: missing PROJECT and OUT.parquet (see --help)',
+    );
+    expect(await message('import', 'p.pickstudio')).toBe('pickstudio: missing SOURCE (see --help)');
+    expect(await message('model', 'add', 'p.pickstudio')).toBe(
+      'pickstudio: missing DIR (see --help)',
+    );
+  });
+
+  it('stats --annotator names the annotators meant when none has that name', async () => {
+    const project = path.join(tempDir(), 'p.pickstudio');
+    expect(pickstudio('demo', project, '--pairs', '1', '--no-score', '--no-annotators').code).toBe(
+      0,
+    );
+    const store = ProjectStore.open(project);
+    for (const name of ['pickapic:101', 'pickapic:102']) {
+      store.decisions.record([
+        {
+          pairId: 1,
+          annotatorId: store.decisions.annotatorId(name, 'dataset'),
+          decision: 0,
+          leftImage: null,
+          decisionMs: null,
+          createdAt: 0,
+        },
+      ]);
+    }
+    store.close();
+    const line = async (name: string) => {
+      const result = await runPickstudio(['stats', project, '--annotator', name]);
+      expect(result.code).toBe(1);
+      return result.stderr.trim();
+    };
+    expect(await line('101')).toBe(
+      `pickstudio: ${project}: no annotator named "101" (did you mean pickapic:101?)`,
+    );
+    expect(await line('pickapic:10')).toBe(
+      `pickstudio: ${project}: no annotator named "pickapic:10" (did you mean pickapic:101 or pickapic:102?)`,
+    );
+    expect(await line('zed')).toBe(`pickstudio: ${project}: no annotator named "zed"`);
+  });
+
+  it('says one pair, not 1 pairs', async () => {
+    const project = path.join(tempDir(), 'p.pickstudio');
+    const demo = await runPickstudio(['demo', project, '--pairs', '1', '--no-score']);
+    expect(demo.code, demo.stderr).toBe(0);
+    expect(demo.stdout.trim()).toBe(`${project}: demo project with 1 pair`);
+    const store = ProjectStore.open(project);
+    const annotatorId = store.decisions.annotatorId('pickapic:101', 'dataset');
+    store.decisions.record([
+      { pairId: 1, annotatorId, decision: 0, leftImage: null, decisionMs: null, createdAt: 0 },
+    ]);
+    store.close();
+    const stats = await runPickstudio(['stats', project]);
+    expect(stats.code, stats.stderr).toBe(0);
+    expect(stats.stdout).toContain('annotations  1 row (undos included)');
+    expect(stats.stdout).toContain('pickapic:101 (dataset): 1 pair;');
+    expect(stats.stdout).toContain('agreement between annotators (1 verdict on 1 pair;');
+  });
+
+  it("the demo's progress has one total from the start and never goes back", async () => {
+    const { call, events, store } = openTestProject(path.join(tempDir(), 'p.pickstudio'));
+    await call('createDemo', { pairs: 6, score: true, annotators: false });
+    store.close();
+    const counted = events.filter((e) => e.total !== null);
+    expect(counted.length).toBeGreaterThan(1);
+    const total = counted[0]!.total!;
+    for (const [i, e] of counted.entries()) {
+      expect(e.total).toBe(total);
+      if (i > 0) expect(e.done).toBeGreaterThanOrEqual(counted[i - 1]!.done);
+    }
+    expect(counted.at(-1)).toMatchObject({ state: 'done', done: total });
   });
 });

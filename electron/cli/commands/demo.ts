@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import { studioContract } from '../../../shared/api';
 import { StudioError } from '../../../shared/errors';
 import { defineCommand, expectPositionals, numberOption } from '../command';
-import { number } from '../format';
 import { asTask, removeProject, withProject } from '../project';
+import { plural } from '../../../shared/words';
 
 export const demoCommand = defineCommand({
   name: 'demo',
@@ -51,6 +51,6 @@ existing file.`,
       removeProject(project);
       throw error;
     }
-    console.log(`${project}: demo project with ${number.format(created.pairs)} pairs`);
+    console.log(`${project}: demo project with ${plural(created.pairs, 'pair')}`);
   },
 });

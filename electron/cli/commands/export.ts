@@ -1,6 +1,6 @@
 import { defineCommand, expectPositionals, UsageError } from '../command';
-import { number } from '../format';
 import { asTask, withProject } from '../project';
+import { plural } from '../../../shared/words';
 
 export const exportCommand = defineCommand({
   name: 'export',
@@ -56,17 +56,15 @@ pickscore_0, pickscore_1 and pickscore_prob_0 carry the scores of the project's 
         }),
       ),
     );
-    console.log(
-      `${report.out}: ${number.format(report.rows)} rows, ${number.format(report.bytes)} bytes`,
-    );
+    console.log(`${report.out}: ${plural(report.rows, 'row')}, ${plural(report.bytes, 'byte')}`);
     if (report.pairsWithoutMajority > 0) {
       console.log(
-        `${number.format(report.pairsWithoutMajority)} pairs left out: their annotations have no majority (adjudicate them)`,
+        `${plural(report.pairsWithoutMajority, 'pair')} left out: their annotations have no majority (adjudicate them)`,
       );
     }
     if (report.annotationsOut) {
       console.log(
-        `${report.annotationsOut}: ${number.format(report.annotationRows)} annotations and adjudications`,
+        `${report.annotationsOut}: ${plural(report.annotationRows, 'annotation')} and adjudications`,
       );
     }
   },

@@ -4,6 +4,7 @@ import { StudioError } from '../../../shared/errors';
 import { defineCommand, expectPositionals } from '../command';
 import { number } from '../format';
 import { asTask, removeIfEmpty, withProject } from '../project';
+import { plural } from '../../../shared/words';
 
 export const importCommand = defineCommand({
   name: 'import',
@@ -50,8 +51,8 @@ row at fault. Rows already imported (same ranking_id) are skipped. Ctrl+C cancel
     if (creating) announceCreated(project);
     for (const file of report.files) {
       console.log(
-        `${file.file}: ${number.format(file.rows)} rows, ${number.format(file.pairsAdded)} new pairs, ` +
-          `${number.format(file.annotationsAdded)} new annotations, ${number.format(file.rowsAlreadyPresent)} already present`,
+        `${file.file}: ${plural(file.rows, 'row')}, ${plural(file.pairsAdded, 'new pair')}, ` +
+          `${plural(file.annotationsAdded, 'new annotation')}, ${number.format(file.rowsAlreadyPresent)} already present`,
       );
     }
   },

@@ -1,6 +1,7 @@
 import { defineCommand, expectPositionals } from '../command';
 import { number } from '../format';
 import { asTask, withProject } from '../project';
+import { plural } from '../../../shared/words';
 
 export const mergeCommand = defineCommand({
   name: 'merge',
@@ -24,15 +25,15 @@ changes nothing. Ctrl+C cancels.`,
     for (const file of report.files) {
       console.log(
         `${file.file}: ${file.kind} of ${file.annotators.join(', ') || 'nobody'}: ` +
-          `${number.format(file.annotationsAdded)} new events, ${number.format(file.annotationsPresent)} already here` +
+          `${plural(file.annotationsAdded, 'new event')}, ${number.format(file.annotationsPresent)} already here` +
           (file.annotationsOnUnknownPairs > 0
             ? `, ${number.format(file.annotationsOnUnknownPairs)} on pairs this project does not have (left out)`
             : '') +
           (file.imagesFilled > 0
-            ? `; the bytes of ${number.format(file.imagesFilled)} images this project kept as files only`
+            ? `; the bytes of ${plural(file.imagesFilled, 'image')} this project kept as files only`
             : '') +
           (file.adjudicationsLeftOut > 0
-            ? `; ${number.format(file.adjudicationsLeftOut)} adjudications left out (they stay in the project that made them)`
+            ? `; ${plural(file.adjudicationsLeftOut, 'adjudication')} left out (they stay in the project that made them)`
             : ''),
       );
       for (const { from, to } of file.renamed) {

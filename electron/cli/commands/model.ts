@@ -1,6 +1,7 @@
 import { defineCommand, expectPositionals, UsageError } from '../command';
 import { number } from '../format';
 import { withProject } from '../project';
+import { plural } from '../../../shared/words';
 
 async function addModel(positionals: string[]): Promise<void> {
   const [, project, folder] = expectPositionals(positionals, 3, 3);
@@ -9,7 +10,7 @@ async function addModel(positionals: string[]): Promise<void> {
   console.log(`  folder       ${model.folder}`);
   console.log(`  fingerprint  ${model.fingerprint.slice(0, 16)}`);
   console.log(
-    `  scored       ${number.format(model.scoredPairs)} of ${number.format(model.totalPairs)} pairs` +
+    `  scored       ${number.format(model.scoredPairs)} of ${plural(model.totalPairs, 'pair')}` +
       (model.scoredPairs < model.totalPairs ? ` (run 'pickstudio score ${project}')` : ''),
   );
 }
@@ -21,7 +22,7 @@ async function listModels(positionals: string[]): Promise<void> {
   for (const m of models) {
     console.log(
       `${m.active ? '* ' : '  '}${m.name}: ${number.format(m.scoredPairs)} of ` +
-        `${number.format(m.totalPairs)} pairs scored (${m.folder})`,
+        `${plural(m.totalPairs, 'pair')} scored (${m.folder})`,
     );
   }
 }

@@ -1,7 +1,7 @@
 import { studioContract } from '../../../shared/api';
 import { defineCommand, expectPositionals, numberOption, UsageError } from '../command';
-import { number } from '../format';
 import { asTask, withProject } from '../project';
+import { plural } from '../../../shared/words';
 
 export const packCommand = defineCommand({
   name: 'pack',
@@ -40,8 +40,8 @@ OUT', 'npm start -- OUT'), a package labels only. Bring it back with 'pickstudio
       ),
     );
     console.log(
-      `${report.out}: package for ${report.annotator}, ${number.format(report.pairs)} pairs, ` +
-        `${number.format(report.images)} images, ${number.format(report.bytes)} bytes`,
+      `${report.out}: package for ${report.annotator}, ${plural(report.pairs, 'pair')}, ` +
+        `${plural(report.images, 'image')}, ${plural(report.bytes, 'byte')}`,
     );
   },
 });

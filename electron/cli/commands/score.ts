@@ -1,7 +1,7 @@
 import { PROVIDERS, studioContract, type Provider } from '../../../shared/api';
 import { defineCommand, expectPositionals, numberOption, UsageError } from '../command';
-import { number } from '../format';
 import { asTask, withProject } from '../project';
+import { plural } from '../../../shared/words';
 
 const isProvider = (name: string): name is Provider =>
   (PROVIDERS as readonly string[]).includes(name);
@@ -45,13 +45,13 @@ batch size (default per provider). Ctrl+C cancels; what was encoded stays cached
     console.log(`provider ${report.provider}: in use`);
     const encoded = report.promptsEncoded + report.imagesEncoded;
     console.log(
-      `${report.model}: ${number.format(report.promptsEncoded)} prompts and ${number.format(report.imagesEncoded)} images encoded` +
+      `${report.model}: ${plural(report.promptsEncoded, 'prompt')} and ${plural(report.imagesEncoded, 'image')} encoded` +
         `${encoded === 0 ? ' (all cached)' : ''}, ` +
-        `${number.format(report.pairsScored)} pairs scored in ${report.seconds.toFixed(1)} s`,
+        `${plural(report.pairsScored, 'pair')} scored in ${report.seconds.toFixed(1)} s`,
     );
     if (report.imagesMissing > 0) {
       console.log(
-        `${number.format(report.imagesMissing)} images could not be read; their pairs stay unscored`,
+        `${plural(report.imagesMissing, 'image')} could not be read; their pairs stay unscored`,
       );
       for (const missing of report.missingImages) console.log(`  ${missing}`);
     }

@@ -3,6 +3,7 @@ import type { AuditReport } from '../../../shared/audit';
 import { defineCommand, expectPositionals, numberOption } from '../command';
 import { number } from '../format';
 import { withProject } from '../project';
+import { plural } from '../../../shared/words';
 
 const auditArgs = studioContract.getAudit.args.shape;
 
@@ -79,15 +80,15 @@ function printCounts(stats: ProjectStats): void {
   );
   console.log(
     `  verdicts     ${number.format(c.verdicts.image0)} image 0, ${number.format(c.verdicts.image1)} image 1, ` +
-      `${number.format(c.verdicts.tie)} tie; ${number.format(c.skips)} skips`,
+      `${number.format(c.verdicts.tie)} tie; ${plural(c.skips, 'skip')}`,
   );
-  console.log(`  annotations  ${number.format(c.annotations)} rows (undos included)`);
+  console.log(`  annotations  ${plural(c.annotations, 'row')} (undos included)`);
   console.log(`  adjudicated  ${number.format(c.adjudications)}`);
   console.log(`  annotators   ${number.format(c.annotators)}`);
   for (const a of stats.annotators) {
     console.log(
-      `    ${a.name} (${a.kind}): ${number.format(a.pairsDecided)} pairs; ` +
-        `${a.verdicts.image0}/${a.verdicts.image1}/${a.verdicts.tie} (0/1/tie), ${a.skips} skips`,
+      `    ${a.name} (${a.kind}): ${plural(a.pairsDecided, 'pair')}; ` +
+        `${a.verdicts.image0}/${a.verdicts.image1}/${a.verdicts.tie} (0/1/tie), ${plural(a.skips, 'skip')}`,
     );
   }
 }
@@ -105,19 +106,25 @@ const estimate = (e: {
 function printAgreement(audit: AuditReport): void {
   const { agreement, counts } = audit.dashboard;
   console.log(
-    `\nagreement between annotators (${number.format(counts.verdicts)} verdicts on ${number.format(counts.judgedPairs)} pairs; 95% intervals)`,
+    `\nagreement between annotators (${plural(counts.verdicts, 'verdict')} on ${plural(counts.judgedPairs, 'pair')}; 95% intervals)`,
   );
   console.log(`  percent agreement          ${estimate(agreement.percent)}`);
   console.log(`  without ties               ${estimate(agreement.percentWithoutTies)}`);
   console.log(
-    `  Fleiss' kappa              ${estimate(agreement.fleissKappa)} (${number.format(agreement.fleissKappa.pairs)} pairs with ${agreement.fleissKappa.ratersPerPair} verdicts)`,
+    `  Fleiss' kappa              ${estimate(agreement.fleissKappa)} (${plural(agreement.fleissKappa.pairs, 'pair')} with ${plural(agreement.fleissKappa.ratersPerPair, 'verdict')})`,
   );
   console.log(`  Krippendorff's alpha       ${estimate(agreement.krippendorffNominal)} nominal`);
   console.log(`                             ${estimate(agreement.krippendorffOrdinal)} ordinal`);
   console.log(`  Gwet's AC1                 ${estimate(agreement.gwetAC1)}`);
   for (const c of agreement.cohen) {
     console.log(
-      `  Cohen's kappa ${c.a} / ${c.b}: ${estimate(c.unweighted)}, linear-weighted ${estimate(c.linear)} (${number.format(c.commonPairs)} pairs)`,
+      `  Cohen's kappa ${c.a} / ${c.b}: ${estimate(c.unweighted)}, linear-weighted ${estimate(c.linear)} (${plural(c.commonPairs, 'pair')})`,
+    );
+  }
+  const { count, minimumShared } = agreement.cohenBelowMinimum;
+  if (count > 0) {
+    console.log(
+      `  Cohen's kappa: ${plural(count, 'annotator pair')} left out: fewer than ${plural(minimumShared, 'shared pair')}`,
     );
   }
 }
@@ -131,7 +138,7 @@ function printModel(audit: AuditReport): void {
   const source = audit.thresholdSource;
   const how =
     source.kind === 'tuned-on'
-      ? `tuned on ${source.project} (${number.format(source.verdicts)} verdicts)`
+      ? `tuned on ${source.project} (${plural(source.verdicts, 'verdict')})`
       : source.kind === 'fixed'
         ? 'fixed'
         : 'tuned on these verdicts';

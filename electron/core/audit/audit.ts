@@ -295,7 +295,8 @@ function countVerdicts(
         else if (v === side) r.wins++;
         else r.losses++;
       }
-      if (score !== null) {
+      // ...and is one verdict on its images, not two: counted twice it would outweigh the rest.
+      if (score !== null && (m0 !== m1 || side === IMAGE_0)) {
         r.protocolSum += score;
         r.judged++;
       }
@@ -356,7 +357,9 @@ export function audit(
   const dashboard = computeDashboard(rows.columns, {
     resamples: args.resamples,
     ...(fixed !== undefined ? { threshold: fixed } : {}),
+    ...(args.annotator !== undefined ? { cohenAnnotator: args.annotator } : {}),
   });
+  tuningFiguresFrom(thresholdSource, dashboard.pickscore);
   if (args.annotator !== undefined) focusOn(dashboard, args.annotator);
   const threshold = dashboard.pickscore.threshold;
   const names = project.audit.annotatorNamesInOrder();
@@ -374,12 +377,30 @@ export function audit(
   };
 }
 
-/** Keeps one annotator's rows in the per-annotator and Cohen tables; the figures stay everyone's. */
+/**
+ * The dashboard sweeps its own verdicts as if they were the tuning split; when the threshold came
+ * from elsewhere, the tuning figures are that source's: the other project's sweep, or none for a
+ * fixed threshold.
+ */
+function tuningFiguresFrom(
+  source: AuditReport['thresholdSource'],
+  pickscore: AuditReport['dashboard']['pickscore'],
+): void {
+  if (source.kind === 'tuned-on') {
+    pickscore.tuningAccuracy = source.tuningAccuracy;
+    pickscore.tuningVerdicts = source.verdicts;
+  } else if (source.kind === 'fixed') {
+    pickscore.tuningAccuracy = pickscore.thresholds.map(() => null);
+    pickscore.tuningVerdicts = 0;
+  }
+}
+
+/**
+ * Keeps one annotator's rows in the per-annotator table (the dashboard kept only theirs in the
+ * Cohen table); the figures stay everyone's.
+ */
 function focusOn(dashboard: AuditReport['dashboard'], annotator: string): void {
   dashboard.annotators = dashboard.annotators.filter((a) => a.annotator === annotator);
-  dashboard.agreement.cohen = dashboard.agreement.cohen.filter(
-    (c) => c.a === annotator || c.b === annotator,
-  );
 }
 
 export function listDisagreements(

@@ -32,7 +32,13 @@ export async function createDemoProject(
   context: TaskContext,
 ): Promise<{ pairs: number }> {
   const seed = options.seed ?? DEMO_SEED;
-  const truths = await addDemoPairs(store, generateDemoScenes(options.pairs, seed), context);
+  const scenes = generateDemoScenes(options.pairs, seed);
+  // One bar for the whole demo, in images and prompts: each pair's two images drawn, then at most
+  // its prompt and two images encoded. Scoring's own total (what its cache lacks) is known only
+  // once the pairs are in, so its part is scaled into the room kept for it.
+  const drawn = 2 * scenes.length;
+  const total = drawn + (options.scoreWith !== undefined ? 3 * scenes.length : 0);
+  const truths = await addDemoPairs(store, scenes, part(context, 0, drawn, total));
   if (options.annotators) {
     addDemoAnnotations(
       store,
@@ -49,10 +55,23 @@ export async function createDemoProject(
       store,
       await loadModel(options.scoreWith, undefined, options.worker),
       { worker: options.worker },
-      context,
+      part(context, drawn, total - drawn, total),
     );
   }
+  context.progress(total, total);
   return { pairs: truths.length };
+}
+
+/** A context whose progress fills `size` steps from `offset` of the whole task's `total`. */
+function part(context: TaskContext, offset: number, size: number, total: number): TaskContext {
+  return {
+    signal: context.signal,
+    throwIfCancelled: () => context.throwIfCancelled(),
+    progress(done, partTotal, detail) {
+      const share = partTotal ? Math.min(1, done / partTotal) : 0;
+      context.progress(offset + Math.floor(size * share), total, detail);
+    },
+  };
 }
 
 /** Draws each scene's two images and adds the pairs in one transaction; returns which is faithful. */
@@ -106,7 +125,7 @@ async function addDemoPairs(
         });
       });
       staging.checkpoint();
-      context.progress(start + batch.length, scenes.length);
+      context.progress(start + batch.length, scenes.length, 'drawing images');
     }
     staging.merge('demo');
   } finally {

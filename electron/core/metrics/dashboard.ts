@@ -170,6 +170,8 @@ export interface DashboardOptions {
   calibrationBins?: number;
   /** Annotator pairs with fewer common pairs get no Cohen's kappa row (default 10). */
   minCommonPairs?: number;
+  /** Only the annotator pairs with this annotator get a Cohen row (or count as left out). */
+  cohenAnnotator?: string;
   /** Called with each part's wall time, in ms (for benchmarks). */
   onTiming?: (part: DashboardPart, ms: number) => void;
 }
@@ -358,15 +360,20 @@ interface CohenRow {
 
 /**
  * The confusion matrix of every annotator pair (a < b, by annotator index) with at least
- * `minCommon` shared pairs, in order of a then b.
+ * `minCommonPairs` shared pairs, in order of a then b (only those with `cohenAnnotator` if set);
+ * and how many that share fewer, but one at least, were left out.
  */
 function cohenRows(
   c: DashboardColumns,
   prep: Prepared,
   items: Items,
-  minCommon: number,
-): CohenRow[] {
+  options: DashboardOptions,
+): { rows: CohenRow[]; belowMinimum: { count: number; minimumShared: number } } {
   const A = c.annotators.length;
+  const minCommon = Math.max(1, options.minCommonPairs ?? 10);
+  // -1 when the annotator has no verdict here: no pair includes them.
+  const only =
+    options.cohenAnnotator === undefined ? undefined : c.annotators.indexOf(options.cohenAnnotator);
   const { start, members } = prep;
   // Two passes: count each annotator pair's shared pairs, then fill the confusion cells of those
   // with enough. With thousands of annotators (Pick-a-Pic's users) most of the millions of
@@ -395,10 +402,17 @@ function cohenRows(
   const slots = new Map<number, number>();
   const common = (key: number): number => (commonOf ? commonOf[key]! : (commonMap.get(key) ?? 0));
   const keys: number[] = [];
+  let belowMinimum = 0;
+  const consider = (key: number, n: number): void => {
+    if (n === 0) return;
+    if (only !== undefined && Math.floor(key / A) !== only && key % A !== only) return;
+    if (n >= minCommon) keys.push(key);
+    else belowMinimum++;
+  };
   if (commonOf) {
-    for (let key = 0; key < commonOf.length; key++) if (commonOf[key]! >= minCommon) keys.push(key);
+    for (let key = 0; key < commonOf.length; key++) consider(key, commonOf[key]!);
   } else {
-    for (const [key, n] of commonMap) if (n >= minCommon) keys.push(key);
+    for (const [key, n] of commonMap) consider(key, n);
   }
   keys.forEach((key, slot) => slots.set(key, slot));
   const rows: CohenRow[] = keys.map((key) => ({
@@ -413,7 +427,10 @@ function cohenRows(
     rows[slot]!.cells[c.verdict[members[u]!]! * K + c.verdict[members[v]!]!]! += 1;
   });
   for (const row of rows) row.cells[K * K] = items.pair.length - row.common;
-  return rows.sort((x, y) => x.a - y.a || x.b - y.b);
+  return {
+    rows: rows.sort((x, y) => x.a - y.a || x.b - y.b),
+    belowMinimum: { count: belowMinimum, minimumShared: minCommon },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -827,7 +844,10 @@ function agreementResult(
   point: AgreementPoint,
   rep: Replicates,
   fleiss: { pairs: number; raters: number },
-  cohen: CohenPairResult[],
+  cohen: {
+    rows: CohenPairResult[];
+    belowMinimum: DashboardResult['agreement']['cohenBelowMinimum'];
+  },
   estimate: Estimator,
 ): DashboardResult['agreement'] {
   return {
@@ -844,7 +864,8 @@ function agreementResult(
     krippendorffNominal: estimate(point.kNominal, rep.kNominal),
     krippendorffOrdinal: estimate(point.kOrdinal, rep.kOrdinal),
     gwetAC1: estimate(point.ac1, rep.ac1),
-    cohen,
+    cohen: cohen.rows,
+    cohenBelowMinimum: cohen.belowMinimum,
   };
 }
 
@@ -895,7 +916,7 @@ export function computeDashboard(
   const fleissRaters = modalRatingCount(table);
   const fleissPairs = fleissKappa(table, fleissRaters).items;
   const point = agreementOf(table, fleissRaters);
-  const cohen = cohenRows(c, prep, items, Math.max(1, options.minCommonPairs ?? 10));
+  const { rows: cohen, belowMinimum } = cohenRows(c, prep, items, options);
   lap('agreement');
 
   const protocol = protocolSweep(c, prep, thresholds, mask, options.threshold);
@@ -936,7 +957,7 @@ export function computeDashboard(
       point,
       rep,
       { pairs: fleissPairs, raters: fleissRaters },
-      cohenPairs,
+      { rows: cohenPairs, belowMinimum },
       estimate,
     ),
     pickscore: pickscoreResult(thresholds, protocol, estimate(accuracy, rep.accuracy)),
