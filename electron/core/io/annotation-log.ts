@@ -6,7 +6,7 @@ import type { LogEvent, LogFileWriter } from '../store/log-file';
 import type { TaskContext } from '../tasks';
 import { ANNOTATION_COLUMNS, ANNOTATION_LOG_KEYS } from './export/annotations';
 import { openParquet, type ParquetSource } from './parquet-source';
-import { ACCEPTED_PHYSICAL, type ColumnKind } from './pickapic-schema';
+import { wrongColumnTypes } from './pickapic-schema';
 import { asBoolean, asInt64, asNumber, asString, asTimeMs } from './values';
 
 /** The columns a merge reads; the rest (labels, is_current, notes) follow from these. */
@@ -47,7 +47,6 @@ export interface AnnotationLogSource extends ParquetSource {
  */
 export async function openAnnotationLog(file: string): Promise<AnnotationLogSource> {
   const source = await openParquet(file);
-  const kinds = new Map<string, ColumnKind>(ANNOTATION_COLUMNS.map((c) => [c.name, c.kind]));
   const missing = MERGED_COLUMNS.filter((name) => !source.columns.has(name));
   if (missing.length > 0) {
     const olderLog = source.columns.has('annotation_id') && source.columns.has('undoes_id');
@@ -58,13 +57,10 @@ export async function openAnnotationLog(file: string): Promise<AnnotationLogSour
         : `${file}: not a Pick Studio project nor an annotation log (export --annotations): missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`,
     );
   }
-  const wrongType = MERGED_COLUMNS.flatMap((name) => {
-    const physical = source.columns.get(name)!.type ?? 'group';
-    const kind = kinds.get(name)!;
-    return ACCEPTED_PHYSICAL[kind].includes(physical)
-      ? []
-      : [`${name} is ${physical}, expected ${kind}`];
-  });
+  const wrongType = wrongColumnTypes(
+    source.columns,
+    ANNOTATION_COLUMNS.filter((c) => (MERGED_COLUMNS as readonly string[]).includes(c.name)),
+  );
   if (wrongType.length > 0) {
     throw new StudioError(
       'bad_input',
@@ -82,7 +78,7 @@ export async function readAnnotationLog(
   source: AnnotationLogSource,
   writer: LogFileWriter,
   context: TaskContext,
-): Promise<{ events: number; adjudications: number }> {
+): Promise<{ adjudications: number }> {
   const seen = new Set<number>();
   let adjudications = 0;
   let lastId = 0;
@@ -112,7 +108,7 @@ export async function readAnnotationLog(
     writer.add(events, (index) => `${source.file} row ${rowNumbers[index]}`);
     context.progress(group.end, source.numRows, path.basename(source.file));
   }
-  return { events: seen.size, adjudications };
+  return { adjudications };
 }
 
 const ACTIONS = ['verdict', 'skip', 'undo'] as const;

@@ -5,7 +5,7 @@ import { labelsToVerdict } from '../../../shared/labels';
 import type { ProjectStore } from '../store/project-store';
 import type { TaskContext } from '../tasks';
 import { inspectImage } from './images';
-import { ACCEPTED_PHYSICAL, IMAGE_COLUMNS, PICKAPIC_COLUMNS } from './pickapic-schema';
+import { IMAGE_COLUMNS, PICKAPIC_COLUMNS, wrongColumnTypes } from './pickapic-schema';
 import { openParquet, type ParquetSource } from './parquet-source';
 import type { BlobRecord, StagedPair, Staging } from '../store/staging';
 import {
@@ -45,18 +45,10 @@ export async function openPickapicShard(
   file: string,
 ): Promise<ParquetSource & { hasImages: boolean }> {
   const source = await openParquet(file);
-  const missing: string[] = [];
-  const wrongType: string[] = [];
-  for (const column of PICKAPIC_COLUMNS) {
-    const element = source.columns.get(column.name);
-    if (!element) {
-      if (!(IMAGE_COLUMNS as readonly string[]).includes(column.name)) missing.push(column.name);
-      continue;
-    }
-    if (!ACCEPTED_PHYSICAL[column.kind].includes(element.type ?? 'group')) {
-      wrongType.push(`${column.name} is ${element.type ?? 'a group'}, expected ${column.kind}`);
-    }
-  }
+  const missing: string[] = PICKAPIC_COLUMNS.map((c) => c.name).filter(
+    (name) => !source.columns.has(name) && !(IMAGE_COLUMNS as readonly string[]).includes(name),
+  );
+  const wrongType = wrongColumnTypes(source.columns, PICKAPIC_COLUMNS);
   const imageColumns = IMAGE_COLUMNS.filter((name) => source.columns.has(name));
   if (imageColumns.length === 1) missing.push(IMAGE_COLUMNS.find((n) => n !== imageColumns[0])!);
   if (missing.length > 0) {

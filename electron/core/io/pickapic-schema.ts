@@ -41,6 +41,21 @@ export const ACCEPTED_PHYSICAL: Record<ColumnKind, readonly string[]> = {
   timestamp: ['INT64', 'INT96'],
 };
 
+/**
+ * What is wrong with the types of those `expected` columns the file has, as "x is INT32, expected
+ * string"; an absent column is the caller's to name.
+ */
+export function wrongColumnTypes(
+  present: ReadonlyMap<string, SchemaElement>,
+  expected: readonly { name: string; kind: ColumnKind }[],
+): string[] {
+  return expected.flatMap(({ name, kind }) => {
+    const element = present.get(name);
+    if (!element || ACCEPTED_PHYSICAL[kind].includes(element.type ?? 'group')) return [];
+    return [`${name} is ${element.type ?? 'a group'}, expected ${kind}`];
+  });
+}
+
 /** The schema element hyparquet-writer needs to write a column of this kind. */
 export function schemaElementFor(name: string, kind: ColumnKind): SchemaElement {
   const optional = { name, repetition_type: 'OPTIONAL' } as const;
