@@ -16,6 +16,8 @@ export interface CliOptions {
   gid?: number;
   /** `ulimit -f`: no file the command writes may grow past this many 512-byte blocks. */
   fileSizeLimit?: number;
+  /** The folder it runs in, as a user would run it from there. */
+  cwd?: string;
 }
 
 /**
@@ -43,6 +45,7 @@ export function runPickstudio(args: string[], options: CliOptions = {}): Promise
         ];
   const child = spawn(command[0]!, command.slice(1), {
     stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: options.cwd,
     ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.gid }),
   });
   let stdout = '';

@@ -23,6 +23,19 @@ export interface ShardRow {
   jpg_1?: Buffer;
 }
 
+/** Row `i` of a labeled shard (image 0 preferred by user 3), with `extra` over it. */
+export const shardRow = (i: number, extra: Partial<ShardRow> = {}): ShardRow => ({
+  ranking_id: i,
+  caption: `caption ${i}`,
+  image_0_uid: `a${i}`,
+  image_1_uid: `b${i}`,
+  label_0: 1,
+  label_1: 0,
+  has_label: true,
+  user_id: 3,
+  ...extra,
+});
+
 export async function duckdb() {
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();

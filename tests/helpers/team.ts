@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Decision } from '../../shared/labels';
-import type { StudioError } from '../../shared/errors';
 import type { Studio } from '../../electron/core/studio';
 import { makeJpeg, makePng, openTestProject, sqlite, tempDir } from './project';
 
@@ -63,13 +62,4 @@ export function decisionsOf(store: Parameters<typeof sqlite>[0]) {
        JOIN annotators n ON n.id = d.annotator_id ORDER BY pr.text, n.name`,
     )
     .all();
-}
-
-export async function failure(promise: Promise<unknown>): Promise<StudioError> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as StudioError;
-  }
-  throw new Error('expected a failure');
 }

@@ -4,29 +4,17 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StudioError } from '../../shared/errors';
 import { MAX_CAPTION_BYTES } from '../../electron/core/io/values';
 import { PROMPT_SHOWN_CHARS } from '../../electron/core/store/pairs';
-import { writeShardWithDuckDB, type ShardRow } from '../helpers/duckdb';
+import { writeShardWithDuckDB, shardRow } from '../helpers/duckdb';
 import { makeJpeg, openTestProject, projectDigest, sqlite, tempDir } from '../helpers/project';
 
 let dir: string;
 let project: string;
 
-const row = (i: number, extra: Partial<ShardRow> = {}): ShardRow => ({
-  ranking_id: i,
-  caption: `caption ${i}`,
-  image_0_uid: `a${i}`,
-  image_1_uid: `b${i}`,
-  label_0: 1,
-  label_1: 0,
-  has_label: true,
-  user_id: 3,
-  ...extra,
-});
-
 beforeEach(async () => {
   dir = tempDir();
   project = path.join(dir, 'p.pickstudio');
   const good = path.join(dir, 'good.parquet');
-  await writeShardWithDuckDB(good, [row(1), row(2)], { images: false });
+  await writeShardWithDuckDB(good, [shardRow(1), shardRow(2)], { images: false });
   const { call, store } = openTestProject(project);
   await call('importSources', { sources: [good] });
   store.close();
@@ -95,9 +83,13 @@ describe('caption size', () => {
 
   it('refuses a 1 MB caption in a Pick-a-Pic shard, naming the row', async () => {
     const shard = path.join(dir, 'big.parquet');
-    await writeShardWithDuckDB(shard, [row(10), row(11, { caption: 'y'.repeat(1_000_000) })], {
-      images: false,
-    });
+    await writeShardWithDuckDB(
+      shard,
+      [shardRow(10), shardRow(11, { caption: 'y'.repeat(1_000_000) })],
+      {
+        images: false,
+      },
+    );
     await expectRefused(
       [shard],
       literal(`${shard} row 2: caption is 1,000,000 bytes long; captions are limited`),
@@ -129,7 +121,7 @@ describe('captions that are not UTF-8', () => {
   it('are refused in a Pick-a-Pic shard, naming the row and the column', async () => {
     const shard = path.join(dir, 'latin1.parquet');
     const marker = 'zqxj-marker-kwv';
-    await writeShardWithDuckDB(shard, [row(20), row(21, { caption: `a ${marker} b` })], {
+    await writeShardWithDuckDB(shard, [shardRow(20), shardRow(21, { caption: `a ${marker} b` })], {
       images: false,
     });
     // One byte of the caption, wherever the file holds it (the page and its statistics), made

@@ -10,24 +10,12 @@ import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StudioError } from '../../shared/errors';
 import { decodeRgb } from '../../electron/core/scoring/preprocess';
-import { writeShardWithDuckDB, type ShardRow } from '../helpers/duckdb';
+import { writeShardWithDuckDB, shardRow } from '../helpers/duckdb';
 import { makeJpeg, openTestProject, projectDigest, tempDir } from '../helpers/project';
 
 let dir: string;
 let project: string;
 let opened: ReturnType<typeof openTestProject>;
-
-const row = (i: number, extra: Partial<ShardRow> = {}): ShardRow => ({
-  ranking_id: i,
-  caption: `caption ${i}`,
-  image_0_uid: `a${i}`,
-  image_1_uid: `b${i}`,
-  label_0: 1,
-  label_1: 0,
-  has_label: true,
-  user_id: 3,
-  ...extra,
-});
 
 /** A picture wider than tall, so a quarter turn shows in its size as well as its pixels. */
 const picture = (seed: number) =>
@@ -118,8 +106,8 @@ describe('formats the page cannot show are refused at import', () => {
     await writeShardWithDuckDB(
       file,
       [
-        row(1, { jpg_0: await makeJpeg(3), jpg_1: await makeJpeg(4) }),
-        row(2, { jpg_0: await makeJpeg(5), jpg_1: svg }),
+        shardRow(1, { jpg_0: await makeJpeg(3), jpg_1: await makeJpeg(4) }),
+        shardRow(2, { jpg_0: await makeJpeg(5), jpg_1: svg }),
       ],
       { images: true },
     );
@@ -127,7 +115,7 @@ describe('formats the page cannot show are refused at import', () => {
     const tiff = path.join(dir, 'tiff.parquet');
     await writeShardWithDuckDB(
       tiff,
-      [row(3, { jpg_0: await picture(6).tiff().toBuffer(), jpg_1: await makeJpeg(7) })],
+      [shardRow(3, { jpg_0: await picture(6).tiff().toBuffer(), jpg_1: await makeJpeg(7) })],
       { images: true },
     );
     await expectRefused(tiff, /tiff\.parquet row 1: jpg_0: TIFF image, which the studio cannot/);
@@ -142,7 +130,7 @@ describe('formats the page cannot show are refused at import', () => {
     const shard = path.join(dir, 'avif.parquet');
     await writeShardWithDuckDB(
       shard,
-      [row(9, { jpg_0: await picture(9).avif().toBuffer(), jpg_1: await makeJpeg(10) })],
+      [shardRow(9, { jpg_0: await picture(9).avif().toBuffer(), jpg_1: await makeJpeg(10) })],
       { images: true },
     );
     await opened.call('importSources', { sources: [shard] });
@@ -172,9 +160,13 @@ describe('EXIF orientation: annotators see what the model decodes', () => {
       { prompt: 'phone', image_0: 'phone.jpg', image_1: 'a.jpg' },
     ]);
     const shard = path.join(dir, 'phone.parquet');
-    await writeShardWithDuckDB(shard, [row(12, { jpg_0: original, jpg_1: await makeJpeg(13) })], {
-      images: true,
-    });
+    await writeShardWithDuckDB(
+      shard,
+      [shardRow(12, { jpg_0: original, jpg_1: await makeJpeg(13) })],
+      {
+        images: true,
+      },
+    );
     await opened.call('importSources', { sources: [manifest, shard] });
     const pairs = await opened.call('listPairs', {});
     const uids = pairs

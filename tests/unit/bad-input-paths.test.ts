@@ -6,33 +6,22 @@
  * into a project that does not exist. Each case checks that the error names the file and the real
  * problem, and that nothing already saved is lost.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { StudioError } from '../../shared/errors';
 import { openStudio } from '../../electron/core/studio';
-import { BIN, isRoot, lastLine, runPickstudio, unprivileged, type CliResult } from '../helpers/cli';
-import { writeShardWithDuckDB, type ShardRow } from '../helpers/duckdb';
+import { isRoot, lastLine, runPickstudio, unprivileged } from '../helpers/cli';
+import { shardRow, writeShardWithDuckDB, type ShardRow } from '../helpers/duckdb';
 import { makeJpeg, openTestProject, projectDigest, tempDir } from '../helpers/project';
+import { failure, thrownBy } from '../helpers/errors';
 
 let dir: string;
 let project: string;
 let shard: string;
 
-const row = async (i: number): Promise<ShardRow> => ({
-  ranking_id: i,
-  caption: `caption ${i}`,
-  image_0_uid: `a${i}`,
-  image_1_uid: `b${i}`,
-  label_0: 1,
-  label_1: 0,
-  has_label: true,
-  user_id: 3,
-  jpg_0: await makeJpeg(i),
-  jpg_1: await makeJpeg(i + 100),
-});
+const row = async (i: number): Promise<ShardRow> =>
+  shardRow(i, { jpg_0: await makeJpeg(i), jpg_1: await makeJpeg(i + 100) });
 
 beforeEach(async () => {
   dir = tempDir();
@@ -43,28 +32,6 @@ beforeEach(async () => {
   await call('importSources', { sources: [shard] });
   store.close();
 });
-
-async function failure(call: Promise<unknown>): Promise<StudioError> {
-  let caught: unknown;
-  try {
-    await call;
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(StudioError);
-  return caught as StudioError;
-}
-
-function thrownBy(open: () => unknown): StudioError {
-  let caught: unknown;
-  try {
-    open();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(StudioError);
-  return caught as StudioError;
-}
 
 /** The project opens, and holds both pairs with the dataset's verdicts. */
 async function expectLabelsKept(file: string): Promise<void> {
@@ -82,19 +49,6 @@ function aliasOfProjectFolder(): string {
   const alias = path.join(tempDir(), 'alias');
   fs.symlinkSync(dir, alias);
   return alias;
-}
-
-/** Runs `pickstudio ...args` in the folder `cwd`, as a user would from there. */
-function runPickstudioIn(cwd: string, args: string[]): Promise<CliResult> {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
 }
 
 /** The project and every file SQLite might keep beside it, as names in its folder. */
@@ -159,11 +113,9 @@ describe('an output that is the project under another name is refused, and the p
     if (!fs.existsSync('/proc/self/cwd')) context.skip('no /proc/self/cwd on this system');
     const before = projectDigest(project);
     const bytes = fs.readFileSync(project);
-    const result = await runPickstudioIn(dir, [
-      'export',
-      'p.pickstudio',
-      '/proc/self/cwd/p.pickstudio',
-    ]);
+    const result = await runPickstudio(['export', 'p.pickstudio', '/proc/self/cwd/p.pickstudio'], {
+      cwd: dir,
+    });
     expect(result.code).toBe(1);
     expect(lastLine(result.stderr)).toBe(
       'pickstudio: /proc/self/cwd/p.pickstudio: that is the project itself (p.pickstudio); ' +

@@ -29,7 +29,7 @@ import {
 import { loadClipTokenizer } from '../../electron/core/scoring/tokenizer';
 import { startServer, type RunningServer } from '../../electron/server/server';
 import { BIN, isRoot, lastLine, runPickstudio, unprivileged } from '../helpers/cli';
-import { duckdb, writeShardWithDuckDB, type ShardRow } from '../helpers/duckdb';
+import { duckdb, writeShardWithDuckDB, type ShardRow, shardRow } from '../helpers/duckdb';
 import { makeHugeJpeg, makeHugePng } from '../helpers/huge-image';
 import {
   makeJpeg,
@@ -39,29 +39,18 @@ import {
   tempDir,
   sqlite,
 } from '../helpers/project';
+import { failure } from '../helpers/errors';
 import { writeTinyModel } from '../helpers/tiny-model';
 
 let dir: string;
 let project: string;
 let good: string;
 
-const row = (i: number, extra: Partial<ShardRow> = {}): ShardRow => ({
-  ranking_id: i,
-  caption: `caption ${i}`,
-  image_0_uid: `a${i}`,
-  image_1_uid: `b${i}`,
-  label_0: 1,
-  label_1: 0,
-  has_label: true,
-  user_id: 3,
-  ...extra,
-});
-
 beforeEach(async () => {
   dir = tempDir();
   project = path.join(dir, 'p.pickstudio');
   good = path.join(dir, 'good.parquet');
-  await writeShardWithDuckDB(good, [row(1), row(2)], { images: false });
+  await writeShardWithDuckDB(good, [shardRow(1), shardRow(2)], { images: false });
   const { call, store } = openTestProject(project);
   await call('importSources', { sources: [good] });
   store.close();
@@ -143,9 +132,13 @@ describe('bad Parquet input leaves the project as it was', () => {
 
   it('labels that are none of Pick-a-Pic encodings, named with the row', async () => {
     const file = path.join(dir, 'labels.parquet');
-    await writeShardWithDuckDB(file, [row(10), row(11), row(12, { label_0: 0.3, label_1: 0.7 })], {
-      images: false,
-    });
+    await writeShardWithDuckDB(
+      file,
+      [shardRow(10), shardRow(11), shardRow(12, { label_0: 0.3, label_1: 0.7 })],
+      {
+        images: false,
+      },
+    );
     await expectRefused([file], /labels\.parquet row 3/, /labels \(0\.3, 0\.7\)/);
   });
 
@@ -156,7 +149,10 @@ describe('bad Parquet input leaves the project as it was', () => {
     const half = whole2.subarray(0, whole2.length / 2);
     await writeShardWithDuckDB(
       file,
-      [row(20, { jpg_0: whole, jpg_1: await makeJpeg(3) }), row(21, { jpg_0: whole, jpg_1: half })],
+      [
+        shardRow(20, { jpg_0: whole, jpg_1: await makeJpeg(3) }),
+        shardRow(21, { jpg_0: whole, jpg_1: half }),
+      ],
       { images: true },
     );
     await expectRefused([file], /halfjpeg\.parquet row 2: jpg_1: truncated JPEG/);
@@ -166,7 +162,7 @@ describe('bad Parquet input leaves the project as it was', () => {
     const file = path.join(dir, 'textpng.parquet');
     await writeShardWithDuckDB(
       file,
-      [row(30, { jpg_0: Buffer.from('this is not a picture'), jpg_1: await makeJpeg(4) })],
+      [shardRow(30, { jpg_0: Buffer.from('this is not a picture'), jpg_1: await makeJpeg(4) })],
       { images: true },
     );
     await expectRefused([file], /textpng\.parquet row 1: jpg_0: not a decodable image/);
@@ -174,7 +170,7 @@ describe('bad Parquet input leaves the project as it was', () => {
 
   it('an unreadable file among several: every footer is checked before anything is imported', async () => {
     const second = path.join(dir, 'second.parquet');
-    await writeShardWithDuckDB(second, [row(40), row(41)], { images: false });
+    await writeShardWithDuckDB(second, [shardRow(40), shardRow(41)], { images: false });
     const bad = path.join(dir, 'zz-bad.parquet');
     fs.writeFileSync(bad, 'PAR1 not really');
     await expectRefused([second, bad], /zz-bad\.parquet: not a readable Parquet file/);
@@ -183,8 +179,8 @@ describe('bad Parquet input leaves the project as it was', () => {
   it('a bad row in a later file: earlier files are kept and the message says so', async () => {
     const second = path.join(dir, 'second.parquet');
     const bad = path.join(dir, 'zz-bad.parquet');
-    await writeShardWithDuckDB(second, [row(40), row(41)], { images: false });
-    await writeShardWithDuckDB(bad, [row(50, { caption: null as unknown as string })], {
+    await writeShardWithDuckDB(second, [shardRow(40), shardRow(41)], { images: false });
+    await writeShardWithDuckDB(bad, [shardRow(50, { caption: null as unknown as string })], {
       images: false,
     });
     const { call, store } = openTestProject(project);
@@ -340,24 +336,12 @@ const literal = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\
 const rowsWithImages = (first: number, count: number): Promise<ShardRow[]> =>
   Promise.all(
     Array.from({ length: count }, async (_, i) =>
-      row(first + i, {
+      shardRow(first + i, {
         jpg_0: await makeJpeg(first + i, 256, 256),
         jpg_1: await makeJpeg(first + i + 1000, 256, 256),
       }),
     ),
   );
-
-/** Runs a call, expecting it to fail; returns the StudioError. */
-async function failure(call: Promise<unknown>): Promise<StudioError> {
-  let caught: unknown;
-  try {
-    await call;
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(StudioError);
-  return caught as StudioError;
-}
 
 /** A manifest in `folder` of the given rows, with a.jpg, b.jpg, c.jpg and d.jpg beside it. */
 async function manifestWithImages(folder: string, name: string, rows: object[]): Promise<string> {
@@ -462,8 +446,8 @@ describe('a 20,000 x 20,000 image', () => {
     await writeShardWithDuckDB(
       file,
       [
-        row(60, { jpg_0: await makeJpeg(1), jpg_1: await makeJpeg(2) }),
-        row(61, { jpg_0: await makeJpeg(3), jpg_1: makeHugeJpeg(20000, 20000) }),
+        shardRow(60, { jpg_0: await makeJpeg(1), jpg_1: await makeJpeg(2) }),
+        shardRow(61, { jpg_0: await makeJpeg(3), jpg_1: makeHugeJpeg(20000, 20000) }),
       ],
       { images: true },
     );
@@ -649,7 +633,7 @@ describe('a prompt of 50,000 characters', () => {
       { prompt: fromManifest, image_0: 'a.jpg', image_1: 'b.jpg' },
     ]);
     const shard = path.join(dir, 'long.parquet');
-    await writeShardWithDuckDB(shard, [row(70, { caption: fromShard })], { images: false });
+    await writeShardWithDuckDB(shard, [shardRow(70, { caption: fromShard })], { images: false });
 
     const { call, store } = openTestProject(project);
     await call('importSources', { sources: [manifest, shard] });
@@ -693,7 +677,7 @@ describe('a read-only project', () => {
       ),
     );
     const second = path.join(dir, 'second.parquet');
-    await writeShardWithDuckDB(second, [row(80)], { images: false });
+    await writeShardWithDuckDB(second, [shardRow(80)], { images: false });
     const imported = await failure(call('importSources', { sources: [second] }));
     expect(imported.message).toMatch(
       new RegExp(`^${literal(project)}: import failed: the project is read-only`),
@@ -743,7 +727,7 @@ describe('a read-only project', () => {
       expect(exported.code, exported.stderr).toBe(0);
 
       const second = path.join(dir, 'second.parquet');
-      await writeShardWithDuckDB(second, [row(80)], { images: false });
+      await writeShardWithDuckDB(second, [shardRow(80)], { images: false });
       const imported = await runPickstudio(['import', project, second], unprivileged);
       expect(imported.code).toBe(1);
       expect(lastLine(imported.stderr)).toMatch(

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { duckdb } from '../helpers/duckdb';
 import { openTestProject, projectDigest, sqlite } from '../helpers/project';
-import { decide, decisionsOf, failure, leadProject } from '../helpers/team';
+import { failure } from '../helpers/errors';
+import { decide, decisionsOf, leadProject } from '../helpers/team';
 
 /** The log's rows as DuckDB reads them, changed by `edit`, written back as Parquet to `out`. */
 async function rewriteLog(log: string, out: string, edit: string): Promise<void> {

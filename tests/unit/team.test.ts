@@ -3,7 +3,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StudioError } from '../../shared/errors';
 import { openTestProject, projectDigest, sqlite, tempDir } from '../helpers/project';
-import { decide, decisionsOf, failure, leadProject } from '../helpers/team';
+import { failure } from '../helpers/errors';
+import { decide, decisionsOf, leadProject } from '../helpers/team';
 
 describe('annotator packages and merging them back', () => {
   it('packs with overlap, labels offline, merges once, twice, and a later return', async () => {
