@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { protocol, type CustomScheme } from 'electron';
 import { CONTENT_TYPES } from '../../shared/content-types';
 import { IMAGE_SCHEME } from './channels';
+import { isWithin } from '../core/io/within';
 
 /**
  * The built page comes from this scheme rather than file:// (Electron's security checklist, item
@@ -39,16 +40,6 @@ export const APP_HEADERS: Readonly<Record<string, string>> = {
 // renderer lives.
 const readFile = promisify(fs.readFile);
 
-function isInside(root: string, candidate: string): boolean {
-  const relative = path.relative(root, candidate);
-  return (
-    relative !== '' &&
-    relative !== '..' &&
-    !relative.startsWith(`..${path.sep}`) &&
-    !path.isAbsolute(relative)
-  );
-}
-
 /**
  * The regular file a URL names inside `rendererDir`, or null: another scheme or host, a malformed
  * or NUL-bearing path, one that climbs out (as written, or once links are resolved), a folder.
@@ -68,9 +59,9 @@ export function rendererFile(rendererDir: string, url: string): string | null {
     const root = fs.realpathSync(rendererDir);
     const relative = decoded === '/' ? 'index.html' : `.${path.sep}${decoded}`;
     const candidate = path.resolve(root, relative);
-    if (!isInside(root, candidate)) return null;
+    if (!isWithin(root, candidate)) return null;
     const real = fs.realpathSync(candidate);
-    return isInside(root, real) && fs.statSync(real).isFile() ? real : null;
+    return isWithin(root, real) && fs.statSync(real).isFile() ? real : null;
   } catch {
     return null;
   }

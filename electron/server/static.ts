@@ -4,14 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CONTENT_TYPES } from '../../shared/content-types';
 import { sendText } from './responses';
-
-function isInside(root: string, candidate: string): boolean {
-  const relative = path.relative(root, candidate);
-  return (
-    relative === '' ||
-    (relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative))
-  );
-}
+import { isWithin } from '../core/io/within';
 
 /** The regular file at `candidate` (or its index.html, for a folder), once links are resolved. */
 async function realFileInside(root: string, candidate: string): Promise<string | null> {
@@ -23,7 +16,7 @@ async function realFileInside(root: string, candidate: string): Promise<string |
   } catch {
     return null;
   }
-  if (!isInside(root, real)) return null;
+  if (!isWithin(root, real)) return null;
   if (stat.isDirectory()) return realFileInside(root, path.join(real, 'index.html'));
   return stat.isFile() ? real : null;
 }
@@ -38,7 +31,7 @@ function pathInside(root: string, urlPath: string): string | null {
   }
   if (decoded.includes('\0')) return null;
   const candidate = path.resolve(root, `.${path.sep}${decoded}`);
-  return isInside(root, candidate) ? candidate : null;
+  return isWithin(root, candidate) ? candidate : null;
 }
 
 /** The file, or index.html for a missing path without an extension (a page of the app). */
