@@ -407,6 +407,33 @@ export const MIGRATIONS: readonly Migration[] = [
       UPDATE merges SET kind = 'package' WHERE package_id IS NOT NULL;
     `,
   },
+  {
+    version: 7,
+    name: 'flags and gold pairs',
+    sql: `
+      -- An annotator's flag on a pair, with a short note (broken image, offensive, prompt
+      -- unclear): one per annotator and pair, flagging again replaces the note, clearing deletes
+      -- it. A package's flags come back with its merge (pair by content, annotator by uid; the
+      -- later created_at wins).
+      CREATE TABLE flags (
+        pair_id INTEGER NOT NULL REFERENCES pairs(id),
+        annotator_id INTEGER NOT NULL REFERENCES annotators(id),
+        note TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (pair_id, annotator_id)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX flags_by_annotator ON flags (annotator_id);
+
+      -- Pairs the lead knows the answer to: mixed into queues and packages unannounced, and each
+      -- annotator's verdicts on them scored against the expected verdict. Never sent in a package.
+      CREATE TABLE gold_pairs (
+        pair_id INTEGER PRIMARY KEY REFERENCES pairs(id),
+        verdict TEXT NOT NULL CHECK (verdict IN ('0', '1', 'tie')),
+        set_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
