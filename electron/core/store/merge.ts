@@ -86,18 +86,20 @@ const SAME_IMAGE = (s: string, m: string) =>
  * A package keeps the lead's row ids, so each of its pairs is first tried against the pair of
  * the same id here, and taken where the content is the same: lookups by row id, in order, where
  * finding a prompt by its text and an image by its sha256 would be a random read each in indexes
- * of millions. Only the pairs left over (all of them, for a project that is not a package) are
+ * of millions. The package's pairs are read in row id order (NOT INDEXED: SQLite would scan its
+ * covering content index, in prompt order, and read the lead's pages at random on a cold file).
+ * Only the pairs left over (all of them, for a project that is not a package) are
  * looked up by content.
  */
 function matchPairs(sql: Sql): void {
   sql.run(`CREATE TEMP TABLE merge_pairs AS
            SELECT sp.id AS src_id, p.id AS here_id, 0 AS swapped
-           FROM src.pairs sp JOIN main.pairs p ON p.id = sp.id
+           FROM src.pairs sp NOT INDEXED JOIN main.pairs p ON p.id = sp.id
            JOIN src.prompts spr ON spr.id = sp.prompt_id
            JOIN main.prompts pr ON pr.id = p.prompt_id
            JOIN src.images s0 ON s0.id = sp.image_0_id JOIN main.images m0 ON m0.id = p.image_0_id
            JOIN src.images s1 ON s1.id = sp.image_1_id JOIN main.images m1 ON m1.id = p.image_1_id
-           WHERE +pr.text = spr.text AND ${SAME_IMAGE('s0', 'm0')} AND ${SAME_IMAGE('s1', 'm1')}`);
+           WHERE +pr.text = +spr.text AND ${SAME_IMAGE('s0', 'm0')} AND ${SAME_IMAGE('s1', 'm1')}`);
   sql.run('CREATE UNIQUE INDEX temp.merge_pairs_by_src ON merge_pairs (src_id)');
   sql.run(`CREATE TEMP TABLE merge_images AS
            SELECT sp.image_0_id AS src_id, p.image_0_id AS here_id
@@ -149,9 +151,10 @@ function fillImageBytes(sql: Sql): number {
            SELECT b.sha256, b.bytes, b.format, b.width, b.height FROM src.image_blobs b
            WHERE b.sha256 IN (SELECT sha256 FROM temp.merge_fills)
            ON CONFLICT (sha256) DO NOTHING`);
-  return sql.run(`UPDATE main.images SET sha256 = (
-             SELECT f.sha256 FROM temp.merge_fills f WHERE f.here_id = images.id LIMIT 1)
-           WHERE id IN (SELECT here_id FROM temp.merge_fills)`);
+  // A join, not a subquery per image: that would scan the fills once per image filled.
+  return sql.run(`UPDATE main.images SET sha256 = f.sha256
+           FROM (SELECT here_id, min(sha256) AS sha256 FROM temp.merge_fills GROUP BY here_id) f
+           WHERE images.id = f.here_id`);
 }
 
 /**
