@@ -5,6 +5,8 @@ import { duckdb } from '../helpers/duckdb';
 import { openTestProject, projectDigest, sqlite } from '../helpers/project';
 import { failure } from '../helpers/errors';
 import { decide, decisionsOf, leadProject } from '../helpers/team';
+import { mergeSources } from '../../electron/core/team/merge';
+import type { TaskContext } from '../../electron/core/tasks';
 
 /** The log's rows as DuckDB reads them, changed by `edit`, written back as Parquet to `out`. */
 async function rewriteLog(log: string, out: string, edit: string): Promise<void> {
@@ -164,6 +166,34 @@ describe('merging an annotation log (export --annotations)', () => {
       expect(error.message).toMatch(message);
       expect(projectDigest(lead.file)).toBe(before);
     }
+    lead.store.close();
+  });
+
+  it("counts files in its progress, and a log's rows in the detail", async () => {
+    const lead = await leadProject(3);
+    const other = await leadProject(3, { swapped: true, dir: lead.dir });
+    await decide(other.call, 'ola', 1, 0, 1);
+    const log = path.join(lead.dir, 'ola-annotations.parquet');
+    await other.call('exportParquet', {
+      out: path.join(lead.dir, 'o.parquet'),
+      annotationsOut: log,
+    });
+
+    const seen: { done: number; total: number | null; detail?: string }[] = [];
+    const context: TaskContext = {
+      signal: new AbortController().signal,
+      throwIfCancelled: () => {},
+      progress: (done, total, detail) => seen.push({ done, total, detail }),
+    };
+    await mergeSources(lead.store, [other.file, log], context);
+    expect(seen.every((p) => p.total === 2 && p.done <= 2)).toBe(true);
+    expect(seen.map((p) => p.done)).toEqual([...seen.map((p) => p.done)].sort());
+    expect(seen).toContainEqual({
+      done: 1,
+      total: 2,
+      detail: 'ola-annotations.parquet: 1 of 1 rows read',
+    });
+    other.store.close();
     lead.store.close();
   });
 });

@@ -33,7 +33,7 @@ export async function mergeSources(
   for (const [index, file] of sources.entries()) {
     context.throwIfCancelled();
     try {
-      reports.push(await mergeFile(lead, file, context));
+      reports.push(await mergeFile(lead, file, withinFile(context, index, sources.length)));
     } catch (error) {
       throw failureAfterKept(error, reports, 'merged');
     }
@@ -42,6 +42,23 @@ export async function mergeSources(
     await new Promise((resolve) => setImmediate(resolve));
   }
   return reports;
+}
+
+/**
+ * The merge counts files; reading an annotation log counts its rows. Those go into the detail,
+ * so that the files' count and its estimate stay one measure.
+ */
+function withinFile(context: TaskContext, index: number, files: number): TaskContext {
+  return {
+    signal: context.signal,
+    throwIfCancelled: () => context.throwIfCancelled(),
+    progress: (done, total, detail) =>
+      context.progress(
+        index,
+        files,
+        `${detail ?? ''}: ${done.toLocaleString('en-US')}${total === null ? '' : ` of ${total.toLocaleString('en-US')}`} rows read`,
+      ),
+  };
 }
 
 async function mergeFile(
