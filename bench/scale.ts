@@ -251,12 +251,7 @@ const STEPS: Record<string, (dir: string) => Promise<Figures>> = {
       packages.push(out);
     }
     const packSeconds = elapsed(packStarted) / 1000;
-    // The lead forgets those bytes again, as a lead whose images are files (a manifest's) has
-    // none: the merge stores the bytes the packages bring, as it does for such a lead.
-    sqlite(store).exec(`
-      UPDATE images SET sha256 = NULL WHERE id IN (SELECT id FROM temp.fake);
-      DELETE FROM image_blobs WHERE sha256 IN (SELECT sha FROM temp.fake);
-      DROP TABLE temp.fake;`);
+    sqlite(store).exec('DROP TABLE temp.fake');
     for (const [i, file] of packages.entries()) {
       const pkg = openStudio(file);
       const annotator = pkg.store.decisions.annotatorId(`bench:package-${i}`, 'human');
