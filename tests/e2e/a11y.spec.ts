@@ -39,6 +39,8 @@ for (const scheme of ['light', 'dark'] as const) {
   test(`a11y: no serious axe violations on the five screens, ${scheme} theme`, async ({
     studio,
   }) => {
+    // Five axe runs and a demo with its annotators: about 20 s alone, over 50 s on a busy machine.
+    test.setTimeout(120_000);
     const { page, view } = studio;
     await page.emulateMedia({ colorScheme: scheme });
     // Every screen is checked and reported before the test fails.
