@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, dialog, protocol } from 'electron';
+import { app, BrowserWindow, dialog, nativeTheme, protocol } from 'electron';
 import type { Studio } from '../core/studio';
 import { createMenuActions } from './actions';
 import { appScheme } from './app-protocol';
@@ -40,6 +40,9 @@ async function start(): Promise<void> {
     width: 1280,
     height: 800,
     title: 'Pick Studio',
+    // The page follows the system's theme (prefers-color-scheme); so does what shows before it
+    // paints, or while a resize catches up: app.css's --bg in each theme.
+    backgroundColor: nativeTheme.shouldUseDarkColors ? '#171717' : '#f5f5f5',
     show: false,
     webPreferences: {
       preload: path.join(outDir, 'preload', 'index.cjs'),

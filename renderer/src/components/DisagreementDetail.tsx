@@ -102,15 +102,14 @@ function AdjudicateButtons({ item, adjudicator }: { item: Disagreement; adjudica
             type="button"
             className="verdict"
             data-testid={`adjudicate-${String(verdict)}`}
-            aria-label={`${text} (${keys})`}
+            aria-label={`${text}, ${keys}`}
             aria-keyshortcuts={aria}
             aria-pressed={final ? final.verdict === verdict : undefined}
             disabled={busy}
             onMouseDown={(e) => e.preventDefault()}
             onClick={() => void adjudicate(verdict, adjudicator)}
           >
-            <span className="verdict-text">{text}</span>
-            <kbd>{keys}</kbd>
+            <span className="verdict-text">{text}</span> <kbd>{keys}</kbd>
           </button>
         );
       })}

@@ -1,5 +1,5 @@
 import { memo, type MouseEvent } from 'react';
-import { bindingFor, LABELING_KEYS, type DecisionCommand } from '../../../shared/keys';
+import type { DecisionCommand } from '../../../shared/keys';
 import { decisionOnScreen, labelingKeys, UNDO_ARIA_KEYS, UNDO_KEYS } from '../state/keys';
 import { useLabeling } from '../state/labeling';
 
@@ -10,6 +10,8 @@ const DECISION_BUTTONS: { command: DecisionCommand; text: string }[] = [
   { command: 'right', text: 'Right is better' },
   { command: 'skip', text: 'Skip' },
 ];
+
+const UNDO_SHOWN = UNDO_KEYS.replace(' or ', ' / ');
 
 /** Clicking must not leave focus on a button, where Space would press it again. */
 const keepFocus = (event: MouseEvent): void => event.preventDefault();
@@ -39,7 +41,8 @@ export const VerdictBar = memo(function VerdictBar() {
             key={command}
             type="button"
             className={`verdict verdict-${command}`}
-            aria-label={`${bindingFor(LABELING_KEYS, command).does} (${keys})`}
+            // The name starts with the words on the button (WCAG 2.5.3, label in name).
+            aria-label={`${text}, ${keys}`}
             aria-keyshortcuts={aria}
             aria-pressed={
               revisiting
@@ -51,22 +54,20 @@ export const VerdictBar = memo(function VerdictBar() {
             onMouseDown={keepFocus}
             onClick={() => chooseOnScreen(command)}
           >
-            <span className="verdict-text">{text}</span>
-            <kbd>{keys}</kbd>
+            <span className="verdict-text">{text}</span> <kbd>{keys}</kbd>
           </button>
         );
       })}
       <button
         type="button"
         className="verdict verdict-undo"
-        aria-label={`Undo the last decision (${UNDO_KEYS})`}
+        aria-label={`Undo, ${UNDO_SHOWN}`}
         aria-keyshortcuts={UNDO_ARIA_KEYS}
         data-testid="verdict-undo"
         onMouseDown={keepFocus}
         onClick={() => void undo()}
       >
-        <span className="verdict-text">Undo</span>
-        <kbd>{UNDO_KEYS.replace(' or ', ' / ')}</kbd>
+        <span className="verdict-text">Undo</span> <kbd>{UNDO_SHOWN}</kbd>
       </button>
       <button
         type="button"
