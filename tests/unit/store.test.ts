@@ -67,6 +67,23 @@ describe('project file', () => {
     store.close();
   });
 
+  it('checkpoints the WAL on a timer between calls, never inside a commit', async () => {
+    const file = path.join(tempDir(), 'wal.pickstudio');
+    const store = ProjectStore.open(file, { create: true });
+    const db = sqlite(store);
+    db.exec('CREATE TABLE t (x BLOB)'); // scratch rows only, in a test's own project
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const fileSize = fs.statSync(file).size;
+    // 1,500 commits of a 4 kB page each: past the 1,000 pages at which SQLite checkpoints.
+    const insert = db.prepare('INSERT INTO t VALUES (randomblob(3000))');
+    for (let i = 0; i < 1500; i++) insert.run();
+    expect(fs.statSync(file).size).toBe(fileSize);
+    expect(fs.statSync(`${file}-wal`).size).toBeGreaterThan(1000 * 4096);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(fs.statSync(file).size).toBeGreaterThan(fileSize + 1000 * 3000);
+    store.close();
+  });
+
   it('is not created unless asked', () => {
     const file = path.join(tempDir(), 'absent.pickstudio');
     expect(() => ProjectStore.open(file)).toThrow(/absent\.pickstudio: no such project file/);

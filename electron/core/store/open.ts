@@ -51,6 +51,9 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database.
       // After a checkpoint the WAL shrinks back to this, instead of staying as large as the
       // largest import ever written through it.
       db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+      // SQLite would checkpoint inside the commit that fills the WAL past 1,000 pages: a label's
+      // commit, now and then, taking milliseconds. The store checkpoints on a timer instead.
+      db.pragma('wal_autocheckpoint = 0');
     }
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');

@@ -12,6 +12,9 @@ import { ScoreRepository } from './scores';
 import { ProjectSnapshot } from './snapshot';
 import { Staging } from './staging';
 
+/** How often the WAL is copied back into the project file: a second's labels at most. */
+const CHECKPOINT_INTERVAL_MS = 1000;
+
 /**
  * One open project file. Every SQL statement of the studio lives in this folder (an ESLint rule
  * keeps `.prepare(` and better-sqlite3 out of the rest of electron/), behind repositories that
@@ -28,10 +31,18 @@ export class ProjectStore {
   readonly packages: PackageRepository;
   readonly merges: MergeRepository;
   private readonly stmt;
+  private readonly checkpoints: NodeJS.Timeout | null;
 
   constructor(file: string, options: OpenOptions = {}) {
     this.file = file;
     this.db = openDatabase(file, options);
+    // Between calls, never inside one (openDatabase turns SQLite's own checkpoints off). Passive:
+    // it waits for no reader and blocks no writer; unref'd: it never keeps a CLI run alive.
+    this.checkpoints = options.readonly
+      ? null
+      : setInterval(() => {
+          if (this.db.open && !this.db.inTransaction) this.db.pragma('wal_checkpoint(PASSIVE)');
+        }, CHECKPOINT_INTERVAL_MS).unref();
     // The queue's marks are lowered by undos (decisions) and read by the queue (pairs).
     const marks = new QueueMarks();
     this.pairs = new PairRepository(this.db, marks);
@@ -57,6 +68,7 @@ export class ProjectStore {
   }
 
   close(): void {
+    if (this.checkpoints) clearInterval(this.checkpoints);
     if (this.db.open) this.db.close();
   }
 
