@@ -2,7 +2,7 @@ import { useEffect, useLayoutEffect, type MouseEvent, type RefObject } from 'rea
 import { commandFor, isDecisionCommand, ZOOM_KEYS } from '../../../shared/keys';
 import { keyBelongsToTarget, labelingCommandFor, labelingKeys } from '../state/keys';
 import { useLabeling } from '../state/labeling';
-import { useZoom, type Focus } from '../state/zoom';
+import { shownOffset, useZoom, type Focus } from '../state/zoom';
 
 /** The zoomed images' views, each scrolled by the zoom's offset. */
 const PANE = '.zoom-pane';
@@ -83,7 +83,9 @@ function useZoomKeys(): void {
  */
 export function useZoomPanes(root: RefObject<HTMLElement | null>, seq: number): boolean {
   const zoomed = useZoom((s) => s.zoomed);
-  const offset = useZoom((s) => s.offset);
+  const room = useZoom((s) => s.room);
+  const panned = useZoom((s) => s.offset);
+  const focus = useZoom((s) => s.focus);
   useZoomKeys();
   useEffect(() => () => useZoom.getState().zoomOut(), [seq]);
 
@@ -110,12 +112,13 @@ export function useZoomPanes(root: RefObject<HTMLElement | null>, seq: number): 
   }, [zoomed, root, seq]);
 
   useLayoutEffect(() => {
+    const offset = shownOffset({ room, offset: panned, focus });
     if (!zoomed || !offset) return;
     for (const pane of panesIn(root.current)) {
       pane.scrollLeft = offset.x;
       pane.scrollTop = offset.y;
     }
-  }, [zoomed, offset, root]);
+  }, [zoomed, room, panned, focus, root]);
 
   return zoomed;
 }

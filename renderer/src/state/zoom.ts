@@ -78,6 +78,7 @@ interface ZoomState {
   focus: Focus;
   /** Null until the panes have measured their room. */
   room: Room | null;
+  /** Where a key or the wheel panned to; null until then, the focus being in the middle. */
   offset: Offset | null;
   zoomIn(focus?: Focus): void;
   zoomOut(): void;
@@ -85,15 +86,27 @@ interface ZoomState {
   pan(command: ZoomCommand, big: boolean): void;
   /** Pans by pixels (the mouse wheel). */
   panBy(dx: number, dy: number): void;
-  /** The panes report their room; the first report places the focus. */
+  /** The panes report their room (again when a pane or an image changes size). */
   measured(room: Room): void;
+}
+
+/**
+ * Where the panes are scrolled: the offset panned to, or the focus in the middle, within the room
+ * measured last (an image that loads late, or a window resized, changes it); null until measured.
+ */
+export function shownOffset({
+  room,
+  offset,
+  focus,
+}: Pick<ZoomState, 'room' | 'offset' | 'focus'>): Offset | null {
+  if (!room) return null;
+  return offset ? clampOffset(offset, room) : offsetFor(focus, room);
 }
 
 const NOT_ZOOMED = { zoomed: false, focus: CENTRE, room: null, offset: null } as const;
 
 export const useZoom = create<ZoomState>()((set, get) => {
-  /** The offset now: placed, else where the focus will be once measured. */
-  const current = (room: Room): Offset => get().offset ?? offsetFor(get().focus, room);
+  const current = (room: Room): Offset => shownOffset(get()) ?? offsetFor(get().focus, room);
   return {
     ...NOT_ZOOMED,
     zoomIn: (focus = CENTRE) => set({ zoomed: true, focus, room: null, offset: null }),
@@ -110,8 +123,7 @@ export const useZoom = create<ZoomState>()((set, get) => {
     },
     measured(room) {
       const { zoomed, room: known } = get();
-      if (!zoomed || (known && sameRoom(known, room))) return;
-      set({ room, offset: clampOffset(current(room), room) });
+      if (zoomed && !(known && sameRoom(known, room))) set({ room });
     },
   };
 });
