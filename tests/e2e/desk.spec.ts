@@ -287,4 +287,31 @@ test.describe('a project of 4 pairs', () => {
     await page.keyboard.press('a');
     await expect(page.getByTestId('view-audit')).toHaveAttribute('aria-current', 'page');
   });
+
+  test('a skipped pair queued to come back and decided from the history does not come back', async ({
+    studio,
+  }) => {
+    const { page, view } = studio;
+    await chooseAnnotator(studio, 'rae');
+    const first = await shownPair(studio);
+    await pressAndWait(studio, 'Space', first);
+    const second = await shownPair(studio);
+    await pressAndWait(studio, 'Space', second);
+    // The view queues the two skips behind pair 4 now; the first is decided from the history.
+    const third = await shownPair(studio);
+    await page.getByTestId('history').locator(`[data-pair-id="${first.pairId}"]`).click();
+    await expect(page.getByTestId('revisit-banner')).toBeVisible();
+    expect(await shownPair(studio)).toEqual(first);
+    await pressAndWait(studio, '1', first);
+    // Back in the queue: pair 3, pair 4, then the second skip alone comes back.
+    expect(await shownPair(studio)).toEqual(third);
+    await pressAndWait(studio, '1', third);
+    const fourth = await shownPair(studio);
+    await pressAndWait(studio, '2', fourth);
+    expect(await shownPair(studio)).toEqual(second);
+    await expect(page.getByTestId('skipped-before')).toBeVisible();
+    await page.keyboard.press('1');
+    await expect(view).toHaveAttribute('data-state', 'done');
+    await expect(page.getByTestId('done-left')).toHaveText('4 decided, none skipped.');
+  });
 });

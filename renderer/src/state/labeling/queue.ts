@@ -134,6 +134,13 @@ export async function loadAndShow(
     const pair = await studio.getPair({ annotator: s.annotator, pairId });
     const prepared = await preparePair(leftImage === null ? pair : { ...pair, leftImage });
     if (!isLive(s)) return;
+    // A skipped pair come back may be queued already: it is on screen now, and the server
+    // hands it out again (so the queue may have more) if it is still to decide afterwards.
+    const queued = s.queue.findIndex((item) => item.pair.pairId === pairId);
+    if (queued !== -1) {
+      s.queue.splice(queued, 1);
+      s.exhausted = false;
+    }
     putBack(store, s, pairId);
     show(store, s, prepared, origin);
   } finally {
