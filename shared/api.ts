@@ -236,7 +236,10 @@ export const labelPairSchema = z.object({
   image0: imageRefSchema,
   image1: imageRefSchema,
   leftImage: sideSchema,
-  /** This annotator's current decision on the pair: a verdict, 'skip', or null if none. */
+  /**
+   * This annotator's current decision on the pair: a verdict, 'skip', or null if none. In
+   * getQueue's pairs, null, or 'skip' for a pair skipped once coming back after the undecided.
+   */
   decision: decisionSchema.nullable(),
   /** The active model's scores, or null while the pair is unscored. */
   suggestion: suggestionSchema.nullable(),
@@ -403,7 +406,10 @@ export const studioContract = {
     args: z.strictObject({ taskId: taskIdSchema }),
     result: z.object({ cancelled: z.boolean() }),
   },
-  /** The next pairs this annotator has not decided, skipping those the view already holds. */
+  /**
+   * The next pairs this annotator has not decided, then those they skipped once (each comes back
+   * once), skipping those the view already holds.
+   */
   getQueue: {
     args: z.strictObject({
       annotator: annotatorNameSchema,

@@ -26,7 +26,7 @@ export const isVerdictCommand = (command: string): command is VerdictCommand =>
 export const isDecisionCommand = (command: string): command is DecisionCommand =>
   command === 'skip' || isVerdictCommand(command);
 
-export type LabelingCommand = DecisionCommand | 'undo' | 'escape' | 'help';
+export type LabelingCommand = DecisionCommand | 'undo' | 'escape' | 'help' | 'zoom';
 
 export interface KeyBinding<C extends string> {
   command: C;
@@ -52,9 +52,24 @@ export const LABELING_KEYS: readonly KeyBinding<LabelingCommand>[] = [
   {
     command: 'escape',
     keys: ['Escape'],
-    does: 'Back to the queue from a revisited pair; closes the shortcut sheet',
+    does: 'Back to the queue from a revisited pair; closes the zoom or the shortcut sheet',
   },
   { command: 'help', keys: ['?'], does: 'Show or hide the shortcut sheet' },
+  { command: 'zoom', keys: ['z', 'Z'], does: 'Zoom both images to full size (1:1), or back' },
+];
+
+export type ZoomCommand = 'pan-left' | 'pan-right' | 'pan-up' | 'pan-down' | 'centre';
+
+/**
+ * While the pair is zoomed the arrows pan both images together, and decide nothing; with Shift a
+ * step is most of a screen. `z` or Esc (LABELING_KEYS) ends the zoom; the deciding keys wait.
+ */
+export const ZOOM_KEYS: readonly KeyBinding<ZoomCommand>[] = [
+  { command: 'pan-left', keys: ['ArrowLeft'], does: 'Zoomed: pan left (Shift: a screenful)' },
+  { command: 'pan-right', keys: ['ArrowRight'], does: 'Zoomed: pan right (Shift: a screenful)' },
+  { command: 'pan-up', keys: ['ArrowUp'], does: 'Zoomed: pan up (Shift: a screenful)' },
+  { command: 'pan-down', keys: ['ArrowDown'], does: 'Zoomed: pan down (Shift: a screenful)' },
+  { command: 'centre', keys: ['Home'], does: 'Zoomed: back to the centre' },
 ];
 
 /** The verdict a deciding command gives, given the image shown on the left. */
@@ -134,6 +149,7 @@ const KEY_NAMES: Record<string, string> = {
   ArrowLeft: '←',
   ArrowRight: '→',
   ArrowDown: '↓',
+  ArrowUp: '↑',
   ' ': 'Space',
   Escape: 'Esc',
 };
@@ -164,10 +180,26 @@ export function describeChord(binding: KeyBinding<Destination>): string {
   return `${GO_PREFIX} then ${binding.keys.join(' or ')}`;
 }
 
-/** The shortcut sheet's rows: the labeling keys, then the `g` chords. */
+/** The zoom's rows of the shortcut sheet: the four pan keys in one, then the rest. */
+export function zoomRows(mac: boolean): { keys: string; does: string }[] {
+  const pans = ZOOM_KEYS.filter((b) => b.command.startsWith('pan-'));
+  return [
+    {
+      keys: pans.map((b) => describeKeys(b, mac)).join(' '),
+      does: 'Zoomed: pan both images (Shift: a screenful); no verdict',
+    },
+    ...ZOOM_KEYS.filter((b) => !pans.includes(b)).map((b) => ({
+      keys: describeKeys(b, mac),
+      does: b.does,
+    })),
+  ];
+}
+
+/** The shortcut sheet's rows: the labeling keys, the zoom's, then the `g` chords. */
 export function shortcutRows(mac: boolean, role: Role = 'lead'): { keys: string; does: string }[] {
   return [
     ...LABELING_KEYS.map((b) => ({ keys: describeKeys(b, mac), does: b.does })),
+    ...zoomRows(mac),
     // A package labels only: there is no view to go to.
     ...(role === 'lead' ? GO_KEYS.map((b) => ({ keys: describeChord(b), does: b.does })) : []),
   ];

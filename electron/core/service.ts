@@ -174,17 +174,31 @@ export class StudioService implements StudioHandlers {
       ? this.store.decisions.annotatorId(args.annotator, 'human')
       : (this.store.decisions.findAnnotator(args.annotator)?.id ?? null);
     const now = Date.now();
+    const lease = { overlap: settings.overlap, now, leaseUntil: now + LEASE_MS };
     const rows = assigning
       ? this.store.pairs.assign(annotatorId!, args.excludePairIds, args.count, {
-          overlap: settings.overlap,
+          ...lease,
           order: settings.queueOrder,
           modelId: this.store.scores.activeModel()?.id ?? null,
-          now,
-          leaseUntil: now + LEASE_MS,
         })
       : this.store.pairs.undecided(annotatorId, args.excludePairIds, args.count);
+    // Once no undecided pair is left, the pairs skipped once come back, each as it was shown.
+    const skipped =
+      annotatorId === null
+        ? []
+        : this.store.pairs.returningSkips(
+            annotatorId,
+            [...args.excludePairIds, ...rows.map((row) => row.pairId)],
+            args.count - rows.length,
+            assigning ? lease : null,
+          );
     return {
-      pairs: rows.map((row) => this.labelPair(row, null)),
+      pairs: [
+        ...rows.map((row) => this.labelPair(row, null)),
+        ...skipped.map((row) =>
+          this.labelPair(row, { decision: 'skip', leftImage: row.skippedLeft }),
+        ),
+      ],
       progress: this.progress(args.annotator, annotatorId),
     };
   }

@@ -5,7 +5,7 @@
  * renderer is outside tsconfig.node.json, which type-checks these tests.)
  */
 import { describe, expect, it } from 'vitest';
-import { GO_KEYS, LABELING_KEYS, shortcutLines } from '../../shared/keys';
+import { GO_KEYS, LABELING_KEYS, shortcutLines, zoomRows } from '../../shared/keys';
 import {
   annotatorOfFile,
   describeMerge,
@@ -41,9 +41,10 @@ describe("the desktop menu's team dialogs", () => {
   it("lists the labeling keys alone in a package, every key in a lead's project", () => {
     const text = shortcutLines(false, 'annotator').join('\n');
     expect(text).not.toMatch(/^g then/m);
-    expect(text.split('\n')).toHaveLength(LABELING_KEYS.length);
+    const zoom = zoomRows(false).length;
+    expect(text.split('\n')).toHaveLength(LABELING_KEYS.length + zoom);
     const lead = shortcutLines(true, 'lead');
-    expect(lead).toHaveLength(LABELING_KEYS.length + GO_KEYS.length);
+    expect(lead).toHaveLength(LABELING_KEYS.length + zoom + GO_KEYS.length);
     expect(lead.join('\n')).toMatch(/^g then m/m);
   });
 

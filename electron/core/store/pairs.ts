@@ -69,6 +69,28 @@ const FOR_LABELING = `p.id AS pairId, substr(pr.text, 1, ${PROMPT_SHOWN_CHARS + 
     i0.uid AS uid0, i0.sha256 IS NOT NULL AS stored0, i0.path AS path0,
     i1.uid AS uid1, i1.sha256 IS NOT NULL AS stored1, i1.path AS path1`;
 
+/** A pair the annotator skipped once, handed out again, with the side the skip was shown on. */
+export interface ReturningSkip extends PairForLabeling {
+  skippedLeft: 0 | 1 | null;
+}
+
+/**
+ * A skip that comes back: the annotator's current decision on the pair `d` is a skip, and no
+ * earlier skip of theirs on it stands. So a pair comes back once after its first skip, and a
+ * second skip keeps it skipped. "Once" is read from the append-only log alone, not from a flag
+ * or a time kept somewhere: it holds across reloads and restarts, on any machine a package
+ * travels to (the log merges whole), and needs no migration; an undo of the second skip takes it
+ * back, and the pair comes back again, as undo promises.
+ */
+const SKIPPED_ONCE = `d.action = 'skip' AND NOT EXISTS (
+    SELECT 1 FROM annotations e WHERE e.pair_id = d.pair_id AND e.annotator_id = d.annotator_id
+      AND e.action = 'skip' AND e.id < d.annotation_id
+      AND NOT EXISTS (SELECT 1 FROM annotations u WHERE u.undoes_id = e.id))`;
+
+/** Others' running leases plus the verdicts of the pair `p` (tallies `t`) are short of k. */
+const SHORT_OF_OVERLAP = `t.verdicts + (SELECT count(*) FROM pair_leases l WHERE l.pair_id = p.id
+  AND l.annotator_id != @annotator AND l.expires_at > @now) < @overlap`;
+
 /** A verdict or skip of the annotator on the pair that no undo has taken back. */
 const STANDING_DECISION_OF = (pair: string, annotator: string): string => `
   SELECT 1 FROM decisions d WHERE d.pair_id = ${pair} AND d.annotator_id = ${annotator}`;
@@ -147,6 +169,9 @@ export class PairRepository {
         >('SELECT p.id FROM pairs p JOIN images i ON i.id = p.image_0_id WHERE i.uid = ?')
         .pluck(),
       hasRanking: db.prepare<[bigint], number>('SELECT 1 FROM pair_sources WHERE ranking_id = ?'),
+      skips: db
+        .prepare<[number], number>('SELECT skips FROM annotator_tallies WHERE annotator_id = ?')
+        .pluck(),
     };
   }
 
@@ -226,12 +251,7 @@ export class PairRepository {
     const open = [
       `NOT EXISTS (${STANDING_DECISION_OF('p.id', '@annotator')})`,
       'p.id NOT IN (SELECT value FROM json_each(@exclude))',
-      ...(options.overlap !== null
-        ? [
-            `t.verdicts + (SELECT count(*) FROM pair_leases l WHERE l.pair_id = p.id
-               AND l.annotator_id != @annotator AND l.expires_at > @now) < @overlap`,
-          ]
-        : []),
+      ...(options.overlap !== null ? [SHORT_OF_OVERLAP] : []),
     ];
     const params = {
       annotator: annotatorId,
@@ -289,6 +309,47 @@ export class PairRepository {
          ORDER BY abs(s.p_0 - 0.5) LIMIT @limit`,
       )
       .all({ ...params, limit });
+  }
+
+  /**
+   * After the pairs the annotator has not decided run out: the pairs they skipped once
+   * (SKIPPED_ONCE), the earliest skip first, skipping `exclude`. When `assigning`, under its
+   * overlap as `assign` hands out pairs (a pair that others' verdicts and leases fill stays
+   * skipped), and leased to the annotator until `leaseUntil`.
+   */
+  returningSkips(
+    annotatorId: number,
+    exclude: number[],
+    count: number,
+    assigning: Pick<AssignOptions, 'overlap' | 'now' | 'leaseUntil'> | null,
+  ): ReturningSkip[] {
+    // Most annotators never skip: their tally spares the walk over their decisions.
+    if (count <= 0 || !this.stmt.skips.get(annotatorId)) return [];
+    const overlap = assigning?.overlap ?? null;
+    const rows = this.db
+      .prepare<unknown[], ReturningSkip>(
+        `SELECT ${FOR_LABELING}, d.left_image AS skippedLeft
+         FROM decisions d CROSS JOIN pairs p ON p.id = d.pair_id
+           JOIN pair_tallies t ON t.pair_id = p.id ${PAIR_JOINS}
+         WHERE d.annotator_id = @annotator AND ${SKIPPED_ONCE}
+           AND p.id NOT IN (SELECT value FROM json_each(@exclude))
+           ${overlap !== null ? `AND ${SHORT_OF_OVERLAP}` : ''}
+         ORDER BY d.annotation_id LIMIT @count`,
+      )
+      .all({
+        annotator: annotatorId,
+        exclude: JSON.stringify(exclude),
+        count,
+        ...(overlap !== null ? { overlap, now: assigning!.now } : {}),
+      });
+    if (assigning) {
+      this.lease(
+        annotatorId,
+        rows.map((r) => r.pairId),
+        assigning.leaseUntil,
+      );
+    }
+    return rows.map(shown);
   }
 
   private lease(annotatorId: number, pairIds: number[], until: number): void {

@@ -11,6 +11,8 @@ import {
 } from '../state/suggestion';
 import { timing } from '../state/timing';
 import { ImagePanel } from './ImagePanel';
+import { useZoomPanes } from './useZoomPanes';
+import './desk.css';
 
 function RevisitBanner({ shown }: { shown: Shown }) {
   const backToQueue = useLabeling((s) => s.backToQueue);
@@ -41,6 +43,27 @@ function RevisitBanner({ shown }: { shown: Shown }) {
   );
 }
 
+/** A pair skipped once, back after the undecided ones (getQueue): what another skip means. */
+function SkippedBefore() {
+  const skip = labelingKeys('skip').keys;
+  return (
+    <p className="skipped-before" data-testid="skipped-before">
+      <span className="skipped-before-badge">Skipped before</span> Back once: decide it now, or{' '}
+      {skip} again to leave it skipped.
+    </p>
+  );
+}
+
+/** While zoomed: what the keys do now. */
+function ZoomHint() {
+  return (
+    <p className="banner zoom-hint" data-testid="zoom-hint">
+      Full size (100%), both images together: arrows pan, Shift+arrows a screenful, Home centres;{' '}
+      {labelingKeys('zoom').keys} or {labelingKeys('escape').keys} to go back and decide.
+    </p>
+  );
+}
+
 /**
  * Type size by length, so that Pick-a-Pic's longest prompts (about 600 characters) are read whole
  * at 1024x640 without a key or the mouse (see .prompt in labeling.css).
@@ -63,6 +86,7 @@ export function PairView({ shown }: { shown: Shown }) {
   const revealed = useLabeling((s) => s.revealedSeq === shown.seq);
   const mode = useProject((s) => s.settings?.suggestionMode ?? 'hidden');
   const root = useRef<HTMLElement>(null);
+  const zoomed = useZoomPanes(root, shown.seq);
   const { pair, images } = shown.prepared;
   const { suggestion } = pair;
   const left = images[verdictOfSide('left', pair.leftImage)];
@@ -99,11 +123,18 @@ export function PairView({ shown }: { shown: Shown }) {
   }, [shown.seq, pair.pairId, painted]);
 
   return (
-    <section className="pair" ref={root} aria-label={`Pair ${pair.pairId}`}>
+    <section
+      className="pair"
+      ref={root}
+      aria-label={`Pair ${pair.pairId}`}
+      data-zoomed={zoomed || undefined}
+    >
       <p className={promptClass(pair.prompt)} data-testid="prompt">
         {pair.prompt}
       </p>
       {shown.origin !== 'queue' && <RevisitBanner shown={shown} />}
+      {shown.origin === 'queue' && pair.decision === 'skip' && <SkippedBefore />}
+      {zoomed && <ZoomHint />}
       <div className="images">
         <ImagePanel
           key={`l:${shown.seq}`}
@@ -113,6 +144,7 @@ export function PairView({ shown }: { shown: Shown }) {
           barRoom={barRoom}
           suggestion={bar('left')}
           disagreement={flash('left')}
+          zoomed={zoomed}
         />
         <ImagePanel
           key={`r:${shown.seq}`}
@@ -122,6 +154,7 @@ export function PairView({ shown }: { shown: Shown }) {
           barRoom={barRoom}
           suggestion={bar('right')}
           disagreement={flash('right')}
+          zoomed={zoomed}
         />
       </div>
     </section>

@@ -35,6 +35,7 @@ export function refill(store: LabelingStore, s: Session): Promise<void> {
   if (s.exhausted || s.queue.length >= REFILL_BELOW) return Promise.resolve();
   const count = PREFETCH - s.queue.length;
   const seq = ++s.requestSeq;
+  const skips = s.skips;
   s.fetchError = null;
   s.fetching = (async () => {
     try {
@@ -48,7 +49,8 @@ export function refill(store: LabelingStore, s: Session): Promise<void> {
       // A pair taken back by an undo while this request was on its way may come back here too.
       const held = new Set(heldIds(store, s));
       for (const pair of reply.pairs) if (!held.has(pair.pairId)) enqueue(s, pair);
-      s.exhausted = reply.pairs.length < count;
+      // A skip saved meanwhile is a pair to come back, which this reply could not know of.
+      s.exhausted = reply.pairs.length < count && s.skips === skips;
     } catch (error) {
       s.fetchError = error;
     } finally {
@@ -104,11 +106,14 @@ export async function showNext(store: LabelingStore, s: Session): Promise<void> 
 /** The next pair the queue would show is decoded already. */
 export const nextIsReady = (s: Session): boolean => Boolean(s.queue[0]?.prepared);
 
-/** The pair on screen goes back to the front of the queue when it is still undecided. */
+/**
+ * The pair on screen goes back to the front of the queue when it is still to decide: undecided,
+ * or the queue's skipped pair come back.
+ */
 export function putBack(store: LabelingStore, s: Session, replacedBy: number | null): void {
   const shown = store.get().shown;
   if (!shown || shown.prepared.pair.pairId === replacedBy) return;
-  if (shown.prepared.pair.decision !== null) return;
+  if (shown.origin !== 'queue' && shown.prepared.pair.decision !== null) return;
   const prepared = shown.prepared;
   s.queue.unshift({ pair: prepared.pair, prepared, ready: Promise.resolve(prepared) });
 }
@@ -129,6 +134,13 @@ export async function loadAndShow(
     const pair = await studio.getPair({ annotator: s.annotator, pairId });
     const prepared = await preparePair(leftImage === null ? pair : { ...pair, leftImage });
     if (!isLive(s)) return;
+    // A skipped pair come back may be queued already: it is on screen now, and the server
+    // hands it out again (so the queue may have more) if it is still to decide afterwards.
+    const queued = s.queue.findIndex((item) => item.pair.pairId === pairId);
+    if (queued !== -1) {
+      s.queue.splice(queued, 1);
+      s.exhausted = false;
+    }
     putBack(store, s, pairId);
     show(store, s, prepared, origin);
   } finally {

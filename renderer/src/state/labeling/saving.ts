@@ -86,6 +86,11 @@ export const choose = (store: LabelingStore, decision: Decision, keyAt: number):
       // On disk from here on: only now may the view move on.
       timing.committed();
       if (!isLive(s)) return;
+      // A pair skipped for the first time comes back after the undecided ones (getQueue).
+      if (decision === 'skip') {
+        s.skips++;
+        s.exhausted = false;
+      }
       const saved = `Saved pair ${pair.pairId}: ${describeDecision(decision, { leftImage: pair.leftImage })}.`;
       const disagreement = disagreementToReveal(pair, decision);
       const announcement = disagreement === null ? saved : `${saved} ${disagreement}.`;

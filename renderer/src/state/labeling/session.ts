@@ -17,8 +17,10 @@ export interface Session {
   queue: QueueItem[];
   fetching: Promise<void> | null;
   fetchError: unknown;
-  /** The server had no more undecided pairs beyond those held, at the last look. */
+  /** The server had no more pairs to hand out (undecided, or skipped once) beyond those held. */
   exhausted: boolean;
+  /** Skips saved so far: a getQueue sent before the latest cannot say that nothing is left. */
+  skips: number;
   /** Pairs between an undo or a history click and their showing: held, never fetched twice. */
   incoming: Set<number>;
   /** A user action (or the first load) is running; see `act`. */
@@ -41,6 +43,7 @@ export function beginSession(annotator: string): Session {
     fetching: null,
     fetchError: null,
     exhausted: false,
+    skips: 0,
     incoming: new Set(),
     busy: true,
     paint: null,
