@@ -93,7 +93,7 @@ interface ReviewSql {
   where: string[];
   /** Pair ids the list is drawn from (the most selective filter), or null: every judged pair. */
   driver: string | null;
-  /** Per pair, the confusion cell's verdicts on it (0 without a cell). */
+  /** Per pair, over its decisions `d`: the confusion cell's verdicts on it (0 without a cell). */
   cellVerdicts: string;
   params: Params;
 }
@@ -118,7 +118,8 @@ function cellSql(cell: ReviewCell, sql: ReviewSql): string | null {
   params.cellHuman = cell.human === 0 ? '0' : cell.human === 1 ? '1' : 'tie';
   params.cellThreshold = cell.threshold;
   where.push('j.p_0 IS NOT NULL', predictionIs(cell.model), 'j.cell_verdicts > 0');
-  sql.cellVerdicts = `(SELECT count(*) FROM decisions dc WHERE dc.pair_id = g.pair_id AND dc.verdict = @cellHuman AND ${verdictScope('dc', cell.filters, params)})`;
+  // Counted in the same pass over the decisions as the rest of the pair's figures.
+  sql.cellVerdicts = `sum(d.verdict = @cellHuman AND ${verdictScope('d', cell.filters, params)})`;
   return null;
 }
 
@@ -346,7 +347,7 @@ export class AuditReads {
         `WITH per_pair AS (
            SELECT d.pair_id, min(d.verdict) != max(d.verdict) AS humans_disagree,
              sum(d.verdict = '0') AS chose_0, sum(d.verdict = '1') AS chose_1,
-             sum(d.verdict = 'tie') AS chose_tie
+             sum(d.verdict = 'tie') AS chose_tie, ${cellVerdicts} AS cell_verdicts
            FROM decisions d WHERE d.action = 'verdict'
              ${driver === null ? '' : `AND d.pair_id IN (${driver})`}
            GROUP BY d.pair_id
@@ -357,7 +358,7 @@ export class AuditReads {
              CASE WHEN g.chose_0 > g.chose_1 AND g.chose_0 > g.chose_tie THEN '0'
                WHEN g.chose_1 > g.chose_0 AND g.chose_1 > g.chose_tie THEN '1'
                WHEN g.chose_tie > g.chose_0 AND g.chose_tie > g.chose_1 THEN 'tie' END AS majority,
-             ${cellVerdicts} AS cell_verdicts
+             g.cell_verdicts
            FROM per_pair g LEFT JOIN scores s ON s.model_id = @model AND s.pair_id = g.pair_id
            WHERE @includeAdjudicated OR NOT EXISTS (SELECT 1 FROM adjudications a WHERE a.pair_id = g.pair_id)
          )
