@@ -11,6 +11,7 @@ import {
   type AuditFilters,
   type AuditReport,
   type Disagreement,
+  type ReviewCell,
 } from './audit';
 import type { Decision, Verdict } from './labels';
 
@@ -192,6 +193,22 @@ const auditFiltersSchema: z.ZodType<AuditFilters> = z.strictObject({
   to: z.number().optional(),
   minConfidence: z.number().min(0).max(0.5).optional(),
 });
+
+const reviewCellSchema: z.ZodType<ReviewCell> = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('cohen'),
+    a: z.string().min(1),
+    b: z.string().min(1),
+    filters: auditFiltersSchema,
+  }),
+  z.strictObject({
+    kind: z.literal('confusion'),
+    human: verdictSchema,
+    model: verdictSchema,
+    threshold: z.number().min(0).max(1),
+    filters: auditFiltersSchema,
+  }),
+]);
 
 const auditArgsSchema = z.strictObject({
   filters: auditFiltersSchema.default({}),
@@ -526,15 +543,32 @@ export const studioContract = {
     args: auditArgsSchema.extend({ tuneOn: filePathSchema }),
     result: z.custom<AuditReport>(),
   },
-  /** Pairs to review, surest model first; with their verdicts and any adjudication. */
+  /**
+   * Pairs to review, surest model first; with their verdicts, flags, gold verdict and any
+   * adjudication. The filters (shared/audit.ts ReviewFilters) narrow together; `cell` keeps the
+   * pairs behind one number of the dashboard, and `cellVerdicts` is that number for a
+   * confusion cell (it counts verdicts; `total` counts pairs).
+   */
   listDisagreements: {
     args: z.strictObject({
       kind: z.enum(DISAGREEMENT_KINDS).default('any'),
       includeAdjudicated: z.boolean().default(true),
       offset: z.number().int().min(0).default(0),
       limit: z.number().int().min(1).max(500).default(100),
+      search: z.string().min(1).max(500).optional(),
+      annotator: z.string().min(1).optional(),
+      generator: z.string().min(1).optional(),
+      flagged: z.boolean().optional(),
+      gold: z.boolean().optional(),
+      noMajority: z.boolean().optional(),
+      modelVsMajority: z.boolean().optional(),
+      cell: reviewCellSchema.optional(),
     }),
-    result: z.object({ total: z.number(), items: z.array(z.custom<Disagreement>()) }),
+    result: z.object({
+      total: z.number(),
+      cellVerdicts: z.number().optional(),
+      items: z.array(z.custom<Disagreement>()),
+    }),
   },
   /** Records the lead's final verdict on a pair, with a note; the export prefers it. */
   adjudicate: {

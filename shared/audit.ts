@@ -189,7 +189,8 @@ export interface AuditReport {
   seconds: number;
 }
 
-export const DISAGREEMENT_KINDS = ['any', 'humans', 'model'] as const;
+/** `all`: every judged pair, agreed or not (what a dashboard cell opens review with). */
+export const DISAGREEMENT_KINDS = ['any', 'humans', 'model', 'all'] as const;
 export type DisagreementKind = (typeof DISAGREEMENT_KINDS)[number];
 
 export interface Adjudication {
@@ -199,7 +200,42 @@ export interface Adjudication {
   createdAt: number;
 }
 
-/** A pair whose humans disagree with each other, or with the model. */
+/**
+ * The pairs behind one number of the dashboard, under the filters (and threshold) it was
+ * computed with: a Cohen's κ row (the pairs both annotators judged), or a cell of the confusion
+ * matrix (the pairs with a verdict of category `human` where the model predicts `model`; the
+ * cell counts those verdicts).
+ */
+export type ReviewCell =
+  | { kind: 'cohen'; a: string; b: string; filters: AuditFilters }
+  | { kind: 'confusion'; human: Verdict; model: Verdict; threshold: number; filters: AuditFilters };
+
+/** Review's filters besides the kind; every one set narrows (AND). */
+export interface ReviewFilters {
+  /** Case-insensitive (ASCII) substring of the prompt. */
+  search?: string;
+  /** Pairs this annotator gave a verdict on. */
+  annotator?: string;
+  /** Pairs one of whose images this generator made (model_0 or model_1). */
+  generator?: string;
+  /** Pairs someone flagged. */
+  flagged?: boolean;
+  /** Pairs marked gold. */
+  gold?: boolean;
+  /** Pairs whose verdicts have no strict plurality (the export's majority). */
+  noMajority?: boolean;
+  /** Pairs whose majority the model names the other image of, beyond the tie threshold. */
+  modelVsMajority?: boolean;
+  cell?: ReviewCell;
+}
+
+export interface PairFlag {
+  annotator: string;
+  note: string;
+  createdAt: number;
+}
+
+/** A pair whose humans disagree with each other, or with the model (or any pair, kind `all`). */
 export interface Disagreement {
   pairId: number;
   prompt: string;
@@ -216,4 +252,8 @@ export interface Disagreement {
   humansDisagree: boolean;
   modelDisagrees: boolean;
   adjudication: Adjudication | null;
+  /** Annotators' flags on the pair, oldest first. */
+  flags: PairFlag[];
+  /** The expected verdict where the pair is gold. */
+  gold: { verdict: Verdict; setBy: string } | null;
 }

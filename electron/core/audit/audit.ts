@@ -10,6 +10,7 @@ import type {
   Disagreement,
   DisagreementKind,
   GeneratorRow,
+  ReviewFilters,
 } from '../../../shared/audit';
 import { StudioError } from '../../../shared/errors';
 import {
@@ -406,8 +407,13 @@ function focusOn(dashboard: AuditReport['dashboard'], annotator: string): void {
 export function listDisagreements(
   project: ProjectStore,
   tieThreshold: number,
-  args: { kind: DisagreementKind; includeAdjudicated: boolean; offset: number; limit: number },
-): { total: number; items: Disagreement[] } {
+  args: ReviewFilters & {
+    kind: DisagreementKind;
+    includeAdjudicated: boolean;
+    offset: number;
+    limit: number;
+  },
+): { total: number; cellVerdicts?: number; items: Disagreement[] } {
   const candidates = project.audit.disagreementCandidates({
     ...args,
     modelId: project.scores.activeModel()?.id ?? null,
@@ -424,12 +430,18 @@ export function listDisagreements(
       modelDisagrees: c.modelDisagrees === 1,
       prediction: c.p0 === null ? null : predictVerdict(c.p0, tieThreshold),
       adjudication: project.audit.latestAdjudication(c.pairId),
+      flags: project.audit.flagsOn(c.pairId),
+      gold: project.audit.goldOf(c.pairId),
     }),
   );
-  const total =
-    candidates[0]?.total ??
+  const first =
+    candidates[0] ??
     (args.offset > 0
-      ? listDisagreements(project, tieThreshold, { ...args, offset: 0, limit: 1 }).total
-      : 0);
-  return { total, items };
+      ? listDisagreements(project, tieThreshold, { ...args, offset: 0, limit: 1 })
+      : { total: 0, cellVerdicts: 0 });
+  const total = first.total;
+  // A confusion cell counts verdicts: the number it shows is this, not the pairs.
+  return args.cell?.kind === 'confusion'
+    ? { total, cellVerdicts: first.cellVerdicts ?? 0, items }
+    : { total, items };
 }

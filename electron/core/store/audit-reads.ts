@@ -1,5 +1,11 @@
 import type Database from 'better-sqlite3';
-import type { AuditFilters, DisagreementKind } from '../../../shared/audit';
+import type {
+  AuditFilters,
+  DisagreementKind,
+  PairFlag,
+  ReviewCell,
+  ReviewFilters,
+} from '../../../shared/audit';
 import { StudioError } from '../../../shared/errors';
 import type { Verdict } from '../../../shared/labels';
 import type { DecisionPacking } from './decision-packing';
@@ -15,6 +21,179 @@ export interface DisagreementCandidate {
   modelDisagrees: number;
   /** How many candidates there are in all, on every row. */
   total: number;
+  /** For a confusion cell: the cell's verdicts among all the candidates, on every row. */
+  cellVerdicts: number;
+}
+
+export interface ReviewQuery extends ReviewFilters {
+  kind: DisagreementKind;
+  modelId: number | null;
+  tieThreshold: number;
+  includeAdjudicated: boolean;
+  offset: number;
+  limit: number;
+}
+
+type Params = Record<string, number | string>;
+
+/** `text` as a LIKE pattern matching it anywhere, its wildcards (and the escape) taken literally. */
+export const likeAnywhere = (text: string): string => `%${text.replace(/[\\%_]/g, '\\$&')}%`;
+
+const ANNOTATOR_ID = (param: string): string =>
+  `(SELECT id FROM annotators WHERE name = @${param})`;
+
+/**
+ * The SQL of the model's prediction at a threshold, as predictVerdict (metrics) computes it, with
+ * p1 = 1 - p0 and the same floating-point steps, so the listed cell is the counted one.
+ */
+function predictionIs(verdict: Verdict): string {
+  const margin = 'abs((1 - j.p_0) - j.p_0)';
+  if (verdict === 'tie') return `${margin} <= @cellThreshold`;
+  return `${margin} > @cellThreshold AND ${verdict === 0 ? '' : 'NOT '}(j.p_0 > 1 - j.p_0)`;
+}
+
+/** The verdicts an AuditFilters selects (as packedVerdicts reads them), on decisions row `d`. */
+function verdictScope(d: string, filters: AuditFilters, params: Params): string {
+  const where = [`${d}.action = 'verdict'`];
+  if (filters.from !== undefined) {
+    where.push(`${d}.created_at >= @cellFrom`);
+    params.cellFrom = filters.from;
+  }
+  if (filters.to !== undefined) {
+    where.push(`${d}.created_at < @cellTo`);
+    params.cellTo = filters.to;
+  }
+  if (filters.annotators !== undefined) {
+    where.push(
+      `${d}.annotator_id IN (SELECT id FROM annotators WHERE name IN (SELECT value FROM json_each(@cellAnnotators)))`,
+    );
+    params.cellAnnotators = JSON.stringify(filters.annotators);
+  }
+  return where.join(' AND ');
+}
+
+/** The pairs an AuditFilters keeps (audit.ts's per-pair test: generator, model confidence). */
+function pairScope(filters: AuditFilters, params: Params): string[] {
+  const where: string[] = [];
+  if (filters.generator !== undefined) {
+    where.push(
+      'EXISTS (SELECT 1 FROM pairs p WHERE p.id = j.pair_id AND (p.model_0 = @cellGenerator OR p.model_1 = @cellGenerator))',
+    );
+    params.cellGenerator = filters.generator;
+  }
+  if (filters.minConfidence !== undefined) {
+    where.push('j.p_0 IS NOT NULL AND abs(j.p_0 - 0.5) >= @cellMinConfidence');
+    params.cellMinConfidence = filters.minConfidence;
+  }
+  return where;
+}
+
+interface ReviewSql {
+  /** Conditions on `judged j`, ANDed. */
+  where: string[];
+  /** Pair ids the list is drawn from (the most selective filter), or null: every judged pair. */
+  driver: string | null;
+  /** Per pair, over its decisions `d`: the confusion cell's verdicts on it (0 without a cell). */
+  cellVerdicts: string;
+  params: Params;
+}
+
+/** A dashboard cell's pairs as conditions; a κ cell's driver: its first annotator's verdicts. */
+function cellSql(cell: ReviewCell, sql: ReviewSql): string | null {
+  const { params, where } = sql;
+  where.push(...pairScope(cell.filters, params));
+  if (cell.kind === 'cohen') {
+    params.cellA = cell.a;
+    params.cellB = cell.b;
+    const scoped = cell.filters.annotators;
+    if (scoped !== undefined && !(scoped.includes(cell.a) && scoped.includes(cell.b))) {
+      where.push('0');
+    }
+    const noNames = { ...cell.filters, annotators: undefined };
+    where.push(
+      `EXISTS (SELECT 1 FROM decisions db WHERE db.pair_id = j.pair_id AND db.annotator_id = ${ANNOTATOR_ID('cellB')} AND ${verdictScope('db', noNames, params)})`,
+    );
+    return `SELECT da.pair_id FROM decisions da WHERE da.annotator_id = ${ANNOTATOR_ID('cellA')} AND ${verdictScope('da', noNames, params)}`;
+  }
+  params.cellHuman = cell.human === 0 ? '0' : cell.human === 1 ? '1' : 'tie';
+  params.cellThreshold = cell.threshold;
+  where.push('j.p_0 IS NOT NULL', predictionIs(cell.model), 'j.cell_verdicts > 0');
+  // Counted in the same pass over the decisions as the rest of the pair's figures.
+  sql.cellVerdicts = `sum(d.verdict = @cellHuman AND ${verdictScope('d', cell.filters, params)})`;
+  return null;
+}
+
+/**
+ * The review filters as SQL over `judged j`. Each filter is a condition; the first of them that
+ * names a set of pairs by an index (gold, flagged, a κ cell, an annotator, a prompt search, a
+ * generator) also drives: only its pairs' decisions are read, instead of every decision.
+ */
+function reviewSql(q: ReviewQuery): ReviewSql {
+  const sql: ReviewSql = {
+    where: [
+      {
+        any: 'j.humans_disagree OR j.model_disagrees',
+        humans: 'j.humans_disagree',
+        model: 'j.model_disagrees',
+        all: '1',
+      }[q.kind],
+    ],
+    driver: null,
+    cellVerdicts: '0',
+    params: {
+      model: q.modelId ?? -1,
+      threshold: q.tieThreshold,
+      includeAdjudicated: q.includeAdjudicated ? 1 : 0,
+      offset: q.offset,
+      limit: q.limit,
+    },
+  };
+  const { where, params } = sql;
+  const drivers: string[] = [];
+  if (q.gold) {
+    where.push('EXISTS (SELECT 1 FROM gold_pairs gp WHERE gp.pair_id = j.pair_id)');
+    drivers.push('SELECT pair_id FROM gold_pairs');
+  }
+  if (q.flagged) {
+    where.push('EXISTS (SELECT 1 FROM flags f WHERE f.pair_id = j.pair_id)');
+    drivers.push('SELECT DISTINCT pair_id FROM flags');
+  }
+  if (q.cell) {
+    const driver = cellSql(q.cell, sql);
+    if (driver !== null) drivers.push(driver);
+  }
+  if (q.annotator !== undefined) {
+    params.annotator = q.annotator;
+    const judgedBy = `annotator_id = ${ANNOTATOR_ID('annotator')} AND action = 'verdict'`;
+    where.push(`EXISTS (SELECT 1 FROM decisions x WHERE x.pair_id = j.pair_id AND x.${judgedBy})`);
+    drivers.push(`SELECT pair_id FROM decisions WHERE ${judgedBy}`);
+  }
+  if (q.search !== undefined) {
+    params.search = likeAnywhere(q.search);
+    const matches = "t.text LIKE @search ESCAPE '\\'";
+    where.push(
+      `EXISTS (SELECT 1 FROM pairs p JOIN prompts t ON t.id = p.prompt_id WHERE p.id = j.pair_id AND ${matches})`,
+    );
+    drivers.push(`SELECT p.id FROM prompts t JOIN pairs p ON p.prompt_id = t.id WHERE ${matches}`);
+  }
+  if (q.generator !== undefined) {
+    params.generator = q.generator;
+    where.push(
+      'EXISTS (SELECT 1 FROM pairs p WHERE p.id = j.pair_id AND (p.model_0 = @generator OR p.model_1 = @generator))',
+    );
+    drivers.push(
+      'SELECT id FROM pairs WHERE model_0 = @generator UNION ALL SELECT id FROM pairs WHERE model_1 = @generator',
+    );
+  }
+  if (q.noMajority) where.push('j.majority IS NULL');
+  if (q.modelVsMajority) {
+    // isDisagreement (shared/api.ts) with the majority as the verdict.
+    where.push(
+      "j.majority IN ('0', '1') AND coalesce(abs(2 * j.p_0 - 1) > @threshold AND iif(j.p_0 > 0.5, '0', '1') != j.majority, 0)",
+    );
+  }
+  sql.driver = drivers[0] ?? null;
+  return sql;
 }
 
 export interface Adjudication {
@@ -44,6 +223,13 @@ export class AuditReads {
         [number],
         Omit<Adjudication, 'verdict'> & { verdict: DbVerdict }
       >(LATEST_ADJUDICATION),
+      flagsOn: db.prepare<[number], PairFlag>(
+        `SELECT an.name AS annotator, f.note, f.created_at AS createdAt FROM flags f
+         JOIN annotators an ON an.id = f.annotator_id WHERE f.pair_id = ? ORDER BY f.created_at, an.name`,
+      ),
+      goldOf: db.prepare<[number], { verdict: DbVerdict; setBy: string }>(
+        'SELECT verdict, set_by AS setBy FROM gold_pairs WHERE pair_id = ?',
+      ),
     };
   }
 
@@ -148,49 +334,53 @@ export class AuditReads {
   /**
    * Pairs to review, surest model first: where it disagrees most confidently, a human (or the
    * model) is most likely wrong; unscored pairs last, then in project order. Per pair, in one
-   * ordered pass over the decisions: humans disagree when their verdicts are not all the same;
-   * the model disagrees (shared/api.ts's isDisagreement) when it is sure, beyond the tie
-   * threshold, of the side a human did not pick. Only the page leaves SQLite.
+   * ordered pass over the decisions (or over those of the pairs the most selective filter names):
+   * humans disagree when their verdicts are not all the same; the model disagrees
+   * (shared/api.ts's isDisagreement) when it is sure, beyond the tie threshold, of the side a
+   * human did not pick; the majority is a strict plurality, as the export's. Only the page leaves
+   * SQLite.
    */
-  disagreementCandidates(args: {
-    kind: DisagreementKind;
-    modelId: number | null;
-    tieThreshold: number;
-    includeAdjudicated: boolean;
-    offset: number;
-    limit: number;
-  }): DisagreementCandidate[] {
-    const wanted = {
-      any: 'humans_disagree OR model_disagrees',
-      humans: 'humans_disagree',
-      model: 'model_disagrees',
-    }[args.kind];
+  disagreementCandidates(q: ReviewQuery): DisagreementCandidate[] {
+    const { where, driver, cellVerdicts, params } = reviewSql(q);
     return this.db
-      .prepare<Record<string, number>, DisagreementCandidate>(
+      .prepare<Params, DisagreementCandidate>(
         `WITH per_pair AS (
            SELECT d.pair_id, min(d.verdict) != max(d.verdict) AS humans_disagree,
-             sum(d.verdict = '0') AS chose_0, sum(d.verdict = '1') AS chose_1
-           FROM decisions d WHERE d.action = 'verdict' GROUP BY d.pair_id
+             sum(d.verdict = '0') AS chose_0, sum(d.verdict = '1') AS chose_1,
+             sum(d.verdict = 'tie') AS chose_tie, ${cellVerdicts} AS cell_verdicts
+           FROM decisions d WHERE d.action = 'verdict'
+             ${driver === null ? '' : `AND d.pair_id IN (${driver})`}
+           GROUP BY d.pair_id
          ), judged AS (
            SELECT g.pair_id, s.p_0, g.humans_disagree,
              coalesce(abs(2 * s.p_0 - 1) > @threshold
-               AND iif(s.p_0 > 0.5, g.chose_1, g.chose_0) > 0, 0) AS model_disagrees
+               AND iif(s.p_0 > 0.5, g.chose_1, g.chose_0) > 0, 0) AS model_disagrees,
+             CASE WHEN g.chose_0 > g.chose_1 AND g.chose_0 > g.chose_tie THEN '0'
+               WHEN g.chose_1 > g.chose_0 AND g.chose_1 > g.chose_tie THEN '1'
+               WHEN g.chose_tie > g.chose_0 AND g.chose_tie > g.chose_1 THEN 'tie' END AS majority,
+             g.cell_verdicts
            FROM per_pair g LEFT JOIN scores s ON s.model_id = @model AND s.pair_id = g.pair_id
-           WHERE @includeAdjudicated OR NOT EXISTS (SELECT 1 FROM adjudications j WHERE j.pair_id = g.pair_id)
+           WHERE @includeAdjudicated OR NOT EXISTS (SELECT 1 FROM adjudications a WHERE a.pair_id = g.pair_id)
          )
          SELECT pair_id AS pairId, p_0 AS p0, humans_disagree AS humansDisagree,
-           model_disagrees AS modelDisagrees, count(*) OVER () AS total
-         FROM judged WHERE ${wanted}
+           model_disagrees AS modelDisagrees, count(*) OVER () AS total,
+           sum(cell_verdicts) OVER () AS cellVerdicts
+         FROM judged j WHERE ${where.map((w) => `(${w})`).join(' AND ')}
          ORDER BY coalesce(abs(2 * p_0 - 1), -1) DESC, pair_id
          LIMIT @limit OFFSET @offset`,
       )
-      .all({
-        model: args.modelId ?? -1,
-        threshold: args.tieThreshold,
-        includeAdjudicated: args.includeAdjudicated ? 1 : 0,
-        offset: args.offset,
-        limit: args.limit,
-      });
+      .all(params);
+  }
+
+  /** Annotators' flags on a pair, oldest first. */
+  flagsOn(pairId: number): PairFlag[] {
+    return this.stmt.flagsOn.all(pairId);
+  }
+
+  /** The pair's expected verdict, where it is gold. */
+  goldOf(pairId: number): { verdict: Verdict; setBy: string } | null {
+    const row = this.stmt.goldOf.get(pairId);
+    return row ? { verdict: verdictFromDb(row.verdict), setBy: row.setBy } : null;
   }
 
   /** The current verdicts on a pair, by annotator id. */

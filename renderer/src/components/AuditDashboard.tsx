@@ -66,7 +66,7 @@ function Figures({ report }: { report: AuditReport }) {
         </div>
       )}
       <AnnotatorTable rows={report.dashboard.annotators} />
-      <CohenTable rows={report.dashboard.agreement.cohen} />
+      <CohenTable rows={report.dashboard.agreement.cohen} filters={report.filters} />
       <GeneratorTable rows={report.generators} />
     </>
   );

@@ -1,8 +1,36 @@
-import type { CohenPairResult } from '../../../shared/audit';
+import type { AuditFilters, CohenPairResult } from '../../../shared/audit';
 import { formatCount, formatEstimate } from '../state/format';
+import { showPairsBehind } from '../state/review';
 
-/** Cohen's κ for each two annotators, on the pairs both judged. */
-export function CohenTable({ rows }: { rows: CohenPairResult[] }) {
+/** The pairs in common as a button that opens review on exactly those pairs. */
+function CommonPairs({ row, filters }: { row: CohenPairResult; filters: AuditFilters }) {
+  const what = `${formatCount(row.commonPairs)} pairs ${row.a} and ${row.b} both judged`;
+  return (
+    <button
+      type="button"
+      className="cell-link"
+      data-testid="cohen-pairs"
+      data-a={row.a}
+      data-b={row.b}
+      aria-label={`Show the ${what}`}
+      onClick={() => showPairsBehind({ kind: 'cohen', a: row.a, b: row.b, filters }, `the ${what}`)}
+    >
+      {formatCount(row.commonPairs)}
+    </button>
+  );
+}
+
+/**
+ * Cohen's κ for each two annotators, on the pairs both judged; `filters`: those the figures
+ * were computed under, which the pairs behind a row keep.
+ */
+export function CohenTable({
+  rows,
+  filters = {},
+}: {
+  rows: CohenPairResult[];
+  filters?: AuditFilters;
+}) {
   return (
     <section className="dashboard-panel" aria-labelledby="cohen-title">
       <h2 id="cohen-title">Cohen&apos;s κ by pair of annotators</h2>
@@ -28,7 +56,9 @@ export function CohenTable({ rows }: { rows: CohenPairResult[] }) {
                 <th scope="row">
                   {row.a} · {row.b}
                 </th>
-                <td>{formatCount(row.commonPairs)}</td>
+                <td>
+                  <CommonPairs row={row} filters={filters} />
+                </td>
                 <td>{formatEstimate(row.unweighted, 'coefficient')}</td>
                 <td>{formatEstimate(row.linear, 'coefficient')}</td>
               </tr>

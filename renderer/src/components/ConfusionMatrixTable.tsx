@@ -1,12 +1,45 @@
 import type { AuditReport } from '../../../shared/audit';
 import { describeDecision } from '../../../shared/labels';
 import { formatCount, formatProbability, sentenceCase } from '../state/format';
+import { showPairsBehind } from '../state/review';
 
 /** The matrix's order, rows and columns alike (shared/audit.ts). */
 const CATEGORIES = ([0, 'tie', 1] as const).map((verdict) => ({
+  verdict,
   id: String(verdict),
   text: sentenceCase(describeDecision(verdict, 'by-index')),
+  name: describeDecision(verdict, 'by-index'),
 }));
+type Category = (typeof CATEGORIES)[number];
+
+/** A cell's count; a button opening review on the pairs of its verdicts where there are some. */
+function CellCount(props: { report: AuditReport; human: Category; model: Category; n: number }) {
+  const { report, human, model, n } = props;
+  const threshold = report.confusion.threshold;
+  if (n === 0 || threshold === null) return <>{formatCount(n)}</>;
+  const what = `${formatCount(n)} verdicts “${human.name}” where the model predicts “${model.name}”`;
+  return (
+    <button
+      type="button"
+      className="cell-link"
+      aria-label={`Show the pairs behind the ${what}`}
+      onClick={() =>
+        showPairsBehind(
+          {
+            kind: 'confusion',
+            human: human.verdict,
+            model: model.verdict,
+            threshold,
+            filters: report.filters,
+          },
+          `the ${what} (threshold ${formatProbability(threshold)})`,
+        )
+      }
+    >
+      {formatCount(n)}
+    </button>
+  );
+}
 
 /** Human verdicts against the model's prediction at the dashboard's threshold. */
 export function ConfusionMatrixTable({ report }: { report: AuditReport }) {
@@ -57,7 +90,7 @@ export function ConfusionMatrixTable({ report }: { report: AuditReport }) {
                     className={r === c ? 'confusion-same' : undefined}
                     data-testid={`confusion-${row.id}-${column.id}`}
                   >
-                    {formatCount(cells[c]!)}
+                    <CellCount report={report} human={row} model={column} n={cells[c]!} />
                   </td>
                 ))}
                 <td className="confusion-total">{formatCount(cells[0] + cells[1] + cells[2])}</td>

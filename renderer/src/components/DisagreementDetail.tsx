@@ -5,7 +5,7 @@ import { describeDecision, verdictOfSide, type Verdict } from '../../../shared/l
 import { sentenceCase } from '../state/format';
 import { reviewKeys } from '../state/keys';
 import { noteFor, useReview } from '../state/review';
-import { describeModel } from './DisagreementRow';
+import { describeFlags, describeModel } from './DisagreementRow';
 import { PairImage } from './PairImage';
 
 /** The adjudicating buttons, left to right as the images are; their keys are REVIEW_KEYS'. */
@@ -143,7 +143,18 @@ export function DisagreementDetail({
       <p className="review-detail-facts">
         {ties.length > 0 && <span>Tie: {ties.join(', ')} · </span>}
         <span data-testid="review-model">Model {describeModel(item)}</span>
+        {item.gold && (
+          <span data-testid="review-detail-gold">
+            {' '}
+            · Gold: {describeDecision(item.gold.verdict, 'by-index')} (set by {item.gold.setBy})
+          </span>
+        )}
       </p>
+      {item.flags.length > 0 && (
+        <p className="review-flags" data-testid="review-detail-flags">
+          Flagged: {describeFlags(item)}
+        </p>
+      )}
       <p className="review-detail-final" data-testid="review-detail-final">
         {final
           ? `Final: ${describeDecision(final.verdict, 'by-index')}, by ${final.adjudicator}.`

@@ -9,6 +9,11 @@ export function describeModel(item: Disagreement): string {
   return `p0 ${formatProbability(item.p0)} → ${describeDecision(item.prediction, 'by-index')}`;
 }
 
+/** Each flag as "ana: “note”", in the order given. */
+export function describeFlags(item: Disagreement): string {
+  return item.flags.map((f) => (f.note ? `${f.annotator}: “${f.note}”` : f.annotator)).join(' · ');
+}
+
 interface Props {
   item: Disagreement;
   index: number;
@@ -58,7 +63,17 @@ export const DisagreementRow = memo(function DisagreementRow({
           <span className="review-model">model {describeModel(item)}</span>
           {item.humansDisagree && <span className="badge">humans split</span>}
           {item.modelDisagrees && <span className="badge badge-model">model disagrees</span>}
+          {item.gold && (
+            <span className="badge badge-gold" data-testid="review-row-gold">
+              gold: {describeDecision(item.gold.verdict, 'by-index')}
+            </span>
+          )}
         </p>
+        {item.flags.length > 0 && (
+          <p className="review-flags" data-testid="review-flags">
+            Flagged: {describeFlags(item)}
+          </p>
+        )}
         {final && (
           <p className="review-final" data-testid="review-final">
             Final: {describeDecision(final.verdict, 'by-index')} · {final.adjudicator}

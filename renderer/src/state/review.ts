@@ -1,15 +1,50 @@
 import { create, type StoreApi } from 'zustand';
-import type { Adjudication, Disagreement, DisagreementKind } from '../../../shared/audit';
+import type {
+  Adjudication,
+  Disagreement,
+  DisagreementKind,
+  ReviewCell,
+  ReviewFilters,
+} from '../../../shared/audit';
 import { describeDecision, type Verdict } from '../../../shared/labels';
 import { studio } from '../studio';
 import { describeError } from './project';
+import { useView } from './view';
 
 /** Rows fetched per page; more come when the selection reaches the end of those held. */
 const PAGE = 100;
+/** Typing in the search waits this long for the next key before the list is asked again. */
+export const SEARCH_WAIT_MS = 250;
+
+/** What opens review on a dashboard number: the filters, and the number as people read it. */
+export interface ReviewPreset {
+  kind: DisagreementKind;
+  filters: ReviewFilters;
+  /** What the cell's pairs are, e.g. "ana and ben both judged"; shown while the cell is on. */
+  cellLabel?: string;
+}
+
+/** Filters with the unset ones dropped: false, empty and undefined are no filter. */
+function withoutEmpty(filters: ReviewFilters): ReviewFilters {
+  const kept: ReviewFilters = {};
+  for (const [key, value] of Object.entries(filters) as [keyof ReviewFilters, unknown][]) {
+    if (value !== undefined && value !== false && value !== '') {
+      (kept as Record<string, unknown>)[key] = value;
+    }
+  }
+  return kept;
+}
 
 interface ReviewState {
   kind: DisagreementKind;
   includeAdjudicated: boolean;
+  /** Search, annotator, generator, flagged, gold, majority and a dashboard cell (ANDed). */
+  filters: ReviewFilters;
+  /** The search box's text, ahead of `filters.search` while typing. */
+  searchText: string;
+  cellLabel: string | null;
+  /** For a confusion cell: its verdicts among the pairs listed (the cell's number). */
+  cellVerdicts: number | null;
   status: 'loading' | 'ready' | 'error';
   /** Why the list could not be loaded. */
   error: string | null;
@@ -29,6 +64,12 @@ interface ReviewState {
   loadMore(): Promise<void>;
   setKind(kind: DisagreementKind): Promise<void>;
   setIncludeAdjudicated(include: boolean): Promise<void>;
+  /** Narrows or widens the list; an unset field is no filter. Re-queries at once. */
+  setFilters(change: Partial<ReviewFilters>): Promise<void>;
+  /** The search box's text; the list follows once typing pauses. */
+  setSearch(text: string): void;
+  /** Review as a dashboard number opens it: these filters only, the list loaded on mount. */
+  preset(preset: ReviewPreset): void;
   select(index: number): void;
   move(by: 1 | -1): void;
   setDraft(pairId: number, note: string): void;
@@ -49,11 +90,14 @@ type ReviewStore = Pick<StoreApi<ReviewState>, 'getState' | 'setState'>;
 /** A page of the list the state selects, from `offset`. */
 const fetchPage = (state: ReviewState, offset: number) =>
   studio.listDisagreements({
+    ...state.filters,
     kind: state.kind,
     includeAdjudicated: state.includeAdjudicated,
     offset,
     limit: PAGE,
   });
+
+let searchTimer: ReturnType<typeof setTimeout> | undefined;
 
 async function loadMore({ getState: get, setState: set }: ReviewStore): Promise<void> {
   const seq = loadSeq;
@@ -114,10 +158,55 @@ async function adjudicate(
   }
 }
 
+/** The filters' actions: each change loads the list again (the search once typing pauses). */
+function filterActions(
+  store: ReviewStore,
+): Pick<ReviewState, 'setFilters' | 'setSearch' | 'preset'> {
+  return {
+    setFilters(change) {
+      const filters = withoutEmpty({ ...store.getState().filters, ...change });
+      store.setState({ filters, ...(filters.cell ? {} : { cellLabel: null }) });
+      return store.getState().load();
+    },
+
+    setSearch(searchText) {
+      store.setState({ searchText });
+      clearTimeout(searchTimer);
+      searchTimer = setTimeout(() => {
+        const search = store.getState().searchText.trim();
+        if (search !== (store.getState().filters.search ?? ''))
+          void store.getState().setFilters({ search });
+      }, SEARCH_WAIT_MS);
+    },
+
+    preset({ kind, filters, cellLabel }) {
+      clearTimeout(searchTimer);
+      loadSeq++;
+      store.setState({
+        kind,
+        includeAdjudicated: true,
+        filters: withoutEmpty(filters),
+        searchText: filters.search ?? '',
+        cellLabel: cellLabel ?? null,
+        cellVerdicts: null,
+        status: 'loading',
+        items: [],
+        total: 0,
+        selected: -1,
+        saveError: null,
+      });
+    },
+  };
+}
+
 /** The lead's review: disagreements, surest model first, settled one by one with the keys. */
 export const useReview = create<ReviewState>()((set, get, store) => ({
   kind: 'any',
   includeAdjudicated: true,
+  filters: {},
+  searchText: '',
+  cellLabel: null,
+  cellVerdicts: null,
   status: 'loading',
   error: null,
   items: [],
@@ -138,6 +227,7 @@ export const useReview = create<ReviewState>()((set, get, store) => ({
         status: 'ready',
         items: page.items,
         total: page.total,
+        cellVerdicts: page.cellVerdicts ?? null,
         selected: page.items.length > 0 ? 0 : -1,
       });
     } catch (error) {
@@ -156,6 +246,8 @@ export const useReview = create<ReviewState>()((set, get, store) => ({
     set({ includeAdjudicated });
     return get().load();
   },
+
+  ...filterActions(store),
 
   select(index) {
     const { items } = get();
@@ -180,3 +272,12 @@ export const useReview = create<ReviewState>()((set, get, store) => ({
 
   adjudicate: (verdict, adjudicator) => adjudicate(store, verdict, adjudicator),
 }));
+
+/**
+ * Opens review on the pairs behind a number of the dashboard (a κ row, a confusion cell): every
+ * judged pair, the cell's only, under the filters the number was computed with.
+ */
+export function showPairsBehind(cell: ReviewCell, cellLabel: string): void {
+  useReview.getState().preset({ kind: 'all', filters: { cell }, cellLabel });
+  useView.getState().go('review');
+}
