@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +12,7 @@ import { mixInGold } from '../../electron/core/team/package';
 import type { Disagreement } from '../../shared/audit';
 import type { Verdict } from '../../shared/labels';
 import { isPickScore, modelDisagreesWith, modelWord } from '../../shared/model-words';
+import { runPickstudio } from '../helpers/cli';
 import { failure } from '../helpers/errors';
 import { openTestProject, sqlite, tempDir } from '../helpers/project';
 import { decide, decisionsOf, leadProject } from '../helpers/team';
@@ -184,6 +186,53 @@ describe('gold pairs', () => {
     const byPrompt = (rows: ReturnType<typeof decisionsOf>) =>
       rows.map((r) => [r.prompt, r.verdict]).sort();
     expect(byPrompt(decisionsOf(lead.store))).toEqual(byPrompt(decisionsOf(ana.store)));
+  });
+
+  it('pickstudio gold: a CSV sets and clears, --pair sets one, no file lists; bad lines are named; stats --json carries the scores', async () => {
+    const { studio, store } = project(5);
+    const file = store.file;
+    await decide(studio.call, 'ann', 2, 1);
+    studio.close();
+    const dir = path.dirname(file);
+    const csv = path.join(dir, 'gold.csv');
+    fs.writeFileSync(csv, 'note,pair_id,verdict\nclear,1,0\n\n# later\nx,2,1\ny,3,TIE\n');
+    const set = await runPickstudio(['gold', file, csv]);
+    expect(set.stderr).toBe('');
+    expect(set.stdout).toBe(`${file}: 3 gold pairs set, 0 cleared; 3 gold pairs in all\n`);
+    const one = await runPickstudio(['gold', file, '--pair', '1', '--verdict', 'none']);
+    expect(one.stdout).toMatch(/0 gold pairs set, 1 cleared; 2 gold pairs in all/);
+    const list = await runPickstudio(['gold', file, '--json']);
+    expect(
+      (JSON.parse(list.stdout) as { pairId: number; verdict: Verdict }[]).map((g) => [
+        g.pairId,
+        g.verdict,
+      ]),
+    ).toEqual([
+      [2, 1],
+      [3, 'tie'],
+    ]);
+    fs.writeFileSync(csv, 'pair_id,verdict\n4,0\n4,1\n');
+    const twice = await runPickstudio(['gold', file, csv]);
+    expect([twice.code, twice.stderr]).toEqual([
+      1,
+      `pickstudio: ${csv} line 3: pair 4 again (line 2)\n`,
+    ]);
+    fs.writeFileSync(csv, '4,image 0\n');
+    expect((await runPickstudio(['gold', file, csv])).stderr).toMatch(
+      /line 1: verdict must be 0, 1, tie or none/,
+    );
+    const usage = await runPickstudio(['gold', file, '--pair', '4']);
+    expect(usage.code).toBe(2);
+    const stats = await runPickstudio(['stats', file, '--json', '--resamples', '0']);
+    const audit = (JSON.parse(stats.stdout) as { audit: { quality: unknown } }).audit;
+    expect(audit.quality).toEqual({
+      goldPairs: 2,
+      annotators: [{ annotator: 'ann', gold: { judged: 1, correct: 1, accuracy: 1 }, flags: [] }],
+    });
+    const text = await runPickstudio(['stats', file, '--resamples', '0']);
+    expect(text.stdout).toMatch(
+      /gold pairs: 2; per annotator.*\n {2}ann: 1, 1, 100\.0%\noutliers: none flagged/,
+    );
   });
 
   it('spreads gold pairs one to each stretch of the package, never first or last', () => {

@@ -38,7 +38,9 @@ export function AnnotatorChecks({ quality }: { quality: QualityReport }) {
               Correct
             </th>
             <th scope="col">Gold accuracy</th>
-            <th scope="col">Flags</th>
+            <th scope="col" className="checks-flags">
+              Flags
+            </th>
           </tr>
         </thead>
         <tbody>
