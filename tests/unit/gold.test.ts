@@ -6,8 +6,10 @@ import { mulberry32 } from '../../electron/core/demo/scenes';
 import {
   binomialTwoSided,
   normalUpperTail,
+  outlierFlags,
   wilsonUpper,
 } from '../../electron/core/metrics/outliers';
+import type { AnnotatorResult } from '../../shared/audit';
 import { mixInGold } from '../../electron/core/team/package';
 import type { Disagreement } from '../../shared/audit';
 import type { Verdict } from '../../shared/labels';
@@ -321,6 +323,44 @@ describe('outliers', () => {
     // Focused on the bot (its Cohen rows only), the flags are the same: they compare with all.
     const focus = await call('getAudit', { resamples: 0, annotator: 'bot' });
     expect(focus.quality.annotators).toEqual([bot]);
+  });
+
+  it('flags a median far below the others, and a tie rate far from theirs, on the figures alone', () => {
+    const row = (annotator: string, medianDecisionMs: number, ties: number): AnnotatorResult => ({
+      annotator,
+      verdicts: 100,
+      ties,
+      tieRate: ties / 100,
+      majorityAgreement: null,
+      majorityPairs: 0,
+      noMajorityPairs: 0,
+      pickscoreAgreement: null,
+      pickscoreVerdicts: 0,
+      leftRate: 0.5,
+      leftRateVerdicts: 100 - ties,
+      nonTieVerdicts: 100 - ties,
+      medianDecisionMs,
+      timedVerdicts: 100,
+    });
+    const flags = outlierFlags(
+      [row('a', 4000, 5), row('b', 5000, 4), row('c', 4500, 6), row('d', 900, 45)],
+      [],
+      new Map(),
+    );
+    expect(
+      Object.fromEntries([...flags].map(([name, f]) => [name, f.map((x) => x.reason)])),
+    ).toEqual({
+      a: [],
+      b: [],
+      c: [],
+      d: ['fast', 'tie-rate'],
+    });
+    expect(flags.get('d')![0]!.detail).toBe(
+      "median 900 ms per verdict over 100 (under a quarter of the others'; the others' typical median 4.5 s)",
+    );
+    expect(flags.get('d')![1]!.detail).toMatch(
+      /^ties 45% of 100 verdicts against 5% for the others/,
+    );
   });
 
   it('says nothing on small samples', async () => {

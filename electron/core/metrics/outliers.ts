@@ -144,14 +144,71 @@ const formatMs = (ms: number): string =>
   ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 const formatP = (p: number): string => (p < 1e-6 ? 'p < 0.000001' : `p = ${p.toPrecision(2)}`);
 
-function fastFlag(row: AnnotatorResult, others: AnnotatorResult[]): OutlierFlag | null {
-  if (row.medianDecisionMs === null || row.timedVerdicts < MIN_TIMED_VERDICTS) return null;
-  const othersMedian = median(
-    others
-      .filter((o) => o.medianDecisionMs !== null && o.timedVerdicts >= MIN_TIMED_VERDICTS)
-      .map((o) => o.medianDecisionMs!),
-  );
-  const mine = row.medianDecisionMs;
+/** The median of a sorted list without its element at `skip` (-1: none); null when empty. */
+function medianWithout(sorted: readonly number[], skip: number): number | null {
+  const n = sorted.length - (skip >= 0 ? 1 : 0);
+  if (n <= 0) return null;
+  const at = (k: number): number => sorted[skip >= 0 && k >= skip ? k + 1 : k]!;
+  return n % 2 === 1 ? at(n >> 1) : (at((n >> 1) - 1) + at(n >> 1)) / 2;
+}
+
+/** Whose median decision time counts: enough timed verdicts. */
+const timedEnough = (row: AnnotatorResult): boolean =>
+  row.medianDecisionMs !== null && row.timedVerdicts >= MIN_TIMED_VERDICTS;
+
+/**
+ * Figures over every annotator, computed once (thousands of Pick-a-Pic users make a pass over
+ * the others per annotator too slow): sorted medians, tie totals, Cohen rows by annotator.
+ */
+interface Everyone {
+  medians: number[];
+  ties: number;
+  verdicts: number;
+  rowsOf: Map<string, CohenPairResult[]>;
+  cohen: readonly CohenPairResult[];
+}
+
+function everyone(
+  annotators: readonly AnnotatorResult[],
+  cohen: readonly CohenPairResult[],
+): Everyone {
+  const rowsOf = new Map<string, CohenPairResult[]>();
+  for (const r of cohen) {
+    if (r.unweighted.value === null) continue;
+    for (const name of [r.a, r.b]) {
+      const list = rowsOf.get(name);
+      if (list) list.push(r);
+      else rowsOf.set(name, [r]);
+    }
+  }
+  return {
+    medians: annotators
+      .filter(timedEnough)
+      .map((a) => a.medianDecisionMs!)
+      .sort((x, y) => x - y),
+    ties: annotators.reduce((sum, a) => sum + a.ties, 0),
+    verdicts: annotators.reduce((sum, a) => sum + a.verdicts, 0),
+    rowsOf,
+    cohen,
+  };
+}
+
+/** The index of `value` in a sorted list (binary search; it is there). */
+function indexIn(sorted: readonly number[], value: number): number {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function fastFlag(row: AnnotatorResult, all: Everyone): OutlierFlag | null {
+  if (!timedEnough(row)) return null;
+  const mine = row.medianDecisionMs!;
+  const othersMedian = medianWithout(all.medians, indexIn(all.medians, mine));
   const underFloor = mine < FAST_FLOOR_MS;
   const underOthers = othersMedian !== null && mine < FAST_SHARE_OF_OTHERS * othersMedian;
   if (!underFloor && !underOthers) return null;
@@ -163,19 +220,19 @@ function fastFlag(row: AnnotatorResult, others: AnnotatorResult[]): OutlierFlag 
   };
 }
 
-function agreementFlag(name: string, cohen: CohenPairResult[]): OutlierFlag | null {
-  const mine = cohen.filter((r) => (r.a === name || r.b === name) && r.unweighted.value !== null);
+function agreementFlag(name: string, all: Everyone): OutlierFlag | null {
+  const mine = all.rowsOf.get(name) ?? [];
   const shared = mine.reduce((sum, r) => sum + r.commonPairs, 0);
   if (mine.length === 0 || shared < MIN_KAPPA_SHARED_PAIRS) return null;
   const mean = mine.reduce((sum, r) => sum + r.unweighted.value!, 0) / mine.length;
+  if (mean > KAPPA_NEAR_ZERO) return null;
+  // Only for those already near zero: a pass over every row.
   const othersKappa = median(
-    cohen
+    all.cohen
       .filter((r) => r.a !== name && r.b !== name && r.unweighted.value !== null)
       .map((r) => r.unweighted.value!),
   );
-  if (mean > KAPPA_NEAR_ZERO || othersKappa === null || othersKappa < OTHERS_AGREE_KAPPA) {
-    return null;
-  }
+  if (othersKappa === null || othersKappa < OTHERS_AGREE_KAPPA) return null;
   return {
     reason: 'low-agreement',
     detail: `mean Cohen's κ ${mean.toFixed(2)} with ${mine.length} other${mine.length === 1 ? '' : 's'} over ${shared} shared pairs, while the others agree at κ ${othersKappa.toFixed(2)}`,
@@ -197,16 +254,12 @@ function positionFlag(row: AnnotatorResult, alpha: number): OutlierFlag | null {
   };
 }
 
-function tieFlag(
-  row: AnnotatorResult,
-  others: AnnotatorResult[],
-  alpha: number,
-): OutlierFlag | null {
+function tieFlag(row: AnnotatorResult, all: Everyone, alpha: number): OutlierFlag | null {
   const n1 = row.verdicts;
-  const n2 = others.reduce((sum, o) => sum + o.verdicts, 0);
+  const n2 = all.verdicts - row.verdicts;
   if (n1 < MIN_TIE_VERDICTS || n2 < MIN_TIE_VERDICTS) return null;
   const p1 = row.ties / n1;
-  const p2 = others.reduce((sum, o) => sum + o.ties, 0) / n2;
+  const p2 = (all.ties - row.ties) / n2;
   if (Math.abs(p1 - p2) < TIE_RATE_EFFECT) return null;
   // Two-proportion z-test with the pooled rate (both samples are at least 30 verdicts).
   const pooled = (row.ties + p2 * n2) / (n1 + n2);
@@ -240,16 +293,16 @@ export function outlierFlags(
   gold: ReadonlyMap<string, GoldScore>,
 ): Map<string, OutlierFlag[]> {
   const alpha = FAMILY_ALPHA / Math.max(1, annotators.length);
+  const all = everyone(annotators, cohen);
   const flags = new Map<string, OutlierFlag[]>();
   for (const row of annotators) {
-    const others = annotators.filter((o) => o.annotator !== row.annotator);
     flags.set(
       row.annotator,
       [
-        fastFlag(row, others),
-        agreementFlag(row.annotator, [...cohen]),
+        fastFlag(row, all),
+        agreementFlag(row.annotator, all),
         positionFlag(row, alpha),
-        tieFlag(row, others, alpha),
+        tieFlag(row, all, alpha),
         goldFlag(gold.get(row.annotator)),
       ].filter((flag): flag is OutlierFlag => flag !== null),
     );
