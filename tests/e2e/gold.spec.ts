@@ -96,6 +96,16 @@ test('gold: an annotator is scored on gold pairs labeled by keyboard, a scripted
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SCREENSHOTS, 'gold.png') });
 
+  // One annotator filtered: the Cohen section says why there is no κ.
+  await page.getByTestId('filter-annotators').selectOption(['script']);
+  await expect(page.getByTestId('cohen-empty')).toHaveText(
+    'Only one annotator’s verdicts are counted here: κ needs two annotators.',
+  );
+  await page.getByTestId('filter-clear').click();
+  await expect(page.getByTestId('cohen-empty')).toHaveText(
+    'No two annotators have judged 10 of the same pairs yet.',
+  );
+
   // Review: settle a pair where ana and the script split, then mark it gold with that verdict.
   await page.setViewportSize({ width: 1280, height: 900 });
   await page.keyboard.press('g');
