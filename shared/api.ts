@@ -88,6 +88,8 @@ export const packageReportSchema = z.object({
   packageId: z.string(),
   annotator: z.string(),
   pairs: z.number(),
+  /** How many of `pairs` are gold pairs (the lead's to know: the package does not say). */
+  goldPairs: z.number(),
   images: z.number(),
   bytes: z.number(),
   seconds: z.number(),
@@ -322,6 +324,14 @@ export function isDisagreement(
   return (p0 > 0.5 ? 0 : 1) !== decision;
 }
 
+export const goldPairSchema = z.object({
+  pairId: z.number(),
+  verdict: verdictSchema,
+  setBy: z.string(),
+  createdAt: z.number(),
+});
+export type GoldPairEntry = z.infer<typeof goldPairSchema>;
+
 export const studioContract = {
   getStats: {
     args: z.strictObject({ annotator: z.string().min(1).optional() }),
@@ -388,6 +398,11 @@ export const studioContract = {
       annotator: annotatorNameSchema,
       pairs: z.number().int().min(1).max(10_000_000).optional(),
       overlap: z.number().int().min(1).max(100).optional(),
+      /**
+       * Gold pairs to mix in (default: every gold pair, at most a fifth of the package), counted
+       * within `pairs`; 0 for none. See team/package.ts.
+       */
+      gold: z.number().int().min(0).max(100_000).optional(),
       taskId: taskIdSchema.optional(),
     }),
     result: packageReportSchema,
@@ -580,6 +595,26 @@ export const studioContract = {
     }),
     result: z.object({ adjudicationId: z.number() }),
   },
+  /**
+   * Marks pairs as gold with the verdict the lead expects (by image index, as in review), or
+   * with a null verdict takes the mark off; one transaction, an unknown pair refuses them all.
+   * Gold pairs are mixed into packages unannounced and each annotator is scored on them.
+   */
+  setGold: {
+    args: z.strictObject({
+      pairs: z
+        .array(z.strictObject({ pairId: pairIdSchema, verdict: verdictSchema.nullable() }))
+        .min(1)
+        .max(100_000),
+      setBy: annotatorNameSchema,
+    }),
+    result: z.object({ set: z.number(), cleared: z.number(), goldPairs: z.number() }),
+  },
+  /** The gold pairs, by pair id. */
+  listGold: {
+    args: z.strictObject({}),
+    result: z.array(goldPairSchema),
+  },
 } as const;
 
 export type StudioContract = typeof studioContract;
@@ -611,6 +646,8 @@ export const LEAD_ONLY_METHODS: ReadonlySet<keyof StudioContract> = new Set([
   'getAuditTunedOn',
   'listDisagreements',
   'adjudicate',
+  'setGold',
+  'listGold',
 ] as const);
 export type StudioMethod = keyof StudioContract;
 export const STUDIO_METHODS = Object.keys(studioContract) as StudioMethod[];

@@ -3,6 +3,7 @@
  * disagreements to review. Types only; core fills them, every door carries them as JSON.
  */
 import type { Verdict } from './labels';
+import type { QualityReport } from './quality';
 
 /** A bootstrap percentile interval. */
 export interface Interval {
@@ -186,6 +187,8 @@ export interface AuditReport {
   generators: GeneratorRow[];
   annotatorNames: string[];
   generatorNames: string[];
+  /** Each annotator's gold accuracy and outlier flags (shared/quality.ts). */
+  quality: QualityReport;
   seconds: number;
 }
 

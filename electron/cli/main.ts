@@ -4,6 +4,7 @@ import { didYouMean } from '../../shared/words';
 import { UsageError, type Command } from './command';
 import { demoCommand } from './commands/demo';
 import { exportCommand } from './commands/export';
+import { goldCommand } from './commands/gold';
 import { importCommand } from './commands/import';
 import { mergeCommand } from './commands/merge';
 import { modelCommand } from './commands/model';
@@ -19,6 +20,7 @@ const COMMANDS: readonly Command[] = [
   importCommand,
   exportCommand,
   statsCommand,
+  goldCommand,
   scoreCommand,
   modelCommand,
   packCommand,

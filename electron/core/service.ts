@@ -341,6 +341,15 @@ export class StudioService implements StudioHandlers {
     return { adjudicationId: this.store.decisions.adjudicate(args) };
   }
 
+  async setGold(args: ParsedArgs<'setGold'>): Promise<MethodResult<'setGold'>> {
+    const done = this.store.gold.set(args.pairs, args.setBy, this.store.file);
+    return { ...done, goldPairs: this.store.gold.list().length };
+  }
+
+  async listGold(): Promise<MethodResult<'listGold'>> {
+    return this.store.gold.list();
+  }
+
   async getScoringStatus(): Promise<MethodResult<'getScoringStatus'>> {
     const model = this.store.scores.activeModel();
     return {

@@ -64,7 +64,10 @@ export function describePackage(report: PackageReport): { message: string; detai
     message: `Made a package of ${report.pairs.toLocaleString('en')} pairs for ${report.annotator}`,
     detail: [
       report.out,
-      `${report.images.toLocaleString('en')} images inside, ${mib} MiB.`,
+      `${report.images.toLocaleString('en')} images inside, ${mib} MiB.` +
+        (report.goldPairs > 0
+          ? ` ${report.goldPairs.toLocaleString('en')} of the pairs are gold pairs, mixed in unannounced.`
+          : ''),
       `Send this file to ${report.annotator}. They open it in Pick Studio (File → Open Project…) or with pickstudio serve, label, quit, and send it back; then File → Merge Returned Packages… brings their labels in.`,
     ].join('\n\n'),
   };

@@ -54,6 +54,7 @@ describe("the desktop menu's team dialogs", () => {
       packageId: 'p',
       annotator: 'ana',
       pairs: 1200,
+      goldPairs: 0,
       images: 2400,
       bytes: 3 * 1024 * 1024,
       seconds: 1,

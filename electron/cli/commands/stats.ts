@@ -64,6 +64,7 @@ reports test_unique), or fixed with --threshold. --annotator NAME: only that ann
     printAgreement(audit);
     printModel(audit);
     printAnnotators(audit);
+    printQuality(audit);
     printGenerators(audit);
   },
 });
@@ -169,6 +170,28 @@ function printAnnotators(audit: AuditReport): void {
       `  ${a.annotator}: ${number.format(a.verdicts)}; ${percent(a.majorityAgreement)} / ${percent(a.pickscoreAgreement)}; ` +
         `ties ${percent(a.tieRate)}, left ${percent(a.leftRate)}, ${a.medianDecisionMs === null ? '-' : `${(a.medianDecisionMs / 1000).toFixed(1)} s`}`,
     );
+  }
+}
+
+function printQuality(audit: AuditReport): void {
+  const { goldPairs, annotators } = audit.quality;
+  console.log(
+    `\ngold pairs: ${number.format(goldPairs)}` +
+      (goldPairs === 0
+        ? ' (mark some with pickstudio gold)'
+        : '; per annotator: judged, correct, accuracy'),
+  );
+  for (const a of annotators) {
+    if (goldPairs > 0) {
+      console.log(
+        `  ${a.annotator}: ${number.format(a.gold.judged)}, ${number.format(a.gold.correct)}, ${percent(a.gold.accuracy)}`,
+      );
+    }
+  }
+  const flagged = annotators.filter((a) => a.flags.length > 0);
+  console.log(flagged.length === 0 ? 'outliers: none flagged' : 'outliers:');
+  for (const a of flagged) {
+    for (const flag of a.flags) console.log(`  ${a.annotator}: ${flag.reason}: ${flag.detail}`);
   }
 }
 

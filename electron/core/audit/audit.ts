@@ -13,6 +13,7 @@ import type {
   ReviewFilters,
 } from '../../../shared/audit';
 import { StudioError } from '../../../shared/errors';
+import type { QualityReport } from '../../../shared/quality';
 import {
   categoryVerdict,
   computeDashboard,
@@ -35,12 +36,15 @@ import {
   type PackedDecision,
 } from '../store/decision-packing';
 import type { ProjectStore } from '../store/project-store';
+import { qualityReport } from './quality';
 
 interface VerdictRows {
   columns: DashboardColumns;
   /** Per dense pair index: the pair's generators. */
   model0: (string | null)[];
   model1: (string | null)[];
+  /** Per dense pair index: the pair's id. */
+  pairIds: number[];
 }
 
 /** Per verdict_side code (0..15): the metrics' verdict category and shown side, looked up once. */
@@ -138,6 +142,7 @@ function unpackColumns(
   const p0 = new Float64Array(n);
   const model0: (string | null)[] = [];
   const model1: (string | null)[] = [];
+  const pairIds: number[] = [];
   const d: PackedDecision = { pairId: 0, annotatorId: 0, verdictSide: 0, time: 0 };
   let kept = 0;
   let pairs = 0;
@@ -157,6 +162,7 @@ function unpackColumns(
         p0[pairs++] = score;
         model0.push(generators[0]);
         model1.push(generators[1]);
+        pairIds.push(d.pairId);
       }
     }
     if (!lastPairPasses) continue;
@@ -177,7 +183,7 @@ function unpackColumns(
     durationMs: durationMs.subarray(0, kept),
     p0: p0.subarray(0, pairs),
   };
-  return { columns, model0, model1 };
+  return { columns, model0, model1, pairIds };
 }
 
 function confusionMatrix(rows: VerdictRows, threshold: number | null): ConfusionMatrix {
@@ -361,6 +367,7 @@ export function audit(
     ...(args.annotator !== undefined ? { cohenAnnotator: args.annotator } : {}),
   });
   tuningFiguresFrom(thresholdSource, dashboard.pickscore);
+  const quality = annotatorQuality(project, rows, dashboard, args.annotator);
   if (args.annotator !== undefined) focusOn(dashboard, args.annotator);
   const threshold = dashboard.pickscore.threshold;
   const names = project.audit.annotatorNamesInOrder();
@@ -374,6 +381,7 @@ export function audit(
     generators: generatorTable(rows, threshold),
     annotatorNames: names,
     generatorNames: generators,
+    quality,
     seconds: (performance.now() - started) / 1000,
   };
 }
@@ -394,6 +402,35 @@ function tuningFiguresFrom(
     pickscore.tuningAccuracy = pickscore.thresholds.map(() => null);
     pickscore.tuningVerdicts = 0;
   }
+}
+
+/**
+ * Gold scores and outlier flags. Flags compare each annotator with the others, so under a focus
+ * on one annotator (whose dashboard has only their Cohen rows) the rows of everyone are computed
+ * again, without intervals.
+ */
+function annotatorQuality(
+  project: ProjectStore,
+  rows: VerdictRows,
+  dashboard: AuditReport['dashboard'],
+  annotator: string | undefined,
+): QualityReport {
+  const everyone =
+    annotator === undefined
+      ? dashboard
+      : computeDashboard(rows.columns, {
+          resamples: 0,
+          ...(dashboard.pickscore.threshold !== null
+            ? { threshold: dashboard.pickscore.threshold }
+            : {}),
+        });
+  return qualityReport(
+    rows.columns,
+    rows.pairIds,
+    project.gold.list(),
+    { annotators: everyone.annotators, cohen: everyone.agreement.cohen },
+    annotator,
+  );
 }
 
 /**

@@ -39,7 +39,7 @@ export class PackageRepository {
    * The pairs of the next package for `annotator`: pairs in fewer than `overlap` packages and in
    * none of this annotator's, the least covered first (so several packages cover every pair
    * before any pair twice), then in the queue's order: project order, or the model's least
-   * certain first.
+   * certain first. Gold pairs are never chosen here: `goldFor` picks them.
    */
   choose(options: {
     annotator: string;
@@ -60,6 +60,7 @@ export class PackageRepository {
          WHERE coalesce(c.packages, 0) < @overlap
            AND NOT EXISTS (SELECT 1 FROM package_pairs q JOIN packages k ON k.id = q.package_id
                            WHERE q.pair_id = p.id AND k.annotator = @annotator)
+           AND NOT EXISTS (SELECT 1 FROM gold_pairs g WHERE g.pair_id = p.id)
          ORDER BY coalesce(c.packages, 0), ${certainty}p.id
          LIMIT @count`,
       )
@@ -70,6 +71,22 @@ export class PackageRepository {
         count: options.count,
         model: options.modelId ?? -1,
       });
+  }
+
+  /**
+   * The gold pairs not yet in one of this annotator's packages (a gold pair met twice would stand
+   * out), by pair id.
+   */
+  goldFor(annotator: string): number[] {
+    return this.db
+      .prepare<[string], number>(
+        `SELECT g.pair_id FROM gold_pairs g
+         WHERE NOT EXISTS (SELECT 1 FROM package_pairs q JOIN packages k ON k.id = q.package_id
+                           WHERE q.pair_id = g.pair_id AND k.annotator = ?)
+         ORDER BY g.pair_id`,
+      )
+      .pluck()
+      .all(annotator);
   }
 
   /** Records a package made, with its pairs, in one transaction. */
@@ -84,7 +101,10 @@ export class PackageRepository {
 /**
  * Fills a new, empty project (`db`, the package's own connection) with the lead's pairs
  * `pairIds`, their prompts, images and stored bytes, and the active model's scores, reading the
- * lead's file `leadFile` attached. Returns the images whose bytes are in a file, not in the lead's
+ * lead's file `leadFile` attached. Pairs keep the lead's ids, which lets a merge find them by id;
+ * with `renumber`, they are numbered 1, 2, ... in the order of `pairIds` instead, the order the
+ * package hands them out in (a package with gold pairs mixed in: the merge then finds them by
+ * content, and no id sets a gold pair apart). Returns the images whose bytes are in a file, not in the lead's
  * project: the caller reads them (`addImageBytes`), so that every image is inside the package.
  */
 export function copyPairsInto(
@@ -92,6 +112,7 @@ export function copyPairsInto(
   leadFile: string,
   pairIds: number[],
   activeModelId: number | null,
+  renumber = false,
 ): ImageToCopy[] {
   db.prepare('ATTACH DATABASE ? AS lead').run(leadFile);
   try {
@@ -99,7 +120,8 @@ export function copyPairsInto(
       const run = (sql: string): void => {
         db.prepare(sql).run({ pairs: JSON.stringify(pairIds), model: activeModelId ?? -1 });
       };
-      run(`CREATE TEMP TABLE chosen AS SELECT value AS pair_id FROM json_each(@pairs)`);
+      run(`CREATE TEMP TABLE chosen AS SELECT value AS pair_id,
+           ${renumber ? 'key + 1' : 'value'} AS new_id FROM json_each(@pairs)`);
       run(`CREATE TEMP TABLE chosen_images AS
            SELECT image_0_id AS id FROM lead.pairs WHERE id IN (SELECT pair_id FROM temp.chosen)
            UNION SELECT image_1_id FROM lead.pairs WHERE id IN (SELECT pair_id FROM temp.chosen)`);
@@ -114,13 +136,14 @@ export function copyPairsInto(
            SELECT id, uid, sha256, NULL, url FROM lead.images
            WHERE id IN (SELECT id FROM temp.chosen_images)`);
       run(`INSERT INTO main.pairs (id, prompt_id, image_0_id, image_1_id, model_0, model_1, created_at, added_at)
-           SELECT id, prompt_id, image_0_id, image_1_id, model_0, model_1, created_at, added_at
-           FROM lead.pairs WHERE id IN (SELECT pair_id FROM temp.chosen) ORDER BY id`);
+           SELECT c.new_id, p.prompt_id, p.image_0_id, p.image_1_id, p.model_0, p.model_1,
+             p.created_at, p.added_at
+           FROM lead.pairs p JOIN temp.chosen c ON c.pair_id = p.id ORDER BY c.new_id`);
       run(`INSERT INTO main.models (id, fingerprint, name, manifest, folder, created_at)
            SELECT id, fingerprint, name, manifest, folder, created_at FROM lead.models WHERE id = @model`);
       run(`INSERT INTO main.scores (model_id, pair_id, score_0, score_1, p_0)
-           SELECT model_id, pair_id, score_0, score_1, p_0 FROM lead.scores
-           WHERE model_id = @model AND pair_id IN (SELECT pair_id FROM temp.chosen)`);
+           SELECT s.model_id, c.new_id, s.score_0, s.score_1, s.p_0 FROM lead.scores s
+           JOIN temp.chosen c ON c.pair_id = s.pair_id WHERE s.model_id = @model`);
       run(`INSERT INTO main.project_meta (key, value)
            SELECT 'active_model', fingerprint FROM lead.models WHERE id = @model`);
       return db

@@ -3,6 +3,7 @@ import type { ProjectCounts, Role } from '../../../shared/api';
 import type { BlobRecord } from './staging';
 import { AuditReads } from './audit-reads';
 import { DecisionRepository } from './decisions';
+import { GoldRepository } from './gold';
 import { ImageRepository } from './images';
 import { assertWritable, openDatabase, type OpenOptions } from './open';
 import { PairRepository, QueueMarks } from './pairs';
@@ -30,6 +31,7 @@ export class ProjectStore {
   readonly audit: AuditReads;
   readonly packages: PackageRepository;
   readonly merges: MergeRepository;
+  readonly gold: GoldRepository;
   private readonly stmt;
   private readonly checkpoints: NodeJS.Timeout | null;
 
@@ -52,6 +54,7 @@ export class ProjectStore {
     this.audit = new AuditReads(this.db);
     this.packages = new PackageRepository(this.db);
     this.merges = new MergeRepository(this.db, () => this.projectId);
+    this.gold = new GoldRepository(this.db);
     this.stmt = {
       getMeta: this.db
         .prepare<[string], string>('SELECT value FROM project_meta WHERE key = ?')
@@ -95,8 +98,13 @@ export class ProjectStore {
    * Fills this new project with the lead's pairs: see packages.ts's copyPairsInto. Returns the
    * images whose bytes are in files, for `addImageBytes`.
    */
-  copyPairsFrom(leadFile: string, pairIds: number[], activeModelId: number | null): ImageToCopy[] {
-    return copyPairsInto(this.db, leadFile, pairIds, activeModelId);
+  copyPairsFrom(
+    leadFile: string,
+    pairIds: number[],
+    activeModelId: number | null,
+    renumber = false,
+  ): ImageToCopy[] {
+    return copyPairsInto(this.db, leadFile, pairIds, activeModelId, renumber);
   }
 
   addImageBytes(imageId: number, blob: BlobRecord): void {

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ProjectSettings } from '../../../shared/api';
@@ -17,6 +17,8 @@ export interface PackageOptions {
   annotator: string;
   pairs?: number;
   overlap?: number;
+  /** Gold pairs to mix in; default every gold pair, at most MAX_GOLD_SHARE of the package. */
+  gold?: number;
   /** The lead's settings: the package labels under the same suggestion mode and threshold. */
   settings: ProjectSettings;
   /** Where the package keeps its settings (the service's key). */
@@ -39,6 +41,7 @@ export async function makePackage(
   packageId: string;
   annotator: string;
   pairs: number;
+  goldPairs: number;
   images: number;
   bytes: number;
 }> {
@@ -48,14 +51,9 @@ export async function makePackage(
   lead.assertWritable('makePackage');
   const modelId = lead.scores.activeModel()?.id ?? null;
   const overlap = options.overlap ?? options.settings.overlap ?? 1;
-  const pairIds = lead.packages.choose({
-    annotator: options.annotator,
-    overlap,
-    count: options.pairs ?? lead.pairs.count(),
-    order: options.settings.queueOrder,
-    modelId,
-  });
-  if (pairIds.length === 0) {
+  const { regular, gold } = choosePairs(lead, options, overlap, modelId);
+  const pairIds = mixInGold(regular, gold);
+  if (regular.length === 0) {
     throw new StudioError(
       'bad_input',
       `${lead.file}: no pairs left for ${JSON.stringify(options.annotator)}: every pair is in ${overlap} package${overlap === 1 ? '' : 's'} already, or in one of theirs (--overlap raises the limit)`,
@@ -71,7 +69,8 @@ export async function makePackage(
   try {
     const pkg = ProjectStore.open(partial, { create: true });
     try {
-      await copyImagesInto(pkg, pkg.copyPairsFrom(lead.file, pairIds, modelId), context);
+      const renumber = gold.length > 0;
+      await copyImagesInto(pkg, pkg.copyPairsFrom(lead.file, pairIds, modelId, renumber), context);
       annotatorUid = markAsPackage(pkg, lead, options, packageId);
       images = pkg.counts().images;
     } finally {
@@ -94,9 +93,88 @@ export async function makePackage(
     packageId,
     annotator: options.annotator,
     pairs: pairIds.length,
+    goldPairs: gold.length,
     images,
     bytes: fs.statSync(out).size,
   };
+}
+
+/**
+ * The most of a package that gold pairs take by default: enough to score an annotator (a fifth
+ * of 50 pairs is 10 gold), not so many that the package is mostly a test, or that gold pairs,
+ * which every package shares, stand out by being met everywhere.
+ */
+export const MAX_GOLD_SHARE = 0.2;
+
+/**
+ * The package's pairs: `regular` by the lead's assignment rules (store/packages.ts `choose`), and
+ * gold pairs this annotator has not had, a random draw of them. `--pairs N` counts both: N - g
+ * regular pairs and g gold ones, g at most a fifth of N by default (`gold` sets it), and always
+ * fewer than N, so a package is never gold alone.
+ */
+function choosePairs(
+  lead: ProjectStore,
+  options: PackageOptions,
+  overlap: number,
+  modelId: number | null,
+): { regular: number[]; gold: number[] } {
+  const available = shuffled(lead.packages.goldFor(options.annotator));
+  const share = (total: number): number =>
+    Math.min(options.gold ?? Math.floor(total * MAX_GOLD_SHARE), Math.max(0, total - 1));
+  const wanted = options.pairs;
+  const goldCount =
+    wanted !== undefined ? Math.min(available.length, share(wanted)) : available.length;
+  const regular = lead.packages.choose({
+    annotator: options.annotator,
+    overlap,
+    count: wanted !== undefined ? wanted - goldCount : lead.pairs.count(),
+    order: options.settings.queueOrder,
+    modelId,
+  });
+  // Without --pairs the package is every regular pair left, plus its share of gold.
+  const gold =
+    wanted !== undefined
+      ? available.slice(0, goldCount)
+      : available.slice(
+          0,
+          options.gold ?? Math.floor((regular.length * MAX_GOLD_SHARE) / (1 - MAX_GOLD_SHARE)),
+        );
+  return { regular, gold };
+}
+
+/** A uniformly random order (Fisher-Yates with crypto's randomInt: no annotator can predict it). */
+function shuffled<T>(items: T[]): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = randomInt(i + 1);
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+/**
+ * The order the package hands pairs out in: the regular pairs in their order, and the gold pairs
+ * spread among them, one at a random place in each of `gold.length` equal stretches of the
+ * package (stratified, so they neither bunch up nor fall into a pattern), never first or last
+ * where the package has room.
+ */
+export function mixInGold(regular: number[], gold: number[], random = randomInt): number[] {
+  if (gold.length === 0) return regular;
+  const total = regular.length + gold.length;
+  const at = new Map<number, number>();
+  gold.forEach((pairId, j) => {
+    const from = Math.floor((j * total) / gold.length);
+    const to = Math.floor(((j + 1) * total) / gold.length); // exclusive
+    const low = Math.max(from, 1);
+    const high = Math.min(to, total - 1);
+    at.set(low < high ? low + random(high - low) : from + random(to - from), pairId);
+  });
+  const out: number[] = [];
+  let next = 0;
+  for (let position = 0; position < total; position++) {
+    out.push(at.get(position) ?? regular[next++]!);
+  }
+  return out;
 }
 
 function checkTarget(out: string, leadFile: string): void {

@@ -1,4 +1,5 @@
 import type { AuditReport, Estimate } from '../../../shared/audit';
+import { isPickScore, NO_MODEL_HINT } from '../../../shared/model-words';
 import {
   formatCoefficient,
   formatCount,
@@ -60,7 +61,7 @@ export function AgreementCards({ report }: { report: AuditReport }) {
         : 'tuned on these verdicts';
   const pickscoreDetail =
     report.model === null
-      ? 'no model scores this project'
+      ? NO_MODEL_HINT
       : `at threshold ${formatProbability(pickscore.threshold)} (${thresholdFrom}) · random ` +
         `baseline ${formatPercent(pickscore.randomBaselineAtThreshold)} · ` +
         `${formatCount(pickscore.evaluationVerdicts)} verdicts`;
@@ -110,7 +111,7 @@ export function AgreementCards({ report }: { report: AuditReport }) {
       />
       <Card
         id="pickscore"
-        title="Model accuracy, PickScore's protocol"
+        title={`${report.model !== null && isPickScore(report.model) ? 'PickScore' : 'Model'} accuracy, PickScore's protocol`}
         estimate={pickscore.accuracy}
         scale="percent"
         detail={pickscoreDetail}

@@ -1,8 +1,12 @@
 import type { AnnotatorResult } from '../../../shared/audit';
 import { formatCount, formatMs, formatPercent } from '../state/format';
+import { modelWord, NO_MODEL_HINT } from '../../../shared/model-words';
 
-/** Each annotator against the others and against PickScore, with their habits (ties, sides, time). */
-export function AnnotatorTable({ rows }: { rows: AnnotatorResult[] }) {
+/**
+ * Each annotator against the others and against the model (named PickScore only when it is),
+ * with their habits (ties, sides, time).
+ */
+export function AnnotatorTable({ rows, model }: { rows: AnnotatorResult[]; model: string | null }) {
   return (
     <section className="dashboard-panel" aria-labelledby="annotators-title">
       <h2 id="annotators-title">Annotators</h2>
@@ -18,9 +22,11 @@ export function AnnotatorTable({ rows }: { rows: AnnotatorResult[] }) {
             <th scope="col" title="Share of verdicts equal to the other annotators' majority">
               Agrees with others
             </th>
-            <th scope="col" title="PickScore protocol score of the verdicts against the model">
-              Agrees with PickScore
-            </th>
+            {model !== null && (
+              <th scope="col" title={`PickScore's protocol score of the verdicts against ${model}`}>
+                Agrees with {modelWord(model)}
+              </th>
+            )}
             <th scope="col">Median time</th>
           </tr>
         </thead>
@@ -38,9 +44,11 @@ export function AnnotatorTable({ rows }: { rows: AnnotatorResult[] }) {
               >
                 {formatPercent(row.majorityAgreement)}
               </td>
-              <td title={`over ${formatCount(row.pickscoreVerdicts)} verdicts`}>
-                {formatPercent(row.pickscoreAgreement)}
-              </td>
+              {model !== null && (
+                <td title={`over ${formatCount(row.pickscoreVerdicts)} verdicts`}>
+                  {formatPercent(row.pickscoreAgreement)}
+                </td>
+              )}
               <td title={`over ${formatCount(row.timedVerdicts)} timed verdicts`}>
                 {formatMs(row.medianDecisionMs)}
               </td>
@@ -48,6 +56,11 @@ export function AnnotatorTable({ rows }: { rows: AnnotatorResult[] }) {
           ))}
         </tbody>
       </table>
+      {model === null && (
+        <p className="hint" data-testid="annotators-no-model">
+          {NO_MODEL_HINT}
+        </p>
+      )}
     </section>
   );
 }

@@ -3,6 +3,7 @@ import type { AuditReport } from '../../../shared/audit';
 import { useAudit } from '../state/audit';
 import { formatCount } from '../state/format';
 import { AgreementCards } from './AgreementCards';
+import { AnnotatorChecks } from './AnnotatorChecks';
 import { AnnotatorTable } from './AnnotatorTable';
 import { CohenTable } from './CohenTable';
 import { ConfusionMatrixTable } from './ConfusionMatrixTable';
@@ -54,8 +55,9 @@ function Figures({ report }: { report: AuditReport }) {
         <section className="dashboard-empty" data-testid="audit-no-model">
           <h2>No model scores this project</h2>
           <p className="hint">
-            The confusion matrix, calibration and threshold figures need PickScore&apos;s scores:
-            add a model with <code>pickstudio model add</code>.
+            The confusion matrix, calibration and threshold figures need a model&apos;s scores:
+            score the project with <code>pickstudio score PROJECT --model FOLDER</code> (a folder in
+            PickScore&apos;s format), or register one with <code>pickstudio model add</code>.
           </p>
         </section>
       ) : (
@@ -65,9 +67,17 @@ function Figures({ report }: { report: AuditReport }) {
           <ThresholdChart report={report} />
         </div>
       )}
-      <AnnotatorTable rows={report.dashboard.annotators} />
-      <CohenTable rows={report.dashboard.agreement.cohen} filters={report.filters} />
-      <GeneratorTable rows={report.generators} />
+      <AnnotatorTable rows={report.dashboard.annotators} model={report.model} />
+      <AnnotatorChecks quality={report.quality} />
+      <CohenTable
+        rows={report.dashboard.agreement.cohen}
+        filters={report.filters}
+        counts={{
+          annotators: report.dashboard.counts.annotators,
+          belowMinimum: report.dashboard.agreement.cohenBelowMinimum,
+        }}
+      />
+      <GeneratorTable rows={report.generators} model={report.model} />
     </>
   );
 }

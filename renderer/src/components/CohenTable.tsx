@@ -1,4 +1,4 @@
-import type { AuditFilters, CohenPairResult } from '../../../shared/audit';
+import type { AuditFilters, CohenPairResult, DashboardResult } from '../../../shared/audit';
 import { formatCount, formatEstimate } from '../state/format';
 import { showPairsBehind } from '../state/review';
 
@@ -27,16 +27,21 @@ function CommonPairs({ row, filters }: { row: CohenPairResult; filters: AuditFil
 export function CohenTable({
   rows,
   filters = {},
+  counts,
 }: {
   rows: CohenPairResult[];
   filters?: AuditFilters;
+  /** What the empty state says: whose verdicts are counted, and pairs left out. */
+  counts: { annotators: number; belowMinimum: DashboardResult['agreement']['cohenBelowMinimum'] };
 }) {
   return (
     <section className="dashboard-panel" aria-labelledby="cohen-title">
       <h2 id="cohen-title">Cohen&apos;s κ by pair of annotators</h2>
       {rows.length === 0 ? (
         <p className="hint" data-testid="cohen-empty">
-          No two annotators have judged enough of the same pairs yet.
+          {counts.annotators < 2
+            ? 'Only one annotator’s verdicts are counted here: κ needs two annotators.'
+            : `No two annotators have judged ${counts.belowMinimum.minimumShared} of the same pairs yet.`}
         </p>
       ) : (
         <table className="figures" data-testid="cohen-table">

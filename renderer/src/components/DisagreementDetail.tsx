@@ -6,6 +6,7 @@ import { sentenceCase } from '../state/format';
 import { reviewKeys } from '../state/keys';
 import { noteFor, useReview } from '../state/review';
 import { describeFlags, describeModel } from './DisagreementRow';
+import { GoldControl } from './GoldControl';
 import { PairImage } from './PairImage';
 
 /** The adjudicating buttons, left to right as the images are; their keys are REVIEW_KEYS'. */
@@ -162,6 +163,7 @@ export function DisagreementDetail({
       </p>
       <NoteField item={item} adjudicator={adjudicator} />
       <AdjudicateButtons item={item} adjudicator={adjudicator} />
+      <GoldControl item={item} setBy={adjudicator} />
       {saveError !== null && (
         <p className="error" role="alert" data-testid="review-error">
           {saveError}

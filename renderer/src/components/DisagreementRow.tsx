@@ -2,6 +2,7 @@ import { memo } from 'react';
 import type { Disagreement } from '../../../shared/audit';
 import { describeDecision } from '../../../shared/labels';
 import { formatProbability } from '../state/format';
+import { modelDisagreesWith } from '../../../shared/model-words';
 import { PairImage } from './PairImage';
 
 export function describeModel(item: Disagreement): string {
@@ -29,6 +30,7 @@ export const DisagreementRow = memo(function DisagreementRow({
   onSelect,
 }: Props) {
   const final = item.adjudication;
+  const disagreesWith = modelDisagreesWith(item);
   return (
     <li
       id={`review-row-${item.pairId}`}
@@ -62,7 +64,11 @@ export const DisagreementRow = memo(function DisagreementRow({
           </span>
           <span className="review-model">model {describeModel(item)}</span>
           {item.humansDisagree && <span className="badge">humans split</span>}
-          {item.modelDisagrees && <span className="badge badge-model">model disagrees</span>}
+          {disagreesWith !== null && (
+            <span className="badge badge-model" data-testid="review-model-badge">
+              model disagrees with {disagreesWith}
+            </span>
+          )}
           {item.gold && (
             <span className="badge badge-gold" data-testid="review-row-gold">
               gold: {describeDecision(item.gold.verdict, 'by-index')}

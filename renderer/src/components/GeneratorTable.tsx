@@ -1,8 +1,13 @@
 import type { GeneratorRow } from '../../../shared/audit';
 import { formatCount, formatPercent } from '../state/format';
+import { modelWord, NO_MODEL_HINT } from '../../../shared/model-words';
 
-/** How each generator's images fare with the humans and with PickScore. */
-export function GeneratorTable({ rows }: { rows: GeneratorRow[] }) {
+/**
+ * How each generator's images fare with the humans and with the model. "Judged pairs" counts
+ * pairs; wins, losses and ties count verdicts (a pair judged by three annotators is three).
+ */
+export function GeneratorTable({ rows, model }: { rows: GeneratorRow[]; model: string | null }) {
+  const word = modelWord(model);
   return (
     <section className="dashboard-panel" aria-labelledby="generators-title">
       <h2 id="generators-title">Generators</h2>
@@ -15,19 +20,37 @@ export function GeneratorTable({ rows }: { rows: GeneratorRow[] }) {
           <thead>
             <tr>
               <th scope="col">Generator</th>
-              <th scope="col">Pairs</th>
-              <th scope="col">Wins</th>
-              <th scope="col">Losses</th>
-              <th scope="col">Ties</th>
-              <th scope="col" title="Wins over wins and losses">
+              <th
+                scope="col"
+                title="Pairs with at least one verdict showing this generator's image"
+              >
+                Judged pairs
+              </th>
+              <th scope="col" title="Verdicts preferring this generator's image">
+                Verdicts won
+              </th>
+              <th scope="col" title="Verdicts preferring the other image">
+                Verdicts lost
+              </th>
+              <th scope="col" title="Tie verdicts">
+                Tie verdicts
+              </th>
+              <th scope="col" title="Verdicts won over verdicts won and lost">
                 Win rate
               </th>
-              <th scope="col" title="Mean PickScore probability of this generator's image">
-                PickScore p
-              </th>
-              <th scope="col" title="PickScore protocol score of the humans' verdicts">
-                Humans agree with PickScore
-              </th>
+              {model !== null && (
+                <>
+                  <th scope="col" title={`Mean probability ${model} gives this generator's image`}>
+                    {word} p
+                  </th>
+                  <th
+                    scope="col"
+                    title={`PickScore's protocol score of the humans' verdicts against ${model}`}
+                  >
+                    Humans agree with {word}
+                  </th>
+                </>
+              )}
             </tr>
           </thead>
           <tbody>
@@ -39,12 +62,21 @@ export function GeneratorTable({ rows }: { rows: GeneratorRow[] }) {
                 <td>{formatCount(row.losses)}</td>
                 <td>{formatCount(row.ties)}</td>
                 <td>{formatPercent(row.winRate)}</td>
-                <td>{formatPercent(row.meanModelProbability)}</td>
-                <td>{formatPercent(row.pickscoreAgreement)}</td>
+                {model !== null && (
+                  <>
+                    <td>{formatPercent(row.meanModelProbability)}</td>
+                    <td>{formatPercent(row.pickscoreAgreement)}</td>
+                  </>
+                )}
               </tr>
             ))}
           </tbody>
         </table>
+      )}
+      {rows.length > 0 && model === null && (
+        <p className="hint" data-testid="generators-no-model">
+          {NO_MODEL_HINT}
+        </p>
       )}
     </section>
   );
