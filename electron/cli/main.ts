@@ -4,6 +4,7 @@ import { didYouMean } from '../../shared/words';
 import { UsageError, type Command } from './command';
 import { demoCommand } from './commands/demo';
 import { exportCommand } from './commands/export';
+import { guidelinesCommand } from './commands/guidelines';
 import { importCommand } from './commands/import';
 import { mergeCommand } from './commands/merge';
 import { modelCommand } from './commands/model';
@@ -23,6 +24,7 @@ const COMMANDS: readonly Command[] = [
   modelCommand,
   packCommand,
   mergeCommand,
+  guidelinesCommand,
   serveCommand,
 ];
 

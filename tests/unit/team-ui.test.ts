@@ -74,6 +74,7 @@ describe("the desktop menu's team dialogs", () => {
           imagesFilled: 0,
           adjudicationsLeftOut: 0,
           renamed: [],
+          flagsMerged: 0,
         },
         {
           file: '/r/ben.pickstudio',
@@ -85,6 +86,7 @@ describe("the desktop menu's team dialogs", () => {
           imagesFilled: 0,
           adjudicationsLeftOut: 4,
           renamed: [{ from: 'ben', to: 'ben (1a2b)' }],
+          flagsMerged: 0,
         },
       ],
     });

@@ -3,6 +3,7 @@ import type { ProjectCounts, Role } from '../../../shared/api';
 import type { BlobRecord } from './staging';
 import { AuditReads } from './audit-reads';
 import { DecisionRepository } from './decisions';
+import { FlagRepository } from './flags';
 import { ImageRepository } from './images';
 import { assertWritable, openDatabase, type OpenOptions } from './open';
 import { PairRepository, QueueMarks } from './pairs';
@@ -27,6 +28,7 @@ export class ProjectStore {
   readonly audit: AuditReads;
   readonly packages: PackageRepository;
   readonly merges: MergeRepository;
+  readonly flags: FlagRepository;
   private readonly stmt;
 
   constructor(file: string, options: OpenOptions = {}) {
@@ -41,6 +43,7 @@ export class ProjectStore {
     this.audit = new AuditReads(this.db);
     this.packages = new PackageRepository(this.db);
     this.merges = new MergeRepository(this.db, () => this.projectId);
+    this.flags = new FlagRepository(this.db);
     this.stmt = {
       getMeta: this.db
         .prepare<[string], string>('SELECT value FROM project_meta WHERE key = ?')
