@@ -185,6 +185,20 @@ describe('flags', () => {
     sqlite(lead.store).prepare(`UPDATE flags SET created_at = 9e15, note = 'newer here'`).run();
     expect((await lead.call('merge', { sources: [pack] })).files[0]!.flagsMerged).toBe(0);
     expect(flagsOf(lead.store).map((f) => f.note)).toEqual(['newer here', 'newer here']);
+
+    // Someone who only flagged comes back too: ben decided nothing in his package.
+    const benPack = path.join(lead.dir, 'ben.pickstudio');
+    await lead.call('makePackage', { out: benPack, annotator: 'ben', overlap: 2 });
+    const ben = openTestProject(benPack);
+    await ben.call('flagPair', { annotator: 'ben', pairId: 3, note: 'offensive' });
+    ben.studio.close();
+    const fromBen = await lead.call('merge', { sources: [benPack] });
+    expect(fromBen.files[0]).toMatchObject({ annotators: ['ben'], annotationsAdded: 0 });
+    expect(flagsOf(lead.store).at(-1)).toEqual({
+      prompt: 'prompt 2',
+      annotator: 'ben',
+      note: 'offensive',
+    });
     lead.studio.close();
   });
 
