@@ -86,7 +86,7 @@ export function AuditView({ annotator }: { annotator: string }) {
         if (
           event.key === 'Escape' &&
           target instanceof HTMLElement &&
-          target.closest('input, select')
+          target.closest('input, select, textarea')
         ) {
           target.blur();
         }

@@ -54,7 +54,8 @@ function FlagKeys({ editing }: { editing: boolean }) {
  * decides nothing: the pair stays on screen.
  */
 export function FlagDialog({ annotator }: { annotator: string }) {
-  const flag = useFlagOnScreen();
+  // The pair on screen when `f` was pressed, even if another comes up meanwhile (a reveal ending).
+  const [flag] = useState(useFlagOnScreen());
   const error = useNotes((s) => s.flagError);
   const [note, setNote] = useState(flag?.note ?? '');
   const [saving, setSaving] = useState(false);
