@@ -276,6 +276,12 @@ describe('flags', () => {
     expect(merged.files[0]).toMatchObject({ kind: 'annotation log', flagsMerged: 3 });
     expect(flagsOf(other.store)).toEqual(flagsOf(lead.store));
     expect((await other.call('merge', { sources: [log] })).files[0]!.flagsMerged).toBe(0);
+    // A project merge brings them too.
+    const third = await leadProject(3);
+    const fromProject = await third.call('merge', { sources: [lead.file] });
+    expect(fromProject.files[0]).toMatchObject({ kind: 'project', flagsMerged: 3 });
+    expect(flagsOf(third.store)).toEqual(flagsOf(lead.store));
+    third.studio.close();
     // The per-annotator export still imports as a Pick-a-Pic shard, flag_note and all.
     const reimported = openTestProject(path.join(lead.dir, 're.pickstudio'));
     const report = await reimported.call('importSources', { sources: [perAnnotator] });
