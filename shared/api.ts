@@ -118,6 +118,8 @@ export const mergeFileReportSchema = z.object({
   adjudicationsLeftOut: z.number(),
   /** Someone else has the name here already: kept apart under another name. */
   renamed: z.array(z.object({ from: z.string(), to: z.string() })),
+  /** Flags added, or replaced by a later note of the same annotator on the pair. */
+  flagsMerged: z.number(),
 });
 export type MergeFileReport = z.infer<typeof mergeFileReportSchema>;
 
@@ -262,6 +264,8 @@ export const labelPairSchema = z.object({
   decision: decisionSchema.nullable(),
   /** The active model's scores, or null while the pair is unscored. */
   suggestion: suggestionSchema.nullable(),
+  /** This annotator's flag on the pair: its note, or null (absent: not read). */
+  flag: z.string().nullable().optional(),
 });
 export type LabelPair = z.infer<typeof labelPairSchema>;
 
@@ -331,6 +335,21 @@ export const goldPairSchema = z.object({
   createdAt: z.number(),
 });
 export type GoldPairEntry = z.infer<typeof goldPairSchema>;
+/** The most a project's guidelines may hold: UTF-8 bytes of Markdown. */
+export const MAX_GUIDELINES_BYTES = 100_000;
+/** The most a flag's note may hold, in characters. */
+export const MAX_FLAG_NOTE = 500;
+
+/** The lead's labeling guidelines (Markdown), and when they were last set. */
+export const guidelinesSchema = z.object({ text: z.string(), updatedAt: z.number() });
+export type Guidelines = z.infer<typeof guidelinesSchema>;
+
+const flagNoteSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(MAX_FLAG_NOTE)
+  .regex(/^[^\p{Cc}]+$/u, 'one line, no control characters');
 
 export const studioContract = {
   getStats: {
@@ -615,6 +634,33 @@ export const studioContract = {
     args: z.strictObject({}),
     result: z.array(goldPairSchema),
   },
+  /** The project's labeling guidelines, or null when the lead has written none. */
+  getGuidelines: {
+    args: z.strictObject({}),
+    result: guidelinesSchema.nullable(),
+  },
+  /**
+   * Sets the guidelines (Markdown, at most MAX_GUIDELINES_BYTES of UTF-8); empty text removes
+   * them. Open views hear of it (the `guidelines` event).
+   */
+  setGuidelines: {
+    args: z.strictObject({ text: z.string().max(10 * MAX_GUIDELINES_BYTES) }),
+    result: guidelinesSchema.nullable(),
+  },
+  /** Flags the pair for the annotator with a short note, or replaces the note; decides nothing. */
+  flagPair: {
+    args: z.strictObject({
+      annotator: annotatorNameSchema,
+      pairId: pairIdSchema,
+      note: flagNoteSchema,
+    }),
+    result: z.object({ note: z.string(), createdAt: z.number() }),
+  },
+  /** Removes the annotator's flag on the pair. */
+  clearFlag: {
+    args: z.strictObject({ annotator: annotatorNameSchema, pairId: pairIdSchema }),
+    result: z.object({ cleared: z.boolean() }),
+  },
 } as const;
 
 export type StudioContract = typeof studioContract;
@@ -626,6 +672,8 @@ export const LABELING_METHODS: ReadonlySet<keyof StudioContract> = new Set([
   'recordDecision',
   'undoLast',
   'getHistory',
+  'flagPair',
+  'clearFlag',
 ] as const);
 
 /**
@@ -648,6 +696,7 @@ export const LEAD_ONLY_METHODS: ReadonlySet<keyof StudioContract> = new Set([
   'adjudicate',
   'setGold',
   'listGold',
+  'setGuidelines',
 ] as const);
 export type StudioMethod = keyof StudioContract;
 export const STUDIO_METHODS = Object.keys(studioContract) as StudioMethod[];
@@ -699,9 +748,11 @@ export interface StudioEvents {
   progress: TaskProgress;
   /** The project's settings changed (the lead's setSettings): every open view follows. */
   settings: ProjectSettings;
+  /** The lead set or removed the guidelines (setGuidelines): open views show the new ones. */
+  guidelines: Guidelines | null;
 }
 export type StudioEventName = keyof StudioEvents;
-export const STUDIO_EVENTS: StudioEventName[] = ['progress', 'settings'];
+export const STUDIO_EVENTS: StudioEventName[] = ['progress', 'settings', 'guidelines'];
 
 export type StudioMethods = {
   [M in StudioMethod]: (args: MethodArgs<M>) => Promise<MethodResult<M>>;

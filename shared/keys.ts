@@ -26,7 +26,14 @@ export const isVerdictCommand = (command: string): command is VerdictCommand =>
 export const isDecisionCommand = (command: string): command is DecisionCommand =>
   command === 'skip' || isVerdictCommand(command);
 
-export type LabelingCommand = DecisionCommand | 'undo' | 'escape' | 'help' | 'zoom';
+export type LabelingCommand =
+  | DecisionCommand
+  | 'undo'
+  | 'escape'
+  | 'help'
+  | 'zoom'
+  | 'guidelines'
+  | 'flag';
 
 export interface KeyBinding<C extends string> {
   command: C;
@@ -52,9 +59,15 @@ export const LABELING_KEYS: readonly KeyBinding<LabelingCommand>[] = [
   {
     command: 'escape',
     keys: ['Escape'],
-    does: 'Back to the queue from a revisited pair; closes the zoom or the shortcut sheet',
+    does: 'Back to the queue from a revisited pair; closes the zoom, the shortcut sheet or a dialog',
   },
   { command: 'help', keys: ['?'], does: 'Show or hide the shortcut sheet' },
+  { command: 'guidelines', keys: ['h'], does: "Show or hide the lead's labeling guidelines" },
+  {
+    command: 'flag',
+    keys: ['f'],
+    does: 'Flag this pair with a note, or edit its flag (decides nothing)',
+  },
   { command: 'zoom', keys: ['z', 'Z'], does: 'Zoom both images to full size (1:1), or back' },
 ];
 

@@ -5,6 +5,7 @@ import { UsageError, type Command } from './command';
 import { demoCommand } from './commands/demo';
 import { exportCommand } from './commands/export';
 import { goldCommand } from './commands/gold';
+import { guidelinesCommand } from './commands/guidelines';
 import { importCommand } from './commands/import';
 import { mergeCommand } from './commands/merge';
 import { modelCommand } from './commands/model';
@@ -25,6 +26,7 @@ const COMMANDS: readonly Command[] = [
   modelCommand,
   packCommand,
   mergeCommand,
+  guidelinesCommand,
   serveCommand,
 ];
 

@@ -2,7 +2,10 @@ import { randomInt } from 'node:crypto';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
+  guidelinesSchema,
+  MAX_GUIDELINES_BYTES,
   projectSettingsSchema,
+  type Guidelines,
   type LabelPair,
   type LabelProgress,
   type MethodResult,
@@ -34,6 +37,8 @@ import { TaskRunner } from './tasks';
 const DEMO_MODEL_DIR = fileURLToPath(new URL('../../resources/demo-model', import.meta.url));
 
 const SETTINGS_KEY = 'settings';
+/** The lead's guidelines in project_meta, as JSON `{ text, updatedAt }`; packages carry them. */
+const GUIDELINES_KEY = 'guidelines';
 export const BACKGROUND_SCORING = 'background-scoring';
 /** How long a pair handed out under an overlap stays reserved for its annotator. */
 const LEASE_MS = 15 * 60 * 1000;
@@ -52,6 +57,8 @@ export interface ServiceEvents {
   progress(progress: TaskProgress): void;
   /** The project's settings after a change, for every open view. */
   settings(settings: ProjectSettings): void;
+  /** The guidelines after the lead set or removed them. */
+  guidelines?(guidelines: Guidelines | null): void;
 }
 
 export interface ServiceOptions {
@@ -137,7 +144,11 @@ export class StudioService implements StudioHandlers {
     const settings = await this.getSettings();
     const started = performance.now();
     const made = await this.tasks.run('package', 'images', args.taskId, (context) =>
-      makePackage(this.store, { ...args, settings, settingsKey: SETTINGS_KEY }, context),
+      makePackage(
+        this.store,
+        { ...args, settings, settingsKey: SETTINGS_KEY, guidelinesKey: GUIDELINES_KEY },
+        context,
+      ),
     );
     return { ...made, seconds: (performance.now() - started) / 1000 };
   }
@@ -194,9 +205,9 @@ export class StudioService implements StudioHandlers {
           );
     return {
       pairs: [
-        ...rows.map((row) => this.labelPair(row, null)),
+        ...rows.map((row) => this.labelPair(row, null, annotatorId)),
         ...skipped.map((row) =>
-          this.labelPair(row, { decision: 'skip', leftImage: row.skippedLeft }),
+          this.labelPair(row, { decision: 'skip', leftImage: row.skippedLeft }, annotatorId),
         ),
       ],
       progress: this.progress(args.annotator, annotatorId),
@@ -209,7 +220,7 @@ export class StudioService implements StudioHandlers {
     const annotatorId = this.store.decisions.findAnnotator(args.annotator)?.id;
     const current =
       annotatorId === undefined ? null : this.store.decisions.current(row.pairId, annotatorId);
-    return this.labelPair(row, current);
+    return this.labelPair(row, current, annotatorId ?? null);
   }
 
   async recordDecision(
@@ -376,6 +387,43 @@ export class StudioService implements StudioHandlers {
     return settings;
   }
 
+  async getGuidelines(): Promise<MethodResult<'getGuidelines'>> {
+    const stored = this.store.meta(GUIDELINES_KEY);
+    if (stored === undefined) return null;
+    const guidelines = guidelinesSchema.parse(JSON.parse(stored));
+    return guidelines.text.trim() === '' ? null : guidelines;
+  }
+
+  async setGuidelines(args: ParsedArgs<'setGuidelines'>): Promise<MethodResult<'setGuidelines'>> {
+    const bytes = Buffer.byteLength(args.text, 'utf8');
+    if (bytes > MAX_GUIDELINES_BYTES) {
+      throw new StudioError(
+        'invalid_argument',
+        `guidelines of ${bytes.toLocaleString('en')} bytes: at most ${MAX_GUIDELINES_BYTES.toLocaleString('en')} (100 kB) fit; shorten them, or link to a longer document`,
+      );
+    }
+    const text = args.text.trim() === '' ? '' : args.text;
+    this.store.setMeta(GUIDELINES_KEY, JSON.stringify({ text, updatedAt: Date.now() }));
+    const guidelines = await this.getGuidelines();
+    this.events.guidelines?.(guidelines);
+    return guidelines;
+  }
+
+  async flagPair(args: ParsedArgs<'flagPair'>): Promise<MethodResult<'flagPair'>> {
+    if (!this.store.pairs.forLabeling(args.pairId)) {
+      throw new StudioError('not_found', `no pair ${args.pairId} in ${this.store.file}`);
+    }
+    const annotatorId = this.store.decisions.annotatorId(args.annotator, 'human');
+    const createdAt = Date.now();
+    this.store.flags.set(args.pairId, annotatorId, args.note, createdAt);
+    return { note: args.note, createdAt };
+  }
+
+  async clearFlag(args: ParsedArgs<'clearFlag'>): Promise<MethodResult<'clearFlag'>> {
+    const annotator = this.store.decisions.findAnnotator(args.annotator);
+    return { cleared: annotator ? this.store.flags.clear(args.pairId, annotator.id) : false };
+  }
+
   async getHistory(args: ParsedArgs<'getHistory'>): Promise<MethodResult<'getHistory'>> {
     const annotator = this.store.decisions.findAnnotator(args.annotator);
     if (!annotator) return [];
@@ -392,7 +440,11 @@ export class StudioService implements StudioHandlers {
   }
 
   /** The pair for the view, with the annotator's standing decision and the side it was made on. */
-  private labelPair(row: PairForLabeling, current: CurrentDecision | null): LabelPair {
+  private labelPair(
+    row: PairForLabeling,
+    current: CurrentDecision | null,
+    annotatorId: number | null,
+  ): LabelPair {
     const model = this.store.scores.activeModel();
     const score = model && this.store.scores.scoreOf(model.id, row.pairId);
     const available = (stored: number, path: string | null): boolean =>
@@ -409,6 +461,7 @@ export class StudioService implements StudioHandlers {
       suggestion: score
         ? { model: model.name, score0: score.score_0, score1: score.score_1, p0: score.p_0 }
         : null,
+      flag: annotatorId === null ? null : this.store.flags.noteOf(row.pairId, annotatorId),
     };
   }
 

@@ -1,4 +1,5 @@
 import type {
+  Guidelines,
   MethodArgs,
   MethodResult,
   ProjectSettings,
@@ -17,6 +18,8 @@ export interface StudioOptions extends OpenOptions {
   progress?: (progress: TaskProgress) => void;
   /** The project's settings after each change, for the door to pass to every open view. */
   settings?: (settings: ProjectSettings) => void;
+  /** The guidelines after the lead set or removed them, for the door to pass on. */
+  guidelines?: (guidelines: Guidelines | null) => void;
   /** The scoring worker, for a door that ships it bundled (the app). */
   scoringWorker?: WorkerEntry;
   /** The demo model's folder, for a door that ships it elsewhere (the packaged app). */
@@ -52,7 +55,11 @@ export function openStudio(file: string, options: StudioOptions = {}): Studio {
   const store = ProjectStore.open(file, { create: options.create, readonly: options.readonly });
   const service = new StudioService(
     store,
-    { progress: options.progress ?? (() => {}), settings: options.settings ?? (() => {}) },
+    {
+      progress: options.progress ?? (() => {}),
+      settings: options.settings ?? (() => {}),
+      guidelines: options.guidelines,
+    },
     { scoringWorker: options.scoringWorker, demoModel: options.demoModel },
   );
   const identity = { role: store.role, annotator: store.packageAnnotator };

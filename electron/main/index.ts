@@ -64,6 +64,7 @@ async function start(): Promise<void> {
       window.setProgressBar(p.state === 'running' ? fraction : -1);
     },
     settings: (settings) => sendStudioEvent(window, 'settings', settings),
+    guidelines: (guidelines) => sendStudioEvent(window, 'guidelines', guidelines),
   };
 
   const project = new CurrentProject(initialProject(events), (opened) => {

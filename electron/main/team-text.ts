@@ -85,6 +85,9 @@ function describeMergedFile(file: MergeReport['files'][number]): string {
       `  ${file.annotationsOnUnknownPairs.toLocaleString('en')} on pairs this project does not have: left out`,
     );
   }
+  if (file.flagsMerged > 0) {
+    lines.push(`  ${file.flagsMerged.toLocaleString('en')} flags added or updated`);
+  }
   if (file.adjudicationsLeftOut > 0) {
     lines.push(
       `  ${file.adjudicationsLeftOut.toLocaleString('en')} adjudications: left out (adjudications stay in the project that made them)`,

@@ -242,6 +242,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       streams.send('progress', progress);
     },
     settings: (settings) => streams.send('settings', settings),
+    guidelines: (guidelines) => streams.send('guidelines', guidelines),
   });
   const token = newToken();
   const backgroundScoring = studio.scoreInBackground((message) =>

@@ -76,6 +76,7 @@ describe("the desktop menu's team dialogs", () => {
           imagesFilled: 0,
           adjudicationsLeftOut: 0,
           renamed: [],
+          flagsMerged: 0,
         },
         {
           file: '/r/ben.pickstudio',
@@ -87,6 +88,7 @@ describe("the desktop menu's team dialogs", () => {
           imagesFilled: 0,
           adjudicationsLeftOut: 4,
           renamed: [{ from: 'ben', to: 'ben (1a2b)' }],
+          flagsMerged: 0,
         },
       ],
     });

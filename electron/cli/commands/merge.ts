@@ -32,6 +32,7 @@ changes nothing. Ctrl+C cancels.`,
           (file.imagesFilled > 0
             ? `; the bytes of ${plural(file.imagesFilled, 'image')} this project kept as files only`
             : '') +
+          (file.flagsMerged > 0 ? `; ${plural(file.flagsMerged, 'flag')}` : '') +
           (file.adjudicationsLeftOut > 0
             ? `; ${plural(file.adjudicationsLeftOut, 'adjudication')} left out (they stay in the project that made them)`
             : ''),

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { StudioError } from '../../../shared/errors';
 import type { Verdict } from '../../../shared/labels';
 import type { AnnotatorKind } from '../store/decisions';
-import type { LogEvent, LogFileWriter } from '../store/log-file';
+import type { LogEvent, LogFileWriter, LogFlag } from '../store/log-file';
 import type { TaskContext } from '../tasks';
 import { ANNOTATION_COLUMNS, ANNOTATION_LOG_KEYS } from './export/annotations';
 import { openParquet, type ParquetSource } from './parquet-source';
@@ -31,6 +31,7 @@ const MERGED_COLUMNS = [
   'suggestion_visible',
   'decision_ms',
   'created_at',
+  'note',
 ] as const satisfies readonly (typeof ANNOTATION_COLUMNS)[number]['name'][];
 
 /** What identifies an event and its annotator across projects: absent from logs before them. */
@@ -72,7 +73,8 @@ export async function openAnnotationLog(file: string): Promise<AnnotationLogSour
 
 /**
  * Reads the log row group by row group into `writer`, checking every row. Adjudication rows are
- * counted and left out: a lead's adjudications stay in the project they were made in.
+ * counted and left out: a lead's adjudications stay in the project they were made in. Flag rows
+ * (an annotator's standing flag on a pair) merge as a project's flags do.
  */
 export async function readAnnotationLog(
   source: AnnotationLogSource,
@@ -87,10 +89,17 @@ export async function readAnnotationLog(
     const rows = await source.readRows(group.start, group.end, [...MERGED_COLUMNS]);
     const events: LogEvent[] = [];
     const rowNumbers: number[] = [];
+    const flags: LogFlag[] = [];
+    const flagRows: number[] = [];
     rows.forEach((row, offset) => {
       const where = `${source.file} row ${group.start + offset + 1}`;
       if (asString(row.action) === 'adjudication') {
         adjudications++;
+        return;
+      }
+      if (asString(row.action) === 'flag') {
+        flags.push(flagOf(row, where));
+        flagRows.push(group.start + offset + 1);
         return;
       }
       const event = eventOf(row, where, seen);
@@ -106,6 +115,7 @@ export async function readAnnotationLog(
       rowNumbers.push(group.start + offset + 1);
     });
     writer.add(events, (index) => `${source.file} row ${rowNumbers[index]}`);
+    writer.addFlags(flags, (index) => `${source.file} row ${flagRows[index]}`);
     context.progress(group.end, source.numRows, path.basename(source.file));
   }
   return { adjudications };
@@ -115,8 +125,8 @@ const ACTIONS = ['verdict', 'skip', 'undo'] as const;
 const KINDS: readonly AnnotatorKind[] = ['human', 'dataset', 'import'];
 const VERDICTS: Record<string, Verdict> = { '0': 0, '1': 1, tie: 'tie' };
 
-/** A row as an event, or an error naming the row and what is wrong with it. */
-function eventOf(row: Record<string, unknown>, where: string, seen: Set<number>): LogEvent {
+/** Reads a row's fields, each checked, with errors naming the row. */
+function fieldsOf(row: Record<string, unknown>, where: string) {
   const bad = (problem: string) => new StudioError('bad_input', `${where}: ${problem}`);
   const text = (name: string): string => {
     const value = asString(row[name]);
@@ -135,11 +145,44 @@ function eventOf(row: Record<string, unknown>, where: string, seen: Set<number>)
     if (value !== null && !/^[0-9a-f]{64}$/.test(value)) throw bad(`${name} is not a sha256`);
     return value;
   };
+  const kind = (): AnnotatorKind => {
+    const value = text('annotator_kind') as AnnotatorKind;
+    if (!KINDS.includes(value)) throw bad(`unknown annotator_kind "${value}"`);
+    return value;
+  };
+  const createdAt = (): number => {
+    const value = asTimeMs(row.created_at);
+    if (value === null || !Number.isFinite(value)) throw bad('created_at is empty');
+    return value;
+  };
+  const pair = (): LogEvent['pair'] => ({
+    id: id('pair_id'),
+    caption: asString(row.caption) ?? '',
+    uid0: text('image_0_uid'),
+    uid1: text('image_1_uid'),
+    sha0: sha('image_0_sha256'),
+    sha1: sha('image_1_sha256'),
+  });
+  return { bad, text, id, kind, createdAt, pair };
+}
 
+/** A flag row: who flagged which pair, with the note. */
+function flagOf(row: Record<string, unknown>, where: string): LogFlag {
+  const { text, kind, createdAt, pair } = fieldsOf(row, where);
+  return {
+    pair: pair(),
+    annotator: { name: text('annotator'), kind: kind(), uid: text('annotator_uid') },
+    note: text('note'),
+    createdAt: createdAt(),
+  };
+}
+
+/** A row as an event, or an error naming the row and what is wrong with it. */
+function eventOf(row: Record<string, unknown>, where: string, seen: Set<number>): LogEvent {
+  const { bad, text, id, kind: kindOf, createdAt: createdAtOf, pair } = fieldsOf(row, where);
   const action = text('action') as LogEvent['action'];
   if (!ACTIONS.includes(action)) throw bad(`unknown action "${action}"`);
-  const kind = text('annotator_kind') as AnnotatorKind;
-  if (!KINDS.includes(kind)) throw bad(`unknown annotator_kind "${kind}"`);
+  const kind = kindOf();
   const verdictText = asString(row.verdict);
   const verdict = verdictText === null ? null : (VERDICTS[verdictText] ?? null);
   if ((action === 'verdict') !== (verdict !== null)) {
@@ -154,18 +197,10 @@ function eventOf(row: Record<string, unknown>, where: string, seen: Set<number>)
     throw bad('left_image is not 0 or 1');
   const decisionMs = asNumber(row.decision_ms);
   if (decisionMs !== null && !(decisionMs >= 0)) throw bad('decision_ms is negative');
-  const createdAt = asTimeMs(row.created_at);
-  if (createdAt === null || !Number.isFinite(createdAt)) throw bad('created_at is empty');
+  const createdAt = createdAtOf();
   return {
     id: id('annotation_id'),
-    pair: {
-      id: id('pair_id'),
-      caption: asString(row.caption) ?? '',
-      uid0: text('image_0_uid'),
-      uid1: text('image_1_uid'),
-      sha0: sha('image_0_sha256'),
-      sha1: sha('image_1_sha256'),
-    },
+    pair: pair(),
     annotator: { name: text('annotator'), kind, uid: text('annotator_uid') },
     action,
     verdict,

@@ -28,6 +28,14 @@ export interface LogEvent {
   originId: number;
 }
 
+/** An annotator's standing flag on a pair, as an annotation log carries it. */
+export interface LogFlag {
+  pair: LogEvent['pair'];
+  annotator: LogEvent['annotator'];
+  note: string;
+  createdAt: number;
+}
+
 /**
  * The tables of a project that a merge reads (see merge.ts), and nothing else: an annotation log
  * written out as a file of this shape merges exactly as a project does.
@@ -46,6 +54,8 @@ const LOG_SCHEMA = `
     left_image INTEGER, suggestion_visible INTEGER, decision_ms INTEGER,
     created_at INTEGER NOT NULL, ranking_id INTEGER, origin TEXT NOT NULL,
     origin_id INTEGER NOT NULL);
+  CREATE TABLE flags (pair_id INTEGER NOT NULL, annotator_id INTEGER NOT NULL,
+    note TEXT NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (pair_id, annotator_id));
 `;
 
 /** Writes an annotation log, batch by batch, into a new file of the merge's shape. */
@@ -82,6 +92,11 @@ export class LogFileWriter {
            left_image, suggestion_visible, decision_ms, created_at, ranking_id, origin, origin_id)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
+      flag: this.db.prepare(
+        `INSERT INTO flags (pair_id, annotator_id, note, created_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT DO UPDATE SET note = excluded.note, created_at = excluded.created_at
+         WHERE excluded.created_at > flags.created_at`,
+      ),
       pairContent: this.db
         .prepare<
           [number],
@@ -109,25 +124,45 @@ export class LogFileWriter {
     })();
   }
 
+  /** Adds a batch of flags, checked as events are; `where(i)` names flag i's row. */
+  addFlags(flags: LogFlag[], where: (index: number) => string): void {
+    this.db.transaction(() => {
+      flags.forEach((flag, index) => {
+        if (!this.addPair(flag.pair)) {
+          throw new StudioError(
+            'bad_input',
+            `${where(index)}: pair_id ${flag.pair.id} names another pair (caption or images) earlier in the file`,
+          );
+        }
+        const s = this.statements;
+        s.annotator.run(flag.annotator.name, flag.annotator.kind, flag.annotator.uid);
+        s.flag.run(flag.pair.id, s.annotatorId.get(flag.annotator.uid), flag.note, flag.createdAt);
+      });
+    })();
+  }
+
   close(): void {
     this.db.close();
+  }
+
+  /** False where the pair's id was taken by another pair. */
+  private addPair(p: LogEvent['pair']): boolean {
+    const s = this.statements;
+    s.prompt.run(p.caption);
+    s.image.run(p.uid0, p.sha0);
+    s.image.run(p.uid1, p.sha1);
+    const pair = [s.promptId.get(p.caption)!, s.imageId.get(p.uid0)!, s.imageId.get(p.uid1)!];
+    if (s.pair.run(p.id, ...pair).changes === 0) {
+      const known = s.pairContent.get(p.id)!;
+      if (known.some((value, i) => value !== pair[i])) return false;
+    }
+    return true;
   }
 
   /** False where the event's pair id was taken by another pair. */
   private addOne(e: LogEvent): boolean {
     const s = this.statements;
-    s.prompt.run(e.pair.caption);
-    s.image.run(e.pair.uid0, e.pair.sha0);
-    s.image.run(e.pair.uid1, e.pair.sha1);
-    const pair = [
-      s.promptId.get(e.pair.caption)!,
-      s.imageId.get(e.pair.uid0)!,
-      s.imageId.get(e.pair.uid1)!,
-    ] as const;
-    if (s.pair.run(e.pair.id, ...pair).changes === 0) {
-      const known = s.pairContent.get(e.pair.id)!;
-      if (known.some((value, i) => value !== pair[i])) return false;
-    }
+    if (!this.addPair(e.pair)) return false;
     s.annotator.run(e.annotator.name, e.annotator.kind, e.annotator.uid);
     s.event.run(
       e.id,

@@ -19,6 +19,8 @@ export interface MergeCount {
   renamed: [string, string][];
   /** The annotators whose events the file carries, by their names here. */
   annotatorsInvolved: string[];
+  /** Flags added or replaced by a later note (the later created_at wins). */
+  flagsMerged: number;
 }
 
 /** One-off statements of a merge: each runs once per file. */
@@ -52,12 +54,15 @@ export function mergeAttached(
   const annotationsPresent = sql.count(
     'SELECT count(*) FROM temp.merge_events WHERE pair_id IS NOT NULL AND present',
   );
+  selectFlags(sql, db);
   const { added: annotatorsAdded, renamed } = addAnnotators(sql, db);
   const annotationsAdded = addEvents(sql);
+  const flagsMerged = addFlags(sql);
   const annotatorsInvolved = db
     .prepare<[], string>(
       `SELECT m.name FROM temp.merge_annotators ma JOIN main.annotators m ON m.id = ma.here_id
        WHERE ma.src_id IN (SELECT src_annotator FROM temp.merge_events WHERE pair_id IS NOT NULL)
+          OR ma.src_id IN (SELECT src_annotator FROM temp.merge_flags)
        ORDER BY m.name`,
     )
     .pluck()
@@ -70,6 +75,7 @@ export function mergeAttached(
     annotatorsAdded,
     renamed,
     annotatorsInvolved,
+    flagsMerged,
   };
 }
 
@@ -225,7 +231,8 @@ function addAnnotators(
     .prepare<[], { name: string; kind: string; uid: string; taken: number }>(
       `SELECT s.name, s.kind, s.uid, EXISTS (SELECT 1 FROM main.annotators m WHERE m.name = s.name) AS taken
        FROM src.annotators s
-       WHERE s.id IN (SELECT src_annotator FROM temp.merge_events WHERE pair_id IS NOT NULL AND NOT present)
+       WHERE (s.id IN (SELECT src_annotator FROM temp.merge_events WHERE pair_id IS NOT NULL AND NOT present)
+              OR s.id IN (SELECT src_annotator FROM temp.merge_flags))
          AND NOT EXISTS (SELECT 1 FROM main.annotators m WHERE m.uid = s.uid)
        ORDER BY s.id`,
     )
@@ -282,6 +289,38 @@ function addEvents(sql: Sql): number {
            ORDER BY n.new_id`);
 }
 
+/**
+ * The flags of `src` on pairs this project has (a file from before migration 7 has none), for
+ * addFlags: selected before the annotators, so that someone who only flagged comes along.
+ */
+function selectFlags(sql: Sql, db: Database.Database): void {
+  const hasFlags = db
+    .prepare(`SELECT 1 FROM src.sqlite_master WHERE type = 'table' AND name = 'flags'`)
+    .get();
+  sql.run(
+    hasFlags
+      ? `CREATE TEMP TABLE merge_flags AS
+         SELECT mp.here_id AS pair_id, f.annotator_id AS src_annotator, f.note, f.created_at
+         FROM src.flags f JOIN temp.merge_pairs mp ON mp.src_id = f.pair_id`
+      : 'CREATE TEMP TABLE merge_flags (pair_id, src_annotator, note, created_at)',
+  );
+}
+
+/**
+ * Adds the file's flags, annotators by uid: a flag this project lacks, or a later note of one it
+ * has (the later created_at wins), so merging the same file twice changes nothing. A flag cleared
+ * there stays here: a flag is a row, and its removal leaves nothing to merge.
+ */
+function addFlags(sql: Sql): number {
+  return sql.run(`INSERT INTO main.flags (pair_id, annotator_id, note, created_at)
+           SELECT f.pair_id, ma.here_id, f.note, f.created_at FROM temp.merge_flags f
+           JOIN temp.merge_annotators ma ON ma.src_id = f.src_annotator
+           WHERE true ORDER BY f.created_at
+           ON CONFLICT (pair_id, annotator_id) DO UPDATE
+             SET note = excluded.note, created_at = excluded.created_at
+             WHERE excluded.created_at > flags.created_at`);
+}
+
 /** Drops the merge's scratch tables (the connection goes on serving the project). */
 export function dropMergeTables(db: Database.Database): void {
   for (const table of [
@@ -293,6 +332,7 @@ export function dropMergeTables(db: Database.Database): void {
     'merge_events',
     'merge_annotators',
     'merge_new',
+    'merge_flags',
   ]) {
     db.exec(`DROP TABLE IF EXISTS temp.${table}`);
   }

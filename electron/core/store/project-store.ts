@@ -4,6 +4,7 @@ import type { BlobRecord } from './staging';
 import { AuditReads } from './audit-reads';
 import { DecisionRepository } from './decisions';
 import { GoldRepository } from './gold';
+import { FlagRepository } from './flags';
 import { ImageRepository } from './images';
 import { assertWritable, openDatabase, type OpenOptions } from './open';
 import { PairRepository, QueueMarks } from './pairs';
@@ -32,6 +33,7 @@ export class ProjectStore {
   readonly packages: PackageRepository;
   readonly merges: MergeRepository;
   readonly gold: GoldRepository;
+  readonly flags: FlagRepository;
   private readonly stmt;
   private readonly checkpoints: NodeJS.Timeout | null;
 
@@ -55,6 +57,7 @@ export class ProjectStore {
     this.packages = new PackageRepository(this.db);
     this.merges = new MergeRepository(this.db, () => this.projectId);
     this.gold = new GoldRepository(this.db);
+    this.flags = new FlagRepository(this.db);
     this.stmt = {
       getMeta: this.db
         .prepare<[string], string>('SELECT value FROM project_meta WHERE key = ?')

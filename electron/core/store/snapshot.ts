@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { ExportReads } from './export-reads';
+import { FlagExportReads } from './flags';
 import { ImageRepository } from './images';
 import { ScoreRepository } from './scores';
 
@@ -11,6 +12,7 @@ import { ScoreRepository } from './scores';
 export class ProjectSnapshot {
   private readonly db: Database.Database;
   readonly exports: ExportReads;
+  readonly flags: FlagExportReads;
   readonly images: ImageRepository;
   readonly scores: ScoreRepository;
 
@@ -19,6 +21,7 @@ export class ProjectSnapshot {
     try {
       this.db.exec('BEGIN');
       this.exports = new ExportReads(this.db);
+      this.flags = new FlagExportReads(this.db);
       this.images = new ImageRepository(this.db);
       this.scores = new ScoreRepository(this.db);
     } catch (error) {

@@ -150,6 +150,7 @@ function report(
     imagesFilled: counts.imagesFilled,
     adjudicationsLeftOut: counts.adjudicationsLeftOut,
     renamed: counts.renamed.map(([from, to]) => ({ from, to })),
+    flagsMerged: counts.flagsMerged,
   };
 }
 

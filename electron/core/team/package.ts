@@ -23,6 +23,8 @@ export interface PackageOptions {
   settings: ProjectSettings;
   /** Where the package keeps its settings (the service's key). */
   settingsKey: string;
+  /** Where the lead's guidelines are (the service's key): the package shows them as they are. */
+  guidelinesKey?: string;
 }
 
 /**
@@ -238,6 +240,8 @@ function markAsPackage(
     options.settingsKey,
     JSON.stringify({ ...options.settings, overlap: null, queueOrder: 'project' }),
   );
+  const guidelines = options.guidelinesKey && lead.meta(options.guidelinesKey);
+  if (guidelines) pkg.setMeta(options.guidelinesKey!, guidelines);
   pkg.decisions.annotatorId(options.annotator, 'human');
   return pkg.decisions.findAnnotator(options.annotator)!.uid;
 }

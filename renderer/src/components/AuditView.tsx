@@ -3,6 +3,7 @@ import { bindingFor, describeChord, GO_KEYS } from '../../../shared/keys';
 import { projectName, useProject } from '../state/project';
 import { useView, type AuditTab } from '../state/view';
 import { AuditDashboard } from './AuditDashboard';
+import { GuidelinesEditor } from './GuidelinesEditor';
 import { MergesPanel } from './MergesPanel';
 import { ReviewPanel } from './ReviewPanel';
 import { ViewSwitch } from './ViewSwitch';
@@ -15,6 +16,7 @@ const TABS: { tab: AuditTab; text: string; chord: string | undefined }[] = [
   { tab: 'dashboard', text: 'Dashboard', chord: describeChord(bindingFor(GO_KEYS, 'dashboard')) },
   { tab: 'review', text: 'Review', chord: describeChord(bindingFor(GO_KEYS, 'review')) },
   { tab: 'merges', text: 'Merged', chord: undefined },
+  { tab: 'guidelines', text: 'Guidelines', chord: undefined },
 ];
 
 function TabPanel({ tab, annotator }: { tab: AuditTab; annotator: string }) {
@@ -25,6 +27,8 @@ function TabPanel({ tab, annotator }: { tab: AuditTab; annotator: string }) {
       return <ReviewPanel adjudicator={annotator} />;
     case 'merges':
       return <MergesPanel />;
+    case 'guidelines':
+      return <GuidelinesEditor />;
   }
 }
 
@@ -82,7 +86,7 @@ export function AuditView({ annotator }: { annotator: string }) {
         if (
           event.key === 'Escape' &&
           target instanceof HTMLElement &&
-          target.closest('input, select')
+          target.closest('input, select, textarea')
         ) {
           target.blur();
         }

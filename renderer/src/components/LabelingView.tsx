@@ -3,7 +3,9 @@ import { useLabeling } from '../state/labeling';
 import { SUGGESTION_MODE_TEXT, useProject } from '../state/project';
 import { EmptyState } from './EmptyState';
 import { ErrorDetail } from './ErrorDetail';
+import { FlagBadge } from './FlagDialog';
 import { HistoryStrip } from './HistoryStrip';
+import { NotesLayer } from './NotesLayer';
 import { PairView } from './PairView';
 import { ShortcutSheet } from './ShortcutSheet';
 import { TopBar } from './TopBar';
@@ -62,12 +64,14 @@ export function LabelingView({ annotator }: { annotator: string }) {
           <ErrorDetail detail={errorDetail} />
         </div>
       )}
+      <FlagBadge />
       <VerdictBar />
       <HistoryStrip />
       <div className="visually-hidden" role="status" aria-live="polite" data-testid="announcer">
         {announcement}
       </div>
       {sheetOpen && <ShortcutSheet />}
+      <NotesLayer annotator={annotator} />
     </div>
   );
 }

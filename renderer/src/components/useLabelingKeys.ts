@@ -2,6 +2,7 @@ import { useEffect } from 'react';
 import { isDecisionCommand, type LabelingCommand } from '../../../shared/keys';
 import { decisionOnScreen, keyBelongsToTarget, labelingCommandFor } from '../state/keys';
 import { useLabeling } from '../state/labeling';
+import { useNotes } from '../state/notes';
 
 function run(command: LabelingCommand, keyAt: number): void {
   const state = useLabeling.getState();
@@ -19,6 +20,13 @@ function run(command: LabelingCommand, keyAt: number): void {
       break;
     case 'undo':
       void state.undo(keyAt);
+      break;
+    // Their panels take every key while open (notes panels' own listeners), closing included.
+    case 'guidelines':
+      useNotes.getState().setPanel('guidelines');
+      break;
+    case 'flag':
+      if (state.shown) useNotes.getState().setPanel('flag');
       break;
   }
 }

@@ -3,7 +3,7 @@ import type { Destination } from '../../../shared/keys';
 
 export type ViewName = 'labeling' | 'audit';
 /** A tab of the audit view: where the `g` keys lead (the dashboard, review, merged sources). */
-export type AuditTab = Exclude<Destination, ViewName>;
+export type AuditTab = Exclude<Destination, ViewName> | 'guidelines';
 
 interface ViewState {
   view: ViewName;

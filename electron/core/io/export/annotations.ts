@@ -1,5 +1,6 @@
 import { verdictToLabels } from '../../../../shared/labels';
 import type { ExportAdjudication, ExportAnnotation, ExportReads } from '../../store/export-reads';
+import type { ExportFlagEvent, FlagExportReads } from '../../store/flags';
 import type { TaskContext } from '../../tasks';
 import type { ColumnKind } from '../pickapic-schema';
 import { bigintOrNull, int64, MAX_GROUP_ROWS, type Row, type WriteGroup } from './parquet-file';
@@ -105,16 +106,46 @@ function adjudicationRow(j: ExportAdjudication): Row {
   };
 }
 
+/** A standing flag as an event of the annotations table: who flagged the pair, and the note. */
+function flagRow(f: ExportFlagEvent): Row {
+  return {
+    annotation_id: null,
+    pair_id: BigInt(f.pairId),
+    ranking_id: null,
+    caption: f.caption,
+    image_0_uid: f.uid0,
+    image_1_uid: f.uid1,
+    image_0_sha256: f.sha0,
+    image_1_sha256: f.sha1,
+    annotator: f.annotator,
+    annotator_kind: f.annotatorKind,
+    annotator_uid: f.annotatorUid,
+    action: 'flag',
+    verdict: null,
+    label_0: null,
+    label_1: null,
+    undoes_id: null,
+    is_current: true,
+    left_image: null,
+    suggestion_visible: null,
+    decision_ms: null,
+    created_at: new Date(f.createdAt),
+    note: f.note,
+    adjudication_id: null,
+  };
+}
+
 /**
  * The annotation log's rows in id order (the order they were written), then the adjudications in
  * id order, as events of their own: every annotation row comes before every adjudication row.
  */
 export async function writeAnnotations(
   reads: ExportReads,
+  flags: FlagExportReads,
   writeGroup: WriteGroup,
   context: TaskContext,
 ): Promise<{ rows: number }> {
-  const total = reads.annotationCount() + reads.adjudicationCount();
+  const total = reads.annotationCount() + reads.adjudicationCount() + flags.count();
   let rows = 0;
   const writeLog = <T extends { id: number }>(
     page: (after: number) => T[],
@@ -132,5 +163,15 @@ export async function writeAnnotations(
   };
   writeLog((after) => reads.annotationPage(after, MAX_GROUP_ROWS), annotationRow);
   writeLog((after) => reads.adjudicationPage(after, MAX_GROUP_ROWS), adjudicationRow);
+  // Then the standing flags, by pair and annotator.
+  for (let after: [number, number] = [0, 0]; ; ) {
+    context.throwIfCancelled();
+    const batch = flags.page(after, MAX_GROUP_ROWS);
+    if (batch.length === 0) break;
+    writeGroup(batch.map(flagRow));
+    rows += batch.length;
+    after = [batch[batch.length - 1]!.pairId, batch[batch.length - 1]!.annotatorId];
+    context.progress(rows, total, 'annotations');
+  }
   return { rows };
 }

@@ -96,7 +96,7 @@ export async function exportParquet(
         await writeAtomically(
           options.annotationsOut,
           ANNOTATION_COLUMNS,
-          (writeGroup) => writeAnnotations(snapshot.exports, writeGroup, context),
+          (writeGroup) => writeAnnotations(snapshot.exports, snapshot.flags, writeGroup, context),
           annotationLogKeyValues(store.projectId),
         )
       ).rows;

@@ -1,5 +1,6 @@
 import { verdictToLabels, type Verdict } from '../../../../shared/labels';
 import type { ExportPair, ExportReads, LatestAdjudication } from '../../store/export-reads';
+import type { FlagExportReads } from '../../store/flags';
 import type { ProjectSnapshot } from '../../store/snapshot';
 import type { TaskContext } from '../../tasks';
 import { pickapicUserId } from '../import-pickapic';
@@ -25,6 +26,8 @@ const EXTRA_COLUMNS = [
   { name: 'adjudicator', kind: 'string' },
   { name: 'adjudicated_at', kind: 'timestamp' },
   { name: 'adjudication_note', kind: 'string' },
+  { name: 'num_flags', kind: 'int64' },
+  { name: 'flags', kind: 'string' },
 ] as const satisfies readonly { name: string; kind: ColumnKind }[];
 
 export const pairColumns = (withImages: boolean): Columns =>
@@ -78,11 +81,35 @@ function adjudicationsByPair(
   return latest.length === 0 ? null : new Map(latest.map((j) => [j[0], j]));
 }
 
+/** An annotator's flag on a pair as the `flags` column lists it. */
+interface PairFlag {
+  annotator: string;
+  note: string;
+}
+
+/** The page's flags by pair, by key range, annotators by id; null for the many pages with none. */
+function flagsByPair(
+  reads: FlagExportReads,
+  annotators: ReturnType<ExportReads['annotators']>,
+  page: ExportPair[],
+): Map<number, PairFlag[]> | null {
+  const flags = reads.between(page[0]!.id, page[page.length - 1]!.id);
+  if (flags.length === 0) return null;
+  const byPair = new Map<number, PairFlag[]>();
+  for (const [pairId, annotatorId, note] of flags) {
+    const list = byPair.get(pairId) ?? [];
+    list.push({ annotator: annotators.get(annotatorId)!.name, note });
+    byPair.set(pairId, list);
+  }
+  return byPair;
+}
+
 /** A pair's Pick-a-Pic row, without images; null when it has no final verdict. */
 function pairRow(
   pair: ExportPair,
   votes: Vote[],
   adjudication: LatestAdjudication | undefined,
+  flags: PairFlag[] = [],
 ): Row | null {
   const decided = finalVerdict(
     adjudication?.[1] ?? null,
@@ -120,6 +147,9 @@ function pairRow(
     adjudicator: adjudication?.[2] ?? null,
     adjudicated_at: adjudication ? new Date(adjudication[3]) : null,
     adjudication_note: adjudication?.[4] ?? null,
+    num_flags: BigInt(flags.length),
+    // JSON: [{"annotator": …, "note": …}], in annotator order; null where nobody flagged it.
+    flags: flags.length === 0 ? null : JSON.stringify(flags),
   };
 }
 
@@ -146,9 +176,10 @@ export async function writePairs(
     if (page.length === 0) break;
     const votes = votesByPair(reads, annotators, page);
     const adjudications = adjudicationsByPair(reads, page);
+    const flags = flagsByPair(snapshot.flags, annotators, page);
     for (const pair of page) {
       const pairVotes = votes.get(pair.id) ?? [];
-      const row = pairRow(pair, pairVotes, adjudications?.get(pair.id));
+      const row = pairRow(pair, pairVotes, adjudications?.get(pair.id), flags?.get(pair.id));
       if (!row) {
         if (pairVotes.length > 0) pairsWithoutMajority++;
         continue;

@@ -14,6 +14,7 @@ export const perAnnotatorColumns = (withImages: boolean): Columns => [
     (c) => withImages || !(IMAGE_COLUMNS as readonly string[]).includes(c.name),
   ),
   { name: 'annotator', kind: 'string' },
+  { name: 'flag_note', kind: 'string' },
 ];
 
 /**
@@ -37,7 +38,12 @@ function userIdOf(label: ExportLabel, annotator: Annotator): bigint | null {
  * One annotator's verdict on a pair as Pick-a-Pic writes it: in the image order of the dataset's
  * row when it came with one (so a shard comes back as it was), with the decision's time.
  */
-function labelRow(pair: ExportPair, label: ExportLabel, annotator: Annotator): Row {
+function labelRow(
+  pair: ExportPair,
+  label: ExportLabel,
+  annotator: Annotator,
+  flagNote: string | null,
+): Row {
   const swapped = label.swapped === 1;
   const [uid0, uid1] = swapped ? [pair.uid1, pair.uid0] : [pair.uid0, pair.uid1];
   const verdict = swapped ? swapVerdict(label.verdict) : label.verdict;
@@ -63,6 +69,7 @@ function labelRow(pair: ExportPair, label: ExportLabel, annotator: Annotator): R
         : stableId(`label:${label.origin}:${label.originId}`),
     user_id: userIdOf(label, annotator),
     annotator: annotator.name,
+    flag_note: flagNote,
   };
 }
 
@@ -86,9 +93,14 @@ export async function writePerAnnotator(
     const page = reads.pairPage(after, PAGE_PAIRS, null);
     if (page.length === 0) break;
     const pairs = new Map(page.map((p) => [p.id, p]));
-    for (const label of reads.labelsBetween(page[0]!.id, page[page.length - 1]!.id)) {
+    const [first, last] = [page[0]!.id, page[page.length - 1]!.id];
+    const flags = new Map(
+      snapshot.flags.between(first, last).map((f) => [`${f[0]}:${f[1]}`, f[2]]),
+    );
+    for (const label of reads.labelsBetween(first, last)) {
       const pair = pairs.get(label.pairId)!;
-      const row = labelRow(pair, label, annotators.get(label.annotatorId)!);
+      const flagNote = flags.get(`${label.pairId}:${label.annotatorId}`) ?? null;
+      const row = labelRow(pair, label, annotators.get(label.annotatorId)!, flagNote);
       const inRowOrder =
         label.swapped === 1
           ? {
