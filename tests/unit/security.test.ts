@@ -126,6 +126,7 @@ const fake = vi.hoisted(() => {
       quit: () => undefined,
     },
     BrowserWindow: FakeWindow,
+    nativeTheme: { shouldUseDarkColors: true },
     contextBridge: {
       exposeInMainWorld: (name: string, api: unknown) => state.exposed.push({ name, api }),
     },
