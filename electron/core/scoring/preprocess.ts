@@ -174,7 +174,11 @@ export async function decodeRgb(bytes: Uint8Array): Promise<RgbImage> {
   try {
     // Too many pixels is refused from the header, before anything is decoded: decoding first
     // would take seconds and gigabytes for an image that cannot be scored anyway.
-    const { width = 0, height = 0 } = await sharp(bytes, { limitInputPixels: false }).metadata();
+    const {
+      width = 0,
+      height = 0,
+      space,
+    } = await sharp(bytes, { limitInputPixels: false }).metadata();
     const oversize = oversizeProblem(width, height);
     if (oversize) throw new OversizeError(`cannot decode image: ${oversize}`);
 
@@ -188,7 +192,7 @@ export async function decodeRgb(bytes: Uint8Array): Promise<RgbImage> {
       const grey = new Uint16Array(data.buffer, data.byteOffset, data.length / 2);
       return toRgb(grey, info.width, info.height, info.channels);
     }
-    if ((await image.metadata()).space === 'cmyk') {
+    if (space === 'cmyk') {
       // Kept in CMYK, libvips hands over the ink values PIL reads; its own conversion to sRGB
       // goes through a colour profile, PIL's is plain arithmetic.
       const { data, info } = await image
