@@ -5,7 +5,7 @@
  */
 import os from 'node:os';
 import sharp from 'sharp';
-import { MAX_IMAGE_PIXELS, oversizeProblem } from '../io/images';
+import { oversizeProblem } from '../io/images';
 import { resizeBicubic, type PixelWindow } from './pil-resample';
 
 export interface ClipImageConfig {
@@ -165,20 +165,13 @@ function isGrey16Png(bytes: Uint8Array): boolean {
 export async function decodeRgb(bytes: Uint8Array): Promise<RgbImage> {
   // PIL applies neither an embedded ICC profile nor the EXIF orientation. sharp applies the
   // profile unless told not to, and turns images only when asked (autoOrient), which we never do.
-  // Like PIL, it should give up on broken data but not on decoder warnings.
-  const image = sharp(bytes, {
-    ignoreIcc: true,
-    failOn: 'error',
-    limitInputPixels: MAX_IMAGE_PIXELS,
-  });
+  // Like PIL, it should give up on broken data but not on decoder warnings. The pixel limit is
+  // ours, checked below; one sharp object reads the header and then decodes.
+  const image = sharp(bytes, { ignoreIcc: true, failOn: 'error', limitInputPixels: false });
   try {
     // Too many pixels is refused from the header, before anything is decoded: decoding first
     // would take seconds and gigabytes for an image that cannot be scored anyway.
-    const {
-      width = 0,
-      height = 0,
-      space,
-    } = await sharp(bytes, { limitInputPixels: false }).metadata();
+    const { width = 0, height = 0, space } = await image.metadata();
     const oversize = oversizeProblem(width, height);
     if (oversize) throw new OversizeError(`cannot decode image: ${oversize}`);
 
