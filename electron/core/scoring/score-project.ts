@@ -114,6 +114,10 @@ function scoreChunk(
   // several times under its prompt, and one dot product serves all of them.
   const cosines = new Map<number, number>();
   let cosinesPrompt = -1;
+  const pairIds = new Float64Array(chunk.length);
+  const score0s = new Float64Array(chunk.length);
+  const score1s = new Float64Array(chunk.length);
+  const p0s = new Float64Array(chunk.length);
   let scored = 0;
   for (const [pairId, promptId, image0Id, image1Id] of chunk) {
     const text = texts.get(promptId);
@@ -126,9 +130,18 @@ function scoreChunk(
     const cosine1 = cosineOf(text, image1Id, images, cosines);
     if (cosine0 === undefined || cosine1 === undefined) continue;
     const { score0, score1, p0 } = fromCosines(logitScale, cosine0, cosine1);
-    put(pairId, score0, score1, p0);
+    pairIds[scored] = pairId;
+    score0s[scored] = score0;
+    score1s[scored] = score1;
+    p0s[scored] = p0;
     scored++;
   }
+  // Written in the order of the certainty index (model, |p_0 - 0.5|), whose random inserts cost
+  // most of a fresh score's write: one sweep through it per chunk (bench:score, about 1.4x). The
+  // primary key's inserts stay within the chunk's few pages in any order.
+  const order = Array.from({ length: scored }, (_, i) => i);
+  order.sort((a, b) => Math.abs(p0s[a]! - 0.5) - Math.abs(p0s[b]! - 0.5));
+  for (const i of order) put(pairIds[i]!, score0s[i]!, score1s[i]!, p0s[i]!);
   return scored;
 }
 
