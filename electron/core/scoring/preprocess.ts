@@ -291,14 +291,16 @@ function writePixelValues(image: RgbImage, config: ClipImageConfig, out: Float32
 
   const table = normalisationTable(config);
   const plane = crop * crop;
-  const padded = window.width < crop || window.height < crop;
-  for (let c = 0; c < 3; c++) {
-    const base = c * 256;
-    if (padded) out.fill(table[base]!, c * plane, (c + 1) * plane);
-    for (let y = 0; y < window.height; y++) {
-      let o = c * plane + (window.top - top + y) * crop + (window.left - left);
-      let s = y * window.width * 3 + c;
-      for (let x = 0; x < window.width; x++, s += 3) out[o++] = table[base + pixels[s]!]!;
+  if (window.width < crop || window.height < crop) {
+    for (let c = 0; c < 3; c++) out.fill(table[c * 256]!, c * plane, (c + 1) * plane);
+  }
+  // One pass over the interleaved pixels, writing the three planes side by side.
+  for (let y = 0, s = 0; y < window.height; y++) {
+    let o = (window.top - top + y) * crop + (window.left - left);
+    for (const end = o + window.width; o < end; o++, s += 3) {
+      out[o] = table[pixels[s]!]!;
+      out[o + plane] = table[256 + pixels[s + 1]!]!;
+      out[o + 2 * plane] = table[512 + pixels[s + 2]!]!;
     }
   }
 }
