@@ -7,7 +7,12 @@
  * operations, because they are rounded from doubles to fixed point and one ulp can flip a rounded
  * pixel. The integer passes that apply them run in WebAssembly SIMD (resample-kernels.ts).
  */
-import { instantiateKernels, PRECISION_BITS, type ResampleKernels } from './resample-kernels';
+import {
+  horizontalWeights,
+  instantiateKernels,
+  PRECISION_BITS,
+  type ResampleKernels,
+} from './resample-kernels';
 
 // 8 bits of result, 2 bits of headroom for the negative lobes and sums above 1, in an int32.
 const ONE = 1 << PRECISION_BITS;
@@ -20,6 +25,8 @@ interface Coefficients {
   bounds: Int32Array;
   /** Fixed-point weights, ksize per output sample. */
   weights: Int32Array;
+  /** The same weights as the horizontal kernel takes them, made when first needed. */
+  pairs?: Int16Array;
 }
 
 function bicubicFilter(x: number): number {
@@ -112,13 +119,20 @@ function layout(sizes: number[]): { offsets: number[]; end: number } {
   return { offsets, end };
 }
 
-/** The samples [from, to) of one axis: their bounds and weights, a slice of the cached table. */
-function tapsOf(c: Coefficients, from: number, to: number) {
-  const { bounds, weights, ksize } = c;
+/**
+ * The samples [from, to) of one axis: their bounds and weights (Pillow's table, or for the
+ * horizontal pass its pairs of taps), slices of the cached tables.
+ */
+function tapsOf(c: Coefficients, from: number, to: number, axis: 'horizontal' | 'vertical') {
+  const { bounds, ksize } = c;
+  const weights =
+    axis === 'horizontal' ? (c.pairs ??= horizontalWeights(c.weights, ksize)) : c.weights;
+  const perSample = weights.length / (bounds.length / 2);
+  const slice = weights.subarray(from * perSample, to * perSample);
   return {
     bounds: bounds.subarray(from * 2, to * 2),
-    weights: weights.subarray(from * ksize, to * ksize),
-    kstride: ksize * 4,
+    weights: new Uint8Array(slice.buffer, slice.byteOffset, slice.byteLength),
+    kstride: perSample * weights.BYTES_PER_ELEMENT,
     /** The input samples [first, end) these outputs read (bounds grow with the output index). */
     first: bounds[from * 2]!,
     end: bounds[(to - 1) * 2]! + bounds[(to - 1) * 2 + 1]!,
@@ -220,6 +234,23 @@ function checkArguments(
   }
 }
 
+/** The window of an image resized to its own size: its pixels, as they are. */
+function copyWindow(rgb: Uint8Array, width: number, window: PixelWindow): Uint8Array {
+  const rowBytes = window.width * 3;
+  const out = new Uint8Array(rowBytes * window.height);
+  for (let y = 0; y < window.height; y++) {
+    const start = ((window.top + y) * width + window.left) * 3;
+    out.set(rgb.subarray(start, start + rowBytes), y * rowBytes);
+  }
+  return out;
+}
+
+/** One axis's bounds, then its weights, into the kernels' memory at `at`. */
+function putTaps(kernels: ResampleKernels, taps: Taps, at: number): void {
+  new Int32Array(kernels.memory.buffer).set(taps.bounds, at / 4);
+  new Uint8Array(kernels.memory.buffer).set(taps.weights, at + taps.bounds.byteLength);
+}
+
 /**
  * Resizes interleaved 8-bit RGB exactly as Pillow's `Image.resize((newWidth, newHeight),
  * Image.BICUBIC)` does for an RGB image: the horizontal pass first (only over the rows the
@@ -240,18 +271,11 @@ export function resizeBicubic(
   const { left: x0, top: y0 } = window;
   const x1 = x0 + window.width;
   const y1 = y0 + window.height;
-  if (newWidth === width && newHeight === height) {
-    const out = new Uint8Array(window.width * window.height * 3);
-    for (let y = y0; y < y1; y++) {
-      out.set(
-        rgb.subarray((y * width + x0) * 3, (y * width + x1) * 3),
-        (y - y0) * window.width * 3,
-      );
-    }
-    return out;
-  }
-  const horizontal = newWidth !== width ? tapsOf(coefficients(width, newWidth), x0, x1) : null;
-  const vertical = newHeight !== height ? tapsOf(coefficients(height, newHeight), y0, y1) : null;
+  if (newWidth === width && newHeight === height) return copyWindow(rgb, width, window);
+  const horizontal =
+    newWidth !== width ? tapsOf(coefficients(width, newWidth), x0, x1, 'horizontal') : null;
+  const vertical =
+    newHeight !== height ? tapsOf(coefficients(height, newHeight), y0, y1, 'vertical') : null;
   // The source rows the vertical pass reads (without one, the window's rows).
   const rows = vertical ?? { first: y0, end: y1 };
   const rowBytes = window.width * 3;
@@ -275,15 +299,8 @@ export function resizeBicubic(
     number,
   ];
   const kernels = kernelsFor(regions.end);
-  const words = new Int32Array(kernels.memory.buffer);
-  for (const [taps, at] of [
-    [horizontal, hTaps],
-    [vertical, vTaps],
-  ] as const) {
-    if (!taps) continue;
-    words.set(taps.bounds, at / 4);
-    words.set(taps.weights, at / 4 + taps.bounds.length);
-  }
+  if (horizontal) putTaps(kernels, horizontal, hTaps);
+  if (vertical) putTaps(kernels, vertical, vTaps);
 
   horizontalStage(
     kernels,

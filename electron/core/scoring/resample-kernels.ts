@@ -28,31 +28,42 @@ export const KERNEL_PARAMS = {
 
 /**
  * hpass: `rows` rows of `stride` bytes at `src`, `count` output pixels each, packed RGB to
- * `dst`. Output pixel j starts at source column bounds[2j] and has
- * bounds[2j + 1] taps, weighted by the i32s at weights + j * kstride.
+ * `dst`. Output pixel j starts at source column bounds[2j] and has bounds[2j + 1] taps, two at a
+ * time: their weights are at weights + j * kstride, 32 bytes a pair (see horizontalWeights).
+ *
+ * A pair's six bytes R G B R' G' B' are spread to the i16 lanes (R, R', G, G', B, B', 0, 0), so
+ * that i32x4.dot_i16x8_s gives R w + R' w', G w + G' w', B w + B' w' at once. A weight has 22
+ * bits, an i16 lane 16: each is split as w = hi x 2048 + lo (0 <= lo < 2048), and the two sums
+ * join as (hi sum << 11) + lo sum. In 32-bit wrapping arithmetic that is the exact sum whenever
+ * the sum fits an int32, which Pillow's own arithmetic requires.
  */
+const SPREAD_PAIR = [0, 255, 3, 255, 1, 255, 4, 255, 2, 255, 5, 255, 255, 255, 255, 255];
 const HPASS = `
+  v128.const ${SPREAD_PAIR.join(' ')}  local.set spread
   loop ;; rows
     local.get bounds  local.set b
     local.get weights  local.set wrow
     local.get count  local.set j
     loop ;; output pixels
       local.get src  local.get b  i32.load 0  i32.const 3  i32.mul  i32.add  local.set p
-      local.get b  i32.load 4  local.set n
+      local.get b  i32.load 4  i32.const 1  i32.add  i32.const 1  i32.shr_u  local.set n
       local.get wrow  local.set w
-      i32.const ${HALF}  i32x4.splat  local.set acc
-      loop ;; taps: acc += (R, G, B, next byte) x weight
-        local.get acc
-        local.get p  v128.load32_zero  i16x8.extend_low_i8x16_u  i32x4.extend_low_i16x8_u
-        local.get w  v128.load32_splat
-        i32x4.mul  i32x4.add  local.set acc
-        local.get p  i32.const 3  i32.add  local.set p
-        local.get w  i32.const 4  i32.add  local.set w
+      i32.const 0  i32x4.splat  local.tee hi  local.set lo
+      loop ;; pairs of taps (an odd last one weighs 0)
+        local.get p  v128.load64_zero  local.get spread  i8x16.swizzle  local.set v
+        local.get hi  local.get v  local.get w  v128.load  i32x4.dot_i16x8_s  i32x4.add
+        local.set hi
+        local.get lo  local.get v  local.get w  i32.const 16  i32.add  v128.load
+        i32x4.dot_i16x8_s  i32x4.add  local.set lo
+        local.get p  i32.const 6  i32.add  local.set p
+        local.get w  i32.const 32  i32.add  local.set w
         local.get n  i32.const 1  i32.sub  local.tee n  br_if 0
       end
       local.get dst
-      local.get acc  i32.const ${PRECISION_BITS}  i32x4.shr_s  local.tee acc  local.get acc
-      i16x8.narrow_i32x4_s  local.tee acc  local.get acc  i8x16.narrow_i16x8_u
+      local.get hi  i32.const 11  i32x4.shl  local.get lo  i32x4.add
+      i32.const ${HALF}  i32x4.splat  i32x4.add  i32.const ${PRECISION_BITS}  i32x4.shr_s
+      local.tee hi  local.get hi  i16x8.narrow_i32x4_s  local.tee hi  local.get hi
+      i8x16.narrow_i16x8_u
       v128.store32_lane0 ;; 4 bytes: R, G, B, and one the next pixel overwrites
       local.get dst  i32.const 3  i32.add  local.set dst
       local.get b  i32.const 8  i32.add  local.set b
@@ -62,6 +73,32 @@ const HPASS = `
     local.get src  local.get stride  i32.add  local.set src
     local.get rows  i32.const 1  i32.sub  local.tee rows  br_if 0
   end`;
+
+/**
+ * The horizontal pass's weight table from Pillow's (ksize i32 weights per output sample): for
+ * each output sample, ceil(ksize / 2) pairs of taps, each as two i16x8 vectors, the high parts
+ * (hi, hi', hi, hi', hi, hi', 0, 0) then the low parts likewise.
+ */
+export function horizontalWeights(weights: Int32Array, ksize: number): Int16Array {
+  const pairs = Math.ceil(ksize / 2);
+  const samples = weights.length / ksize;
+  const out = new Int16Array(samples * pairs * 16);
+  for (let i = 0; i < samples; i++) {
+    for (let pair = 0; pair < pairs; pair++) {
+      const k = i * ksize + pair * 2;
+      const w0 = weights[k]!;
+      const w1 = pair * 2 + 1 < ksize ? weights[k + 1]! : 0;
+      const at = (i * pairs + pair) * 16;
+      for (let lane = 0; lane < 6; lane += 2) {
+        out[at + lane] = w0 >> 11;
+        out[at + lane + 1] = w1 >> 11;
+        out[at + 8 + lane] = w0 & 2047;
+        out[at + 8 + lane + 1] = w1 & 2047;
+      }
+    }
+  }
+  return out;
+}
 
 /**
  * vpass: `rows` output rows of `rowBytes` bytes to `dst`, from rows of `stride` bytes at `src`
@@ -121,7 +158,7 @@ const KERNELS: Record<keyof typeof KERNEL_PARAMS, KernelSource> = {
   hpass: {
     params: KERNEL_PARAMS.hpass,
     i32: ['j', 'p', 'n', 'w', 'b', 'wrow'],
-    v128: ['acc'],
+    v128: ['spread', 'hi', 'lo', 'v'],
     body: HPASS,
   },
   vpass: {
@@ -163,7 +200,10 @@ const simd = (op: number, ...immediates: number[]): number[] => [
 ];
 
 /** Each instruction's opcode bytes, and the kind of immediate written after it in the text. */
-const OPCODES: Record<string, { bytes: number[]; immediate?: 'local' | 'signed' | 'unsigned' }> = {
+const OPCODES: Record<
+  string,
+  { bytes: number[]; immediate?: 'local' | 'signed' | 'unsigned' | 'bytes16' }
+> = {
   loop: { bytes: [0x03, 0x40] }, // a loop without a result
   end: { bytes: [0x0b] },
   br_if: { bytes: [0x0d], immediate: 'unsigned' },
@@ -176,21 +216,27 @@ const OPCODES: Record<string, { bytes: number[]; immediate?: 'local' | 'signed' 
   'i32.add': { bytes: [0x6a] },
   'i32.sub': { bytes: [0x6b] },
   'i32.mul': { bytes: [0x6c] },
+  'i32.shr_u': { bytes: [0x76] },
   'v128.load': { bytes: simd(0x00, ...UNALIGNED) },
   'v128.load32_splat': { bytes: simd(0x09, 2, 0) },
   'v128.store': { bytes: simd(0x0b, ...UNALIGNED) },
+  'v128.const': { bytes: simd(0x0c), immediate: 'bytes16' },
+  'i8x16.swizzle': { bytes: simd(0x0e) },
   'i32x4.splat': { bytes: simd(0x11) },
   'v128.store32_lane0': { bytes: simd(0x5a, ...UNALIGNED, 0) },
   'v128.load32_zero': { bytes: simd(0x5c, ...UNALIGNED) },
+  'v128.load64_zero': { bytes: simd(0x5d, ...UNALIGNED) },
   'i8x16.narrow_i16x8_u': { bytes: simd(0x66) },
   'i16x8.narrow_i32x4_s': { bytes: simd(0x85) },
   'i16x8.extend_low_i8x16_u': { bytes: simd(0x89) },
   'i16x8.extend_high_i8x16_u': { bytes: simd(0x8a) },
   'i32x4.extend_low_i16x8_u': { bytes: simd(0xa9) },
   'i32x4.extend_high_i16x8_u': { bytes: simd(0xaa) },
+  'i32x4.shl': { bytes: simd(0xab) },
   'i32x4.shr_s': { bytes: simd(0xac) },
   'i32x4.add': { bytes: simd(0xae) },
   'i32x4.mul': { bytes: simd(0xb5) },
+  'i32x4.dot_i16x8_s': { bytes: simd(0xba) },
 };
 
 const I32 = 0x7f;
@@ -209,6 +255,11 @@ function assemble(kernel: KernelSource): number[] {
     if (!op) throw new Error(`resample kernels: unknown instruction ${tokens[t]}`);
     code.push(...op.bytes);
     if (!op.immediate) continue;
+    if (op.immediate === 'bytes16') {
+      code.push(...tokens.slice(t + 1, t + 17).map(Number));
+      t += 16;
+      continue;
+    }
     const arg = tokens[++t]!;
     if (op.immediate === 'local') {
       const index = names.indexOf(arg);
