@@ -101,6 +101,8 @@ describe.skipIf(noPillow)(
       ['extreme aspect, down', 4000, 20, 2000, 10],
       ['extreme aspect, up', 700, 5, 31360, 224],
       ['wide to 1 x 1', 513, 2, 1, 1],
+      // Over the 64 MB a resident kernel instance may grow to: this one gets its own.
+      ['own kernel memory', 2, 2, 5000, 5000],
     ];
     for (const [name, width, height, newWidth, newHeight] of cases) {
       for (const content of ['noise', 'gradient'] as const) {

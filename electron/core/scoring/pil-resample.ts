@@ -142,8 +142,8 @@ function tapsOf(c: Coefficients, from: number, to: number, axis: 'horizontal' | 
 type Taps = ReturnType<typeof tapsOf>;
 
 /**
- * Rows [firstRow, lastRow) of the source, columns [x0, x0 + width) of the horizontal pass (or,
- * without one, of the source) into `temp`, `width` x 3 bytes a row.
+ * Source rows [rows.first, rows.end) through the horizontal pass (or, without one, as they are),
+ * columns [x0, x0 + width) of the result into `temp`, `width` x 3 bytes a row.
  */
 function horizontalStage(
   kernels: ResampleKernels,
