@@ -4,6 +4,7 @@
  *   npm run bench:score                  (node --import tsx bench/score.ts)
  *   BENCH_RUNS=5 npm run bench:score     runs per figure (default 3)
  *   BENCH_PAIRS=200000 ...               pairs in the rescoring project (default 1,000,000)
+ *   BENCH_PARTS=1,3 ...                  only these parts (default all: 1,2,3)
  *   BENCH_B16_MODEL=DIR ...              a ViT-B/16-sized model folder; by default .bench/b16,
  *                                        exported by tools/export_pickscore.py --random-init b16
  *                                        when that folder is missing and a Python with torch,
@@ -12,11 +13,15 @@
  *
  * 1. Towers: prompts/s (tokenizer + text tower) and images/s (image tower on preprocessed pixels),
  *    batch 32 prompts / 8 images, for the demo model and the ViT-B/16-sized one; next to them the
- *    decode + preprocess time of a 512 x 512 JPEG and its share of an image's scoring time.
+ *    decode + preprocess time of a 512 x 512 JPEG and its share of an image's scoring time. Then
+ *    decode + preprocess alone (median ms of 50, one at a time on this thread), beside sharp's bare
+ *    decode and sharp's own decode + cubic resize + crop of the same image, alternated.
  * 2. End to end: scoreProject on a fresh 48-pair demo project (96 images), preprocessing on this
  *    thread (the baseline) and in the worker pool.
  * 3. Rescoring from cached embeddings: every pair of a project of BENCH_PAIRS pairs with
- *    PickScore-sized (1,024-d) embeddings already cached, as every scoring run does.
+ *    PickScore-sized (1,024-d) embeddings already cached, as every scoring run does: the scores
+ *    written afresh (a new model), and all rewritten (`all`); beside it the floor, reading every
+ *    pair and embedding once through the same repository without scoring or writing anything.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -36,10 +41,12 @@ import { ProjectStore } from '../electron/core/store/project-store';
 import { asBlob, ScoreRepository } from '../electron/core/store/scores';
 import { mulberry32 } from '../electron/core/demo/scenes';
 import type { TaskContext } from '../electron/core/tasks';
+import sharp from 'sharp';
 import { median, noiseJpeg, rate, secs, table } from './lib';
 import { sqlite } from '../tests/helpers/project';
 
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3) || 3);
+const PARTS = new Set((process.env.BENCH_PARTS ?? '1,2,3').split(',').map((p) => p.trim()));
 const PAIRS = Math.max(1000, Number(process.env.BENCH_PAIRS ?? 1_000_000) || 1_000_000);
 const PROMPT_BATCH = 32;
 const IMAGE_BATCH = 8;
@@ -218,6 +225,60 @@ function cachedProject(pairs: number): { store: ProjectStore; modelId: number } 
   return { store, modelId };
 }
 
+/** Median ms of each way to turn the JPEG into pixels, alternated so that load hits them alike. */
+async function preprocessing(jpeg: Uint8Array, config: LoadedModel['imageConfig']): Promise<void> {
+  const side = config.size;
+  const ways: [string, () => Promise<unknown>][] = [
+    ['sharp decode alone (baseline)', () => sharp(jpeg).raw().toBuffer()],
+    [
+      "sharp decode + sharp's cubic resize + crop (not Pillow's pixels)",
+      () =>
+        sharp(jpeg)
+          .resize(side, side, { fit: 'outside', kernel: 'cubic' })
+          .extract({ left: 0, top: 0, width: config.cropSize, height: config.cropSize })
+          .raw()
+          .toBuffer(),
+    ],
+    [
+      'preprocessImage: decode + Pillow-exact resize + crop + normalise',
+      () => preprocessImage(jpeg, config),
+    ],
+  ];
+  const times = ways.map(() => [] as number[]);
+  for (let i = 0; i < 55; i++) {
+    for (const [w, [, work]] of ways.entries()) {
+      const started = performance.now();
+      await work();
+      if (i >= 5) times[w]!.push(performance.now() - started);
+    }
+  }
+  const base = median(times[0]!);
+  log(
+    table(
+      ['one 512 x 512 JPEG', 'median ms', 'x bare decode'],
+      ways.map(([name], w) => [
+        name,
+        median(times[w]!).toFixed(2),
+        (median(times[w]!) / base).toFixed(2),
+      ]),
+    ),
+  );
+  log('(50 runs each, alternated, one image at a time on this thread)\n');
+}
+
+/** Every pair and embedding read once, chunk by chunk, as rescoring reads them: its floor. */
+function readOnce(scores: ScoreRepository, modelId: number): number {
+  let read = 0;
+  for (let after = 0; ; ) {
+    const chunk = scores.pairsAfter(modelId, after, 5000, 'all');
+    if (chunk.length === 0) return read;
+    after = chunk[chunk.length - 1]![0];
+    scores.promptEmbeddings(modelId, new Set(chunk.map((p) => p[1])));
+    scores.imageEmbeddings(modelId, new Set(chunk.flatMap((p) => [p[2], p[3]])));
+    read += chunk.length;
+  }
+}
+
 async function main(): Promise<void> {
   log(`Scoring benchmark: ${os.cpus()[0]?.model ?? 'CPU'} x ${os.availableParallelism()}, `);
   log(`Node ${process.version}, provider cpu, ${RUNS} runs per figure (median)\n`);
@@ -228,6 +289,12 @@ async function main(): Promise<void> {
   if ('dir' in b16) folders.push(['ViT-B/16-sized random (512-d)', b16.dir]);
   else log(`ViT-B/16-sized model: skipped, ${b16.missing}\n`);
 
+  if (PARTS.has('1')) await towerPart(folders, jpeg);
+  if (PARTS.has('2')) await endToEndPart(folders);
+  if (PARTS.has('3')) rescoringPart();
+}
+
+async function towerPart(folders: [string, string][], jpeg: Uint8Array): Promise<void> {
   log('1. Towers');
   const figures: TowerFigures[] = [];
   for (const [name, folder] of folders) {
@@ -259,7 +326,10 @@ async function main(): Promise<void> {
   );
   log(`(prompts: batch ${PROMPT_BATCH}, tokenizer included; images: batch ${IMAGE_BATCH};`);
   log(' decode+preprocess: one 512 x 512 JPEG, sharp decode + Pillow-exact bicubic + crop)\n');
+  await preprocessing(jpeg, (await loadModel(folders[0]![1], 'cpu')).imageConfig);
+}
 
+async function endToEndPart(folders: [string, string][]): Promise<void> {
   log('2. End to end: scoreProject on a 48-pair demo project (96 images)');
   const rows: string[][] = [];
   for (const [name, folder] of folders) {
@@ -288,26 +358,50 @@ async function main(): Promise<void> {
   );
   log('(loop delay: how late a 5 ms timer on the scoring thread fired, i.e. what a keypress');
   log(' handled on that thread would wait; worker start-up, ~2 s under tsx, is in images/s)\n');
+}
 
+function rescoringPart(): void {
   log(`3. Rescoring ${PAIRS.toLocaleString('en-US')} pairs from cached 1,024-d embeddings`);
   let built = 0;
-  const project = await (async () => {
-    const started = performance.now();
-    const made = cachedProject(PAIRS);
-    built = (performance.now() - started) / 1000;
-    return made;
-  })();
+  const started = performance.now();
+  const project = cachedProject(PAIRS);
+  built = (performance.now() - started) / 1000;
   try {
-    const scores = new ScoreRepository(sqlite(project.store));
-    const seconds = await medianOf(() =>
-      scoreCachedPairs(scores, project.modelId, 100, quiet, { all: true }),
-    );
+    const db = sqlite(project.store);
+    const scores = new ScoreRepository(db);
+    const clear = db.prepare('DELETE FROM scores WHERE model_id = ?');
+    const runs: Record<'floor' | 'fresh' | 'all', number[]> = { floor: [], fresh: [], all: [] };
+    readOnce(scores, project.modelId); // warm-up: the file into the page cache
+    for (let run = 0; run < RUNS; run++) {
+      const time = (key: keyof typeof runs, work: () => unknown): void => {
+        const t = performance.now();
+        work();
+        runs[key].push((performance.now() - t) / 1000);
+      };
+      time('floor', () => readOnce(scores, project.modelId));
+      clear.run(project.modelId);
+      time('fresh', () => scoreCachedPairs(scores, project.modelId, 100, quiet));
+      time('all', () => scoreCachedPairs(scores, project.modelId, 100, quiet, { all: true }));
+    }
+    const floor = median(runs.floor);
     log(
       table(
-        ['pairs', 'seconds', 'pairs/s', 'project built in'],
-        [[PAIRS.toLocaleString('en-US'), secs(seconds), rate(PAIRS, seconds), secs(built)]],
+        ['what', 'seconds', 'pairs/s', 'x floor'],
+        (
+          [
+            ['read every pair and embedding once (floor)', runs.floor],
+            ['score, writing every score afresh', runs.fresh],
+            ['rescore all (scores already there)', runs.all],
+          ] as const
+        ).map(([what, times]) => [
+          what,
+          secs(median(times)),
+          rate(PAIRS, median(times)),
+          (median(times) / floor).toFixed(2),
+        ]),
       ),
     );
+    log(`(${RUNS} runs each, alternated; project built in ${secs(built)})`);
   } finally {
     project.store.close();
   }

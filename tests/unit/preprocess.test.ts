@@ -94,6 +94,15 @@ describe.skipIf(noPillow)(
       ['width only', 300, 224, 224, 224],
       ['height only', 224, 300, 224, 224],
       ['same size', 64, 48, 64, 48],
+      ['1 wide, up', 1, 40, 224, 8960],
+      ['1 wide, down', 1, 300, 1, 97],
+      ['1 tall, down', 300, 1, 224, 1],
+      ['1 tall, both ways', 300, 1, 97, 3],
+      ['extreme aspect, down', 4000, 20, 2000, 10],
+      ['extreme aspect, up', 700, 5, 31360, 224],
+      ['wide to 1 x 1', 513, 2, 1, 1],
+      // Over the 64 MB a resident kernel instance may grow to: this one gets its own.
+      ['own kernel memory', 2, 2, 5000, 5000],
     ];
     for (const [name, width, height, newWidth, newHeight] of cases) {
       for (const content of ['noise', 'gradient'] as const) {
@@ -117,6 +126,50 @@ describe.skipIf(noPillow)(
         expect(
           Buffer.from(ours).equals(pillowResize(rgb, width, height, newWidth, newHeight)),
         ).toBe(true);
+      }
+    });
+
+    it("windows at odd offsets equal the same pixels of Pillow's whole result", () => {
+      for (const [width, height, newWidth, newHeight] of [
+        [512, 512, 224, 224],
+        [301, 200, 337, 224],
+        [200, 301, 224, 337],
+        [700, 5, 31360, 224],
+        [1, 50, 224, 11200],
+        [37, 3, 5, 1],
+      ] as const) {
+        const rgb = pixels(width, height, 3, 'noise');
+        const whole = pillowResize(rgb, width, height, newWidth, newHeight);
+        const windows = [
+          { left: 0, top: 0, width: 1, height: 1 },
+          { left: newWidth - 1, top: newHeight - 1, width: 1, height: 1 },
+          {
+            left: (newWidth - Math.min(newWidth, 224)) >> 1,
+            top: (newHeight - Math.min(newHeight, 224)) >> 1,
+            width: Math.min(newWidth, 224),
+            height: Math.min(newHeight, 224),
+          },
+          {
+            left: Math.floor(newWidth / 3) | 1,
+            top: Math.floor(newHeight / 5) | 1,
+            width: Math.max(1, Math.floor(newWidth / 2) - 1),
+            height: Math.max(1, Math.floor(newHeight / 3) - 1),
+          },
+        ].filter((w) => w.left + w.width <= newWidth && w.top + w.height <= newHeight);
+        for (const window of windows) {
+          const part = resizeBicubic(rgb, width, height, newWidth, newHeight, window);
+          const expected = Buffer.alloc(window.width * window.height * 3);
+          for (let y = 0; y < window.height; y++) {
+            const start = ((window.top + y) * newWidth + window.left) * 3;
+            whole.subarray(start, start + window.width * 3).forEach((v, i) => {
+              expected[y * window.width * 3 + i] = v;
+            });
+          }
+          expect(
+            Buffer.from(part).equals(expected),
+            JSON.stringify({ width, height, window }),
+          ).toBe(true);
+        }
       }
     });
 
@@ -286,6 +339,24 @@ describe.skipIf(noPillow)(
         const ours = await preprocessImage(png, config);
         expect(ours.length).toBe(3 * 80 * 80);
         expect(maxAbsDiff(ours, pillowClipPreprocess(png, config))).toBeLessThan(1e-5);
+      }
+    });
+
+    it('odd crop offsets, 1-pixel sides and extreme aspect ratios', async () => {
+      for (const [width, height] of [
+        [301, 200],
+        [200, 301],
+        [1, 1],
+        [1, 50],
+        [50, 1],
+        [700, 5],
+        [225, 224],
+      ] as const) {
+        const png = await rawImage(width, height, 3, 'noise').png().toBuffer();
+        expect(
+          maxAbsDiff(await preprocessImage(png, clip), pillowClipPreprocess(png, clip)),
+          `${width} x ${height}`,
+        ).toBeLessThan(1e-5);
       }
     });
 

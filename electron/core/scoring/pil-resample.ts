@@ -1,16 +1,21 @@
 /**
  * Pillow's BICUBIC resize (src/libImaging/Resample.c, ImagingResampleInner with the 8bpc passes),
- * ported bit for bit: CLIP models were trained on pixels from `Image.resize(size, BICUBIC)`, and
+ * bit for bit: CLIP models were trained on pixels from `Image.resize(size, BICUBIC)`, and
  * PickScore (about 100 x a cosine) notices the 1-level differences any other cubic filter leaves.
  *
- * Every step follows the C source, including its order of floating-point operations, because the
- * fixed-point coefficients are rounded from doubles and one ulp can flip a rounded pixel.
+ * The coefficients follow the C source step by step, including its order of floating-point
+ * operations, because they are rounded from doubles to fixed point and one ulp can flip a rounded
+ * pixel. The integer passes that apply them run in WebAssembly SIMD (resample-kernels.ts).
  */
+import {
+  horizontalWeights,
+  instantiateKernels,
+  PRECISION_BITS,
+  type ResampleKernels,
+} from './resample-kernels';
 
 // 8 bits of result, 2 bits of headroom for the negative lobes and sums above 1, in an int32.
-const PRECISION_BITS = 32 - 8 - 2;
 const ONE = 1 << PRECISION_BITS;
-const HALF = 1 << (PRECISION_BITS - 1);
 const BICUBIC_SUPPORT = 2.0;
 
 interface Coefficients {
@@ -20,6 +25,8 @@ interface Coefficients {
   bounds: Int32Array;
   /** Fixed-point weights, ksize per output sample. */
   weights: Int32Array;
+  /** The same weights as the horizontal kernel takes them, made when first needed. */
+  pairs?: Int16Array;
 }
 
 function bicubicFilter(x: number): number {
@@ -81,83 +88,101 @@ function coefficients(inSize: number, outSize: number): Coefficients {
   return found;
 }
 
-/** Output columns [x0, x1) of source rows [firstRow, firstRow + rows). */
-function horizontalPass(
-  src: Uint8Array,
-  srcWidth: number,
-  firstRow: number,
-  rows: number,
-  c: Coefficients,
-  x0: number,
-  x1: number,
-): Uint8Array {
-  const outStride = (x1 - x0) * 3;
-  const out = new Uint8Array(outStride * rows);
-  // Pillow's clip8 is `sum >> PRECISION_BITS` clamped to 0..255: a clamped store does the clamp.
-  const clamped = new Uint8ClampedArray(out.buffer);
-  const { ksize, bounds, weights } = c;
-  const srcStride = srcWidth * 3;
-  for (let yy = 0; yy < rows; yy++) {
-    const srcRow = (yy + firstRow) * srcStride;
-    let o = yy * outStride;
-    for (let xx = x0; xx < x1; xx++) {
-      const taps = bounds[xx * 2 + 1]!;
-      const kRow = xx * ksize;
-      let s0 = HALF;
-      let s1 = HALF;
-      let s2 = HALF;
-      let p = srcRow + bounds[xx * 2]! * 3;
-      for (let x = 0; x < taps; x++) {
-        const w = weights[kRow + x]!;
-        s0 += src[p]! * w;
-        s1 += src[p + 1]! * w;
-        s2 += src[p + 2]! * w;
-        p += 3;
-      }
-      clamped[o++] = s0 >> PRECISION_BITS;
-      clamped[o++] = s1 >> PRECISION_BITS;
-      clamped[o++] = s2 >> PRECISION_BITS;
-    }
+/** The kernels read and write up to 16 bytes past the end of a buffer. */
+const SPARE = 16;
+/** Source rows are copied into the kernels' memory a strip of about this many bytes at a time. */
+const STRIP_BYTES = 256 * 1024;
+/** A call that needs more memory than this gets an instance of its own, dropped after it. */
+const RESIDENT_BYTES = 64 * 1024 * 1024;
+const PAGE = 65536;
+
+let resident: ResampleKernels | undefined;
+
+/** Kernels whose memory holds at least `bytes`. */
+function kernelsFor(bytes: number): ResampleKernels {
+  const kernels =
+    bytes > RESIDENT_BYTES ? instantiateKernels() : (resident ??= instantiateKernels());
+  const { memory } = kernels;
+  const missing = bytes - memory.buffer.byteLength;
+  if (missing > 0) memory.grow(Math.ceil(missing / PAGE));
+  return kernels;
+}
+
+/** Consecutive 16-byte-aligned regions of the given sizes (plus SPARE each): their offsets. */
+function layout(sizes: number[]): { offsets: number[]; end: number } {
+  const offsets: number[] = [];
+  let end = 0;
+  for (const size of sizes) {
+    offsets.push(end);
+    end += Math.ceil((size + SPARE) / 16) * 16;
   }
-  return out;
+  return { offsets, end };
 }
 
 /**
- * Output rows [y0, y1) of columns [x0, x0 + columns) of `src`, an image `srcWidth` wide whose
- * first row is row `firstRow` of the image the coefficients index.
+ * The samples [from, to) of one axis: their bounds and weights (Pillow's table, or for the
+ * horizontal pass its pairs of taps), slices of the cached tables.
  */
-function verticalPass(
-  src: Uint8Array,
-  srcWidth: number,
-  firstRow: number,
-  c: Coefficients,
-  y0: number,
-  y1: number,
-  x0: number,
-  columns: number,
-): Uint8Array {
-  const srcStride = srcWidth * 3;
-  const outStride = columns * 3;
-  const out = new Uint8Array(outStride * (y1 - y0));
-  const clamped = new Uint8ClampedArray(out.buffer);
-  const { ksize, bounds, weights } = c;
-  for (let yy = y0; yy < y1; yy++) {
-    const start = (bounds[yy * 2]! - firstRow) * srcStride + x0 * 3;
-    const taps = bounds[yy * 2 + 1]!;
-    const kRow = yy * ksize;
-    const o = (yy - y0) * outStride;
-    // Channels need no separate handling here: each byte of a row is filtered on its own.
-    for (let i = 0; i < outStride; i++) {
-      let s = HALF;
-      let p = start + i;
-      for (let y = 0; y < taps; y++) {
-        s += src[p]! * weights[kRow + y]!;
-        p += srcStride;
-      }
-      clamped[o + i] = s >> PRECISION_BITS;
+function tapsOf(c: Coefficients, from: number, to: number, axis: 'horizontal' | 'vertical') {
+  const { bounds, ksize } = c;
+  const weights =
+    axis === 'horizontal' ? (c.pairs ??= horizontalWeights(c.weights, ksize)) : c.weights;
+  const perSample = weights.length / (bounds.length / 2);
+  const slice = weights.subarray(from * perSample, to * perSample);
+  return {
+    bounds: bounds.subarray(from * 2, to * 2),
+    weights: new Uint8Array(slice.buffer, slice.byteOffset, slice.byteLength),
+    kstride: perSample * weights.BYTES_PER_ELEMENT,
+    /** The input samples [first, end) these outputs read (bounds grow with the output index). */
+    first: bounds[from * 2]!,
+    end: bounds[(to - 1) * 2]! + bounds[(to - 1) * 2 + 1]!,
+  };
+}
+
+type Taps = ReturnType<typeof tapsOf>;
+
+/**
+ * Source rows [rows.first, rows.end) through the horizontal pass (or, without one, as they are),
+ * columns [x0, x0 + width) of the result into `temp`, `width` x 3 bytes a row.
+ */
+function horizontalStage(
+  kernels: ResampleKernels,
+  source: { rgb: Uint8Array; width: number },
+  rows: { first: number; end: number },
+  columns: { x0: number; width: number },
+  horizontal: (Taps & { at: number }) | null,
+  strip: number,
+  temp: number,
+): void {
+  const heap = new Uint8Array(kernels.memory.buffer);
+  const srcStride = source.width * 3;
+  const tempStride = columns.width * 3;
+  if (!horizontal) {
+    for (let y = rows.first; y < rows.end; y++) {
+      const start = y * srcStride + columns.x0 * 3;
+      heap.set(
+        source.rgb.subarray(start, start + tempStride),
+        temp + (y - rows.first) * tempStride,
+      );
     }
+    return;
   }
-  return out;
+  // Whole rows are copied, a strip at a time: one copy per strip costs less than one per row.
+  const stripRows = Math.max(1, Math.floor(STRIP_BYTES / srcStride));
+  for (let y = rows.first; y < rows.end; y += stripRows) {
+    const count = Math.min(stripRows, rows.end - y);
+    heap.set(source.rgb.subarray(y * srcStride, (y + count) * srcStride), strip);
+    kernels.hpass(
+      strip,
+      srcStride,
+      count,
+      temp + (y - rows.first) * tempStride,
+      columns.width,
+      horizontal.at,
+      horizontal.at + horizontal.bounds.byteLength,
+      horizontal.kstride,
+    );
+  }
 }
 
 /** A rectangle of the resized image, in its pixels. */
@@ -166,6 +191,64 @@ export interface PixelWindow {
   top: number;
   width: number;
   height: number;
+}
+
+function checkArguments(
+  rgb: Uint8Array,
+  width: number,
+  height: number,
+  newWidth: number,
+  newHeight: number,
+  window: PixelWindow,
+): void {
+  for (const [name, value] of [
+    ['width', width],
+    ['height', height],
+    ['newWidth', newWidth],
+    ['newHeight', newHeight],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 1) {
+      throw new RangeError(`resizeBicubic: ${name} must be a positive integer, got ${value}`);
+    }
+  }
+  if (rgb.length !== width * height * 3) {
+    throw new RangeError(
+      `resizeBicubic: ${rgb.length} bytes is not ${width} x ${height} RGB (${width * height * 3})`,
+    );
+  }
+  const { left, top } = window;
+  const right = left + window.width;
+  const bottom = top + window.height;
+  if (
+    ![left, top, right, bottom].every(Number.isInteger) ||
+    left < 0 ||
+    top < 0 ||
+    right <= left ||
+    bottom <= top ||
+    right > newWidth ||
+    bottom > newHeight
+  ) {
+    throw new RangeError(
+      `resizeBicubic: window ${JSON.stringify(window)} is not inside ${newWidth} x ${newHeight}`,
+    );
+  }
+}
+
+/** The window of an image resized to its own size: its pixels, as they are. */
+function copyWindow(rgb: Uint8Array, width: number, window: PixelWindow): Uint8Array {
+  const rowBytes = window.width * 3;
+  const out = new Uint8Array(rowBytes * window.height);
+  for (let y = 0; y < window.height; y++) {
+    const start = ((window.top + y) * width + window.left) * 3;
+    out.set(rgb.subarray(start, start + rowBytes), y * rowBytes);
+  }
+  return out;
+}
+
+/** One axis's bounds, then its weights, into the kernels' memory at `at`. */
+function putTaps(kernels: ResampleKernels, taps: Taps, at: number): void {
+  new Int32Array(kernels.memory.buffer).set(taps.bounds, at / 4);
+  new Uint8Array(kernels.memory.buffer).set(taps.weights, at + taps.bounds.byteLength);
 }
 
 /**
@@ -184,61 +267,61 @@ export function resizeBicubic(
   newHeight: number,
   window: PixelWindow = { left: 0, top: 0, width: newWidth, height: newHeight },
 ): Uint8Array {
-  for (const [name, value] of [
-    ['width', width],
-    ['height', height],
-    ['newWidth', newWidth],
-    ['newHeight', newHeight],
-  ] as const) {
-    if (!Number.isInteger(value) || value < 1) {
-      throw new RangeError(`resizeBicubic: ${name} must be a positive integer, got ${value}`);
-    }
-  }
-  if (rgb.length !== width * height * 3) {
-    throw new RangeError(
-      `resizeBicubic: ${rgb.length} bytes is not ${width} x ${height} RGB (${width * height * 3})`,
-    );
-  }
-  const x0 = window.left;
-  const y0 = window.top;
+  checkArguments(rgb, width, height, newWidth, newHeight, window);
+  const { left: x0, top: y0 } = window;
   const x1 = x0 + window.width;
   const y1 = y0 + window.height;
-  if (
-    ![x0, y0, x1, y1].every(Number.isInteger) ||
-    x0 < 0 ||
-    y0 < 0 ||
-    x1 <= x0 ||
-    y1 <= y0 ||
-    x1 > newWidth ||
-    y1 > newHeight
-  ) {
-    throw new RangeError(
-      `resizeBicubic: window ${JSON.stringify(window)} is not inside ${newWidth} x ${newHeight}`,
-    );
-  }
+  if (newWidth === width && newHeight === height) return copyWindow(rgb, width, window);
+  const horizontal =
+    newWidth !== width ? tapsOf(coefficients(width, newWidth), x0, x1, 'horizontal') : null;
+  const vertical =
+    newHeight !== height ? tapsOf(coefficients(height, newHeight), y0, y1, 'vertical') : null;
+  // The source rows the vertical pass reads (without one, the window's rows).
+  const rows = vertical ?? { first: y0, end: y1 };
+  const rowBytes = window.width * 3;
+  const stripBytes = horizontal
+    ? Math.max(1, Math.floor(STRIP_BYTES / (width * 3))) * width * 3
+    : 0;
+  const tempBytes = (rows.end - rows.first) * rowBytes;
+  const outBytes = vertical ? window.height * rowBytes : 0;
+  const regions = layout([
+    horizontal ? horizontal.bounds.byteLength + horizontal.weights.byteLength : 0,
+    vertical ? vertical.bounds.byteLength + vertical.weights.byteLength : 0,
+    stripBytes,
+    tempBytes,
+    outBytes,
+  ]);
+  const [hTaps, vTaps, strip, temp, out] = regions.offsets as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const kernels = kernelsFor(regions.end);
+  if (horizontal) putTaps(kernels, horizontal, hTaps);
+  if (vertical) putTaps(kernels, vertical, vTaps);
 
-  const needHorizontal = newWidth !== width;
-  const needVertical = newHeight !== height;
-  if (!needHorizontal && !needVertical) {
-    const out = new Uint8Array(window.width * window.height * 3);
-    for (let y = y0; y < y1; y++) {
-      out.set(
-        rgb.subarray((y * width + x0) * 3, (y * width + x1) * 3),
-        (y - y0) * window.width * 3,
-      );
-    }
-    return out;
-  }
-  if (!needHorizontal) {
-    return verticalPass(rgb, width, 0, coefficients(height, newHeight), y0, y1, x0, window.width);
-  }
-  const horizontal = coefficients(width, newWidth);
-  if (!needVertical) return horizontalPass(rgb, width, y0, y1 - y0, horizontal, x0, x1);
-
-  const vertical = coefficients(height, newHeight);
-  // Source rows [firstRow, lastRow) are all the vertical pass reads for output rows [y0, y1).
-  const firstRow = vertical.bounds[y0 * 2]!;
-  const lastRow = vertical.bounds[(y1 - 1) * 2]! + vertical.bounds[(y1 - 1) * 2 + 1]!;
-  const temp = horizontalPass(rgb, width, firstRow, lastRow - firstRow, horizontal, x0, x1);
-  return verticalPass(temp, window.width, firstRow, vertical, y0, y1, 0, window.width);
+  horizontalStage(
+    kernels,
+    { rgb, width },
+    rows,
+    { x0, width: window.width },
+    horizontal && { ...horizontal, at: hTaps },
+    strip,
+    temp,
+  );
+  if (!vertical) return new Uint8Array(kernels.memory.buffer).slice(temp, temp + tempBytes);
+  kernels.vpass(
+    temp,
+    rowBytes,
+    out,
+    rowBytes,
+    window.height,
+    vTaps,
+    vTaps + vertical.bounds.byteLength,
+    vertical.kstride,
+    vertical.first,
+  );
+  return new Uint8Array(kernels.memory.buffer).slice(out, out + outBytes);
 }

@@ -5,7 +5,7 @@
  */
 import os from 'node:os';
 import sharp from 'sharp';
-import { MAX_IMAGE_PIXELS, oversizeProblem } from '../io/images';
+import { oversizeProblem } from '../io/images';
 import { resizeBicubic, type PixelWindow } from './pil-resample';
 
 export interface ClipImageConfig {
@@ -165,16 +165,13 @@ function isGrey16Png(bytes: Uint8Array): boolean {
 export async function decodeRgb(bytes: Uint8Array): Promise<RgbImage> {
   // PIL applies neither an embedded ICC profile nor the EXIF orientation. sharp applies the
   // profile unless told not to, and turns images only when asked (autoOrient), which we never do.
-  // Like PIL, it should give up on broken data but not on decoder warnings.
-  const image = sharp(bytes, {
-    ignoreIcc: true,
-    failOn: 'error',
-    limitInputPixels: MAX_IMAGE_PIXELS,
-  });
+  // Like PIL, it should give up on broken data but not on decoder warnings. The pixel limit is
+  // ours, checked below; one sharp object reads the header and then decodes.
+  const image = sharp(bytes, { ignoreIcc: true, failOn: 'error', limitInputPixels: false });
   try {
     // Too many pixels is refused from the header, before anything is decoded: decoding first
     // would take seconds and gigabytes for an image that cannot be scored anyway.
-    const { width = 0, height = 0 } = await sharp(bytes, { limitInputPixels: false }).metadata();
+    const { width = 0, height = 0, space } = await image.metadata();
     const oversize = oversizeProblem(width, height);
     if (oversize) throw new OversizeError(`cannot decode image: ${oversize}`);
 
@@ -188,7 +185,7 @@ export async function decodeRgb(bytes: Uint8Array): Promise<RgbImage> {
       const grey = new Uint16Array(data.buffer, data.byteOffset, data.length / 2);
       return toRgb(grey, info.width, info.height, info.channels);
     }
-    if ((await image.metadata()).space === 'cmyk') {
+    if (space === 'cmyk') {
       // Kept in CMYK, libvips hands over the ink values PIL reads; its own conversion to sRGB
       // goes through a colour profile, PIL's is plain arithmetic.
       const { data, info } = await image
@@ -294,14 +291,16 @@ function writePixelValues(image: RgbImage, config: ClipImageConfig, out: Float32
 
   const table = normalisationTable(config);
   const plane = crop * crop;
-  const padded = window.width < crop || window.height < crop;
-  for (let c = 0; c < 3; c++) {
-    const base = c * 256;
-    if (padded) out.fill(table[base]!, c * plane, (c + 1) * plane);
-    for (let y = 0; y < window.height; y++) {
-      let o = c * plane + (window.top - top + y) * crop + (window.left - left);
-      let s = y * window.width * 3 + c;
-      for (let x = 0; x < window.width; x++, s += 3) out[o++] = table[base + pixels[s]!]!;
+  if (window.width < crop || window.height < crop) {
+    for (let c = 0; c < 3; c++) out.fill(table[c * 256]!, c * plane, (c + 1) * plane);
+  }
+  // One pass over the interleaved pixels, writing the three planes side by side.
+  for (let y = 0, s = 0; y < window.height; y++) {
+    let o = (window.top - top + y) * crop + (window.left - left);
+    for (const end = o + window.width; o < end; o++, s += 3) {
+      out[o] = table[pixels[s]!]!;
+      out[o + plane] = table[256 + pixels[s + 1]!]!;
+      out[o + 2 * plane] = table[512 + pixels[s + 2]!]!;
     }
   }
 }

@@ -82,20 +82,30 @@ const cacheStatements = (db: Database.Database) => ({
 
 /** Pairs to score, and their scores. */
 const scoreStatements = (db: Database.Database) => ({
-  pairsAfter: db.prepare<[{ model: number; after: number; limit: number }], PairRefs>(
-    `SELECT p.id, p.prompt_id AS promptId, p.image_0_id AS image0Id, p.image_1_id AS image1Id
-     FROM pairs p WHERE p.id > @after ORDER BY p.id LIMIT @limit`,
-  ),
-  unscoredPairsAfter: db.prepare<[{ model: number; after: number; limit: number }], PairRefs>(
-    `SELECT p.id, p.prompt_id AS promptId, p.image_0_id AS image0Id, p.image_1_id AS image1Id
-     FROM pairs p
-     WHERE p.id > @after
-       AND NOT EXISTS (SELECT 1 FROM scores s WHERE s.model_id = @model AND s.pair_id = p.id)
-     ORDER BY p.id LIMIT @limit`,
-  ),
+  // Rows as arrays (PairRow): a chunk of pairs makes no objects.
+  pairsAfter: db
+    .prepare<[{ model: number; after: number; limit: number }], PairRow>(
+      `SELECT p.id, p.prompt_id, p.image_0_id, p.image_1_id
+       FROM pairs p WHERE p.id > @after ORDER BY p.id LIMIT @limit`,
+    )
+    .raw(),
+  unscoredPairsAfter: db
+    .prepare<[{ model: number; after: number; limit: number }], PairRow>(
+      `SELECT p.id, p.prompt_id, p.image_0_id, p.image_1_id
+       FROM pairs p
+       WHERE p.id > @after
+         AND NOT EXISTS (SELECT 1 FROM scores s WHERE s.model_id = @model AND s.pair_id = p.id)
+       ORDER BY p.id LIMIT @limit`,
+    )
+    .raw(),
+  // A score that is already there unchanged is not written again (rescoring from the same cache
+  // mostly finds its own results): no row, and no entry of the certainty index, is rewritten.
   putScore: db.prepare<[number, number, number, number, number]>(
-    `INSERT OR REPLACE INTO scores (model_id, pair_id, score_0, score_1, p_0)
-     VALUES (?, ?, ?, ?, ?)`,
+    `INSERT INTO scores (model_id, pair_id, score_0, score_1, p_0) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (model_id, pair_id) DO UPDATE
+       SET score_0 = excluded.score_0, score_1 = excluded.score_1, p_0 = excluded.p_0
+       WHERE score_0 IS NOT excluded.score_0 OR score_1 IS NOT excluded.score_1
+          OR p_0 IS NOT excluded.p_0`,
   ),
   scoreOf: db.prepare<[number, number], { score_0: number; score_1: number; p_0: number }>(
     'SELECT score_0, score_1, p_0 FROM scores WHERE model_id = ? AND pair_id = ?',
@@ -167,7 +177,7 @@ export class ScoreRepository {
   }
 
   /** Pairs in id order after `after`: all of them, or those the model has no score for. */
-  pairsAfter(modelId: number, after: number, limit: number, which: 'all' | 'unscored'): PairRefs[] {
+  pairsAfter(modelId: number, after: number, limit: number, which: 'all' | 'unscored'): PairRow[] {
     const stmt = which === 'all' ? this.stmt.pairsAfter : this.stmt.unscoredPairsAfter;
     return stmt.all({ model: modelId, after, limit });
   }
@@ -186,9 +196,22 @@ export class ScoreRepository {
     modelId: number,
     rows: { pairId: number; score0: number; score1: number; p0: number }[],
   ): void {
-    this.writeDerived(() => {
-      for (const r of rows) this.stmt.putScore.run(modelId, r.pairId, r.score0, r.score1, r.p0);
+    this.writeScores(modelId, (put) => {
+      for (const r of rows) put(r.pairId, r.score0, r.score1, r.p0);
     });
+  }
+
+  /**
+   * Runs `work` in one transaction (a derived write, see writeDerived), giving it a writer of one
+   * pair's score: any number of scores for the price of one commit and one prepared statement.
+   */
+  writeScores(modelId: number, work: (put: PutScore) => void): void {
+    const { putScore } = this.stmt;
+    this.writeDerived(() =>
+      work((pairId, score0, score1, p0) => {
+        putScore.run(modelId, pairId, score0, score1, p0);
+      }),
+    );
   }
 
   /**
@@ -225,15 +248,23 @@ export class ScoreRepository {
   }
 }
 
-export interface PairRefs {
-  id: number;
-  promptId: number;
-  image0Id: number;
-  image1Id: number;
-}
+/** A pair as [id, prompt id, image 0 id, image 1 id]. */
+export type PairRow = [id: number, promptId: number, image0Id: number, image1Id: number];
+
+export type PutScore = (pairId: number, score0: number, score1: number, p0: number) => void;
+
+/** A blob's floats: a view of the blob itself when it is aligned for one, else a copy. */
+const vectorOf = (blob: Buffer): Float32Array =>
+  blob.byteOffset % Float32Array.BYTES_PER_ELEMENT === 0
+    ? new Float32Array(
+        blob.buffer,
+        blob.byteOffset,
+        blob.byteLength / Float32Array.BYTES_PER_ELEMENT,
+      )
+    : fromBlob(blob);
 
 const vectorsById = (rows: { id: number; embedding: Buffer }[]): Map<number, Float32Array> =>
-  new Map(rows.map((row) => [row.id, fromBlob(row.embedding)]));
+  new Map(rows.map((row) => [row.id, vectorOf(row.embedding)]));
 
 export const asBlob = (vector: Float32Array): Buffer =>
   Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
