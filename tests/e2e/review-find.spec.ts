@@ -185,7 +185,7 @@ test('review finds the pairs behind a number, searches and filters, and keeps it
   await expect(review).toHaveAttribute('data-state', 'ready');
   await expect(total).toHaveAttribute('data-total', String(PAIRS));
   const first = Number(await review.getAttribute('data-selected-pair-id'));
-  const gold = page.getByTestId('review-gold');
+  const gold = page.getByRole('checkbox', { name: 'Gold' });
   await gold.focus();
   await page.keyboard.press('2');
   await expect(page.locator(`[data-testid=review-row][data-pair-id="${first}"]`)).toHaveAttribute(

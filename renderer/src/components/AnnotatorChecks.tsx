@@ -17,7 +17,12 @@ const REASON_NAMES: Record<OutlierReason, string> = {
 export function AnnotatorChecks({ quality }: { quality: QualityReport }) {
   const flagged = quality.annotators.filter((a) => a.flags.length > 0).length;
   return (
-    <section className="dashboard-panel" aria-labelledby="checks-title">
+    <section
+      className="dashboard-panel"
+      aria-labelledby="checks-title"
+      // A table wider than the panel scrolls: the keyboard must reach it too.
+      tabIndex={0}
+    >
       <h2 id="checks-title">Gold pairs and outliers</h2>
       <p className="hint" data-testid="checks-summary">
         {quality.goldPairs === 0

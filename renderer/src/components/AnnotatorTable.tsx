@@ -8,7 +8,12 @@ import { modelWord, NO_MODEL_HINT } from '../../../shared/model-words';
  */
 export function AnnotatorTable({ rows, model }: { rows: AnnotatorResult[]; model: string | null }) {
   return (
-    <section className="dashboard-panel" aria-labelledby="annotators-title">
+    <section
+      className="dashboard-panel"
+      aria-labelledby="annotators-title"
+      // A table wider than the panel scrolls: the keyboard must reach it too.
+      tabIndex={0}
+    >
       <h2 id="annotators-title">Annotators</h2>
       <table className="figures" data-testid="annotator-table">
         <thead>

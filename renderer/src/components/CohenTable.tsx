@@ -35,7 +35,12 @@ export function CohenTable({
   counts: { annotators: number; belowMinimum: DashboardResult['agreement']['cohenBelowMinimum'] };
 }) {
   return (
-    <section className="dashboard-panel" aria-labelledby="cohen-title">
+    <section
+      className="dashboard-panel"
+      aria-labelledby="cohen-title"
+      // A table wider than the panel scrolls: the keyboard must reach it too.
+      tabIndex={0}
+    >
       <h2 id="cohen-title">Cohen&apos;s κ by pair of annotators</h2>
       {rows.length === 0 ? (
         <p className="hint" data-testid="cohen-empty">

@@ -9,7 +9,12 @@ import { modelWord, NO_MODEL_HINT } from '../../../shared/model-words';
 export function GeneratorTable({ rows, model }: { rows: GeneratorRow[]; model: string | null }) {
   const word = modelWord(model);
   return (
-    <section className="dashboard-panel" aria-labelledby="generators-title">
+    <section
+      className="dashboard-panel"
+      aria-labelledby="generators-title"
+      // A table wider than the panel scrolls: the keyboard must reach it too.
+      tabIndex={0}
+    >
       <h2 id="generators-title">Generators</h2>
       {rows.length === 0 ? (
         <p className="hint" data-testid="generator-empty">

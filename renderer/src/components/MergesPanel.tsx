@@ -88,7 +88,12 @@ export function MergesPanel() {
       data-state={status}
       aria-busy={status === 'loading'}
     >
-      <section className="dashboard-panel" aria-labelledby="merges-title">
+      <section
+        className="dashboard-panel"
+        aria-labelledby="merges-title"
+        // A table wider than the panel scrolls: the keyboard must reach it too.
+        tabIndex={0}
+      >
         <h2 id="merges-title">Merged sources</h2>
         {error !== null && (
           <div className="error-banner" role="alert" data-testid="merges-error">
