@@ -21,6 +21,7 @@ import {
   test,
   type Project,
 } from './fixtures';
+import { expectNoSeriousViolations } from './axe';
 
 const SCREENSHOTS = path.join(REPO, 'reports', 'screenshots');
 
@@ -170,6 +171,7 @@ zoomTest(
     expect(await call<HistoryEntry[]>(page, 'getHistory', { annotator: 'zoe' })).toEqual([]);
     fs.mkdirSync(SCREENSHOTS, { recursive: true });
     await page.screenshot({ path: path.join(SCREENSHOTS, 'desk-zoom.png') });
+    await expectNoSeriousViolations(page, 'the zoomed pair');
 
     // The sheet lists the zoom's keys; Esc closes the sheet first, the zoom stays.
     await page.keyboard.press('?');
@@ -244,6 +246,7 @@ test.describe('a project of 4 pairs', () => {
     await expect(badge).toContainText('Skipped before');
     fs.mkdirSync(SCREENSHOTS, { recursive: true });
     await page.screenshot({ path: path.join(SCREENSHOTS, 'desk-skipped.png') });
+    await expectNoSeriousViolations(page, 'a skipped pair come back');
 
     // It is still coming back after a reload: the log says it was skipped once.
     await page.reload();
@@ -276,6 +279,7 @@ test.describe('a project of 4 pairs', () => {
     );
     fs.mkdirSync(SCREENSHOTS, { recursive: true });
     await page.screenshot({ path: path.join(SCREENSHOTS, 'desk-end.png') });
+    await expectNoSeriousViolations(page, 'the end screen');
     const history = await call<HistoryEntry[]>(page, 'getHistory', { annotator: 'sam' });
     expect(history.map((h) => [h.pairId, h.decision === 'skip'])).toContainEqual([
       skipped[1]!.pairId,

@@ -17,6 +17,7 @@ import {
   pressAndWait,
   test,
 } from './fixtures';
+import { expectNoSeriousViolations } from './axe';
 
 const SCREENSHOTS = path.join(REPO, 'reports', 'screenshots');
 
@@ -95,6 +96,7 @@ test('gold: an annotator is scored on gold pairs labeled by keyboard, a scripted
   await page.locator('#annotators-title').evaluate((el) => el.scrollIntoView({ block: 'start' }));
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SCREENSHOTS, 'gold.png') });
+  await expectNoSeriousViolations(page, 'the dashboard with gold pairs and outliers');
 
   // One annotator filtered: the Cohen section says why there is no κ.
   await page.getByTestId('filter-annotators').selectOption(['script']);

@@ -17,6 +17,7 @@ import {
   shownPair,
   test,
 } from './fixtures';
+import { expectNoSeriousViolations } from './axe';
 
 const SCREENSHOTS = path.join(REPO, 'reports', 'screenshots');
 
@@ -69,6 +70,7 @@ test('guidelines from the CLI show before the first pair, once per version, and 
   await expect(body).toContainText('the paper (https://arxiv.org/abs/2305.01569)');
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SCREENSHOTS, 'guidelines.png') });
+  await expectNoSeriousViolations(page, 'the guidelines panel');
 
   // The keys scroll the text; verdict keys decide nothing while it is open.
   const scrollTop = () => body.evaluate((el) => el.scrollTop);
@@ -146,6 +148,7 @@ test('a flag set with f decides nothing, is edited and cleared, and reaches both
   await page.keyboard.press('1');
   await expect(field).toHaveValue('broken image');
   await page.screenshot({ path: path.join(SCREENSHOTS, 'flag.png') });
+  await expectNoSeriousViolations(page, 'the flag dialog');
   await page.keyboard.press('Enter');
   await expect(dialog).toBeHidden();
   await expect(badge).toContainText('Flagged: broken image');

@@ -11,7 +11,8 @@ const seenFor = (entry: HistoryEntry): Seen =>
 /** The chip's mark: the side chosen (◀, ▶), as the keys name sides; else the image's index. */
 function glyph(entry: HistoryEntry): string {
   const { decision, leftImage } = entry;
-  if (decision === 'skip') return 'skip';
+  // A symbol, as the others: the button's name says it in words ("skipped").
+  if (decision === 'skip') return '↷';
   if (decision === 'tie') return '=';
   if (leftImage === null) return String(decision);
   return sideOf(decision, leftImage) === 'left' ? '◀' : '▶';
