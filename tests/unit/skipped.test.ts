@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Studio } from '../../electron/core/studio';
-import type { Decision } from '../../shared/labels';
 import { makePng, openTestProject, tempDir } from '../helpers/project';
+import { decide } from '../helpers/team';
 
 async function project(pairs: number) {
   const dir = tempDir();
@@ -26,22 +26,6 @@ async function project(pairs: number) {
   await opened.call('importSources', { sources: [path.join(dir, 'm.jsonl')] });
   return { file, ...opened };
 }
-
-const decide = (
-  call: Studio['call'],
-  annotator: string,
-  pairId: number,
-  decision: Decision,
-  leftImage: 0 | 1 = 1,
-) =>
-  call('recordDecision', {
-    annotator,
-    pairId,
-    decision,
-    leftImage,
-    suggestionVisible: false,
-    decisionMs: 700,
-  });
 
 async function queue(
   call: Studio['call'],
@@ -103,7 +87,7 @@ describe('skipped pairs come back', () => {
   it('under an overlap, a skipped pair comes back leased, and stays skipped once others fill it', async () => {
     const { call, store } = await project(3);
     await call('setSettings', { overlap: 2 });
-    await decide(call, 'ana', 1, 'skip');
+    await decide(call, 'ana', 1, 'skip', 1);
     await decide(call, 'ana', 2, 0);
     await decide(call, 'ana', 3, 1);
 
