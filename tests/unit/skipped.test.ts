@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Studio } from '../../electron/core/studio';
-import { makePng, openTestProject, tempDir } from '../helpers/project';
+import { makePng, openTestProject, sqlite, tempDir } from '../helpers/project';
 import { decide } from '../helpers/team';
 
 async function project(pairs: number) {
@@ -105,5 +105,33 @@ describe('skipped pairs come back', () => {
     expect(end.ids).toEqual([]);
     expect(end.progress).toMatchObject({ decided: 2, skipped: 1, total: 3 });
     store.close();
+  });
+});
+
+describe("the queue's mark (pairs decided up to it) is kept in the project", () => {
+  it('is read back on opening, and lowered by an undo written since by another connection', async () => {
+    const first = await project(6);
+    for (const pairId of [1, 2, 3]) await decide(first.call, 'ana', pairId, 0);
+    expect((await queue(first.call, 'ana')).ids).toEqual([4, 5, 6]);
+    const saved = () =>
+      sqlite(first.store).prepare('SELECT decided_through FROM queue_marks').pluck().all();
+    expect(saved()).toEqual([3]);
+
+    // Another connection undoes pair 3: the mark read back starts the queue below it.
+    const other = openTestProject(first.file);
+    await other.call('undoLast', { annotator: 'ana' });
+    other.store.close();
+    first.store.close();
+    const reopened = openTestProject(first.file);
+    expect((await queue(reopened.call, 'ana')).ids).toEqual([3, 4, 5, 6]);
+
+    // The queue starts at the mark it reads: one that claims pair 4 decided hides it.
+    sqlite(reopened.store).exec(
+      'UPDATE queue_marks SET decided_through = 4, as_of = (SELECT max(id) FROM annotations)',
+    );
+    reopened.store.close();
+    const lied = openTestProject(first.file);
+    expect((await queue(lied.call, 'ana')).ids).toEqual([5, 6]);
+    lied.store.close();
   });
 });

@@ -434,6 +434,22 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 8,
+    name: 'queue marks',
+    sql: `
+      -- Per annotator, a pair id up to which every pair is decided (QueueMarks), kept across
+      -- openings: an annotator 500,000 pairs in would otherwise wait for a walk over all of them
+      -- on the first next pair. as_of: the last annotation when it was found; an undo after it
+      -- (another process's, or one before a crash) lowers it on reading. Derived: losing it costs
+      -- that walk once.
+      CREATE TABLE queue_marks (
+        annotator_id INTEGER PRIMARY KEY REFERENCES annotators(id),
+        decided_through INTEGER NOT NULL,
+        as_of INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { PairSummary } from '../../../shared/api';
-import { latestAdjudicationVerdict, PAIR_JOINS } from './sql';
+import { latestAdjudicationVerdict, PAIR_JOINS, writeDerived } from './sql';
 import { verdictFromDb, type DbVerdict } from './verdicts';
 
 /** A pair as labeling needs it: where each image's bytes are (stored, or a file). */
@@ -100,17 +100,64 @@ const STANDING_DECISION_OF = (pair: string, annotator: string): string => `
  * view), so handing out the next pair starts there instead of walking every pair they decided:
  * an annotator half way through Pick-a-Pic v2 has decided 500,000. Lowered when they undo
  * through this store (DecisionRepository); an undo written by another process is seen after a
- * reopen.
+ * reopen. Kept in the project (queue_marks, a derived write) with the last annotation id before
+ * it was found: read back, it is lowered below any pair an undo written since took back.
  */
 export class QueueMarks {
   private readonly decidedThrough = new Map<number, number>();
+  private readonly stmt;
 
-  get(annotatorId: number): number {
-    return this.decidedThrough.get(annotatorId) ?? 0;
+  constructor(
+    private readonly db: Database.Database,
+    private readonly writable: boolean,
+  ) {
+    this.stmt = {
+      lastAnnotation: db
+        .prepare<[], number>('SELECT coalesce(max(id), 0) FROM annotations')
+        .pluck(),
+      saved: db.prepare<[number], { mark: number; asOf: number }>(
+        'SELECT decided_through AS mark, as_of AS asOf FROM queue_marks WHERE annotator_id = ?',
+      ),
+      reopenedSince: db
+        .prepare<[number, number], number | null>(
+          `SELECT min(t.pair_id) FROM annotations u JOIN annotations t ON t.id = u.undoes_id
+           WHERE u.annotator_id = ? AND u.id > ? AND u.action = 'undo'`,
+        )
+        .pluck(),
+      save: db.prepare<[number, number, number]>(
+        `INSERT INTO queue_marks (annotator_id, decided_through, as_of) VALUES (?, ?, ?)
+         ON CONFLICT (annotator_id) DO UPDATE SET
+           decided_through = excluded.decided_through, as_of = excluded.as_of`,
+      ),
+    };
   }
 
-  set(annotatorId: number, pairId: number): void {
+  /** The last annotation id now: a mark found after this reads everything up to it. */
+  asOf(): number {
+    return this.stmt.lastAnnotation.get()!;
+  }
+
+  get(annotatorId: number): number {
+    let mark = this.decidedThrough.get(annotatorId);
+    if (mark === undefined) {
+      mark = this.saved(annotatorId);
+      this.decidedThrough.set(annotatorId, mark);
+    }
+    return mark;
+  }
+
+  private saved(annotatorId: number): number {
+    const saved = this.stmt.saved.get(annotatorId);
+    if (!saved) return 0;
+    const reopened = this.stmt.reopenedSince.get(annotatorId, saved.asOf) ?? null;
+    return reopened === null ? saved.mark : Math.min(saved.mark, reopened - 1);
+  }
+
+  /** Moves the mark to `pairId`, found from what the project held at `asOf` (asOf()). */
+  set(annotatorId: number, pairId: number, asOf: number): void {
+    if (this.decidedThrough.get(annotatorId) === pairId) return;
     this.decidedThrough.set(annotatorId, pairId);
+    if (this.writable) writeDerived(this.db, () => this.stmt.save.run(annotatorId, pairId, asOf));
   }
 
   /** The annotator's decision on the pair was taken back: the pair is theirs to decide again. */
@@ -215,6 +262,7 @@ export class PairRepository {
   /** Pairs the annotator has no standing decision on, in pair order, skipping `exclude`. */
   undecided(annotatorId: number | null, exclude: number[], count: number): PairForLabeling[] {
     const after = annotatorId === null ? 0 : this.marks.get(annotatorId);
+    const asOf = this.marks.asOf();
     const rows = this.stmt.undecided.all({
       annotator: annotatorId ?? -1,
       exclude: JSON.stringify(exclude),
@@ -228,7 +276,7 @@ export class PairRepository {
         rows[0]?.pairId ?? this.lastPairId() + 1,
         ...exclude.filter((id) => id > after),
       );
-      this.marks.set(annotatorId, Math.max(after, firstOpen - 1));
+      this.marks.set(annotatorId, Math.max(after, firstOpen - 1), asOf);
     }
     return rows.map(shown);
   }

@@ -48,7 +48,7 @@ export class ProjectStore {
           if (this.db.open && !this.db.inTransaction) this.db.pragma('wal_checkpoint(PASSIVE)');
         }, CHECKPOINT_INTERVAL_MS).unref();
     // The queue's marks are lowered by undos (decisions) and read by the queue (pairs).
-    const marks = new QueueMarks();
+    const marks = new QueueMarks(this.db, !options.readonly);
     this.pairs = new PairRepository(this.db, marks);
     this.decisions = new DecisionRepository(this.db, marks);
     this.images = new ImageRepository(this.db);

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { writeDerived } from './sql';
 
 export interface ModelRecord {
   fingerprint: string;
@@ -164,14 +165,20 @@ export class ScoreRepository {
     };
   }
 
+  /**
+   * Embeddings and scores are derived (writeDerived): a crash that loses the last batch costs recomputing it.
+   * So their commits write the WAL without waiting for the disk; the next label's commit (FULL)
+   * syncs the WAL, these frames with it, so no label waits less. Scoring commits on the thread
+   * that answers requests, where a slow fsync held every reply for 100 to 300 ms (bench:serve).
+   */
   putPromptEmbeddings(modelId: number, rows: { id: number; embedding: Float32Array }[]): void {
-    this.writeDerived(() => {
+    writeDerived(this.db, () => {
       for (const row of rows) this.stmt.putPrompt.run(modelId, row.id, asBlob(row.embedding));
     });
   }
 
   putImageEmbeddings(modelId: number, rows: { id: number; embedding: Float32Array }[]): void {
-    this.writeDerived(() => {
+    writeDerived(this.db, () => {
       for (const row of rows) this.stmt.putImage.run(modelId, row.id, asBlob(row.embedding));
     });
   }
@@ -207,28 +214,11 @@ export class ScoreRepository {
    */
   writeScores(modelId: number, work: (put: PutScore) => void): void {
     const { putScore } = this.stmt;
-    this.writeDerived(() =>
+    writeDerived(this.db, () =>
       work((pairId, score0, score1, p0) => {
         putScore.run(modelId, pairId, score0, score1, p0);
       }),
     );
-  }
-
-  /**
-   * Embeddings and scores are derived: a crash that loses the last batch costs recomputing it.
-   * So their commits write the WAL without waiting for the disk (synchronous = NORMAL); the next
-   * label's commit (FULL) syncs the WAL, these frames with it, so no label waits less. Scoring
-   * commits on the thread that answers requests, where a slow fsync held every reply for 100 to
-   * 300 ms (bench:serve).
-   */
-  private writeDerived(write: () => void): void {
-    const synchronous = this.db.pragma('synchronous', { simple: true }) as number;
-    this.db.pragma('synchronous = NORMAL');
-    try {
-      this.db.transaction(write)();
-    } finally {
-      this.db.pragma(`synchronous = ${synchronous}`);
-    }
   }
 
   scoreOf(modelId: number, pairId: number) {

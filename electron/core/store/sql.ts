@@ -1,7 +1,24 @@
+import type Database from 'better-sqlite3';
+
 /**
  * SQL written once and shared by the repositories. Only the store folder builds SQL; these are
  * its common pieces.
  */
+
+/**
+ * Runs `write` in one transaction without waiting for its fsync (`synchronous = NORMAL`), then
+ * puts the connection's setting back: for data that can be made again (embeddings, scores, queue
+ * marks), where a crash loses at most this write, and labels' full sync stays as it was.
+ */
+export function writeDerived(db: Database.Database, write: () => void): void {
+  const synchronous = db.pragma('synchronous', { simple: true }) as number;
+  db.pragma('synchronous = NORMAL');
+  try {
+    db.transaction(write)();
+  } finally {
+    db.pragma(`synchronous = ${synchronous}`);
+  }
+}
 
 /** After the pair `p`: its prompt `pr` and its images `i0`, `i1`. */
 export const PAIR_JOINS = `
