@@ -210,7 +210,14 @@ const STEPS: Record<string, (dir: string) => Promise<Figures>> = {
       )
       .run(annotator, VETERAN_PAIRS);
     store.close();
-    return labelingFigures(dir, 'bench:veteran');
+    const figures = await labelingFigures(dir, 'bench:veteran');
+    // The first next pair of a session: the project keeps where the annotator got to.
+    const reopened = open(dir);
+    const started = performance.now();
+    await reopened.call('getQueue', { annotator: 'bench:veteran', count: 5 });
+    const firstAfterReopen = elapsed(started);
+    reopened.store.close();
+    return { ...figures, firstAfterReopen };
   },
 
   async overlap(dir) {
@@ -381,6 +388,7 @@ async function labelingFigures(dir: string, annotator: string, samples = SAMPLES
   store.close();
   return {
     samples: next.length,
+    nextFirst: next[0]!,
     nextMedian: median(next),
     nextP99: quantile(next, 0.99),
     nextMax: Math.max(...next),
@@ -496,6 +504,16 @@ async function main(): Promise<void> {
       : []),
     ...(has('label') ? labeling('label', 'new annotator') : []),
     ...(has('veteran') ? labeling('veteran', `${VETERAN_PAIRS.toLocaleString('en')} decided`) : []),
+    ...(has('veteran')
+      ? [
+          [
+            `  first next pair ${VETERAN_PAIRS.toLocaleString('en')} in, after reopening`,
+            ms(f('veteran', 'firstAfterReopen')),
+            `the session's very first: ${ms(f('veteran', 'nextFirst'))}`,
+            '',
+          ],
+        ]
+      : []),
     ...(has('overlap') ? labeling('overlap', `overlap ${PER_PAIR + 1}`) : []),
     ...(has('uncertainty') ? labeling('uncertainty', 'uncertainty order') : []),
     ...(has('merge')
