@@ -278,41 +278,37 @@ export class StudioService implements StudioHandlers {
     this.scoringRuns++;
     try {
       return await this.tasks.run('score', 'items', args.taskId, async (context) => {
-        const record = args.model === undefined ? active! : await this.registerModel(args.model);
-        // What the cache already holds (encoded earlier, or imported) scores with no model run;
-        // the towers start only for prompts or images the cache lacks.
-        const cached = scoreFromCache(this.store, record, context);
-        const pending = this.store.scores.pendingCounts(record.id);
-        if (pending.prompts + pending.images === 0) return cached;
+        const record = args.model === undefined ? active! : await this.folderRecord(args.model);
+        // A model whose cache holds every prompt and image (encoded earlier, or imported) scores
+        // with no model run: no session starts (and with no folder named, none is read).
+        const known = this.store.scores.modelByFingerprint(record.fingerprint);
+        const pending = known && this.store.scores.pendingCounts(known.id);
+        if (known && pending!.prompts + pending!.images === 0) {
+          return scoreFromCache(this.store, known, context);
+        }
         const model = await loadModel(record.folder, args.provider, this.options.scoringWorker);
         this.scoring = { provider: model.encoders.provider, failures: model.encoders.failures };
-        const encoded = await scoreProject(
+        return scoreProject(
           this.store,
           model,
           { batch: args.batch, worker: this.options.scoringWorker },
           context,
         );
-        return {
-          ...encoded,
-          pairsScored: cached.pairsScored + encoded.pairsScored,
-          seconds: cached.seconds + encoded.seconds,
-        };
       });
     } finally {
       this.scoringRuns--;
     }
   }
 
-  /** Checks a model folder (without running it), registers it and makes it the active model. */
-  private async registerModel(dir: string) {
+  /** A model folder checked (without running it), as the models table records it. */
+  private async folderRecord(dir: string) {
     const folder = await loadModelFolder(dir);
-    const record = {
+    return {
       fingerprint: folder.fingerprint,
       name: folder.manifest.name,
       manifest: JSON.stringify(folder.manifest),
       folder: folder.dir,
     };
-    return { ...record, id: this.store.scores.activate(record) };
   }
 
   /**
@@ -331,7 +327,9 @@ export class StudioService implements StudioHandlers {
   }
 
   async addModel(args: ParsedArgs<'addModel'>): Promise<MethodResult<'addModel'>> {
-    const { fingerprint } = await this.registerModel(args.folder);
+    const record = await this.folderRecord(args.folder);
+    this.store.scores.activate(record);
+    const { fingerprint } = record;
     return (await this.listModels()).find((m) => m.fingerprint === fingerprint)!;
   }
 
@@ -341,13 +339,7 @@ export class StudioService implements StudioHandlers {
     const started = performance.now();
     this.store.assertWritable('importEmbeddings');
     const files = await this.tasks.run('import', 'rows', args.taskId, async (context) => {
-      const folder = args.model === undefined ? null : await loadModelFolder(args.model);
-      const given = folder && {
-        fingerprint: folder.fingerprint,
-        name: folder.manifest.name,
-        manifest: JSON.stringify(folder.manifest),
-        folder: folder.dir,
-      };
+      const given = args.model === undefined ? null : await this.folderRecord(args.model);
       return importEmbeddings(this.store, args.sources, given, context);
     });
     return { files, seconds: (performance.now() - started) / 1000 };
