@@ -48,11 +48,16 @@ model's cached prompt and image embeddings (kind, key, embedding, fingerprint: t
       throw new UsageError('--jpeg re-encodes the images that --no-images leaves out: use one');
     }
     const { embeddings } = values;
-    if (embeddings !== undefined && path.resolve(embeddings) === path.resolve(out)) {
+    const others = [out, values.annotations].filter((f) => f !== undefined);
+    if (
+      embeddings !== undefined &&
+      others.some((f) => path.resolve(f) === path.resolve(embeddings))
+    ) {
       throw new UsageError(
-        '--embeddings would be written over the export itself: name another file',
+        '--embeddings names the export or its annotations: give each its own file',
       );
     }
+
     const { report, embeddingsReport } = await withProject(project, {}, async (studio) => ({
       report: await asTask(studio, (taskId) =>
         studio.call('exportParquet', {
