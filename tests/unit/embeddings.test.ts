@@ -403,6 +403,16 @@ describe('import-embeddings refuses bad files, naming the file and the problem, 
       );
       expect(projectDigest(fresh.file), what).toBe(before);
     }
+    // A cancel stops the import before its file lands.
+    const before = projectDigest(fresh.file);
+    const cancelled = fresh.call('importEmbeddings', {
+      sources: [await make('cancel.parquet', good)],
+      taskId: 'stop-me',
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await fresh.call('cancelTask', { taskId: 'stop-me' })).toEqual({ cancelled: true });
+    await expectStudioError(cancelled, 'cancelled', /import cancelled/);
+    expect(projectDigest(fresh.file)).toBe(before);
     // Two files: the first lands, the second fails and says the first was kept.
     const first = await make('first.parquet', good);
     const second = await make('second.parquet', [
