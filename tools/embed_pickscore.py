@@ -333,7 +333,10 @@ def embed_images(batch: dict, rank: int | None = None, options: dict | None = No
     deps, exporter, model, device, _, processor = _model(options, rank)
     torch = deps.torch
     images = [deps.PIL.open(io.BytesIO(data)) for data in batch["jpg"]]
-    pixels = processor(images=images, return_tensors="pt")["pixel_values"].to(device)
+    # numpy, as tools/export_pickscore.py's check feeds the towers (every processor class has it)
+    pixels = processor(images=images, return_tensors="np")["pixel_values"]
+    pixels = torch.from_numpy(deps.numpy.ascontiguousarray(pixels, dtype=deps.numpy.float32))
+    pixels = pixels.to(device)
     if options["fp16"] and device != "cpu":
         pixels = pixels.half()
     with torch.no_grad():

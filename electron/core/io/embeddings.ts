@@ -94,7 +94,12 @@ function checkColumns(source: ParquetSource): void {
 function fileFingerprint(source: ParquetSource, rows: Record<string, unknown>[], at: number) {
   const fingerprints = new Set<string>();
   rows.forEach((row, i) => {
-    const value = asUtf8String(row.fingerprint);
+    let value: string | null;
+    try {
+      value = asUtf8String(row.fingerprint);
+    } catch (error) {
+      throw bad(source.file, `row ${at + i + 1}: fingerprint is ${(error as Error).message}`);
+    }
     if (!value) throw bad(source.file, `row ${at + i + 1}: no fingerprint`);
     fingerprints.add(value);
   });
