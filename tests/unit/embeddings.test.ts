@@ -8,7 +8,7 @@ import { createDemoProject } from '../../electron/core/demo/create-demo';
 import { readImage } from '../../electron/core/io/images';
 import { pickscore } from '../../electron/core/scoring/pickscore';
 import type { ProjectStore } from '../../electron/core/store/project-store';
-import { runPickstudio } from '../helpers/cli';
+import { lastLine, runPickstudio } from '../helpers/cli';
 import { duckdb } from '../helpers/duckdb';
 import { failure } from '../helpers/errors';
 import { noopContext, openTestProject, projectDigest, tempDir } from '../helpers/project';
@@ -277,6 +277,16 @@ describe('import-embeddings', () => {
     const reopened = openTestProject(fresh.file);
     expectSameScores(await p0sOf(reopened), ref.p0s);
     reopened.store.close();
+
+    // A project that does not know the model: exit 1, one line saying what to do.
+    const other = openTestProject(path.join(dir, 'other.pickstudio'));
+    await createDemoProject(other.store, { pairs: PAIRS }, noopContext);
+    other.store.close();
+    const refused = await runPickstudio(['import-embeddings', other.store.file, emb]);
+    expect(refused.code).toBe(1);
+    expect(lastLine(refused.stderr)).toMatch(
+      /^pickstudio: .*emb\.parquet: embeddings of a model .* does not know .*'pickstudio model add PROJECT DIR'.*--model DIR$/,
+    );
   });
 
   it('--model names the folder of a model the project does not know yet; without it the error says what to do', async () => {
