@@ -234,7 +234,8 @@ export const modelSummarySchema = z.object({
 export const scoringReportSchema = z.object({
   model: z.string(),
   fingerprint: z.string(),
-  provider: z.enum(PROVIDERS),
+  /** Null when no tower ran: every prompt and image the pairs need was already cached. */
+  provider: z.enum(PROVIDERS).nullable(),
   /** Why each provider before the one in use could not start. */
   providerFailures: z.array(providerFailureSchema),
   promptsEncoded: z.number(),
@@ -246,6 +247,33 @@ export const scoringReportSchema = z.object({
   seconds: z.number(),
 });
 export type ScoringReport = z.infer<typeof scoringReportSchema>;
+
+/** One embeddings file loaded into the cache (importEmbeddings). */
+export const embeddingsFileReportSchema = z.object({
+  file: z.string(),
+  /** The model the file's embeddings are of; null for a file with no rows. */
+  model: z.string().nullable(),
+  fingerprint: z.string().nullable(),
+  rows: z.number(),
+  /** Embeddings stored, of prompts and images the project has. */
+  prompts: z.number(),
+  images: z.number(),
+  /** Rows skipped: prompts (by text) and images (by uid) the project does not have. */
+  unknownPrompts: z.number(),
+  unknownImages: z.number(),
+});
+export type EmbeddingsFileReport = z.infer<typeof embeddingsFileReportSchema>;
+
+export const embeddingsExportReportSchema = z.object({
+  out: z.string(),
+  model: z.string(),
+  fingerprint: z.string(),
+  prompts: z.number(),
+  images: z.number(),
+  bytes: z.number(),
+  seconds: z.number(),
+});
+export type EmbeddingsExportReport = z.infer<typeof embeddingsExportReportSchema>;
 
 /**
  * A pair as the labeling view shows it. `leftImage` is the image to show on the left: drawn at
@@ -522,6 +550,31 @@ export const studioContract = {
     args: z.strictObject({ folder: filePathSchema }),
     result: modelSummarySchema,
   },
+  /**
+   * Loads embeddings Parquet files (kind, key, embedding, fingerprint: tools/embed_pickscore.py
+   * writes them from the reference model, or `exportEmbeddings`) into the embedding cache of the
+   * model with that fingerprint, which the project must know (addModel) or `model` names (a
+   * folder, registered and made active). One transaction per file; rows of prompts and images the
+   * project lacks are counted and skipped. Pairs whose embeddings are all cached are then scored
+   * by `scorePairs` (and background scoring) without running the model.
+   */
+  importEmbeddings: {
+    args: z.strictObject({
+      sources: z.array(filePathSchema).min(1).max(1000),
+      model: filePathSchema.optional(),
+      taskId: taskIdSchema.optional(),
+    }),
+    result: z.object({ files: z.array(embeddingsFileReportSchema), seconds: z.number() }),
+  },
+  /** Writes a model's embedding cache (default the active model's) as an embeddings file. */
+  exportEmbeddings: {
+    args: z.strictObject({
+      out: filePathSchema,
+      model: z.string().min(1).optional(),
+      taskId: taskIdSchema.optional(),
+    }),
+    result: embeddingsExportReportSchema,
+  },
   /** The models the project knows, the active one first. */
   listModels: {
     args: z.strictObject({}),
@@ -689,6 +742,8 @@ export const LEAD_ONLY_METHODS: ReadonlySet<keyof StudioContract> = new Set([
   'listMerges',
   'scorePairs',
   'addModel',
+  'importEmbeddings',
+  'exportEmbeddings',
   'setSettings',
   'getAudit',
   'getAuditTunedOn',
@@ -714,6 +769,8 @@ const LOCAL_ONLY = [
   'merge', // sources: files to read
   'scorePairs', // model: a model folder to read and run
   'addModel', // folder: a model folder to read
+  'importEmbeddings', // sources, model: files and a model folder to read
+  'exportEmbeddings', // out: a file to write
   'getAuditTunedOn', // tuneOn: another project's file to read
 ] as const satisfies readonly StudioMethod[];
 export type LocalOnlyMethod = (typeof LOCAL_ONLY)[number];

@@ -7,6 +7,7 @@ import { exportCommand } from './commands/export';
 import { goldCommand } from './commands/gold';
 import { guidelinesCommand } from './commands/guidelines';
 import { importCommand } from './commands/import';
+import { importEmbeddingsCommand } from './commands/import-embeddings';
 import { mergeCommand } from './commands/merge';
 import { modelCommand } from './commands/model';
 import { packCommand } from './commands/pack';
@@ -24,6 +25,7 @@ const COMMANDS: readonly Command[] = [
   goldCommand,
   scoreCommand,
   modelCommand,
+  importEmbeddingsCommand,
   packCommand,
   mergeCommand,
   guidelinesCommand,

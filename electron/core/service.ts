@@ -22,13 +22,14 @@ import { audit, listDisagreements } from './audit/audit';
 import { createDemoProject } from './demo/create-demo';
 import { readImage, type ImageBytes } from './io/images';
 import { exportParquet } from './io/export/export';
+import { exportEmbeddings, importEmbeddings } from './io/embeddings';
 import { importSources } from './io/import-sources';
 import { nameTaken, type CurrentDecision } from './store/decisions';
 import type { PairForLabeling } from './store/pairs';
 import type { ProjectStore } from './store/project-store';
 import type { WorkerEntry } from './scoring/worker-client';
 import { loadModelFolder } from './scoring/model-folder';
-import { loadModel, scoreProject } from './scoring/score-project';
+import { loadModel, scoreFromCache, scoreProject } from './scoring/score-project';
 import { mergeSources } from './team/merge';
 import { makePackage } from './team/package';
 import { TaskRunner } from './tasks';
@@ -267,8 +268,8 @@ export class StudioService implements StudioHandlers {
   }
 
   async scorePairs(args: ParsedArgs<'scorePairs'>): Promise<MethodResult<'scorePairs'>> {
-    const folder = args.model ?? this.store.scores.activeModel()?.folder;
-    if (!folder) {
+    const active = this.store.scores.activeModel();
+    if (args.model === undefined && !active) {
       throw new StudioError(
         'invalid_argument',
         `${this.store.file} has no model yet: name a model folder`,
@@ -277,7 +278,15 @@ export class StudioService implements StudioHandlers {
     this.scoringRuns++;
     try {
       return await this.tasks.run('score', 'items', args.taskId, async (context) => {
-        const model = await loadModel(folder, args.provider, this.options.scoringWorker);
+        const record = args.model === undefined ? active! : await this.folderRecord(args.model);
+        // A model whose cache holds every prompt and image (encoded earlier, or imported) scores
+        // with no model run: no session starts (and with no folder named, none is read).
+        const known = this.store.scores.modelByFingerprint(record.fingerprint);
+        const pending = known && this.store.scores.pendingCounts(known.id);
+        if (known && pending!.prompts + pending!.images === 0) {
+          return scoreFromCache(this.store, known, context);
+        }
+        const model = await loadModel(record.folder, args.provider, this.options.scoringWorker);
         this.scoring = { provider: model.encoders.provider, failures: model.encoders.failures };
         return scoreProject(
           this.store,
@@ -289,6 +298,17 @@ export class StudioService implements StudioHandlers {
     } finally {
       this.scoringRuns--;
     }
+  }
+
+  /** A model folder checked (without running it), as the models table records it. */
+  private async folderRecord(dir: string) {
+    const folder = await loadModelFolder(dir);
+    return {
+      fingerprint: folder.fingerprint,
+      name: folder.manifest.name,
+      manifest: JSON.stringify(folder.manifest),
+      folder: folder.dir,
+    };
   }
 
   /**
@@ -307,14 +327,30 @@ export class StudioService implements StudioHandlers {
   }
 
   async addModel(args: ParsedArgs<'addModel'>): Promise<MethodResult<'addModel'>> {
-    const folder = await loadModelFolder(args.folder);
-    this.store.scores.activate({
-      fingerprint: folder.fingerprint,
-      name: folder.manifest.name,
-      manifest: JSON.stringify(folder.manifest),
-      folder: folder.dir,
+    const record = await this.folderRecord(args.folder);
+    this.store.scores.activate(record);
+    const { fingerprint } = record;
+    return (await this.listModels()).find((m) => m.fingerprint === fingerprint)!;
+  }
+
+  async importEmbeddings(
+    args: ParsedArgs<'importEmbeddings'>,
+  ): Promise<MethodResult<'importEmbeddings'>> {
+    const started = performance.now();
+    this.store.assertWritable('importEmbeddings');
+    const files = await this.tasks.run('import', 'rows', args.taskId, async (context) => {
+      const given = args.model === undefined ? null : await this.folderRecord(args.model);
+      return importEmbeddings(this.store, args.sources, given, context);
     });
-    return (await this.listModels()).find((m) => m.fingerprint === folder.fingerprint)!;
+    return { files, seconds: (performance.now() - started) / 1000 };
+  }
+
+  exportEmbeddings(
+    args: ParsedArgs<'exportEmbeddings'>,
+  ): Promise<MethodResult<'exportEmbeddings'>> {
+    return this.tasks.run('export', 'embeddings', args.taskId, (context) =>
+      exportEmbeddings(this.store, args, context),
+    );
   }
 
   async listModels(): Promise<MethodResult<'listModels'>> {

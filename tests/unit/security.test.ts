@@ -743,7 +743,9 @@ describe('browser mode: the RPC door', () => {
       path.join(dir, 'more.jsonl'),
       JSON.stringify({ prompt: 'new', image_0: 'img-0a.jpg', image_1: 'img-1b.jpg' }),
     );
-    const written = ['out.parquet', 'log.parquet', 'ana.pickstudio'].map((f) => path.join(dir, f));
+    const written = ['out.parquet', 'log.parquet', 'ana.pickstudio', 'emb.parquet'].map((f) =>
+      path.join(dir, f),
+    );
     // Every local-only method must be here (the type says so): one added later is tried too.
     const localCalls: { [M in LocalOnlyMethod]: MethodArgs<M> } = {
       importSources: { sources: [path.join(dir, 'more.jsonl')] },
@@ -752,6 +754,8 @@ describe('browser mode: the RPC door', () => {
       merge: { sources: [path.join(dir, 'pairs.jsonl')] },
       scorePairs: { model: demoModel },
       addModel: { folder: demoModel },
+      importEmbeddings: { sources: [written[0]!], model: demoModel },
+      exportEmbeddings: { out: written[3]! },
       getAuditTunedOn: { tuneOn: '/etc/passwd' },
     };
     expect(Object.keys(localCalls).sort()).toEqual([...LOCAL_ONLY_METHODS].sort());

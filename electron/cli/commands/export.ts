@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { defineCommand, expectPositionals, UsageError } from '../command';
 import { asTask, withProject } from '../project';
 import { plural } from '../../../shared/words';
@@ -5,10 +6,10 @@ import { plural } from '../../../shared/words';
 export const exportCommand = defineCommand({
   name: 'export',
   synopsis:
-    'export PROJECT OUT.parquet [--per-annotator] [--no-images | --jpeg] [--annotations OUT2.parquet] [--model NAME]',
+    'export PROJECT OUT.parquet [--per-annotator] [--no-images | --jpeg] [--annotations OUT2.parquet] [--embeddings EMB.parquet] [--model NAME]',
   summary: ['write verdicts as a Pick-a-Pic shard'],
   help: `Usage: pickstudio export PROJECT OUT.parquet [--per-annotator] [--no-images | --jpeg]
-                         [--annotations OUT2.parquet] [--model NAME]
+                         [--annotations OUT2.parquet] [--embeddings EMB.parquet] [--model NAME]
 
 Writes one row per pair with a verdict (the latest adjudication, else the majority of current
 annotations; ties as label 0.5/0.5) in Pick-a-Pic's schema, plus num_annotations, agreement
@@ -30,12 +31,15 @@ jpg_0/jpg_1.
 --annotations also writes every annotation (undos and skips included) and every adjudication
 (action 'adjudication', annotator_kind 'lead', with its note) as a second table.
 pickscore_0, pickscore_1 and pickscore_prob_0 carry the scores of the project's active model
-(--model NAME for another), null where a pair is unscored. Files appear only once complete.`,
+(--model NAME for another), null where a pair is unscored. --embeddings also writes that
+model's cached prompt and image embeddings (kind, key, embedding, fingerprint: the form
+'pickstudio import-embeddings' reads). Files appear only once complete.`,
   options: {
     'per-annotator': { type: 'boolean' },
     'no-images': { type: 'boolean' },
     jpeg: { type: 'boolean' },
     annotations: { type: 'string' },
+    embeddings: { type: 'string' },
     model: { type: 'string' },
   },
   async run(values, positionals) {
@@ -43,8 +47,19 @@ pickscore_0, pickscore_1 and pickscore_prob_0 carry the scores of the project's 
     if (values['no-images'] && values.jpeg) {
       throw new UsageError('--jpeg re-encodes the images that --no-images leaves out: use one');
     }
-    const report = await withProject(project, {}, (studio) =>
-      asTask(studio, (taskId) =>
+    const { embeddings } = values;
+    const others = [out, values.annotations].filter((f) => f !== undefined);
+    if (
+      embeddings !== undefined &&
+      others.some((f) => path.resolve(f) === path.resolve(embeddings))
+    ) {
+      throw new UsageError(
+        '--embeddings names the export or its annotations: give each its own file',
+      );
+    }
+
+    const { report, embeddingsReport } = await withProject(project, {}, async (studio) => ({
+      report: await asTask(studio, (taskId) =>
         studio.call('exportParquet', {
           out,
           images: !values['no-images'],
@@ -55,7 +70,13 @@ pickscore_0, pickscore_1 and pickscore_prob_0 carry the scores of the project's 
           taskId,
         }),
       ),
-    );
+      embeddingsReport:
+        embeddings === undefined
+          ? null
+          : await asTask(studio, (taskId) =>
+              studio.call('exportEmbeddings', { out: embeddings, model: values.model, taskId }),
+            ),
+    }));
     console.log(`${report.out}: ${plural(report.rows, 'row')}, ${plural(report.bytes, 'byte')}`);
     if (report.pairsWithoutMajority > 0) {
       console.log(
@@ -65,6 +86,12 @@ pickscore_0, pickscore_1 and pickscore_prob_0 carry the scores of the project's 
     if (report.annotationsOut) {
       console.log(
         `${report.annotationsOut}: ${plural(report.annotationRows, 'annotation')} and adjudications`,
+      );
+    }
+    if (embeddingsReport) {
+      console.log(
+        `${embeddingsReport.out}: ${plural(embeddingsReport.prompts, 'prompt')} and ` +
+          `${plural(embeddingsReport.images, 'image')} embedded by ${embeddingsReport.model}`,
       );
     }
   },

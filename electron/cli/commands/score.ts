@@ -42,7 +42,11 @@ batch size (default per provider). Ctrl+C cancels; what was encoded stays cached
     for (const failure of report.providerFailures) {
       console.log(`provider ${failure.provider}: not used (${failure.reason})`);
     }
-    console.log(`provider ${report.provider}: in use`);
+    console.log(
+      report.provider === null
+        ? 'no model run: every prompt and image was in the cache'
+        : `provider ${report.provider}: in use`,
+    );
     const encoded = report.promptsEncoded + report.imagesEncoded;
     console.log(
       `${report.model}: ${plural(report.promptsEncoded, 'prompt')} and ${plural(report.imagesEncoded, 'image')} encoded` +

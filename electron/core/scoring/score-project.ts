@@ -2,11 +2,11 @@ import fs from 'node:fs';
 import type { Provider, ScoringReport } from '../../../shared/api';
 import { readImage } from '../io/images';
 import type { ProjectStore } from '../store/project-store';
-import type { PairRow, PutScore, ScoreRepository } from '../store/scores';
+import type { ModelRecord, PairRow, PutScore, ScoreRepository } from '../store/scores';
 import type { TaskContext } from '../tasks';
 import { openEncodersOffThread, type ModelEncoders } from './encoder-host';
 import { DEFAULT_BATCH } from './encoders';
-import { loadModelFolder, type ModelFolder } from './model-folder';
+import { loadModelFolder, type ModelFolder, type ModelManifest } from './model-folder';
 import {
   inProcessPreprocessor,
   startPreprocessPool,
@@ -160,6 +160,39 @@ function cosineOf(
     cosines.set(imageId, value);
   }
   return value;
+}
+
+/**
+ * Scores, from the cache alone, the pairs the model has not scored whose prompt and images it
+ * has embeddings for (computed here earlier, or imported: import-embeddings): no model folder
+ * is read and no session started. The model becomes the project's active model.
+ */
+export function scoreFromCache(
+  store: ProjectStore,
+  model: ModelRecord & { id: number },
+  context: TaskContext,
+): ScoringReport {
+  const started = performance.now();
+  const { scores } = store;
+  const manifest = JSON.parse(model.manifest) as ModelManifest;
+  scores.activate(model);
+  const runId = scores.startRun(model.id, 'cache');
+  const pairsScored = scoreCachedPairs(scores, model.id, manifest.logit_scale, context, {
+    onChunk: (scored) => context.progress(scored, null, 'scores from the cache'),
+  });
+  scores.finishRun(runId, pairsScored);
+  return {
+    model: model.name,
+    fingerprint: model.fingerprint,
+    provider: null,
+    providerFailures: [],
+    promptsEncoded: 0,
+    imagesEncoded: 0,
+    imagesMissing: 0,
+    missingImages: [],
+    pairsScored,
+    seconds: (performance.now() - started) / 1000,
+  };
 }
 
 /** How many of the images that could not be read a scoring report names. */

@@ -41,6 +41,14 @@ const modelStatements = (db: Database.Database) => ({
   byName: db
     .prepare<[string], number>('SELECT id FROM models WHERE name = ? ORDER BY id DESC')
     .pluck(),
+  byFingerprint: db.prepare<[string], ModelRecord & { id: number }>(
+    'SELECT id, fingerprint, name, manifest, folder FROM models WHERE fingerprint = ?',
+  ),
+  register: db.prepare<[ModelRecord & { now: number }], { id: number }>(
+    `INSERT INTO models (fingerprint, name, manifest, folder, created_at)
+     VALUES (@fingerprint, @name, @manifest, @folder, @now)
+     ON CONFLICT (fingerprint) DO UPDATE SET folder = excluded.folder RETURNING id`,
+  ),
 });
 
 /** The embedding cache: one unit vector per model and prompt or image. */
@@ -79,6 +87,23 @@ const cacheStatements = (db: Database.Database) => ({
     `SELECT image_id AS id, embedding FROM image_embeddings
      WHERE model_id = ? AND image_id IN (SELECT value FROM json_each(?))`,
   ),
+  promptIdByText: db.prepare<[string], number>('SELECT id FROM prompts WHERE text = ?').pluck(),
+  imageIdByUid: db.prepare<[string], number>('SELECT id FROM images WHERE uid = ?').pluck(),
+  // The cache as (id, key, embedding) in id order, for the embeddings export.
+  promptEmbeddingPage: db
+    .prepare<[number, number, number], [number, string, Buffer]>(
+      `SELECT pr.id, pr.text, e.embedding FROM prompt_embeddings e
+       JOIN prompts pr ON pr.id = e.prompt_id
+       WHERE e.model_id = ? AND e.prompt_id > ? ORDER BY e.prompt_id LIMIT ?`,
+    )
+    .raw(),
+  imageEmbeddingPage: db
+    .prepare<[number, number, number], [number, string, Buffer]>(
+      `SELECT i.id, i.uid, e.embedding FROM image_embeddings e
+       JOIN images i ON i.id = e.image_id
+       WHERE e.model_id = ? AND e.image_id > ? ORDER BY e.image_id LIMIT ?`,
+    )
+    .raw(),
 });
 
 /** Pairs to score, and their scores. */
@@ -145,6 +170,15 @@ export class ScoreRepository {
     return this.stmt.active.get();
   }
 
+  /** Registers a model (by fingerprint) without changing which one is active. */
+  register(model: ModelRecord): number {
+    return this.stmt.register.get({ ...model, now: Date.now() })!.id;
+  }
+
+  modelByFingerprint(fingerprint: string): (ModelRecord & { id: number }) | undefined {
+    return this.stmt.byFingerprint.get(fingerprint);
+  }
+
   /** The latest model of this name the project knows. */
   modelIdByName(name: string): number | undefined {
     return this.stmt.byName.get(name);
@@ -181,6 +215,44 @@ export class ScoreRepository {
     writeDerived(this.db, () => {
       for (const row of rows) this.stmt.putImage.run(modelId, row.id, asBlob(row.embedding));
     });
+  }
+
+  /** The prompt's id, by its exact text; undefined when the project has no such prompt. */
+  promptIdByText(text: string): number | undefined {
+    return this.stmt.promptIdByText.get(text);
+  }
+
+  /** The image's id, by its uid; undefined when the project has no such image. */
+  imageIdByUid(uid: string): number | undefined {
+    return this.stmt.imageIdByUid.get(uid);
+  }
+
+  /**
+   * Stores embeddings made elsewhere (import-embeddings), prompts and images together in one
+   * transaction: a file lands whole or not at all. Vectors must already be unit vectors.
+   */
+  putEmbeddings(
+    modelId: number,
+    prompts: { id: number; embedding: Float32Array }[],
+    images: { id: number; embedding: Float32Array }[],
+  ): void {
+    writeDerived(this.db, () => {
+      for (const row of prompts) this.stmt.putPrompt.run(modelId, row.id, asBlob(row.embedding));
+      for (const row of images) this.stmt.putImage.run(modelId, row.id, asBlob(row.embedding));
+    });
+  }
+
+  /** A page of the model's cached embeddings in id order after `after`, with their keys. */
+  embeddingPage(
+    modelId: number,
+    kind: 'prompt' | 'image',
+    after: number,
+    limit: number,
+  ): { id: number; key: string; embedding: Float32Array }[] {
+    const stmt = kind === 'prompt' ? this.stmt.promptEmbeddingPage : this.stmt.imageEmbeddingPage;
+    return stmt
+      .all(modelId, after, limit)
+      .map(([id, key, blob]) => ({ id, key, embedding: fromBlob(blob) }));
   }
 
   /** Pairs in id order after `after`: all of them, or those the model has no score for. */

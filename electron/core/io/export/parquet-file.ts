@@ -9,7 +9,11 @@ import { schemaElementFor, type ColumnKind } from '../pickapic-schema';
 
 export type Row = Record<string, unknown>;
 export type WriteGroup = (rows: Row[]) => void;
-export type Columns = readonly { name: string; kind: ColumnKind }[];
+/** A column of a plain kind, or one given by its schema elements (a list: group, then leaves). */
+export type Columns = readonly (
+  | { name: string; kind: ColumnKind }
+  | { name: string; schema: readonly SchemaElement[] }
+)[];
 
 /**
  * Columns whose values rarely repeat: deciding on dictionary encoding would hash every value (of
@@ -61,7 +65,7 @@ export async function writeAtomically<T>(
   );
   const schema: SchemaElement[] = [
     { name: 'schema', num_children: columns.length },
-    ...columns.map((c) => schemaElementFor(c.name, c.kind)),
+    ...columns.flatMap((c) => ('schema' in c ? c.schema : [schemaElementFor(c.name, c.kind)])),
   ];
   try {
     const writer = new ParquetWriter({
@@ -81,7 +85,7 @@ export async function writeAtomically<T>(
         columnData: columns.map((c) => ({
           name: c.name,
           data: rows.map((row) => row[c.name] ?? null),
-          ...(c.kind === 'binary' || NEARLY_UNIQUE.has(c.name)
+          ...(('kind' in c && c.kind === 'binary') || NEARLY_UNIQUE.has(c.name)
             ? { encoding: 'PLAIN' as const, statistics: false }
             : {}),
         })),

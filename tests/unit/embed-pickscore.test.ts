@@ -1,0 +1,239 @@
+// tools/embed_pickscore.py: its fingerprint of a model folder must be the studio's (runs with any
+// python3), and end to end (needs torch, transformers, datasets, Pillow: PICKSTUDIO_PYTHON, else
+// .venv-export/bin/python, else python3; skipped with the failing import named otherwise) its
+// embeddings of a Pick-a-Pic shard, imported, must score the pairs as the studio's own ONNX run of
+// the same tiny random CLIPModel does, with no model run on the studio's side.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadModelFolder } from '../../electron/core/scoring/model-folder';
+import { shardRow, writeShardWithDuckDB } from '../helpers/duckdb';
+import { makeJpeg, openTestProject, tempDir } from '../helpers/project';
+import { writeTinyModel } from '../helpers/tiny-model';
+
+const TOOLS = path.resolve('tools');
+const PYTHON =
+  process.env.PICKSTUDIO_PYTHON ??
+  (fs.existsSync('.venv-export/bin/python') ? path.resolve('.venv-export/bin/python') : 'python3');
+
+function run(
+  script: string,
+  args: string[],
+  timeout = 600_000,
+): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(PYTHON, [path.join(TOOLS, script), ...args], {
+      env: { ...process.env, HF_HUB_OFFLINE: '1', PYTHONUNBUFFERED: '1' },
+      timeout,
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, output }));
+  });
+}
+
+/** Why PYTHON cannot run the end-to-end test (the first import that fails), or null. */
+function missingImport(): string | null {
+  const probe = `
+import importlib
+for name in ("torch", "transformers", "datasets", "numpy", "PIL", "onnx"):
+    try:
+        importlib.import_module(name)
+    except Exception as error:
+        print("%s: %s" % (name, str(error).splitlines()[0] if str(error) else type(error).__name__))
+        break
+`;
+  const result = spawnSync(PYTHON, ['-c', probe], { encoding: 'utf8', timeout: 120_000 });
+  if (result.error) return `${PYTHON} cannot run (${result.error.message})`;
+  if (result.status !== 0) return `${PYTHON} failed: ${result.stderr.trim().split('\n').at(-1)}`;
+  const failed = result.stdout.trim();
+  return failed ? `${PYTHON} cannot import ${failed}` : null;
+}
+
+const hasPython = spawnSync(PYTHON, ['--version']).status === 0;
+const missing = hasPython ? missingImport() : `${PYTHON} cannot run`;
+
+// Protobuf, enough to give an ONNX file an initializer whose weights live in another file.
+function varint(n: number): Buffer {
+  const bytes: number[] = [];
+  while (n >= 0x80) {
+    bytes.push((n & 0x7f) | 0x80);
+    n >>>= 7;
+  }
+  bytes.push(n);
+  return Buffer.from(bytes);
+}
+const field = (number: number, payload: Buffer): Buffer =>
+  Buffer.concat([varint((number << 3) | 2), varint(payload.length), payload]);
+
+/** The ONNX file with one more graph initializer, kept in `location` (external data). */
+function withExternalInitializer(onnx: Buffer, location: string): Buffer {
+  const entry = Buffer.concat([field(1, Buffer.from('location')), field(2, Buffer.from(location))]);
+  const tensor = Buffer.concat([field(8, Buffer.from(`w_${location}`)), field(13, entry)]);
+  const parts: Buffer[] = [];
+  let pos = 0;
+  while (pos < onnx.length) {
+    const start = pos;
+    let tag = 0;
+    let shift = 0;
+    for (;;) {
+      const b = onnx[pos++]!;
+      tag |= (b & 0x7f) << shift;
+      shift += 7;
+      if (b < 0x80) break;
+    }
+    const wire = tag & 7;
+    if (wire === 0) {
+      while (onnx[pos++]! >= 0x80);
+      parts.push(onnx.subarray(start, pos));
+    } else if (wire === 2) {
+      let length = 0;
+      shift = 0;
+      for (;;) {
+        const b = onnx[pos++]!;
+        length += (b & 0x7f) * 2 ** shift;
+        shift += 7;
+        if (b < 0x80) break;
+      }
+      const payload = onnx.subarray(pos, pos + length);
+      pos += length;
+      parts.push(
+        tag >> 3 === 7
+          ? field(7, Buffer.concat([payload, field(5, tensor)]))
+          : onnx.subarray(start, pos),
+      );
+    } else {
+      throw new Error(`wire type ${wire} in the test's ONNX file`);
+    }
+  }
+  return Buffer.concat(parts);
+}
+
+describe.skipIf(!hasPython)('embed_pickscore.py fingerprint', () => {
+  it("prints the studio's fingerprint of a model folder, external weight files included", async () => {
+    const dir = tempDir();
+    const model = path.join(dir, 'tiny');
+    writeTinyModel(model, 5);
+    const plain = await run('embed_pickscore.py', ['--print-fingerprint', model]);
+    expect(plain.code, plain.output).toBe(0);
+    expect(plain.output.trim()).toBe((await loadModelFolder(model)).fingerprint);
+
+    for (const [tower, location] of [
+      ['image_encoder.onnx', 'image_encoder.onnx.data'],
+      ['text_encoder.onnx', 'a-weights.bin'],
+    ] as const) {
+      const file = path.join(model, tower);
+      fs.writeFileSync(file, withExternalInitializer(fs.readFileSync(file), location));
+      fs.writeFileSync(path.join(model, location), `weights of ${tower}`);
+    }
+    const studio = await loadModelFolder(model);
+    const external = await run('embed_pickscore.py', ['--print-fingerprint', model]);
+    expect(external.code, external.output).toBe(0);
+    expect(external.output.trim()).toBe(studio.fingerprint);
+    expect(studio.fingerprint).not.toBe(plain.output.trim());
+    // A weight file's bytes are part of it.
+    fs.appendFileSync(path.join(model, 'a-weights.bin'), '!');
+    const changed = await run('embed_pickscore.py', ['--print-fingerprint', model]);
+    expect(changed.output.trim()).toBe((await loadModelFolder(model)).fingerprint);
+    expect(changed.output.trim()).not.toBe(studio.fingerprint);
+  });
+});
+
+const skipReason = missing
+  ? ` [skipped: ${missing}; set PICKSTUDIO_PYTHON to a Python with torch, transformers, datasets, onnx, Pillow]`
+  : '';
+
+describe('embed_pickscore.py end to end', () => {
+  it.skipIf(missing !== null)(
+    `embeds a shard with PyTorch; imported, it scores the pairs as the studio's ONNX run does, with no model run${skipReason}`,
+    async () => {
+      const dir = tempDir();
+      const model = path.join(dir, 'tiny');
+      const exported = await run('export_pickscore.py', [
+        '--random-init',
+        'tiny',
+        '--seed',
+        '3',
+        '--out',
+        model,
+        '--offline',
+        '--no-check',
+      ]);
+      expect(exported.code, exported.output).toBe(0);
+      const shard = path.join(dir, 'shard.parquet');
+      const rows = [];
+      for (let i = 0; i < 6; i++) {
+        rows.push(
+          shardRow(i, {
+            caption: `a photo number ${i % 4}`,
+            image_0_uid: `u${i}`,
+            image_1_uid: `u${(i + 1) % 6}`,
+            jpg_0: await makeJpeg(10 + i, 96 + 8 * i, 80),
+            jpg_1: await makeJpeg(10 + ((i + 1) % 6), 96 + 8 * ((i + 1) % 6), 80),
+          }),
+        );
+      }
+      await writeShardWithDuckDB(shard, rows, { images: true });
+      const emb = path.join(dir, 'emb.parquet');
+      const embedded = await run('embed_pickscore.py', [
+        '--random-init',
+        'tiny',
+        '--seed',
+        '3',
+        '--model-folder',
+        model,
+        '--device',
+        'cpu',
+        '--batch-size',
+        '4',
+        '--out',
+        emb,
+        shard,
+      ]);
+      expect(embedded.code, embedded.output).toBe(0);
+
+      // The studio's own scores, through onnxruntime.
+      const ref = openTestProject(path.join(dir, 'ref.pickstudio'));
+      await ref.call('importSources', { sources: [shard] });
+      await ref.call('scorePairs', { model });
+      const refModel = ref.store.scores.activeModel()!;
+      const expected = new Map(
+        (await ref.call('listPairs', { limit: 100 })).map((p) => [
+          p.prompt + p.image0Uid,
+          ref.store.scores.scoreOf(refModel.id, p.pairId)!.p_0,
+        ]),
+      );
+      ref.store.close();
+
+      // A fresh project: the model registered, its towers then broken, the embeddings imported.
+      const copy = path.join(dir, 'tiny-copy');
+      fs.cpSync(model, copy, { recursive: true });
+      const fresh = openTestProject(path.join(dir, 'fresh.pickstudio'));
+      await fresh.call('importSources', { sources: [shard] });
+      await fresh.call('addModel', { folder: copy });
+      for (const f of ['text_encoder.onnx', 'image_encoder.onnx']) {
+        fs.writeFileSync(path.join(copy, f), 'broken');
+      }
+      const imported = await fresh.call('importEmbeddings', { sources: [emb] });
+      expect(imported.files[0]).toMatchObject({
+        prompts: 4,
+        images: 6,
+        unknownPrompts: 0,
+        unknownImages: 0,
+      });
+      const report = await fresh.call('scorePairs', {});
+      expect(report).toMatchObject({ provider: null, pairsScored: 6 });
+      const freshModel = fresh.store.scores.activeModel()!;
+      for (const p of await fresh.call('listPairs', { limit: 100 })) {
+        const p0 = fresh.store.scores.scoreOf(freshModel.id, p.pairId)!.p_0;
+        // PyTorch against onnxruntime, float32: the exporter's own check allows 1e-3.
+        expect(Math.abs(p0 - expected.get(p.prompt + p.image0Uid)!)).toBeLessThan(1e-3);
+      }
+      fresh.store.close();
+    },
+    900_000,
+  );
+});
