@@ -310,7 +310,7 @@ function report(
     });
   console.log(
     row(
-      '  committed → next pair in the DOM',
+      '  committed → next pair in the DOM (< 0: it went up first)',
       between(
         (t) => t.committedAt,
         (t) => t.renderedAt,
