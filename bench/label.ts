@@ -16,6 +16,12 @@
  * requestStart: the server's work plus loopback), and the core alone, in process, on the same file.
  * BENCH_GAP_MS is the pause after each pair is painted, before the next key (a fast annotator
  * takes about 1,000 ms; the gap only has to let prefetch keep up).
+ *
+ * The headline, measured apart from the app's own timing (a script the bench puts in the page):
+ * keypress → next pair painted, from the keydown event's timeStamp to performance.now() in the
+ * first requestAnimationFrame callback that finds the view on a new pair id with both <img>
+ * elements in the DOM and decoded (`complete`, `naturalWidth` > 0): the frame that paints it.
+ * `decode()` on both, called then, says how long the images still had to wait for their bytes.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -44,6 +50,45 @@ interface KeyTiming {
   imagesComplete: boolean | null;
 }
 
+/** One keypress as the bench's own script in the page saw it (see FRAME_PROBE). */
+interface FrameTiming {
+  fromPairId: string;
+  toPairId: string;
+  /** performance.now() in the first frame showing the new pair, minus the keydown's timeStamp. */
+  frameMs: number;
+  /** From that frame until decode() resolved on both images. */
+  decodeMs: number;
+}
+
+/**
+ * Runs in the page before the app: on each keydown (capture, before the app's handler), a
+ * requestAnimationFrame loop that stops at the first frame showing another pair, both images
+ * decoded. Checking from inside the page costs nothing between frames.
+ */
+const FRAME_PROBE = `(() => {
+  window.__benchFrames = [];
+  const view = () => document.querySelector('[data-testid="labeling-view"]');
+  addEventListener('keydown', (event) => {
+    const keyAt = event.timeStamp;
+    const fromPairId = view()?.getAttribute('data-pair-id') ?? '';
+    const started = performance.now();
+    const tick = () => {
+      const now = performance.now();
+      const toPairId = view()?.getAttribute('data-pair-id') ?? '';
+      const imgs = [...document.querySelectorAll('img[data-testid^="image-"]')];
+      const shown = toPairId !== '' && toPairId !== fromPairId && imgs.length === 2 &&
+        imgs.every((img) => img.complete && img.naturalWidth > 0);
+      if (shown) {
+        const record = { fromPairId, toPairId, frameMs: now - keyAt, decodeMs: NaN };
+        window.__benchFrames.push(record);
+        Promise.all(imgs.map((img) => img.decode())).then(
+          () => (record.decodeMs = performance.now() - now), () => {});
+      } else if (now - started < 10000) requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  }, true);
+})()`;
+
 interface ResourceEntry {
   startTime: number;
   requestStart: number;
@@ -67,10 +112,12 @@ async function main(): Promise<void> {
     const browser = await chromium.launch({ ...chromiumLaunchOptions, headless: true });
     let timings: KeyTiming[];
     let resources: ResourceEntry[];
+    let frames: FrameTiming[];
     let frameMs: number;
     let http: number[];
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      await page.addInitScript(FRAME_PROBE);
       // The server keeps other query parameters through its token redirect: this lands on /?bench.
       await page.goto(`${served.url}&bench`);
       await page.getByTestId('annotator-name').fill('bench');
@@ -97,6 +144,7 @@ async function main(): Promise<void> {
         }
       }
       timings = (await page.evaluate('window.__pickstudioTimings')) as KeyTiming[];
+      frames = (await page.evaluate('window.__benchFrames')) as FrameTiming[];
       resources = (await page.evaluate(`performance.getEntriesByType('resource')
         .filter((e) => e.name.includes('/api/call/recordDecision'))
         .map((e) => ({ startTime: e.startTime, requestStart: e.requestStart,
@@ -109,7 +157,7 @@ async function main(): Promise<void> {
     }
 
     const core = await coreCommitTimes(file, Math.min(KEYS, PAIRS));
-    report(timings, resources, http, core, frameMs);
+    report(timings, frames, resources, http, core, frameMs);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -170,6 +218,7 @@ async function coreCommitTimes(file: string, count: number): Promise<number[]> {
 
 function report(
   timings: KeyTiming[],
+  frames: FrameTiming[],
   resources: ResourceEntry[],
   http: number[],
   core: number[],
@@ -206,6 +255,21 @@ function report(
     `Pick Studio labeling bench: ${decisions.length} keypresses, headless Chromium (${os.cpus().length} cores), frame interval ${frameMs.toFixed(1)} ms`,
   );
   console.log(`  ${''.padEnd(50)} ${'median'.padStart(10)}  ${'p95'.padStart(10)}`);
+  // Keys that led to no other pair (the end screen, a refusal) have no frame to time.
+  const moved = frames.filter((f) => f.toPairId !== f.fromPairId);
+  console.log(
+    row(
+      'keypress → next pair painted (frame, images decoded)',
+      moved.map((f) => f.frameMs),
+    ),
+  );
+  console.log(
+    row(
+      '  that frame → decode() resolved on both images',
+      moved.map((f) => f.decodeMs).filter((d) => !Number.isNaN(d)),
+    ),
+  );
+  console.log("  the app's own timing (renderer/src/state/timing.ts):");
   console.log(
     row(
       'keypress → verdict committed',
@@ -246,7 +310,7 @@ function report(
     });
   console.log(
     row(
-      '  committed → next pair in the DOM',
+      '  committed → next pair in the DOM (< 0: it went up first)',
       between(
         (t) => t.committedAt,
         (t) => t.renderedAt,

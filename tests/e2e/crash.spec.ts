@@ -1,8 +1,10 @@
 /**
  * Crash safety of labeling: `pickstudio serve` is killed with SIGKILL at random moments while the
  * page labels by keyboard, then started again on the same file and port, and the page reloaded.
- * A verdict counts as saved only when the page showed it so: its entry in the history strip,
- * which the view adds only once recordDecision has resolved, that is after the SQLite commit.
+ * A verdict counts as saved only when the page showed it so: its entry in the history strip marked
+ * saved (`data-saved="saved"`), which it is only once recordDecision has resolved, that is after
+ * the SQLite commit. The next pair going up is no such sign: it shows while the save is on its
+ * way, the entry marked saving.
  * After every kill, the file as the kill left it is opened read-only: it passes
  * `PRAGMA integrity_check`, every verdict shown as saved is in it (pair, verdict, annotator, the
  * side shown left), and everything in it was a key the test pressed. A key whose save the kill
@@ -55,7 +57,7 @@ interface Press {
   /** The better image's uid, or 'tie'. */
   better: string;
   /**
-   * 'saved': the history strip showed it; 'not confirmed': the page said the studio did not
+   * 'saved': the history strip showed it saved; 'not confirmed': the page said the studio did not
    * answer (the server was gone), so the decision may or may not be on disk.
    */
   outcome: 'saved' | 'not confirmed';
@@ -109,15 +111,16 @@ function onScreen(page: Page) {
 }
 
 /**
- * After a key on `pairId`: 'saved' once the history strip lists the pair (with the verdict it
- * shows), 'not confirmed' once the view reports that the studio did not answer.
+ * After a key on `pairId`: 'saved' once the history strip lists the pair as saved (with the verdict
+ * it shows), not merely saving; 'not confirmed' once the view reports that the studio did not
+ * answer.
  */
 async function outcomeOf(page: Page, pairId: number) {
   const handle = await page.waitForFunction(
     (id) => {
       const { document } = globalThis as unknown as PageGlobal;
       const entry = document.querySelector(
-        `[data-testid="history"] [data-pair-id="${id}"][data-decision]`,
+        `[data-testid="history"] [data-pair-id="${id}"][data-decision][data-saved="saved"]`,
       );
       if (entry) return { outcome: 'saved', decision: entry.getAttribute('data-decision') };
       const view = document.querySelector('[data-testid="labeling-view"]');

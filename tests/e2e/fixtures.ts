@@ -240,12 +240,17 @@ export async function shownPair(studio: Studio): Promise<ShownPair> {
   return { pairId, leftUid: leftUid!, rightUid: rightUid! };
 }
 
-/** Presses a key and waits until the view has moved on from `from` and is ready (or done). */
+/**
+ * Presses a key and waits until the view has moved on from `from` and is ready (or done), and the
+ * decision is saved: the next pair goes up before the save answers, while the history strip marks
+ * the decision saving.
+ */
 export async function pressAndWait(studio: Studio, key: string, from: ShownPair): Promise<void> {
   const { page, view } = studio;
   await page.keyboard.press(key);
   await expect(view).not.toHaveAttribute('data-pair-id', String(from.pairId));
   await expect(view).toHaveAttribute('data-state', /^(ready|done)$/);
+  await expect(page.locator('[data-testid="history"] [data-saved="saving"]')).toHaveCount(0);
 }
 
 export interface PairScore {

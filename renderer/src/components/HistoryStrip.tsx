@@ -1,4 +1,4 @@
-import { memo } from 'react';
+import { memo, useMemo } from 'react';
 import { isDisagreement, type HistoryEntry } from '../../../shared/api';
 import { describeDecision, sideOf, type Seen } from '../../../shared/labels';
 import { useLabeling } from '../state/labeling';
@@ -18,13 +18,25 @@ function glyph(entry: HistoryEntry): string {
   return sideOf(decision, leftImage) === 'left' ? '◀' : '▶';
 }
 
+/** Entries in the strip (as in state/labeling/history.ts). */
+const LENGTH = 10;
+
 /**
- * The latest decisions, newest first; each opens its pair again to change it. Decisions the
- * model disagrees with are marked, except in blind labeling, where the model's opinion is never
- * shown.
+ * The latest decisions, newest first; each opens its pair again to change it. A decision whose
+ * save has not answered yet heads the strip marked saving (`data-saved`), in place of the pair's
+ * standing entry, which comes back if the save fails. Decisions the model disagrees with are
+ * marked, except in blind labeling, where the model's opinion is never shown.
  */
 export const HistoryStrip = memo(function HistoryStrip() {
-  const history = useLabeling((s) => s.history);
+  const saved = useLabeling((s) => s.history);
+  const saving = useLabeling((s) => s.savingEntry);
+  const history = useMemo(
+    () =>
+      saving === null
+        ? saved
+        : [saving, ...saved.filter((h) => h.pairId !== saving.pairId)].slice(0, LENGTH),
+    [saved, saving],
+  );
   const shownId = useLabeling((s) => s.shown?.prepared.pair.pairId ?? null);
   const revisit = useLabeling((s) => s.revisit);
   const settings = useProject((s) => s.settings);
@@ -44,16 +56,19 @@ export const HistoryStrip = memo(function HistoryStrip() {
             const described = describeDecision(entry.decision, seenFor(entry));
             const modelName = entry.model ?? 'the model';
             const verdict = disagrees ? `${described}, disagrees with ${modelName}` : described;
+            const isSaving = entry === saving;
+            const state = isSaving ? ', saving' : '';
             return (
-              <li key={entry.annotationId}>
+              <li key={isSaving ? `saving:${entry.pairId}` : entry.annotationId}>
                 <button
                   type="button"
-                  className={`history-entry history-${entry.decision}`}
+                  className={`history-entry history-${entry.decision}${isSaving ? ' history-saving' : ''}`}
                   data-pair-id={entry.pairId}
                   data-decision={String(entry.decision)}
+                  data-saved={isSaving ? 'saving' : 'saved'}
                   data-disagrees={disagrees ? 'true' : undefined}
                   aria-current={entry.pairId === shownId ? 'true' : undefined}
-                  aria-label={`Revisit pair ${entry.pairId}: ${verdict}. ${entry.prompt}`}
+                  aria-label={`Revisit pair ${entry.pairId}: ${verdict}${state}. ${entry.prompt}`}
                   title={disagrees ? `${entry.prompt} (disagrees with ${modelName})` : entry.prompt}
                   onMouseDown={(e) => e.preventDefault()}
                   onClick={() => void revisit(entry.pairId)}

@@ -12,7 +12,10 @@ export interface KeyTiming {
   nextPairId: number | null;
   /** performance.now() at the start of the keydown handler. */
   keyAt: number;
-  /** When the StudioApi call (recordDecision, undoLast) resolved: the decision is on disk. */
+  /**
+   * When the StudioApi call (recordDecision, undoLast) resolved: the decision is on disk. A
+   * decision saved behind the next pair may resolve after that pair is painted.
+   */
   committedAt: number | null;
   /** When React had put the next pair in the DOM (layout effect). */
   renderedAt: number | null;
@@ -66,10 +69,10 @@ function finish(record: KeyTiming): void {
 }
 
 export const timing = {
-  /** A keypress (or click) starts an action on the shown pair. */
-  begin(action: KeyTiming['action'], pairId: number | null, keyAt: number): void {
+  /** A keypress (or click) starts an action on the shown pair; its record, for `committed`. */
+  begin(action: KeyTiming['action'], pairId: number | null, keyAt: number): KeyTiming {
     if (pending) finish(pending);
-    pending = {
+    const record: KeyTiming = {
       action,
       pairId,
       nextPairId: null,
@@ -80,11 +83,12 @@ export const timing = {
       paintedAt: null,
       imagesComplete: null,
     };
+    pending = record;
+    return record;
   },
-  committed(): void {
-    if (!pending) return;
-    pending.committedAt = performance.now();
-    measure('pickstudio:commit', pending.keyAt, pending.committedAt, pending);
+  committed(record: KeyTiming): void {
+    record.committedAt = performance.now();
+    measure('pickstudio:commit', record.keyAt, record.committedAt, record);
   },
   /** The action failed or led nowhere to paint (the done screen): record what there is. */
   end(): void {
@@ -92,7 +96,8 @@ export const timing = {
   },
   /** Called from a layout effect when a pair has just been put in the DOM. */
   rendered(pairId: number, imagesComplete: boolean, onPainted: (paintedAt: number) => void): void {
-    const record = pending && pending.committedAt !== null ? pending : null;
+    // The first showing after the key: the next pair (put up before or after the commit).
+    const record = pending && pending.renderedAt === null ? pending : null;
     if (record) {
       record.nextPairId = pairId;
       record.renderedAt = performance.now();

@@ -70,11 +70,11 @@ export const undo = (store: LabelingStore, keyAt: number): Promise<void> =>
   act(
     async (s) => {
       const before = store.get().status;
-      timing.begin('undo', store.get().shown?.prepared.pair.pairId ?? null, keyAt);
+      const timed = timing.begin('undo', store.get().shown?.prepared.pair.pairId ?? null, keyAt);
       store.set({ status: 'saving' });
       const seq = ++s.requestSeq;
       const reply = await studio.undoLast({ annotator: s.annotator });
-      timing.committed();
+      timing.committed(timed);
       if (!isLive(s)) return;
       acceptProgress(store, s, seq, reply.progress);
       if (reply.undone) await showUndone(store, s, reply.undone);

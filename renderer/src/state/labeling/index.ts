@@ -1,6 +1,6 @@
 /**
- * The labeling view's controller: a queue of pairs decoded ahead (queue.ts), decisions committed
- * before the next pair shows (saving.ts), undo and the history strip (history.ts), and the
+ * The labeling view's controller: a queue of pairs decoded ahead (queue.ts), decisions saved
+ * while the next pair shows, a failed one brought back (saving.ts), undo and the history strip (history.ts), and the
  * model's disagreement held on screen in 'after' mode (reveal.ts). One session per annotator
  * (session.ts) runs one user action at a time.
  */
@@ -22,6 +22,7 @@ const FRESH_VIEW = {
   errorDetail: null,
   progress: null,
   history: [],
+  savingEntry: null,
   revealedSeq: null,
   announcement: '',
 } as const satisfies Partial<LabelingState>;

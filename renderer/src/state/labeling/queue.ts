@@ -16,6 +16,7 @@ let showSeq = 0;
 /** The pairs the view holds: on screen, queued, or on their way after an undo or a history click. */
 function heldIds(store: LabelingStore, s: Session): number[] {
   const ids = new Set<number>(s.incoming);
+  if (s.savingPairId !== null) ids.add(s.savingPairId);
   const shown = store.get().shown;
   if (shown) ids.add(shown.prepared.pair.pairId);
   for (const item of s.queue) ids.add(item.pair.pairId);
@@ -33,12 +34,17 @@ function enqueue(s: Session, pair: LabelPair): void {
 export function refill(store: LabelingStore, s: Session): Promise<void> {
   if (s.fetching) return s.fetching;
   if (s.exhausted || s.queue.length >= REFILL_BELOW) return Promise.resolve();
-  const count = PREFETCH - s.queue.length;
-  const seq = ++s.requestSeq;
-  const skips = s.skips;
   s.fetchError = null;
   s.fetching = (async () => {
     try {
+      // Sent behind a decision on its way, getQueue could reach the project before its commit,
+      // and its progress, newer, would count one short.
+      if (s.saving) await s.saving;
+      if (!isLive(s)) return;
+      const count = PREFETCH - s.queue.length;
+      if (count <= 0) return;
+      const seq = ++s.requestSeq;
+      const skips = s.skips;
       const reply = await studio.getQueue({
         annotator: s.annotator,
         count,
@@ -61,7 +67,12 @@ export function refill(store: LabelingStore, s: Session): Promise<void> {
 }
 
 /** Puts a pair on screen as a new showing, and tops the queue up after it. */
-function show(store: LabelingStore, s: Session, prepared: PreparedPair, origin: Origin): void {
+export function show(
+  store: LabelingStore,
+  s: Session,
+  prepared: PreparedPair,
+  origin: Origin,
+): void {
   s.paint = null;
   s.suggestionSeq = null;
   store.set({
@@ -105,6 +116,15 @@ export async function showNext(store: LabelingStore, s: Session): Promise<void> 
 
 /** The next pair the queue would show is decoded already. */
 export const nextIsReady = (s: Session): boolean => Boolean(s.queue[0]?.prepared);
+
+/** Puts the next queued pair on screen now, in this task; false where it is not decoded yet. */
+export function showNextNow(store: LabelingStore, s: Session): boolean {
+  const head = s.queue[0];
+  if (!head?.prepared) return false;
+  s.queue.shift();
+  show(store, s, head.prepared, 'queue');
+  return true;
+}
 
 /**
  * The pair on screen goes back to the front of the queue when it is still to decide: undecided,

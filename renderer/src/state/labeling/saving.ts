@@ -4,10 +4,10 @@ import { studio } from '../../studio';
 import { bothShowable } from '../images';
 import { labelingKeys } from '../keys';
 import { describeError } from '../project';
-import { timing } from '../timing';
+import { timing, type KeyTiming } from '../timing';
 import { failAfterCommit, failOnPair } from './failures';
 import { addToHistory } from './history';
-import { nextIsReady, showNext } from './queue';
+import { nextIsReady, putBack, show, showNext, showNextNow } from './queue';
 import { disagreementToReveal, revealDisagreement } from './reveal';
 import { acceptProgress, act, isLive, type Session } from './session';
 import type { LabelingStore, Shown } from './types';
@@ -67,7 +67,78 @@ async function moveOn(store: LabelingStore, s: Session, catchUp: () => void): Pr
   }
 }
 
-/** Saves a decision on the pair on screen; the next pair goes up only once it is committed. */
+/** What a saved decision changes in the session: a first skip is a pair to come back. */
+function noteSaved(s: Session, decision: Decision): void {
+  // A pair skipped for the first time comes back after the undecided ones (getQueue).
+  if (decision === 'skip') {
+    s.skips++;
+    s.exhausted = false;
+  }
+}
+
+const savedAnnouncement = (shown: Shown, decision: Decision): string => {
+  const { pair } = shown.prepared;
+  return `Saved pair ${pair.pairId}: ${describeDecision(decision, { leftImage: pair.leftImage })}.`;
+};
+
+/**
+ * The normal case: the next pair is decoded, so it goes up in the frame of the key while the
+ * decision is saved behind it. The history strip heads with the decision marked saving until
+ * the commit answers; then it is saved there, counted in the progress and announced. A save that
+ * fails brings its pair back on screen with the reason (the pair shown meanwhile returns to the
+ * front of the queue), and the strip and the progress never count it. Every later action waits
+ * for the answer first (`act`), so only one decision is ever on its way.
+ */
+function saveBehindNextPair(
+  store: LabelingStore,
+  s: Session,
+  shown: Shown,
+  decision: Decision,
+  args: MethodArgs<'recordDecision'>,
+  timed: KeyTiming,
+): void {
+  const { pair } = shown.prepared;
+  const seq = ++s.requestSeq;
+  // Sent before the render work, which then overlaps the round trip.
+  const request = studio.recordDecision(args);
+  s.savingPairId = pair.pairId;
+  store.set({ savingEntry: historyEntry(shown, decision, 0) });
+  showNextNow(store, s);
+  s.saving = request
+    .then(
+      (reply) => {
+        timing.committed(timed);
+        if (!isLive(s)) return true;
+        noteSaved(s, decision);
+        acceptProgress(store, s, seq, reply.progress);
+        store.set({ savingEntry: null });
+        addToHistory(
+          store,
+          historyEntry(shown, decision, reply.annotationId),
+          savedAnnouncement(shown, decision),
+        );
+        return true;
+      },
+      (error: unknown) => {
+        if (!isLive(s)) return false;
+        store.set({ savingEntry: null });
+        putBack(store, s, pair.pairId);
+        show(store, s, shown.prepared, shown.origin);
+        failOnPair(store, error);
+        return false;
+      },
+    )
+    .finally(() => {
+      s.saving = null;
+      s.savingPairId = null;
+    });
+}
+
+/**
+ * Saves a decision on the pair on screen. The next pair goes up at once when it is decoded
+ * (`saveBehindNextPair`); else, and when a disagreement is to be flashed first, once the
+ * decision is committed.
+ */
 export const choose = (store: LabelingStore, decision: Decision, keyAt: number): Promise<void> =>
   act(
     async (s) => {
@@ -79,20 +150,21 @@ export const choose = (store: LabelingStore, decision: Decision, keyAt: number):
         store.set({ announcement: `An image is missing: press ${skipKeys} to skip this pair.` });
         return;
       }
-      timing.begin(decision, pair.pairId, keyAt);
+      const timed = timing.begin(decision, pair.pairId, keyAt);
+      const args = decisionArgs(s, shown, decision, keyAt);
+      const disagreement = disagreementToReveal(pair, decision);
+      if (disagreement === null && nextIsReady(s)) {
+        saveBehindNextPair(store, s, shown, decision, args, timed);
+        return;
+      }
       store.set({ status: 'saving' });
       const seq = ++s.requestSeq;
-      const reply = await studio.recordDecision(decisionArgs(s, shown, decision, keyAt));
+      const reply = await studio.recordDecision(args);
       // On disk from here on: only now may the view move on.
-      timing.committed();
+      timing.committed(timed);
       if (!isLive(s)) return;
-      // A pair skipped for the first time comes back after the undecided ones (getQueue).
-      if (decision === 'skip') {
-        s.skips++;
-        s.exhausted = false;
-      }
-      const saved = `Saved pair ${pair.pairId}: ${describeDecision(decision, { leftImage: pair.leftImage })}.`;
-      const disagreement = disagreementToReveal(pair, decision);
+      noteSaved(s, decision);
+      const saved = savedAnnouncement(shown, decision);
       const announcement = disagreement === null ? saved : `${saved} ${disagreement}.`;
       const entry = historyEntry(shown, decision, reply.annotationId);
       if (disagreement !== null && !(await revealDisagreement(store, s, shown, announcement))) {

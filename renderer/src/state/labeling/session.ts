@@ -25,6 +25,13 @@ export interface Session {
   incoming: Set<number>;
   /** A user action (or the first load) is running; see `act`. */
   busy: boolean;
+  /**
+   * The decision saved behind the next pair (saving.ts): true once committed, false once it
+   * failed and its pair is back on screen. At most one at a time; every action waits for it.
+   */
+  saving: Promise<boolean> | null;
+  /** The pair of that decision, kept out of getQueue's answers until the commit answers. */
+  savingPairId: number | null;
   paint: { seq: number; at: number } | null;
   /** The showing whose suggestion was on screen, for recordDecision's suggestionVisible. */
   suggestionSeq: number | null;
@@ -46,6 +53,8 @@ export function beginSession(annotator: string): Session {
     skips: 0,
     incoming: new Set(),
     busy: true,
+    saving: null,
+    savingPairId: null,
     paint: null,
     suggestionSeq: null,
     requestSeq: 0,
@@ -74,7 +83,12 @@ export function acceptProgress(
   store.set({ progress });
 }
 
-/** Runs one user action at a time; keys pressed meanwhile are ignored, never queued. */
+/**
+ * Runs one user action at a time; keys pressed meanwhile are ignored, never queued. An action
+ * starts after the decision being saved behind the screen has answered, so decisions and undos
+ * reach the project in the order pressed; where that save failed, its pair is back on screen with
+ * the reason, and the action, meant for the screen before, is dropped.
+ */
 export async function act(
   run: (s: Session) => Promise<void>,
   onError: (error: unknown) => void,
@@ -83,6 +97,8 @@ export async function act(
   if (!s || s.busy) return;
   s.busy = true;
   try {
+    if (s.saving && !(await s.saving)) return;
+    if (!isLive(s)) return;
     await run(s);
   } catch (error) {
     if (isLive(s)) onError(error);

@@ -31,6 +31,12 @@ export interface LabelingState {
   progress: LabelProgress | null;
   /** The annotator's latest standing decisions, newest first, each with the side it was made on. */
   history: HistoryEntry[];
+  /**
+   * The decision being saved behind the next pair (its annotationId 0 until the commit answers):
+   * the strip shows it first, marked saving; it joins `history` once committed, and is dropped
+   * when the save fails.
+   */
+  savingEntry: HistoryEntry | null;
   /** The showing whose saved verdict the model disagrees with, while that is on screen. */
   revealedSeq: number | null;
   /** What the live region says: the last saved decision, undo, or a problem. */
