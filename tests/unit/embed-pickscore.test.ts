@@ -10,12 +10,10 @@ import { describe, expect, it } from 'vitest';
 import { loadModelFolder } from '../../electron/core/scoring/model-folder';
 import { shardRow, writeShardWithDuckDB } from '../helpers/duckdb';
 import { makeJpeg, openTestProject, tempDir } from '../helpers/project';
+import { missingImport, PYTHON } from '../helpers/python';
 import { writeTinyModel } from '../helpers/tiny-model';
 
 const TOOLS = path.resolve('tools');
-const PYTHON =
-  process.env.PICKSTUDIO_PYTHON ??
-  (fs.existsSync('.venv-export/bin/python') ? path.resolve('.venv-export/bin/python') : 'python3');
 
 function run(
   script: string,
@@ -35,26 +33,10 @@ function run(
   });
 }
 
-/** Why PYTHON cannot run the end-to-end test (the first import that fails), or null. */
-function missingImport(): string | null {
-  const probe = `
-import importlib
-for name in ("torch", "transformers", "datasets", "numpy", "PIL", "onnx"):
-    try:
-        importlib.import_module(name)
-    except Exception as error:
-        print("%s: %s" % (name, str(error).splitlines()[0] if str(error) else type(error).__name__))
-        break
-`;
-  const result = spawnSync(PYTHON, ['-c', probe], { encoding: 'utf8', timeout: 120_000 });
-  if (result.error) return `${PYTHON} cannot run (${result.error.message})`;
-  if (result.status !== 0) return `${PYTHON} failed: ${result.stderr.trim().split('\n').at(-1)}`;
-  const failed = result.stdout.trim();
-  return failed ? `${PYTHON} cannot import ${failed}` : null;
-}
-
 const hasPython = spawnSync(PYTHON, ['--version']).status === 0;
-const missing = hasPython ? missingImport() : `${PYTHON} cannot run`;
+const missing = hasPython
+  ? missingImport(['torch', 'transformers', 'datasets', 'numpy', 'PIL', 'onnx'])
+  : `${PYTHON} cannot run`;
 
 // Protobuf, enough to give an ONNX file an initializer whose weights live in another file.
 function varint(n: number): Buffer {

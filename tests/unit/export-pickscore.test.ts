@@ -13,31 +13,11 @@ import { pickscore } from '../../electron/core/scoring/pickscore';
 import { parseClipImageConfig, preprocessImage } from '../../electron/core/scoring/preprocess';
 import { loadClipTokenizer } from '../../electron/core/scoring/tokenizer';
 import { tempDir } from '../helpers/project';
+import { missingImport, PYTHON } from '../helpers/python';
 
 const SCRIPT = path.resolve('tools/export_pickscore.py');
-const PYTHON =
-  process.env.PICKSTUDIO_PYTHON ??
-  (fs.existsSync('.venv-export/bin/python') ? path.resolve('.venv-export/bin/python') : 'python3');
 
-/** Why PYTHON cannot run the exporter (the first import that fails), or null when it can. */
-function missingImport(): string | null {
-  const probe = `
-import importlib
-for name in ("torch", "transformers", "onnx", "onnxruntime", "numpy", "PIL"):
-    try:
-        importlib.import_module(name)
-    except Exception as error:
-        print("%s: %s" % (name, str(error).splitlines()[0] if str(error) else type(error).__name__))
-        break
-`;
-  const result = spawnSync(PYTHON, ['-c', probe], { encoding: 'utf8', timeout: 120_000 });
-  if (result.error) return `${PYTHON} cannot run (${result.error.message})`;
-  if (result.status !== 0) return `${PYTHON} failed: ${result.stderr.trim().split('\n').at(-1)}`;
-  const failed = result.stdout.trim();
-  return failed ? `${PYTHON} cannot import ${failed}` : null;
-}
-
-const missing = missingImport();
+const missing = missingImport(['torch', 'transformers', 'onnx', 'onnxruntime', 'numpy', 'PIL']);
 const skipReason = missing
   ? ` [skipped: ${missing}; set PICKSTUDIO_PYTHON to a Python with torch, transformers, onnx, onnxruntime, Pillow]`
   : '';
