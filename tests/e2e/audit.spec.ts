@@ -13,6 +13,7 @@ import { duckdb } from '../helpers/duckdb';
 import {
   call,
   chooseAnnotator,
+  collectPageErrors,
   expect,
   pickstudio,
   plain,
@@ -90,11 +91,7 @@ test('audit: the dashboard counts what the annotators said, review settles by ke
   project,
 }) => {
   const { page } = studio;
-  const problems: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(message.text());
-  });
-  page.on('pageerror', (error) => problems.push(error.message));
+  const problems = collectPageErrors(page, { console: true });
 
   await chooseAnnotator(studio, 'lead');
   const pairs = await call<{ pairId: number; image0Uid: string; image1Uid: string }[]>(

@@ -204,6 +204,21 @@ export async function setSuggestionModeAsLead(studio: Studio, mode: SuggestionMo
 }
 
 /** A StudioApi call from the page, through whichever door it has (window.studio, or HTTP). */
+/**
+ * The page's uncaught errors, and with `console` its console errors too (a CSP refusal is one),
+ * collected from now on into the array returned.
+ */
+export function collectPageErrors(page: Page, options: { console: boolean }): string[] {
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(error.message));
+  if (options.console) {
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(message.text());
+    });
+  }
+  return problems;
+}
+
 export async function call<T>(page: Page, method: string, args: unknown): Promise<T> {
   return (await page.evaluate(
     async ({ method, args }) => {

@@ -10,6 +10,7 @@ import type { Verdict } from '../../shared/labels';
 import {
   call,
   chooseAnnotator,
+  collectPageErrors,
   expect,
   pickstudio,
   REPO,
@@ -28,11 +29,7 @@ test('gold: an annotator is scored on gold pairs labeled by keyboard, a scripted
   project,
 }) => {
   const { page } = studio;
-  const problems: string[] = [];
-  page.on('pageerror', (error) => problems.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(message.text());
-  });
+  const problems = collectPageErrors(page, { console: true });
   await chooseAnnotator(studio, 'ana e2e');
   const pairs = await call<{ pairId: number; image0Uid: string }[]>(page, 'listPairs', {
     limit: 100,

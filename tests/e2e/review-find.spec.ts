@@ -8,7 +8,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Verdict } from '../../shared/labels';
-import { call, chooseAnnotator, expect, REPO, test, type Project } from './fixtures';
+import {
+  call,
+  chooseAnnotator,
+  collectPageErrors,
+  expect,
+  REPO,
+  test,
+  type Project,
+} from './fixtures';
 
 const SCREENSHOTS = path.join(REPO, 'reports', 'screenshots');
 const PAIRS = 16;
@@ -52,8 +60,7 @@ test('review finds the pairs behind a number, searches and filters, and keeps it
   project,
 }) => {
   const { page } = studio;
-  const problems: string[] = [];
-  page.on('pageerror', (error) => problems.push(error.message));
+  const problems = collectPageErrors(page, { console: false });
   await chooseAnnotator(studio, 'lead');
   const pairs = await call<{ pairId: number; prompt: string }[]>(page, 'listPairs', { limit: 100 });
   expect(pairs).toHaveLength(PAIRS);

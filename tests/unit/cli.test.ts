@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { duckdb, writeShardWithDuckDB } from '../helpers/duckdb';
 import { ProjectStore } from '../../electron/core/store/project-store';
-import { runPickstudio } from '../helpers/cli';
+import { BIN, runPickstudio } from '../helpers/cli';
 import {
   makeJpeg,
   makePng,
@@ -13,8 +13,6 @@ import {
   tempDir,
   sqlite,
 } from '../helpers/project';
-
-const BIN = path.resolve('bin/pickstudio.js');
 
 /** A 2-pair demo project and a 300,000-row shard that takes seconds to import. */
 async function projectAndBigShard() {
