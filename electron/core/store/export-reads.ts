@@ -32,12 +32,9 @@ export interface ExportPair {
   p0: number | null;
 }
 
-/** One row of the annotation log as the annotations export writes it (see ExportPair). */
-export interface ExportAnnotation {
-  id: number;
+/** What an event of the annotations export is about: its pair, by content, and its annotator. */
+export interface ExportEventSubject {
   pairId: number;
-  /** Exact, as decimal text. */
-  rankingId: string | null;
   caption: string;
   uid0: string;
   uid1: string;
@@ -47,6 +44,13 @@ export interface ExportAnnotation {
   annotator: string;
   annotatorKind: AnnotatorKind;
   annotatorUid: string;
+}
+
+/** One row of the annotation log as the annotations export writes it (see ExportPair). */
+export interface ExportAnnotation extends ExportEventSubject {
+  id: number;
+  /** Exact, as decimal text. */
+  rankingId: string | null;
   /** Where the event was first written: that project's id and the event's id there. */
   origin: string;
   originId: number;

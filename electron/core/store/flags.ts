@@ -1,21 +1,13 @@
 import type Database from 'better-sqlite3';
+import type { ExportEventSubject } from './export-reads';
 import { PAIR_JOINS } from './sql';
 
 /** A flag as the exports read it: [pair, annotator id, note, created_at]. */
 export type ExportFlag = [number, number, string, number];
 
 /** One flag as the annotations export writes it, as an event beside the annotations. */
-export interface ExportFlagEvent {
-  pairId: number;
+export interface ExportFlagEvent extends ExportEventSubject {
   annotatorId: number;
-  caption: string;
-  uid0: string;
-  uid1: string;
-  sha0: string | null;
-  sha1: string | null;
-  annotator: string;
-  annotatorKind: string;
-  annotatorUid: string;
   note: string;
   createdAt: number;
 }
