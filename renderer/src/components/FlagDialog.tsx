@@ -4,6 +4,7 @@ import { labelingKeys } from '../state/keys';
 import { useLabeling } from '../state/labeling';
 import { useNotes } from '../state/notes';
 import { useFocusWhileOpen, useModalKeys } from './useModalKeys';
+import { ModalSheet } from './ModalSheet';
 
 /** Notes offered by number key while the field is empty. */
 export const QUICK_NOTES = ['broken image', 'offensive', 'prompt unclear'] as const;
@@ -92,39 +93,35 @@ export function FlagDialog({ annotator }: { annotator: string }) {
   });
   if (!flag) return null;
   return (
-    <div className="sheet-backdrop" onClick={close}>
-      <div
-        className="sheet notes-panel flag-dialog"
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby="flag-title"
-        data-testid="flag-dialog"
-        onClick={(e) => e.stopPropagation()}
-      >
-        <h2 id="flag-title">{flag.note === null ? 'Flag this pair' : 'Edit the flag'}</h2>
-        <label htmlFor="flag-note">What is wrong with it?</label>
-        <input
-          ref={field}
-          id="flag-note"
-          className="flag-note"
-          data-testid="flag-note"
-          type="text"
-          autoComplete="off"
-          maxLength={MAX_FLAG_NOTE}
-          value={note}
-          disabled={saving}
-          aria-describedby="flag-keys"
-          onChange={(e) => setNote(e.target.value)}
-        />
-        <QuickNotes pick={setNote} />
-        {error !== null && (
-          <p className="flag-error" role="alert" data-testid="flag-error">
-            {error}
-          </p>
-        )}
-        <FlagKeys editing={flag.note !== null} />
-      </div>
-    </div>
+    <ModalSheet
+      className="notes-panel flag-dialog"
+      titleId="flag-title"
+      data-testid="flag-dialog"
+      onClose={close}
+    >
+      <h2 id="flag-title">{flag.note === null ? 'Flag this pair' : 'Edit the flag'}</h2>
+      <label htmlFor="flag-note">What is wrong with it?</label>
+      <input
+        ref={field}
+        id="flag-note"
+        className="flag-note"
+        data-testid="flag-note"
+        type="text"
+        autoComplete="off"
+        maxLength={MAX_FLAG_NOTE}
+        value={note}
+        disabled={saving}
+        aria-describedby="flag-keys"
+        onChange={(e) => setNote(e.target.value)}
+      />
+      <QuickNotes pick={setNote} />
+      {error !== null && (
+        <p className="flag-error" role="alert" data-testid="flag-error">
+          {error}
+        </p>
+      )}
+      <FlagKeys editing={flag.note !== null} />
+    </ModalSheet>
   );
 }
 

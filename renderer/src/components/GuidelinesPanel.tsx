@@ -5,6 +5,7 @@ import { useNotes } from '../state/notes';
 import { useProject } from '../state/project';
 import { Markdown } from './Markdown';
 import { useFocusWhileOpen, useModalKeys } from './useModalKeys';
+import { ModalSheet } from './ModalSheet';
 
 const LINE_PX = 48;
 
@@ -71,39 +72,35 @@ export function GuidelinesPanel({ annotator }: { annotator: string }) {
   });
   const esc = labelingKeys('escape').keys;
   return (
-    <div className="sheet-backdrop" onClick={close}>
+    <ModalSheet
+      className="notes-panel guidelines-panel"
+      titleId="guidelines-title"
+      aria-describedby="guidelines-keys"
+      data-testid="guidelines-panel"
+      data-unread={unread}
+      onClose={close}
+    >
+      <h2 id="guidelines-title">
+        {unread && guidelines ? 'Read the guidelines before labeling' : 'Labeling guidelines'}
+      </h2>
       <div
-        className="sheet notes-panel guidelines-panel"
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby="guidelines-title"
-        aria-describedby="guidelines-keys"
-        data-testid="guidelines-panel"
-        data-unread={unread}
-        onClick={(e) => e.stopPropagation()}
+        ref={body}
+        className="notes-body"
+        tabIndex={0}
+        role="document"
+        aria-label="Guidelines text"
+        data-testid="guidelines-body"
       >
-        <h2 id="guidelines-title">
-          {unread && guidelines ? 'Read the guidelines before labeling' : 'Labeling guidelines'}
-        </h2>
-        <div
-          ref={body}
-          className="notes-body"
-          tabIndex={0}
-          role="document"
-          aria-label="Guidelines text"
-          data-testid="guidelines-body"
-        >
-          {guidelines ? <Markdown text={guidelines.text} /> : <NoGuidelines />}
-        </div>
-        <p className="hint" id="guidelines-keys">
-          <kbd>↑</kbd> <kbd>↓</kbd> <kbd>PgUp</kbd> <kbd>PgDn</kbd> scroll · <kbd>Enter</kbd> or{' '}
-          <kbd>{esc}</kbd> {unread && guidelines ? 'to start labeling' : 'to close'} · <kbd>H</kbd>{' '}
-          shows them again
-        </p>
-        <button type="button" onClick={close} data-testid="guidelines-close">
-          {unread && guidelines ? 'Start labeling' : 'Close'} (Enter)
-        </button>
+        {guidelines ? <Markdown text={guidelines.text} /> : <NoGuidelines />}
       </div>
-    </div>
+      <p className="hint" id="guidelines-keys">
+        <kbd>↑</kbd> <kbd>↓</kbd> <kbd>PgUp</kbd> <kbd>PgDn</kbd> scroll · <kbd>Enter</kbd> or{' '}
+        <kbd>{esc}</kbd> {unread && guidelines ? 'to start labeling' : 'to close'} · <kbd>H</kbd>{' '}
+        shows them again
+      </p>
+      <button type="button" onClick={close} data-testid="guidelines-close">
+        {unread && guidelines ? 'Start labeling' : 'Close'} (Enter)
+      </button>
+    </ModalSheet>
   );
 }

@@ -3,6 +3,7 @@ import { shortcutRows } from '../../../shared/keys';
 import { isMac, labelingKeys } from '../state/keys';
 import { useLabeling } from '../state/labeling';
 import { useProject } from '../state/project';
+import { ModalSheet } from './ModalSheet';
 
 /**
  * The labeling keys and the `g` chords, written from their tables (shared/keys.ts); in an
@@ -21,35 +22,30 @@ export function ShortcutSheet() {
     };
   }, []);
   return (
-    <div className="sheet-backdrop" onClick={() => setSheetOpen(false)}>
-      <div
-        ref={dialog}
-        className="sheet"
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby="sheet-title"
-        data-testid="shortcut-sheet"
-        tabIndex={-1}
-        onClick={(e) => e.stopPropagation()}
-      >
-        <h2 id="sheet-title">Keyboard shortcuts</h2>
-        <table>
-          <tbody>
-            {rows.map(({ keys, does }) => (
-              <tr key={keys}>
-                <th scope="row">
-                  <kbd>{keys}</kbd>
-                </th>
-                <td>{does}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-        <p className="hint">Keys do nothing while you type in a field.</p>
-        <button type="button" onClick={() => setSheetOpen(false)}>
-          Close ({labelingKeys('escape').keys})
-        </button>
-      </div>
-    </div>
+    <ModalSheet
+      ref={dialog}
+      titleId="sheet-title"
+      data-testid="shortcut-sheet"
+      tabIndex={-1}
+      onClose={() => setSheetOpen(false)}
+    >
+      <h2 id="sheet-title">Keyboard shortcuts</h2>
+      <table>
+        <tbody>
+          {rows.map(({ keys, does }) => (
+            <tr key={keys}>
+              <th scope="row">
+                <kbd>{keys}</kbd>
+              </th>
+              <td>{does}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p className="hint">Keys do nothing while you type in a field.</p>
+      <button type="button" onClick={() => setSheetOpen(false)}>
+        Close ({labelingKeys('escape').keys})
+      </button>
+    </ModalSheet>
   );
 }
