@@ -115,6 +115,8 @@ describe("the queue's mark (pairs decided up to it) is kept in the project", () 
     expect((await queue(first.call, 'ana')).ids).toEqual([4, 5, 6]);
     const saved = () =>
       sqlite(first.store).prepare('SELECT decided_through FROM queue_marks').pluck().all();
+    // Saved between calls, on the store's timer.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(saved()).toEqual([3]);
 
     // Another connection undoes pair 3: the mark read back starts the queue below it.

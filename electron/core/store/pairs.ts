@@ -100,11 +100,13 @@ const STANDING_DECISION_OF = (pair: string, annotator: string): string => `
  * view), so handing out the next pair starts there instead of walking every pair they decided:
  * an annotator half way through Pick-a-Pic v2 has decided 500,000. Lowered when they undo
  * through this store (DecisionRepository); an undo written by another process is seen after a
- * reopen. Kept in the project (queue_marks, a derived write) with the last annotation id before
- * it was found: read back, it is lowered below any pair an undo written since took back.
+ * reopen. Kept in the project (queue_marks, a derived write between calls) with the last
+ * annotation id before it was found: read back, it is lowered below any pair an undo written
+ * since took back.
  */
 export class QueueMarks {
   private readonly decidedThrough = new Map<number, number>();
+  private readonly unsaved = new Map<number, { pairId: number; asOf: number }>();
   private readonly stmt;
 
   constructor(
@@ -157,7 +159,21 @@ export class QueueMarks {
   set(annotatorId: number, pairId: number, asOf: number): void {
     if (this.decidedThrough.get(annotatorId) === pairId) return;
     this.decidedThrough.set(annotatorId, pairId);
-    if (this.writable) writeDerived(this.db, () => this.stmt.save.run(annotatorId, pairId, asOf));
+    if (this.writable) this.unsaved.set(annotatorId, { pairId, asOf });
+  }
+
+  /**
+   * Writes the marks moved since the last save, in one derived write: the store calls it between
+   * calls and on closing, so handing out the next pair never waits for a write.
+   */
+  save(): void {
+    if (this.unsaved.size === 0) return;
+    writeDerived(this.db, () => {
+      for (const [annotatorId, { pairId, asOf }] of this.unsaved) {
+        this.stmt.save.run(annotatorId, pairId, asOf);
+      }
+    });
+    this.unsaved.clear();
   }
 
   /** The annotator's decision on the pair was taken back: the pair is theirs to decide again. */

@@ -36,21 +36,25 @@ export class ProjectStore {
   readonly flags: FlagRepository;
   private readonly stmt;
   private readonly checkpoints: NodeJS.Timeout | null;
+  private readonly marks: QueueMarks;
 
   constructor(file: string, options: OpenOptions = {}) {
     this.file = file;
     this.db = openDatabase(file, options);
-    // Between calls, never inside one (openDatabase turns SQLite's own checkpoints off). Passive:
-    // it waits for no reader and blocks no writer; unref'd: it never keeps a CLI run alive.
+    // The queue's marks are lowered by undos (decisions) and read by the queue (pairs).
+    this.marks = new QueueMarks(this.db, !options.readonly);
+    // Between calls, never inside one (openDatabase turns SQLite's own checkpoints off), with the
+    // queue's marks saved first. Passive: it waits for no reader and blocks no writer; unref'd:
+    // it never keeps a CLI run alive.
     this.checkpoints = options.readonly
       ? null
       : setInterval(() => {
-          if (this.db.open && !this.db.inTransaction) this.db.pragma('wal_checkpoint(PASSIVE)');
+          if (!this.db.open || this.db.inTransaction) return;
+          this.saveMarks();
+          this.db.pragma('wal_checkpoint(PASSIVE)');
         }, CHECKPOINT_INTERVAL_MS).unref();
-    // The queue's marks are lowered by undos (decisions) and read by the queue (pairs).
-    const marks = new QueueMarks(this.db, !options.readonly);
-    this.pairs = new PairRepository(this.db, marks);
-    this.decisions = new DecisionRepository(this.db, marks);
+    this.pairs = new PairRepository(this.db, this.marks);
+    this.decisions = new DecisionRepository(this.db, this.marks);
     this.images = new ImageRepository(this.db);
     this.scores = new ScoreRepository(this.db);
     this.audit = new AuditReads(this.db);
@@ -75,7 +79,22 @@ export class ProjectStore {
 
   close(): void {
     if (this.checkpoints) clearInterval(this.checkpoints);
-    if (this.db.open) this.db.close();
+    if (this.db.open) {
+      this.saveMarks();
+      this.db.close();
+    }
+  }
+
+  /**
+   * The marks are derived: one that cannot be written now (the file busy with another writer, a
+   * full disk) stays unsaved and is tried again, and costs at most a walk on the next opening.
+   */
+  private saveMarks(): void {
+    try {
+      this.marks.save();
+    } catch {
+      // Kept in memory; the next tick tries again.
+    }
   }
 
   get schemaVersion(): number {
