@@ -9,6 +9,7 @@
  */
 import type { AnnotatorResult, CohenPairResult } from '../../../shared/audit';
 import type { GoldScore, OutlierFlag } from '../../../shared/quality';
+import { median } from './bootstrap';
 import { logFactorial } from './sampling';
 
 /**
@@ -132,13 +133,6 @@ export function wilsonUpper(k: number, n: number): number {
   return Math.min(1, (centre + spread) / (1 + z2 / n));
 }
 
-const median = (values: number[]): number | null => {
-  if (values.length === 0) return null;
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
-
 const percent = (x: number): string => `${Math.round(x * 100)}%`;
 const formatMs = (ms: number): string =>
   ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
@@ -232,7 +226,7 @@ function agreementFlag(name: string, all: Everyone): OutlierFlag | null {
       .filter((r) => r.a !== name && r.b !== name && r.unweighted.value !== null)
       .map((r) => r.unweighted.value!),
   );
-  if (othersKappa === null || othersKappa < OTHERS_AGREE_KAPPA) return null;
+  if (Number.isNaN(othersKappa) || othersKappa < OTHERS_AGREE_KAPPA) return null;
   return {
     reason: 'low-agreement',
     detail: `mean Cohen's κ ${mean.toFixed(2)} with ${mine.length} other${mine.length === 1 ? '' : 's'} over ${shared} shared pairs, while the others agree at κ ${othersKappa.toFixed(2)}`,
