@@ -27,9 +27,11 @@ import {
   median,
   mib,
   noiseJpeg,
+  type NamedFigures,
   openDuck,
   parquetShape,
   pool,
+  printFigures,
   rate,
   RssSampler,
   secs,
@@ -385,6 +387,23 @@ function summary(results: ScenarioResult[]): void {
   );
 }
 
+/** Scenario A's rows/s and B's MB/s (Pick-a-Pic with images is bytes), each beside DuckDB's. */
+function namedFigures(results: ScenarioResult[]): NamedFigures {
+  const of = (name: Scenario['name']) => results.find((r) => r.scenario.name === name);
+  const medianOf = (r: ScenarioResult | undefined, pick: (run: RunResult) => number) =>
+    r ? median(r.runs.map(pick)) : NaN;
+  const a = of('A');
+  const b = of('B');
+  return {
+    import_rows_per_s: a ? a.scenario.rows / medianOf(a, (x) => x.import.seconds) : null,
+    duckdb_scan_rows_per_s: a ? a.scenario.rows / median(a.duckdbSeconds) : null,
+    export_rows_per_s: medianOf(a, (x) => x.export.report.rows / x.export.seconds),
+    import_mb_per_s: b ? b.inputBytes / MB / medianOf(b, (x) => x.import.seconds) : null,
+    duckdb_scan_mb_per_s: b ? b.inputBytes / MB / median(b.duckdbSeconds) : null,
+    export_mb_per_s: medianOf(b, (x) => x.export.bytes / MB / x.export.seconds),
+  };
+}
+
 async function main(): Promise<void> {
   const sqlite = (
     new Database(':memory:').prepare('SELECT sqlite_version() AS v').get() as { v: string }
@@ -407,6 +426,7 @@ async function main(): Promise<void> {
     }
     summary(results);
     log(`total ${secs((performance.now() - started) / 1000)}`);
+    printFigures('io', namedFigures(results));
   } finally {
     await sampler.close();
     cleanUp();

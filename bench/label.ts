@@ -30,7 +30,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium } from 'playwright';
 import { openStudio } from '../electron/core/studio';
 import { chromiumLaunchOptions, pickstudio, serve } from '../tests/e2e/serve';
-import { quantile } from './lib';
+import { printFigures, quantile } from './lib';
 
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 240);
 const KEYS = Number(process.env.BENCH_KEYS ?? 200);
@@ -329,6 +329,13 @@ function report(
   console.log(
     `  next pair's images complete when rendered: ${painted.length - incomplete} of ${painted.length}`,
   );
+  const paintedMs = moved.map((f) => f.frameMs);
+  printFigures('label', {
+    keypress_to_paint_median_ms: quantile(paintedMs, 0.5),
+    keypress_to_paint_p95_ms: quantile(paintedMs, 0.95),
+    frame_ms: frameMs,
+    core_commit_median_ms: quantile(core, 0.5),
+  });
 }
 
 await main();

@@ -438,6 +438,34 @@ export const rate = (count: number, seconds: number): string =>
 export const fileSize = (file: string): number =>
   fs.existsSync(file) ? fs.statSync(file).size : 0;
 
+/** A figure a bench names in its closing JSON line; null where it was not measured. */
+export type NamedFigures = Record<string, number | null>;
+
+/**
+ * A bench's last line: its figures as one JSON object, so that bench:scale (or any script) reads
+ * them from its output without parsing tables. Rounded to 4 significant digits.
+ */
+export function printFigures(bench: string, figures: NamedFigures): void {
+  const rounded = Object.fromEntries(
+    Object.entries(figures).map(([name, value]) => [
+      name,
+      value === null || !Number.isFinite(value) ? null : Number(value.toPrecision(4)),
+    ]),
+  );
+  process.stdout.write(`${JSON.stringify({ bench, ...rounded })}\n`);
+}
+
+/** The figures of a bench's output: its last line that is a JSON object. */
+export function figuresIn(output: string): NamedFigures {
+  const line = output
+    .trim()
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{'));
+  if (!line) throw new Error('the bench printed no figures line');
+  return JSON.parse(line) as NamedFigures;
+}
+
 /** Left-aligned first column, right-aligned others. */
 export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));

@@ -14,10 +14,13 @@
  * model's scores for every pair (SQL, not the encoders: bench:score times those).
  *
  * Each step runs in a child process of its own, so its peak memory (maxRSS, which includes Node
- * and tsx, about the "idle" step's figure) is its own. Targets (issue #6): next pair and verdict
- * under 1 ms at p99, dashboard under 5 s, export over 200,000 rows/s, memory under 1 GB; (#12)
- * merging 10 packages of 10,000 decisions (SCALE_MERGE_PACKAGES, SCALE_MERGE_DECISIONS) at
- * 50,000 annotations/s or more.
+ * and tsx, about the "idle" step's figure) is its own. Merging: 10 packages of 10,000 decisions
+ * (SCALE_MERGE_PACKAGES, SCALE_MERGE_DECISIONS).
+ *
+ * It ends with the targets of issue #15 (and #12's merge), each figure beside its target and a
+ * baseline from the same run (DuckDB's own scan and COPY, a bare insert, ...), then one JSON line
+ * naming every figure. Figures other benches measure come from running them (SCALE_WITH, see
+ * otherBenches); `SCALE_WITH=` leaves them out.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -26,14 +29,18 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openStudio, type Studio } from '../electron/core/studio';
 import {
+  figuresIn,
+  fullScanSql,
   median,
   mib,
   openDuck,
+  printFigures,
   pickapicRowsSql,
   quantile,
   sqlString,
   table,
   USER_POOL,
+  type NamedFigures,
 } from './lib';
 import { sqlite } from '../tests/helpers/project';
 
@@ -129,6 +136,7 @@ const STEPS: Record<string, (dir: string) => Promise<Figures>> = {
     sqlite(store).pragma('wal_checkpoint(TRUNCATE)');
     store.close();
     return {
+      duckdbScanSeconds: await duckdbScanSeconds(dir),
       seconds,
       rows: PAIRS * PER_PAIR,
       pairs: counts.pairs,
@@ -189,7 +197,12 @@ const STEPS: Record<string, (dir: string) => Promise<Figures>> = {
       rows = result.rows;
     }
     store.close();
-    return { ms: median(times), rows, bytes: fs.statSync(out).size };
+    return {
+      ms: median(times),
+      rows,
+      bytes: fs.statSync(out).size,
+      duckdbCopyMs: await duckdbCopyMs(out),
+    };
   },
 
   async label(dir) {
@@ -290,6 +303,44 @@ const STEPS: Record<string, (dir: string) => Promise<Figures>> = {
     return figures;
   },
 };
+
+/** The import's baseline: DuckDB reading every column of the same shards, median seconds. */
+async function duckdbScanSeconds(dir: string): Promise<number> {
+  const duck = await openDuck();
+  try {
+    const times: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      const started = performance.now();
+      await duck.rows(fullScanSql(path.join(dir, 'shard-*.parquet'), false));
+      times.push(elapsed(started) / 1000);
+    }
+    return median(times);
+  } finally {
+    duck.close();
+  }
+}
+
+/**
+ * The export's baseline: DuckDB writing the same rows, of the same schema, from its own memory
+ * (`COPY`), median milliseconds.
+ */
+async function duckdbCopyMs(exported: string): Promise<number> {
+  const duck = await openDuck();
+  const copy = `${exported}.duckdb-copy.parquet`;
+  try {
+    await duck.run(`CREATE TABLE exported AS SELECT * FROM read_parquet(${sqlString(exported)})`);
+    const times: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      const started = performance.now();
+      await duck.run(`COPY exported TO ${sqlString(copy)} (FORMAT parquet)`);
+      times.push(elapsed(started));
+    }
+    return median(times);
+  } finally {
+    duck.close();
+    fs.rmSync(copy, { force: true });
+  }
+}
 
 /**
  * The merge's floor: the same events appended again, each package's in one transaction, by the
@@ -529,6 +580,165 @@ async function main(): Promise<void> {
   ];
   log();
   log(table(['step', 'figure', 'against a baseline', 'peak memory'], rows));
+  log();
+  reportTargets(figures, otherBenches());
+}
+
+/**
+ * Figures this bench does not measure itself come from the benches that do, run as they are
+ * (SCALE_WITH=io,score,label by default; SCALE_WITH= for none): bench:io's import with images,
+ * bench:score's preprocessing and rescoring, bench:label's keypress → paint (which needs the
+ * built app: npm run build).
+ */
+function otherBenches(): Record<string, NamedFigures> {
+  const wanted = (process.env.SCALE_WITH ?? 'io,score,label').split(',').filter(Boolean);
+  const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+  const env: Record<string, Record<string, string>> = {
+    io: { BENCH_ONLY: 'B' },
+    score: { BENCH_PARTS: '1,3' },
+    label: {},
+  };
+  const results: Record<string, NamedFigures> = {};
+  for (const bench of wanted) {
+    if (bench === 'label' && !fs.existsSync(path.join(root, 'out/renderer/index.html'))) {
+      log(`bench:label skipped: the app is not built (npm run build, or npm run bench:label)`);
+      continue;
+    }
+    log(`running bench:${bench} for its figures ...`);
+    const started = performance.now();
+    try {
+      const out = execFileSync(
+        process.execPath,
+        ['--expose-gc', '--import', 'tsx', path.join(root, 'bench', `${bench}.ts`)],
+        {
+          cwd: root,
+          encoding: 'utf8',
+          env: { ...process.env, ...env[bench] },
+          stdio: ['ignore', 'pipe', 'inherit'],
+          maxBuffer: 2 ** 26,
+        },
+      );
+      results[bench] = figuresIn(out);
+      log(`  bench:${bench}: ${(elapsed(started) / 1000).toFixed(1)} s`);
+    } catch (error) {
+      log(`bench:${bench} failed, its figures are missing: ${(error as Error).message}`);
+    }
+  }
+  return results;
+}
+
+/** Every figure the issue names, beside its target and its baseline; then the JSON line. */
+function reportTargets(
+  figures: Record<string, Figures & { maxRssBytes: number }>,
+  others: Record<string, NamedFigures>,
+): void {
+  const f = (step: string, key: string): number | null =>
+    figures[step]?.[key] === undefined ? null : Number(figures[step]![key]);
+  const o = (bench: string, key: string): number | null => others[bench]?.[key] ?? null;
+  const ratio = (a: number | null, b: number | null): number | null =>
+    a === null || b === null || b === 0 ? null : a / b;
+  const worst = (values: (number | null)[]): number | null => {
+    const known = values.filter((v): v is number => v !== null);
+    return known.length === 0 ? null : Math.max(...known);
+  };
+  const queueOrders = ['label', 'veteran', 'overlap', 'uncertainty'];
+  const rescoreS = o('score', 'rescore_s');
+  const rescorePairs = o('score', 'rescore_pairs');
+  const named: NamedFigures = {
+    import_rows_per_s: ratio(f('import', 'rows'), f('import', 'seconds')),
+    import_duckdb_scan_rows_per_s: ratio(f('import', 'rows'), f('import', 'duckdbScanSeconds')),
+    import_mb_per_s: o('io', 'import_mb_per_s'),
+    import_duckdb_scan_mb_per_s: o('io', 'duckdb_scan_mb_per_s'),
+    export_rows_per_s: ratio(f('export', 'rows'), ratio(f('export', 'ms'), 1000)),
+    export_duckdb_copy_rows_per_s: ratio(
+      f('export', 'rows'),
+      ratio(f('export', 'duckdbCopyMs'), 1000),
+    ),
+    dashboard_ms: f('dashboard', 'ms'),
+    dashboard_sql_count_ms: f('dashboard', 'baselineMs'),
+    verdict_p99_ms: f('label', 'verdictP99'),
+    bare_insert_p99_ms: f('label', 'insertP99'),
+    next_pair_p99_ms: worst(queueOrders.map((step) => f(step, 'nextP99'))),
+    pair_lookup_median_ms: f('label', 'lookupMedian'),
+    first_next_pair_ms: f('veteran', 'firstAfterReopen'),
+    peak_rss_mb: ratio(
+      worst(Object.keys(figures).map((step) => f(step, 'maxRssBytes'))),
+      1024 * 1024,
+    ),
+    merge_annotations_per_s: ratio(f('merge', 'added'), f('merge', 'seconds')),
+    merge_bare_append_per_s: ratio(f('merge', 'added'), f('merge', 'appendSeconds')),
+    keypress_to_paint_median_ms: o('label', 'keypress_to_paint_median_ms'),
+    preprocess_ms: o('score', 'preprocess_ms'),
+    bare_decode_ms: o('score', 'bare_decode_ms'),
+    rescore_1m_pairs_s:
+      rescoreS === null || rescorePairs === null ? null : (rescoreS * 1_000_000) / rescorePairs,
+  };
+  const targets: [string, string, '>=' | '<=' | '<', number, string | null][] = [
+    [
+      'import without images, rows/s',
+      'import_rows_per_s',
+      '>=',
+      150_000,
+      'import_duckdb_scan_rows_per_s',
+    ],
+    [
+      'import with images, MB/s (bench:io B)',
+      'import_mb_per_s',
+      '>=',
+      200,
+      'import_duckdb_scan_mb_per_s',
+    ],
+    ['export, rows/s', 'export_rows_per_s', '>=', 500_000, 'export_duckdb_copy_rows_per_s'],
+    ['dashboard, ms', 'dashboard_ms', '<=', 1000, 'dashboard_sql_count_ms'],
+    ['verdict p99, ms', 'verdict_p99_ms', '<=', 1, 'bare_insert_p99_ms'],
+    ['next pair p99 (worst queue order), ms', 'next_pair_p99_ms', '<=', 1, 'pair_lookup_median_ms'],
+    [
+      `first next pair ${VETERAN_PAIRS.toLocaleString('en')} in, ms`,
+      'first_next_pair_ms',
+      '<=',
+      5,
+      null,
+    ],
+    ['peak memory of any step, MB', 'peak_rss_mb', '<', 1000, null],
+    [
+      'merge, annotations/s (#12)',
+      'merge_annotations_per_s',
+      '>=',
+      50_000,
+      'merge_bare_append_per_s',
+    ],
+    ['keypress → next pair painted, median ms', 'keypress_to_paint_median_ms', '<=', 16.7, null],
+    ['decode + preprocess 512 x 512 JPEG, ms', 'preprocess_ms', '<=', 3, 'bare_decode_ms'],
+    ['rescore 1,000,000 pairs from cache, s', 'rescore_1m_pairs_s', '<=', 1, null],
+  ];
+  const show = (value: number | null): string =>
+    value === null
+      ? 'not measured'
+      : value >= 100
+        ? Math.round(value).toLocaleString('en')
+        : value.toPrecision(3);
+  log(
+    table(
+      ['figure', 'measured', 'target', 'baseline (same run)', 'met'],
+      targets.map(([what, key, op, target, baseline]) => {
+        const value = named[key] ?? null;
+        const met =
+          value === null
+            ? '-'
+            : (op === '>=' ? value >= target : op === '<=' ? value <= target : value < target)
+              ? 'yes'
+              : `no (${op === '>=' ? `${(target / value).toFixed(1)}x short` : `${(value / target).toFixed(1)}x over`})`;
+        return [
+          what,
+          show(value),
+          `${op} ${show(target)}`,
+          baseline === null ? '' : `${show(named[baseline] ?? null)} (${baseline})`,
+          met,
+        ];
+      }),
+    ),
+  );
+  printFigures('scale', named);
 }
 
 const stepIndex = process.argv.indexOf('--step');

@@ -42,7 +42,7 @@ import { asBlob, ScoreRepository } from '../electron/core/store/scores';
 import { mulberry32 } from '../electron/core/demo/scenes';
 import type { TaskContext } from '../electron/core/tasks';
 import sharp from 'sharp';
-import { median, noiseJpeg, rate, secs, table } from './lib';
+import { median, noiseJpeg, printFigures, rate, secs, table, type NamedFigures } from './lib';
 import { sqlite } from '../tests/helpers/project';
 
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3) || 3);
@@ -226,7 +226,10 @@ function cachedProject(pairs: number): { store: ProjectStore; modelId: number } 
 }
 
 /** Median ms of each way to turn the JPEG into pixels, alternated so that load hits them alike. */
-async function preprocessing(jpeg: Uint8Array, config: LoadedModel['imageConfig']): Promise<void> {
+async function preprocessing(
+  jpeg: Uint8Array,
+  config: LoadedModel['imageConfig'],
+): Promise<NamedFigures> {
   const side = config.size;
   const ways: [string, () => Promise<unknown>][] = [
     ['sharp decode alone (baseline)', () => sharp(jpeg).raw().toBuffer()],
@@ -264,6 +267,7 @@ async function preprocessing(jpeg: Uint8Array, config: LoadedModel['imageConfig'
     ),
   );
   log('(50 runs each, alternated, one image at a time on this thread)\n');
+  return { preprocess_ms: median(times[2]!), bare_decode_ms: base };
 }
 
 /** Every pair and embedding read once, chunk by chunk, as rescoring reads them: its floor. */
@@ -289,12 +293,14 @@ async function main(): Promise<void> {
   if ('dir' in b16) folders.push(['ViT-B/16-sized random (512-d)', b16.dir]);
   else log(`ViT-B/16-sized model: skipped, ${b16.missing}\n`);
 
-  if (PARTS.has('1')) await towerPart(folders, jpeg);
+  const figures: NamedFigures = { preprocess_ms: null, rescore_s: null };
+  if (PARTS.has('1')) Object.assign(figures, await towerPart(folders, jpeg));
   if (PARTS.has('2')) await endToEndPart(folders);
-  if (PARTS.has('3')) rescoringPart();
+  if (PARTS.has('3')) Object.assign(figures, rescoringPart());
+  printFigures('score', figures);
 }
 
-async function towerPart(folders: [string, string][], jpeg: Uint8Array): Promise<void> {
+async function towerPart(folders: [string, string][], jpeg: Uint8Array): Promise<NamedFigures> {
   log('1. Towers');
   const figures: TowerFigures[] = [];
   for (const [name, folder] of folders) {
@@ -326,7 +332,7 @@ async function towerPart(folders: [string, string][], jpeg: Uint8Array): Promise
   );
   log(`(prompts: batch ${PROMPT_BATCH}, tokenizer included; images: batch ${IMAGE_BATCH};`);
   log(' decode+preprocess: one 512 x 512 JPEG, sharp decode + Pillow-exact bicubic + crop)\n');
-  await preprocessing(jpeg, (await loadModel(folders[0]![1], 'cpu')).imageConfig);
+  return preprocessing(jpeg, (await loadModel(folders[0]![1], 'cpu')).imageConfig);
 }
 
 async function endToEndPart(folders: [string, string][]): Promise<void> {
@@ -360,7 +366,8 @@ async function endToEndPart(folders: [string, string][]): Promise<void> {
   log(' handled on that thread would wait; worker start-up, ~2 s under tsx, is in images/s)\n');
 }
 
-function rescoringPart(): void {
+/** Seconds for this many pairs, as figures: rescoring all of them, and the floor. */
+function rescoringPart(): NamedFigures {
   log(`3. Rescoring ${PAIRS.toLocaleString('en-US')} pairs from cached 1,024-d embeddings`);
   let built = 0;
   const started = performance.now();
@@ -402,6 +409,12 @@ function rescoringPart(): void {
       ),
     );
     log(`(${RUNS} runs each, alternated; project built in ${secs(built)})`);
+    return {
+      rescore_pairs: PAIRS,
+      rescore_s: median(runs.all),
+      rescore_fresh_s: median(runs.fresh),
+      rescore_floor_s: floor,
+    };
   } finally {
     project.store.close();
   }
