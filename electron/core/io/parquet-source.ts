@@ -50,10 +50,10 @@ export interface ParquetSource {
   readColumns(start: number, end: number, columns: readonly string[]): Promise<ColumnBatch>;
 }
 
-/** One query reads this many rows at most: each query costs a few milliseconds to set up. */
-const BATCH_ROWS = 64 * 1024;
+/** One query reads this many rows at most (each costs a few milliseconds to set up)... */
+const BATCH_ROWS = 16 * 1024;
 /** ...and row groups of this many bytes (uncompressed) at most: image columns are large. */
-const BATCH_BYTES = 64 * 1024 * 1024;
+const BATCH_BYTES = 16 * 1024 * 1024;
 
 const badParquet = (file: string, problem: string, cause?: unknown): StudioError =>
   new StudioError('bad_input', `${file}: ${problem}`, { cause });
