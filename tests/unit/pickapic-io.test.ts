@@ -254,6 +254,18 @@ describe('Pick-a-Pic shards written by DuckDB', () => {
     store.close();
   });
 
+  it("a shard whose name holds quotes is read (the path never goes into DuckDB's SQL as text)", async () => {
+    const input = path.join(dir, `o'brien's "train" shard.parquet`);
+    await writeShardWithDuckDB(input, await labeledRows(5, false), {
+      images: false,
+      rowGroupSize: 2,
+    });
+    const { call, store } = openTestProject(path.join(dir, 'p.pickstudio'));
+    const report = await call('importSources', { sources: [input] });
+    store.close();
+    expect(report.files[0]).toMatchObject({ rows: 5, pairsAdded: 5, annotationsAdded: 5 });
+  });
+
   it('a no-images import followed by the shard with images fills in the bytes', async () => {
     const rows = await labeledRows(4, true);
     const withImages = path.join(dir, 'with.parquet');

@@ -72,7 +72,7 @@ export async function openAnnotationLog(file: string): Promise<AnnotationLogSour
 }
 
 /**
- * Reads the log row group by row group into `writer`, checking every row. Adjudication rows are
+ * Reads the log batch by batch into `writer`, checking every row. Adjudication rows are
  * counted and left out: a lead's adjudications stay in the project they were made in. Flag rows
  * (an annotator's standing flag on a pair) merge as a project's flags do.
  */
@@ -84,23 +84,24 @@ export async function readAnnotationLog(
   const seen = new Set<number>();
   let adjudications = 0;
   let lastId = 0;
-  for (const group of source.rowGroups) {
+  for (const group of source.batches) {
     context.throwIfCancelled();
-    const rows = await source.readRows(group.start, group.end, [...MERGED_COLUMNS]);
+    const { columns } = await source.readColumns(group.start, group.end, MERGED_COLUMNS);
     const events: LogEvent[] = [];
     const rowNumbers: number[] = [];
     const flags: LogFlag[] = [];
     const flagRows: number[] = [];
-    rows.forEach((row, offset) => {
+    for (let offset = 0; offset < group.end - group.start; offset++) {
+      const row: Row = (column) => columns[column]![offset];
       const where = `${source.file} row ${group.start + offset + 1}`;
-      if (asString(row.action) === 'adjudication') {
+      if (asString(row('action')) === 'adjudication') {
         adjudications++;
-        return;
+        continue;
       }
-      if (asString(row.action) === 'flag') {
+      if (asString(row('action')) === 'flag') {
         flags.push(flagOf(row, where));
         flagRows.push(group.start + offset + 1);
-        return;
+        continue;
       }
       const event = eventOf(row, where, seen);
       if (event.id <= lastId) {
@@ -113,7 +114,7 @@ export async function readAnnotationLog(
       seen.add(event.id);
       events.push(event);
       rowNumbers.push(group.start + offset + 1);
-    });
+    }
     writer.add(events, (index) => `${source.file} row ${rowNumbers[index]}`);
     writer.addFlags(flags, (index) => `${source.file} row ${flagRows[index]}`);
     context.progress(group.end, source.numRows, path.basename(source.file));
@@ -125,23 +126,26 @@ const ACTIONS = ['verdict', 'skip', 'undo'] as const;
 const KINDS: readonly AnnotatorKind[] = ['human', 'dataset', 'import'];
 const VERDICTS: Record<string, Verdict> = { '0': 0, '1': 1, tie: 'tie' };
 
+/** A row of a batch: its value in a column. */
+type Row = (column: string) => unknown;
+
 /** Reads a row's fields, each checked, with errors naming the row. */
-function fieldsOf(row: Record<string, unknown>, where: string) {
+function fieldsOf(row: Row, where: string) {
   const bad = (problem: string) => new StudioError('bad_input', `${where}: ${problem}`);
   const text = (name: string): string => {
-    const value = asString(row[name]);
+    const value = asString(row(name));
     if (value === null || value === '') throw bad(`${name} is empty`);
     return value;
   };
   const id = (name: string): number => {
-    const value = asInt64(row[name]);
+    const value = asInt64(row(name));
     if (value === null || value < 1n || value > BigInt(Number.MAX_SAFE_INTEGER)) {
-      throw bad(`${name} is ${String(row[name])}, expected a positive id`);
+      throw bad(`${name} is ${String(row(name))}, expected a positive id`);
     }
     return Number(value);
   };
   const sha = (name: string): string | null => {
-    const value = asString(row[name]);
+    const value = asString(row(name));
     if (value !== null && !/^[0-9a-f]{64}$/.test(value)) throw bad(`${name} is not a sha256`);
     return value;
   };
@@ -151,13 +155,13 @@ function fieldsOf(row: Record<string, unknown>, where: string) {
     return value;
   };
   const createdAt = (): number => {
-    const value = asTimeMs(row.created_at);
+    const value = asTimeMs(row('created_at'));
     if (value === null || !Number.isFinite(value)) throw bad('created_at is empty');
     return value;
   };
   const pair = (): LogEvent['pair'] => ({
     id: id('pair_id'),
-    caption: asString(row.caption) ?? '',
+    caption: asString(row('caption')) ?? '',
     uid0: text('image_0_uid'),
     uid1: text('image_1_uid'),
     sha0: sha('image_0_sha256'),
@@ -167,7 +171,7 @@ function fieldsOf(row: Record<string, unknown>, where: string) {
 }
 
 /** A flag row: who flagged which pair, with the note. */
-function flagOf(row: Record<string, unknown>, where: string): LogFlag {
+function flagOf(row: Row, where: string): LogFlag {
   const { text, kind, createdAt, pair } = fieldsOf(row, where);
   return {
     pair: pair(),
@@ -178,12 +182,12 @@ function flagOf(row: Record<string, unknown>, where: string): LogFlag {
 }
 
 /** A row as an event, or an error naming the row and what is wrong with it. */
-function eventOf(row: Record<string, unknown>, where: string, seen: Set<number>): LogEvent {
+function eventOf(row: Row, where: string, seen: Set<number>): LogEvent {
   const { bad, text, id, kind: kindOf, createdAt: createdAtOf, pair } = fieldsOf(row, where);
   const action = text('action') as LogEvent['action'];
   if (!ACTIONS.includes(action)) throw bad(`unknown action "${action}"`);
   const kind = kindOf();
-  const verdictText = asString(row.verdict);
+  const verdictText = asString(row('verdict'));
   const verdict = verdictText === null ? null : (VERDICTS[verdictText] ?? null);
   if ((action === 'verdict') !== (verdict !== null)) {
     throw bad(`action ${action} with verdict ${String(verdictText)}`);
@@ -192,10 +196,10 @@ function eventOf(row: Record<string, unknown>, where: string, seen: Set<number>)
   if (undoesId !== null && !seen.has(undoesId)) {
     throw bad(`undoes annotation ${undoesId}, which is not earlier in the file`);
   }
-  const leftImage = asNumber(row.left_image);
+  const leftImage = asNumber(row('left_image'));
   if (leftImage !== null && leftImage !== 0 && leftImage !== 1)
     throw bad('left_image is not 0 or 1');
-  const decisionMs = asNumber(row.decision_ms);
+  const decisionMs = asNumber(row('decision_ms'));
   if (decisionMs !== null && !(decisionMs >= 0)) throw bad('decision_ms is negative');
   const createdAt = createdAtOf();
   return {
@@ -206,10 +210,10 @@ function eventOf(row: Record<string, unknown>, where: string, seen: Set<number>)
     verdict,
     undoesId,
     leftImage,
-    suggestionVisible: asBoolean(row.suggestion_visible),
+    suggestionVisible: asBoolean(row('suggestion_visible')),
     decisionMs,
     createdAt,
-    rankingId: asInt64(row.ranking_id),
+    rankingId: asInt64(row('ranking_id')),
     origin: text('origin'),
     originId: id('origin_id'),
   };

@@ -91,12 +91,12 @@ function checkColumns(source: ParquetSource): void {
 }
 
 /** The fingerprint of a file: every row's must be the same one. */
-function fileFingerprint(source: ParquetSource, rows: Record<string, unknown>[], at: number) {
+function fileFingerprint(source: ParquetSource, column: unknown[], at: number) {
   const fingerprints = new Set<string>();
-  rows.forEach((row, i) => {
+  column.forEach((fingerprint, i) => {
     let value: string | null;
     try {
-      value = asUtf8String(row.fingerprint);
+      value = asUtf8String(fingerprint);
     } catch (error) {
       throw bad(source.file, `row ${at + i + 1}: fingerprint is ${(error as Error).message}`);
     }
@@ -183,15 +183,15 @@ async function readFile(
 ): Promise<{ model: KnownModel | null; read: FileRows }> {
   const read: FileRows = { prompts: [], images: [], unknownPrompts: 0, unknownImages: 0, rows: 0 };
   let model: KnownModel | null = null;
-  for (const group of source.rowGroups) {
+  for (const group of source.batches) {
     context.throwIfCancelled();
-    const rows = await source.readRows(group.start, group.end, [
+    const { columns } = await source.readColumns(group.start, group.end, [
       'kind',
       'key',
       'embedding',
       'fingerprint',
     ]);
-    for (const fingerprint of fileFingerprint(source, rows, group.start)) {
+    for (const fingerprint of fileFingerprint(source, columns.fingerprint!, group.start)) {
       if (model && model.fingerprint !== fingerprint) {
         throw bad(
           source.file,
@@ -201,9 +201,17 @@ async function readFile(
       }
       model ??= modelOfFile(store, source.file, fingerprint, given);
     }
-    rows.forEach((row, i) => readRow(store, source.file, model!, row, group.start + i, read));
-    read.rows += rows.length;
-    onRows(rows.length);
+    const count = group.end - group.start;
+    for (let i = 0; i < count; i++) {
+      const row = {
+        kind: columns.kind![i],
+        key: columns.key![i],
+        embedding: columns.embedding![i],
+      };
+      readRow(store, source.file, model!, row, group.start + i, read);
+    }
+    read.rows += count;
+    onRows(count);
   }
   return { model, read };
 }
@@ -212,7 +220,7 @@ function readRow(
   store: ProjectStore,
   file: string,
   model: KnownModel,
-  row: Record<string, unknown>,
+  row: { kind: unknown; key: unknown; embedding: unknown },
   index: number,
   read: FileRows,
 ): void {

@@ -6,8 +6,13 @@ import type { ProjectStore } from '../store/project-store';
 import type { TaskContext } from '../tasks';
 import { inspectImage } from './images';
 import { IMAGE_COLUMNS, PICKAPIC_COLUMNS, wrongColumnTypes } from './pickapic-schema';
-import { openParquet, type ParquetSource } from './parquet-source';
-import type { BlobRecord, StagedPair, Staging } from '../store/staging';
+import { openParquet, type ColumnBatch, type ParquetSource } from './parquet-source';
+import {
+  emptyStagedColumns,
+  type BlobRecord,
+  type StagedColumns,
+  type Staging,
+} from '../store/staging';
 import {
   asBoolean,
   asBytes,
@@ -64,9 +69,10 @@ export async function openPickapicShard(
 }
 
 /**
- * Reads a shard row group by row group into `staging`, checking every row (labels, uids, image
- * bytes) on the way; nothing is written to the project here. Rows whose ranking_id the project
- * already has are counted and not read further, so re-importing a shard costs little.
+ * Reads a shard batch by batch into `staging`, checking every row (labels, uids, image bytes)
+ * on the way; nothing is written to the project here. Rows whose ranking_id the project already
+ * has are counted and not read further, so re-importing a shard costs little. A batch crosses
+ * from the reader to the staging file as columns, never as an object per row.
  */
 export async function stagePickapicShard(
   store: ProjectStore,
@@ -85,120 +91,131 @@ export async function stagePickapicShard(
   ];
   let alreadyPresent = 0;
 
-  for (const group of shard.rowGroups) {
+  for (const range of shard.batches) {
     context.throwIfCancelled();
-    const rows = await shard.readRows(group.start, group.end, columns);
-    const fresh = rows.map((row) => {
-      const rankingId = asInt64(row.ranking_id);
-      return rankingId === null || !store.pairs.hasRanking(rankingId);
-    });
-    const images = shard.hasImages ? await inspectRowImages(file, group.start, rows, fresh) : null;
+    const batch = await shard.readColumns(range.start, range.end, columns);
+    const rankingIds = batch.columns.ranking_id!.map(asInt64);
+    const known = store.pairs.knownRankings(rankingIds.filter((id) => id !== null));
+    const fresh = rankingIds.map((id) => id === null || !known.has(id));
+    const images = shard.hasImages ? await inspectBatchImages(file, batch, fresh) : null;
 
-    rows.forEach((row, offset) => {
+    const staged = emptyStagedColumns();
+    for (let offset = 0; offset < fresh.length; offset++) {
       if (!fresh[offset]) {
         alreadyPresent++;
-        return;
+        continue;
       }
       const blobs = images?.[offset];
       if (blobs) {
         staging.addBlob(blobs[0]);
         staging.addBlob(blobs[1]);
       }
-      staging.addPair(stagedRow(row, blobs, `${file} row ${group.start + offset + 1}`));
-    });
+      stageRow(
+        batch.columns,
+        offset,
+        blobs,
+        () => `${file} row ${range.start + offset + 1}`,
+        staged,
+      );
+    }
+    staging.addColumns(staged);
     staging.checkpoint();
-    context.progress(progress.rowsBefore + group.end, progress.totalRows, path.basename(file));
+    context.progress(progress.rowsBefore + range.end, progress.totalRows, path.basename(file));
   }
   return { rows: shard.numRows, alreadyPresent };
 }
 
 type RowBlobs = readonly [BlobRecord, BlobRecord];
 
-/** A shard's row, checked, as it is staged; `where` names the row in messages. */
-function stagedRow(
-  row: Record<string, unknown>,
+/**
+ * Row `i` of a shard's batch, checked, appended to `staged`; `where` names the row in messages.
+ * The checks run in the row's column order, so the first problem of a row is the one named.
+ */
+function stageRow(
+  columns: ColumnBatch['columns'],
+  i: number,
   blobs: RowBlobs | null | undefined,
-  where: string,
-): StagedPair {
+  where: () => string,
+  staged: StagedColumns,
+): void {
   const fail = (problem: string): never => {
-    throw new StudioError('bad_input', `${where}: ${problem}`);
+    throw new StudioError('bad_input', `${where()}: ${problem}`);
   };
+  const value = (column: string): unknown => columns[column]?.[i];
   const text = (column: string): string | null => {
     try {
-      return asUtf8String(row[column]);
+      return asUtf8String(value(column));
     } catch (error) {
       return fail(`${column} is ${(error as Error).message}`);
     }
   };
-  const rankingId = asInt64(row.ranking_id) ?? fail('ranking_id is empty');
+  const rankingId = asInt64(value('ranking_id')) ?? fail('ranking_id is empty');
   const caption = text('caption') ?? fail('caption is empty');
   const tooLong = captionProblem(caption, 'caption');
   if (tooLong) fail(tooLong);
   const uid0 = text('image_0_uid') || fail('image_0_uid is empty');
   const uid1 = text('image_1_uid') || fail('image_1_uid is empty');
-  const hasLabel = asBoolean(row.has_label) ?? false;
-  const label0 = asNumber(row.label_0);
-  const label1 = asNumber(row.label_1);
-  const userId = asInt64(row.user_id);
-  const createdAt = asTimeMs(row.created_at);
+  const hasLabel = asBoolean(value('has_label')) ?? false;
+  const label0 = asNumber(value('label_0'));
+  const label1 = asNumber(value('label_1'));
+  const userId = asInt64(value('user_id'));
+  const createdAt = asTimeMs(value('created_at'));
   const verdict = hasLabel
     ? (labelsToVerdict(label0 ?? NaN, label1 ?? NaN) ??
       fail(`labels (${label0}, ${label1}) are none of (1, 0), (0, 1), (0.5, 0.5)`))
     : null;
   const named = text(ANNOTATOR_COLUMN) || null;
-  return {
-    caption,
-    image0: {
-      uid: uid0,
-      sha256: blobs?.[0].sha256 ?? null,
-      path: null,
-      url: text('image_0_url'),
-    },
-    image1: {
-      uid: uid1,
-      sha256: blobs?.[1].sha256 ?? null,
-      path: null,
-      url: text('image_1_url'),
-    },
-    model0: text('model_0'),
-    model1: text('model_1'),
-    createdAt,
-    source: {
-      rankingId,
-      userId,
-      hasLabel,
-      label0,
-      label1,
-      bestImageUid: text('best_image_uid'),
-      areDifferent: asBoolean(row.are_different),
-      numExamplePerPrompt: asNumber(row.num_example_per_prompt),
-      createdAt,
-    },
-    label:
-      verdict === null
-        ? null
-        : {
-            verdict,
-            annotator: named ?? pickapicAnnotatorName(userId, rankingId),
-            // A name from a per-annotator export comes back as that annotator's labels.
-            kind:
-              named === null || named.startsWith(DATASET_ANNOTATOR_PREFIX) ? 'dataset' : 'import',
-            rankingId,
-          },
-  };
+  const url0 = text('image_0_url');
+  const url1 = text('image_1_url');
+  const model0 = text('model_0');
+  const model1 = text('model_1');
+  const bestImageUid = text('best_image_uid');
+
+  staged.caption.push(caption);
+  staged.uid_0.push(uid0);
+  staged.sha256_0.push(blobs?.[0].sha256 ?? null);
+  staged.path_0.push(null);
+  staged.url_0.push(url0);
+  staged.uid_1.push(uid1);
+  staged.sha256_1.push(blobs?.[1].sha256 ?? null);
+  staged.path_1.push(null);
+  staged.url_1.push(url1);
+  staged.model_0.push(model0);
+  staged.model_1.push(model1);
+  staged.created_at.push(createdAt);
+  staged.ranking_id.push(rankingId);
+  staged.user_id.push(userId);
+  staged.has_label.push(hasLabel);
+  staged.label_0.push(label0);
+  staged.label_1.push(label1);
+  staged.best_image_uid.push(bestImageUid);
+  staged.are_different.push(asBoolean(value('are_different')));
+  staged.num_example_per_prompt.push(asNumber(value('num_example_per_prompt')));
+  staged.verdict.push(verdict);
+  staged.annotator.push(
+    verdict === null ? null : (named ?? pickapicAnnotatorName(userId, rankingId)),
+  );
+  // A name from a per-annotator export comes back as that annotator's labels.
+  staged.annotator_kind.push(
+    verdict === null
+      ? null
+      : named === null || named.startsWith(DATASET_ANNOTATOR_PREFIX)
+        ? 'dataset'
+        : 'import',
+  );
 }
 
-async function inspectRowImages(
+async function inspectBatchImages(
   file: string,
-  firstRow: number,
-  rows: Record<string, unknown>[],
+  batch: ColumnBatch,
   wanted: boolean[],
 ): Promise<(RowBlobs | null)[]> {
+  const firstRow = batch.start;
   return Promise.all(
-    rows.map(async (row, offset) => {
-      if (!wanted[offset]) return null;
-      const jpg0 = asBytes(row.jpg_0);
-      const jpg1 = asBytes(row.jpg_1);
+    wanted.map(async (want, offset) => {
+      if (!want) return null;
+      const jpg0 = asBytes(batch.columns.jpg_0![offset]);
+      const jpg1 = asBytes(batch.columns.jpg_1![offset]);
       if (!jpg0 && !jpg1) return null;
       const inspect = async (bytes: Uint8Array | null, column: string) => {
         try {

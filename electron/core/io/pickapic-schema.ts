@@ -46,7 +46,7 @@ export const ACCEPTED_PHYSICAL: Record<ColumnKind, readonly string[]> = {
  * string"; an absent column is the caller's to name.
  */
 export function wrongColumnTypes(
-  present: ReadonlyMap<string, SchemaElement>,
+  present: ReadonlyMap<string, { type?: string }>,
   expected: readonly { name: string; kind: ColumnKind }[],
 ): string[] {
   return expected.flatMap(({ name, kind }) => {

@@ -231,7 +231,13 @@ export class PairRepository {
           number
         >('SELECT p.id FROM pairs p JOIN images i ON i.id = p.image_0_id WHERE i.uid = ?')
         .pluck(),
-      hasRanking: db.prepare<[bigint], number>('SELECT 1 FROM pair_sources WHERE ranking_id = ?'),
+      knownRankings: db
+        .prepare<
+          [string],
+          bigint
+        >('SELECT s.ranking_id FROM json_each(?) j JOIN pair_sources s ON s.ranking_id = j.value')
+        .pluck()
+        .safeIntegers(),
       skips: db
         .prepare<[number], number>('SELECT skips FROM annotator_tallies WHERE annotator_id = ?')
         .pluck(),
@@ -260,9 +266,11 @@ export class PairRepository {
     return this.stmt.withFirstImage.get(uid);
   }
 
-  /** Whether a Pick-a-Pic ranking is in the project already. */
-  hasRanking(rankingId: bigint): boolean {
-    return this.stmt.hasRanking.get(rankingId) !== undefined;
+  /** Those of `rankingIds` the project already has, in one statement for a whole batch. */
+  knownRankings(rankingIds: readonly bigint[]): Set<bigint> {
+    if (rankingIds.length === 0) return new Set();
+    const ids = `[${rankingIds.join(',')}]`;
+    return new Set(this.stmt.knownRankings.all(ids));
   }
 
   /** The highest pair id, 0 when there is none; pair ids only grow. */

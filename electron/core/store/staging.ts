@@ -57,6 +57,48 @@ export interface StagedPair {
   } | null;
 }
 
+/** The staging table's columns after its row number, in order: what a staged row holds. */
+export const STAGED_COLUMNS = [
+  'caption',
+  'uid_0',
+  'sha256_0',
+  'path_0',
+  'url_0',
+  'uid_1',
+  'sha256_1',
+  'path_1',
+  'url_1',
+  'model_0',
+  'model_1',
+  'created_at',
+  'ranking_id',
+  'user_id',
+  'has_label',
+  'label_0',
+  'label_1',
+  'best_image_uid',
+  'are_different',
+  'num_example_per_prompt',
+  'verdict',
+  'annotator',
+  'annotator_kind',
+] as const;
+
+/**
+ * Checked rows as columns: index i of every array is one row. Values are as StagedPair has them
+ * (has_label and are_different booleans, verdict a Verdict); the rest as SQLite binds them.
+ */
+export type StagedColumns = Record<(typeof STAGED_COLUMNS)[number], unknown[]>;
+
+export const emptyStagedColumns = (): StagedColumns =>
+  Object.fromEntries(STAGED_COLUMNS.map((name) => [name, []])) as unknown as StagedColumns;
+
+/**
+ * Rows per INSERT of `addColumns`: one statement step per row costs more than the row itself
+ * (24 values x 64 rows stays far under SQLite's 32,766 parameters).
+ */
+const ROWS_PER_INSERT = 64;
+
 export interface MergeCounts {
   pairsAdded: number;
   annotationsAdded: number;
@@ -77,6 +119,7 @@ export class Staging {
   private readonly db: Database.Database;
   private readonly insertBlob;
   private readonly insertRow;
+  private readonly insertRows;
 
   private constructor(
     readonly file: string,
@@ -102,12 +145,13 @@ export class Staging {
     this.insertBlob = this.db.prepare(
       'INSERT OR IGNORE INTO blobs VALUES (@sha256, @bytes, @format, @width, @height)',
     );
-    this.insertRow = this.db.prepare(
-      `INSERT INTO rows VALUES (NULL, @caption, @uid_0, @sha256_0, @path_0, @url_0,
-         @uid_1, @sha256_1, @path_1, @url_1, @model_0, @model_1, @created_at,
-         @ranking_id, @user_id, @has_label, @label_0, @label_1, @best_image_uid, @are_different,
-         @num_example_per_prompt, @verdict, @annotator, @annotator_kind)`,
-    );
+    const values = (rows: number): string =>
+      Array.from({ length: rows }, () => `(${STAGED_COLUMNS.map(() => '?').join(', ')})`).join(
+        ', ',
+      );
+    const insert = `INSERT INTO rows (${STAGED_COLUMNS.join(', ')}) VALUES `;
+    this.insertRow = this.db.prepare(insert + values(1));
+    this.insertRows = this.db.prepare(insert + values(ROWS_PER_INSERT));
     this.db.exec('BEGIN');
   }
 
@@ -139,31 +183,57 @@ export class Staging {
   addPair(pair: StagedPair): void {
     const source = pair.source;
     const label = pair.label;
-    this.insertRow.run({
-      caption: pair.caption,
-      uid_0: pair.image0.uid,
-      sha256_0: pair.image0.sha256,
-      path_0: pair.image0.path,
-      url_0: pair.image0.url,
-      uid_1: pair.image1.uid,
-      sha256_1: pair.image1.sha256,
-      path_1: pair.image1.path,
-      url_1: pair.image1.url,
-      model_0: pair.model0,
-      model_1: pair.model1,
-      created_at: pair.createdAt,
-      ranking_id: source?.rankingId ?? null,
-      user_id: source?.userId ?? null,
-      has_label: source ? sqlBool(source.hasLabel) : null,
-      label_0: source?.label0 ?? null,
-      label_1: source?.label1 ?? null,
-      best_image_uid: source?.bestImageUid ?? null,
-      are_different: source ? sqlBool(source.areDifferent) : null,
-      num_example_per_prompt: source?.numExamplePerPrompt ?? null,
-      verdict: label ? verdictToDb(label.verdict) : null,
-      annotator: label?.annotator ?? null,
-      annotator_kind: label?.kind ?? null,
+    this.insertRow.run(
+      pair.caption,
+      pair.image0.uid,
+      pair.image0.sha256,
+      pair.image0.path,
+      pair.image0.url,
+      pair.image1.uid,
+      pair.image1.sha256,
+      pair.image1.path,
+      pair.image1.url,
+      pair.model0,
+      pair.model1,
+      pair.createdAt,
+      source?.rankingId ?? null,
+      source?.userId ?? null,
+      source ? sqlBool(source.hasLabel) : null,
+      source?.label0 ?? null,
+      source?.label1 ?? null,
+      source?.bestImageUid ?? null,
+      source ? sqlBool(source.areDifferent) : null,
+      source?.numExamplePerPrompt ?? null,
+      label ? verdictToDb(label.verdict) : null,
+      label?.annotator ?? null,
+      label?.kind ?? null,
+    );
+  }
+
+  /** Stages checked rows given as columns (a shard's batch), without an object per row. */
+  addColumns(columns: StagedColumns): void {
+    const arrays = STAGED_COLUMNS.map((name) => {
+      if (name === 'has_label' || name === 'are_different') {
+        return columns[name].map((value) => sqlBool(value as boolean | null));
+      }
+      if (name === 'verdict') {
+        return columns[name].map((value) =>
+          value === null ? null : verdictToDb(value as Verdict),
+        );
+      }
+      return columns[name];
     });
+    const count = arrays[0]!.length;
+    const params: unknown[] = new Array(arrays.length * ROWS_PER_INSERT);
+    let row = 0;
+    for (; row + ROWS_PER_INSERT <= count; row += ROWS_PER_INSERT) {
+      let p = 0;
+      for (let r = row; r < row + ROWS_PER_INSERT; r++) {
+        for (const array of arrays) params[p++] = array[r];
+      }
+      this.insertRows.run(params);
+    }
+    for (; row < count; row++) this.insertRow.run(arrays.map((array) => array[row]));
   }
 
   /** Ends a batch of writes (one per row group keeps the scratch file's cache small). */
