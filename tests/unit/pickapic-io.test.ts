@@ -266,6 +266,25 @@ describe('Pick-a-Pic shards written by DuckDB', () => {
     expect(report.files[0]).toMatchObject({ rows: 5, pairsAdded: 5, annotationsAdded: 5 });
   });
 
+  it('a shard whose name holds glob characters is that file alone, not the files it would match', async () => {
+    // As globs, `shard[1]` matches `shard1` and `shard*` every shard here.
+    await writeShardWithDuckDB(path.join(dir, 'shard1.parquet'), await labeledRows(3, false), {
+      images: false,
+    });
+    const bracketed = path.join(dir, 'shard[1].parquet');
+    await writeShardWithDuckDB(bracketed, (await labeledRows(5, false)).slice(3), {
+      images: false,
+    });
+    const starred = path.join(dir, 'shard*.parquet');
+    fs.copyFileSync(bracketed, starred);
+    for (const input of [bracketed, starred]) {
+      const { call, store } = openTestProject(path.join(dir, `${path.basename(input)}.pickstudio`));
+      const report = await call('importSources', { sources: [input] });
+      store.close();
+      expect(report.files[0], input).toMatchObject({ rows: 2, pairsAdded: 2 });
+    }
+  });
+
   it('a no-images import followed by the shard with images fills in the bytes', async () => {
     const rows = await labeledRows(4, true);
     const withImages = path.join(dir, 'with.parquet');

@@ -91,6 +91,13 @@ async function withConnection<T>(use: (connection: DuckDBConnection) => Promise<
   }
 }
 
+/**
+ * The one file `file` names, as DuckDB's readers take it: they read every path as a glob, so a
+ * shard named `a[1].parquet` would read `a1.parquet` and `b*.parquet` every file beside it. Each
+ * glob character stands alone in a class of its own (`[` is `[[]`), which matches only itself.
+ */
+const exactPath = (file: string): string => file.replace(/[[*?]/g, (glob) => `[${glob}]`);
+
 /** A quoted identifier for a column name read from the file's own schema. */
 const identifier = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 
@@ -109,7 +116,7 @@ export async function openParquet(file: string): Promise<ParquetSource> {
   const footer = await withConnection(async (connection) => {
     try {
       const rows = async (sql: string) =>
-        (await connection.runAndReadAll(sql, [file])).getRowObjectsJS();
+        (await connection.runAndReadAll(sql, [exactPath(file)])).getRowObjectsJS();
       return {
         schema: await rows('SELECT name, type, num_children FROM parquet_schema($1)'),
         groups: await rows(
@@ -237,7 +244,7 @@ async function readWithDuckDB(
     const result = await connection.stream(
       `SELECT ${names.map(identifier).join(', ')} FROM read_parquet($1, file_row_number = true)
        WHERE file_row_number >= $2 AND file_row_number < $3`,
-      [file, BigInt(start), BigInt(end)],
+      [exactPath(file), BigInt(start), BigInt(end)],
     );
     for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; ) {
       names.forEach((name, i) => {
