@@ -47,8 +47,10 @@ export const PAGE_PAIRS = 5000;
 export const MAX_GROUP_ROWS = 20_000;
 /** Image bytes gathered before they go to the engine, which bounds memory on image exports. */
 export const MAX_BATCH_IMAGE_BYTES = 64 * 1024 * 1024;
-/** A bound on the engine's memory; each part it holds is at most one batch. */
+/** A bound on the engine's memory: it holds one part's rows at a time. */
 const MEMORY_LIMIT = '512MB';
+/** Rows without images held before they go to a part: a few hundred MB of text at most. */
+const PART_ROWS = 500_000;
 
 const DUCK_TYPES: Record<ExportKind, DuckDBType> = {
   bool: BOOLEAN,
@@ -94,16 +96,20 @@ const bigBytes = (value: Value): number =>
   value instanceof Uint8Array ? value.length : value instanceof Float32Array ? value.byteLength : 0;
 
 /**
- * Rows appended column-wise into a table of DuckDB's own, written batch by batch as Parquet part
- * files into a folder beside the export (a table of a whole image export would not fit in
- * memory, and DuckDB keeps an in-memory table in memory), then read back in order by DuckDB into
- * the one file. Row groups hold at most MAX_GROUP_ROWS rows, or about MAX_BATCH_IMAGE_BYTES of
- * images or vectors.
+ * Rows appended column-wise into a table of DuckDB's own and written by DuckDB's Parquet writer.
+ * DuckDB holds an in-memory table in memory, so once the rows held carry MAX_BATCH_IMAGE_BYTES
+ * of images or vectors (or PART_ROWS rows) they go out as a Parquet part file into a folder
+ * beside the export, and the parts are read back in order into the one file at the end. An
+ * export without images is one table and one COPY.
  */
 class PartsWriter {
   private readonly parts: string[] = [];
+  /** Rows and bytes of images or vectors written so far, parts and table. */
   private rows = 0;
   private bytes = 0;
+  /** Those in the table, not yet in a part. */
+  private heldRows = 0;
+  private heldBytes = 0;
 
   private constructor(
     private readonly folder: string,
@@ -122,6 +128,7 @@ class PartsWriter {
     fs.mkdirSync(folder);
     const instance = await DuckDBInstance.create(':memory:', {
       memory_limit: MEMORY_LIMIT,
+      threads: '1',
       temp_directory: path.join(folder, 'spill'),
       // Nothing but the rows appended here is read, so nothing is ever loaded.
       autoinstall_known_extensions: 'false',
@@ -151,7 +158,7 @@ class PartsWriter {
     }
   }
 
-  /** Appends the batch column-wise and writes it as the next part. */
+  /** Appends the batch column-wise; what the table holds goes to a part past the bounds. */
   async write(batch: ColumnBatch, rows: number): Promise<void> {
     for (const c of this.columns) {
       const values = batch[c.name];
@@ -182,19 +189,36 @@ class PartsWriter {
       this.appender.appendDataChunk(chunk);
     }
     this.appender.flushSync();
-    const part = path.join(this.folder, `${this.parts.length}.parquet`);
-    await this.connection.run(`COPY batch TO ${sqlString(part)} ${this.options(rows, bytes)}`);
-    await this.connection.run('TRUNCATE batch');
-    this.parts.push(part);
     this.rows += rows;
     this.bytes += bytes;
+    this.heldRows += rows;
+    this.heldBytes += bytes;
+    if (this.heldBytes >= MAX_BATCH_IMAGE_BYTES || this.heldRows >= PART_ROWS) {
+      await this.writePart();
+    }
   }
 
-  /** Writes every part, in order, to `file` (a lone part is that file already). */
+  private async writePart(): Promise<void> {
+    const part = path.join(this.folder, `${this.parts.length}.parquet`);
+    await this.connection.run(
+      `COPY batch TO ${sqlString(part)} ${this.options(this.heldRows, this.heldBytes)}`,
+    );
+    await this.connection.run('TRUNCATE batch');
+    this.parts.push(part);
+    this.heldRows = 0;
+    this.heldBytes = 0;
+  }
+
+  /** Writes every row, in order, to `file`: the table's, or every part's. */
   async finish(file: string): Promise<void> {
     if (this.parts.length === 0) {
-      await this.connection.run(`COPY batch TO ${sqlString(file)} ${this.options(0, 0)}`);
-    } else if (this.parts.length === 1) {
+      await this.connection.run(
+        `COPY batch TO ${sqlString(file)} ${this.options(this.rows, this.bytes)}`,
+      );
+      return;
+    }
+    if (this.heldRows > 0) await this.writePart();
+    if (this.parts.length === 1) {
       fs.renameSync(this.parts[0]!, file);
     } else {
       await this.connection.run(
@@ -210,13 +234,17 @@ class PartsWriter {
     this.instance.closeSync();
   }
 
-  /** COPY's options: row groups of MAX_GROUP_ROWS rows, fewer where rows carry images. */
+  /**
+   * COPY's options: row groups of at most MAX_GROUP_ROWS rows, fewer where rows carry images.
+   * DuckDB closes a group at the first chunk (up to VECTOR_SIZE rows) that reaches the size asked.
+   */
   private options(rows: number, bytes: number): string {
     const perGroup =
       bytes === 0
         ? MAX_GROUP_ROWS
-        : Math.max(1, Math.min(MAX_GROUP_ROWS, Math.floor(MAX_BATCH_IMAGE_BYTES / (bytes / rows))));
-    return `(FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE ${perGroup}${this.kvOption})`;
+        : Math.min(MAX_GROUP_ROWS, Math.floor(MAX_BATCH_IMAGE_BYTES / (bytes / rows)));
+    const asked = Math.max(1, perGroup - VECTOR_SIZE + 1);
+    return `(FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE ${asked}${this.kvOption})`;
   }
 }
 
