@@ -4,7 +4,7 @@ import { FlagExportReads } from './flags';
 import { ImageRepository } from './images';
 import { ScoreRepository } from './scores';
 
-const SNAPSHOT_MMAP_BYTES = 1024 * 1024 * 1024;
+const SNAPSHOT_CACHE_KIB = 64 * 1024;
 
 /**
  * One consistent view of the project on a second, read-only connection inside one read
@@ -21,9 +21,10 @@ export class ProjectSnapshot {
   constructor(file: string) {
     this.db = new Database(file, { readonly: true, fileMustExist: true });
     try {
-      // An export reads every pair, joined to its prompt and images: through the OS's page cache
-      // those reads cost no copy into SQLite's own (2 MB by default, far smaller than a project).
-      this.db.pragma(`mmap_size = ${SNAPSHOT_MMAP_BYTES}`);
+      // An export reads every pair, joined to its prompt and images, and SQLite's default cache
+      // (2 MB) re-reads their pages from the OS again and again. Bounded, unlike a memory map,
+      // which an image export would fill with every image it reads.
+      this.db.pragma(`cache_size = -${SNAPSHOT_CACHE_KIB}`);
       this.db.exec('BEGIN');
       this.exports = new ExportReads(this.db);
       this.flags = new FlagExportReads(this.db);

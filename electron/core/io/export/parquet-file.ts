@@ -46,9 +46,9 @@ export type WriteBatch = (batch: ColumnBatch, rows: number) => Promise<void>;
 export const PAGE_PAIRS = 5000;
 export const MAX_GROUP_ROWS = 20_000;
 /** Image bytes gathered before they go to the engine, which bounds memory on image exports. */
-export const MAX_BATCH_IMAGE_BYTES = 64 * 1024 * 1024;
+export const MAX_BATCH_IMAGE_BYTES = 32 * 1024 * 1024;
 /** A bound on the engine's memory: it holds one part's rows at a time. */
-const MEMORY_LIMIT = '512MB';
+const MEMORY_LIMIT = '256MB';
 /** Rows without images held before they go to a part: a few hundred MB of text at most. */
 const PART_ROWS = 500_000;
 
@@ -91,6 +91,9 @@ const TO_DUCK: Record<ExportKind, (value: NonNullable<Value>) => DuckDBValue> = 
 const sqlString = (text: string): string => `'${text.replaceAll("'", "''")}'`;
 const sqlName = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 
+const createTable = (columns: Columns): string =>
+  `CREATE TABLE batch (${columns.map((c) => `${sqlName(c.name)} ${SQL_TYPES[c.kind]}`).join(', ')})`;
+
 /** Bytes a value holds outside the row: an image's, a vector's. */
 const bigBytes = (value: Value): number =>
   value instanceof Uint8Array ? value.length : value instanceof Float32Array ? value.byteLength : 0;
@@ -115,7 +118,7 @@ class PartsWriter {
     private readonly folder: string,
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
-    private readonly appender: DuckDBAppender,
+    private appender: DuckDBAppender,
     private readonly columns: Columns,
     private readonly kvOption: string,
   ) {}
@@ -136,9 +139,7 @@ class PartsWriter {
     });
     try {
       const connection = await instance.connect();
-      await connection.run(
-        `CREATE TABLE batch (${columns.map((c) => `${sqlName(c.name)} ${SQL_TYPES[c.kind]}`).join(', ')})`,
-      );
+      await connection.run(createTable(columns));
       const entries = Object.entries(keyValues);
       const kvOption =
         entries.length === 0
@@ -203,7 +204,10 @@ class PartsWriter {
     await this.connection.run(
       `COPY batch TO ${sqlString(part)} ${this.options(this.heldRows, this.heldBytes)}`,
     );
-    await this.connection.run('TRUNCATE batch');
+    // A new table: the rows of one deleted or truncated stay in memory.
+    this.appender.closeSync();
+    await this.connection.run(`DROP TABLE batch; ${createTable(this.columns)}`);
+    this.appender = await this.connection.createAppender('batch');
     this.parts.push(part);
     this.heldRows = 0;
     this.heldBytes = 0;
