@@ -202,7 +202,7 @@ class PartsWriter {
   private async writePart(): Promise<void> {
     const part = path.join(this.folder, `${this.parts.length}.parquet`);
     await this.connection.run(
-      `COPY batch TO ${sqlString(part)} ${this.options(this.heldRows, this.heldBytes)}`,
+      `COPY batch TO ${sqlString(part)} ${this.options(this.heldRows, this.heldBytes, 'uncompressed')}`,
     );
     // A new table: the rows of one deleted or truncated stay in memory.
     this.appender.closeSync();
@@ -213,7 +213,10 @@ class PartsWriter {
     this.heldBytes = 0;
   }
 
-  /** Writes every row, in order, to `file`: the table's, or every part's. */
+  /**
+   * Writes every row, in order, to `file`: the table's, or every part's (parts are left
+   * uncompressed, since they are read once, right away, and images do not compress).
+   */
   async finish(file: string): Promise<void> {
     if (this.parts.length === 0) {
       await this.connection.run(
@@ -222,14 +225,10 @@ class PartsWriter {
       return;
     }
     if (this.heldRows > 0) await this.writePart();
-    if (this.parts.length === 1) {
-      fs.renameSync(this.parts[0]!, file);
-    } else {
-      await this.connection.run(
-        `COPY (FROM read_parquet([${this.parts.map(sqlString).join(', ')}])) ` +
-          `TO ${sqlString(file)} ${this.options(this.rows, this.bytes)}`,
-      );
-    }
+    await this.connection.run(
+      `COPY (FROM read_parquet([${this.parts.map(sqlString).join(', ')}])) ` +
+        `TO ${sqlString(file)} ${this.options(this.rows, this.bytes)}`,
+    );
   }
 
   close(): void {
@@ -242,13 +241,13 @@ class PartsWriter {
    * COPY's options: row groups of at most MAX_GROUP_ROWS rows, fewer where rows carry images.
    * DuckDB closes a group at the first chunk (up to VECTOR_SIZE rows) that reaches the size asked.
    */
-  private options(rows: number, bytes: number): string {
+  private options(rows: number, bytes: number, compression = 'snappy'): string {
     const perGroup =
       bytes === 0
         ? MAX_GROUP_ROWS
         : Math.min(MAX_GROUP_ROWS, Math.floor(MAX_BATCH_IMAGE_BYTES / (bytes / rows)));
     const asked = Math.max(1, perGroup - VECTOR_SIZE + 1);
-    return `(FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE ${asked}${this.kvOption})`;
+    return `(FORMAT parquet, COMPRESSION ${compression}, ROW_GROUP_SIZE ${asked}${this.kvOption})`;
   }
 }
 
