@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { openStudio } from '../../electron/core/studio';
 import { isRoot, lastLine, runPickstudio, unprivileged } from '../helpers/cli';
-import { shardRow, writeShardWithDuckDB, type ShardRow } from '../helpers/duckdb';
+import { duckdb, shardRow, writeShardWithDuckDB, type ShardRow } from '../helpers/duckdb';
 import { makeJpeg, openTestProject, projectDigest, tempDir } from '../helpers/project';
 import { failure, thrownBy } from '../helpers/errors';
 
@@ -208,6 +208,37 @@ describe('an export file named for another format is refused', () => {
       `pickstudio: ${csv}: an export is a Parquet file, and this name says otherwise; name it *.parquet`,
     );
     expect(fs.existsSync(csv)).toBe(false);
+  });
+});
+
+describe('an export path that SQL would misread', () => {
+  it('a folder and names with quotes, a backslash and a semicolon export whole, and nothing else is written', async () => {
+    const folder = path.join(dir, `it's "quoted"; \\ here`);
+    fs.mkdirSync(folder);
+    const out = path.join(folder, "o'clock.parquet");
+    const annotations = path.join(folder, "log'; DROP TABLE batch; --.parquet");
+    const { call, store } = openTestProject(project);
+    try {
+      const report = await call('exportParquet', { out, annotationsOut: annotations });
+      expect(report).toMatchObject({ rows: 2, annotationRows: 2 });
+    } finally {
+      store.close();
+    }
+    expect(fs.readdirSync(folder).sort()).toEqual([path.basename(annotations), path.basename(out)]);
+    const db = await duckdb();
+    try {
+      const quoted = (file: string): string => `'${file.replaceAll("'", "''")}'`;
+      const [pairs] = await db.rows(
+        `SELECT count(*)::INTEGER AS n, count(jpg_0)::INTEGER AS images FROM read_parquet(${quoted(out)})`,
+      );
+      expect(pairs).toEqual({ n: 2, images: 2 });
+      const [log] = await db.rows(
+        `SELECT count(*)::INTEGER AS n FROM read_parquet(${quoted(annotations)})`,
+      );
+      expect(log).toEqual({ n: 2 });
+    } finally {
+      db.close();
+    }
   });
 });
 

@@ -13,7 +13,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { SchemaElement } from 'hyparquet';
 import type { EmbeddingsExportReport, EmbeddingsFileReport } from '../../../shared/api';
 import { StudioError } from '../../../shared/errors';
 import { normalised } from '../scoring/pickscore';
@@ -33,14 +32,7 @@ export const FINGERPRINT_KEY = 'pickstudio.fingerprint';
 export const EMBEDDING_COLUMNS: Columns = [
   { name: 'kind', kind: 'string' },
   { name: 'key', kind: 'string' },
-  {
-    name: 'embedding',
-    schema: [
-      { name: 'embedding', repetition_type: 'OPTIONAL', converted_type: 'LIST', num_children: 1 },
-      { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
-      { name: 'element', type: 'FLOAT', repetition_type: 'OPTIONAL' },
-    ] satisfies SchemaElement[],
-  },
+  { name: 'embedding', kind: 'list<float32>' },
   { name: 'fingerprint', kind: 'string' },
 ];
 
@@ -338,20 +330,21 @@ export async function exportEmbeddings(
     await writeAtomically(
       options.out,
       EMBEDDING_COLUMNS,
-      async (writeGroup) => {
+      async (writeBatch) => {
         for (const kind of EMBEDDING_KINDS) {
           for (let after = 0; ; ) {
             context.throwIfCancelled();
             const page = snapshot.scores.embeddingPage(record.id, kind, after, PAGE);
             if (page.length === 0) break;
             after = page[page.length - 1]!.id;
-            writeGroup(
-              page.map((e) => ({
-                kind,
-                key: e.key,
-                embedding: Array.from(e.embedding),
-                fingerprint: record.fingerprint,
-              })),
+            await writeBatch(
+              {
+                kind: page.map(() => kind),
+                key: page.map((e) => e.key),
+                embedding: page.map((e) => e.embedding),
+                fingerprint: page.map(() => record.fingerprint),
+              },
+              page.length,
             );
             counts[kind] += page.length;
             context.progress(counts.prompt + counts.image, null, `${kind}s`);

@@ -18,7 +18,8 @@ export function removeLeftoversOfGoneProcesses(folder: string, prefix: string): 
     const pid = Number(/^(\d+)-[\w-]+$/.exec(name.slice(prefix.length))?.[1] ?? 0);
     if (pid > 0 && pid !== process.pid && !processAlive(pid)) {
       try {
-        fs.rmSync(path.join(folder, name), { force: true });
+        // An export's parts and spill files are a folder.
+        fs.rmSync(path.join(folder, name), { recursive: true, force: true });
       } catch {
         // Not ours to remove: it does not stop the work at hand.
       }

@@ -55,27 +55,3 @@ export function wrongColumnTypes(
     return [`${name} is ${element.type ?? 'a group'}, expected ${kind}`];
   });
 }
-
-/** The schema element hyparquet-writer needs to write a column of this kind. */
-export function schemaElementFor(name: string, kind: ColumnKind): SchemaElement {
-  const optional = { name, repetition_type: 'OPTIONAL' } as const;
-  switch (kind) {
-    case 'bool':
-      return { ...optional, type: 'BOOLEAN' };
-    case 'string':
-      return { ...optional, type: 'BYTE_ARRAY', converted_type: 'UTF8' };
-    case 'binary':
-      return { ...optional, type: 'BYTE_ARRAY' };
-    case 'float64':
-      return { ...optional, type: 'DOUBLE' };
-    case 'int64':
-      return { ...optional, type: 'INT64' };
-    case 'timestamp':
-      return {
-        ...optional,
-        type: 'INT64',
-        converted_type: 'TIMESTAMP_MICROS',
-        logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: false, unit: 'MICROS' },
-      };
-  }
-}

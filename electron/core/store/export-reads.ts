@@ -32,6 +32,30 @@ export interface ExportPair {
   p0: number | null;
 }
 
+/**
+ * An ExportPair as SQLite gives it, in the order of its fields: a raw row and an object made
+ * from it in JavaScript cost a third less than the driver's own row objects.
+ */
+type ExportPairTuple = [
+  number,
+  string,
+  string,
+  string | null,
+  number,
+  string,
+  string | null,
+  number,
+  string | null,
+  string | null,
+  number,
+  string | null,
+  number,
+  number,
+  number | null,
+  number | null,
+  number | null,
+];
+
 /** What an event of the annotations export is about: its pair, by content, and its annotator. */
 export interface ExportEventSubject {
   pairId: number;
@@ -110,6 +134,22 @@ export interface ExportLabel {
   numExamplePerPrompt: number | null;
 }
 
+/** Pairs after @after with the scores of @model, as ExportPairTuple. */
+const PAIR_PAGE = `SELECT p.id, pr.text AS caption, i0.uid AS uid0, i0.url AS url0,
+       coalesce(i0.sha256, i0.path) IS NOT NULL AS readable0, i1.uid AS uid1, i1.url AS url1,
+       coalesce(i1.sha256, i1.path) IS NOT NULL AS readable1,
+       p.model_0 AS model0, p.model_1 AS model1,
+       coalesce(p.created_at, p.added_at) AS createdAt,
+       CAST(s.ranking_id AS TEXT) AS rankingId,
+       coalesce(s.are_different, i0.uid != i1.uid) AS areDifferent,
+       coalesce(s.num_example_per_prompt,
+         (SELECT count(*) FROM pairs q WHERE q.prompt_id = p.prompt_id)) AS numExamplePerPrompt,
+       sc.score_0 AS score0, sc.score_1 AS score1, sc.p_0 AS p0
+     FROM pairs p ${PAIR_JOINS}
+     LEFT JOIN pair_sources s ON s.ranking_id = (SELECT min(ranking_id) FROM pair_sources WHERE pair_id = p.id)
+     LEFT JOIN scores sc ON sc.model_id = @model AND sc.pair_id = p.id
+     WHERE p.id > @after ORDER BY p.id LIMIT @limit`;
+
 /** What the Parquet export reads, page by page, in id order. */
 export class ExportReads {
   private readonly stmt;
@@ -117,22 +157,9 @@ export class ExportReads {
   constructor(db: Database.Database) {
     this.stmt = {
       pairCount: db.prepare<[], number>('SELECT count(*) FROM pairs').pluck(),
-      pairs: db.prepare<[{ after: number; limit: number; model: number }], ExportPair>(
-        `SELECT p.id, pr.text AS caption, i0.uid AS uid0, i0.url AS url0,
-           coalesce(i0.sha256, i0.path) IS NOT NULL AS readable0, i1.uid AS uid1, i1.url AS url1,
-           coalesce(i1.sha256, i1.path) IS NOT NULL AS readable1,
-           p.model_0 AS model0, p.model_1 AS model1,
-           coalesce(p.created_at, p.added_at) AS createdAt,
-           CAST(s.ranking_id AS TEXT) AS rankingId,
-           coalesce(s.are_different, i0.uid != i1.uid) AS areDifferent,
-           coalesce(s.num_example_per_prompt,
-             (SELECT count(*) FROM pairs q WHERE q.prompt_id = p.prompt_id)) AS numExamplePerPrompt,
-           sc.score_0 AS score0, sc.score_1 AS score1, sc.p_0 AS p0
-         FROM pairs p ${PAIR_JOINS}
-         LEFT JOIN pair_sources s ON s.ranking_id = (SELECT min(ranking_id) FROM pair_sources WHERE pair_id = p.id)
-         LEFT JOIN scores sc ON sc.model_id = @model AND sc.pair_id = p.id
-         WHERE p.id > @after ORDER BY p.id LIMIT @limit`,
-      ),
+      pairs: db
+        .prepare<[{ after: number; limit: number; model: number }], ExportPairTuple>(PAIR_PAGE)
+        .raw(),
       annotators: db
         .prepare<
           [],
@@ -201,7 +228,47 @@ export class ExportReads {
 
   /** Pairs after `after`, with the scores of `modelId` (null: none). */
   pairPage(after: number, limit: number, modelId: number | null): ExportPair[] {
-    return this.stmt.pairs.all({ after, limit, model: modelId ?? -1 });
+    return this.stmt.pairs
+      .all({ after, limit, model: modelId ?? -1 })
+      .map(
+        ([
+          id,
+          caption,
+          uid0,
+          url0,
+          readable0,
+          uid1,
+          url1,
+          readable1,
+          model0,
+          model1,
+          createdAt,
+          rankingId,
+          areDifferent,
+          numExamplePerPrompt,
+          score0,
+          score1,
+          p0,
+        ]) => ({
+          id,
+          caption,
+          uid0,
+          url0,
+          readable0,
+          uid1,
+          url1,
+          readable1,
+          model0,
+          model1,
+          createdAt,
+          rankingId,
+          areDifferent,
+          numExamplePerPrompt,
+          score0,
+          score1,
+          p0,
+        }),
+      );
   }
 
   annotators(): Map<number, { name: string; kind: AnnotatorKind; uid: string | null }> {

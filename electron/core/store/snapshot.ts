@@ -4,6 +4,8 @@ import { FlagExportReads } from './flags';
 import { ImageRepository } from './images';
 import { ScoreRepository } from './scores';
 
+const SNAPSHOT_CACHE_KIB = 64 * 1024;
+
 /**
  * One consistent view of the project on a second, read-only connection inside one read
  * transaction: a long export reads it while labeling goes on through the main connection (WAL
@@ -19,6 +21,10 @@ export class ProjectSnapshot {
   constructor(file: string) {
     this.db = new Database(file, { readonly: true, fileMustExist: true });
     try {
+      // An export reads every pair, joined to its prompt and images, and SQLite's default cache
+      // (2 MB) re-reads their pages from the OS again and again. Bounded, unlike a memory map,
+      // which an image export would fill with every image it reads.
+      this.db.pragma(`cache_size = -${SNAPSHOT_CACHE_KIB}`);
       this.db.exec('BEGIN');
       this.exports = new ExportReads(this.db);
       this.flags = new FlagExportReads(this.db);

@@ -1,9 +1,9 @@
-import { verdictToLabels } from '../../../../shared/labels';
+import { verdictToLabels, type Verdict } from '../../../../shared/labels';
 import type { ExportAdjudication, ExportAnnotation, ExportReads } from '../../store/export-reads';
 import type { ExportFlagEvent, FlagExportReads } from '../../store/flags';
 import type { TaskContext } from '../../tasks';
 import type { ColumnKind } from '../pickapic-schema';
-import { bigintOrNull, int64, MAX_GROUP_ROWS, type Row, type WriteGroup } from './parquet-file';
+import { int64, MAX_GROUP_ROWS, type ColumnBatch, type WriteBatch } from './parquet-file';
 
 export const ANNOTATION_COLUMNS = [
   { name: 'annotation_id', kind: 'int64' },
@@ -48,90 +48,79 @@ export const annotationLogKeyValues = (projectId: string): Record<string, string
   [ANNOTATION_LOG_KEYS.projectId]: projectId,
 });
 
-function annotationRow(a: ExportAnnotation): Row {
-  const labels = a.verdict === null ? null : verdictToLabels(a.verdict);
+const labelsOf = (verdict: Verdict | null) => (verdict === null ? null : verdictToLabels(verdict));
+const bool = (flag: number | null): boolean | null => (flag === null ? null : flag === 1);
+
+/** A page of the annotation log as columns; `note` and `adjudication_id` are null. */
+function annotationColumns(page: ExportAnnotation[]): ColumnBatch {
+  const labels = page.map((a) => labelsOf(a.verdict));
   return {
-    annotation_id: BigInt(a.id),
-    pair_id: BigInt(a.pairId),
-    ranking_id: int64(a.rankingId),
-    caption: a.caption,
-    image_0_uid: a.uid0,
-    image_1_uid: a.uid1,
-    image_0_sha256: a.sha0,
-    image_1_sha256: a.sha1,
-    annotator: a.annotator,
-    annotator_kind: a.annotatorKind,
-    annotator_uid: a.annotatorUid,
-    origin: a.origin,
-    origin_id: BigInt(a.originId),
-    action: a.action,
-    verdict: a.verdict === null ? null : String(a.verdict),
-    label_0: labels?.label_0 ?? null,
-    label_1: labels?.label_1 ?? null,
-    undoes_id: bigintOrNull(a.undoesId),
-    is_current: a.isCurrent === 1,
-    left_image: bigintOrNull(a.leftImage),
-    suggestion_visible: a.suggestionVisible === null ? null : a.suggestionVisible === 1,
-    decision_ms: bigintOrNull(a.decisionMs),
-    created_at: new Date(a.createdAt),
-    note: null,
-    adjudication_id: null,
+    annotation_id: page.map((a) => a.id),
+    pair_id: page.map((a) => a.pairId),
+    ranking_id: page.map((a) => int64(a.rankingId)),
+    caption: page.map((a) => a.caption),
+    image_0_uid: page.map((a) => a.uid0),
+    image_1_uid: page.map((a) => a.uid1),
+    image_0_sha256: page.map((a) => a.sha0),
+    image_1_sha256: page.map((a) => a.sha1),
+    annotator: page.map((a) => a.annotator),
+    annotator_kind: page.map((a) => a.annotatorKind),
+    annotator_uid: page.map((a) => a.annotatorUid),
+    origin: page.map((a) => a.origin),
+    origin_id: page.map((a) => a.originId),
+    action: page.map((a) => a.action),
+    verdict: page.map((a) => (a.verdict === null ? null : String(a.verdict))),
+    label_0: labels.map((l) => l?.label_0 ?? null),
+    label_1: labels.map((l) => l?.label_1 ?? null),
+    undoes_id: page.map((a) => a.undoesId),
+    is_current: page.map((a) => a.isCurrent === 1),
+    left_image: page.map((a) => a.leftImage),
+    suggestion_visible: page.map((a) => bool(a.suggestionVisible)),
+    decision_ms: page.map((a) => a.decisionMs),
+    created_at: page.map((a) => a.createdAt),
   };
 }
 
-/** An adjudication as an event of the annotations table: the lead's verdict, with the note. */
-function adjudicationRow(j: ExportAdjudication): Row {
-  const labels = verdictToLabels(j.verdict);
+/**
+ * Adjudications as events of the annotations table: the lead's verdict, with the note; the
+ * annotation's own columns are null.
+ */
+function adjudicationColumns(page: ExportAdjudication[]): ColumnBatch {
+  const labels = page.map((j) => verdictToLabels(j.verdict));
   return {
-    annotation_id: null,
-    pair_id: BigInt(j.pairId),
-    ranking_id: null,
-    caption: j.caption,
-    image_0_uid: j.uid0,
-    image_1_uid: j.uid1,
-    annotator: j.adjudicator,
-    annotator_kind: 'lead',
-    action: 'adjudication',
-    verdict: String(j.verdict),
-    label_0: labels.label_0,
-    label_1: labels.label_1,
-    undoes_id: null,
-    is_current: j.isCurrent === 1,
-    left_image: null,
-    suggestion_visible: null,
-    decision_ms: null,
-    created_at: new Date(j.createdAt),
-    note: j.note,
-    adjudication_id: BigInt(j.id),
+    pair_id: page.map((j) => j.pairId),
+    caption: page.map((j) => j.caption),
+    image_0_uid: page.map((j) => j.uid0),
+    image_1_uid: page.map((j) => j.uid1),
+    annotator: page.map((j) => j.adjudicator),
+    annotator_kind: page.map(() => 'lead'),
+    action: page.map(() => 'adjudication'),
+    verdict: page.map((j) => String(j.verdict)),
+    label_0: labels.map((l) => l.label_0),
+    label_1: labels.map((l) => l.label_1),
+    is_current: page.map((j) => j.isCurrent === 1),
+    created_at: page.map((j) => j.createdAt),
+    note: page.map((j) => j.note),
+    adjudication_id: page.map((j) => j.id),
   };
 }
 
-/** A standing flag as an event of the annotations table: who flagged the pair, and the note. */
-function flagRow(f: ExportFlagEvent): Row {
+/** Standing flags as events of the annotations table: who flagged the pair, and the note. */
+function flagColumns(page: ExportFlagEvent[]): ColumnBatch {
   return {
-    annotation_id: null,
-    pair_id: BigInt(f.pairId),
-    ranking_id: null,
-    caption: f.caption,
-    image_0_uid: f.uid0,
-    image_1_uid: f.uid1,
-    image_0_sha256: f.sha0,
-    image_1_sha256: f.sha1,
-    annotator: f.annotator,
-    annotator_kind: f.annotatorKind,
-    annotator_uid: f.annotatorUid,
-    action: 'flag',
-    verdict: null,
-    label_0: null,
-    label_1: null,
-    undoes_id: null,
-    is_current: true,
-    left_image: null,
-    suggestion_visible: null,
-    decision_ms: null,
-    created_at: new Date(f.createdAt),
-    note: f.note,
-    adjudication_id: null,
+    pair_id: page.map((f) => f.pairId),
+    caption: page.map((f) => f.caption),
+    image_0_uid: page.map((f) => f.uid0),
+    image_1_uid: page.map((f) => f.uid1),
+    image_0_sha256: page.map((f) => f.sha0),
+    image_1_sha256: page.map((f) => f.sha1),
+    annotator: page.map((f) => f.annotator),
+    annotator_kind: page.map((f) => f.annotatorKind),
+    annotator_uid: page.map((f) => f.annotatorUid),
+    action: page.map(() => 'flag'),
+    is_current: page.map(() => true),
+    created_at: page.map((f) => f.createdAt),
+    note: page.map((f) => f.note),
   };
 }
 
@@ -142,33 +131,33 @@ function flagRow(f: ExportFlagEvent): Row {
 export async function writeAnnotations(
   reads: ExportReads,
   flags: FlagExportReads,
-  writeGroup: WriteGroup,
+  writeBatch: WriteBatch,
   context: TaskContext,
 ): Promise<{ rows: number }> {
   const total = reads.annotationCount() + reads.adjudicationCount() + flags.count();
   let rows = 0;
-  const writeLog = <T extends { id: number }>(
+  const writeLog = async <T extends { id: number }>(
     page: (after: number) => T[],
-    toRow: (item: T) => Row,
-  ): void => {
+    toColumns: (page: T[]) => ColumnBatch,
+  ): Promise<void> => {
     for (let after = 0; ; ) {
       context.throwIfCancelled();
       const batch = page(after);
       if (batch.length === 0) break;
-      writeGroup(batch.map(toRow));
+      await writeBatch(toColumns(batch), batch.length);
       rows += batch.length;
       after = batch[batch.length - 1]!.id;
       context.progress(rows, total, 'annotations');
     }
   };
-  writeLog((after) => reads.annotationPage(after, MAX_GROUP_ROWS), annotationRow);
-  writeLog((after) => reads.adjudicationPage(after, MAX_GROUP_ROWS), adjudicationRow);
+  await writeLog((after) => reads.annotationPage(after, MAX_GROUP_ROWS), annotationColumns);
+  await writeLog((after) => reads.adjudicationPage(after, MAX_GROUP_ROWS), adjudicationColumns);
   // Then the standing flags, by pair and annotator.
   for (let after: [number, number] = [0, 0]; ; ) {
     context.throwIfCancelled();
     const batch = flags.page(after, MAX_GROUP_ROWS);
     if (batch.length === 0) break;
-    writeGroup(batch.map(flagRow));
+    await writeBatch(flagColumns(batch), batch.length);
     rows += batch.length;
     after = [batch[batch.length - 1]!.pairId, batch[batch.length - 1]!.annotatorId];
     context.progress(rows, total, 'annotations');

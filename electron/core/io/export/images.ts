@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import type { ImageRepository } from '../../store/images';
 import { decodeRgb } from '../../scoring/preprocess';
 import { imageBytes } from '../images';
-import type { Row } from './parquet-file';
+import type { Value } from './parquet-file';
 
 /** What goes into jpg_0/jpg_1: nothing, the project's bytes as they are, or JPEG. */
 export type ImagesMode = 'none' | 'as-is' | 'jpeg';
@@ -53,9 +53,12 @@ export async function imageOf(
   }
 }
 
-/** Adds jpg_0 and jpg_1 to a row; returns their size, which bounds a row group. */
+/**
+ * Pushes the row's jpg_0 and jpg_1 onto their columns (nothing without images); returns their
+ * size, which bounds what is gathered before it goes to the writer.
+ */
 export async function addImages(
-  row: Row,
+  columns: { jpg_0: Value[]; jpg_1: Value[] },
   images: ImageRepository,
   pair: { uid0: string; readable0: number; uid1: string; readable1: number },
   mode: ImagesMode,
@@ -65,6 +68,7 @@ export async function addImages(
     imageOf(images, pair.uid0, pair.readable0, mode),
     imageOf(images, pair.uid1, pair.readable1, mode),
   ]);
-  Object.assign(row, { jpg_0: jpg0, jpg_1: jpg1 });
+  columns.jpg_0.push(jpg0);
+  columns.jpg_1.push(jpg1);
   return (jpg0?.length ?? 0) + (jpg1?.length ?? 0);
 }

@@ -7,12 +7,12 @@ import { pickapicUserId } from '../import-pickapic';
 import { IMAGE_COLUMNS, PICKAPIC_COLUMNS, type ColumnKind } from '../pickapic-schema';
 import { addImages, type ImagesMode } from './images';
 import {
+  ColumnGroups,
   int64,
   PAGE_PAIRS,
-  RowGroups,
   type Columns,
-  type Row,
-  type WriteGroup,
+  type Value,
+  type WriteBatch,
 } from './parquet-file';
 
 /** Columns added after Pick-a-Pic's own; none of the dataset's names is changed. */
@@ -104,53 +104,61 @@ function flagsByPair(
   return byPair;
 }
 
-/** A pair's Pick-a-Pic row, without images; null when it has no final verdict. */
-function pairRow(
+const PAIR_COLUMN_NAMES = [...PICKAPIC_COLUMNS, ...EXTRA_COLUMNS].map((c) => c.name);
+type PairColumns = Record<(typeof PAIR_COLUMN_NAMES)[number], Value[]>;
+
+/**
+ * Pushes a pair's Pick-a-Pic row, without images, onto the columns; false (nothing pushed) when
+ * it has no final verdict.
+ */
+function pushPairRow(
+  v: PairColumns,
   pair: ExportPair,
   votes: Vote[],
   adjudication: LatestAdjudication | undefined,
   flags: PairFlag[] = [],
-): Row | null {
+): boolean {
   const decided = finalVerdict(
     adjudication?.[1] ?? null,
-    votes.map((v) => v.verdict),
+    votes.map((vote) => vote.verdict),
   );
-  if (!decided) return null;
+  if (!decided) return false;
   const { verdict, source } = decided;
   const labels = verdictToLabels(verdict);
   const soleVoter = votes.length === 1 ? votes[0]! : null;
-  const userId = soleVoter?.kind === 'dataset' ? pickapicUserId(soleVoter.name) : null;
-  return {
-    are_different: pair.areDifferent === 1,
-    best_image_uid: verdict === 'tie' ? null : verdict === 0 ? pair.uid0 : pair.uid1,
-    caption: pair.caption,
-    created_at: new Date(pair.createdAt),
-    has_label: true,
-    image_0_uid: pair.uid0,
-    image_0_url: pair.url0,
-    image_1_uid: pair.uid1,
-    image_1_url: pair.url1,
-    label_0: labels.label_0,
-    label_1: labels.label_1,
-    model_0: pair.model0,
-    model_1: pair.model1,
-    num_example_per_prompt: BigInt(pair.numExamplePerPrompt),
-    ranking_id: int64(pair.rankingId),
-    user_id: userId,
-    num_annotations: BigInt(votes.length),
-    agreement:
-      votes.length === 0 ? null : votes.filter((v) => v.verdict === verdict).length / votes.length,
-    verdict_source: source,
-    pickscore_0: pair.score0,
-    pickscore_1: pair.score1,
-    pickscore_prob_0: pair.p0,
-    adjudicator: adjudication?.[2] ?? null,
-    adjudicated_at: adjudication ? new Date(adjudication[3]) : null,
-    adjudication_note: adjudication?.[4] ?? null,
-    num_flags: BigInt(flags.length),
-    // JSON: [{"annotator": …, "note": …}], in annotator order; null where nobody flagged it.
-    flags: flags.length === 0 ? null : JSON.stringify(flags),
-  };
+  v.are_different.push(pair.areDifferent === 1);
+  v.best_image_uid.push(verdict === 'tie' ? null : verdict === 0 ? pair.uid0 : pair.uid1);
+  v.caption.push(pair.caption);
+  v.created_at.push(pair.createdAt);
+  v.has_label.push(true);
+  v.image_0_uid.push(pair.uid0);
+  v.image_0_url.push(pair.url0);
+  v.image_1_uid.push(pair.uid1);
+  v.image_1_url.push(pair.url1);
+  v.label_0.push(labels.label_0);
+  v.label_1.push(labels.label_1);
+  v.model_0.push(pair.model0);
+  v.model_1.push(pair.model1);
+  v.num_example_per_prompt.push(pair.numExamplePerPrompt);
+  v.ranking_id.push(int64(pair.rankingId));
+  v.user_id.push(soleVoter?.kind === 'dataset' ? pickapicUserId(soleVoter.name) : null);
+  v.num_annotations.push(votes.length);
+  v.agreement.push(
+    votes.length === 0
+      ? null
+      : votes.filter((vote) => vote.verdict === verdict).length / votes.length,
+  );
+  v.verdict_source.push(source);
+  v.pickscore_0.push(pair.score0);
+  v.pickscore_1.push(pair.score1);
+  v.pickscore_prob_0.push(pair.p0);
+  v.adjudicator.push(adjudication?.[2] ?? null);
+  v.adjudicated_at.push(adjudication ? adjudication[3] : null);
+  v.adjudication_note.push(adjudication?.[4] ?? null);
+  v.num_flags.push(flags.length);
+  // JSON: [{"annotator": …, "note": …}], in annotator order; null where nobody flagged it.
+  v.flags.push(flags.length === 0 ? null : JSON.stringify(flags));
+  return true;
 }
 
 /**
@@ -159,7 +167,7 @@ function pairRow(
  */
 export async function writePairs(
   snapshot: ProjectSnapshot,
-  writeGroup: WriteGroup,
+  writeBatch: WriteBatch,
   images: ImagesMode,
   modelId: number | null,
   context: TaskContext,
@@ -167,7 +175,7 @@ export async function writePairs(
   const reads = snapshot.exports;
   const totalPairs = reads.pairCount();
   const annotators = reads.annotators();
-  const groups = new RowGroups(writeGroup);
+  const groups = new ColumnGroups(PAIR_COLUMN_NAMES, writeBatch);
   let pairsWithoutMajority = 0;
   let seen = 0;
   for (let after = 0; ; ) {
@@ -179,17 +187,17 @@ export async function writePairs(
     const flags = flagsByPair(snapshot.flags, annotators, page);
     for (const pair of page) {
       const pairVotes = votes.get(pair.id) ?? [];
-      const row = pairRow(pair, pairVotes, adjudications?.get(pair.id), flags?.get(pair.id));
-      if (!row) {
+      const v = groups.values;
+      if (!pushPairRow(v, pair, pairVotes, adjudications?.get(pair.id), flags?.get(pair.id))) {
         if (pairVotes.length > 0) pairsWithoutMajority++;
         continue;
       }
-      groups.add(row, await addImages(row, snapshot.images, pair, images));
+      await groups.endRow(await addImages(v, snapshot.images, pair, images));
     }
     seen += page.length;
     after = page[page.length - 1]!.id;
     context.progress(seen, totalPairs, 'pairs');
   }
-  groups.flush();
+  await groups.flush();
   return { rows: groups.written, pairsWithoutMajority };
 }

@@ -1,39 +1,271 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { SchemaElement } from 'hyparquet';
-import { ParquetWriter, fileWriter } from 'hyparquet-writer';
+import util from 'node:util';
+import {
+  BIGINT,
+  BLOB,
+  BOOLEAN,
+  DOUBLE,
+  type DuckDBAppender,
+  DuckDBBlobValue,
+  type DuckDBConnection,
+  DuckDBDataChunk,
+  DuckDBInstance,
+  DuckDBTimestampValue,
+  FLOAT,
+  LIST,
+  listValue,
+  TIMESTAMP,
+  VARCHAR,
+  type DuckDBType,
+  type DuckDBValue,
+} from '@duckdb/node-api';
 import { StudioError } from '../../../../shared/errors';
 import { publishDurably } from '../durable';
 import { removeLeftoversOfGoneProcesses } from '../leftovers';
-import { schemaElementFor, type ColumnKind } from '../pickapic-schema';
+import type { ColumnKind } from '../pickapic-schema';
 
-export type Row = Record<string, unknown>;
-export type WriteGroup = (rows: Row[]) => void;
-/** A column of a plain kind, or one given by its schema elements (a list: group, then leaves). */
-export type Columns = readonly (
-  | { name: string; kind: ColumnKind }
-  | { name: string; schema: readonly SchemaElement[] }
-)[];
+/** Pick-a-Pic's kinds, and the embeddings' vectors. */
+export type ExportKind = ColumnKind | 'list<float32>';
+export type Columns = readonly { name: string; kind: ExportKind }[];
 
 /**
- * Columns whose values rarely repeat: deciding on dictionary encoding would hash every value (of
- * an image, byte by byte) to find nearly no repeats, and their min and max (statistics) help no
- * reader skip a page. Half of the writer's time on Pick-a-Pic-sized exports.
+ * A column's values as the writer takes them: bool boolean, string string, binary Uint8Array,
+ * float64 number, int64 bigint or a safe integer, timestamp milliseconds since the epoch (written
+ * as microseconds, not adjusted to UTC), list<float32> a Float32Array or numbers.
  */
-const NEARLY_UNIQUE = new Set([
-  'caption',
-  'image_0_uid',
-  'image_1_uid',
-  'image_0_url',
-  'image_1_url',
-  'best_image_uid',
-]);
+export type Value = boolean | string | number | bigint | Uint8Array | Float32Array | null;
+/**
+ * Rows column by column, each array as long as the batch; a column left out is null throughout.
+ * No object per row: an export's rows go to the engine a column at a time.
+ */
+export type ColumnBatch = Readonly<Partial<Record<string, readonly Value[]>>>;
+export type WriteBatch = (batch: ColumnBatch, rows: number) => Promise<void>;
 
 /** Pairs read per page (and per read of their verdicts, by key range). */
 export const PAGE_PAIRS = 5000;
 export const MAX_GROUP_ROWS = 20_000;
-/** Image bytes buffered before a row group is written, which bounds memory on image exports. */
-const MAX_GROUP_IMAGE_BYTES = 64 * 1024 * 1024;
+/** Image bytes gathered before they go to the engine, which bounds memory on image exports. */
+export const MAX_BATCH_IMAGE_BYTES = 32 * 1024 * 1024;
+/** A bound on the engine's memory: it holds one part's rows at a time. */
+const MEMORY_LIMIT = '256MB';
+/** Rows without images held before they go to a part: a few hundred MB of text at most. */
+const PART_ROWS = 500_000;
+
+const DUCK_TYPES: Record<ExportKind, DuckDBType> = {
+  bool: BOOLEAN,
+  string: VARCHAR,
+  binary: BLOB,
+  float64: DOUBLE,
+  int64: BIGINT,
+  timestamp: TIMESTAMP,
+  'list<float32>': LIST(FLOAT),
+};
+
+const SQL_TYPES: Record<ExportKind, string> = {
+  bool: 'BOOLEAN',
+  string: 'VARCHAR',
+  binary: 'BLOB',
+  float64: 'DOUBLE',
+  int64: 'BIGINT',
+  timestamp: 'TIMESTAMP',
+  'list<float32>': 'FLOAT[]',
+};
+
+/** Rows per data chunk: DuckDB's vector size, the most a chunk holds. */
+const VECTOR_SIZE = 2048;
+
+/** A value as the engine's vector of that kind takes it. */
+const TO_DUCK: Record<ExportKind, (value: NonNullable<Value>) => DuckDBValue> = {
+  bool: (v) => v as boolean,
+  string: (v) => v as string,
+  float64: (v) => v as number,
+  int64: (v) => (typeof v === 'bigint' ? v : BigInt(v as number)),
+  binary: (v) => new DuckDBBlobValue(v as Uint8Array),
+  // Milliseconds to microseconds in a double stays exact up to the year 2255.
+  timestamp: (v) => new DuckDBTimestampValue(BigInt(Math.round((v as number) * 1000))),
+  'list<float32>': (v) => listValue(Array.from(v as ArrayLike<number>)),
+};
+
+/** SQL text for a string: the paths are the user's, and a quote in one must stay text. */
+const sqlString = (text: string): string => `'${text.replaceAll("'", "''")}'`;
+const sqlName = (name: string): string => `"${name.replaceAll('"', '""')}"`;
+
+const createTable = (columns: Columns): string =>
+  `CREATE TABLE batch (${columns.map((c) => `${sqlName(c.name)} ${SQL_TYPES[c.kind]}`).join(', ')})`;
+
+/** Bytes a value holds outside the row: an image's, a vector's. */
+const bigBytes = (value: Value): number =>
+  value instanceof Uint8Array ? value.length : value instanceof Float32Array ? value.byteLength : 0;
+
+/**
+ * Rows appended column-wise into a table of DuckDB's own and written by DuckDB's Parquet writer.
+ * DuckDB holds an in-memory table in memory, so once the rows held carry MAX_BATCH_IMAGE_BYTES
+ * of images or vectors (or PART_ROWS rows) they go out as a Parquet part file into a folder
+ * beside the export, and the parts are read back in order into the one file at the end. An
+ * export without images is one table and one COPY.
+ */
+class PartsWriter {
+  private readonly parts: string[] = [];
+  /** Rows and bytes of images or vectors written so far, parts and table. */
+  private rows = 0;
+  private bytes = 0;
+  /** Those in the table, not yet in a part. */
+  private heldRows = 0;
+  private heldBytes = 0;
+
+  private constructor(
+    private readonly folder: string,
+    private readonly instance: DuckDBInstance,
+    private readonly connection: DuckDBConnection,
+    private appender: DuckDBAppender,
+    private readonly columns: Columns,
+    private readonly kvOption: string,
+  ) {}
+
+  static async open(
+    columns: Columns,
+    folder: string,
+    keyValues: Record<string, string>,
+  ): Promise<PartsWriter> {
+    fs.mkdirSync(folder);
+    const instance = await DuckDBInstance.create(':memory:', {
+      memory_limit: MEMORY_LIMIT,
+      threads: '1',
+      temp_directory: path.join(folder, 'spill'),
+      // Nothing but the rows appended here is read, so nothing is ever loaded.
+      autoinstall_known_extensions: 'false',
+      autoload_known_extensions: 'false',
+    });
+    try {
+      const connection = await instance.connect();
+      await connection.run(createTable(columns));
+      const entries = Object.entries(keyValues);
+      const kvOption =
+        entries.length === 0
+          ? ''
+          : `, KV_METADATA {${entries.map(([k, v]) => `${sqlString(k)}: ${sqlString(v)}`).join(', ')}}`;
+      return new PartsWriter(
+        folder,
+        instance,
+        connection,
+        await connection.createAppender('batch'),
+        columns,
+        kvOption,
+      );
+    } catch (error) {
+      instance.closeSync();
+      throw error;
+    }
+  }
+
+  /** Appends the batch column-wise; what the table holds goes to a part past the bounds. */
+  async write(batch: ColumnBatch, rows: number): Promise<void> {
+    for (const c of this.columns) {
+      const values = batch[c.name];
+      if (values !== undefined && values.length !== rows) {
+        throw new Error(`column ${c.name} has ${values.length} values for ${rows} rows`);
+      }
+    }
+    const types = this.columns.map((c) => DUCK_TYPES[c.kind]);
+    let bytes = 0;
+    for (let start = 0; start < rows; start += VECTOR_SIZE) {
+      const end = Math.min(rows, start + VECTOR_SIZE);
+      const chunk = DuckDBDataChunk.create(types, end - start);
+      this.columns.forEach((c, i) => {
+        const values = batch[c.name];
+        const convert = TO_DUCK[c.kind];
+        const out: DuckDBValue[] = new Array(end - start);
+        for (let row = start; row < end; row++) {
+          const value = values?.[row] ?? null;
+          if (value === null) {
+            out[row - start] = null;
+          } else {
+            out[row - start] = convert(value);
+            bytes += bigBytes(value);
+          }
+        }
+        chunk.setColumnValues(i, out);
+      });
+      this.appender.appendDataChunk(chunk);
+    }
+    this.appender.flushSync();
+    this.rows += rows;
+    this.bytes += bytes;
+    this.heldRows += rows;
+    this.heldBytes += bytes;
+    if (this.heldBytes >= MAX_BATCH_IMAGE_BYTES || this.heldRows >= PART_ROWS) {
+      await this.writePart();
+    }
+  }
+
+  private async writePart(): Promise<void> {
+    const part = path.join(this.folder, `${this.parts.length}.parquet`);
+    await this.connection.run(
+      `COPY batch TO ${sqlString(part)} ${this.options(this.heldRows, this.heldBytes, 'uncompressed')}`,
+    );
+    // A new table: the rows of one deleted or truncated stay in memory.
+    this.appender.closeSync();
+    await this.connection.run(`DROP TABLE batch; ${createTable(this.columns)}`);
+    this.appender = await this.connection.createAppender('batch');
+    this.parts.push(part);
+    this.heldRows = 0;
+    this.heldBytes = 0;
+  }
+
+  /**
+   * Writes every row, in order, to `file`: the table's, or every part's (parts are left
+   * uncompressed, since they are read once, right away, and images do not compress).
+   */
+  async finish(file: string): Promise<void> {
+    if (this.parts.length === 0) {
+      await this.connection.run(
+        `COPY batch TO ${sqlString(file)} ${this.options(this.rows, this.bytes)}`,
+      );
+      return;
+    }
+    if (this.heldRows > 0) await this.writePart();
+    await this.connection.run(
+      `COPY (FROM read_parquet([${this.parts.map(sqlString).join(', ')}])) ` +
+        `TO ${sqlString(file)} ${this.options(this.rows, this.bytes)}`,
+    );
+  }
+
+  close(): void {
+    this.appender.closeSync();
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+
+  /**
+   * COPY's options: row groups of at most MAX_GROUP_ROWS rows, fewer where rows carry images.
+   * DuckDB closes a group at the first chunk (up to VECTOR_SIZE rows) that reaches the size asked.
+   */
+  private options(rows: number, bytes: number, compression = 'snappy'): string {
+    const perGroup =
+      bytes === 0
+        ? MAX_GROUP_ROWS
+        : Math.min(MAX_GROUP_ROWS, Math.floor(MAX_BATCH_IMAGE_BYTES / (bytes / rows)));
+    const asked = Math.max(1, perGroup - VECTOR_SIZE + 1);
+    return `(FORMAT parquet, COMPRESSION ${compression}, ROW_GROUP_SIZE ${asked}${this.kvOption})`;
+  }
+}
+
+/**
+ * A failure as Node names a system error ("EFBIG: file too large, ..."), where DuckDB reports one
+ * in its words ("IO Error: Could not write file ...: File too large"): the same disk full or
+ * size limit reads the same whichever engine hit it.
+ */
+function reasonOf(error: Error): string {
+  if (!error.message.startsWith('IO Error: ')) return error.message;
+  const lower = error.message.toLowerCase();
+  for (const [name, text] of util.getSystemErrorMap().values()) {
+    if (lower.endsWith(`: ${text}`)) {
+      return `${name}: ${text}, ${error.message.slice('IO Error: '.length, -text.length - 2)}`;
+    }
+  }
+  return error.message;
+}
 
 /**
  * Writes to a temporary name beside `out`, flushes it to disk, then renames it: a crash or a
@@ -42,7 +274,7 @@ const MAX_GROUP_IMAGE_BYTES = 64 * 1024 * 1024;
 export async function writeAtomically<T>(
   out: string,
   columns: Columns,
-  produce: (writeGroup: WriteGroup) => Promise<T>,
+  produce: (writeBatch: WriteBatch) => Promise<T>,
   keyValues: Record<string, string> = {},
 ): Promise<T> {
   const folder = path.dirname(path.resolve(out));
@@ -58,82 +290,87 @@ export async function writeAtomically<T>(
       `${out}: not a regular file; an export writes a new file under this name, which would replace it. Choose a file name.`,
     );
   }
-  removeLeftoversOfGoneProcesses(folder, `.${path.basename(out)}.partial-`);
-  const temporary = path.join(
-    folder,
-    `.${path.basename(out)}.partial-${process.pid}-${Date.now()}`,
-  );
-  const schema: SchemaElement[] = [
-    { name: 'schema', num_children: columns.length },
-    ...columns.flatMap((c) => ('schema' in c ? c.schema : [schemaElementFor(c.name, c.kind)])),
-  ];
+  const prefix = `.${path.basename(out)}.partial-`;
+  removeLeftoversOfGoneProcesses(folder, prefix);
+  const temporary = path.join(folder, `${prefix}${process.pid}-${Date.now()}`);
+  // The parts and DuckDB's spill files: a folder named as a partial file, so that it goes with
+  // the partial files of a killed export.
+  const parts = `${temporary}-parts`;
+  let writer: PartsWriter | undefined;
   try {
-    const writer = new ParquetWriter({
-      writer: fileWriter(temporary),
-      schema,
-      createdBy: 'Pick Studio (hyparquet-writer)',
-      // No list at all rather than an empty one: hyparquet-writer gives an empty list an element
-      // type that Arrow's reader refuses.
-      kvMetadata:
-        Object.keys(keyValues).length > 0
-          ? Object.entries(keyValues).map(([key, value]) => ({ key, value }))
-          : undefined,
+    writer = await PartsWriter.open(columns, parts, keyValues);
+    const opened = writer;
+    // DuckDB writes a part on its own thread while the next batch is made: one in flight.
+    let inFlight = Promise.resolve();
+    const result = await produce(async (batch, rows) => {
+      await inFlight;
+      if (rows === 0) return;
+      inFlight = opened.write(batch, rows);
+      // Seen by the next batch or the end; a producer failing meanwhile wins.
+      inFlight.catch(() => undefined);
     });
-    const result = await produce((rows) => {
-      if (rows.length === 0) return;
-      writer.write({
-        columnData: columns.map((c) => ({
-          name: c.name,
-          data: rows.map((row) => row[c.name] ?? null),
-          ...(('kind' in c && c.kind === 'binary') || NEARLY_UNIQUE.has(c.name)
-            ? { encoding: 'PLAIN' as const, statistics: false }
-            : {}),
-        })),
-        rowGroupSize: rows.length,
-      });
-    });
-    writer.finish();
+    await inFlight;
+    await writer.finish(temporary);
+    writer.close();
+    writer = undefined;
     publishDurably(temporary, out);
     return result;
   } catch (error) {
+    writer?.close();
     fs.rmSync(temporary, { force: true });
     if (error instanceof StudioError) throw error;
     throw new StudioError(
       'internal',
-      `${out}: export failed, nothing written (${(error as Error).message})`,
+      `${out}: export failed, nothing written (${reasonOf(error as Error)})`,
       {
         cause: error,
       },
     );
+  } finally {
+    fs.rmSync(parts, { recursive: true, force: true });
   }
 }
-
-export const bigintOrNull = (value: number | null): bigint | null =>
-  value === null ? null : BigInt(value);
 
 /** Ranking ids pass 2^53: they come as decimal text and go out as exact int64. */
 export const int64 = (text: string | null): bigint | null => (text === null ? null : BigInt(text));
 
-/** Rows gathered into row groups of at most MAX_GROUP_ROWS rows or MAX_GROUP_IMAGE_BYTES. */
-export class RowGroups {
+/**
+ * Column arrays filled a row at a time (a value pushed onto each column's array, then `endRow`),
+ * handed to the writer every MAX_GROUP_ROWS rows or MAX_BATCH_IMAGE_BYTES of images.
+ */
+export class ColumnGroups<Name extends string> {
   written = 0;
-  private group: Row[] = [];
+  values: Record<Name, Value[]>;
+  private rows = 0;
   private imageBytes = 0;
 
-  constructor(private readonly writeGroup: WriteGroup) {}
+  constructor(
+    private readonly names: readonly Name[],
+    private readonly writeBatch: WriteBatch,
+  ) {
+    this.values = this.empty();
+  }
 
-  add(row: Row, imageBytes: number): void {
-    this.group.push(row);
+  async endRow(imageBytes: number): Promise<void> {
+    this.rows++;
     this.imageBytes += imageBytes;
-    if (this.group.length >= MAX_GROUP_ROWS || this.imageBytes >= MAX_GROUP_IMAGE_BYTES) {
-      this.flush();
+    if (this.rows >= MAX_GROUP_ROWS || this.imageBytes >= MAX_BATCH_IMAGE_BYTES) {
+      await this.flush();
     }
   }
 
-  flush(): void {
-    this.writeGroup(this.group);
-    this.written += this.group.length;
-    this.group = [];
+  async flush(): Promise<void> {
+    const [values, rows] = [this.values, this.rows];
+    this.written += this.rows;
+    this.values = this.empty();
+    this.rows = 0;
     this.imageBytes = 0;
+    await this.writeBatch(values, rows);
+  }
+
+  private empty(): Record<Name, Value[]> {
+    const values: Partial<Record<Name, Value[]>> = {};
+    for (const name of this.names) values[name] = [];
+    return values as Record<Name, Value[]>;
   }
 }

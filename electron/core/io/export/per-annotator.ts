@@ -6,7 +6,13 @@ import type { TaskContext } from '../../tasks';
 import { pickapicUserId } from '../import-pickapic';
 import { IMAGE_COLUMNS, PICKAPIC_COLUMNS } from '../pickapic-schema';
 import { addImages, type ImagesMode } from './images';
-import { PAGE_PAIRS, RowGroups, type Columns, type Row, type WriteGroup } from './parquet-file';
+import {
+  ColumnGroups,
+  PAGE_PAIRS,
+  type Columns,
+  type Value,
+  type WriteBatch,
+} from './parquet-file';
 
 /** Pick-a-Pic's columns, then who labeled: the name an import takes back as the annotator. */
 export const perAnnotatorColumns = (withImages: boolean): Columns => [
@@ -34,43 +40,51 @@ function userIdOf(label: ExportLabel, annotator: Annotator): bigint | null {
   return stableId(`annotator:${annotator.uid ?? annotator.name}`);
 }
 
+const LABEL_COLUMN_NAMES = [
+  ...PICKAPIC_COLUMNS.map((c) => c.name),
+  'annotator',
+  'flag_note',
+] as const;
+type LabelColumns = Record<(typeof LABEL_COLUMN_NAMES)[number], Value[]>;
+
 /**
- * One annotator's verdict on a pair as Pick-a-Pic writes it: in the image order of the dataset's
- * row when it came with one (so a shard comes back as it was), with the decision's time.
+ * Pushes one annotator's verdict on a pair as Pick-a-Pic writes it onto the columns, without
+ * images: in the image order of the dataset's row when it came with one (so a shard comes back
+ * as it was), with the decision's time.
  */
-function labelRow(
+function pushLabelRow(
+  v: LabelColumns,
   pair: ExportPair,
   label: ExportLabel,
   annotator: Annotator,
   flagNote: string | null,
-): Row {
+): void {
   const swapped = label.swapped === 1;
   const [uid0, uid1] = swapped ? [pair.uid1, pair.uid0] : [pair.uid0, pair.uid1];
   const verdict = swapped ? swapVerdict(label.verdict) : label.verdict;
   const labels = verdictToLabels(verdict);
-  return {
-    are_different: (label.areDifferent ?? pair.areDifferent) === 1,
-    best_image_uid: verdict === 'tie' ? null : verdict === 0 ? uid0 : uid1,
-    caption: pair.caption,
-    created_at: new Date(label.createdAt),
-    has_label: true,
-    image_0_uid: uid0,
-    image_0_url: swapped ? pair.url1 : pair.url0,
-    image_1_uid: uid1,
-    image_1_url: swapped ? pair.url0 : pair.url1,
-    label_0: labels.label_0,
-    label_1: labels.label_1,
-    model_0: swapped ? pair.model1 : pair.model0,
-    model_1: swapped ? pair.model0 : pair.model1,
-    num_example_per_prompt: BigInt(label.numExamplePerPrompt ?? pair.numExamplePerPrompt),
-    ranking_id:
-      label.rankingId !== null
-        ? BigInt(label.rankingId)
-        : stableId(`label:${label.origin}:${label.originId}`),
-    user_id: userIdOf(label, annotator),
-    annotator: annotator.name,
-    flag_note: flagNote,
-  };
+  v.are_different.push((label.areDifferent ?? pair.areDifferent) === 1);
+  v.best_image_uid.push(verdict === 'tie' ? null : verdict === 0 ? uid0 : uid1);
+  v.caption.push(pair.caption);
+  v.created_at.push(label.createdAt);
+  v.has_label.push(true);
+  v.image_0_uid.push(uid0);
+  v.image_0_url.push(swapped ? pair.url1 : pair.url0);
+  v.image_1_uid.push(uid1);
+  v.image_1_url.push(swapped ? pair.url0 : pair.url1);
+  v.label_0.push(labels.label_0);
+  v.label_1.push(labels.label_1);
+  v.model_0.push(swapped ? pair.model1 : pair.model0);
+  v.model_1.push(swapped ? pair.model0 : pair.model1);
+  v.num_example_per_prompt.push(label.numExamplePerPrompt ?? pair.numExamplePerPrompt);
+  v.ranking_id.push(
+    label.rankingId !== null
+      ? BigInt(label.rankingId)
+      : stableId(`label:${label.origin}:${label.originId}`),
+  );
+  v.user_id.push(userIdOf(label, annotator));
+  v.annotator.push(annotator.name);
+  v.flag_note.push(flagNote);
 }
 
 /**
@@ -79,14 +93,14 @@ function labelRow(
  */
 export async function writePerAnnotator(
   snapshot: ProjectSnapshot,
-  writeGroup: WriteGroup,
+  writeBatch: WriteBatch,
   images: ImagesMode,
   context: TaskContext,
 ): Promise<{ rows: number }> {
   const reads: ExportReads = snapshot.exports;
   const totalPairs = reads.pairCount();
   const annotators = reads.annotators();
-  const groups = new RowGroups(writeGroup);
+  const groups = new ColumnGroups(LABEL_COLUMN_NAMES, writeBatch);
   let seen = 0;
   for (let after = 0; ; ) {
     context.throwIfCancelled();
@@ -100,7 +114,8 @@ export async function writePerAnnotator(
     for (const label of reads.labelsBetween(first, last)) {
       const pair = pairs.get(label.pairId)!;
       const flagNote = flags.get(`${label.pairId}:${label.annotatorId}`) ?? null;
-      const row = labelRow(pair, label, annotators.get(label.annotatorId)!, flagNote);
+      const v = groups.values;
+      pushLabelRow(v, pair, label, annotators.get(label.annotatorId)!, flagNote);
       const inRowOrder =
         label.swapped === 1
           ? {
@@ -110,12 +125,12 @@ export async function writePerAnnotator(
               readable1: pair.readable0,
             }
           : pair;
-      groups.add(row, await addImages(row, snapshot.images, inRowOrder, images));
+      await groups.endRow(await addImages(v, snapshot.images, inRowOrder, images));
     }
     seen += page.length;
     after = page[page.length - 1]!.id;
     context.progress(seen, totalPairs, 'pairs');
   }
-  groups.flush();
+  await groups.flush();
   return { rows: groups.written };
 }
