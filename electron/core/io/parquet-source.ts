@@ -12,6 +12,7 @@ import {
   type DuckDBValue,
 } from '@duckdb/node-api';
 import { StudioError } from '../../../shared/errors';
+import { exactPath, sqlIdentifier } from './duckdb-sql';
 import { readRowsAsBytes } from './parquet-bytes';
 
 /** A top-level column as the file's schema declares it. */
@@ -90,16 +91,6 @@ async function withConnection<T>(use: (connection: DuckDBConnection) => Promise<
     connection.closeSync();
   }
 }
-
-/**
- * The one file `file` names, as DuckDB's readers take it: they read every path as a glob, so a
- * shard named `a[1].parquet` would read `a1.parquet` and `b*.parquet` every file beside it. Each
- * glob character stands alone in a class of its own (`[` is `[[]`), which matches only itself.
- */
-const exactPath = (file: string): string => file.replace(/[[*?]/g, (glob) => `[${glob}]`);
-
-/** A quoted identifier for a column name read from the file's own schema. */
-const identifier = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 
 /**
  * Opens a Parquet file for reading batch by batch: only the footer is read here (by DuckDB's
@@ -242,7 +233,7 @@ async function readWithDuckDB(
     // file_row_number lets DuckDB skip the row groups outside the batch; on one thread, rows
     // come in file order.
     const result = await connection.stream(
-      `SELECT ${names.map(identifier).join(', ')} FROM read_parquet($1, file_row_number = true)
+      `SELECT ${names.map(sqlIdentifier).join(', ')} FROM read_parquet($1, file_row_number = true)
        WHERE file_row_number >= $2 AND file_row_number < $3`,
       [exactPath(file), BigInt(start), BigInt(end)],
     );

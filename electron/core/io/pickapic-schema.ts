@@ -1,5 +1,3 @@
-import type { SchemaElement } from 'hyparquet';
-
 /**
  * The Hugging Face yuvalkirstain/pickapic_v1 / _v2 columns, in the dataset's order. `kind` is the
  * Arrow type the dataset uses; every column is nullable, as Arrow writes them.

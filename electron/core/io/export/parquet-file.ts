@@ -21,6 +21,7 @@ import {
   type DuckDBValue,
 } from '@duckdb/node-api';
 import { StudioError } from '../../../../shared/errors';
+import { exactPath, sqlIdentifier, sqlString } from '../duckdb-sql';
 import { publishDurably } from '../durable';
 import { removeLeftoversOfGoneProcesses } from '../leftovers';
 import type { ColumnKind } from '../pickapic-schema';
@@ -88,11 +89,9 @@ const TO_DUCK: Record<ExportKind, (value: NonNullable<Value>) => DuckDBValue> = 
 };
 
 /** SQL text for a string: the paths are the user's, and a quote in one must stay text. */
-const sqlString = (text: string): string => `'${text.replaceAll("'", "''")}'`;
-const sqlName = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 
 const createTable = (columns: Columns): string =>
-  `CREATE TABLE batch (${columns.map((c) => `${sqlName(c.name)} ${SQL_TYPES[c.kind]}`).join(', ')})`;
+  `CREATE TABLE batch (${columns.map((c) => `${sqlIdentifier(c.name)} ${SQL_TYPES[c.kind]}`).join(', ')})`;
 
 /** Bytes a value holds outside the row: an image's, a vector's. */
 const bigBytes = (value: Value): number =>
@@ -226,7 +225,7 @@ class PartsWriter {
     }
     if (this.heldRows > 0) await this.writePart();
     await this.connection.run(
-      `COPY (FROM read_parquet([${this.parts.map(sqlString).join(', ')}])) ` +
+      `COPY (FROM read_parquet([${this.parts.map((part) => sqlString(exactPath(part))).join(', ')}])) ` +
         `TO ${sqlString(file)} ${this.options(this.rows, this.bytes)}`,
     );
   }
