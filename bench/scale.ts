@@ -662,7 +662,12 @@ function reportTargets(
     pair_lookup_median_ms: f('label', 'lookupMedian'),
     first_next_pair_ms: f('veteran', 'firstAfterReopen'),
     peak_rss_mb: ratio(
-      worst(Object.keys(figures).map((step) => f(step, 'maxRssBytes'))),
+      // The shards are the bench's data, written by DuckDB, not the studio's work.
+      worst(
+        Object.keys(figures)
+          .filter((step) => step !== 'shards')
+          .map((step) => f(step, 'maxRssBytes')),
+      ),
       1024 * 1024,
     ),
     merge_annotations_per_s: ratio(f('merge', 'added'), f('merge', 'seconds')),
@@ -699,7 +704,7 @@ function reportTargets(
       5,
       null,
     ],
-    ['peak memory of any step, MB', 'peak_rss_mb', '<', 1000, null],
+    ['peak memory of any studio step, MB', 'peak_rss_mb', '<', 1000, null],
     [
       'merge, annotations/s (#12)',
       'merge_annotations_per_s',
