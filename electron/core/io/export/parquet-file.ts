@@ -66,16 +66,6 @@ const DUCK_TYPES: Record<ExportKind, DuckDBType> = {
   'list<float32>': LIST(FLOAT),
 };
 
-const SQL_TYPES: Record<ExportKind, string> = {
-  bool: 'BOOLEAN',
-  string: 'VARCHAR',
-  binary: 'BLOB',
-  float64: 'DOUBLE',
-  int64: 'BIGINT',
-  timestamp: 'TIMESTAMP',
-  'list<float32>': 'FLOAT[]',
-};
-
 /** Rows per data chunk: DuckDB's vector size, the most a chunk holds. */
 const VECTOR_SIZE = 2048;
 
@@ -91,10 +81,9 @@ const TO_DUCK: Record<ExportKind, (value: NonNullable<Value>) => DuckDBValue> = 
   'list<float32>': (v) => listValue(Array.from(v as ArrayLike<number>)),
 };
 
-/** SQL text for a string: the paths are the user's, and a quote in one must stay text. */
-
+/** The table a part's rows are appended to, typed as the engine's vectors are. */
 const createTable = (columns: Columns): string =>
-  `CREATE TABLE batch (${columns.map((c) => `${sqlIdentifier(c.name)} ${SQL_TYPES[c.kind]}`).join(', ')})`;
+  `CREATE TABLE batch (${columns.map((c) => `${sqlIdentifier(c.name)} ${DUCK_TYPES[c.kind].toString()}`).join(', ')})`;
 
 /** Bytes a value holds outside the row: an image's, a vector's. */
 const bigBytes = (value: Value): number =>
