@@ -136,31 +136,43 @@ export async function writeAnnotations(
 ): Promise<{ rows: number }> {
   const total = reads.annotationCount() + reads.adjudicationCount() + flags.count();
   let rows = 0;
-  const writeLog = async <T extends { id: number }>(
-    page: (after: number) => T[],
+  // Page by page after a cursor: ids for the log and the adjudications, (pair, annotator) for
+  // the flags.
+  const writeLog = async <T, Cursor>(
+    first: Cursor,
+    page: (after: Cursor) => T[],
+    cursorOf: (last: T) => Cursor,
     toColumns: (page: T[]) => ColumnBatch,
   ): Promise<void> => {
-    for (let after = 0; ; ) {
+    for (let after = first; ; ) {
       context.throwIfCancelled();
       const batch = page(after);
       if (batch.length === 0) break;
       await writeBatch(toColumns(batch), batch.length);
       rows += batch.length;
-      after = batch[batch.length - 1]!.id;
+      after = cursorOf(batch[batch.length - 1]!);
       context.progress(rows, total, 'annotations');
     }
   };
-  await writeLog((after) => reads.annotationPage(after, MAX_GROUP_ROWS), annotationColumns);
-  await writeLog((after) => reads.adjudicationPage(after, MAX_GROUP_ROWS), adjudicationColumns);
+  const byId = (row: { id: number }): number => row.id;
+  await writeLog(
+    0,
+    (after) => reads.annotationPage(after, MAX_GROUP_ROWS),
+    byId,
+    annotationColumns,
+  );
+  await writeLog(
+    0,
+    (after) => reads.adjudicationPage(after, MAX_GROUP_ROWS),
+    byId,
+    adjudicationColumns,
+  );
   // Then the standing flags, by pair and annotator.
-  for (let after: [number, number] = [0, 0]; ; ) {
-    context.throwIfCancelled();
-    const batch = flags.page(after, MAX_GROUP_ROWS);
-    if (batch.length === 0) break;
-    await writeBatch(flagColumns(batch), batch.length);
-    rows += batch.length;
-    after = [batch[batch.length - 1]!.pairId, batch[batch.length - 1]!.annotatorId];
-    context.progress(rows, total, 'annotations');
-  }
+  await writeLog<ExportFlagEvent, [number, number]>(
+    [0, 0],
+    (after) => flags.page(after, MAX_GROUP_ROWS),
+    (flag) => [flag.pairId, flag.annotatorId],
+    flagColumns,
+  );
   return { rows };
 }
