@@ -22,8 +22,9 @@ export default defineConfig({
       lib: {
         entry: {
           index: resolve('electron/main/index.ts'),
-          // Started by path as a worker thread, so it is an entry of its own beside index.js.
+          // Started by path as worker threads, so each is an entry of its own beside index.js.
           'scoring-worker': resolve('electron/core/scoring/scoring-worker.ts'),
+          'dashboard-worker': resolve('electron/core/audit/dashboard-worker.ts'),
         },
       },
       // Every package.json dependency stays a runtime import: the native ones (better-sqlite3,

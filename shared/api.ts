@@ -219,7 +219,12 @@ const auditArgsSchema = z.strictObject({
   // Any name the project has, as getStats takes it: imported names need not be typeable.
   annotator: z.string().min(1).optional(),
   threshold: z.number().min(0).max(1).optional(),
+  /**
+   * 0: the figures at once. More: the report with intervals, a task with progress; cancelled, it
+   * answers with the figures alone (`bootstrap.resamples` 0).
+   */
   resamples: z.number().int().min(0).max(2000).default(200),
+  taskId: taskIdSchema.optional(),
 });
 
 export const modelSummarySchema = z.object({
@@ -790,7 +795,7 @@ export type MethodResult<M extends StudioMethod> = z.output<StudioContract[M]['r
 
 export const taskProgressSchema = z.object({
   taskId: z.string(),
-  kind: z.enum(['import', 'export', 'demo', 'score', 'package', 'merge']),
+  kind: z.enum(['import', 'export', 'demo', 'score', 'package', 'merge', 'intervals']),
   state: z.enum(['running', 'done', 'failed', 'cancelled']),
   unit: z.string(),
   done: z.number(),

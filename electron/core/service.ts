@@ -18,7 +18,8 @@ import {
 } from '../../shared/api';
 import { StudioError } from '../../shared/errors';
 import { didYouMean } from '../../shared/words';
-import { audit, listDisagreements } from './audit/audit';
+import { listDisagreements } from './audit/audit';
+import { AuditReports, sourceDashboardWorker } from './audit/reports';
 import { createDemoProject } from './demo/create-demo';
 import { readImage, type ImageBytes } from './io/images';
 import { exportParquet } from './io/export/export';
@@ -27,7 +28,7 @@ import { importSources } from './io/import-sources';
 import { nameTaken, type CurrentDecision } from './store/decisions';
 import type { PairForLabeling } from './store/pairs';
 import type { ProjectStore } from './store/project-store';
-import type { WorkerEntry } from './scoring/worker-client';
+import type { WorkerEntry } from './worker-client';
 import { loadModelFolder } from './scoring/model-folder';
 import { loadModel, scoreFromCache, scoreProject } from './scoring/score-project';
 import { mergeSources } from './team/merge';
@@ -65,6 +66,8 @@ export interface ServiceEvents {
 export interface ServiceOptions {
   /** The scoring worker, for a door that ships it bundled (the app). */
   scoringWorker?: WorkerEntry;
+  /** The dashboard's bootstrap worker, likewise. */
+  dashboardWorker?: WorkerEntry;
   /** The demo model's folder; by default resources/demo-model beside the sources. */
   demoModel?: string;
 }
@@ -75,6 +78,7 @@ export interface ServiceOptions {
  */
 export class StudioService implements StudioHandlers {
   private readonly tasks: TaskRunner;
+  private readonly reports: AuditReports;
   /** The latest scoring run in this process: its provider, and whether it is still going. */
   private scoring: { provider: Provider; failures: ProviderFailure[] } | null = null;
   private scoringRuns = 0;
@@ -85,6 +89,15 @@ export class StudioService implements StudioHandlers {
     private readonly options: ServiceOptions = {},
   ) {
     this.tasks = new TaskRunner(events.progress);
+    this.reports = new AuditReports(
+      store,
+      options.dashboardWorker === undefined ? sourceDashboardWorker() : options.dashboardWorker,
+    );
+  }
+
+  /** Ends the work this service started in threads of its own. */
+  close(): void {
+    this.reports.close();
   }
 
   async getStats(args: ParsedArgs<'getStats'>): Promise<MethodResult<'getStats'>> {
@@ -366,13 +379,23 @@ export class StudioService implements StudioHandlers {
   }
 
   async getAudit(args: ParsedArgs<'getAudit'>): Promise<MethodResult<'getAudit'>> {
-    return audit(this.store, args);
+    return this.audit(args);
   }
 
   async getAuditTunedOn(
     args: ParsedArgs<'getAuditTunedOn'>,
   ): Promise<MethodResult<'getAuditTunedOn'>> {
-    return audit(this.store, args);
+    return this.audit(args);
+  }
+
+  /** Without resamples, the figures at once; with them, the intervals: kept, or as a task. */
+  private audit(args: ParsedArgs<'getAuditTunedOn'> | ParsedArgs<'getAudit'>) {
+    if (args.resamples === 0) return this.reports.figures(args);
+    const kept = this.reports.kept(args);
+    if (kept) return kept;
+    return this.tasks.run('intervals', 'resamples', args.taskId, (context) =>
+      this.reports.intervals(args, context),
+    );
   }
 
   async listDisagreements(

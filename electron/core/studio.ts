@@ -8,22 +8,17 @@ import type {
 } from '../../shared/api';
 import { createDispatcher, type Dispatch } from './dispatcher';
 import type { ImageBytes } from './io/images';
-import type { WorkerEntry } from './scoring/worker-client';
-import { StudioService } from './service';
+import { StudioService, type ServiceOptions } from './service';
 import type { OpenOptions } from './store/open';
 import { ProjectStore } from './store/project-store';
 
-export interface StudioOptions extends OpenOptions {
+export interface StudioOptions extends OpenOptions, ServiceOptions {
   /** Progress of long calls (imports, exports, scoring, the demo), for the door to show. */
   progress?: (progress: TaskProgress) => void;
   /** The project's settings after each change, for the door to pass to every open view. */
   settings?: (settings: ProjectSettings) => void;
   /** The guidelines after the lead set or removed them, for the door to pass on. */
   guidelines?: (guidelines: Guidelines | null) => void;
-  /** The scoring worker, for a door that ships it bundled (the app). */
-  scoringWorker?: WorkerEntry;
-  /** The demo model's folder, for a door that ships it elsewhere (the packaged app). */
-  demoModel?: string;
 }
 
 /** One open project as every door uses it. */
@@ -60,7 +55,7 @@ export function openStudio(file: string, options: StudioOptions = {}): Studio {
       settings: options.settings ?? (() => {}),
       guidelines: options.guidelines,
     },
-    { scoringWorker: options.scoringWorker, demoModel: options.demoModel },
+    options,
   );
   const identity = { role: store.role, annotator: store.packageAnnotator };
   const dispatch = createDispatcher(service, store.file, identity, 'local');
@@ -78,6 +73,9 @@ export function openStudio(file: string, options: StudioOptions = {}): Studio {
     readImage: (uid) => service.readImage(uid),
     scoreInBackground: (log) => service.scoreInBackground(log),
     store,
-    close: () => store.close(),
+    close: () => {
+      service.close();
+      store.close();
+    },
   };
 }

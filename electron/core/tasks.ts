@@ -74,7 +74,8 @@ export class TaskRunner {
     try {
       report('running');
       const result = await work(context);
-      report('done');
+      // A task may answer a cancel with what it had (the dashboard: its figures without intervals).
+      report(controller.signal.aborted ? 'cancelled' : 'done');
       return result;
     } catch (error) {
       report(error instanceof StudioError && error.code === 'cancelled' ? 'cancelled' : 'failed');

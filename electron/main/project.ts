@@ -5,8 +5,9 @@ import { app } from 'electron';
 import type { StudioEventName, StudioEvents, TaskProgress } from '../../shared/api';
 import { openStudio, type Studio } from '../core/studio';
 
-/** The scoring worker, built beside this bundle (see electron.vite.config.ts). */
+/** The workers, built beside this bundle (see electron.vite.config.ts). */
 const scoringWorker = { file: fileURLToPath(new URL('./scoring-worker.js', import.meta.url)) };
+const dashboardWorker = { file: fileURLToPath(new URL('./dashboard-worker.js', import.meta.url)) };
 
 /** The demo model (not PickScore) shipped with the app, beside the built code. */
 function demoModelDir(): string {
@@ -33,6 +34,7 @@ export function openProject(
     ...options,
     ...events,
     scoringWorker,
+    dashboardWorker,
     demoModel: demoModelDir(),
   });
   void studio.scoreInBackground();

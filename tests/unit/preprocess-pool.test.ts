@@ -8,7 +8,7 @@ import {
   startPreprocessPool,
   type ImagePreprocessor,
 } from '../../electron/core/scoring/preprocess-pool';
-import { sourceWorkerEntry } from '../../electron/core/scoring/worker-client';
+import { sourceScoringWorker } from '../../electron/core/scoring/score-project';
 
 const clip = parseClipImageConfig(
   JSON.parse(fs.readFileSync('tests/fixtures/clip-tokenizer/preprocessor_config.json', 'utf8')),
@@ -34,13 +34,13 @@ describe('the preprocessing pool', () => {
   });
 
   it('finds the worker source when run from the sources', () => {
-    expect(sourceWorkerEntry()).toMatchObject({
+    expect(sourceScoringWorker()).toMatchObject({
       source: expect.stringMatching(/scoring-worker\.ts/),
     });
   });
 
   it('gives the same pixel_values as preprocessing on this thread, for every image in flight', async () => {
-    pool = startPreprocessPool(sourceWorkerEntry()!, 2);
+    pool = startPreprocessPool(sourceScoringWorker()!, 2);
     const images = await Promise.all([
       noisePng(640, 480, 1),
       noisePng(300, 700, 2),
@@ -54,7 +54,7 @@ describe('the preprocessing pool', () => {
   });
 
   it('leaves the caller its bytes, transferring only a copy', async () => {
-    pool = startPreprocessPool(sourceWorkerEntry()!, 1);
+    pool = startPreprocessPool(sourceScoringWorker()!, 1);
     const image = new Uint8Array(await noisePng(64, 64, 5));
     await pool.preprocess(image, clip);
     expect(image.byteLength).toBeGreaterThan(0);
@@ -62,7 +62,7 @@ describe('the preprocessing pool', () => {
   });
 
   it('rejects an image it cannot decode with the decoder reason, and goes on working', async () => {
-    pool = startPreprocessPool(sourceWorkerEntry()!, 1);
+    pool = startPreprocessPool(sourceScoringWorker()!, 1);
     await expect(pool.preprocess(new Uint8Array([1, 2, 3]), clip)).rejects.toThrow(
       /cannot decode image/,
     );
@@ -74,7 +74,7 @@ describe('the preprocessing pool', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pool-'));
     const flag = path.join(dir, 'died-once');
     const worker = path.join(dir, 'worker.mjs');
-    const source = (sourceWorkerEntry() as { source: string }).source;
+    const source = (sourceScoringWorker() as { source: string }).source;
     // Dies on its first start, then behaves as the real worker.
     fs.writeFileSync(
       worker,
@@ -89,7 +89,7 @@ describe('the preprocessing pool', () => {
   });
 
   it('refuses work once closed', async () => {
-    const closed = startPreprocessPool(sourceWorkerEntry()!, 1);
+    const closed = startPreprocessPool(sourceScoringWorker()!, 1);
     await closed.close();
     await expect(closed.preprocess(await noisePng(8, 8, 8), clip)).rejects.toThrow(/closed/);
   });

@@ -25,6 +25,8 @@ import {
   protocolScore,
   TIE,
   type DashboardColumns,
+  type DashboardOptions,
+  type DashboardResult,
   type ProtocolExample,
 } from '../metrics';
 import { tuningExamples } from '../store/audit-reads';
@@ -38,7 +40,7 @@ import {
 import type { ProjectStore } from '../store/project-store';
 import { qualityReport } from './quality';
 
-interface VerdictRows {
+export interface VerdictRows {
   columns: DashboardColumns;
   /** Per dense pair index: the pair's generators. */
   model0: (string | null)[];
@@ -330,16 +332,26 @@ function tuneOnProject(file: string, fingerprint: string) {
   };
 }
 
-export function audit(
-  project: ProjectStore,
-  args: {
-    filters: AuditFilters;
-    annotator?: string;
-    tuneOn?: string;
-    threshold?: number;
-    resamples: number;
-  },
-): AuditReport {
+export type AuditArgs = {
+  filters: AuditFilters;
+  annotator?: string;
+  tuneOn?: string;
+  threshold?: number;
+  resamples: number;
+};
+
+/** What a report is computed from: read once, on the thread that holds the project. */
+export interface AuditInputs {
+  started: number;
+  model: { id: number; name: string } | null;
+  thresholdSource: AuditReport['thresholdSource'];
+  rows: VerdictRows;
+  generators: string[];
+  /** What computeDashboard is asked for (structured-cloneable: a worker may run it). */
+  dashboard: DashboardOptions;
+}
+
+export function readAuditInputs(project: ProjectStore, args: AuditArgs): AuditInputs {
   const started = performance.now();
   const model = project.scores.activeModel() ?? null;
   const thresholdSource: AuditReport['thresholdSource'] =
@@ -360,30 +372,56 @@ export function audit(
 
   const generatorPairs = project.audit.generatorPairs();
   const generators = [...new Set(generatorPairs.flat().filter((name) => name !== null))].sort();
-  const rows = readVerdicts(project, model?.id ?? null, args.filters, generatorPairs);
-  const dashboard = computeDashboard(rows.columns, {
-    resamples: args.resamples,
-    ...(fixed !== undefined ? { threshold: fixed } : {}),
-    ...(args.annotator !== undefined ? { cohenAnnotator: args.annotator } : {}),
-  });
+  return {
+    started,
+    model: model ? { id: model.id, name: model.name } : null,
+    thresholdSource,
+    rows: readVerdicts(project, model?.id ?? null, args.filters, generatorPairs),
+    generators,
+    dashboard: {
+      resamples: args.resamples,
+      ...(fixed !== undefined ? { threshold: fixed } : {}),
+      ...(args.annotator !== undefined ? { cohenAnnotator: args.annotator } : {}),
+    },
+  };
+}
+
+/** The report around a dashboard computed from `inputs` (here or in a worker). */
+export function auditReport(
+  project: ProjectStore,
+  args: AuditArgs,
+  inputs: AuditInputs,
+  dashboard: DashboardResult,
+): AuditReport {
+  const { rows, thresholdSource } = inputs;
   tuningFiguresFrom(thresholdSource, dashboard.pickscore);
   const quality = annotatorQuality(project, rows, dashboard, args.annotator);
   if (args.annotator !== undefined) focusOn(dashboard, args.annotator);
   const threshold = dashboard.pickscore.threshold;
-  const names = project.audit.annotatorNamesInOrder();
   return {
     project: project.file,
-    model: model?.name ?? null,
+    model: inputs.model?.name ?? null,
     filters: args.filters,
     thresholdSource,
     dashboard,
     confusion: confusionMatrix(rows, threshold),
     generators: generatorTable(rows, threshold),
-    annotatorNames: names,
-    generatorNames: generators,
+    annotatorNames: project.audit.annotatorNamesInOrder(),
+    generatorNames: inputs.generators,
     quality,
-    seconds: (performance.now() - started) / 1000,
+    seconds: (performance.now() - inputs.started) / 1000,
   };
+}
+
+/** The whole report on this thread, bootstrap included. */
+export function audit(project: ProjectStore, args: AuditArgs): AuditReport {
+  const inputs = readAuditInputs(project, args);
+  return auditReport(
+    project,
+    args,
+    inputs,
+    computeDashboard(inputs.rows.columns, inputs.dashboard),
+  );
 }
 
 /**

@@ -1,5 +1,5 @@
 import { inspectImage } from '../io/images';
-import type { WorkerEntry } from '../scoring/worker-client';
+import type { WorkerEntry } from '../worker-client';
 import { loadModel, scoreProject } from '../scoring/score-project';
 import type { ProjectStore } from '../store/project-store';
 import type { BlobRecord } from '../store/staging';

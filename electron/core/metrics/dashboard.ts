@@ -172,6 +172,8 @@ export interface DashboardOptions {
   minCommonPairs?: number;
   /** Only the annotator pairs with this annotator get a Cohen row (or count as left out). */
   cohenAnnotator?: string;
+  /** Called after each bootstrap resample with the count done and the total (for progress). */
+  onResample?: (done: number, total: number) => void;
   /** Called with each part's wall time, in ms (for benchmarks). */
   onTiming?: (part: DashboardPart, ms: number) => void;
 }
@@ -732,6 +734,7 @@ function bootstrap(
   types: ResampleTypes,
   fleissRaters: number,
   cohen: CohenRow[],
+  onResample: DashboardOptions['onResample'],
 ): Replicates {
   const S = cohen.length;
   const rep: Replicates = {
@@ -775,6 +778,7 @@ function bootstrap(
       rep.cohenUnweighted[r * S + s] = cohenKappaFromMatrix(cells, K, 'unweighted');
       rep.cohenLinear[r * S + s] = cohenKappaFromMatrix(cells, K, 'linear');
     }
+    onResample?.(r + 1, R);
   }
   return rep;
 }
@@ -939,7 +943,7 @@ export function computeDashboard(
 
   const n = items.pair.length;
   const R = n > 0 ? Math.max(0, Math.floor(options.resamples ?? DEFAULT_RESAMPLES)) : 0;
-  const rep = bootstrap(R, seed, items, types, fleissRaters, cohen);
+  const rep = bootstrap(R, seed, items, types, fleissRaters, cohen, options.onResample);
   const estimate = estimator(R, level);
   const cohenPairs = cohenResults(c, cohen, rep, R, estimate);
   lap('bootstrap');

@@ -2,7 +2,7 @@ import type { Provider } from '../../../shared/api';
 import { openEncoders, type Encoders } from './encoders';
 import type { ScoringRequest } from './scoring-worker';
 import { loadClipTokenizer } from './tokenizer';
-import { WorkerClient, type WorkerEntry } from './worker-client';
+import { WorkerClient, type WorkerEntry } from '../worker-client';
 
 /** A model's towers, and prompts encoded from their text. */
 export interface ModelEncoders extends Encoders {

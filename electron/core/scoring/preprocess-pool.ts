@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { preprocessImage, type ClipImageConfig } from './preprocess';
 import type { ScoringRequest } from './scoring-worker';
-import { WorkerClient, type WorkerEntry } from './worker-client';
+import { WorkerClient, type WorkerEntry } from '../worker-client';
 
 /** Turns encoded image bytes into pixel_values; where it runs is the implementation's business. */
 export interface ImagePreprocessor {

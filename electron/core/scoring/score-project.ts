@@ -13,7 +13,7 @@ import {
   type ImagePreprocessor,
 } from './preprocess-pool';
 import { dot, fromCosines, normalised } from './pickscore';
-import { sourceWorkerEntry, type WorkerEntry } from './worker-client';
+import { sourceWorkerEntry, type WorkerEntry } from '../worker-client';
 import { parseClipImageConfig, type ClipImageConfig } from './preprocess';
 
 export interface LoadedModel {
@@ -27,7 +27,10 @@ export interface LoadedModel {
  * everything on this thread.
  */
 const workerEntry = (worker: WorkerEntry | null | undefined): WorkerEntry | null =>
-  worker === undefined ? sourceWorkerEntry() : worker;
+  worker === undefined ? sourceScoringWorker() : worker;
+
+export const sourceScoringWorker = (): WorkerEntry | null =>
+  sourceWorkerEntry(new URL(['.', 'scoring-worker.ts'].join('/'), import.meta.url));
 
 /** Sessions are expensive to start: one per model folder and provider, kept for the process. */
 const loaded = new Map<string, Promise<LoadedModel>>();

@@ -10,7 +10,7 @@ import type { Provider } from '../../../shared/api';
 import { StudioError } from '../../../shared/errors';
 import { openModelEncoders, type ModelEncoders, type ModelPaths } from './encoder-host';
 import { preprocessImage, type ClipImageConfig } from './preprocess';
-import type { WorkerReply } from './worker-client';
+import type { WorkerReply } from '../worker-client';
 
 export type ScoringRequest =
   | { kind: 'preprocess'; bytes: Uint8Array; config: ClipImageConfig }

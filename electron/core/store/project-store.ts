@@ -66,6 +66,7 @@ export class ProjectStore {
       getMeta: this.db
         .prepare<[string], string>('SELECT value FROM project_meta WHERE key = ?')
         .pluck(),
+      changedRows: this.db.prepare<[], number>('SELECT total_changes()').pluck(),
       setMeta: this.db.prepare<[string, string]>(
         `INSERT INTO project_meta (key, value) VALUES (?, ?)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
@@ -95,6 +96,15 @@ export class ProjectStore {
     } catch {
       // Kept in memory; the next tick tries again.
     }
+  }
+
+  /**
+   * Differs whenever anything was written to the project since the last call, by this
+   * connection (its count of changed rows) or another (SQLite's data_version).
+   */
+  dataVersion(): string {
+    const others = this.db.pragma('data_version', { simple: true }) as number;
+    return `${others}:${this.stmt.changedRows.get()!}`;
   }
 
   get schemaVersion(): number {

@@ -13,6 +13,47 @@ import { ProjectSettingsPanel } from './ProjectSettingsPanel';
 import { ReliabilityChart } from './ReliabilityChart';
 import { ThresholdChart } from './ThresholdChart';
 
+function seconds(eta: number | null): string {
+  if (eta === null) return '';
+  return eta < 60 ? `, about ${Math.ceil(eta)} s left` : `, about ${Math.ceil(eta / 60)} min left`;
+}
+
+/** Where the bootstrap intervals are: they follow the figures, from a worker in the core. */
+function IntervalsStatus() {
+  const intervals = useAudit((s) => s.intervals);
+  const loadIntervals = useAudit((s) => s.loadIntervals);
+  const cancelIntervals = useAudit((s) => s.cancelIntervals);
+  if (intervals.state === 'ready') return null;
+  return (
+    <p className="dashboard-intervals" data-testid="audit-intervals" data-state={intervals.state}>
+      {intervals.state === 'computing' ? (
+        <>
+          <span role="status">
+            Computing bootstrap intervals
+            {intervals.total !== null &&
+              `: ${formatCount(intervals.done)} of ${formatCount(intervals.total)} resamples${seconds(intervals.eta)}`}
+            …
+          </span>{' '}
+          <button type="button" onClick={cancelIntervals}>
+            Cancel
+          </button>
+        </>
+      ) : (
+        <>
+          <span role={intervals.state === 'failed' ? 'alert' : undefined}>
+            {intervals.state === 'failed'
+              ? `The intervals could not be computed: ${intervals.error}`
+              : 'Intervals not computed.'}
+          </span>{' '}
+          <button type="button" onClick={() => void loadIntervals()}>
+            Compute intervals
+          </button>
+        </>
+      )}
+    </p>
+  );
+}
+
 function Summary({ report }: { report: AuditReport }) {
   const { counts, bootstrap } = report.dashboard;
   const parts = [
@@ -24,12 +65,15 @@ function Summary({ report }: { report: AuditReport }) {
       : 'no model scores this project',
     bootstrap.resamples > 0
       ? `${Math.round(bootstrap.level * 100)}% bootstrap intervals over pairs (${formatCount(bootstrap.resamples)} resamples)`
-      : 'no intervals',
-  ];
+      : null,
+  ].filter((part) => part !== null);
   return (
-    <p className="dashboard-summary" data-testid="audit-summary">
-      {parts.join(' · ')}
-    </p>
+    <>
+      <p className="dashboard-summary" data-testid="audit-summary">
+        {parts.join(' · ')}
+      </p>
+      <IntervalsStatus />
+    </>
   );
 }
 

@@ -1,19 +1,19 @@
 import fs from 'node:fs';
 import { Worker, type Transferable } from 'node:worker_threads';
-import { StudioError } from '../../../shared/errors';
+import { StudioError } from '../../shared/errors';
 
 /**
- * How to start the scoring worker: the bundled file in the app (`file`), or code that loads the
+ * How to start a worker: the bundled file in the app (`file`), or code that loads the
  * TypeScript source (`source`, run as the worker's script).
  */
 export type WorkerEntry = { file: string } | { source: string };
 
 /**
- * The worker as TypeScript source, loaded through tsx: what the CLI, the server and the tests run.
+ * A worker as TypeScript source, loaded through tsx: what the CLI, the server and the tests run.
  * Null in a bundle, where the source is not shipped and the door names the bundled worker.
+ * Callers build the URL from a joined string so that the bundler leaves it alone.
  */
-export function sourceWorkerEntry(): WorkerEntry | null {
-  const worker = new URL(['.', 'scoring-worker.ts'].join('/'), import.meta.url);
+export function sourceWorkerEntry(worker: URL): WorkerEntry | null {
   if (worker.protocol !== 'file:' || !fs.existsSync(worker)) return null;
   // tsx's hooks, registered on the main thread, do not reach a worker: it registers its own.
   const tsxApi = import.meta.resolve('tsx/esm/api');
@@ -23,14 +23,21 @@ export function sourceWorkerEntry(): WorkerEntry | null {
   };
 }
 
-/** What the worker sends back for request `id`: a result, or an error to rethrow here. */
+/**
+ * What the worker sends back for request `id`: a result, or an error to rethrow here; before
+ * either, any number of progress reports.
+ */
 export type WorkerReply =
   | { id: number; result: unknown }
-  | { id: number; error: { code?: string; message: string } };
+  | { id: number; error: { code?: string; message: string } }
+  | { id: number; progress: { done: number; total: number } };
+
+export type WorkerProgress = (done: number, total: number) => void;
 
 interface Waiting {
   resolve(result: unknown): void;
   reject(error: Error): void;
+  progress?: WorkerProgress;
 }
 
 /**
@@ -50,6 +57,10 @@ export class WorkerClient {
     this.worker.unref();
     this.worker.on('message', (reply: WorkerReply) => {
       const waiting = this.waiting.get(reply.id);
+      if ('progress' in reply) {
+        waiting?.progress?.(reply.progress.done, reply.progress.total);
+        return;
+      }
       this.settled(reply.id);
       if (!waiting) return;
       if ('error' in reply) {
@@ -60,9 +71,7 @@ export class WorkerClient {
       }
     });
     this.worker.on('error', (error) => this.die(error));
-    this.worker.on('exit', (code) =>
-      this.die(new Error(`scoring worker exited with code ${code}`)),
-    );
+    this.worker.on('exit', (code) => this.die(new Error(`worker exited with code ${code}`)));
   }
 
   get dead(): boolean {
@@ -73,18 +82,22 @@ export class WorkerClient {
     return this.waiting.size;
   }
 
-  request<T>(message: object, transfer: Transferable[] = []): Promise<T> {
+  request<T>(
+    message: object,
+    transfer: Transferable[] = [],
+    progress?: WorkerProgress,
+  ): Promise<T> {
     if (this.death) return Promise.reject(this.death);
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
-      this.waiting.set(id, { resolve: resolve as (r: unknown) => void, reject });
+      this.waiting.set(id, { resolve: resolve as (r: unknown) => void, reject, progress });
       if (this.waiting.size === 1) this.worker.ref();
       this.worker.postMessage({ ...message, id }, transfer);
     });
   }
 
   async close(): Promise<void> {
-    this.death ??= new Error('the scoring worker is closed');
+    this.death ??= new Error('the worker is closed');
     await this.worker.terminate();
   }
 
