@@ -269,7 +269,7 @@ const STEPS: Record<string, (dir: string) => Promise<Figures>> = {
 
   async overlap(dir) {
     await settings(dir, { overlap: PER_PAIR + 1 });
-    const figures = await labelingFigures(dir, 'bench:overlap', Math.min(SAMPLES, 50));
+    const figures = await labelingFigures(dir, 'bench:overlap');
     await settings(dir, { overlap: null });
     return figures;
   },
@@ -332,7 +332,7 @@ const STEPS: Record<string, (dir: string) => Promise<Figures>> = {
 
   async uncertainty(dir) {
     await settings(dir, { queueOrder: 'uncertainty' });
-    const figures = await labelingFigures(dir, 'bench:active', Math.min(SAMPLES, 50));
+    const figures = await labelingFigures(dir, 'bench:active');
     await settings(dir, { queueOrder: 'project' });
     return figures;
   },

@@ -4,6 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MIGRATIONS } from '../../electron/core/store/migrations';
+import { openStudio } from '../../electron/core/studio';
 import { PICKSTUDIO_APPLICATION_ID } from '../../electron/core/store/open';
 import type { AuditFilters, AuditReport } from '../../shared/audit';
 import { isDisagreement } from '../../shared/api';
@@ -557,6 +558,67 @@ describe("the lead's desk", () => {
     });
     // |p0 - 0.5|: 0.02, 0.05, 0.2, 0.4; the unscored pair last.
     expect(result.pairs.map((p) => p.pairId)).toEqual([2, 4, 3, 1, 5]);
+    store.close();
+  });
+
+  it('active labeling resumes where the annotator got to, and still hands out what an undo, a rescore, a let-go pair or another process reopened', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'p.pickstudio');
+    const { store, call } = openTestProject(file);
+    // |p0 - 0.5| of pair i is i / 100 (pairs 1..12): pair 1 is the least certain, ties none.
+    const pairs = 12;
+    insertPairs(sqlite(store), pairs);
+    const scores = store.scores;
+    const model = scores.activate({ fingerprint: 'f', name: 'm', manifest: '{}', folder: dir });
+    const score = (pairId: number, p0: number) => ({ pairId, score0: 0, score1: 0, p0 });
+    scores.putScores(
+      model,
+      Array.from({ length: pairs }, (_, i) => score(i + 1, 0.5 + (i + 1) / 100)),
+    );
+    await call('setSettings', { queueOrder: 'uncertainty' });
+    const next = async (count: number, excludePairIds: number[] = []) =>
+      (await call('getQueue', { annotator: 'ana', count, excludePairIds })).pairs.map(
+        (p) => p.pairId,
+      );
+    const decide = (pairId: number) =>
+      call('recordDecision', {
+        annotator: 'ana',
+        pairId,
+        decision: 0,
+        leftImage: 0,
+        suggestionVisible: false,
+        decisionMs: 700,
+      });
+
+    expect(await next(2)).toEqual([1, 2]);
+    await decide(1);
+    expect(await next(1, [2])).toEqual([3]);
+    await decide(2);
+    await decide(3);
+    expect(await next(1)).toEqual([4]);
+    await decide(4);
+    expect(await next(1)).toEqual([5]);
+    expect(await next(1, [5])).toEqual([6]);
+    // The view lets its held pairs go (a reload): they are the first again.
+    expect(await next(2)).toEqual([5, 6]);
+    await decide(5);
+    await decide(6);
+    expect(await next(1)).toEqual([7]);
+    // An undo gives back its pair, the least certain open one.
+    await call('undoLast', { annotator: 'ana' });
+    expect(await next(1)).toEqual([6]);
+    await decide(6);
+    expect(await next(1)).toEqual([7]);
+    // Rescored: pair 12 becomes the least certain of all.
+    scores.putScores(model, [score(12, 0.5)]);
+    expect(await next(1)).toEqual([12]);
+    await decide(12);
+    expect(await next(1)).toEqual([7]);
+    // Another process takes back ana's last decision: seen here at once.
+    const other = openStudio(file);
+    await other.call('undoLast', { annotator: 'ana' });
+    other.close();
+    expect(await next(1)).toEqual([12]);
     store.close();
   });
 

@@ -107,6 +107,14 @@ const STANDING_DECISION_OF = (pair: string, annotator: string): string => `
 export class QueueMarks {
   private readonly decidedThrough = new Map<number, number>();
   private readonly unsaved = new Map<number, { pairId: number; asOf: number }>();
+  /**
+   * Per annotator, in active labeling without an overlap: a place in the model's certainty
+   * order before which every scored pair has their decision. Kept in memory only, and dropped
+   * on their undo, on any score written through this store, and once another connection has
+   * committed anything (SQLite's data_version): a score or an undo written elsewhere.
+   */
+  private readonly certainty = new Map<number, CertaintyMark & { modelId: number }>();
+  private certaintyDataVersion = -1;
   private readonly stmt;
 
   constructor(
@@ -126,6 +134,7 @@ export class QueueMarks {
            WHERE u.annotator_id = ? AND u.id > ? AND u.action = 'undo'`,
         )
         .pluck(),
+      dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
       save: db.prepare<[number, number, number]>(
         `INSERT INTO queue_marks (annotator_id, decided_through, as_of) VALUES (?, ?, ?)
          ON CONFLICT (annotator_id) DO UPDATE SET
@@ -180,8 +189,37 @@ export class QueueMarks {
   reopen(annotatorId: number, pairId: number): void {
     const mark = this.decidedThrough.get(annotatorId);
     if (mark !== undefined && mark >= pairId) this.decidedThrough.set(annotatorId, pairId - 1);
+    this.certainty.delete(annotatorId);
+  }
+
+  certaintyMark(annotatorId: number, modelId: number): CertaintyMark | null {
+    const version = this.stmt.dataVersion.get()!;
+    if (version !== this.certaintyDataVersion) {
+      this.certainty.clear();
+      this.certaintyDataVersion = version;
+    }
+    const mark = this.certainty.get(annotatorId);
+    return mark?.modelId === modelId ? mark : null;
+  }
+
+  setCertaintyMark(annotatorId: number, modelId: number, mark: CertaintyMark): void {
+    this.certainty.set(annotatorId, { ...mark, modelId });
+  }
+
+  /** Scores were written: the certainty order changed. */
+  forgetCertainty(): void {
+    this.certainty.clear();
   }
 }
+
+/** A place in a model's certainty order: scores_by_certainty's (|p0 - 0.5|, pair id). */
+interface CertaintyMark {
+  certainty: number;
+  pairId: number;
+}
+
+const beforeInCertainty = (a: CertaintyMark, b: CertaintyMark): boolean =>
+  a.certainty < b.certainty || (a.certainty === b.certainty && a.pairId < b.pairId);
 
 /** Pairs: what labeling and review show, and which pairs an annotator gets next. */
 export class PairRepository {
@@ -207,6 +245,10 @@ export class PairRepository {
       lease: db.prepare<[number, number, number]>(
         `INSERT INTO pair_leases (pair_id, annotator_id, expires_at) VALUES (?, ?, ?)
          ON CONFLICT (pair_id, annotator_id) DO UPDATE SET expires_at = excluded.expires_at`,
+      ),
+      certaintyOf: db.prepare<[number, string], CertaintyMark>(
+        `SELECT abs(p_0 - 0.5) AS certainty, pair_id AS pairId FROM scores
+         WHERE model_id = ? AND pair_id IN (SELECT value FROM json_each(?))`,
       ),
       lastPair: db.prepare<[], number | null>('SELECT max(id) FROM pairs').pluck(),
       count: db.prepare<[], number>('SELECT n FROM pair_count').pluck(),
@@ -334,7 +376,10 @@ export class PairRepository {
     };
     let rows: PairForLabeling[];
     if (options.order === 'uncertainty') {
-      rows = this.leastCertain(open, params, count);
+      rows =
+        options.overlap === null && options.modelId !== null
+          ? this.leastCertainFromMark(annotatorId, options.modelId, exclude, open, params, count)
+          : this.leastCertain(open, params, count, null);
       if (rows.length < count) {
         const unscored =
           'NOT EXISTS (SELECT 1 FROM scores s WHERE s.model_id = @model AND s.pair_id = p.id)';
@@ -366,21 +411,64 @@ export class PairRepository {
       .all({ ...params, limit });
   }
 
-  /** Open pairs the model has scored, its least certain first. */
+  /** Open pairs the model has scored, its least certain first, from `from` on. */
   private leastCertain(
     where: string[],
     params: Record<string, unknown>,
     limit: number,
-  ): PairForLabeling[] {
+    from: CertaintyMark | null,
+  ): (PairForLabeling & { certainty: number })[] {
+    // The first condition is the index's range; the second the pair id within equal certainty.
+    const resume = from
+      ? [
+          'abs(s.p_0 - 0.5) >= @fromCertainty',
+          '(abs(s.p_0 - 0.5) > @fromCertainty OR s.pair_id >= @fromPair)',
+        ]
+      : [];
     return this.db
-      .prepare<unknown[], PairForLabeling>(
-        `SELECT ${FOR_LABELING}
+      .prepare<unknown[], PairForLabeling & { certainty: number }>(
+        `SELECT ${FOR_LABELING}, abs(s.p_0 - 0.5) AS certainty
          FROM scores s CROSS JOIN pairs p ON p.id = s.pair_id
            JOIN pair_tallies t ON t.pair_id = p.id ${PAIR_JOINS}
-         WHERE s.model_id = @model AND ${where.join(' AND ')}
-         ORDER BY abs(s.p_0 - 0.5) LIMIT @limit`,
+         WHERE s.model_id = @model AND ${[...resume, ...where].join(' AND ')}
+         ORDER BY abs(s.p_0 - 0.5), s.pair_id LIMIT @limit`,
       )
-      .all({ ...params, limit });
+      .all({
+        ...params,
+        limit,
+        ...(from ? { fromCertainty: from.certainty, fromPair: from.pairId } : {}),
+      });
+  }
+
+  /**
+   * leastCertain without walking again the pairs the annotator has decided, which lead the
+   * order: an annotator 100,000 pairs into active labeling would otherwise pass them all on each
+   * call. Every scored pair before the first one handed out is decided by them or held by their
+   * view; the mark moves there, or to the first held pair if one comes before (held pairs come
+   * back if the view lets them go).
+   */
+  private leastCertainFromMark(
+    annotatorId: number,
+    modelId: number,
+    exclude: number[],
+    where: string[],
+    params: Record<string, unknown>,
+    limit: number,
+  ): PairForLabeling[] {
+    const from = this.marks.certaintyMark(annotatorId, modelId);
+    const rows = this.leastCertain(where, params, limit, from);
+    const candidates: CertaintyMark[] = [
+      ...(rows.length > 0 ? [{ certainty: rows[0]!.certainty, pairId: rows[0]!.pairId }] : []),
+      ...this.stmt.certaintyOf.all(modelId, JSON.stringify(exclude)),
+    ];
+    const next = candidates.reduce<CertaintyMark | null>(
+      (first, c) => (first === null || beforeInCertainty(c, first) ? c : first),
+      null,
+    );
+    if (next !== null && (from === null || !beforeInCertainty(next, from))) {
+      this.marks.setCertaintyMark(annotatorId, modelId, next);
+    }
+    return rows.map(({ certainty: _, ...row }) => row);
   }
 
   /**

@@ -56,7 +56,7 @@ export class ProjectStore {
     this.pairs = new PairRepository(this.db, this.marks);
     this.decisions = new DecisionRepository(this.db, this.marks);
     this.images = new ImageRepository(this.db);
-    this.scores = new ScoreRepository(this.db);
+    this.scores = new ScoreRepository(this.db, () => this.marks.forgetCertainty());
     this.audit = new AuditReads(this.db);
     this.packages = new PackageRepository(this.db);
     this.merges = new MergeRepository(this.db, () => this.projectId);

@@ -148,7 +148,11 @@ const scoreStatements = (db: Database.Database) => ({
 export class ScoreRepository {
   private readonly stmt;
 
-  constructor(private readonly db: Database.Database) {
+  /** `onScoresWritten`: told after scores were written (the queue's certainty marks). */
+  constructor(
+    private readonly db: Database.Database,
+    private readonly onScoresWritten: () => void = () => {},
+  ) {
     this.stmt = { ...modelStatements(db), ...cacheStatements(db), ...scoreStatements(db) };
   }
 
@@ -286,11 +290,15 @@ export class ScoreRepository {
    */
   writeScores(modelId: number, work: (put: PutScore) => void): void {
     const { putScore } = this.stmt;
-    writeDerived(this.db, () =>
-      work((pairId, score0, score1, p0) => {
-        putScore.run(modelId, pairId, score0, score1, p0);
-      }),
-    );
+    try {
+      writeDerived(this.db, () =>
+        work((pairId, score0, score1, p0) => {
+          putScore.run(modelId, pairId, score0, score1, p0);
+        }),
+      );
+    } finally {
+      this.onScoresWritten();
+    }
   }
 
   scoreOf(modelId: number, pairId: number) {
