@@ -66,8 +66,8 @@ export interface ServiceEvents {
 export interface ServiceOptions {
   /** The scoring worker, for a door that ships it bundled (the app). */
   scoringWorker?: WorkerEntry;
-  /** The dashboard's bootstrap worker, likewise. */
-  dashboardWorker?: WorkerEntry;
+  /** The dashboard's worker, likewise; null computes the dashboard on this thread. */
+  dashboardWorker?: WorkerEntry | null;
   /** The demo model's folder; by default resources/demo-model beside the sources. */
   demoModel?: string;
 }
@@ -388,10 +388,10 @@ export class StudioService implements StudioHandlers {
     return this.audit(args);
   }
 
-  /** Without resamples, the figures at once; with them, the intervals: kept, or as a task. */
-  private audit(args: ParsedArgs<'getAuditTunedOn'> | ParsedArgs<'getAudit'>) {
+  /** Without resamples, the figures; with them, the intervals: kept, or as a task. */
+  private async audit(args: ParsedArgs<'getAuditTunedOn'> | ParsedArgs<'getAudit'>) {
     if (args.resamples === 0) return this.reports.figures(args);
-    const kept = this.reports.kept(args);
+    const kept = await this.reports.kept(args);
     if (kept) return kept;
     return this.tasks.run('intervals', 'resamples', args.taskId, (context) =>
       this.reports.intervals(args, context),

@@ -1,35 +1,49 @@
 /**
- * The dashboard with its bootstrap intervals, off the thread that holds the project: resampling
- * a project's annotator pairs takes seconds to minutes, and the labeling calls of browser mode
- * and the app's window must not wait for it. Requests come from audit/reports.ts.
+ * The lead's dashboard off the thread that serves the doors: reading a project's verdicts takes
+ * seconds at Pick-a-Pic's size and resampling them more, and the labeling calls of browser mode
+ * and the app's window must not wait for either. The worker opens the project read-only (its own
+ * connection: WAL lets it read beside the writer) and answers reports.ts's requests one at a
+ * time; a cancel arrives through shared memory, so the worker and what it keeps stay.
  */
 import { parentPort } from 'node:worker_threads';
-import { computeDashboard, type DashboardColumns, type DashboardOptions } from '../metrics';
+import { StudioError } from '../../../shared/errors';
+import { ProjectStore } from '../store/project-store';
 import type { WorkerReply } from '../worker-client';
+import type { AuditArgs } from './audit';
+import { AuditDesk } from './desk';
 
-export interface DashboardRequest {
-  columns: DashboardColumns;
-  options: Omit<DashboardOptions, 'onResample' | 'onTiming'>;
-}
+export type DeskRequest =
+  | { kind: 'figures' | 'kept'; file: string; args: AuditArgs }
+  | { kind: 'intervals'; file: string; args: AuditArgs; cancel: Int32Array };
 
 /** Progress messages at most this often: a resample of a small project takes microseconds. */
 const PROGRESS_INTERVAL_MS = 50;
 
-parentPort!.on('message', ({ id, columns, options }: DashboardRequest & { id: number }) => {
+let desk: AuditDesk | undefined;
+
+function handle(id: number, request: DeskRequest): unknown {
+  desk ??= new AuditDesk(ProjectStore.open(request.file, { readonly: true }));
+  if (request.kind !== 'intervals') {
+    return request.kind === 'figures' ? desk.figures(request.args) : desk.kept(request.args);
+  }
   let reported = 0;
+  return desk.intervals(request.args, {
+    cancelled: () => Atomics.load(request.cancel, 0) !== 0,
+    progress(done, total) {
+      const now = performance.now();
+      if (now - reported < PROGRESS_INTERVAL_MS && done < total) return;
+      reported = now;
+      parentPort!.postMessage({ id, progress: { done, total } } satisfies WorkerReply);
+    },
+  });
+}
+
+parentPort!.on('message', ({ id, ...request }: DeskRequest & { id: number }) => {
   try {
-    const result = computeDashboard(columns, {
-      ...options,
-      onResample(done, total) {
-        const now = performance.now();
-        if (now - reported < PROGRESS_INTERVAL_MS && done < total) return;
-        reported = now;
-        parentPort!.postMessage({ id, progress: { done, total } } satisfies WorkerReply);
-      },
-    });
-    parentPort!.postMessage({ id, result } satisfies WorkerReply);
+    parentPort!.postMessage({ id, result: handle(id, request) } satisfies WorkerReply);
   } catch (error) {
+    const code = error instanceof StudioError ? error.code : undefined;
     const message = error instanceof Error ? error.message : String(error);
-    parentPort!.postMessage({ id, error: { message } } satisfies WorkerReply);
+    parentPort!.postMessage({ id, error: { code, message } } satisfies WorkerReply);
   }
 });

@@ -1,0 +1,87 @@
+/**
+ * The dashboard's reports over one open project, on whichever thread holds it (the dashboard
+ * worker, see reports.ts): the figures, then the same report with bootstrap intervals computed
+ * from the verdicts the figures were just read from, kept until anything in the project changes.
+ */
+import type { AuditReport } from '../../../shared/audit';
+import { StudioError } from '../../../shared/errors';
+import { computeDashboard, type DashboardResult } from '../metrics';
+import type { ProjectStore } from '../store/project-store';
+import { auditReport, readAuditInputs, type AuditArgs, type AuditInputs } from './audit';
+
+/**
+ * What a report answers, under the project's data as it is now; null when it cannot be known
+ * (a threshold tuned on another project, which may change without this one knowing).
+ */
+function questionKey(store: ProjectStore, args: AuditArgs): string | null {
+  if (args.tuneOn !== undefined) return null;
+  const { filters, annotator, threshold } = args;
+  return JSON.stringify([store.dataVersion(), filters, annotator ?? null, threshold ?? null]);
+}
+
+function figuresOf(store: ProjectStore, args: AuditArgs, inputs: AuditInputs): AuditReport {
+  const options = { ...inputs.dashboard, resamples: 0 };
+  return auditReport(store, args, inputs, computeDashboard(inputs.rows.columns, options));
+}
+
+export interface IntervalsWork {
+  progress(done: number, total: number): void;
+  cancelled(): boolean;
+}
+
+export class AuditDesk {
+  /** The latest figures and the verdicts behind them, for the intervals asked for next. */
+  private figuresRead: { key: string; inputs: AuditInputs; report: AuditReport } | null = null;
+  private withIntervals: { key: string; resamples: number; report: AuditReport } | null = null;
+
+  constructor(private readonly store: ProjectStore) {}
+
+  /** The report without intervals (resamples 0). */
+  figures(args: AuditArgs): AuditReport {
+    const key = questionKey(this.store, args);
+    const inputs = readAuditInputs(this.store, { ...args, resamples: 0 });
+    const report = figuresOf(this.store, args, inputs);
+    this.figuresRead = key === null ? null : { key, inputs, report };
+    return report;
+  }
+
+  /** The report with intervals computed before for this question, if nothing changed since. */
+  kept(args: AuditArgs): AuditReport | null {
+    const key = questionKey(this.store, args);
+    const kept = this.withIntervals;
+    return key !== null && kept?.key === key && kept.resamples === args.resamples
+      ? kept.report
+      : null;
+  }
+
+  /**
+   * The report with `args.resamples` bootstrap resamples. Cancelled (checked between resamples),
+   * it answers with the figures alone (`bootstrap.resamples` 0): a page that moves on to other
+   * filters cancels the intervals it no longer shows, which is no failure.
+   */
+  intervals(args: AuditArgs, work: IntervalsWork): AuditReport {
+    const key = questionKey(this.store, args);
+    const read = key !== null && this.figuresRead?.key === key ? this.figuresRead : null;
+    this.figuresRead = null;
+    const inputs = read
+      ? { ...read.inputs, started: performance.now() }
+      : readAuditInputs(this.store, args);
+    let dashboard: DashboardResult;
+    try {
+      dashboard = computeDashboard(inputs.rows.columns, {
+        ...inputs.dashboard,
+        resamples: args.resamples,
+        onResample(done, total) {
+          if (work.cancelled()) throw new StudioError('cancelled', 'intervals cancelled');
+          work.progress(done, total);
+        },
+      });
+    } catch (error) {
+      if (!work.cancelled()) throw error;
+      return read?.report ?? figuresOf(this.store, args, inputs);
+    }
+    const report = auditReport(this.store, args, inputs, dashboard);
+    if (key !== null) this.withIntervals = { key, resamples: args.resamples, report };
+    return report;
+  }
+}
