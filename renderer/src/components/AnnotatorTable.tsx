@@ -1,12 +1,14 @@
 import type { AnnotatorResult } from '../../../shared/audit';
 import { formatCount, formatMs, formatPercent } from '../state/format';
 import { modelWord, NO_MODEL_HINT } from '../../../shared/model-words';
+import { MoreRows, useShownRows } from './MoreRows';
 
 /**
  * Each annotator against the others and against the model (named PickScore only when it is),
  * with their habits (ties, sides, time).
  */
 export function AnnotatorTable({ rows, model }: { rows: AnnotatorResult[]; model: string | null }) {
+  const { shown, more } = useShownRows();
   return (
     <section
       className="dashboard-panel"
@@ -36,7 +38,7 @@ export function AnnotatorTable({ rows, model }: { rows: AnnotatorResult[]; model
           </tr>
         </thead>
         <tbody>
-          {rows.map((row) => (
+          {rows.slice(0, shown).map((row) => (
             <tr key={row.annotator} data-annotator={row.annotator}>
               <th scope="row">{row.annotator}</th>
               <td>{formatCount(row.verdicts)}</td>
@@ -61,6 +63,7 @@ export function AnnotatorTable({ rows, model }: { rows: AnnotatorResult[]; model
           ))}
         </tbody>
       </table>
+      <MoreRows shown={shown} total={rows.length} onMore={more} testId="annotator-more" />
       {model === null && (
         <p className="hint" data-testid="annotators-no-model">
           {NO_MODEL_HINT}

@@ -1,6 +1,61 @@
+import { useMemo, useState } from 'react';
 import type { AuditFilters, CohenPairResult, DashboardResult } from '../../../shared/audit';
 import { formatCount, formatEstimate } from '../state/format';
 import { showPairsBehind } from '../state/review';
+import { MoreRows, ROWS_PER_PAGE, useShownRows } from './MoreRows';
+
+type CohenOrder = 'annotators' | 'kappa';
+
+/** The rows naming an annotator that contains `search`, in the chosen order. */
+function chosenRows(rows: CohenPairResult[], search: string, order: CohenOrder) {
+  const needle = search.trim().toLowerCase();
+  const found = needle
+    ? rows.filter(
+        (row) => row.a.toLowerCase().includes(needle) || row.b.toLowerCase().includes(needle),
+      )
+    : rows;
+  if (order === 'annotators') return found;
+  // Lowest first: the pairs of annotators who agree least are the ones to look at.
+  const kappa = (row: CohenPairResult) => row.unweighted.value ?? Infinity;
+  return [...found].sort((x, y) => kappa(x) - kappa(y));
+}
+
+/** Narrowing and ordering a table too long to read whole. */
+function CohenControls({
+  search,
+  order,
+  onSearch,
+  onOrder,
+}: {
+  search: string;
+  order: CohenOrder;
+  onSearch: (search: string) => void;
+  onOrder: (order: CohenOrder) => void;
+}) {
+  return (
+    <div className="table-controls">
+      <label htmlFor="cohen-search">Annotator</label>
+      <input
+        id="cohen-search"
+        data-testid="cohen-search"
+        type="search"
+        value={search}
+        placeholder="any"
+        onChange={(e) => onSearch(e.currentTarget.value)}
+      />
+      <label htmlFor="cohen-order">Order</label>
+      <select
+        id="cohen-order"
+        data-testid="cohen-order"
+        value={order}
+        onChange={(e) => onOrder(e.currentTarget.value as CohenOrder)}
+      >
+        <option value="annotators">by annotators</option>
+        <option value="kappa">lowest κ first</option>
+      </select>
+    </div>
+  );
+}
 
 /** The pairs in common as a button that opens review on exactly those pairs. */
 function CommonPairs({ row, filters }: { row: CohenPairResult; filters: AuditFilters }) {
@@ -20,6 +75,46 @@ function CommonPairs({ row, filters }: { row: CohenPairResult; filters: AuditFil
   );
 }
 
+/** The table itself: the first `shown` of `rows`. */
+function CohenRows({
+  rows,
+  shown,
+  filters,
+}: {
+  rows: CohenPairResult[];
+  shown: number;
+  filters: AuditFilters;
+}) {
+  return (
+    <table className="figures" data-testid="cohen-table" data-rows={rows.length}>
+      <thead>
+        <tr>
+          <th scope="col">Annotators</th>
+          <th scope="col">Pairs in common</th>
+          <th scope="col">κ</th>
+          <th scope="col" title="Linear weights: a tie is half a disagreement">
+            κ, linear weights
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.slice(0, shown).map((row) => (
+          <tr key={`${row.a}\u0000${row.b}`} data-kappa={row.unweighted.value ?? undefined}>
+            <th scope="row">
+              {row.a} · {row.b}
+            </th>
+            <td>
+              <CommonPairs row={row} filters={filters} />
+            </td>
+            <td>{formatEstimate(row.unweighted, 'coefficient')}</td>
+            <td>{formatEstimate(row.linear, 'coefficient')}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 /**
  * Cohen's κ for each two annotators, on the pairs both judged; `filters`: those the figures
  * were computed under, which the pairs behind a row keep.
@@ -34,6 +129,10 @@ export function CohenTable({
   /** What the empty state says: whose verdicts are counted, and pairs left out. */
   counts: { annotators: number; belowMinimum: DashboardResult['agreement']['cohenBelowMinimum'] };
 }) {
+  const [search, setSearch] = useState('');
+  const [order, setOrder] = useState<CohenOrder>('annotators');
+  const { shown, more, reset } = useShownRows();
+  const chosen = useMemo(() => chosenRows(rows, search, order), [rows, search, order]);
   return (
     <section
       className="dashboard-panel"
@@ -49,32 +148,29 @@ export function CohenTable({
             : `No two annotators have judged ${counts.belowMinimum.minimumShared} of the same pairs yet.`}
         </p>
       ) : (
-        <table className="figures" data-testid="cohen-table">
-          <thead>
-            <tr>
-              <th scope="col">Annotators</th>
-              <th scope="col">Pairs in common</th>
-              <th scope="col">κ</th>
-              <th scope="col" title="Linear weights: a tie is half a disagreement">
-                κ, linear weights
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((row) => (
-              <tr key={`${row.a}\u0000${row.b}`}>
-                <th scope="row">
-                  {row.a} · {row.b}
-                </th>
-                <td>
-                  <CommonPairs row={row} filters={filters} />
-                </td>
-                <td>{formatEstimate(row.unweighted, 'coefficient')}</td>
-                <td>{formatEstimate(row.linear, 'coefficient')}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <>
+          {rows.length > ROWS_PER_PAGE / 10 && (
+            <CohenControls
+              search={search}
+              order={order}
+              onSearch={(next) => {
+                setSearch(next);
+                reset();
+              }}
+              onOrder={(next) => {
+                setOrder(next);
+                reset();
+              }}
+            />
+          )}
+          {chosen.length === 0 && (
+            <p className="hint" data-testid="cohen-none">
+              No pair of annotators has a name containing “{search.trim()}”.
+            </p>
+          )}
+          <CohenRows rows={chosen} shown={shown} filters={filters} />
+          <MoreRows shown={shown} total={chosen.length} onMore={more} testId="cohen-more" />
+        </>
       )}
     </section>
   );
