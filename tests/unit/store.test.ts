@@ -201,9 +201,12 @@ describe('the decisions table (migration 4)', () => {
   const TABLE = `SELECT pair_id AS pair, annotator_id AS annotator, annotation_id AS id, action,
     verdict FROM decisions ORDER BY 1, 2`;
   const TALLIES_BY_DEFINITION = `SELECT annotator, sum(action = 'verdict') AS verdicts,
-    sum(action = 'skip') AS skips FROM (${DEFINITION}) GROUP BY annotator ORDER BY annotator`;
-  const TALLIES = `SELECT annotator_id AS annotator, verdicts, skips FROM annotator_tallies
-    WHERE verdicts + skips > 0 ORDER BY annotator`;
+    sum(action = 'skip') AS skips, sum(action = 'verdict' AND verdict = '0') AS image0,
+    sum(action = 'verdict' AND verdict = '1') AS image1,
+    sum(action = 'verdict' AND verdict = 'tie') AS ties
+    FROM (${DEFINITION}) GROUP BY annotator ORDER BY annotator`;
+  const TALLIES = `SELECT annotator_id AS annotator, verdicts, skips, image0, image1, ties
+    FROM annotator_tallies WHERE verdicts + skips > 0 ORDER BY annotator`;
 
   const PAIR_TALLIES_BY_DEFINITION = `SELECT p.id AS pair,
     (SELECT count(*) FROM (${DEFINITION}) c WHERE c.pair = p.id AND c.action = 'verdict') AS verdicts
@@ -260,8 +263,11 @@ describe('the decisions table (migration 4)', () => {
     const table = sqlite(store).prepare(TABLE);
     const definition = sqlite(store).prepare(DEFINITION);
     let checked = 0;
+    const tallies = sqlite(store).prepare(TALLIES);
+    const talliesByDefinition = sqlite(store).prepare(TALLIES_BY_DEFINITION);
     randomHistory(sqlite(store), 400, 7, () => {
       expect(table.all()).toEqual(definition.all());
+      expect(tallies.all()).toEqual(talliesByDefinition.all());
       checked++;
     });
     expect(checked).toBeGreaterThan(350);

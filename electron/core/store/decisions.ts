@@ -214,26 +214,25 @@ export class DecisionRepository {
         {
           name: string;
           kind: AnnotatorKind;
-          decided: number;
+          decided: number | null;
           v0: number | null;
           v1: number | null;
           vt: number | null;
           skips: number | null;
         }
       >(
-        `SELECT n.name, n.kind,
-           count(DISTINCT CASE WHEN c.action = 'verdict' THEN c.pair_id END) AS decided,
-           sum(c.verdict = '0') AS v0, sum(c.verdict = '1') AS v1, sum(c.verdict = 'tie') AS vt,
-           sum(c.action = 'skip') AS skips
-         FROM annotators n LEFT JOIN decisions c ON c.annotator_id = n.id
+        // A decision per pair and annotator: their verdicts are the pairs they decided.
+        `SELECT n.name, n.kind, t.verdicts AS decided, t.image0 AS v0, t.image1 AS v1,
+           t.ties AS vt, t.skips
+         FROM annotators n LEFT JOIN annotator_tallies t ON t.annotator_id = n.id
          WHERE (@name IS NULL OR n.name = @name)
-         GROUP BY n.id ORDER BY n.name`,
+         ORDER BY n.name`,
       )
       .all({ name: name ?? null });
     return rows.map((r) => ({
       name: r.name,
       kind: r.kind,
-      pairsDecided: r.decided,
+      pairsDecided: r.decided ?? 0,
       verdicts: { image0: r.v0 ?? 0, image1: r.v1 ?? 0, tie: r.vt ?? 0 },
       skips: r.skips ?? 0,
     }));

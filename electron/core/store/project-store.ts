@@ -169,12 +169,11 @@ export class ProjectStore {
   counts(): ProjectCounts {
     const one = (sql: string): number => this.db.prepare<[], number>(sql).pluck().get()!;
     const verdicts = this.db
-      .prepare<
-        [],
-        { verdict: string; n: number }
-      >("SELECT verdict, count(*) AS n FROM decisions WHERE action = 'verdict' GROUP BY verdict")
-      .all();
-    const byVerdict = (v: string): number => verdicts.find((r) => r.verdict === v)?.n ?? 0;
+      .prepare<[], { image0: number; image1: number; tie: number; skips: number }>(
+        `SELECT coalesce(sum(image0), 0) AS image0, coalesce(sum(image1), 0) AS image1,
+           coalesce(sum(ties), 0) AS tie, coalesce(sum(skips), 0) AS skips FROM annotator_tallies`,
+      )
+      .get()!;
     return {
       prompts: one('SELECT count(*) FROM prompts'),
       images: one('SELECT count(*) FROM images'),
@@ -186,8 +185,8 @@ export class ProjectStore {
       ),
       annotators: one('SELECT count(*) FROM annotators'),
       annotations: one('SELECT count(*) FROM annotations'),
-      verdicts: { image0: byVerdict('0'), image1: byVerdict('1'), tie: byVerdict('tie') },
-      skips: one('SELECT coalesce(sum(skips), 0) FROM annotator_tallies'),
+      verdicts: { image0: verdicts.image0, image1: verdicts.image1, tie: verdicts.tie },
+      skips: verdicts.skips,
       adjudications: one('SELECT count(*) FROM adjudications'),
     };
   }
