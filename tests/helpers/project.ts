@@ -9,6 +9,22 @@ import { openStudio } from '../../electron/core/studio';
 import { ProjectStore } from '../../electron/core/store/project-store';
 import type { TaskContext } from '../../electron/core/tasks';
 
+/** Pairs 1..count, each with its own prompt and two images, straight into the project file. */
+export function insertPairs(db: Database.Database, count: number): void {
+  const prompt = db.prepare('INSERT INTO prompts (id, text) VALUES (?, ?)');
+  const images = db.prepare('INSERT INTO images (id, uid) VALUES (?, ?), (?, ?)');
+  const pair = db.prepare(
+    'INSERT INTO pairs (id, prompt_id, image_0_id, image_1_id, added_at) VALUES (?, ?, ?, ?, 0)',
+  );
+  db.transaction(() => {
+    for (let i = 1; i <= count; i++) {
+      prompt.run(i, `prompt ${i}`);
+      images.run(2 * i, `a${i}`, 2 * i + 1, `b${i}`);
+      pair.run(i, i, 2 * i, 2 * i + 1);
+    }
+  })();
+}
+
 /** A fresh folder per test, so tests never share files. */
 export function tempDir(prefix = 'pickstudio-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));

@@ -1,5 +1,4 @@
 import path from 'node:path';
-import type Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { audit } from '../../electron/core/audit/audit';
 import { openStudio } from '../../electron/core/studio';
@@ -7,21 +6,7 @@ import type { ProjectStore } from '../../electron/core/store/project-store';
 import type { TaskProgress } from '../../shared/api';
 import type { AuditReport } from '../../shared/audit';
 import type { Verdict } from '../../shared/labels';
-import { openTestProject, sqlite, tempDir } from '../helpers/project';
-
-/** Pairs 1..count with a prompt and two images each, straight into the project file. */
-function insertPairs(db: Database.Database, count: number): void {
-  const prompt = db.prepare('INSERT INTO prompts (id, text) VALUES (?, ?)');
-  const images = db.prepare('INSERT INTO images (id, uid) VALUES (?, ?), (?, ?)');
-  const pair = db.prepare(
-    'INSERT INTO pairs (id, prompt_id, image_0_id, image_1_id, added_at) VALUES (?, ?, ?, ?, 0)',
-  );
-  for (let i = 1; i <= count; i++) {
-    prompt.run(i, `prompt ${i}`);
-    images.run(2 * i, `a${i}`, 2 * i + 1, `b${i}`);
-    pair.run(i, i, 2 * i, 2 * i + 1);
-  }
-}
+import { insertPairs, openTestProject, sqlite, tempDir } from '../helpers/project';
 
 /** Each of `annotators` judges every pair, agreeing often but not always. */
 function label(store: ProjectStore, pairs: number, annotators: number): void {

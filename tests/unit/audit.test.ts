@@ -10,7 +10,7 @@ import type { AuditFilters, AuditReport } from '../../shared/audit';
 import { isDisagreement } from '../../shared/api';
 import type { Decision, Verdict } from '../../shared/labels';
 import { duckdb, writeShardWithDuckDB, type ShardRow } from '../helpers/duckdb';
-import { makeJpeg, openTestProject, tempDir, sqlite } from '../helpers/project';
+import { insertPairs, makeJpeg, openTestProject, tempDir, sqlite } from '../helpers/project';
 import { writeTinyModel } from '../helpers/tiny-model';
 
 const BIN = path.resolve('bin/pickstudio.js');
@@ -18,22 +18,6 @@ const BIN = path.resolve('bin/pickstudio.js');
 function pickstudio(...args: string[]) {
   const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-/** Pairs 1..count, each with its own prompt and two images, straight into the project file. */
-function insertPairs(db: Database.Database, count: number): void {
-  for (let i = 1; i <= count; i++) {
-    db.prepare('INSERT INTO prompts (id, text) VALUES (?, ?)').run(i, `prompt ${i}`);
-    db.prepare('INSERT INTO images (id, uid) VALUES (?, ?), (?, ?)').run(
-      2 * i,
-      `a${i}`,
-      2 * i + 1,
-      `b${i}`,
-    );
-    db.prepare(
-      'INSERT INTO pairs (id, prompt_id, image_0_id, image_1_id, added_at) VALUES (?, ?, ?, ?, 0)',
-    ).run(i, i, 2 * i, 2 * i + 1);
-  }
 }
 
 /** PickScore's protocol written out again, independently of electron/core/metrics. */

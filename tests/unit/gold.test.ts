@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../electron/core/demo/scenes';
 import {
@@ -16,24 +15,8 @@ import type { Verdict } from '../../shared/labels';
 import { isPickScore, modelDisagreesWith, modelWord } from '../../shared/model-words';
 import { runPickstudio } from '../helpers/cli';
 import { failure } from '../helpers/errors';
-import { openTestProject, sqlite, tempDir } from '../helpers/project';
+import { insertPairs, openTestProject, sqlite, tempDir } from '../helpers/project';
 import { decide, decisionsOf, leadProject } from '../helpers/team';
-
-/** Pairs 1..count, each with its own prompt and two images, straight into the project file. */
-function insertPairs(db: Database.Database, count: number): void {
-  const prompt = db.prepare('INSERT INTO prompts (id, text) VALUES (?, ?)');
-  const images = db.prepare('INSERT INTO images (id, uid) VALUES (?, ?), (?, ?)');
-  const pair = db.prepare(
-    'INSERT INTO pairs (id, prompt_id, image_0_id, image_1_id, added_at) VALUES (?, ?, ?, ?, 0)',
-  );
-  db.transaction(() => {
-    for (let i = 1; i <= count; i++) {
-      prompt.run(i, `prompt ${i}`);
-      images.run(2 * i, `a${i}`, 2 * i + 1, `b${i}`);
-      pair.run(i, i, 2 * i, 2 * i + 1);
-    }
-  })();
-}
 
 function project(pairs: number) {
   const opened = openTestProject(path.join(tempDir(), 'p.pickstudio'));
