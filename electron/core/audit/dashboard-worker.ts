@@ -9,12 +9,7 @@ import { parentPort } from 'node:worker_threads';
 import { StudioError } from '../../../shared/errors';
 import { ProjectStore } from '../store/project-store';
 import type { WorkerReply } from '../worker-client';
-import type { AuditArgs } from './audit';
-import { AuditDesk } from './desk';
-
-export type DeskRequest =
-  | { kind: 'figures' | 'kept'; file: string; args: AuditArgs }
-  | { kind: 'intervals'; file: string; args: AuditArgs; cancel: Int32Array };
+import { answer, AuditDesk, type DeskRequest } from './desk';
 
 /** Progress messages at most this often: a resample of a small project takes microseconds. */
 const PROGRESS_INTERVAL_MS = 50;
@@ -23,18 +18,12 @@ let desk: AuditDesk | undefined;
 
 function handle(id: number, request: DeskRequest): unknown {
   desk ??= new AuditDesk(ProjectStore.open(request.file, { readonly: true }));
-  if (request.kind !== 'intervals') {
-    return request.kind === 'figures' ? desk.figures(request.args) : desk.kept(request.args);
-  }
   let reported = 0;
-  return desk.intervals(request.args, {
-    cancelled: () => Atomics.load(request.cancel, 0) !== 0,
-    progress(done, total) {
-      const now = performance.now();
-      if (now - reported < PROGRESS_INTERVAL_MS && done < total) return;
-      reported = now;
-      parentPort!.postMessage({ id, progress: { done, total } } satisfies WorkerReply);
-    },
+  return answer(desk, request, (done, total) => {
+    const now = performance.now();
+    if (now - reported < PROGRESS_INTERVAL_MS && done < total) return;
+    reported = now;
+    parentPort!.postMessage({ id, progress: { done, total } } satisfies WorkerReply);
   });
 }
 

@@ -24,9 +24,25 @@ function figuresOf(store: ProjectStore, args: AuditArgs, inputs: AuditInputs): A
   return auditReport(store, args, inputs, computeDashboard(inputs.rows.columns, options));
 }
 
+export type Progress = (done: number, total: number) => void;
+
 export interface IntervalsWork {
-  progress(done: number, total: number): void;
+  progress: Progress;
   cancelled(): boolean;
+}
+
+/** What the desk is asked; a cancel of the intervals is a flag set in shared memory. */
+export type DeskRequest =
+  | { kind: 'figures' | 'kept'; file: string; args: AuditArgs }
+  | { kind: 'intervals'; file: string; args: AuditArgs; cancel: Int32Array };
+
+/** The desk's answer to a request; `progress` hears of the resamples. */
+export function answer(desk: AuditDesk, request: DeskRequest, progress: Progress) {
+  if (request.kind !== 'intervals') {
+    return request.kind === 'figures' ? desk.figures(request.args) : desk.kept(request.args);
+  }
+  const { cancel } = request;
+  return desk.intervals(request.args, { progress, cancelled: () => Atomics.load(cancel, 0) !== 0 });
 }
 
 export class AuditDesk {

@@ -9,14 +9,10 @@ import type { ProjectStore } from '../store/project-store';
 import type { TaskContext } from '../tasks';
 import { sourceWorkerEntry, WorkerClient, type WorkerEntry } from '../worker-client';
 import type { AuditArgs } from './audit';
-import type { DeskRequest } from './dashboard-worker';
-import { AuditDesk } from './desk';
+import { answer, AuditDesk, type DeskRequest, type Progress } from './desk';
 
 export const sourceDashboardWorker = (): WorkerEntry | null =>
   sourceWorkerEntry(new URL(['.', 'dashboard-worker.ts'].join('/'), import.meta.url));
-
-/** Requests to the desk, in the worker or (a bundle that ships none) on this thread. */
-type Desk = (request: DeskRequest, progress: (done: number, total: number) => void) => unknown;
 
 export class AuditReports {
   private worker: WorkerClient | null = null;
@@ -54,23 +50,13 @@ export class AuditReports {
     this.worker = null;
   }
 
-  private async ask<T>(
-    request: DeskRequest,
-    progress: (done: number, total: number) => void = () => {},
-  ): Promise<T> {
+  /** The desk in the worker, or (a bundle that ships none) on this thread. */
+  private async ask<T>(request: DeskRequest, progress: Progress = () => {}): Promise<T> {
     if (this.entry === null) {
       this.local ??= new AuditDesk(this.store);
-      return localRequest(this.local, request, progress) as T;
+      return answer(this.local, request, progress) as T;
     }
     if (this.worker === null || this.worker.dead) this.worker = new WorkerClient(this.entry);
     return this.worker.request<T>(request, [], progress);
   }
-}
-
-function localRequest(desk: AuditDesk, request: DeskRequest, progress: Parameters<Desk>[1]) {
-  if (request.kind !== 'intervals') {
-    return request.kind === 'figures' ? desk.figures(request.args) : desk.kept(request.args);
-  }
-  const { cancel } = request;
-  return desk.intervals(request.args, { progress, cancelled: () => Atomics.load(cancel, 0) !== 0 });
 }
