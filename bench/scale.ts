@@ -157,10 +157,16 @@ const STEPS: Record<string, (dir: string) => Promise<Figures>> = {
     const kept: number[] = [];
     const stalls: number[] = [];
     const studio = openStudio(path.join(dir, 'scale.pickstudio'));
-    const { suggestionMode } = await studio.call('getSettings', {});
     for (let run = 0; run < RUNS; run++) {
-      // A write (the same setting again): nothing is kept from the run before.
-      await studio.call('setSettings', { suggestionMode });
+      // A skip taken back: no figure changes, but the project did, so nothing is kept.
+      const skip = { annotator: 'bench:dashboard', pairId: 1, decision: 'skip' } as const;
+      await studio.call('recordDecision', {
+        ...skip,
+        leftImage: 0,
+        suggestionVisible: false,
+        decisionMs: 1000,
+      });
+      await studio.call('undoLast', { annotator: skip.annotator });
       const loop = monitorEventLoopDelay({ resolution: 5 });
       loop.enable();
       // The histogram counts from its timer's first tick on.
