@@ -34,6 +34,13 @@ export type WorkerReply =
 
 export type WorkerProgress = (done: number, total: number) => void;
 
+/** A worker's reply for a request that failed: a StudioError keeps its code across the thread. */
+export function errorReply(id: number, error: unknown): WorkerReply {
+  const code = error instanceof StudioError ? error.code : undefined;
+  const message = error instanceof Error ? error.message : String(error);
+  return { id, error: { code, message } };
+}
+
 interface Waiting {
   resolve(result: unknown): void;
   reject(error: Error): void;

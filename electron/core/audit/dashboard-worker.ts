@@ -6,33 +6,21 @@
  * time; a cancel arrives through shared memory, so the worker and what it keeps stay.
  */
 import { parentPort } from 'node:worker_threads';
-import { StudioError } from '../../../shared/errors';
 import { ProjectStore } from '../store/project-store';
-import type { WorkerReply } from '../worker-client';
+import { errorReply, type WorkerReply } from '../worker-client';
 import { answer, AuditDesk, type DeskRequest } from './desk';
-
-/** Progress messages at most this often: a resample of a small project takes microseconds. */
-const PROGRESS_INTERVAL_MS = 50;
 
 let desk: AuditDesk | undefined;
 
-function handle(id: number, request: DeskRequest): unknown {
-  desk ??= new AuditDesk(ProjectStore.open(request.file, { readonly: true }));
-  let reported = 0;
-  return answer(desk, request, (done, total) => {
-    const now = performance.now();
-    if (now - reported < PROGRESS_INTERVAL_MS && done < total) return;
-    reported = now;
-    parentPort!.postMessage({ id, progress: { done, total } } satisfies WorkerReply);
-  });
-}
-
+// Progress goes out after every resample: the task runner that receives it throttles its events.
 parentPort!.on('message', ({ id, ...request }: DeskRequest & { id: number }) => {
   try {
-    parentPort!.postMessage({ id, result: handle(id, request) } satisfies WorkerReply);
+    desk ??= new AuditDesk(ProjectStore.open(request.file, { readonly: true }));
+    const result = answer(desk, request, (done, total) =>
+      parentPort!.postMessage({ id, progress: { done, total } } satisfies WorkerReply),
+    );
+    parentPort!.postMessage({ id, result } satisfies WorkerReply);
   } catch (error) {
-    const code = error instanceof StudioError ? error.code : undefined;
-    const message = error instanceof Error ? error.message : String(error);
-    parentPort!.postMessage({ id, error: { code, message } } satisfies WorkerReply);
+    parentPort!.postMessage(errorReply(id, error));
   }
 });

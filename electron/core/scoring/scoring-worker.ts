@@ -7,10 +7,9 @@
  */
 import { parentPort } from 'node:worker_threads';
 import type { Provider } from '../../../shared/api';
-import { StudioError } from '../../../shared/errors';
 import { openModelEncoders, type ModelEncoders, type ModelPaths } from './encoder-host';
 import { preprocessImage, type ClipImageConfig } from './preprocess';
-import type { WorkerReply } from '../worker-client';
+import { errorReply, type WorkerReply } from '../worker-client';
 
 export type ScoringRequest =
   | { kind: 'preprocess'; bytes: Uint8Array; config: ClipImageConfig }
@@ -64,10 +63,6 @@ parentPort!.on('message', (request: ScoringRequest & { id: number }) => {
       const transfer = result instanceof Float32Array ? [result.buffer as ArrayBuffer] : [];
       parentPort!.postMessage({ id: request.id, result } satisfies WorkerReply, transfer);
     },
-    (error: unknown) => {
-      const code = error instanceof StudioError ? error.code : undefined;
-      const message = error instanceof Error ? error.message : String(error);
-      parentPort!.postMessage({ id: request.id, error: { code, message } } satisfies WorkerReply);
-    },
+    (error: unknown) => parentPort!.postMessage(errorReply(request.id, error)),
   );
 });
