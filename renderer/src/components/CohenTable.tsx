@@ -2,9 +2,12 @@ import { useMemo, useState } from 'react';
 import type { AuditFilters, CohenPairResult, DashboardResult } from '../../../shared/audit';
 import { formatCount, formatEstimate } from '../state/format';
 import { showPairsBehind } from '../state/review';
-import { MoreRows, ROWS_PER_PAGE, useShownRows } from './MoreRows';
+import { MoreRows, useShownRows } from './MoreRows';
 
 type CohenOrder = 'annotators' | 'kappa';
+
+/** Rows from which the table offers its search and order: a handful reads at a glance. */
+const CONTROLS_FROM_ROWS = 10;
 
 /** The rows naming an annotator that contains `search`, in the chosen order. */
 function chosenRows(rows: CohenPairResult[], search: string, order: CohenOrder) {
@@ -149,7 +152,7 @@ export function CohenTable({
         </p>
       ) : (
         <>
-          {rows.length > ROWS_PER_PAGE / 10 && (
+          {rows.length > CONTROLS_FROM_ROWS && (
             <CohenControls
               search={search}
               order={order}

@@ -29,7 +29,6 @@ interface AuditState {
 
 /** Only the reply to the latest request is shown, so a quick run of filter changes ends right. */
 let requestSeq = 0;
-let listening = false;
 
 function withoutEmpty(filters: AuditFilters): AuditFilters {
   const kept: AuditFilters = {};
@@ -44,68 +43,65 @@ function withoutEmpty(filters: AuditFilters): AuditFilters {
 }
 
 /** The lead's dashboard: getAudit under the chosen filters. */
-export const useAudit = create<AuditState>()((set, get) => ({
-  filters: {},
-  status: 'loading',
-  report: null,
-  error: null,
-  intervals: { state: 'cancelled' },
-  async load() {
-    const seq = ++requestSeq;
-    get().cancelIntervals();
-    set({ status: 'loading', error: null });
-    try {
-      const report = await studio.getAudit({ filters: get().filters, resamples: 0 });
-      if (seq !== requestSeq) return;
-      set({ status: 'ready', report });
-    } catch (error) {
-      if (seq === requestSeq) set({ status: 'error', error: describeError(error) });
-      return;
-    }
-    await get().loadIntervals();
-  },
-  async loadIntervals() {
-    const seq = requestSeq;
-    if (!listening) {
-      listening = true;
-      studio.on('progress', (progress) => {
-        const now = get().intervals;
-        if (now.state !== 'computing' || progress.taskId !== now.taskId) return;
-        set({
-          intervals: {
-            ...now,
-            done: progress.done,
-            total: progress.total,
-            eta: progress.etaSeconds,
-          },
-        });
-      });
-    }
-    const taskId = crypto.randomUUID();
-    set({ intervals: { state: 'computing', taskId, done: 0, total: null, eta: null } });
-    try {
-      const report = await studio.getAudit({ filters: get().filters, taskId });
-      if (seq !== requestSeq) return;
-      // A cancelled request answers with the figures alone.
-      set(
-        report.dashboard.bootstrap.resamples > 0
-          ? { report, intervals: { state: 'ready' } }
-          : { intervals: { state: 'cancelled' } },
-      );
-    } catch (error) {
-      if (seq === requestSeq) set({ intervals: { state: 'failed', error: describeError(error) } });
-    }
-  },
-  cancelIntervals() {
+export const useAudit = create<AuditState>()((set, get) => {
+  // The progress of the intervals on screen, from the core's task events.
+  studio.on('progress', (progress) => {
     const now = get().intervals;
-    if (now.state === 'computing') void studio.cancelTask({ taskId: now.taskId }).catch(() => {});
-  },
-  setFilters(change) {
-    set({ filters: withoutEmpty({ ...get().filters, ...change }) });
-    return get().load();
-  },
-  clearFilters() {
-    set({ filters: {} });
-    return get().load();
-  },
-}));
+    if (now.state !== 'computing' || progress.taskId !== now.taskId) return;
+    set({
+      intervals: { ...now, done: progress.done, total: progress.total, eta: progress.etaSeconds },
+    });
+  });
+
+  return {
+    filters: {},
+    status: 'loading',
+    report: null,
+    error: null,
+    intervals: { state: 'cancelled' },
+    async load() {
+      const seq = ++requestSeq;
+      get().cancelIntervals();
+      set({ status: 'loading', error: null });
+      try {
+        const report = await studio.getAudit({ filters: get().filters, resamples: 0 });
+        if (seq !== requestSeq) return;
+        set({ status: 'ready', report });
+      } catch (error) {
+        if (seq === requestSeq) set({ status: 'error', error: describeError(error) });
+        return;
+      }
+      await get().loadIntervals();
+    },
+    async loadIntervals() {
+      const seq = requestSeq;
+      const taskId = crypto.randomUUID();
+      set({ intervals: { state: 'computing', taskId, done: 0, total: null, eta: null } });
+      try {
+        const report = await studio.getAudit({ filters: get().filters, taskId });
+        if (seq !== requestSeq) return;
+        // A cancelled request answers with the figures alone.
+        set(
+          report.dashboard.bootstrap.resamples > 0
+            ? { report, intervals: { state: 'ready' } }
+            : { intervals: { state: 'cancelled' } },
+        );
+      } catch (error) {
+        if (seq === requestSeq)
+          set({ intervals: { state: 'failed', error: describeError(error) } });
+      }
+    },
+    cancelIntervals() {
+      const now = get().intervals;
+      if (now.state === 'computing') void studio.cancelTask({ taskId: now.taskId }).catch(() => {});
+    },
+    setFilters(change) {
+      set({ filters: withoutEmpty({ ...get().filters, ...change }) });
+      return get().load();
+    },
+    clearFilters() {
+      set({ filters: {} });
+      return get().load();
+    },
+  };
+});
