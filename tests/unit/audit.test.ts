@@ -542,6 +542,10 @@ describe("the lead's desk", () => {
     });
     // |p0 - 0.5|: 0.02, 0.05, 0.2, 0.4; the unscored pair last.
     expect(result.pairs.map((p) => p.pairId)).toEqual([2, 4, 3, 1, 5]);
+    // Under an overlap too, where the walk has no mark.
+    await call('setSettings', { overlap: 2 });
+    const underOverlap = await call('getQueue', { annotator: 'bea', count: 5 });
+    expect(underOverlap.pairs.map((p) => p.pairId)).toEqual([2, 4, 3, 1, 5]);
     store.close();
   });
 

@@ -379,7 +379,7 @@ export class PairRepository {
       rows =
         options.overlap === null && options.modelId !== null
           ? this.leastCertainFromMark(annotatorId, options.modelId, exclude, open, params, count)
-          : this.leastCertain(open, params, count, null);
+          : this.leastCertain(open, params, count, null).rows;
       if (rows.length < count) {
         const unscored =
           'NOT EXISTS (SELECT 1 FROM scores s WHERE s.model_id = @model AND s.pair_id = p.id)';
@@ -411,13 +411,16 @@ export class PairRepository {
       .all({ ...params, limit });
   }
 
-  /** Open pairs the model has scored, its least certain first, from `from` on. */
+  /**
+   * Open pairs the model has scored, its least certain first, from `from` on; `first`: where the
+   * first of them stands in that order.
+   */
   private leastCertain(
     where: string[],
     params: Record<string, unknown>,
     limit: number,
     from: CertaintyMark | null,
-  ): (PairForLabeling & { certainty: number })[] {
+  ): { rows: PairForLabeling[]; first: CertaintyMark | null } {
     // The first condition is the index's range; the second the pair id within equal certainty.
     const resume = from
       ? [
@@ -425,7 +428,7 @@ export class PairRepository {
           '(abs(s.p_0 - 0.5) > @fromCertainty OR s.pair_id >= @fromPair)',
         ]
       : [];
-    return this.db
+    const found = this.db
       .prepare<unknown[], PairForLabeling & { certainty: number }>(
         `SELECT ${FOR_LABELING}, abs(s.p_0 - 0.5) AS certainty
          FROM scores s CROSS JOIN pairs p ON p.id = s.pair_id
@@ -438,6 +441,11 @@ export class PairRepository {
         limit,
         ...(from ? { fromCertainty: from.certainty, fromPair: from.pairId } : {}),
       });
+    const first = found[0];
+    return {
+      rows: found.map(({ certainty: _, ...row }) => row),
+      first: first ? { certainty: first.certainty, pairId: first.pairId } : null,
+    };
   }
 
   /**
@@ -456,9 +464,9 @@ export class PairRepository {
     limit: number,
   ): PairForLabeling[] {
     const from = this.marks.certaintyMark(annotatorId, modelId);
-    const rows = this.leastCertain(where, params, limit, from);
+    const { rows, first } = this.leastCertain(where, params, limit, from);
     const candidates: CertaintyMark[] = [
-      ...(rows.length > 0 ? [{ certainty: rows[0]!.certainty, pairId: rows[0]!.pairId }] : []),
+      ...(first ? [first] : []),
       ...this.stmt.certaintyOf.all(modelId, JSON.stringify(exclude)),
     ];
     const next = candidates.reduce<CertaintyMark | null>(
@@ -468,7 +476,7 @@ export class PairRepository {
     if (next !== null && (from === null || !beforeInCertainty(next, from))) {
       this.marks.setCertaintyMark(annotatorId, modelId, next);
     }
-    return rows.map(({ certainty: _, ...row }) => row);
+    return rows;
   }
 
   /**
