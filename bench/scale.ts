@@ -156,35 +156,33 @@ const STEPS: Record<string, (dir: string) => Promise<Figures>> = {
     const intervals: number[] = [];
     const kept: number[] = [];
     const stalls: number[] = [];
-    const studio = openStudio(path.join(dir, 'scale.pickstudio'));
+    const { store, call } = open(dir);
     for (let run = 0; run < RUNS; run++) {
       // A skip taken back: no figure changes, but the project did, so nothing is kept.
       const skip = { annotator: 'bench:dashboard', pairId: 1, decision: 'skip' } as const;
-      await studio.call('recordDecision', {
+      await call('recordDecision', {
         ...skip,
         leftImage: 0,
         suggestionVisible: false,
         decisionMs: 1000,
       });
-      await studio.call('undoLast', { annotator: skip.annotator });
+      await call('undoLast', { annotator: skip.annotator });
       const loop = monitorEventLoopDelay({ resolution: 5 });
       loop.enable();
       // The histogram counts from its timer's first tick on.
       await new Promise((resolve) => setTimeout(resolve, 20));
       let started = performance.now();
-      await studio.call('getAudit', { filters: {}, resamples: 0 });
+      await call('getAudit', { filters: {}, resamples: 0 });
       figures.push(elapsed(started));
       started = performance.now();
-      await studio.call('getAudit', { filters: {} });
+      await call('getAudit', { filters: {} });
       intervals.push(elapsed(started));
       loop.disable();
       stalls.push(loop.max / 1e6);
       started = performance.now();
-      await studio.call('getAudit', { filters: {} });
+      await call('getAudit', { filters: {} });
       kept.push(elapsed(started));
     }
-    studio.close();
-    const { store, call } = open(dir);
     // Baseline: one pass in SQLite over the current verdicts, nothing crossing to JavaScript.
     const baseline: number[] = [];
     for (let run = 0; run < RUNS; run++) {
