@@ -328,6 +328,8 @@ const STEPS: Record<string, (dir: string) => Promise<Figures>> = {
         .run(annotator);
       pkg.close();
     }
+    // The setup's writes (bytes, packages) are not the merge's to copy into the project file.
+    sqlite(store).pragma('wal_checkpoint(TRUNCATE)');
     const started = performance.now();
     const report = await call('merge', { sources: packages });
     const seconds = elapsed(started) / 1000;

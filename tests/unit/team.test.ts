@@ -270,6 +270,19 @@ describe('annotator packages and merging them back', () => {
     const truncated = path.join(lead.dir, 'truncated.pickstudio');
     const bytes = fs.readFileSync(own);
     fs.writeFileSync(truncated, bytes.subarray(0, Math.floor(bytes.length / 2)));
+    // Damaged where only the merge's reads find it: its project_meta and schema read well.
+    const damaged = path.join(lead.dir, 'damaged.pickstudio');
+    fs.copyFileSync(own, damaged);
+    const pages = openTestProject(damaged);
+    const root = sqlite(pages.store)
+      .prepare(`SELECT rootpage FROM sqlite_master WHERE name = 'pairs'`)
+      .pluck()
+      .get() as number;
+    const pageSize = sqlite(pages.store).pragma('page_size', { simple: true }) as number;
+    pages.store.close();
+    const fd = fs.openSync(damaged, 'r+');
+    fs.writeSync(fd, Buffer.alloc(pageSize, 0xa5), 0, pageSize, (root - 1) * pageSize);
+    fs.closeSync(fd);
     const text = path.join(lead.dir, 'notes.pickstudio');
     fs.writeFileSync(text, 'not a project at all\n'.repeat(100));
     const before = projectDigest(lead.file);
@@ -279,6 +292,7 @@ describe('annotator packages and merging them back', () => {
         /foreign\.pickstudio: a package made from another project \([0-9a-f]{32}\), not from .*lead\.pickstudio/,
       ],
       [truncated, /truncated\.pickstudio: .*(damaged|malformed|not a Pick Studio project)/],
+      [damaged, /damaged\.pickstudio: the project file is damaged/],
       [text, /notes\.pickstudio: .*(not a Pick Studio project|not a database|cannot open)/i],
       [lead.file, /lead\.pickstudio: this is .*lead\.pickstudio itself/],
       [path.join(lead.dir, 'missing.pickstudio'), /missing\.pickstudio: no such file/],

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { MergeSourceKind } from '../../../shared/api';
 import { StudioError } from '../../../shared/errors';
-import { openDatabase } from './open';
+import { openDatabase, sqliteCode } from './open';
 
 export interface MergeCount {
   /** Events of the annotation log added: decisions, skips and undos. */
@@ -85,51 +85,63 @@ const SAME_IMAGE = (s: string, m: string) =>
     OR (${m}.uid = ${s}.uid AND (${s}.sha256 IS NULL OR ${m}.sha256 IS NULL)))`;
 
 /**
- * Each pair of `src` with its pair here (by content), and whether its images are the other way.
- * An image's content key: its bytes' sha256; a manifest image's uid is that sha256 already; an
- * image with no bytes anywhere is known by its uid.
+ * Each pair of `src` with its pair here (by content), and whether its images are the other way;
+ * each image of `src` with its image here (`merge_images`), and whether this project lacks that
+ * image's bytes. An image's content key: its bytes' sha256; a manifest image's uid is that sha256
+ * already; an image with no bytes anywhere is known by its uid.
  *
  * A package keeps the lead's row ids, so each of its pairs is first tried against the pair of
  * the same id here, and taken where the content is the same: lookups by row id, in order, where
  * finding a prompt by its text and an image by its sha256 would be a random read each in indexes
  * of millions. The package's pairs are read in row id order (NOT INDEXED: SQLite would scan its
  * covering content index, in prompt order, and read the lead's pages at random on a cold file).
- * Only the pairs left over (all of them, for a project that is not a package) are
- * looked up by content.
+ * The images of those pairs come from the same rows, read once. Only the pairs left over (all of
+ * them, for a project that is not a package) are looked up by content.
  */
 function matchPairs(sql: Sql): void {
   sql.run(`CREATE TEMP TABLE merge_pairs AS
-           SELECT sp.id AS src_id, p.id AS here_id, 0 AS swapped
+           SELECT sp.id AS src_id, p.id AS here_id, 0 AS swapped,
+             sp.image_0_id AS src_image_0, p.image_0_id AS here_image_0,
+             m0.sha256 IS NULL AS here_lacks_0,
+             sp.image_1_id AS src_image_1, p.image_1_id AS here_image_1,
+             m1.sha256 IS NULL AS here_lacks_1
            FROM src.pairs sp NOT INDEXED JOIN main.pairs p ON p.id = sp.id
            JOIN src.prompts spr ON spr.id = sp.prompt_id
            JOIN main.prompts pr ON pr.id = p.prompt_id
            JOIN src.images s0 ON s0.id = sp.image_0_id JOIN main.images m0 ON m0.id = p.image_0_id
            JOIN src.images s1 ON s1.id = sp.image_1_id JOIN main.images m1 ON m1.id = p.image_1_id
            WHERE +pr.text = +spr.text AND ${SAME_IMAGE('s0', 'm0')} AND ${SAME_IMAGE('s1', 'm1')}`);
-  sql.run('CREATE UNIQUE INDEX temp.merge_pairs_by_src ON merge_pairs (src_id)');
+  // ALL: an image in several pairs is listed once for each; the fills take it once, and the
+  // match by content groups by pair. Sorting 20,000 rows out cost more than the rest of it.
   sql.run(`CREATE TEMP TABLE merge_images AS
-           SELECT sp.image_0_id AS src_id, p.image_0_id AS here_id
-           FROM temp.merge_pairs mp JOIN src.pairs sp ON sp.id = mp.src_id
-           JOIN main.pairs p ON p.id = mp.here_id
-           UNION SELECT sp.image_1_id, p.image_1_id
-           FROM temp.merge_pairs mp JOIN src.pairs sp ON sp.id = mp.src_id
-           JOIN main.pairs p ON p.id = mp.here_id`);
+           SELECT src_image_0 AS src_id, here_image_0 AS here_id, here_lacks_0 AS here_lacks_bytes
+           FROM temp.merge_pairs
+           UNION ALL SELECT src_image_1, here_image_1, here_lacks_1 FROM temp.merge_pairs`);
+  sql.run('CREATE UNIQUE INDEX temp.merge_pairs_by_src ON merge_pairs (src_id)');
+  const matched = sql.count('SELECT count(*) FROM temp.merge_pairs');
+  if (sql.count('SELECT count(*) FROM src.pairs') > matched) matchLeftOverPairs(sql);
+}
+
+/** matchPairs for the pairs of `src` whose row id here holds another pair: by content. */
+function matchLeftOverPairs(sql: Sql): void {
   sql.run(`CREATE TEMP TABLE merge_leftover_images AS
            SELECT image_0_id AS id FROM src.pairs
            WHERE id NOT IN (SELECT src_id FROM temp.merge_pairs)
            UNION SELECT image_1_id FROM src.pairs
            WHERE id NOT IN (SELECT src_id FROM temp.merge_pairs)`);
   sql.run(`INSERT INTO temp.merge_images
-           SELECT s.id, m.id FROM src.images s JOIN main.images m ON m.sha256 = s.sha256
+           SELECT s.id, m.id, 0 FROM src.images s JOIN main.images m ON m.sha256 = s.sha256
            WHERE s.id IN (SELECT id FROM temp.merge_leftover_images)
-           UNION SELECT s.id, m.id FROM src.images s JOIN main.images m ON m.uid = s.sha256
+           UNION SELECT s.id, m.id, 1 FROM src.images s JOIN main.images m ON m.uid = s.sha256
            WHERE m.sha256 IS NULL AND s.id IN (SELECT id FROM temp.merge_leftover_images)
-           UNION SELECT s.id, m.id FROM src.images s JOIN main.images m ON m.uid = s.uid
+           UNION SELECT s.id, m.id, m.sha256 IS NULL FROM src.images s JOIN main.images m ON m.uid = s.uid
            WHERE (s.sha256 IS NULL OR m.sha256 IS NULL)
              AND s.id IN (SELECT id FROM temp.merge_leftover_images)`);
   sql.run('CREATE INDEX temp.merge_images_by_src ON merge_images (src_id, here_id)');
   sql.run(`INSERT INTO temp.merge_pairs
-           SELECT sp.id, p.id, p.image_0_id != i0.here_id
+           SELECT sp.id, p.id, p.image_0_id != i0.here_id,
+             sp.image_0_id, i0.here_id, i0.here_lacks_bytes,
+             sp.image_1_id, i1.here_id, i1.here_lacks_bytes
            FROM src.pairs sp
            JOIN src.prompts spr ON spr.id = sp.prompt_id
            JOIN main.prompts pr ON pr.text = spr.text
@@ -150,8 +162,8 @@ function matchPairs(sql: Sql): void {
 function fillImageBytes(sql: Sql): number {
   sql.run(`CREATE TEMP TABLE merge_fills AS
            SELECT DISTINCT mi.here_id, s.sha256 FROM temp.merge_images mi
-           JOIN main.images m ON m.id = mi.here_id JOIN src.images s ON s.id = mi.src_id
-           WHERE m.sha256 IS NULL AND s.sha256 IS NOT NULL
+           JOIN src.images s ON s.id = mi.src_id
+           WHERE mi.here_lacks_bytes AND s.sha256 IS NOT NULL
              AND EXISTS (SELECT 1 FROM src.image_blobs b WHERE b.sha256 = s.sha256)`);
   sql.run(`INSERT INTO main.image_blobs (sha256, bytes, format, width, height)
            SELECT b.sha256, b.bytes, b.format, b.width, b.height FROM src.image_blobs b
@@ -393,21 +405,28 @@ export interface MergeRecord {
   annotationsAdded: number;
 }
 
-/** The tables of `src` a merge reads row by row. */
-const MERGED_TABLES = ['prompts', 'images', 'pairs', 'annotators', 'annotations'];
+const isAttached = (db: Database.Database): boolean =>
+  (db.pragma('database_list') as { name: string }[]).some((d) => d.name === 'src');
 
 /**
- * Checks the structure of the tables the merge reads, so that a damaged file is named as the one
- * at fault. Not the whole file: a package's image bytes, gigabytes of them, are read only where
- * this project lacks them, and a damaged page there fails that read.
+ * After a merge failed in SQLite: the file's own damage, named as such, when a check of the whole
+ * file finds it (or it could not be attached at all); else the error as it was (this project's
+ * own failures, which the dispatcher names). Only after a failure: a check of every merged file
+ * costs a sixth of the merge itself, and a damaged page the merge reads fails that read.
  */
-function checkMergedTables(db: Database.Database, file: string): void {
-  for (const table of MERGED_TABLES) {
-    const check = db.pragma(`src.quick_check(${table})`, { simple: true });
-    if (check !== 'ok') {
-      throw new StudioError('bad_input', `${file}: the project file is damaged (${String(check)})`);
-    }
+function blameDamagedFile(db: Database.Database, file: string, error: unknown): unknown {
+  let check: string;
+  try {
+    check = isAttached(db)
+      ? String(db.pragma('src.quick_check', { simple: true }))
+      : (error as Error).message;
+  } catch (checkError) {
+    check = (checkError as Error).message;
   }
+  if (check === 'ok') return error;
+  return new StudioError('bad_input', `${file}: the project file is damaged (${check})`, {
+    cause: error,
+  });
 }
 
 /** Merges other projects' annotation logs into this one, and remembers each merge. */
@@ -427,9 +446,8 @@ export class MergeRepository {
     identity: ProjectIdentity,
     recorded: { file: string; kind: MergeSourceKind },
   ): MergeCount {
-    this.db.prepare('ATTACH DATABASE ? AS src').run(file);
     try {
-      checkMergedTables(this.db, file);
+      this.db.prepare('ATTACH DATABASE ? AS src').run(file);
       return this.db
         .transaction(() => {
           const now = Date.now();
@@ -455,9 +473,11 @@ export class MergeRepository {
           return counts;
         })
         .immediate();
+    } catch (error) {
+      throw sqliteCode(error) === undefined ? error : blameDamagedFile(this.db, file, error);
     } finally {
       dropMergeTables(this.db);
-      this.db.exec('DETACH DATABASE src');
+      if (isAttached(this.db)) this.db.exec('DETACH DATABASE src');
     }
   }
 

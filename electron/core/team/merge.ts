@@ -6,7 +6,6 @@ import { StudioError } from '../../../shared/errors';
 import { openAnnotationLog, readAnnotationLog } from '../io/annotation-log';
 import { failureAfterKept } from '../io/batch';
 import { isSameFile } from '../io/same-file';
-import { sqliteCode } from '../store/open';
 import { LogFileWriter } from '../store/log-file';
 import {
   FIRST_TEAM_SCHEMA,
@@ -73,28 +72,9 @@ async function mergeFile(
   checkBelongs(lead, file, identity);
   const kind = identity.role === 'annotator' ? 'package' : 'project';
   return report(file, kind, {
-    ...mergeProjectFile(lead, file, identity, { file, kind }),
+    ...lead.merges.merge(file, identity, { file, kind }),
     adjudicationsLeftOut: 0,
   });
-}
-
-function mergeProjectFile(
-  lead: ProjectStore,
-  file: string,
-  identity: ProjectIdentity,
-  recorded: { file: string; kind: MergeSourceKind },
-): MergeCount {
-  try {
-    return lead.merges.merge(file, identity, recorded);
-  } catch (error) {
-    if (error instanceof StudioError || sqliteCode(error) === undefined) throw error;
-    // The lead's own write problems are named by the dispatcher; this one is the file's.
-    if (!/corrupt|malformed|not a database/i.test((error as Error).message)) throw error;
-    throw new StudioError(
-      'bad_input',
-      `${file}: the project file is damaged (${(error as Error).message})`,
-    );
-  }
 }
 
 /**
@@ -127,7 +107,7 @@ async function mergeAnnotationLog(
       annotator: null,
     };
     return report(file, 'annotation log', {
-      ...mergeProjectFile(lead, logFile, identity, { file, kind: 'annotation log' }),
+      ...lead.merges.merge(logFile, identity, { file, kind: 'annotation log' }),
       adjudicationsLeftOut: read.adjudications,
     });
   } finally {
