@@ -3,6 +3,7 @@ import type Database from 'better-sqlite3';
 import type { AnnotatorStats } from '../../../shared/api';
 import { StudioError } from '../../../shared/errors';
 import type { Decision, Verdict } from '../../../shared/labels';
+import { LastHourPace } from './pace';
 import type { QueueMarks } from './pairs';
 import { sqlBool } from './sql';
 import { decisionFromDb, verdictToDb, type DbVerdict } from './verdicts';
@@ -73,11 +74,13 @@ export const nameTaken = (name: string, kind: AnnotatorKind): StudioError =>
  */
 export class DecisionRepository {
   private readonly stmt;
+  private readonly pace;
 
   constructor(
     private readonly db: Database.Database,
     private readonly marks: QueueMarks,
   ) {
+    this.pace = new LastHourPace(db);
     this.stmt = {
       findAnnotator: db.prepare<[string], { id: number; kind: AnnotatorKind; uid: string }>(
         'SELECT id, kind, uid FROM annotators WHERE name = ?',
@@ -109,15 +112,8 @@ export class DecisionRepository {
         `SELECT annotation_id AS id, pair_id AS pairId, left_image AS leftImage FROM decisions
          WHERE annotator_id = ? ORDER BY annotation_id DESC LIMIT 1`,
       ),
-      counts: db.prepare<
-        [{ annotator: number; since: number }],
-        { decided: number | null; skipped: number | null; lastHour: number }
-      >(
-        `SELECT t.verdicts AS decided, t.skips AS skipped,
-           (SELECT count(*) FROM annotations h WHERE h.annotator_id = @annotator
-              AND h.created_at >= @since AND h.action != 'undo') AS lastHour
-         FROM (SELECT @annotator AS id) n
-         LEFT JOIN annotator_tallies t ON t.annotator_id = n.id`,
+      counts: db.prepare<[number], { decided: number; skipped: number }>(
+        'SELECT verdicts AS decided, skips AS skipped FROM annotator_tallies WHERE annotator_id = ?',
       ),
       history: db.prepare<
         [number, number],
@@ -201,9 +197,13 @@ export class DecisionRepository {
   }
 
   /** How far the annotator is: pairs decided and skipped, and decisions in the last hour. */
-  counts(annotatorId: number): LabelCounts {
-    const row = this.stmt.counts.get({ annotator: annotatorId, since: Date.now() - 3_600_000 })!;
-    return { decided: row.decided ?? 0, skipped: row.skipped ?? 0, lastHour: row.lastHour };
+  counts(annotatorId: number, now = Date.now()): LabelCounts {
+    const row = this.stmt.counts.get(annotatorId);
+    return {
+      decided: row?.decided ?? 0,
+      skipped: row?.skipped ?? 0,
+      lastHour: this.pace.count(annotatorId, now),
+    };
   }
 
   /** Per annotator (or the one named): pairs decided, verdicts by kind, skips. */
