@@ -14,11 +14,12 @@ interface Counted {
  * Each annotator's decisions (verdicts and skips, not undos) made in the last hour, for the
  * "n/h" of the progress bar that every next pair and every label answers with.
  *
- * Counted in full, that is every event of the hour read at each keypress: about 75 ns an event,
- * 0.14 ms for an annotator at one pair every two seconds, and more the faster they go. The log only grows, so
- * the count is moved instead (kept per annotator, in memory): the events that left the window since the last count are taken
- * off, the events written since (by id, from any connection) are added. Each is a range read of
- * the few events in between. A window that moved back (the clock was set back) is counted anew.
+ * Counted in full, that is every event of the hour read at each keypress: about 75 ns an
+ * event, 0.14 ms for an annotator at one pair every two seconds, and more the faster they go.
+ * The log only grows, so the count is moved instead (kept per annotator, in memory): the events
+ * that left the window since the last count are taken off, the events written since (by id,
+ * from any connection) are added. Each is a range read of the few events in between. A window
+ * that moved back (the clock was set back) is counted anew.
  */
 export class LastHourPace {
   private readonly counted = new Map<number, Counted>();
