@@ -416,16 +416,24 @@ function cohenRows(
   } else {
     for (const [key, n] of commonMap) consider(key, n);
   }
-  keys.forEach((key, slot) => slots.set(key, slot));
   const rows: CohenRow[] = keys.map((key) => ({
     a: Math.floor(key / A),
     b: key % A,
     common: common(key),
     cells: new Float64Array(K * K + 1),
   }));
+  // Each row's slot, looked up once per annotator pair of every pair: in the dense table, its
+  // counts done with, as slot + 1 (0: no row); a Map lookup there took most of the second pass.
+  if (commonOf) {
+    commonOf.fill(0);
+    keys.forEach((key, slot) => (commonOf[key] = slot + 1));
+  } else {
+    keys.forEach((key, slot) => slots.set(key, slot));
+  }
+  const slotOf = (key: number): number => (commonOf ? commonOf[key]! - 1 : (slots.get(key) ?? -1));
   eachAnnotatorPair((key, u, v) => {
-    const slot = slots.get(key);
-    if (slot === undefined) return;
+    const slot = slotOf(key);
+    if (slot < 0) return;
     rows[slot]!.cells[c.verdict[members[u]!]! * K + c.verdict[members[v]!]!]! += 1;
   });
   for (const row of rows) row.cells[K * K] = items.pair.length - row.common;

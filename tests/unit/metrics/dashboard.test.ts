@@ -384,6 +384,31 @@ describe('computeDashboard rules', () => {
     expect(computeDashboard(input, { resamples: 0 }).agreement.cohen).toEqual([]);
   });
 
+  it('gives the same Cohen rows beside thousands of others (a sparse count of shared pairs)', () => {
+    // Past 4,096 annotators the shared-pair counts are kept in a Map, not a dense table: the
+    // sample's five plus 4,100 who each judged a pair of their own.
+    const input = sampleInput();
+    const first = input.p0.length;
+    const others: DashboardAnnotation[] = Array.from({ length: 4100 }, (_, i) => ({
+      pairIndex: first + i,
+      annotator: `zz${String(i).padStart(4, '0')}`,
+      verdict: 0,
+      leftImage: 0,
+      durationMs: 1000,
+    }));
+    const wide = computeDashboard(
+      {
+        annotations: [...input.annotations, ...others],
+        p0: [...Array.from(input.p0), ...others.map(() => null)],
+      },
+      { resamples: 0 },
+    );
+    const narrow = computeDashboard(input, { resamples: 0 });
+    expect(wide.agreement.cohen).toHaveLength(COHEN.length);
+    expect(wide.agreement.cohen).toEqual(narrow.agreement.cohen);
+    expect(wide.agreement.cohenBelowMinimum).toEqual(narrow.agreement.cohenBelowMinimum);
+  });
+
   it('refuses verdicts it cannot place', () => {
     expect(() => run({ annotations: [verdict(2, 'x', 0)], p0: [null, null] })).toThrow(
       /pairIndex 2/,
