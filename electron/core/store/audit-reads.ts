@@ -278,12 +278,34 @@ export class AuditReads {
       `FROM decisions WHERE ${[...where, ...more].join(' AND ')} ORDER BY pair_id, annotator_id`;
     const column = (sql: string): number[] =>
       this.db.prepare<Record<string, number | string>, number>(sql).pluck().all(params);
-    return {
-      packed: column(`SELECT ${packing.sql()} ${selected()}`),
-      longTimes: column(
-        `SELECT decision_ms ${selected(['decision_ms IS NOT NULL', `NOT ${packing.timeFitsSql()}`])}`,
-      ),
-    };
+    // One snapshot for both reads, so that the long times are those of the decisions read.
+    return this.db.transaction(() => {
+      const packed = column(`SELECT ${packing.sql()} ${selected()}`);
+      const long = packed.filter((value) => packing.hasLongTime(value));
+      // Few decisions take minutes: each looked up by its key. Where many do, one more scan of
+      // every decision is cheaper; scanning always cost a third of the whole read.
+      if (long.length > packed.length / 20) {
+        const timeTooLong = `NOT ${packing.timeFitsSql()}`;
+        return {
+          packed,
+          longTimes: column(
+            `SELECT decision_ms ${selected(['decision_ms IS NOT NULL', timeTooLong])}`,
+          ),
+        };
+      }
+      const timeOf = this.db
+        .prepare<
+          [number, number],
+          number
+        >('SELECT decision_ms FROM decisions WHERE pair_id = ? AND annotator_id = ?')
+        .pluck();
+      const decision = { pairId: 0, annotatorId: 0, verdictSide: 0, time: 0 };
+      const longTimes = long.map((value) => {
+        packing.unpackInto(value, decision);
+        return timeOf.get(decision.pairId, decision.annotatorId)!;
+      });
+      return { packed, longTimes };
+    })();
   }
 
   /** The model's p0 per pair id (NaN where unscored), for pair ids up to `lastPairId`. */

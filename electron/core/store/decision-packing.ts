@@ -91,6 +91,11 @@ export class DecisionPacking {
     );
   }
 
+  /** Whether the packed decision's time was too long for its field (LONG_TIME). */
+  hasLongTime(value: number): boolean {
+    return value % this.timeSpan === 1;
+  }
+
   /** Unpacks into `into`, which the caller reuses: the audit unpacks millions of them. */
   unpackInto(value: number, into: PackedDecision): PackedDecision {
     const rest = Math.floor(value / this.timeSpan);
