@@ -416,11 +416,15 @@ function cohenRows(
   } else {
     for (const [key, n] of commonMap) consider(key, n);
   }
-  const rows: CohenRow[] = keys.map((key) => ({
+  // Views into one buffer: an ArrayBuffer of its own for each of hundreds of thousands of rows
+  // kept the garbage collector busy for longer than the counting took.
+  const width = K * K + 1;
+  const allCells = new Float64Array(keys.length * width);
+  const rows: CohenRow[] = keys.map((key, slot) => ({
     a: Math.floor(key / A),
     b: key % A,
     common: common(key),
-    cells: new Float64Array(K * K + 1),
+    cells: allCells.subarray(slot * width, (slot + 1) * width),
   }));
   // Each row's slot, looked up once per annotator pair of every pair: in the dense table, its
   // counts done with, as slot + 1 (0: no row); a Map lookup there took most of the second pass.
