@@ -352,6 +352,9 @@ function agreementOf(table: CountTable, fleissRaters: number): AgreementPoint {
   };
 }
 
+/** A Cohen row's cells: K x K, then the judged pairs the two did not share. */
+const COHEN_CELLS = K * K + 1;
+
 interface CohenRow {
   a: number;
   b: number;
@@ -418,13 +421,12 @@ function cohenRows(
   }
   // Views into one buffer: an ArrayBuffer of its own for each of hundreds of thousands of rows
   // kept the garbage collector busy for longer than the counting took.
-  const width = K * K + 1;
-  const allCells = new Float64Array(keys.length * width);
+  const allCells = new Float64Array(keys.length * COHEN_CELLS);
   const rows: CohenRow[] = keys.map((key, slot) => ({
     a: Math.floor(key / A),
     b: key % A,
     common: common(key),
-    cells: allCells.subarray(slot * width, (slot + 1) * width),
+    cells: allCells.subarray(slot * COHEN_CELLS, (slot + 1) * COHEN_CELLS),
   }));
   // Each row's slot, looked up once per annotator pair of every pair: in the dense table, its
   // counts done with, as slot + 1 (0: no row); a Map lookup there took most of the second pass.
@@ -765,7 +767,7 @@ function bootstrap(
   const drawn = new Float64Array(types.frequency.length);
   const weights = new Float64Array(items.typeWeights.length);
   const table: CountTable = { categories: K, counts: items.typeCounts, weights };
-  const cells = new Float64Array(K * K + 1);
+  const cells = new Float64Array(COHEN_CELLS);
   for (let r = 0; r < R; r++) {
     multinomial(prng, n, types.frequency, drawn);
     weights.fill(0);
