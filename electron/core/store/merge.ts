@@ -274,9 +274,11 @@ function addAnnotators(
  */
 function addEvents(sql: Sql): number {
   sql.run('CREATE UNIQUE INDEX temp.merge_events_by_src ON merge_events (src_id)');
-  sql.run(`CREATE TEMP TABLE merge_new AS
-           SELECT src_id, (SELECT coalesce(max(id), 0) FROM main.annotations)
-             + row_number() OVER (ORDER BY src_id) AS new_id
+  // Keyed by the new id, so that the append reads it in that order and sorts nothing.
+  sql.run(`CREATE TEMP TABLE merge_new (new_id INTEGER PRIMARY KEY, src_id INTEGER NOT NULL)`);
+  sql.run(`INSERT INTO temp.merge_new
+           SELECT (SELECT coalesce(max(id), 0) FROM main.annotations)
+             + row_number() OVER (ORDER BY src_id), src_id
            FROM temp.merge_events WHERE pair_id IS NOT NULL AND NOT present`);
   sql.run('CREATE UNIQUE INDEX temp.merge_new_by_src ON merge_new (src_id)');
   const targetHere = `coalesce(
@@ -295,8 +297,8 @@ function addEvents(sql: Sql): number {
              CASE WHEN e.swapped AND e.left_image IS NOT NULL THEN 1 - e.left_image
                   ELSE e.left_image END,
              e.suggestion_visible, e.decision_ms, e.created_at, e.ranking_id, e.origin, e.origin_id
-           FROM temp.merge_events e
-           JOIN temp.merge_new n ON n.src_id = e.src_id
+           FROM temp.merge_new n
+           JOIN temp.merge_events e ON e.src_id = n.src_id
            JOIN temp.merge_annotators ma ON ma.src_id = e.src_annotator
            ORDER BY n.new_id`);
 }
