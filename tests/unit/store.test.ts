@@ -84,6 +84,26 @@ describe('project file', () => {
     store.close();
   });
 
+  it("holds the timer's checkpoints back while a bulk write runs, and makes them after it", async () => {
+    const file = path.join(tempDir(), 'bulk.pickstudio');
+    const store = ProjectStore.open(file, { create: true });
+    const db = sqlite(store);
+    db.exec('CREATE TABLE t (x BLOB)'); // scratch rows only, in a test's own project
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const fileSize = fs.statSync(file).size;
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    await store.deferringCheckpoints(async () => {
+      const insert = db.prepare('INSERT INTO t VALUES (randomblob(3000))');
+      for (let i = 0; i < 500; i++) insert.run();
+      // The timer fires twice meanwhile, between the bulk write's steps.
+      await sleep(2500);
+      expect(fs.statSync(file).size).toBe(fileSize);
+    });
+    await sleep(2500);
+    expect(fs.statSync(file).size).toBeGreaterThan(fileSize + 500 * 3000);
+    store.close();
+  });
+
   it('is not created unless asked', () => {
     const file = path.join(tempDir(), 'absent.pickstudio');
     expect(() => ProjectStore.open(file)).toThrow(/absent\.pickstudio: no such project file/);

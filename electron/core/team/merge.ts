@@ -28,19 +28,21 @@ export async function mergeSources(
 ): Promise<MergeFileReport[]> {
   // A read-only project fails now, not after the first file.
   lead.assertWritable('merge');
-  const reports: MergeFileReport[] = [];
-  for (const [index, file] of sources.entries()) {
-    context.throwIfCancelled();
-    try {
-      reports.push(await mergeFile(lead, file, withinFile(context, index, sources.length)));
-    } catch (error) {
-      throw failureAfterKept(error, reports, 'merged');
+  return lead.deferringCheckpoints(async () => {
+    const reports: MergeFileReport[] = [];
+    for (const [index, file] of sources.entries()) {
+      context.throwIfCancelled();
+      try {
+        reports.push(await mergeFile(lead, file, withinFile(context, index, sources.length)));
+      } catch (error) {
+        throw failureAfterKept(error, reports, 'merged');
+      }
+      context.progress(index + 1, sources.length, path.basename(file));
+      // Yield between files, so a cancel or another call gets its turn.
+      await new Promise((resolve) => setImmediate(resolve));
     }
-    context.progress(index + 1, sources.length, path.basename(file));
-    // Yield between files, so a cancel or another call gets its turn.
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  return reports;
+    return reports;
+  });
 }
 
 /**
