@@ -67,34 +67,37 @@ describe('project file', () => {
     store.close();
   });
 
-  it('checkpoints the WAL on a timer between calls, never inside a commit', async () => {
-    const file = path.join(tempDir(), 'wal.pickstudio');
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  /**
+   * A new project with a scratch table, its first checkpoint made: the main file's size, and
+   * `insert` to add a page to the WAL per call.
+   */
+  async function walProject(name: string) {
+    const file = path.join(tempDir(), name);
     const store = ProjectStore.open(file, { create: true });
     const db = sqlite(store);
     db.exec('CREATE TABLE t (x BLOB)'); // scratch rows only, in a test's own project
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    const fileSize = fs.statSync(file).size;
-    // 1,500 commits of a 4 kB page each: past the 1,000 pages at which SQLite checkpoints.
+    await sleep(1500);
     const insert = db.prepare('INSERT INTO t VALUES (randomblob(3000))');
-    for (let i = 0; i < 1500; i++) insert.run();
+    return { file, store, fileSize: fs.statSync(file).size, insert: () => insert.run() };
+  }
+
+  it('checkpoints the WAL on a timer between calls, never inside a commit', async () => {
+    const { file, store, fileSize, insert } = await walProject('wal.pickstudio');
+    // 1,500 commits of a 4 kB page each: past the 1,000 pages at which SQLite checkpoints.
+    for (let i = 0; i < 1500; i++) insert();
     expect(fs.statSync(file).size).toBe(fileSize);
     expect(fs.statSync(`${file}-wal`).size).toBeGreaterThan(1000 * 4096);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await sleep(1500);
     expect(fs.statSync(file).size).toBeGreaterThan(fileSize + 1000 * 3000);
     store.close();
   });
 
   it("holds the timer's checkpoints back while a bulk write runs, and makes them after it", async () => {
-    const file = path.join(tempDir(), 'bulk.pickstudio');
-    const store = ProjectStore.open(file, { create: true });
-    const db = sqlite(store);
-    db.exec('CREATE TABLE t (x BLOB)'); // scratch rows only, in a test's own project
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    const fileSize = fs.statSync(file).size;
-    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const { file, store, fileSize, insert } = await walProject('bulk.pickstudio');
     await store.deferringCheckpoints(async () => {
-      const insert = db.prepare('INSERT INTO t VALUES (randomblob(3000))');
-      for (let i = 0; i < 500; i++) insert.run();
+      for (let i = 0; i < 500; i++) insert();
       // The timer fires twice meanwhile, between the bulk write's steps.
       await sleep(2500);
       expect(fs.statSync(file).size).toBe(fileSize);
