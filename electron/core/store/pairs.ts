@@ -224,6 +224,11 @@ const beforeInCertainty = (a: CertaintyMark, b: CertaintyMark): boolean =>
 /** Pairs: what labeling and review show, and which pairs an annotator gets next. */
 export class PairRepository {
   private readonly stmt;
+  /**
+   * The queue's queries, compiled once per shape (the order, the overlap, a mark or none: a
+   * handful): compiling one at every next pair cost about 0.15 ms of the 0.6 ms it takes.
+   */
+  private readonly shaped = new Map<string, Database.Statement>();
 
   constructor(
     private readonly db: Database.Database,
@@ -392,6 +397,15 @@ export class PairRepository {
     return rows.map(shown);
   }
 
+  private compiled<Row>(sql: string): Database.Statement<unknown[], Row> {
+    let statement = this.shaped.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql);
+      this.shaped.set(sql, statement);
+    }
+    return statement as Database.Statement<unknown[], Row>;
+  }
+
   /** Open pairs, the most verdicts first under an overlap, else in project order. */
   private byNeed(
     where: string[],
@@ -401,14 +415,12 @@ export class PairRepository {
   ): PairForLabeling[] {
     const needOrder = options.overlap !== null;
     // CROSS JOIN keeps the left table outermost, so its index gives the order.
-    return this.db
-      .prepare<unknown[], PairForLabeling>(
-        `SELECT ${FOR_LABELING}
+    return this.compiled<PairForLabeling>(
+      `SELECT ${FOR_LABELING}
          FROM pair_tallies t CROSS JOIN pairs p ON p.id = t.pair_id ${PAIR_JOINS}
          WHERE ${[...(needOrder ? ['t.verdicts < @overlap'] : []), ...where].join(' AND ')}
          ORDER BY ${needOrder ? 't.verdicts DESC, ' : ''}t.pair_id LIMIT @limit`,
-      )
-      .all({ ...params, limit });
+    ).all({ ...params, limit });
   }
 
   /**
@@ -428,19 +440,17 @@ export class PairRepository {
           '(abs(s.p_0 - 0.5) > @fromCertainty OR s.pair_id >= @fromPair)',
         ]
       : [];
-    const found = this.db
-      .prepare<unknown[], PairForLabeling & { certainty: number }>(
-        `SELECT ${FOR_LABELING}, abs(s.p_0 - 0.5) AS certainty
+    const found = this.compiled<PairForLabeling & { certainty: number }>(
+      `SELECT ${FOR_LABELING}, abs(s.p_0 - 0.5) AS certainty
          FROM scores s CROSS JOIN pairs p ON p.id = s.pair_id
            JOIN pair_tallies t ON t.pair_id = p.id ${PAIR_JOINS}
          WHERE s.model_id = @model AND ${[...resume, ...where].join(' AND ')}
          ORDER BY abs(s.p_0 - 0.5), s.pair_id LIMIT @limit`,
-      )
-      .all({
-        ...params,
-        limit,
-        ...(from ? { fromCertainty: from.certainty, fromPair: from.pairId } : {}),
-      });
+    ).all({
+      ...params,
+      limit,
+      ...(from ? { fromCertainty: from.certainty, fromPair: from.pairId } : {}),
+    });
     const first = found[0];
     return {
       rows: found.map(({ certainty: _, ...row }) => row),
@@ -494,22 +504,20 @@ export class PairRepository {
     // Most annotators never skip: their tally spares the walk over their decisions.
     if (count <= 0 || !this.stmt.skips.get(annotatorId)) return [];
     const overlap = assigning?.overlap ?? null;
-    const rows = this.db
-      .prepare<unknown[], ReturningSkip>(
-        `SELECT ${FOR_LABELING}, d.left_image AS skippedLeft
+    const rows = this.compiled<ReturningSkip>(
+      `SELECT ${FOR_LABELING}, d.left_image AS skippedLeft
          FROM decisions d CROSS JOIN pairs p ON p.id = d.pair_id
            JOIN pair_tallies t ON t.pair_id = p.id ${PAIR_JOINS}
          WHERE d.annotator_id = @annotator AND ${SKIPPED_ONCE}
            AND p.id NOT IN (SELECT value FROM json_each(@exclude))
            ${overlap !== null ? `AND ${SHORT_OF_OVERLAP}` : ''}
          ORDER BY d.annotation_id LIMIT @count`,
-      )
-      .all({
-        annotator: annotatorId,
-        exclude: JSON.stringify(exclude),
-        count,
-        ...(overlap !== null ? { overlap, now: assigning!.now } : {}),
-      });
+    ).all({
+      annotator: annotatorId,
+      exclude: JSON.stringify(exclude),
+      count,
+      ...(overlap !== null ? { overlap, now: assigning!.now } : {}),
+    });
     if (assigning) {
       this.lease(
         annotatorId,
