@@ -39,6 +39,8 @@ export interface PackedDecision {
 /** The smallest power of two above `n`: a field that holds 0..n. */
 const span = (n: number): number => 2 ** Math.ceil(Math.log2(n + 1));
 const VERDICT_SIDE_SPAN = 16;
+/** The time field's codes: no time, a time too long for the field; a time t is t + `first`. */
+const TIME_CODE = { none: 0, long: 1, first: 2 } as const;
 
 /**
  * One decision as one safe integer, so that reading every decision of a project (the audit's
@@ -67,23 +69,24 @@ export class DecisionPacking {
 
   /** True for a decisions row whose time has its place in the packed value. */
   timeFitsSql(): string {
-    return `(decision_ms >= 0 AND decision_ms < ${this.timeSpan - 2})`;
+    return `(decision_ms >= 0 AND decision_ms < ${this.timeSpan - TIME_CODE.first})`;
   }
 
   /** The packed value of a decisions row, as an SQL expression over its columns. */
   sql(): string {
     return `((pair_id * ${this.annotatorSpan} + annotator_id) * ${VERDICT_SIDE_SPAN} + verdict_side)
       * ${this.timeSpan}
-      + CASE WHEN decision_ms IS NULL THEN 0 WHEN ${this.timeFitsSql()} THEN decision_ms + 2 ELSE 1 END`;
+      + CASE WHEN decision_ms IS NULL THEN ${TIME_CODE.none}
+        WHEN ${this.timeFitsSql()} THEN decision_ms + ${TIME_CODE.first} ELSE ${TIME_CODE.long} END`;
   }
 
   pack(d: PackedDecision): number {
     const time =
       d.time === NO_TIME
-        ? 0
-        : d.time === LONG_TIME || d.time < 0 || d.time >= this.timeSpan - 2
-          ? 1
-          : d.time + 2;
+        ? TIME_CODE.none
+        : d.time === LONG_TIME || d.time < 0 || d.time >= this.timeSpan - TIME_CODE.first
+          ? TIME_CODE.long
+          : d.time + TIME_CODE.first;
     return (
       ((d.pairId * this.annotatorSpan + d.annotatorId) * VERDICT_SIDE_SPAN + d.verdictSide) *
         this.timeSpan +
@@ -93,7 +96,7 @@ export class DecisionPacking {
 
   /** Whether the packed decision's time was too long for its field (LONG_TIME). */
   hasLongTime(value: number): boolean {
-    return value % this.timeSpan === 1;
+    return value % this.timeSpan === TIME_CODE.long;
   }
 
   /** Unpacks into `into`, which the caller reuses: the audit unpacks millions of them. */
@@ -105,7 +108,12 @@ export class DecisionPacking {
     const withinPair = rest - into.pairId * perPair;
     into.annotatorId = Math.floor(withinPair / VERDICT_SIDE_SPAN);
     into.verdictSide = withinPair % VERDICT_SIDE_SPAN;
-    into.time = time === 0 ? NO_TIME : time === 1 ? LONG_TIME : time - 2;
+    into.time =
+      time === TIME_CODE.none
+        ? NO_TIME
+        : time === TIME_CODE.long
+          ? LONG_TIME
+          : time - TIME_CODE.first;
     return into;
   }
 }
