@@ -80,7 +80,7 @@ export class DecisionRepository {
     private readonly db: Database.Database,
     private readonly marks: QueueMarks,
   ) {
-    this.pace = new LastHourPace(db);
+    this.pace = new LastHourPace(db, () => marks.asOf());
     this.stmt = {
       findAnnotator: db.prepare<[string], { id: number; kind: AnnotatorKind; uid: string }>(
         'SELECT id, kind, uid FROM annotators WHERE name = ?',

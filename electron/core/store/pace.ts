@@ -25,9 +25,12 @@ export class LastHourPace {
   private readonly counted = new Map<number, Counted>();
   private readonly stmt;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    /** The last annotation id now (QueueMarks.asOf). */
+    private readonly lastAnnotationId: () => number,
+  ) {
     this.stmt = {
-      lastId: db.prepare<[], number | null>('SELECT max(id) FROM annotations').pluck(),
       all: db
         .prepare<{ annotator: number; since: number; upTo: number }, number>(
           `SELECT count(*) FROM annotations WHERE annotator_id = @annotator
@@ -55,7 +58,7 @@ export class LastHourPace {
   /** Decisions of the annotator with `created_at` at or after `now` less an hour. */
   count(annotator: number, now: number): number {
     const since = now - HOUR_MS;
-    const upTo = this.stmt.lastId.get() ?? 0;
+    const upTo = this.lastAnnotationId();
     // Inside a transaction the events read may yet be rolled back: counted, never kept.
     if (this.db.inTransaction) return this.stmt.all.get({ annotator, since, upTo })!;
     const before = this.counted.get(annotator);
