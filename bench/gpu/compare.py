@@ -4,9 +4,16 @@ the p0 each gives to the pairs of a shard (PickScore's formula, logit scale 100)
     python3 bench/gpu/compare.py A.parquet B.parquet SHARD.parquet
 """
 import sys
+from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+from export_pickscore import pickscore  # noqa: E402  (the formula the exporter's check uses)
+
+# What --random-init sets, as PickScore's own checkpoint has it.
+LOGIT_SCALE = 100.0
 
 
 def vectors(file: str) -> dict:
@@ -16,10 +23,8 @@ def vectors(file: str) -> dict:
 
 
 def p0(vec: dict, caption: str, uid0: str, uid1: str) -> float:
-    t = vec[("prompt", caption)]
-    s0 = 100 * float(t @ vec[("image", uid0)])
-    s1 = 100 * float(t @ vec[("image", uid1)])
-    return 1 / (1 + np.exp(s1 - s0))
+    return pickscore(np, LOGIT_SCALE, vec[("prompt", caption)], vec[("image", uid0)],
+                     vec[("image", uid1)])[2]
 
 
 def main() -> None:

@@ -211,7 +211,7 @@ describe('embed_pickscore.py end to end', () => {
       const freshModel = fresh.store.scores.activeModel()!;
       for (const p of await fresh.call('listPairs', { limit: 100 })) {
         const p0 = fresh.store.scores.scoreOf(freshModel.id, p.pairId)!.p_0;
-        // The bound. PyTorch 2.13 (CPU) against onnxruntime 1.x, float32: at most 2.9e-6
+        // The bound. PyTorch 2.13 (CPU) against onnxruntime 1.30, float32: at most 2.9e-6
         // on these six pairs when first run.
         expect(Math.abs(p0 - expected.get(p.prompt + p.image0Uid)!)).toBeLessThan(1e-5);
       }
