@@ -485,6 +485,10 @@ describe('a 20,000 x 20,000 image', () => {
     await expect(preprocessBatch([await makeJpeg(1), huge], config)).rejects.toThrow(
       /^image 1: cannot decode image: 20000 x 20000 pixels/,
     );
+    // A JPEG's size comes from its frame header, read without the decoder.
+    await expect(preprocessImage(makeHugeJpeg(20000, 20000), config)).rejects.toThrow(
+      /^cannot decode image: 20000 x 20000 pixels \(400,000,000\) is over the limit/,
+    );
   });
 
   /** Two manifest pairs whose d.jpg the user then re-rendered at full size, as a PNG. */

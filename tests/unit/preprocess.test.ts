@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { jpegFrame } from '../../electron/core/io/images';
 import { resizeBicubic } from '../../electron/core/scoring/pil-resample';
 import {
   decodeRgb,
@@ -388,6 +389,11 @@ describe.skipIf(noPillow)(
           await sharp(photo).jpeg({ quality: 75, progressive: true }).toBuffer(),
         ],
         ['CMYK', 'CMYK', await sharp(photo).toColourspace('cmyk').jpeg({ quality: 90 }).toBuffer()],
+        [
+          'greyscale',
+          'L',
+          await sharp(photo).toColourspace('b-w').jpeg({ quality: 90 }).toBuffer(),
+        ],
       ] as const) {
         const theirs = pillowDecodeRgb(jpeg);
         expect(theirs.mode).toBe(mode);
@@ -407,6 +413,43 @@ describe.skipIf(noPillow)(
     });
   },
 );
+
+describe('jpegFrame: the size decodeRgb reads from a JPEG without asking the decoder', () => {
+  it('agrees with the decoder on size and colour components, whatever the encoding', async () => {
+    const photo = rawImage(301, 207, 3, 'noise');
+    const jpegs = await Promise.all([
+      photo.clone().jpeg().toBuffer(),
+      photo.clone().jpeg({ progressive: true }).toBuffer(),
+      photo.clone().toColourspace('b-w').jpeg().toBuffer(),
+      photo.clone().toColourspace('cmyk').jpeg().toBuffer(),
+      // EXIF and an ICC profile before the frame header.
+      photo.clone().withMetadata({ orientation: 6 }).withIccProfile('p3').jpeg().toBuffer(),
+    ]);
+    for (const jpeg of jpegs) {
+      const { width, height, channels } = await sharp(jpeg).metadata();
+      expect(jpegFrame(jpeg)).toEqual({ width, height, components: channels });
+    }
+    expect(jpegFrame(jpegs[3]!)?.components).toBe(4);
+  });
+
+  it('gives up, leaving the decoder to say why, on what it cannot read', async () => {
+    const jpeg = await rawImage(64, 48, 3, 'noise').jpeg().toBuffer();
+    const frameAt = jpeg.indexOf(Buffer.from([0xff, 0xc0]));
+    expect(frameAt).toBeGreaterThan(0);
+    for (const bytes of [
+      await rawImage(64, 48, 3, 'noise').png().toBuffer(),
+      jpeg.subarray(0, frameAt + 6), // cut inside the frame header
+      jpeg.subarray(0, 2),
+      new Uint8Array(0),
+    ]) {
+      expect(jpegFrame(bytes)).toBeNull();
+    }
+    // A height of 0: the real one comes after the first scan (DNL), which only the decoder reads.
+    const noHeight = Buffer.from(jpeg);
+    noHeight.writeUInt16BE(0, frameAt + 5);
+    expect(jpegFrame(noHeight)).toBeNull();
+  });
+});
 
 describe('preprocessBatch', () => {
   it('lays images out as [B, 3, crop, crop], in order', async () => {

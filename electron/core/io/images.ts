@@ -204,25 +204,58 @@ interface OrientationValue {
 /** The Orientation value of each EXIF segment before the image data. */
 function exifOrientations(view: DataView): OrientationValue[] {
   const found: OrientationValue[] = [];
-  if (view.byteLength < 4 || view.getUint16(0) !== 0xffd8) return found;
+  for (const { marker, start, end } of jpegSegments(view)) {
+    const isExif =
+      marker === 0xe1 &&
+      start + 6 <= end &&
+      view.getUint32(start) === 0x45786966 && // 'Exif'
+      view.getUint16(start + 4) === 0;
+    const value = isExif ? tiffOrientation(view, start + 6, end) : null;
+    if (value) found.push(value);
+  }
+  return found;
+}
+
+/**
+ * A JPEG's marker segments before its image data, each with where its contents start and end.
+ * Stops at the first scan, at the end of the image, or where the bytes stop making sense.
+ */
+function* jpegSegments(view: DataView): Generator<{ marker: number; start: number; end: number }> {
+  if (view.byteLength < 4 || view.getUint16(0) !== 0xffd8) return;
   let at = 2;
   while (at + 4 <= view.byteLength && view.getUint8(at) === 0xff) {
     const marker = view.getUint8(at + 1);
     // Start of scan, or end of image: no metadata segment follows.
-    if (marker === 0xda || marker === 0xd9) break;
+    if (marker === 0xda || marker === 0xd9) return;
     const end = at + 2 + view.getUint16(at + 2);
-    if (end > view.byteLength) break;
-    const exif = at + 4;
-    const isExif =
-      marker === 0xe1 &&
-      exif + 6 <= end &&
-      view.getUint32(exif) === 0x45786966 && // 'Exif'
-      view.getUint16(exif + 4) === 0;
-    const value = isExif ? tiffOrientation(view, exif + 6, end) : null;
-    if (value) found.push(value);
+    if (end > view.byteLength) return;
+    yield { marker, start: at + 4, end };
     at = end;
   }
-  return found;
+}
+
+/** Start-of-frame markers: SOF0 to SOF15 less DHT (C4), JPG (C8) and DAC (CC). */
+const isStartOfFrame = (marker: number): boolean =>
+  marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+
+/**
+ * A JPEG's size and number of colour components, from its frame header, without decoding or
+ * asking the decoder: null when the bytes are not a JPEG or the header is not where it should be
+ * (the decoder then reads the file and says what is wrong with it).
+ */
+export function jpegFrame(
+  bytes: Uint8Array,
+): { width: number; height: number; components: number } | null {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (const { marker, start, end } of jpegSegments(view)) {
+    if (!isStartOfFrame(marker)) continue;
+    if (start + 6 > end) return null;
+    const height = view.getUint16(start + 1);
+    const width = view.getUint16(start + 3);
+    // A height of 0 is given later, in a DNL marker after the first scan.
+    return height > 0 && width > 0 ? { width, height, components: view.getUint8(start + 5) } : null;
+  }
+  return null;
 }
 
 /** Where IFD0's Orientation value is in the TIFF structure from `tiff` to `end`, if anywhere. */

@@ -4,8 +4,8 @@
  * arithmetic is numpy's. The score is about 100 x a cosine, so "close" pixels are not enough.
  */
 import os from 'node:os';
-import sharp from 'sharp';
-import { oversizeProblem } from '../io/images';
+import sharp, { type Sharp } from 'sharp';
+import { jpegFrame, oversizeProblem } from '../io/images';
 import { resizeBicubic, type PixelWindow } from './pil-resample';
 
 export interface ClipImageConfig {
@@ -166,12 +166,17 @@ export async function decodeRgb(bytes: Uint8Array): Promise<RgbImage> {
   // PIL applies neither an embedded ICC profile nor the EXIF orientation. sharp applies the
   // profile unless told not to, and turns images only when asked (autoOrient), which we never do.
   // Like PIL, it should give up on broken data but not on decoder warnings. The pixel limit is
-  // ours, checked below; one sharp object reads the header and then decodes.
-  const image = sharp(bytes, { ignoreIcc: true, failOn: 'error', limitInputPixels: false });
+  // ours, checked below; one sharp object reads the header and then decodes, top to bottom.
+  const image = sharp(bytes, {
+    ignoreIcc: true,
+    failOn: 'error',
+    limitInputPixels: false,
+    sequentialRead: true,
+  });
   try {
     // Too many pixels is refused from the header, before anything is decoded: decoding first
     // would take seconds and gigabytes for an image that cannot be scored anyway.
-    const { width = 0, height = 0, space } = await image.metadata();
+    const { width, height, space } = await header(bytes, image);
     const oversize = oversizeProblem(width, height);
     if (oversize) throw new OversizeError(`cannot decode image: ${oversize}`);
 
@@ -211,6 +216,24 @@ export async function decodeRgb(bytes: Uint8Array): Promise<RgbImage> {
 }
 
 class OversizeError extends Error {}
+
+/**
+ * The size and colour space decodeRgb needs before decoding. A JPEG's come from its frame header,
+ * read here: asking sharp costs a tenth of the decode. libvips opens a four-component JPEG as
+ * CMYK (Adobe's YCCK included), as PIL does.
+ */
+async function header(
+  bytes: Uint8Array,
+  image: Sharp,
+): Promise<{ width: number; height: number; space: string | undefined }> {
+  const frame = jpegFrame(bytes);
+  if (frame) {
+    const { width, height, components } = frame;
+    return { width, height, space: components === 4 ? 'cmyk' : undefined };
+  }
+  const { width = 0, height = 0, space } = await image.metadata();
+  return { width, height, space };
+}
 
 /**
  * PIL's convert('RGB'): grey is replicated, alpha is dropped (never composited), values above 255
