@@ -4,8 +4,8 @@
 Reads Pick-a-Pic-schema Parquet shards (caption, image_0_uid, image_1_uid, jpg_0, jpg_1, ...)
 with Hugging Face `datasets`, embeds every distinct prompt and image once with PyTorch +
 transformers (CLIPModel.get_text_features / get_image_features, as PickScore's README), on
-every GPU of the machine (one process per GPU: `datasets.map(num_proc=..., with_rank=True)`),
-and writes one embeddings Parquet file that `pickstudio import-embeddings PROJECT FILE` loads:
+every GPU of the machine (one process per GPU: `datasets.map(num_proc=..., with_rank=True)`,
+each fed by threads that decode and preprocess the next images: --workers), and writes one embeddings Parquet file that `pickstudio import-embeddings PROJECT FILE` loads:
 
   kind         string          'prompt' | 'image'
   key          string          the prompt's text, or the image's uid (image_0_uid / image_1_uid)
@@ -196,6 +196,10 @@ examples:
                         help="prompts or images per forward pass (default 64)")
     parser.add_argument("--num-proc", type=int, default=None, metavar="N",
                         help="processes, one per GPU (default: the number of GPUs, else 1)")
+    parser.add_argument("--workers", type=int, default=None, metavar="N",
+                        help="threads per process that decode and preprocess images ahead of "
+                             "the model (default: the machine's cores shared among the "
+                             "processes)")
     parser.add_argument("--device", choices=("auto", "cuda", "cpu"), default="auto",
                         help="auto: CUDA when available (default)")
     parser.add_argument("--fp16", action="store_true",
@@ -211,6 +215,10 @@ examples:
         parser.error("--out must name a .parquet file")
     if bool(args.model_folder) == bool(args.fingerprint):
         parser.error("give exactly one of --model-folder DIR and --fingerprint HEX")
+    for name in ("batch_size", "num_proc", "workers"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.fingerprint and (len(args.fingerprint) != 64
                              or any(c not in "0123456789abcdef" for c in args.fingerprint)):
         parser.error("--fingerprint is 64 lowercase hex digits (pickstudio model add prints it)")
@@ -329,21 +337,46 @@ def embed_prompts(batch: dict, rank: int | None = None, options: dict | None = N
             "fingerprint": [options["fingerprint"]] * n}
 
 
+def _preprocessing_threads(workers: int):
+    """The process's threads that decode and preprocess images, made once per process."""
+    if "threads" not in _LOADED:
+        from concurrent.futures import ThreadPoolExecutor
+        _LOADED["threads"] = ThreadPoolExecutor(max_workers=workers,
+                                                thread_name_prefix="preprocess")
+    return _LOADED["threads"]
+
+
+def _pixel_values(deps, processor, jpgs: list) -> object:
+    """pixel_values of the images, float32 [n, 3, crop, crop], as CLIPImageProcessor makes them
+    (numpy, as tools/export_pickscore.py's check feeds the towers; every processor class has it)."""
+    images = [deps.PIL.open(io.BytesIO(data)) for data in jpgs]
+    pixels = processor(images=images, return_tensors="np")["pixel_values"]
+    return deps.numpy.ascontiguousarray(pixels, dtype=deps.numpy.float32)
+
+
 def embed_images(batch: dict, rank: int | None = None, options: dict | None = None) -> dict:
+    """One map batch of images: `workers` forward batches, decoded and preprocessed by the
+    process's threads (Pillow and numpy let go of the GIL for the heavy part) while the model
+    embeds the ones ready before them, in order. One core decoding for a GPU left it waiting
+    most of the time (about 93 images/s against the tower's 1,300 on an H200, bench/gpu/embed.sh)."""
     deps, exporter, model, device, _, processor = _model(options, rank)
     torch = deps.torch
-    images = [deps.PIL.open(io.BytesIO(data)) for data in batch["jpg"]]
-    # numpy, as tools/export_pickscore.py's check feeds the towers (every processor class has it)
-    pixels = processor(images=images, return_tensors="np")["pixel_values"]
-    pixels = torch.from_numpy(deps.numpy.ascontiguousarray(pixels, dtype=deps.numpy.float32))
-    pixels = pixels.to(device)
-    if options["fp16"] and device != "cpu":
-        pixels = pixels.half()
-    with torch.no_grad():
-        features = exporter.reference_features(torch, model, pixel_values=pixels)
+    step = options["batch_size"]
+    threads = _preprocessing_threads(options["workers"])
+    jpgs = batch["jpg"]
+    pending = [threads.submit(_pixel_values, deps, processor, jpgs[start:start + step])
+               for start in range(0, len(jpgs), step)]
+    features = []
+    for ready in pending:
+        pixels = torch.from_numpy(ready.result()).to(device)
+        if options["fp16"] and device != "cpu":
+            pixels = pixels.half()
+        with torch.no_grad():
+            features.append(_unit_rows(
+                torch, exporter.reference_features(torch, model, pixel_values=pixels)))
     n = len(batch["key"])
     return {"kind": ["image"] * n, "key": batch["key"],
-            "embedding": list(_unit_rows(torch, features)),
+            "embedding": [row for rows in features for row in rows],
             "fingerprint": [options["fingerprint"]] * n}
 
 
@@ -382,7 +415,8 @@ def main(argv: list[str] | None = None) -> int:
         # CUDA in forked processes fails; datasets' own advice is spawn.
         import multiprocess
         multiprocess.set_start_method("spawn", force=True)
-    log(f"{len(files)} shard(s); {num_proc} process(es); "
+    workers = args.workers or max(1, (os.cpu_count() or 1) // num_proc)
+    log(f"{len(files)} shard(s); {num_proc} process(es) of {workers} preprocessing thread(s); "
         f"{'CUDA, ' + str(gpus) + ' GPU(s)' if gpus and args.device != 'cpu' else 'CPU'}")
     columns = ["caption", "image_0_uid", "image_1_uid", "jpg_0", "jpg_1"]
     ds = datasets.load_dataset("parquet", data_files=files, split="train", columns=columns)
@@ -391,6 +425,7 @@ def main(argv: list[str] | None = None) -> int:
             fingerprint=fingerprint, device=args.device, random_init=args.random_init,
             seed=args.seed, model=args.model, revision=args.revision, offline=args.offline,
             fp16=args.fp16, processor=str(processor_folder(args, Path(stage))),
+            batch_size=args.batch_size, workers=workers,
         )
         features = datasets.Features({
             "kind": datasets.Value("string"), "key": datasets.Value("string"),
@@ -401,13 +436,14 @@ def main(argv: list[str] | None = None) -> int:
         images, without_bytes = distinct_images(datasets, ds)
         log(f"{len(ds)} pairs: {len(prompts)} distinct prompts, {len(images)} distinct images"
             + (f" ({without_bytes} without bytes, left out)" if without_bytes else ""))
-        common = dict(batched=True, batch_size=args.batch_size, with_rank=True,
-                      num_proc=num_proc if num_proc > 1 else None, features=features,
+        common = dict(batched=True, with_rank=True, features=features,
+                      num_proc=num_proc if num_proc > 1 else None,
                       fn_kwargs={"options": options})
         prompt_rows = prompts.map(embed_prompts, remove_columns=prompts.column_names,
-                                  desc="prompts", **common)
+                                  desc="prompts", batch_size=args.batch_size, **common)
+        # A forward batch for each thread per call, so that every thread has one to work on.
         image_rows = images.map(embed_images, remove_columns=images.column_names,
-                                desc="images", **common)
+                                desc="images", batch_size=args.batch_size * workers, **common)
         out = Path(args.out).resolve()
         partial = out.with_name(f".{out.name}.partial-{os.getpid()}")
         datasets.concatenate_datasets([prompt_rows, image_rows]).to_parquet(str(partial))

@@ -11,13 +11,13 @@
 # logs.tar.gz to $OUT).
 # 1. parity: a tiny random-init model embedded on the CPU and on CUDA, compared row by row and as
 #    p0; the model folder and the shard come back (tiny.tar.xz) for the studio's own check
-# 2. speed: ViT-H/14 (random init) fp16 on CUDA over IMAGES made-up 512x512 JPEGs, with one and
-#    with PROCS processes feeding the one GPU
+# 2. speed: ViT-H/14 (random init) fp16 on CUDA over IMAGES made-up 512x512 JPEGs, one process
+#    on the one GPU, fed by one preprocessing thread and by WORKERS (default: every core)
 set -uo pipefail
 OUT=${OUT:-/tmp/embed-out}
 PY=${PY:-python3}
 IMAGES=${IMAGES:-4000}
-PROCS=${PROCS:-8}
+WORKERS=${WORKERS:-$(nproc)}
 mkdir -p "$OUT"
 W=$(mktemp -d)
 mkdir -p "$W/logs"
@@ -59,10 +59,10 @@ tar -C "$W" -cJf "$OUT/tiny.tar.xz" tiny small.parquet
 
 step shard-big $PY bench/gpu/shard.py "$W/big.parquet" "$IMAGES"
 FIX=tests/fixtures/clip-tokenizer
-for procs in 1 "$PROCS"; do
-  step "h14-fp16-procs$procs" "${EMBED[@]}" --random-init h14 --fp16 --device cuda \
-    --fingerprint "$(printf %064d 0)" --processor $FIX --batch-size 64 --num-proc "$procs" \
-    --out "$W/h14-$procs.parquet" "$W/big.parquet"
+for workers in 1 "$WORKERS"; do
+  step "h14-fp16-workers$workers" "${EMBED[@]}" --random-init h14 --fp16 --device cuda \
+    --fingerprint "$(printf %064d 0)" --processor $FIX --batch-size 64 --num-proc 1 \
+    --workers "$workers" --out "$W/h14-$workers.parquet" "$W/big.parquet"
 done
 tar -C "$W" -czf "$OUT/logs.tar.gz" logs
 echo "==== summary"

@@ -124,6 +124,20 @@ describe.skipIf(!hasPython)('embed_pickscore.py fingerprint', () => {
   });
 });
 
+describe.skipIf(!hasPython)('embed_pickscore.py arguments', () => {
+  it('refuses counts below 1 before loading anything, naming the option', async () => {
+    const fingerprint = '0'.repeat(64);
+    for (const option of ['--workers', '--batch-size', '--num-proc']) {
+      const refused = await run('embed_pickscore.py', [
+        ...['--fingerprint', fingerprint, '--out', 'x.parquet', 'shard.parquet'],
+        ...[option, '0'],
+      ]);
+      expect(refused.code, refused.output).toBe(2);
+      expect(refused.output).toContain(`${option} must be at least 1`);
+    }
+  });
+});
+
 const skipReason = missing
   ? ` [skipped: ${missing}; set PICKSTUDIO_PYTHON to a Python with torch, transformers, datasets, onnx, Pillow]`
   : '';
