@@ -283,61 +283,44 @@ const STEPS: Record<string, (dir: string) => Promise<Figures>> = {
   },
 
   /**
-   * The team loop at scale: MERGE_PACKAGES packages of MERGE_DECISIONS pairs each are made from
-   * the project (pickstudio pack), each labeled in full (decisions written in one statement, as
-   * an annotator's days of work would leave them), then merged back in one call, timed.
+   * The team loop at scale, RUNS times: MERGE_PACKAGES packages of MERGE_DECISIONS pairs each are
+   * made from the project (pickstudio pack), each labeled in full (decisions written in one
+   * statement, as an annotator's days of work would leave them), then merged back in one call,
+   * timed, and the same events appended bare, timed; each run takes the next pairs no package
+   * has had. Medians.
    */
   async merge(dir) {
     const { store, call } = open(dir);
-    // The project came from shards without jpg columns, and a package carries every image's
-    // bytes: the images of the pairs the packages will get (the first in no package yet) get
-    // bytes of their own (64 random ones each).
-    sqlite(store).exec(`
-      CREATE TEMP TABLE fake AS SELECT id, lower(hex(randomblob(32))) AS sha FROM images
-      WHERE sha256 IS NULL AND id IN (
-        WITH next AS (SELECT id, image_0_id, image_1_id FROM pairs
-                      WHERE id NOT IN (SELECT pair_id FROM package_pairs)
-                      ORDER BY id LIMIT ${MERGE_PACKAGES * MERGE_DECISIONS})
-        SELECT image_0_id FROM next UNION SELECT image_1_id FROM next);
-      CREATE UNIQUE INDEX temp.fake_by_id ON fake (id);
-      INSERT INTO image_blobs (sha256, bytes, format, width, height)
-        SELECT sha, randomblob(64), 'png', 1, 1 FROM temp.fake;
-      UPDATE images SET sha256 = (SELECT sha FROM temp.fake f WHERE f.id = images.id)
-        WHERE id IN (SELECT id FROM temp.fake);`);
-    const packages: string[] = [];
-    const packStarted = performance.now();
-    for (let i = 0; i < MERGE_PACKAGES; i++) {
-      const out = path.join(dir, `package-${i}.pickstudio`);
-      fs.rmSync(out, { force: true });
-      await call('makePackage', { out, annotator: `bench:package-${i}`, pairs: MERGE_DECISIONS });
-      packages.push(out);
+    // The pairs given bytes below are the packages' only in project order, one package a pair.
+    await call('setSettings', { queueOrder: 'project', overlap: null });
+    const runs: { seconds: number; appendSeconds: number; packSeconds: number }[] = [];
+    let added = 0;
+    let filled = 0;
+    for (let run = 0; run < RUNS; run++) {
+      const packages = await labeledPackages(store, call, dir);
+      const started = performance.now();
+      const report = await call('merge', { sources: packages.files });
+      const seconds = elapsed(started) / 1000;
+      added = report.files.reduce((sum, f) => sum + f.annotationsAdded, 0);
+      filled = report.files.reduce((sum, f) => sum + f.imagesFilled, 0);
+      const appendSeconds = bareAppend(sqlite(store), packages.files) / 1000;
+      runs.push({ seconds, appendSeconds, packSeconds: packages.seconds });
+      // The step's stdout is its figures; this goes to the terminal as it happens.
+      process.stderr.write(
+        `  merge run ${run + 1} of ${RUNS}: ${seconds.toFixed(2)} s, bare append ${appendSeconds.toFixed(2)} s\n`,
+      );
     }
-    const packSeconds = elapsed(packStarted) / 1000;
-    sqlite(store).exec('DROP TABLE temp.fake');
-    for (const [i, file] of packages.entries()) {
-      const pkg = openStudio(file);
-      const annotator = pkg.store.decisions.annotatorId(`bench:package-${i}`, 'human');
-      sqlite(pkg.store)
-        .prepare(
-          `INSERT INTO annotations (pair_id, annotator_id, action, verdict, left_image,
-             suggestion_visible, decision_ms, created_at)
-           SELECT id, ?, 'verdict', CASE id % 3 WHEN 0 THEN '0' WHEN 1 THEN '1' ELSE 'tie' END,
-             id % 2, 1, 1500 + id % 1000, 1700000000000 + id
-           FROM pairs`,
-        )
-        .run(annotator);
-      pkg.close();
-    }
-    // The setup's writes (bytes, packages) are not the merge's to copy into the project file.
-    sqlite(store).pragma('wal_checkpoint(TRUNCATE)');
-    const started = performance.now();
-    const report = await call('merge', { sources: packages });
-    const seconds = elapsed(started) / 1000;
-    const added = report.files.reduce((sum, f) => sum + f.annotationsAdded, 0);
-    const filled = report.files.reduce((sum, f) => sum + f.imagesFilled, 0);
-    const appendSeconds = bareAppend(sqlite(store), packages) / 1000;
     store.close();
-    return { added, filled, seconds, packSeconds, appendSeconds, packages: packages.length };
+    const of = (key: keyof (typeof runs)[number]): number => median(runs.map((r) => r[key]));
+    return {
+      added,
+      filled,
+      seconds: of('seconds'),
+      packSeconds: of('packSeconds'),
+      appendSeconds: of('appendSeconds'),
+      packages: MERGE_PACKAGES,
+      runs: RUNS,
+    };
   },
 
   async uncertainty(dir) {
@@ -384,6 +367,57 @@ async function duckdbCopyMs(exported: string): Promise<number> {
     duck.close();
     fs.rmSync(copy, { force: true });
   }
+}
+
+/**
+ * MERGE_PACKAGES packages of the next pairs no package has had, each labeled in full. The project
+ * came from shards without jpg columns, and a package carries every image's bytes: the images of
+ * those pairs get bytes of their own (64 random ones each) first, and those writes are
+ * checkpointed, so that the merge timed after does not copy them into the project file.
+ */
+async function labeledPackages(
+  store: Studio['store'],
+  call: Studio['call'],
+  dir: string,
+): Promise<{ files: string[]; seconds: number }> {
+  sqlite(store).exec(`
+    CREATE TEMP TABLE fake AS SELECT id, lower(hex(randomblob(32))) AS sha FROM images
+    WHERE sha256 IS NULL AND id IN (
+      WITH next AS (SELECT id, image_0_id, image_1_id FROM pairs
+                    WHERE id NOT IN (SELECT pair_id FROM package_pairs)
+                    ORDER BY id LIMIT ${MERGE_PACKAGES * MERGE_DECISIONS})
+      SELECT image_0_id FROM next UNION SELECT image_1_id FROM next);
+    CREATE UNIQUE INDEX temp.fake_by_id ON fake (id);
+    INSERT INTO image_blobs (sha256, bytes, format, width, height)
+      SELECT sha, randomblob(64), 'png', 1, 1 FROM temp.fake;
+    UPDATE images SET sha256 = (SELECT sha FROM temp.fake f WHERE f.id = images.id)
+      WHERE id IN (SELECT id FROM temp.fake);`);
+  const files: string[] = [];
+  const started = performance.now();
+  for (let i = 0; i < MERGE_PACKAGES; i++) {
+    const out = path.join(dir, `package-${i}.pickstudio`);
+    fs.rmSync(out, { force: true });
+    await call('makePackage', { out, annotator: `bench:package-${i}`, pairs: MERGE_DECISIONS });
+    files.push(out);
+  }
+  const seconds = elapsed(started) / 1000;
+  sqlite(store).exec('DROP TABLE temp.fake');
+  for (const [i, file] of files.entries()) {
+    const pkg = openStudio(file);
+    const annotator = pkg.store.decisions.annotatorId(`bench:package-${i}`, 'human');
+    sqlite(pkg.store)
+      .prepare(
+        `INSERT INTO annotations (pair_id, annotator_id, action, verdict, left_image,
+           suggestion_visible, decision_ms, created_at)
+         SELECT id, ?, 'verdict', CASE id % 3 WHEN 0 THEN '0' WHEN 1 THEN '1' ELSE 'tie' END,
+           id % 2, 1, 1500 + id % 1000, 1700000000000 + id
+         FROM pairs`,
+      )
+      .run(annotator);
+    pkg.close();
+  }
+  sqlite(store).pragma('wal_checkpoint(TRUNCATE)');
+  return { files, seconds };
 }
 
 /**
@@ -625,7 +659,7 @@ async function main(): Promise<void> {
     ...(has('merge')
       ? [
           [
-            `merge ${f('merge', 'packages')} packages (one call)`,
+            `merge ${f('merge', 'packages')} packages (one call; median of ${f('merge', 'runs')})`,
             `${(f('merge', 'added') / f('merge', 'seconds')).toFixed(0)} annotations/s (${f('merge', 'seconds').toFixed(1)} s)`,
             `${(f('merge', 'seconds') / f('merge', 'appendSeconds')).toFixed(1)}x appending the same events bare (${f('merge', 'appendSeconds').toFixed(1)} s); ${f('merge', 'added').toLocaleString('en')} annotations, ${f('merge', 'filled').toLocaleString('en')} images' bytes stored; making the packages took ${f('merge', 'packSeconds').toFixed(1)} s`,
             peak('merge'),
