@@ -430,6 +430,15 @@ describe('jpegFrame: the size decodeRgb reads from a JPEG without asking the dec
       expect(jpegFrame(jpeg)).toEqual({ width, height, components: channels });
     }
     expect(jpegFrame(jpegs[3]!)?.components).toBe(4);
+    // Fill bytes before a marker, which the standard allows and decoders skip.
+    const frameAt = jpegs[0]!.indexOf(Buffer.from([0xff, 0xc0]));
+    const filled = Buffer.concat([
+      jpegs[0]!.subarray(0, frameAt),
+      Buffer.from([0xff, 0xff, 0xff]),
+      jpegs[0]!.subarray(frameAt),
+    ]);
+    const { width, height } = await sharp(filled).metadata();
+    expect(jpegFrame(filled)).toEqual({ width, height, components: 3 });
   });
 
   it('gives up, leaving the decoder to say why, on what it cannot read', async () => {

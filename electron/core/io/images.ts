@@ -225,6 +225,11 @@ function* jpegSegments(view: DataView): Generator<{ marker: number; start: numbe
   let at = 2;
   while (at + 4 <= view.byteLength && view.getUint8(at) === 0xff) {
     const marker = view.getUint8(at + 1);
+    // Any number of fill bytes (FF) may come before a marker.
+    if (marker === 0xff) {
+      at += 1;
+      continue;
+    }
     // Start of scan, or end of image: no metadata segment follows.
     if (marker === 0xda || marker === 0xd9) return;
     const end = at + 2 + view.getUint16(at + 2);
