@@ -5,7 +5,8 @@ Reads Pick-a-Pic-schema Parquet shards (caption, image_0_uid, image_1_uid, jpg_0
 with Hugging Face `datasets`, embeds every distinct prompt and image once with PyTorch +
 transformers (CLIPModel.get_text_features / get_image_features, as PickScore's README), on
 every GPU of the machine (one process per GPU: `datasets.map(num_proc=..., with_rank=True)`,
-each fed by threads that decode and preprocess the next images: --workers), and writes one embeddings Parquet file that `pickstudio import-embeddings PROJECT FILE` loads:
+each fed by threads that decode and preprocess the next images: --workers), and writes one
+embeddings Parquet file that `pickstudio import-embeddings PROJECT FILE` loads:
 
   kind         string          'prompt' | 'image'
   key          string          the prompt's text, or the image's uid (image_0_uid / image_1_uid)
@@ -153,8 +154,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="embed_pickscore.py",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description=__doc__.split("\n\n")[0] + ". Writes the embeddings Parquet file that "
-        "'pickstudio import-embeddings' loads.",
+        description=__doc__.split("\n\n")[0].rstrip(".") + ". Writes the embeddings Parquet "
+        "file that 'pickstudio import-embeddings' loads.",
         epilog="""\
 examples:
   # the model folder the studio scores with (made once by tools/export_pickscore.py):
@@ -358,7 +359,8 @@ def embed_images(batch: dict, rank: int | None = None, options: dict | None = No
     """One map batch of images: `workers` forward batches, decoded and preprocessed by the
     process's threads (Pillow and numpy let go of the GIL for the heavy part) while the model
     embeds the ones ready before them, in order. One core decoding for a GPU left it waiting
-    most of the time (about 93 images/s against the tower's 1,300 on an H200, bench/gpu/embed.sh)."""
+    most of the time: about 93 images/s on an H200 (bench/gpu/embed.sh), where the bare tower
+    does about 1,300 (bench/gpu/run.sh, on an H100)."""
     deps, exporter, model, device, _, processor = _model(options, rank)
     torch = deps.torch
     step = options["batch_size"]
