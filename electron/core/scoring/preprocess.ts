@@ -176,7 +176,7 @@ export async function decodeRgb(bytes: Uint8Array): Promise<RgbImage> {
   try {
     // Too many pixels is refused from the header, before anything is decoded: decoding first
     // would take seconds and gigabytes for an image that cannot be scored anyway.
-    const { width, height, space } = await header(bytes, image);
+    const { width, height, cmyk } = await header(bytes, image);
     const oversize = oversizeProblem(width, height);
     if (oversize) throw new OversizeError(`cannot decode image: ${oversize}`);
 
@@ -190,7 +190,7 @@ export async function decodeRgb(bytes: Uint8Array): Promise<RgbImage> {
       const grey = new Uint16Array(data.buffer, data.byteOffset, data.length / 2);
       return toRgb(grey, info.width, info.height, info.channels);
     }
-    if (space === 'cmyk') {
+    if (cmyk) {
       // Kept in CMYK, libvips hands over the ink values PIL reads; its own conversion to sRGB
       // goes through a colour profile, PIL's is plain arithmetic.
       const { data, info } = await image
@@ -218,21 +218,21 @@ export async function decodeRgb(bytes: Uint8Array): Promise<RgbImage> {
 class OversizeError extends Error {}
 
 /**
- * The size and colour space decodeRgb needs before decoding. A JPEG's come from its frame header,
- * read here: asking sharp costs a tenth of the decode. libvips opens a four-component JPEG as
- * CMYK (Adobe's YCCK included), as PIL does.
+ * The size decodeRgb needs before decoding, and whether the pixels are CMYK. A JPEG's come from
+ * its frame header, read here: asking sharp costs a tenth of the decode. libvips opens a
+ * four-component JPEG as CMYK (Adobe's YCCK included), as PIL does.
  */
 async function header(
   bytes: Uint8Array,
   image: Sharp,
-): Promise<{ width: number; height: number; space: string | undefined }> {
+): Promise<{ width: number; height: number; cmyk: boolean }> {
   const frame = jpegFrame(bytes);
   if (frame) {
     const { width, height, components } = frame;
-    return { width, height, space: components === 4 ? 'cmyk' : undefined };
+    return { width, height, cmyk: components === 4 };
   }
   const { width = 0, height = 0, space } = await image.metadata();
-  return { width, height, space };
+  return { width, height, cmyk: space === 'cmyk' };
 }
 
 /**
