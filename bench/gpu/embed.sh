@@ -11,13 +11,18 @@
 # logs.tar.gz to $OUT).
 # 1. parity: a tiny random-init model embedded on the CPU and on CUDA, compared row by row and as
 #    p0; the model folder and the shard come back (tiny.tar.xz) for the studio's own check
-# 2. speed: ViT-H/14 (random init) fp16 on CUDA over IMAGES made-up 512x512 JPEGs, one process
-#    on the one GPU, fed by one preprocessing thread and by WORKERS (default: every core)
+#    (PARITY=0 leaves it out)
+# 2. preprocessing alone on 1, 2, 4 ... every core's threads, the processor resizing or the image
+#    resized ahead of it (bench/gpu/preprocess.py)
+# 3. speed: ViT-H/14 (random init) fp16 on CUDA over IMAGES made-up 512x512 JPEGs, one process
+#    on the one GPU, fed by each count of preprocessing threads in WORKERS (default: 1 and every
+#    core)
 set -uo pipefail
 OUT=${OUT:-/tmp/embed-out}
 PY=${PY:-python3}
 IMAGES=${IMAGES:-4000}
-WORKERS=${WORKERS:-$(nproc)}
+WORKERS=${WORKERS:-"1 $(nproc)"}
+PARITY=${PARITY:-1}
 mkdir -p "$OUT"
 W=$(mktemp -d)
 mkdir -p "$W/logs"
@@ -48,18 +53,22 @@ $PY -c "import torch, transformers, datasets; print('torch', torch.__version__, 
 nproc | sed 's/^/cores: /' | tee -a "$OUT/run.log"
 
 EMBED=($PY tools/embed_pickscore.py --offline)
-step shard-small $PY bench/gpu/shard.py "$W/small.parquet" 40
-step export-tiny $PY tools/export_pickscore.py --random-init tiny --seed 3 --out "$W/tiny" --offline --no-check
-for device in cpu cuda; do
-  step "tiny-$device" "${EMBED[@]}" --random-init tiny --seed 3 --model-folder "$W/tiny" \
-    --device $device --batch-size 16 --out "$OUT/tiny-$device.parquet" "$W/small.parquet"
-done
-step compare $PY bench/gpu/compare.py "$OUT/tiny-cpu.parquet" "$OUT/tiny-cuda.parquet" "$W/small.parquet"
-tar -C "$W" -cJf "$OUT/tiny.tar.xz" tiny small.parquet
+if [ "$PARITY" != 0 ]; then
+  step shard-small $PY bench/gpu/shard.py "$W/small.parquet" 40
+  step export-tiny $PY tools/export_pickscore.py --random-init tiny --seed 3 --out "$W/tiny" --offline --no-check
+  for device in cpu cuda; do
+    step "tiny-$device" "${EMBED[@]}" --random-init tiny --seed 3 --model-folder "$W/tiny" \
+      --device $device --batch-size 16 --out "$OUT/tiny-$device.parquet" "$W/small.parquet"
+  done
+  step compare $PY bench/gpu/compare.py "$OUT/tiny-cpu.parquet" "$OUT/tiny-cuda.parquet" "$W/small.parquet"
+  tar -C "$W" -cJf "$OUT/tiny.tar.xz" tiny small.parquet
+fi
 
 step shard-big $PY bench/gpu/shard.py "$W/big.parquet" "$IMAGES"
 FIX=tests/fixtures/clip-tokenizer
-for workers in 1 "$WORKERS"; do
+step preprocess $PY bench/gpu/preprocess.py "$W/big.parquet" $FIX 480 3
+grep -E 'threads:' "$W/logs/preprocess.log" | sed 's/^/  /' | tee -a "$OUT/run.log"
+for workers in $WORKERS; do
   step "h14-fp16-workers$workers" "${EMBED[@]}" --random-init h14 --fp16 --device cuda \
     --fingerprint "$(printf %064d 0)" --processor $FIX --batch-size 64 --num-proc 1 \
     --workers "$workers" --out "$W/h14-$workers.parquet" "$W/big.parquet"

@@ -143,6 +143,54 @@ const skipReason = missing
   : '';
 
 describe('embed_pickscore.py end to end', () => {
+  // Its threads decode, resize and crop, and a lookup table read from the processor's own output
+  // does the arithmetic (Preprocessing); where its check against the processor fails, the
+  // processor does it all.
+  it.skipIf(missing !== null)(
+    `prepares images as CLIPImageProcessor does, bit for bit, or leaves them to it${skipReason}`,
+    () => {
+      const probe = `
+import io, json, sys
+from pathlib import Path
+sys.path.insert(0, ${JSON.stringify(TOOLS)})
+import embed_pickscore as em, export_pickscore as ex
+deps = em.import_deps()
+np, Image = deps.numpy, deps.PIL
+processor, _ = ex.image_processor(deps, Path(${JSON.stringify(path.resolve('tests/fixtures/clip-tokenizer'))}))
+rng = np.random.default_rng(7)
+images = []
+for i in range(24):
+    w, h = (int(v) for v in rng.integers(20, 900, size=2))
+    mode, kind = [("RGB", "JPEG"), ("L", "JPEG"), ("CMYK", "JPEG"), ("RGBA", "PNG"), ("P", "PNG")][i % 5]
+    noise = Image.fromarray(rng.integers(0, 256, size=(h, w, 3), dtype=np.uint8))
+    out = io.BytesIO()
+    noise.convert(mode).save(out, format=kind)
+    images.append(out.getvalue())
+def agrees(prep):
+    alone = processor(images=[prep.open(d) for d in images], return_tensors="np")["pixel_values"]
+    ours = prep.pixels(np.concatenate([prep.prepare([d]) for d in images]), "cpu").numpy()
+    return alone.dtype == ours.dtype and bool(np.array_equal(alone, ours))
+ahead = em.Preprocessing(deps, processor)
+table = em.Preprocessing._table
+em.Preprocessing._table = lambda self: table(self) + np.float32(1e-6)
+off_by_a_hair = em.Preprocessing(deps, processor)
+em.Preprocessing._table = table
+print(json.dumps({"ahead": ahead.ahead, "agrees": agrees(ahead),
+                  "offAhead": off_by_a_hair.ahead, "offAgrees": agrees(off_by_a_hair)}))
+`;
+      const result = spawnSync(PYTHON, ['-c', probe], { encoding: 'utf8', timeout: 300_000 });
+      expect(result.status, result.stderr).toBe(0);
+      const lines = result.stdout.trim().split('\n');
+      expect(JSON.parse(lines.at(-1)!)).toEqual({
+        ahead: true,
+        agrees: true,
+        offAhead: false,
+        offAgrees: true,
+      });
+    },
+    300_000,
+  );
+
   it.skipIf(missing !== null)(
     `embeds a shard with PyTorch; imported, it scores the pairs as the studio's ONNX run does, with no model run${skipReason}`,
     async () => {
