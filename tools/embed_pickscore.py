@@ -347,6 +347,13 @@ def _preprocessing_threads(workers: int):
     return _LOADED["threads"]
 
 
+def _why(error: Exception) -> str:
+    """What went wrong with an image, in one line (Pillow's messages name no file)."""
+    if type(error).__name__ == "UnidentifiedImageError":
+        return "not an image Pillow reads"
+    return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else 'no message'}"
+
+
 class Preprocessing:
     """CLIPImageProcessor's work on one image, split where the GIL allows threads to scale.
 
@@ -374,7 +381,7 @@ class Preprocessing:
         sample = self._sample_images()
         for data, label in sample:
             alone = processor(images=[self.open(data)], return_tensors="np")["pixel_values"]
-            ours = self.pixels_on_host(self.crops([data]))
+            ours = self.pixels_on_host(self.crops([data])[0])
             if alone.shape != ours.shape or not self.deps.numpy.array_equal(alone, ours):
                 log(f"  {type(processor).__name__} on a {label} differs from decoding, resizing "
                     "and cropping ahead of a lookup table: the processor does it all (slower)")
@@ -438,22 +445,31 @@ class Preprocessing:
         return self.deps.PIL.open(io.BytesIO(data))
 
     def crops(self, jpgs: list):
-        """uint8 [n, crop height, crop width, 3]: each image decoded, in RGB, its shorter side
-        resized to the edge with the processor's filter, the centre cropped as it crops."""
+        """uint8 [n, crop height, crop width, 3] of the images that decode, and for each image
+        None or why it does not: each decoded, in RGB, its shorter side resized to the edge with
+        the processor's filter, the centre cropped as it crops."""
         np = self.deps.numpy
         height, width = self.crop
         out = np.empty((len(jpgs), height, width, 3), dtype=np.uint8)
-        for index, data in enumerate(jpgs):
-            image = self.open(data)
-            if image.mode != "RGB":
-                image = image.convert("RGB")
-            w, h = image.size
-            grown = int(self.edge * max(w, h) / min(w, h))
-            image = image.resize((self.edge, grown) if w <= h else (grown, self.edge),
-                                 resample=self.processor.resample)
-            left, top = (image.width - width) // 2, (image.height - height) // 2
-            out[index] = np.asarray(image.crop((left, top, left + width, top + height)))
-        return out
+        failures: list[str | None] = []
+        kept = 0
+        for data in jpgs:
+            try:
+                image = self.open(data)
+                if image.mode != "RGB":
+                    image = image.convert("RGB")
+                w, h = image.size
+                grown = int(self.edge * max(w, h) / min(w, h))
+                image = image.resize((self.edge, grown) if w <= h else (grown, self.edge),
+                                     resample=self.processor.resample)
+                left, top = (image.width - width) // 2, (image.height - height) // 2
+                out[kept] = np.asarray(image.crop((left, top, left + width, top + height)))
+            except Exception as error:
+                failures.append(_why(error))
+                continue
+            kept += 1
+            failures.append(None)
+        return out[:kept], failures
 
     def pixels_on_host(self, crops):
         """pixel_values, float32 [n, 3, height, width], from crops, with numpy."""
@@ -461,12 +477,23 @@ class Preprocessing:
         return self.table[np.arange(3)[None, :, None, None], crops.transpose(0, 3, 1, 2)]
 
     def prepare(self, jpgs: list):
-        """What a thread hands the model's thread: the crops, or the processor's pixel_values."""
+        """What a thread hands the model's thread: the crops, or the processor's pixel_values, of
+        the images that decode; and for each image None or why it does not."""
         if self.ahead:
             return self.crops(jpgs)
-        pixels = self.processor(images=[self.open(data) for data in jpgs],
-                                return_tensors="np")["pixel_values"]
-        return self.deps.numpy.ascontiguousarray(pixels, dtype=self.deps.numpy.float32)
+        images, failures = [], []
+        for data in jpgs:
+            try:
+                image = self.open(data)
+                image.load()
+                images.append(image)
+                failures.append(None)
+            except Exception as error:
+                failures.append(_why(error))
+        if not images:
+            return None, failures
+        pixels = self.processor(images=images, return_tensors="np")["pixel_values"]
+        return self.deps.numpy.ascontiguousarray(pixels, dtype=self.deps.numpy.float32), failures
 
     def pixels(self, prepared, device: str):
         """pixel_values as a float32 tensor on the device, from what `prepare` handed over."""
@@ -485,28 +512,40 @@ def embed_images(batch: dict, rank: int | None = None, options: dict | None = No
     """One map batch of images: `workers` forward batches, prepared by the process's threads
     (Preprocessing) while the model embeds the ones ready before them, in order. Each forward
     batch is cut into a chunk per thread, so the model waits at the start of a call for one
-    chunk's images, not one batch's."""
+    chunk's images, not one batch's. An image that does not decode is named and left out: one
+    bad image in millions should not cost the run."""
     deps, exporter, model, device, _, preprocessing = _model(options, rank)
     torch, np = deps.torch, deps.numpy
     step = options["batch_size"]
     chunk = -(-step // options["workers"])
     threads = _preprocessing_threads(options["workers"])
     jpgs = batch["jpg"]
-    pending = [[threads.submit(preprocessing.prepare, jpgs[at:at + chunk])
+    pending = [[(at, threads.submit(preprocessing.prepare, jpgs[at:at + chunk]))
                 for at in range(start, min(start + step, len(jpgs)), chunk)]
                for start in range(0, len(jpgs), step)]
-    features = []
+    keys, features = [], []
     for chunks in pending:
-        pixels = preprocessing.pixels(np.concatenate([part.result() for part in chunks]), device)
+        ready = []
+        for at, part in chunks:
+            prepared, failures = part.result()
+            for key, failure in zip(batch["key"][at:at + len(failures)], failures):
+                if failure is None:
+                    keys.append(key)
+                else:
+                    log(f"  image {key!r} left out: it does not decode ({failure})")
+            if prepared is not None and len(prepared):
+                ready.append(prepared)
+        if not ready:
+            continue
+        pixels = preprocessing.pixels(np.concatenate(ready), device)
         if options["fp16"] and device != "cpu":
             pixels = pixels.half()
         with torch.no_grad():
             features.append(_unit_rows(
                 torch, exporter.reference_features(torch, model, pixel_values=pixels)))
-    n = len(batch["key"])
-    return {"kind": ["image"] * n, "key": batch["key"],
+    return {"kind": ["image"] * len(keys), "key": keys,
             "embedding": [row for rows in features for row in rows],
-            "fingerprint": [options["fingerprint"]] * n}
+            "fingerprint": [options["fingerprint"]] * len(keys)}
 
 
 def distinct_images(datasets, ds):
@@ -577,8 +616,12 @@ def main(argv: list[str] | None = None) -> int:
         partial = out.with_name(f".{out.name}.partial-{os.getpid()}")
         datasets.concatenate_datasets([prompt_rows, image_rows]).to_parquet(str(partial))
         os.replace(partial, out)
+    undecodable = len(images) - len(image_rows)
     log(f"{out}: {len(prompt_rows)} prompts and {len(image_rows)} images, "
-        f"fingerprint {fingerprint[:16]}; load it with: pickstudio import-embeddings PROJECT {out}")
+        f"fingerprint {fingerprint[:16]}"
+        + (f" ({undecodable} image(s) left out: they do not decode, named above)"
+           if undecodable else "")
+        + f"; load it with: pickstudio import-embeddings PROJECT {out}")
     return 0
 
 

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadModelFolder } from '../../electron/core/scoring/model-folder';
-import { shardRow, writeShardWithDuckDB } from '../helpers/duckdb';
+import { duckdb, shardRow, writeShardWithDuckDB } from '../helpers/duckdb';
 import { makeJpeg, openTestProject, tempDir } from '../helpers/project';
 import { missingImport, PYTHON } from '../helpers/python';
 import { writeTinyModel } from '../helpers/tiny-model';
@@ -168,15 +168,19 @@ for i in range(24):
     images.append(out.getvalue())
 def agrees(prep):
     alone = processor(images=[prep.open(d) for d in images], return_tensors="np")["pixel_values"]
-    ours = prep.pixels(np.concatenate([prep.prepare([d]) for d in images]), "cpu").numpy()
+    ours = prep.pixels(np.concatenate([prep.prepare([d])[0] for d in images]), "cpu").numpy()
     return alone.dtype == ours.dtype and bool(np.array_equal(alone, ours))
 ahead = em.Preprocessing(deps, processor)
 table = em.Preprocessing._table
 em.Preprocessing._table = lambda self: table(self) + np.float32(1e-6)
 off_by_a_hair = em.Preprocessing(deps, processor)
 em.Preprocessing._table = table
-print(json.dumps({"ahead": ahead.ahead, "agrees": agrees(ahead),
-                  "offAhead": off_by_a_hair.ahead, "offAgrees": agrees(off_by_a_hair)}))
+def skips(prep):
+    prepared, failures = prep.prepare([b"junk", images[0]])
+    return [len(prepared), failures]
+print(json.dumps({"ahead": ahead.ahead, "agrees": agrees(ahead), "skips": skips(ahead),
+                  "offAhead": off_by_a_hair.ahead, "offAgrees": agrees(off_by_a_hair),
+                  "offSkips": skips(off_by_a_hair)}))
 `;
       const result = spawnSync(PYTHON, ['-c', probe], { encoding: 'utf8', timeout: 300_000 });
       expect(result.status, result.stderr).toBe(0);
@@ -184,9 +188,62 @@ print(json.dumps({"ahead": ahead.ahead, "agrees": agrees(ahead),
       expect(JSON.parse(lines.at(-1)!)).toEqual({
         ahead: true,
         agrees: true,
+        skips: [1, ['not an image Pillow reads', null]],
         offAhead: false,
         offAgrees: true,
+        offSkips: [1, ['not an image Pillow reads', null]],
       });
+    },
+    300_000,
+  );
+
+  it.skipIf(missing !== null)(
+    `names the images that do not decode and leaves them out, embedding the rest${skipReason}`,
+    async () => {
+      const dir = tempDir();
+      const good = await makeJpeg(1, 96, 80);
+      const images: Record<string, Buffer> = {
+        fine: good,
+        cut: good.subarray(0, good.length >> 1),
+        text: Buffer.from('not an image at all'),
+        other: await makeJpeg(2, 80, 96),
+      };
+      const uids = Object.keys(images);
+      const shard = path.join(dir, 'shard.parquet');
+      await writeShardWithDuckDB(
+        shard,
+        uids.map((uid, i) =>
+          shardRow(i, {
+            caption: `prompt ${i}`,
+            image_0_uid: uid,
+            image_1_uid: uids[(i + 1) % uids.length]!,
+            jpg_0: images[uid]!,
+            jpg_1: images[uids[(i + 1) % uids.length]!]!,
+          }),
+        ),
+        { images: true },
+      );
+      const emb = path.join(dir, 'emb.parquet');
+      const embedded = await run('embed_pickscore.py', [
+        ...['--random-init', 'tiny', '--fingerprint', '0'.repeat(64)],
+        ...['--processor', path.resolve('tests/fixtures/clip-tokenizer'), '--device', 'cpu'],
+        ...['--batch-size', '2', '--workers', '2', '--out', emb, shard],
+      ]);
+      expect(embedded.code, embedded.output).toBe(0);
+      expect(embedded.output).toMatch(
+        /image 'cut' left out: it does not decode \(OSError: image file is truncated/,
+      );
+      expect(embedded.output).toContain(
+        "image 'text' left out: it does not decode (not an image Pillow reads)",
+      );
+      expect(embedded.output).toContain('2 image(s) left out');
+      const db = await duckdb();
+      const rows = await db.rows(
+        `SELECT key, len(embedding) AS n FROM '${emb}' WHERE kind = 'image' ORDER BY key`,
+      );
+      db.close();
+      expect(rows.map((row) => row.key)).toEqual(['fine', 'other']);
+      expect(new Set(rows.map((row) => row.n)).size).toBe(1);
     },
     300_000,
   );
