@@ -671,6 +671,41 @@ describe("the dataset's annotators", () => {
 });
 
 describe('export: images as imported, --jpeg, and adjudications', () => {
+  // The export reads a run of pairs' images in one statement: every row must still get its own
+  // pair's bytes, across runs and pages, in the row's order, and none where the project has none.
+  it("gives every row its own pair's image bytes, in both exports, past one read's run of pairs", async () => {
+    const withImages = path.join(dir, 'with-images.parquet');
+    const withoutImages = path.join(dir, 'without-images.parquet');
+    const rows = await labeledRows(150, true);
+    await writeShardWithDuckDB(withImages, rows.slice(0, 110), { images: true });
+    await writeShardWithDuckDB(withoutImages, rows.slice(110), { images: false });
+    const { call, store } = openTestProject(path.join(dir, 'p.pickstudio'));
+    await call('importSources', { sources: [withImages, withoutImages] });
+    const pairsOut = path.join(dir, 'pairs.parquet');
+    const labelsOut = path.join(dir, 'labels.parquet');
+    await call('exportParquet', { out: pairsOut });
+    await call('exportParquet', { out: labelsOut, perAnnotator: true });
+    store.close();
+    const expected = rows.map((row, i) => ({
+      ranking_id: BigInt(row.ranking_id as number),
+      jpg_0: i < 110 ? blob(row.jpg_0).toString('hex') : null,
+      jpg_1: i < 110 ? blob(row.jpg_1).toString('hex') : null,
+    }));
+    for (const out of [pairsOut, labelsOut]) {
+      const exported = await db.rows(
+        `SELECT ranking_id, hex(jpg_0) AS jpg_0, hex(jpg_1) AS jpg_1 FROM '${out}' ORDER BY ranking_id`,
+      );
+      expect(
+        exported.map((row) => ({
+          ...row,
+          jpg_0: (row.jpg_0 as string | null)?.toLowerCase() ?? null,
+          jpg_1: (row.jpg_1 as string | null)?.toLowerCase() ?? null,
+        })),
+        out,
+      ).toEqual(expected);
+    }
+  });
+
   /** A PNG over smooth colours whose alpha runs from 0 to 255, with the RGB it holds under it. */
   async function pngWithAlpha(seed: number, width: number, height: number) {
     const rgba = Buffer.alloc(width * height * 4);

@@ -14,11 +14,11 @@ export interface ExportPair {
   caption: string;
   uid0: string;
   url0: string | null;
-  /** 1 when the project has the image's bytes or its file: only then is there anything to read. */
-  readable0: number;
+  /** The image's id when the project has its bytes or its file: only then is there anything to read. */
+  readable0: number | null;
   uid1: string;
   url1: string | null;
-  readable1: number;
+  readable1: number | null;
   model0: string | null;
   model1: string | null;
   createdAt: number;
@@ -41,10 +41,10 @@ type ExportPairTuple = [
   string,
   string,
   string | null,
-  number,
+  number | null,
   string,
   string | null,
-  number,
+  number | null,
   string | null,
   string | null,
   number,
@@ -136,8 +136,9 @@ export interface ExportLabel {
 
 /** Pairs after @after with the scores of @model, as ExportPairTuple. */
 const PAIR_PAGE = `SELECT p.id, pr.text AS caption, i0.uid AS uid0, i0.url AS url0,
-       coalesce(i0.sha256, i0.path) IS NOT NULL AS readable0, i1.uid AS uid1, i1.url AS url1,
-       coalesce(i1.sha256, i1.path) IS NOT NULL AS readable1,
+       CASE WHEN coalesce(i0.sha256, i0.path) IS NOT NULL THEN i0.id END AS readable0,
+       i1.uid AS uid1, i1.url AS url1,
+       CASE WHEN coalesce(i1.sha256, i1.path) IS NOT NULL THEN i1.id END AS readable1,
        p.model_0 AS model0, p.model_1 AS model1,
        coalesce(p.created_at, p.added_at) AS createdAt,
        CAST(s.ranking_id AS TEXT) AS rankingId,

@@ -10,11 +10,30 @@ export interface ImageSource {
 /** Images by uid. Bytes are content-addressed blobs; manifest images keep their path instead. */
 export class ImageRepository {
   private readonly source;
+  private readonly sourcesById;
 
   constructor(db: Database.Database) {
     this.source = db.prepare<[string], ImageSource>(
       `SELECT b.bytes, b.format, i.path FROM images i
        LEFT JOIN image_blobs b ON b.sha256 = i.sha256 WHERE i.uid = ?`,
+    );
+    this.sourcesById = db
+      .prepare<[string], [number, Buffer | null, string | null, string | null]>(
+        `SELECT i.id, b.bytes, b.format, i.path FROM json_each(?) j JOIN images i ON i.id = j.value
+         LEFT JOIN image_blobs b ON b.sha256 = i.sha256`,
+      )
+      .raw();
+  }
+
+  /**
+   * The images of these ids that the project has, in one statement: the export reads a run of
+   * pairs' images at once, since a statement per image was a third of its time.
+   */
+  sourcesOf(ids: readonly number[]): Map<number, ImageSource> {
+    return new Map(
+      this.sourcesById
+        .all(JSON.stringify(ids))
+        .map(([id, bytes, format, path]) => [id, { bytes, format, path }]),
     );
   }
 

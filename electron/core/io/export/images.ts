@@ -1,5 +1,6 @@
 import sharp from 'sharp';
-import type { ImageRepository } from '../../store/images';
+import type { ExportPair } from '../../store/export-reads';
+import type { ImageRepository, ImageSource } from '../../store/images';
 import { decodeRgb } from '../../scoring/preprocess';
 import { imageBytes } from '../images';
 import type { Value } from './parquet-file';
@@ -26,15 +27,11 @@ async function reencodedAsJpeg(bytes: Uint8Array): Promise<Uint8Array> {
  * An image for a jpg column: the bytes the project has (stored, or its file as read), unchanged,
  * or with --jpeg re-encoded when they are not a JPEG. Null when the project has no bytes for it.
  */
-export async function imageOf(
-  images: ImageRepository,
+async function imageOf(
   uid: string,
-  readable: number,
+  source: ImageSource | undefined,
   mode: ImagesMode,
 ): Promise<Uint8Array | null> {
-  // Most of a project imported without images has none: no lookup for those.
-  if (!readable) return null;
-  const source = images.sourceOf(uid);
   const found = source && (await imageBytes(uid, source));
   if (!found) return null;
   if (mode === 'as-is') return found.bytes;
@@ -53,22 +50,63 @@ export async function imageOf(
   }
 }
 
+/** A row's two images, in the row's order; an id only where the project has something to read. */
+export type RowImages = Pick<ExportPair, 'uid0' | 'readable0' | 'uid1' | 'readable1'>;
+
+/** Pairs whose images one statement reads: their bytes are held until the run's rows are out. */
+const PAIRS_PER_READ = 32;
+
 /**
- * Pushes the row's jpg_0 and jpg_1 onto their columns (nothing without images); returns their
- * size, which bounds what is gathered before it goes to the writer.
+ * The jpg columns of an export's rows, a page of pairs at a time. The images of PAIRS_PER_READ
+ * pairs are read in one statement, when the first row of that run asks.
  */
-export async function addImages(
-  columns: { jpg_0: Value[]; jpg_1: Value[] },
-  images: ImageRepository,
-  pair: { uid0: string; readable0: number; uid1: string; readable1: number },
-  mode: ImagesMode,
-): Promise<number> {
-  if (mode === 'none') return 0;
-  const [jpg0, jpg1] = await Promise.all([
-    imageOf(images, pair.uid0, pair.readable0, mode),
-    imageOf(images, pair.uid1, pair.readable1, mode),
-  ]);
-  columns.jpg_0.push(jpg0);
-  columns.jpg_1.push(jpg1);
-  return (jpg0?.length ?? 0) + (jpg1?.length ?? 0);
+export class ExportImages {
+  private page: readonly ExportPair[] = [];
+  private runOf = new Map<number, number>();
+  private run = -1;
+  private sources = new Map<number, ImageSource>();
+
+  constructor(
+    private readonly images: ImageRepository,
+    private readonly mode: ImagesMode,
+  ) {}
+
+  /** The page whose rows come next, in its order. */
+  startPage(page: readonly ExportPair[]): void {
+    if (this.mode === 'none') return;
+    this.page = page;
+    this.runOf = new Map(page.map((pair, index) => [pair.id, Math.floor(index / PAIRS_PER_READ)]));
+    this.run = -1;
+  }
+
+  /**
+   * Pushes a row's jpg_0 and jpg_1 (nothing without images): the images of the page's pair
+   * `pairId`, in the row's order. Returns their size, which bounds what is gathered before it
+   * goes to the writer.
+   */
+  async add(
+    columns: { jpg_0: Value[]; jpg_1: Value[] },
+    pairId: number,
+    row: RowImages,
+  ): Promise<number> {
+    if (this.mode === 'none') return 0;
+    const run = this.runOf.get(pairId)!;
+    if (run !== this.run) {
+      this.run = run;
+      const ids = this.page
+        .slice(run * PAIRS_PER_READ, (run + 1) * PAIRS_PER_READ)
+        .flatMap((pair) => [pair.readable0, pair.readable1])
+        .filter((id) => id !== null);
+      this.sources = this.images.sourcesOf(ids);
+    }
+    const source = (id: number | null): ImageSource | undefined =>
+      id === null ? undefined : this.sources.get(id);
+    const [jpg0, jpg1] = await Promise.all([
+      imageOf(row.uid0, source(row.readable0), this.mode),
+      imageOf(row.uid1, source(row.readable1), this.mode),
+    ]);
+    columns.jpg_0.push(jpg0);
+    columns.jpg_1.push(jpg1);
+    return (jpg0?.length ?? 0) + (jpg1?.length ?? 0);
+  }
 }

@@ -5,7 +5,7 @@ import type { ProjectSnapshot } from '../../store/snapshot';
 import type { TaskContext } from '../../tasks';
 import { pickapicUserId } from '../import-pickapic';
 import { IMAGE_COLUMNS, PICKAPIC_COLUMNS, type ColumnKind } from '../pickapic-schema';
-import { addImages, type ImagesMode } from './images';
+import { ExportImages, type ImagesMode } from './images';
 import {
   ColumnGroups,
   int64,
@@ -176,6 +176,7 @@ export async function writePairs(
   const totalPairs = reads.pairCount();
   const annotators = reads.annotators();
   const groups = new ColumnGroups(PAIR_COLUMN_NAMES, writeBatch);
+  const jpgs = new ExportImages(snapshot.images, images);
   let pairsWithoutMajority = 0;
   let seen = 0;
   for (let after = 0; ; ) {
@@ -185,6 +186,7 @@ export async function writePairs(
     const votes = votesByPair(reads, annotators, page);
     const adjudications = adjudicationsByPair(reads, page);
     const flags = flagsByPair(snapshot.flags, annotators, page);
+    jpgs.startPage(page);
     for (const pair of page) {
       const pairVotes = votes.get(pair.id) ?? [];
       const v = groups.values;
@@ -192,7 +194,7 @@ export async function writePairs(
         if (pairVotes.length > 0) pairsWithoutMajority++;
         continue;
       }
-      await groups.endRow(await addImages(v, snapshot.images, pair, images));
+      await groups.endRow(await jpgs.add(v, pair.id, pair));
     }
     seen += page.length;
     after = page[page.length - 1]!.id;

@@ -5,7 +5,7 @@ import type { ProjectSnapshot } from '../../store/snapshot';
 import type { TaskContext } from '../../tasks';
 import { pickapicUserId } from '../import-pickapic';
 import { IMAGE_COLUMNS, PICKAPIC_COLUMNS } from '../pickapic-schema';
-import { addImages, type ImagesMode } from './images';
+import { ExportImages, type ImagesMode } from './images';
 import {
   ColumnGroups,
   PAGE_PAIRS,
@@ -101,12 +101,14 @@ export async function writePerAnnotator(
   const totalPairs = reads.pairCount();
   const annotators = reads.annotators();
   const groups = new ColumnGroups(LABEL_COLUMN_NAMES, writeBatch);
+  const jpgs = new ExportImages(snapshot.images, images);
   let seen = 0;
   for (let after = 0; ; ) {
     context.throwIfCancelled();
     const page = reads.pairPage(after, PAGE_PAIRS, null);
     if (page.length === 0) break;
     const pairs = new Map(page.map((p) => [p.id, p]));
+    jpgs.startPage(page);
     const [first, last] = [page[0]!.id, page[page.length - 1]!.id];
     const flags = new Map(
       snapshot.flags.between(first, last).map((f) => [`${f[0]}:${f[1]}`, f[2]]),
@@ -125,7 +127,7 @@ export async function writePerAnnotator(
               readable1: pair.readable0,
             }
           : pair;
-      await groups.endRow(await addImages(v, snapshot.images, inRowOrder, images));
+      await groups.endRow(await jpgs.add(v, pair.id, inRowOrder));
     }
     seen += page.length;
     after = page[page.length - 1]!.id;
