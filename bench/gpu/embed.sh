@@ -37,7 +37,7 @@ step() {
   rc=$?
   tr '\r' '\n' <"$W/logs/$name.log" | grep -E '(prompts|images): 100%' | tail -n 2 |
     sed "s/^/  $name: /" | tee -a "$OUT/run.log"
-  tail -n 2 "$W/logs/$name.log" | sed "s/^/  $name: /" | tee -a "$OUT/run.log"
+  tail -n "${TAIL:-2}" "$W/logs/$name.log" | sed "s/^/  $name: /" | tee -a "$OUT/run.log"
   log "$name: exit $rc, $(since "$t0") s"
   return $rc
 }
@@ -66,8 +66,7 @@ fi
 
 step shard-big $PY bench/gpu/shard.py "$W/big.parquet" "$IMAGES"
 FIX=tests/fixtures/clip-tokenizer
-step preprocess $PY bench/gpu/preprocess.py "$W/big.parquet" $FIX 480 3
-grep -E 'threads:' "$W/logs/preprocess.log" | sed 's/^/  /' | tee -a "$OUT/run.log"
+TAIL=6 step preprocess $PY bench/gpu/preprocess.py "$W/big.parquet" $FIX 480 3
 for workers in $WORKERS; do
   step "h14-fp16-workers$workers" "${EMBED[@]}" --random-init h14 --fp16 --device cuda \
     --fingerprint "$(printf %064d 0)" --processor $FIX --batch-size 64 --num-proc 1 \
