@@ -51,6 +51,8 @@ test('the next pair shows before the save answers; the strip says saving until i
   const progress = page.getByTestId('progress');
 
   const first = await shownPair(studio);
+  // The next pair decoded: only then does a decision put it up before its save answers.
+  await expect(view).toHaveAttribute('data-next-ready', 'true');
   await page.keyboard.press('1');
   await saves.held();
   // The next pair is up while the save is held: the strip marks the decision saving, uncounted.
@@ -65,6 +67,7 @@ test('the next pair shows before the save answers; the strip says saving until i
 
   // Undo pressed while the next decision is on its way takes back that one, once it is saved.
   const second = await shownPair(studio);
+  await expect(view).toHaveAttribute('data-next-ready', 'true');
   await page.keyboard.press('2');
   await saves.held();
   await expect(view).not.toHaveAttribute('data-pair-id', String(second.pairId));
@@ -94,6 +97,7 @@ test('a save that fails brings its pair back with the reason, and the strip neve
     const progress = page.getByTestId('progress');
 
     const pair = await shownPair(studio);
+    await expect(view).toHaveAttribute('data-next-ready', 'true');
     await page.keyboard.press('ArrowLeft');
     await saves.held();
     await expect(view).not.toHaveAttribute('data-pair-id', String(pair.pairId));

@@ -33,7 +33,10 @@ function useSuggestionModeAnnouncer(): void {
   );
 }
 
-/** The screen annotators spend their day on. `data-state` and `data-pair-id` are for tests. */
+/**
+ * The screen annotators spend their day on. `data-state`, `data-pair-id` and `data-next-ready`
+ * are for tests.
+ */
 export function LabelingView({ annotator }: { annotator: string }) {
   const status = useLabeling((s) => s.status);
   const shown = useLabeling((s) => s.shown);
@@ -41,6 +44,7 @@ export function LabelingView({ annotator }: { annotator: string }) {
   const errorDetail = useLabeling((s) => s.errorDetail);
   const announcement = useLabeling((s) => s.announcement);
   const sheetOpen = useLabeling((s) => s.sheetOpen);
+  const nextReady = useLabeling((s) => s.nextReady);
 
   useEffect(() => {
     useLabeling.getState().start(annotator);
@@ -55,6 +59,7 @@ export function LabelingView({ annotator }: { annotator: string }) {
       data-testid="labeling-view"
       data-state={status}
       data-pair-id={shown?.prepared.pair.pairId ?? ''}
+      data-next-ready={nextReady}
     >
       <TopBar />
       {shown ? <PairView shown={shown} /> : <EmptyState />}

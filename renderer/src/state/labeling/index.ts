@@ -24,6 +24,7 @@ const FRESH_VIEW = {
   history: [],
   savingEntry: null,
   revealedSeq: null,
+  nextReady: false,
   announcement: '',
 } as const satisfies Partial<LabelingState>;
 
@@ -65,7 +66,7 @@ export const useLabeling = create<LabelingState>()((set, get) => {
     start: (annotator) => start(store, annotator),
     stop() {
       endSession();
-      set({ annotator: null, shown: null, status: 'loading', sheetOpen: false });
+      set({ annotator: null, shown: null, status: 'loading', sheetOpen: false, nextReady: false });
     },
     choose: (decision, keyAt = performance.now()) => choose(store, decision, keyAt),
     undo: (keyAt = performance.now()) => undo(store, keyAt),

@@ -24,10 +24,20 @@ function heldIds(store: LabelingStore, s: Session): number[] {
 }
 
 /** Queues a pair and starts decoding its images at once. */
-function enqueue(s: Session, pair: LabelPair): void {
+function enqueue(store: LabelingStore, s: Session, pair: LabelPair): void {
   const item: QueueItem = { pair, prepared: null, ready: preparePair(pair) };
-  void item.ready.then((prepared) => (item.prepared = prepared));
+  void item.ready.then((prepared) => {
+    item.prepared = prepared;
+    syncNextReady(store, s);
+  });
   s.queue.push(item);
+}
+
+/** The store's `nextReady` after the queue's head changed or got decoded. */
+function syncNextReady(store: LabelingStore, s: Session): void {
+  if (!isLive(s)) return;
+  const ready = nextIsReady(s);
+  if (store.get().nextReady !== ready) store.set({ nextReady: ready });
 }
 
 /** Tops the queue up in the background; one request at a time. */
@@ -54,7 +64,7 @@ export function refill(store: LabelingStore, s: Session): Promise<void> {
       acceptProgress(store, s, seq, reply.progress);
       // A pair taken back by an undo while this request was on its way may come back here too.
       const held = new Set(heldIds(store, s));
-      for (const pair of reply.pairs) if (!held.has(pair.pairId)) enqueue(s, pair);
+      for (const pair of reply.pairs) if (!held.has(pair.pairId)) enqueue(store, s, pair);
       // A skip saved meanwhile is a pair to come back, which this reply could not know of.
       s.exhausted = reply.pairs.length < count && s.skips === skips;
     } catch (error) {
@@ -82,6 +92,7 @@ export function show(
     errorDetail: null,
     revealedSeq: null,
   });
+  syncNextReady(store, s);
   setTimeout(() => void refill(store, s), 0);
 }
 
@@ -136,6 +147,7 @@ export function putBack(store: LabelingStore, s: Session, replacedBy: number | n
   if (shown.origin !== 'queue' && shown.prepared.pair.decision !== null) return;
   const prepared = shown.prepared;
   s.queue.unshift({ pair: prepared.pair, prepared, ready: Promise.resolve(prepared) });
+  syncNextReady(store, s);
 }
 
 /**

@@ -39,6 +39,11 @@ export interface LabelingState {
   savingEntry: HistoryEntry | null;
   /** The showing whose saved verdict the model disagrees with, while that is on screen. */
   revealedSeq: number | null;
+  /**
+   * The pair after the one on screen is decoded, so a decision shows it in the key's frame
+   * rather than after the save answers (the view's `data-next-ready`, for tests).
+   */
+  nextReady: boolean;
   /** What the live region says: the last saved decision, undo, or a problem. */
   announcement: string;
   sheetOpen: boolean;
