@@ -51,7 +51,7 @@ async function imageOf(
 }
 
 /** A row's two images, in the row's order; an id only where the project has something to read. */
-export type RowImages = Pick<ExportPair, 'uid0' | 'readable0' | 'uid1' | 'readable1'>;
+type RowImages = Pick<ExportPair, 'uid0' | 'readable0' | 'uid1' | 'readable1'>;
 
 /** Pairs whose images one statement reads: their bytes are held until the run's rows are out. */
 const PAIRS_PER_READ = 32;
