@@ -172,7 +172,10 @@ export interface DashboardOptions {
   minCommonPairs?: number;
   /** Only the annotator pairs with this annotator get a Cohen row (or count as left out). */
   cohenAnnotator?: string;
-  /** Called after each bootstrap resample with the count done and the total (for progress). */
+  /**
+   * Called as the bootstrap advances, with the resamples' worth of work done and the total (for
+   * progress and cancelling), each count once; the last call is (total, total).
+   */
   onResample?: (done: number, total: number) => void;
   /** Called with each part's wall time, in ms (for benchmarks). */
   onTiming?: (part: DashboardPart, ms: number) => void;
@@ -736,21 +739,38 @@ interface Replicates {
   kOrdinal: Float64Array;
   ac1: Float64Array;
   accuracy: Float64Array;
-  /** Resample-major: [r * rows + s]. */
-  cohenUnweighted: Float64Array;
-  cohenLinear: Float64Array;
+}
+
+/**
+ * Counts resampling work done towards onResample's `done of R`: the R resamples of the agreement
+ * figures, then R per Cohen row, each reported once as it completes a whole resample's share.
+ */
+function resampleProgress(
+  R: number,
+  cohenRows: number,
+  onResample: DashboardOptions['onResample'],
+): (units: number) => void {
+  const total = R * (1 + cohenRows);
+  let done = 0;
+  let reported = 0;
+  return (units) => {
+    done += units;
+    const resamples = Math.floor((done / total) * R);
+    if (onResample && resamples > reported) {
+      reported = resamples;
+      onResample(resamples, R);
+    }
+  };
 }
 
 function bootstrap(
   R: number,
-  seed: number,
+  prng: Prng,
   items: Items,
   types: ResampleTypes,
   fleissRaters: number,
-  cohen: CohenRow[],
-  onResample: DashboardOptions['onResample'],
+  advance: (units: number) => void,
 ): Replicates {
-  const S = cohen.length;
   const rep: Replicates = {
     percent: new Float64Array(R),
     noTies: new Float64Array(R),
@@ -759,15 +779,11 @@ function bootstrap(
     kOrdinal: new Float64Array(R),
     ac1: new Float64Array(R),
     accuracy: new Float64Array(R),
-    cohenUnweighted: new Float64Array(R * S),
-    cohenLinear: new Float64Array(R * S),
   };
   const n = items.pair.length;
-  const prng = new Prng(seed);
   const drawn = new Float64Array(types.frequency.length);
   const weights = new Float64Array(items.typeWeights.length);
   const table: CountTable = { categories: K, counts: items.typeCounts, weights };
-  const cells = new Float64Array(COHEN_CELLS);
   for (let r = 0; r < R; r++) {
     multinomial(prng, n, types.frequency, drawn);
     weights.fill(0);
@@ -787,12 +803,7 @@ function bootstrap(
     rep.kOrdinal[r] = stats.kOrdinal;
     rep.ac1[r] = stats.ac1;
     rep.accuracy[r] = scoredN > 0 ? scoreSum / scoredN : NaN;
-    for (let s = 0; s < S; s++) {
-      multinomial(prng, n, cohen[s]!.cells, cells);
-      rep.cohenUnweighted[r * S + s] = cohenKappaFromMatrix(cells, K, 'unweighted');
-      rep.cohenLinear[r * S + s] = cohenKappaFromMatrix(cells, K, 'linear');
-    }
-    onResample?.(r + 1, R);
+    advance(1);
   }
   return rep;
 }
@@ -832,30 +843,39 @@ function accuracyOf(types: ResampleTypes): number {
   return accN > 0 ? accSum / accN : NaN;
 }
 
-/** Each annotator pair's Cohen's kappas, with intervals from its own resamples. */
+/**
+ * Each annotator pair's Cohen's kappas, with intervals from its own R resamples of its pairs,
+ * drawn row after row: only one row's replicates are held. Held for every row at once, they were
+ * 2 x R x rows doubles (Pick-a-Pic-sized: 200 x 112,094 rows, 360 MB), and as much again in
+ * per-row copies.
+ */
 function cohenResults(
   c: DashboardColumns,
   cohen: CohenRow[],
-  rep: Replicates,
   R: number,
+  prng: Prng,
+  pairs: number,
   estimate: Estimator,
+  advance: (units: number) => void,
 ): CohenPairResult[] {
-  const S = cohen.length;
-  const column = (all: Float64Array, s: number): Float64Array => {
-    const out = new Float64Array(R);
-    for (let r = 0; r < R; r++) out[r] = all[r * S + s]!;
-    return out;
-  };
-  return cohen.map((row, s) => ({
-    a: c.annotators[row.a]!,
-    b: c.annotators[row.b]!,
-    commonPairs: row.common,
-    unweighted: estimate(
-      cohenKappaFromMatrix(row.cells, K, 'unweighted'),
-      column(rep.cohenUnweighted, s),
-    ),
-    linear: estimate(cohenKappaFromMatrix(row.cells, K, 'linear'), column(rep.cohenLinear, s)),
-  }));
+  const unweighted = new Float64Array(R);
+  const linear = new Float64Array(R);
+  const cells = new Float64Array(COHEN_CELLS);
+  return cohen.map((row) => {
+    for (let r = 0; r < R; r++) {
+      multinomial(prng, pairs, row.cells, cells);
+      unweighted[r] = cohenKappaFromMatrix(cells, K, 'unweighted');
+      linear[r] = cohenKappaFromMatrix(cells, K, 'linear');
+    }
+    advance(R);
+    return {
+      a: c.annotators[row.a]!,
+      b: c.annotators[row.b]!,
+      commonPairs: row.common,
+      unweighted: estimate(cohenKappaFromMatrix(row.cells, K, 'unweighted'), unweighted),
+      linear: estimate(cohenKappaFromMatrix(row.cells, K, 'linear'), linear),
+    };
+  });
 }
 
 function agreementResult(
@@ -957,9 +977,11 @@ export function computeDashboard(
 
   const n = items.pair.length;
   const R = n > 0 ? Math.max(0, Math.floor(options.resamples ?? DEFAULT_RESAMPLES)) : 0;
-  const rep = bootstrap(R, seed, items, types, fleissRaters, cohen, options.onResample);
+  const prng = new Prng(seed);
+  const advance = resampleProgress(R, cohen.length, options.onResample);
+  const rep = bootstrap(R, prng, items, types, fleissRaters, advance);
   const estimate = estimator(R, level);
-  const cohenPairs = cohenResults(c, cohen, rep, R, estimate);
+  const cohenPairs = cohenResults(c, cohen, R, prng, n, estimate, advance);
   lap('bootstrap');
 
   return {
