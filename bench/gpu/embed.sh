@@ -16,13 +16,14 @@
 #    resized ahead of it (bench/gpu/preprocess.py)
 # 3. speed: ViT-H/14 (random init) fp16 on CUDA over IMAGES made-up 512x512 JPEGs, one process
 #    on the one GPU, fed by each count of preprocessing threads in WORKERS (default: 1 and every
-#    core)
+#    core), BATCH images a forward pass (default 64)
 set -uo pipefail
 OUT=${OUT:-/tmp/embed-out}
 PY=${PY:-python3}
 IMAGES=${IMAGES:-4000}
 WORKERS=${WORKERS:-"1 $(nproc)"}
 PARITY=${PARITY:-1}
+BATCH=${BATCH:-64}
 mkdir -p "$OUT"
 W=$(mktemp -d)
 mkdir -p "$W/logs"
@@ -69,7 +70,7 @@ FIX=tests/fixtures/clip-tokenizer
 TAIL=6 step preprocess $PY bench/gpu/preprocess.py "$W/big.parquet" $FIX 480 3
 for workers in $WORKERS; do
   step "h14-fp16-workers$workers" "${EMBED[@]}" --random-init h14 --fp16 --device cuda \
-    --fingerprint "$(printf %064d 0)" --processor $FIX --batch-size 64 --num-proc 1 \
+    --fingerprint "$(printf %064d 0)" --processor $FIX --batch-size "$BATCH" --num-proc 1 \
     --workers "$workers" --out "$W/h14-$workers.parquet" "$W/big.parquet"
 done
 tar -C "$W" -czf "$OUT/logs.tar.gz" logs
