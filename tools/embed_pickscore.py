@@ -540,12 +540,11 @@ def embed_images(batch: dict, rank: int | None = None, options: dict | None = No
         pixels = preprocessing.pixels(np.concatenate(ready), device)
         if options["fp16"] and device != "cpu":
             pixels = pixels.half()
-        # Kept on the device until the call's last batch: a copy to the host after each one made
-        # this thread wait for the GPU before it could queue the next batch's kernels.
         with torch.no_grad():
-            features.append(exporter.reference_features(torch, model, pixel_values=pixels))
-    embeddings = list(_unit_rows(torch, torch.cat(features))) if features else []
-    return {"kind": ["image"] * len(keys), "key": keys, "embedding": embeddings,
+            features.append(_unit_rows(
+                torch, exporter.reference_features(torch, model, pixel_values=pixels)))
+    return {"kind": ["image"] * len(keys), "key": keys,
+            "embedding": [row for rows in features for row in rows],
             "fingerprint": [options["fingerprint"]] * len(keys)}
 
 
