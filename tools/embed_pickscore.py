@@ -444,32 +444,41 @@ class Preprocessing:
     def open(self, data: bytes):
         return self.deps.PIL.open(io.BytesIO(data))
 
-    def crops(self, jpgs: list):
-        """uint8 [n, crop height, crop width, 3] of the images that decode, and for each image
-        None or why it does not: each decoded, in RGB, its shorter side resized to the edge with
-        the processor's filter, the centre cropped as it crops."""
-        np = self.deps.numpy
-        height, width = self.crop
-        out = np.empty((len(jpgs), height, width, 3), dtype=np.uint8)
+    def _each(self, jpgs: list, work) -> tuple[list, list[str | None]]:
+        """work(image bytes) for each image that it does not fail on, and for each image None or
+        why it failed."""
+        done: list = []
         failures: list[str | None] = []
-        kept = 0
         for data in jpgs:
             try:
-                image = self.open(data)
-                if image.mode != "RGB":
-                    image = image.convert("RGB")
-                w, h = image.size
-                grown = int(self.edge * max(w, h) / min(w, h))
-                image = image.resize((self.edge, grown) if w <= h else (grown, self.edge),
-                                     resample=self.processor.resample)
-                left, top = (image.width - width) // 2, (image.height - height) // 2
-                out[kept] = np.asarray(image.crop((left, top, left + width, top + height)))
+                done.append(work(data))
             except Exception as error:
                 failures.append(_why(error))
                 continue
-            kept += 1
             failures.append(None)
-        return out[:kept], failures
+        return done, failures
+
+    def _crop(self, data: bytes):
+        """uint8 [crop height, crop width, 3]: the image decoded, in RGB, its shorter side resized
+        to the edge with the processor's filter, the centre cropped as it crops."""
+        height, width = self.crop
+        image = self.open(data)
+        if image.mode != "RGB":
+            image = image.convert("RGB")
+        w, h = image.size
+        grown = int(self.edge * max(w, h) / min(w, h))
+        image = image.resize((self.edge, grown) if w <= h else (grown, self.edge),
+                             resample=self.processor.resample)
+        left, top = (image.width - width) // 2, (image.height - height) // 2
+        return self.deps.numpy.asarray(image.crop((left, top, left + width, top + height)))
+
+    def crops(self, jpgs: list):
+        """uint8 [n, crop height, crop width, 3] of the images that decode (`_crop`), and for
+        each image None or why it does not."""
+        crops, failures = self._each(jpgs, self._crop)
+        np = self.deps.numpy
+        stacked = np.stack(crops) if crops else np.empty((0, *self.crop, 3), dtype=np.uint8)
+        return stacked, failures
 
     def pixels_on_host(self, crops):
         """pixel_values, float32 [n, 3, height, width], from crops, with numpy."""
@@ -481,15 +490,13 @@ class Preprocessing:
         the images that decode; and for each image None or why it does not."""
         if self.ahead:
             return self.crops(jpgs)
-        images, failures = [], []
-        for data in jpgs:
-            try:
-                image = self.open(data)
-                image.load()
-                images.append(image)
-                failures.append(None)
-            except Exception as error:
-                failures.append(_why(error))
+
+        def decoded(data: bytes):
+            image = self.open(data)
+            image.load()
+            return image
+
+        images, failures = self._each(jpgs, decoded)
         if not images:
             return None, failures
         pixels = self.processor(images=images, return_tensors="np")["pixel_values"]

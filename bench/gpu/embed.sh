@@ -12,8 +12,8 @@
 # 1. parity: a tiny random-init model embedded on the CPU and on CUDA, compared row by row and as
 #    p0; the model folder and the shard come back (tiny.tar.xz) for the studio's own check
 #    (PARITY=0 leaves it out)
-# 2. preprocessing alone on 1, 2, 4 ... every core's threads, the processor resizing or the image
-#    resized ahead of it (bench/gpu/preprocess.py)
+# 2. preprocessing alone on 1, 2, 4 ... every core's threads: the processor, and the tool's
+#    threads' decode, resize and crop (bench/gpu/preprocess.py)
 # 3. speed: ViT-H/14 (random init) fp16 on CUDA over IMAGES made-up 512x512 JPEGs, one process
 #    on the one GPU, fed by each count of preprocessing threads in WORKERS (default: 1 and every
 #    core), BATCH images a forward pass (default 64)
