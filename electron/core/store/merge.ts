@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { MergeSourceKind } from '../../../shared/api';
 import { StudioError } from '../../../shared/errors';
+import { appendInBulk } from './bulk-append';
 import { openDatabase, sqliteCode } from './open';
 
 export interface MergeCount {
@@ -56,7 +57,7 @@ export function mergeAttached(
   );
   selectFlags(sql, db);
   const { added: annotatorsAdded, renamed } = addAnnotators(sql, db);
-  const annotationsAdded = addEvents(sql);
+  const annotationsAdded = addEvents(sql, db);
   const flagsMerged = addFlags(sql);
   const annotatorsInvolved = db
     .prepare<[], string>(
@@ -268,11 +269,11 @@ function addAnnotators(
 
 /**
  * Appends the new events in their order there, in the pair's image order here (a verdict and the
- * side shown flip when the pair's images are the other way); the decisions table follows through
- * its triggers. The new ids are given in advance, so an undo can name a target added by the same
+ * side shown flip when the pair's images are the other way); the decisions table and tallies
+ * follow (appendInBulk). The new ids are given in advance, so an undo can name a target added by the same
  * statement (whose SELECT SQLite reads in full before it inserts).
  */
-function addEvents(sql: Sql): number {
+function addEvents(sql: Sql, db: Database.Database): number {
   sql.run('CREATE UNIQUE INDEX temp.merge_events_by_src ON merge_events (src_id)');
   // Keyed by the new id, so that the append reads it in that order and sorts nothing.
   sql.run(`CREATE TEMP TABLE merge_new (new_id INTEGER PRIMARY KEY, src_id INTEGER NOT NULL)`);
@@ -287,7 +288,7 @@ function addEvents(sql: Sql): number {
                    ELSE (SELECT m.id FROM main.annotations m
                          WHERE m.origin = t.origin AND m.origin_id = t.origin_id) END
        FROM temp.merge_events t WHERE t.src_id = e.undoes_id))`;
-  return sql.run(`INSERT INTO main.annotations (id, pair_id, annotator_id, action, verdict,
+  const append = `INSERT INTO main.annotations (id, pair_id, annotator_id, action, verdict,
              undoes_id, left_image, suggestion_visible, decision_ms, created_at, ranking_id,
              origin, origin_id)
            SELECT n.new_id, e.pair_id, ma.here_id, e.action,
@@ -300,7 +301,8 @@ function addEvents(sql: Sql): number {
            FROM temp.merge_new n
            JOIN temp.merge_events e ON e.src_id = n.src_id
            JOIN temp.merge_annotators ma ON ma.src_id = e.src_annotator
-           ORDER BY n.new_id`);
+           ORDER BY n.new_id`;
+  return appendInBulk(db, () => sql.run(append));
 }
 
 /**

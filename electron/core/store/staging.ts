@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { StudioError } from '../../../shared/errors';
 import type { Verdict } from '../../../shared/labels';
 import { removeLeftoversOfGoneProcesses } from '../io/leftovers';
+import { appendInBulk } from './bulk-append';
 import { nameTaken, type AnnotatorKind } from './decisions';
 import { sqlBool } from './sql';
 import { verdictToDb } from './verdicts';
@@ -449,14 +450,16 @@ function addLabels(
     `SELECT count(*) FROM temp.merge_rows
      WHERE ranking_id IS NOT NULL AND verdict IS NOT NULL AND adds_label = 0`,
   );
-  const annotationsAdded = sql.run(
-    `INSERT INTO main.annotations (pair_id, annotator_id, action, verdict, created_at, ranking_id)
+  const annotationsAdded = appendInBulk(sql.db, () =>
+    sql.run(
+      `INSERT INTO main.annotations (pair_id, annotator_id, action, verdict, created_at, ranking_id)
      SELECT pair_id, annotator_id, 'verdict',
        CASE WHEN swapped = 1 AND verdict = '0' THEN '1'
             WHEN swapped = 1 AND verdict = '1' THEN '0' ELSE verdict END,
        coalesce(created_at, @now), ranking_id
      FROM temp.merge_rows WHERE adds_label = 1 ORDER BY row`,
-    { now },
+      { now },
+    ),
   );
   return { annotationsAdded, duplicatesDropped };
 }
