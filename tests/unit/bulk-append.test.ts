@@ -37,6 +37,7 @@ function randomEvents(
   count: number,
   nextId: number,
   earlier: Map<string, number[]>,
+  undos: boolean,
 ): Event[] {
   const events: Event[] = [];
   for (let i = 0; i < count; i++) {
@@ -45,7 +46,7 @@ function randomEvents(
     const key = `${pairId}:${annotatorId}`;
     const decided = earlier.get(key) ?? [];
     const roll = random(10);
-    if (roll < 3 && decided.length > 0) {
+    if (undos && roll < 3 && decided.length > 0) {
       const target = decided[random(decided.length)]!;
       const stray = roll === 0 ? 1 + random(PAIRS) : pairId;
       events.push([stray, annotatorId, 'undo', null, target, null]);
@@ -107,10 +108,14 @@ describe('appending annotations in bulk', () => {
       inBulk.prepare(`ATTACH DATABASE ? AS src`).run(path.join(dir, `attached-${seed}.pickstudio`));
       const earlier = new Map<string, number[]>();
       let nextId = 1;
-      // Three stretches: the first lands on an empty log, the later ones on decisions standing,
-      // changed and undone.
-      for (const size of [60, 90, 120]) {
-        const events = randomEvents(random, size, nextId, earlier);
+      // Stretches with undos and one without: the first lands on an empty log, the later ones
+      // on decisions standing, changed and undone.
+      for (const [size, undos] of [
+        [60, true],
+        [90, false],
+        [120, true],
+      ] as const) {
+        const events = randomEvents(random, size, nextId, earlier, undos);
         byTriggers.transaction(() => append(byTriggers, events, nextId))();
         const added = inBulk.transaction(() =>
           appendInBulk(inBulk, () => append(inBulk, events, nextId)),

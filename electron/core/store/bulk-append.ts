@@ -45,7 +45,7 @@ export function appendInBulk(db: Database.Database, append: () => number): numbe
     return appended;
   } finally {
     for (const { sql } of triggers) db.exec(sql);
-    for (const table of ['bulk_keys', 'bulk_change']) {
+    for (const table of ['bulk_change', 'bulk_undone']) {
       db.exec(`DROP TABLE IF EXISTS temp.${table}`);
     }
   }
@@ -56,28 +56,28 @@ function keepDecisions(db: Database.Database, first: number): void {
   const run = (sql: string): void => {
     db.prepare(sql).run({ first });
   };
-  // NOT INDEXED: the new rows are a range of row ids; SQLite would rather walk a whole index of
-  // millions in the order the statement wants. An undo's key is its target's.
-  run(`CREATE TEMP TABLE bulk_keys AS
-       SELECT pair_id, annotator_id FROM main.annotations NOT INDEXED
-       WHERE id >= @first AND action IN ('verdict', 'skip')
-       UNION SELECT t.pair_id, t.annotator_id FROM main.annotations u NOT INDEXED
-       JOIN main.annotations t ON t.id = u.undoes_id
-       WHERE u.id >= @first AND u.action = 'undo'`);
-  // Per key, its decision before (from the table) and now (from the log), with what the tallies
-  // count of each.
+  // Per key, its decision before (from the table) and now, with what the tallies count of each.
+  // Now is the key's latest new verdict or skip, read from the new rows alone, unless an undo
+  // among them touched the key (below). NOT INDEXED: the new rows are a range of row ids, which
+  // SQLite would rather find by walking a whole index of millions in the order of the groups.
   run(`CREATE TEMP TABLE bulk_change AS
-       SELECT k.*, a.action, a.verdict, a.left_image, a.decision_ms, a.created_at
-       FROM (SELECT k.pair_id, k.annotator_id, d.annotation_id AS before_id,
-               d.action AS before_action, d.verdict AS before_verdict,
-               (SELECT a.id FROM main.annotations a
-                WHERE a.pair_id = k.pair_id AND a.annotator_id = k.annotator_id
-                  AND a.action IN ('verdict', 'skip')
-                  AND NOT EXISTS (SELECT 1 FROM main.annotations u WHERE u.undoes_id = a.id)
-                ORDER BY a.id DESC LIMIT 1) AS annotation_id
-             FROM temp.bulk_keys k LEFT JOIN main.decisions d
-               ON d.pair_id = k.pair_id AND d.annotator_id = k.annotator_id) k
-       LEFT JOIN main.annotations a ON a.id = k.annotation_id`);
+       SELECT n.pair_id, n.annotator_id, d.annotation_id AS before_id,
+         d.action AS before_action, d.verdict AS before_verdict, n.id AS annotation_id,
+         n.action, n.verdict, n.left_image, n.decision_ms, n.created_at
+       FROM (SELECT pair_id, annotator_id, max(id) AS id, action, verdict, left_image,
+               decision_ms, created_at
+             FROM main.annotations NOT INDEXED
+             WHERE id >= @first AND action IN ('verdict', 'skip')
+             GROUP BY pair_id, annotator_id) n
+       LEFT JOIN main.decisions d ON d.pair_id = n.pair_id AND d.annotator_id = n.annotator_id`);
+  const undoes = db
+    .prepare<[{ first: number }], number>(
+      `SELECT EXISTS (SELECT 1 FROM main.annotations NOT INDEXED
+                      WHERE id >= @first AND action = 'undo')`,
+    )
+    .pluck()
+    .get({ first });
+  if (undoes) keepUndoneKeys(run);
   run(`DELETE FROM main.decisions WHERE (pair_id, annotator_id) IN
          (SELECT pair_id, annotator_id FROM temp.bulk_change
           WHERE annotation_id IS NULL AND before_id IS NOT NULL)`);
@@ -107,4 +107,31 @@ function keepDecisions(db: Database.Database, first: number): void {
        FROM (SELECT pair_id, ${counted('action', 'verdict')} AS change
              FROM temp.bulk_change GROUP BY pair_id) c
        WHERE pair_tallies.pair_id = c.pair_id AND c.change != 0`);
+}
+
+/**
+ * The keys new undos touched (their target's key, whatever the undo row says), each decided again
+ * from its whole log: the latest verdict or skip that no undo names, if any.
+ */
+function keepUndoneKeys(run: (sql: string) => void): void {
+  run(`CREATE TEMP TABLE bulk_undone AS
+       SELECT DISTINCT t.pair_id, t.annotator_id FROM main.annotations u NOT INDEXED
+       JOIN main.annotations t ON t.id = u.undoes_id
+       WHERE u.id >= @first AND u.action = 'undo'`);
+  run('CREATE UNIQUE INDEX temp.bulk_change_by_key ON bulk_change (pair_id, annotator_id)');
+  run(`INSERT INTO temp.bulk_change (pair_id, annotator_id, before_id, before_action, before_verdict)
+       SELECT k.pair_id, k.annotator_id, d.annotation_id, d.action, d.verdict
+       FROM temp.bulk_undone k LEFT JOIN main.decisions d
+         ON d.pair_id = k.pair_id AND d.annotator_id = k.annotator_id
+       WHERE true
+       ON CONFLICT (pair_id, annotator_id) DO NOTHING`);
+  run(`UPDATE temp.bulk_change
+       SET (annotation_id, action, verdict, left_image, decision_ms, created_at) =
+         (SELECT a.id, a.action, a.verdict, a.left_image, a.decision_ms, a.created_at
+          FROM main.annotations a
+          WHERE a.pair_id = bulk_change.pair_id AND a.annotator_id = bulk_change.annotator_id
+            AND a.action IN ('verdict', 'skip')
+            AND NOT EXISTS (SELECT 1 FROM main.annotations u WHERE u.undoes_id = a.id)
+          ORDER BY a.id DESC LIMIT 1)
+       WHERE (pair_id, annotator_id) IN (SELECT pair_id, annotator_id FROM temp.bulk_undone)`);
 }
