@@ -138,6 +138,12 @@ describe('merging an annotation log (export --annotations)', () => {
       "UPDATE log SET caption = 'another prompt' WHERE annotation_id = 3",
     );
     await rewriteLog(log, variant('order.parquet'), 'UPDATE log SET annotation_id = 1');
+    // ola's undo said to be mallory's: it would take back ola's decision.
+    await rewriteLog(
+      log,
+      variant('foreign.parquet'),
+      "UPDATE log SET annotator = 'mallory', annotator_uid = 'mallory-uid' WHERE action = 'undo'",
+    );
     const truncated = variant('truncated.parquet');
     const bytes = fs.readFileSync(log);
     fs.writeFileSync(truncated, bytes.subarray(0, bytes.length - 100));
@@ -157,6 +163,10 @@ describe('merging an annotation log (export --annotations)', () => {
       ],
       [variant('pair.parquet'), /pair\.parquet row 3: pair_id 2 names another pair/],
       [variant('order.parquet'), /order\.parquet row 2: annotation_id 1 after 1/],
+      [
+        variant('foreign.parquet'),
+        /foreign\.parquet: its event 3 is an undo Pick Studio would not write: of another annotator's decision/,
+      ],
       [truncated, /truncated\.parquet: not a readable Parquet file/],
     ];
     const before = projectDigest(lead.file);

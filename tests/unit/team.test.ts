@@ -309,6 +309,112 @@ describe('annotator packages and merging them back', () => {
     lead.store.close();
   });
 
+  it("refuses a file whose undo takes back someone else's decision, or another pair's", async () => {
+    const lead = await leadProject(3);
+    await decide(lead.call, 'leo', 1, 0);
+    // A dataset's label on pair 3, as an import leaves it.
+    sqlite(lead.store).exec(`
+      INSERT INTO annotators (name, kind, created_at, uid)
+        VALUES ('pickapic:7', 'dataset', 0, 'pickapic:7');
+      INSERT INTO annotations (pair_id, annotator_id, action, verdict, created_at, ranking_id)
+        VALUES (3, (SELECT id FROM annotators WHERE name = 'pickapic:7'), 'verdict', '1', 5, 77)`);
+    const own = path.join(lead.dir, 'own.pickstudio');
+    await lead.call('makePackage', { out: own, annotator: 'ana' });
+    const pkg = openTestProject(own);
+    await decide(pkg.call, 'ana', 1, 1);
+    await decide(pkg.call, 'ana', 2, 0);
+    pkg.store.close();
+    const leadId = sqlite(lead.store)
+      .prepare(`SELECT value FROM project_meta WHERE key = 'project_id'`)
+      .pluck()
+      .get() as string;
+    const leo = sqlite(lead.store)
+      .prepare(
+        `SELECT a.id, a.created_at AS createdAt, n.uid FROM annotations a
+         JOIN annotators n ON n.id = a.annotator_id WHERE n.name = 'leo'`,
+      )
+      .get() as { id: number; createdAt: number; uid: string };
+    const datasetLabel = sqlite(lead.store)
+      .prepare('SELECT id FROM annotations WHERE ranking_id = 77')
+      .pluck()
+      .get() as number;
+    /** A copy of the package with events written into it by hand, as an attacker could. */
+    const crafted = (name: string, sql: string): string => {
+      const file = path.join(lead.dir, name);
+      fs.copyFileSync(own, file);
+      const opened = openTestProject(file);
+      sqlite(opened.store).exec(`
+        INSERT INTO annotators (name, kind, created_at, uid) VALUES ('mal', 'human', 0, 'mal-uid');
+        INSERT INTO annotators (name, kind, created_at, uid) VALUES ('leo', 'human', 0, '${leo.uid}');
+        ${sql}`);
+      opened.store.close();
+      return file;
+    };
+    const mal = `(SELECT id FROM annotators WHERE name = 'mal')`;
+    const anas = `(SELECT id FROM annotations WHERE pair_id = 1)`;
+    const cases: [string, string][] = [
+      [
+        // mal takes back ana's decision, both in the file.
+        crafted(
+          'undo-ana.pickstudio',
+          `INSERT INTO annotations (pair_id, annotator_id, action, undoes_id, created_at)
+           VALUES (1, ${mal}, 'undo', ${anas}, 1)`,
+        ),
+        'undo-ana',
+      ],
+      [
+        // ana's undo of her decision on pair 1, written as an undo on pair 2.
+        crafted(
+          'undo-stray.pickstudio',
+          `INSERT INTO annotations (pair_id, annotator_id, action, undoes_id, created_at)
+           VALUES (2, (SELECT annotator_id FROM annotations WHERE pair_id = 1), 'undo', ${anas}, 1)`,
+        ),
+        'undo-stray',
+      ],
+      [
+        // mal takes back leo's decision in the lead, named in the file by its origin there.
+        crafted(
+          'undo-leo.pickstudio',
+          `INSERT INTO annotations (id, pair_id, annotator_id, action, verdict, created_at, origin,
+             origin_id)
+           VALUES (900, 1, (SELECT id FROM annotators WHERE name = 'leo'), 'verdict', '0',
+             ${leo.createdAt}, '${leadId}', ${leo.id});
+           INSERT INTO annotations (pair_id, annotator_id, action, undoes_id, created_at)
+           VALUES (1, ${mal}, 'undo', 900, 1)`,
+        ),
+        'undo-leo',
+      ],
+      [
+        // The dataset's user takes back their own label: no one may, in the app.
+        crafted(
+          'undo-dataset.pickstudio',
+          `INSERT INTO annotators (name, kind, created_at, uid)
+             VALUES ('pickapic:7', 'dataset', 0, 'pickapic:7');
+           INSERT INTO annotations (id, pair_id, annotator_id, action, verdict, created_at, origin,
+             origin_id)
+           VALUES (901, 3, (SELECT id FROM annotators WHERE name = 'pickapic:7'), 'verdict', '1',
+             5, '${leadId}', ${datasetLabel});
+           INSERT INTO annotations (pair_id, annotator_id, action, undoes_id, created_at)
+           VALUES (3, (SELECT id FROM annotators WHERE name = 'pickapic:7'), 'undo', 901, 6)`,
+        ),
+        'undo-dataset',
+      ],
+    ];
+    const before = projectDigest(lead.file);
+    for (const [file, name] of cases) {
+      const error = await failure(lead.call('merge', { sources: [file] }));
+      expect(error.code, name).toBe('bad_input');
+      expect(error.message).toMatch(
+        new RegExp(`${name}\\.pickstudio: its event \\d+ is an undo Pick Studio would not write`),
+      );
+      expect(projectDigest(lead.file), name).toBe(before);
+    }
+    // The package as ana returned it merges.
+    const report = await lead.call('merge', { sources: [own] });
+    expect(report.files[0]!.annotationsAdded).toBe(2);
+    lead.store.close();
+  });
+
   it('refuses to merge into a read-only project, naming it; nothing changes', async () => {
     const lead = await leadProject(1);
     const own = path.join(lead.dir, 'own.pickstudio');

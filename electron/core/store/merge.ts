@@ -187,7 +187,7 @@ function selectEvents(sql: Sql, db: Database.Database, here: string): void {
              coalesce(mp.swapped, 0) AS swapped, a.action, a.verdict, a.undoes_id, a.left_image,
              a.suggestion_visible, a.decision_ms, a.created_at, a.ranking_id,
              coalesce(a.origin, @there) AS origin, coalesce(a.origin_id, a.id) AS origin_id,
-             0 AS present
+             0 AS present, NULL AS undoes_here
            FROM src.annotations a LEFT JOIN temp.merge_pairs mp ON mp.src_id = a.pair_id
            ORDER BY a.id`);
   keepCopiesApart(sql, db, here);
@@ -282,19 +282,21 @@ function addEvents(sql: Sql, db: Database.Database): number {
              + row_number() OVER (ORDER BY src_id), src_id
            FROM temp.merge_events WHERE pair_id IS NOT NULL AND NOT present`);
   sql.run('CREATE UNIQUE INDEX temp.merge_new_by_src ON merge_new (src_id)');
-  const targetHere = `coalesce(
-      (SELECT n.new_id FROM temp.merge_new n WHERE n.src_id = e.undoes_id),
-      (SELECT CASE WHEN t.origin = @here THEN t.origin_id
-                   ELSE (SELECT m.id FROM main.annotations m
-                         WHERE m.origin = t.origin AND m.origin_id = t.origin_id) END
-       FROM temp.merge_events t WHERE t.src_id = e.undoes_id))`;
+  sql.run(`UPDATE temp.merge_events AS e SET undoes_here = coalesce(
+             (SELECT n.new_id FROM temp.merge_new n WHERE n.src_id = e.undoes_id),
+             (SELECT CASE WHEN t.origin = @here THEN t.origin_id
+                          ELSE (SELECT m.id FROM main.annotations m
+                                WHERE m.origin = t.origin AND m.origin_id = t.origin_id) END
+              FROM temp.merge_events t WHERE t.src_id = e.undoes_id))
+           WHERE e.undoes_id IS NOT NULL AND e.pair_id IS NOT NULL AND NOT e.present`);
+  refuseForeignUndos(db);
   const append = `INSERT INTO main.annotations (id, pair_id, annotator_id, action, verdict,
              undoes_id, left_image, suggestion_visible, decision_ms, created_at, ranking_id,
              origin, origin_id)
            SELECT n.new_id, e.pair_id, ma.here_id, e.action,
              CASE WHEN e.swapped AND e.verdict = '0' THEN '1'
                   WHEN e.swapped AND e.verdict = '1' THEN '0' ELSE e.verdict END,
-             CASE WHEN e.undoes_id IS NULL THEN NULL ELSE ${targetHere} END,
+             e.undoes_here,
              CASE WHEN e.swapped AND e.left_image IS NOT NULL THEN 1 - e.left_image
                   ELSE e.left_image END,
              e.suggestion_visible, e.decision_ms, e.created_at, e.ranking_id, e.origin, e.origin_id
@@ -303,6 +305,38 @@ function addEvents(sql: Sql, db: Database.Database): number {
            JOIN temp.merge_annotators ma ON ma.src_id = e.src_annotator
            ORDER BY n.new_id`;
   return appendInBulk(db, () => sql.run(append));
+}
+
+/**
+ * Refuses the file if an undo to add would take back another annotator's decision or one on
+ * another pair (the triggers, and appendInBulk, go by the target's pair and annotator), a
+ * dataset's or a manifest's label (the app lets no one take those back), or names an event in
+ * neither project. The studio writes no such undo; a file edited by hand could, and would take
+ * back the lead's or another annotator's labels.
+ */
+function refuseForeignUndos(db: Database.Database): void {
+  const foreign = db
+    .prepare<[], number>(
+      `SELECT e.src_id FROM temp.merge_events e
+       JOIN temp.merge_annotators ma ON ma.src_id = e.src_annotator
+       JOIN main.annotators undoer ON undoer.id = ma.here_id
+       LEFT JOIN temp.merge_new tn ON tn.new_id = e.undoes_here
+       LEFT JOIN temp.merge_events te ON te.src_id = tn.src_id
+       LEFT JOIN temp.merge_annotators tma ON tma.src_id = te.src_annotator
+       LEFT JOIN main.annotations m ON m.id = e.undoes_here
+       WHERE e.action = 'undo' AND e.pair_id IS NOT NULL AND NOT e.present
+         AND (undoer.kind != 'human'
+              OR NOT (coalesce(te.pair_id = e.pair_id AND tma.here_id = ma.here_id, 0)
+                      OR coalesce(m.pair_id = e.pair_id AND m.annotator_id = ma.here_id, 0)))
+       ORDER BY e.src_id LIMIT 1`,
+    )
+    .pluck()
+    .get();
+  if (foreign === undefined) return;
+  throw new StudioError(
+    'bad_input',
+    `its event ${foreign} is an undo Pick Studio would not write: of another annotator's decision, another pair's, a dataset's or manifest's label, or an event in neither project; nothing of the file was merged`,
+  );
 }
 
 /**
@@ -478,6 +512,9 @@ export class MergeRepository {
         })
         .immediate();
     } catch (error) {
+      if (error instanceof StudioError) {
+        throw new StudioError(error.code, `${recorded.file}: ${error.message}`, { cause: error });
+      }
       throw sqliteCode(error) === undefined ? error : blameDamagedFile(this.db, file, error);
     } finally {
       dropMergeTables(this.db);
