@@ -270,8 +270,8 @@ function addAnnotators(
 /**
  * Appends the new events in their order there, in the pair's image order here (a verdict and the
  * side shown flip when the pair's images are the other way); the decisions table and tallies
- * follow (appendInBulk). The new ids are given in advance, so an undo can name a target added by the same
- * statement (whose SELECT SQLite reads in full before it inserts).
+ * follow (appendInBulk). The new ids are given in advance, so an undo can name a target added by
+ * the same statement (whose SELECT SQLite reads in full before it inserts).
  */
 function addEvents(sql: Sql, db: Database.Database): number {
   sql.run('CREATE UNIQUE INDEX temp.merge_events_by_src ON merge_events (src_id)');
