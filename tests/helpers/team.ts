@@ -44,6 +44,24 @@ export const decide = (
     decisionMs: 700,
   });
 
+/**
+ * A package of the lead's for `annotator`, as `<lead dir>/<file>`, labeled in it: a verdict per
+ * [pair id, decision], in that order.
+ */
+export async function labeledPackage(
+  lead: { call: Studio['call']; dir: string },
+  file: string,
+  annotator: string,
+  decisions: [number, Decision][],
+): Promise<string> {
+  const out = path.join(lead.dir, file);
+  await lead.call('makePackage', { out, annotator });
+  const pkg = openTestProject(out);
+  for (const [pairId, decision] of decisions) await decide(pkg.call, annotator, pairId, decision);
+  pkg.store.close();
+  return out;
+}
+
 /** Current decisions of a project by prompt and annotator: what a merge must carry over. */
 export function decisionsOf(store: Parameters<typeof sqlite>[0]) {
   return sqlite(store)

@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { duckdb } from '../helpers/duckdb';
-import { openTestProject, projectDigest, sqlite } from '../helpers/project';
+import { projectDigest, sqlite } from '../helpers/project';
 import { failure } from '../helpers/errors';
-import { decide, decisionsOf, leadProject } from '../helpers/team';
+import { decide, decisionsOf, labeledPackage, leadProject } from '../helpers/team';
 import { mergeSources } from '../../electron/core/team/merge';
 import type { TaskContext } from '../../electron/core/tasks';
 
@@ -85,12 +85,10 @@ describe('merging an annotation log (export --annotations)', () => {
 
   it("a lead's log carries a package's events under the package's keys", async () => {
     const lead = await leadProject(3);
-    const pack = path.join(lead.dir, 'ana.pickstudio');
-    await lead.call('makePackage', { out: pack, annotator: 'ana' });
-    const ana = openTestProject(pack);
-    await decide(ana.call, 'ana', 1, 0);
-    await decide(ana.call, 'ana', 2, 1);
-    ana.store.close();
+    const pack = await labeledPackage(lead, 'ana.pickstudio', 'ana', [
+      [1, 0],
+      [2, 1],
+    ]);
     await lead.call('merge', { sources: [pack] });
     const log = path.join(lead.dir, 'lead-annotations.parquet');
     await lead.call('exportParquet', {

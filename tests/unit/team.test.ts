@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { StudioError } from '../../shared/errors';
 import { openTestProject, projectDigest, sqlite, tempDir } from '../helpers/project';
 import { failure } from '../helpers/errors';
-import { decide, decisionsOf, leadProject } from '../helpers/team';
+import { decide, decisionsOf, labeledPackage, leadProject } from '../helpers/team';
 
 describe('annotator packages and merging them back', () => {
   it('packs with overlap, labels offline, merges once, twice, and a later return', async () => {
@@ -318,12 +318,10 @@ describe('annotator packages and merging them back', () => {
         VALUES ('pickapic:7', 'dataset', 0, 'pickapic:7');
       INSERT INTO annotations (pair_id, annotator_id, action, verdict, created_at, ranking_id)
         VALUES (3, (SELECT id FROM annotators WHERE name = 'pickapic:7'), 'verdict', '1', 5, 77)`);
-    const own = path.join(lead.dir, 'own.pickstudio');
-    await lead.call('makePackage', { out: own, annotator: 'ana' });
-    const pkg = openTestProject(own);
-    await decide(pkg.call, 'ana', 1, 1);
-    await decide(pkg.call, 'ana', 2, 0);
-    pkg.store.close();
+    const own = await labeledPackage(lead, 'own.pickstudio', 'ana', [
+      [1, 1],
+      [2, 0],
+    ]);
     const leadId = sqlite(lead.store)
       .prepare(`SELECT value FROM project_meta WHERE key = 'project_id'`)
       .pluck()
@@ -417,11 +415,7 @@ describe('annotator packages and merging them back', () => {
 
   it('refuses to merge into a read-only project, naming it; nothing changes', async () => {
     const lead = await leadProject(1);
-    const own = path.join(lead.dir, 'own.pickstudio');
-    await lead.call('makePackage', { out: own, annotator: 'ana' });
-    const pkg = openTestProject(own);
-    await decide(pkg.call, 'ana', 1, 0);
-    pkg.store.close();
+    const own = await labeledPackage(lead, 'own.pickstudio', 'ana', [[1, 0]]);
     const before = projectDigest(lead.file);
     sqlite(lead.store).pragma('query_only = ON');
     const error = await failure(lead.call('merge', { sources: [own] }));
