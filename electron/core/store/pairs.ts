@@ -531,14 +531,8 @@ export class PairRepository {
   private lease(annotatorId: number, pairIds: number[], until: number): void {
     // A lease is worth nothing after a power cut (it only keeps others off the pair for a while),
     // so its commit does not wait for the disk; the next label's commit syncs it with the label.
-    const synchronous = this.db.pragma('synchronous', { simple: true }) as number;
-    this.db.pragma('synchronous = NORMAL');
-    try {
-      this.db.transaction(() => {
-        for (const pairId of pairIds) this.stmt.lease.run(pairId, annotatorId, until);
-      })();
-    } finally {
-      this.db.pragma(`synchronous = ${synchronous}`);
-    }
+    writeDerived(this.db, () => {
+      for (const pairId of pairIds) this.stmt.lease.run(pairId, annotatorId, until);
+    });
   }
 }
