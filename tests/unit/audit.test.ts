@@ -552,10 +552,26 @@ describe("the lead's desk", () => {
     });
     // |p0 - 0.5|: 0.02, 0.05, 0.2, 0.4; the unscored pair last.
     expect(result.pairs.map((p) => p.pairId)).toEqual([2, 4, 3, 1, 5]);
-    // Under an overlap too, where the walk has no mark.
+    // Without an overlap a lease would count for nothing: asking writes none.
+    const leases = () =>
+      sqlite(store)
+        .prepare(
+          'SELECT a.name, l.pair_id FROM pair_leases l JOIN annotators a ON a.id = l.annotator_id ORDER BY 1, 2',
+        )
+        .raw()
+        .all();
+    expect(leases()).toEqual([]);
+    // Under an overlap too, where the walk has no mark; there the pairs handed out, and those
+    // the view holds, are leased.
     await call('setSettings', { overlap: 2 });
     const underOverlap = await call('getQueue', { annotator: 'bea', count: 5 });
     expect(underOverlap.pairs.map((p) => p.pairId)).toEqual([2, 4, 3, 1, 5]);
+    const held = await call('getQueue', { annotator: 'ana', count: 1, excludePairIds: [2, 4] });
+    expect(held.pairs.map((p) => p.pairId)).toEqual([3]);
+    expect(leases()).toEqual([
+      ...[2, 3, 4].map((pair) => ['ana', pair]),
+      ...[1, 2, 3, 4, 5].map((pair) => ['bea', pair]),
+    ]);
     store.close();
   });
 

@@ -358,8 +358,8 @@ export class PairRepository {
    * most verdicts first (finishing pairs before starting new ones), or with `uncertainty` the
    * model's least certain first (active labeling), then the unscored ones. Each order is an
    * index's (pair_tallies_by_need, scores_by_certainty), so the query reads about as many pairs
-   * as it hands out; leases fill a pair but do not reorder it. The pairs are leased to the
-   * annotator until `leaseUntil`, as are the `exclude` pairs the view already holds.
+   * as it hands out; leases fill a pair but do not reorder it. Under an overlap, the pairs are
+   * leased to the annotator until `leaseUntil`, as are the `exclude` pairs the view already holds.
    */
   assign(
     annotatorId: number,
@@ -393,7 +393,7 @@ export class PairRepository {
     } else {
       rows = this.byNeed(open, params, options, count);
     }
-    this.lease(annotatorId, [...exclude, ...rows.map((r) => r.pairId)], options.leaseUntil);
+    this.lease(annotatorId, [...exclude, ...rows.map((r) => r.pairId)], options);
     return rows.map(shown);
   }
 
@@ -493,7 +493,7 @@ export class PairRepository {
    * After the pairs the annotator has not decided run out: the pairs they skipped once
    * (SKIPPED_ONCE), the earliest skip first, skipping `exclude`. When `assigning`, under its
    * overlap as `assign` hands out pairs (a pair that others' verdicts and leases fill stays
-   * skipped), and leased to the annotator until `leaseUntil`.
+   * skipped), and leased to the annotator until `leaseUntil` (see lease).
    */
   returningSkips(
     annotatorId: number,
@@ -522,17 +522,29 @@ export class PairRepository {
       this.lease(
         annotatorId,
         rows.map((r) => r.pairId),
-        assigning.leaseUntil,
+        assigning,
       );
     }
     return rows.map(shown);
   }
 
-  private lease(annotatorId: number, pairIds: number[], until: number): void {
+  /**
+   * Leases the pairs to the annotator until `leaseUntil`. A lease only counts against an overlap,
+   * so without one (everyone labels every pair) nothing is written, and asking for pairs commits
+   * nothing. Views hold pairs when a lead sets an overlap later; their next ask leases them.
+   */
+  private lease(
+    annotatorId: number,
+    pairIds: number[],
+    assigning: Pick<AssignOptions, 'overlap' | 'leaseUntil'>,
+  ): void {
+    if (assigning.overlap === null) return;
     // A lease is worth nothing after a power cut (it only keeps others off the pair for a while),
     // so its commit does not wait for the disk; the next label's commit syncs it with the label.
     writeDerived(this.db, () => {
-      for (const pairId of pairIds) this.stmt.lease.run(pairId, annotatorId, until);
+      for (const pairId of pairIds) {
+        this.stmt.lease.run(pairId, annotatorId, assigning.leaseUntil);
+      }
     });
   }
 }
