@@ -96,7 +96,7 @@ describe('project file', () => {
 
   it("holds the timer's checkpoints back while a bulk write runs, and makes them after it", async () => {
     const { file, store, fileSize, insert } = await walProject('bulk.pickstudio');
-    await store.bulkWrite(async () => {
+    await store.deferringCheckpoints(async () => {
       for (let i = 0; i < 500; i++) insert();
       // The timer fires twice meanwhile, between the bulk write's steps.
       await sleep(2500);

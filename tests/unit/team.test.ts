@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { StudioError } from '../../shared/errors';
 import { openTestProject, projectDigest, sqlite, tempDir } from '../helpers/project';
 import { failure } from '../helpers/errors';
@@ -410,39 +410,6 @@ describe('annotator packages and merging them back', () => {
     // The package as ana returned it merges.
     const report = await lead.call('merge', { sources: [own] });
     expect(report.files[0]!.annotationsAdded).toBe(2);
-    lead.store.close();
-  });
-
-  it('flushes the WAL once when a merge of several files ends, failed or not', async () => {
-    const lead = await leadProject(3);
-    await lead.call('setSettings', { overlap: 3 });
-    const ana = await labeledPackage(lead, 'ana.pickstudio', 'ana', [[1, 0]]);
-    const bo = await labeledPackage(lead, 'bo.pickstudio', 'bo', [[2, 'tie']]);
-    const cy = await labeledPackage(lead, 'cy.pickstudio', 'cy', [[3, 1]]);
-    const text = path.join(lead.dir, 'notes.pickstudio');
-    fs.writeFileSync(text, 'not a project at all\n'.repeat(100));
-    const wal = `${lead.file}-wal`;
-    const opens = vi.spyOn(fs, 'openSync');
-    const syncs = vi.spyOn(fs, 'fsyncSync');
-    const walFlushes = () => {
-      const walFds = opens.mock.calls.flatMap((call, i) =>
-        call[0] === wal ? [opens.mock.results[i]!.value as number] : [],
-      );
-      return syncs.mock.calls.filter(([fd]) => walFds.includes(fd)).length;
-    };
-    try {
-      await lead.call('merge', { sources: [ana, bo] });
-      expect(walFlushes()).toBe(1);
-      // The first file is kept, so the failure is reported only once it is on disk.
-      await failure(lead.call('merge', { sources: [cy, text] }));
-      expect(walFlushes()).toBe(2);
-    } finally {
-      opens.mockRestore();
-      syncs.mockRestore();
-    }
-    expect(decisionsOf(lead.store).map((d) => d.annotator)).toEqual(['ana', 'bo', 'cy']);
-    // The merges' commits skipped their syncs; a label's commit still waits for the disk.
-    expect(sqlite(lead.store).pragma('synchronous', { simple: true })).toBe(2);
     lead.store.close();
   });
 

@@ -4,7 +4,6 @@ import type { MergeSourceKind } from '../../../shared/api';
 import { StudioError } from '../../../shared/errors';
 import { appendInBulk } from './bulk-append';
 import { openDatabase, sqliteCode } from './open';
-import { unsynced } from './sql';
 
 export interface MergeCount {
   /** Events of the annotation log added: decisions, skips and undos. */
@@ -473,14 +472,12 @@ export class MergeRepository {
   constructor(
     private readonly db: Database.Database,
     private readonly projectId: () => string,
-    private readonly syncDeferred: () => boolean,
   ) {}
 
   /**
    * Merges the file's log in one transaction (see mergeAttached): all of it, or nothing. The file
    * is checked first, so a damaged one is named as the one at fault. `recorded` is the file the
    * lead named, which `file` may have been made from (an annotation log's Parquet), and its kind.
-   * Inside the store's bulkWrite, the commit leaves its sync to the bulk write's end.
    */
   merge(
     file: string,
@@ -489,33 +486,31 @@ export class MergeRepository {
   ): MergeCount {
     try {
       this.db.prepare('ATTACH DATABASE ? AS src').run(file);
-      const write = () =>
-        this.db
-          .transaction(() => {
-            const now = Date.now();
-            const counts = mergeAttached(
-              this.db,
-              { here: this.projectId(), there: identity.projectId },
-              now,
-            );
-            this.db
-              .prepare(
-                `INSERT INTO merges (source_file, kind, source_project, package_id, annotators,
+      return this.db
+        .transaction(() => {
+          const now = Date.now();
+          const counts = mergeAttached(
+            this.db,
+            { here: this.projectId(), there: identity.projectId },
+            now,
+          );
+          this.db
+            .prepare(
+              `INSERT INTO merges (source_file, kind, source_project, package_id, annotators,
                  merged_at, annotations_added) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-              )
-              .run(
-                recorded.file,
-                recorded.kind,
-                identity.projectId,
-                identity.packageId,
-                JSON.stringify(counts.annotatorsInvolved),
-                now,
-                counts.annotationsAdded,
-              );
-            return counts;
-          })
-          .immediate();
-      return this.syncDeferred() ? unsynced(this.db, write) : write();
+            )
+            .run(
+              recorded.file,
+              recorded.kind,
+              identity.projectId,
+              identity.packageId,
+              JSON.stringify(counts.annotatorsInvolved),
+              now,
+              counts.annotationsAdded,
+            );
+          return counts;
+        })
+        .immediate();
     } catch (error) {
       if (error instanceof StudioError) {
         throw new StudioError(error.code, `${recorded.file}: ${error.message}`, { cause: error });

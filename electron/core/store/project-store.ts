@@ -64,11 +64,7 @@ export class ProjectStore {
     this.scores = new ScoreRepository(this.db, () => this.marks.forgetCertainty());
     this.audit = new AuditReads(this.db);
     this.packages = new PackageRepository(this.db);
-    this.merges = new MergeRepository(
-      this.db,
-      () => this.projectId,
-      () => this.syncDeferred(),
-    );
+    this.merges = new MergeRepository(this.db, () => this.projectId);
     this.gold = new GoldRepository(this.db);
     this.flags = new FlagRepository(this.db);
     this.stmt = {
@@ -88,43 +84,17 @@ export class ProjectStore {
   }
 
   /**
-   * Runs a bulk write of several transactions (a merge of many files). The timer's checkpoints
-   * are held back until it ends, unless the WAL grows past DEFERRED_WAL_BYTES: copying the first
-   * files' pages back into the project between the next ones cost 6-7% of a 10-package merge, for
-   * the same copy made once at the end. Its transactions that ask (`syncDeferred`) commit without
-   * waiting for the disk, and the WAL is flushed once when it ends, failed or not, before
-   * anything is reported: a sync per file cost a merge of 10 packages about a tenth.
+   * Runs a bulk write (a merge of many files) with the timer's checkpoints held back until it
+   * ends, unless the WAL grows past DEFERRED_WAL_BYTES: copying the first files' pages back into
+   * the project between the next ones cost 6-7% of a 10-package merge, for the same copy made
+   * once at the end.
    */
-  async bulkWrite<T>(work: () => Promise<T>): Promise<T> {
+  async deferringCheckpoints<T>(work: () => Promise<T>): Promise<T> {
     this.bulkWrites++;
     try {
       return await work();
     } finally {
       this.bulkWrites--;
-      this.syncWal();
-    }
-  }
-
-  /** Whether a bulk write runs, whose transactions may leave their sync to its end. */
-  private syncDeferred(): boolean {
-    return this.bulkWrites > 0;
-  }
-
-  /** Flushes what was committed to the WAL without a sync (the WAL is written, only not synced). */
-  private syncWal(): void {
-    let fd: number;
-    try {
-      // Writable: Windows flushes only a handle opened for writing.
-      fd = fs.openSync(`${this.file}-wal`, 'r+');
-    } catch (error) {
-      // No WAL: a checkpoint took everything into the project file, synced.
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw error;
-    }
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
     }
   }
 

@@ -6,26 +6,18 @@ import type Database from 'better-sqlite3';
  */
 
 /**
- * Runs `work` with its commits not waiting for the disk (`synchronous = NORMAL`), then puts the
- * connection's setting back. In WAL mode such a commit survives a crash of the app, not a power
- * cut; the next commit that does sync (a label's) flushes it too.
+ * Runs `write` in one transaction without waiting for its fsync (`synchronous = NORMAL`), then
+ * puts the connection's setting back: for data that can be made again or lost (embeddings, scores,
+ * queue marks, leases), where a crash loses at most this write, and labels' full sync stays.
  */
-export function unsynced<T>(db: Database.Database, work: () => T): T {
+export function writeDerived(db: Database.Database, write: () => void): void {
   const synchronous = db.pragma('synchronous', { simple: true }) as number;
   db.pragma('synchronous = NORMAL');
   try {
-    return work();
+    db.transaction(write)();
   } finally {
     db.pragma(`synchronous = ${synchronous}`);
   }
-}
-
-/**
- * Runs `write` in one unsynced transaction: for data that can be made again (embeddings, scores,
- * queue marks), where a power cut loses at most this write, and labels' full sync stays as it was.
- */
-export function writeDerived(db: Database.Database, write: () => void): void {
-  unsynced(db, () => db.transaction(write)());
 }
 
 /** After the pair `p`: its prompt `pr` and its images `i0`, `i1`. */

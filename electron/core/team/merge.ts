@@ -19,7 +19,7 @@ import type { TaskContext } from '../tasks';
 /**
  * Merges each file's annotation log into the lead's project, one transaction per file: a bad
  * file is named with the problem and changes nothing; files before it stay merged, and the
- * message says so. One bulk write: the files' commits are flushed to disk together, at the end.
+ * message says so.
  */
 export async function mergeSources(
   lead: ProjectStore,
@@ -28,7 +28,7 @@ export async function mergeSources(
 ): Promise<MergeFileReport[]> {
   // A read-only project fails now, not after the first file.
   lead.assertWritable('merge');
-  return lead.bulkWrite(async () => {
+  return lead.deferringCheckpoints(async () => {
     const reports: MergeFileReport[] = [];
     for (const [index, file] of sources.entries()) {
       context.throwIfCancelled();
