@@ -232,9 +232,12 @@ describe('the decisions table (migration 4)', () => {
     FROM annotator_tallies WHERE verdicts + skips > 0 ORDER BY annotator`;
 
   const PAIR_TALLIES_BY_DEFINITION = `SELECT p.id AS pair,
-    (SELECT count(*) FROM (${DEFINITION}) c WHERE c.pair = p.id AND c.action = 'verdict') AS verdicts
-    FROM pairs p ORDER BY p.id`;
-  const PAIR_TALLIES = 'SELECT pair_id AS pair, verdicts FROM pair_tallies ORDER BY pair_id';
+    count(c.pair) AS verdicts, count(c.verdict = '0' OR NULL) AS image0,
+    count(c.verdict = '1' OR NULL) AS image1, count(c.verdict = 'tie' OR NULL) AS ties
+    FROM pairs p LEFT JOIN (${DEFINITION}) c ON c.pair = p.id AND c.action = 'verdict'
+    GROUP BY p.id ORDER BY p.id`;
+  const PAIR_TALLIES =
+    'SELECT pair_id AS pair, verdicts, image0, image1, ties FROM pair_tallies ORDER BY pair_id';
 
   /** Random verdicts, skips, and undos of any decision still standing, current or not. */
   function randomHistory(
@@ -288,9 +291,12 @@ describe('the decisions table (migration 4)', () => {
     let checked = 0;
     const tallies = sqlite(store).prepare(TALLIES);
     const talliesByDefinition = sqlite(store).prepare(TALLIES_BY_DEFINITION);
+    const pairTallies = sqlite(store).prepare(PAIR_TALLIES);
+    const pairTalliesByDefinition = sqlite(store).prepare(PAIR_TALLIES_BY_DEFINITION);
     randomHistory(sqlite(store), 400, 7, () => {
       expect(table.all()).toEqual(definition.all());
       expect(tallies.all()).toEqual(talliesByDefinition.all());
+      expect(pairTallies.all()).toEqual(pairTalliesByDefinition.all());
       checked++;
     });
     expect(checked).toBeGreaterThan(350);

@@ -364,16 +364,22 @@ export class AuditReads {
    */
   disagreementCandidates(q: ReviewQuery): DisagreementCandidate[] {
     const { where, driver, cellVerdicts, params } = reviewSql(q);
-    return this.db
-      .prepare<Params, DisagreementCandidate>(
-        `WITH per_pair AS (
-           SELECT d.pair_id, min(d.verdict) != max(d.verdict) AS humans_disagree,
+    const ofDriver = (pair: string) => (driver === null ? '' : `AND ${pair} IN (${driver})`);
+    // A confusion cell counts some of a pair's verdicts, read one by one; otherwise the pair's
+    // tallies hold its verdicts by category (grouping every decision cost three times as much).
+    const perPair =
+      q.cell?.kind !== 'confusion'
+        ? `SELECT t.pair_id, (t.image0 > 0) + (t.image1 > 0) + (t.ties > 0) > 1 AS humans_disagree,
+             t.image0 AS chose_0, t.image1 AS chose_1, t.ties AS chose_tie, 0 AS cell_verdicts
+           FROM pair_tallies t WHERE t.verdicts > 0 ${ofDriver('t.pair_id')}`
+        : `SELECT d.pair_id, min(d.verdict) != max(d.verdict) AS humans_disagree,
              sum(d.verdict = '0') AS chose_0, sum(d.verdict = '1') AS chose_1,
              sum(d.verdict = 'tie') AS chose_tie, ${cellVerdicts} AS cell_verdicts
-           FROM decisions d WHERE d.action = 'verdict'
-             ${driver === null ? '' : `AND d.pair_id IN (${driver})`}
-           GROUP BY d.pair_id
-         ), judged AS (
+           FROM decisions d WHERE d.action = 'verdict' ${ofDriver('d.pair_id')}
+           GROUP BY d.pair_id`;
+    return this.db
+      .prepare<Params, DisagreementCandidate>(
+        `WITH per_pair AS (${perPair}), judged AS (
            SELECT g.pair_id, s.p_0, g.humans_disagree,
              coalesce(abs(2 * s.p_0 - 1) > @threshold
                AND iif(s.p_0 > 0.5, g.chose_1, g.chose_0) > 0, 0) AS model_disagrees,

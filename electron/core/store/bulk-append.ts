@@ -45,7 +45,7 @@ export function appendInBulk(db: Database.Database, append: () => number): numbe
     return appended;
   } finally {
     for (const { sql } of triggers) db.exec(sql);
-    for (const table of ['bulk_change', 'bulk_undone']) {
+    for (const table of ['bulk_change', 'bulk_undone', 'bulk_pair_change']) {
       db.exec(`DROP TABLE IF EXISTS temp.${table}`);
     }
   }
@@ -103,10 +103,21 @@ function keepDecisions(db: Database.Database, first: number): void {
          verdicts = verdicts + excluded.verdicts, skips = skips + excluded.skips,
          image0 = image0 + excluded.image0, image1 = image1 + excluded.image1,
          ties = ties + excluded.ties`);
-  run(`UPDATE main.pair_tallies SET verdicts = verdicts + c.change
-       FROM (SELECT pair_id, ${counted('action', 'verdict')} AS change
-             FROM temp.bulk_change GROUP BY pair_id) c
-       WHERE pair_tallies.pair_id = c.pair_id AND c.change != 0`);
+  // As the triggers do: verdicts, and so pair_tallies_by_need, written only where they change.
+  const categories =
+    'image0 = image0 + c.more0, image1 = image1 + c.more1, ties = ties + c.more_ties';
+  run(`CREATE TEMP TABLE bulk_pair_change AS
+       SELECT pair_id, ${counted('action', 'verdict')} AS more_verdicts,
+         ${counted('verdict', '0')} AS more0, ${counted('verdict', '1')} AS more1,
+         ${counted('verdict', 'tie')} AS more_ties
+       FROM temp.bulk_change GROUP BY pair_id`);
+  run(`UPDATE main.pair_tallies SET verdicts = verdicts + c.more_verdicts, ${categories}
+       FROM temp.bulk_pair_change c
+       WHERE pair_tallies.pair_id = c.pair_id AND c.more_verdicts != 0`);
+  run(`UPDATE main.pair_tallies SET ${categories}
+       FROM temp.bulk_pair_change c
+       WHERE pair_tallies.pair_id = c.pair_id AND c.more_verdicts = 0
+         AND (c.more0 != 0 OR c.more1 != 0 OR c.more_ties != 0)`);
 }
 
 /**
