@@ -56,7 +56,7 @@ const byPair = (): Map<number, Row[]> => {
 };
 
 /** The pair ids review lists (kind `all`), every page, in list order. */
-async function listed(filters: ReviewFilters, kind: 'all' | 'any' = 'all') {
+async function listed(filters: ReviewFilters, kind: 'all' | 'any' | 'humans' = 'all') {
   const ids: number[] = [];
   let total = -1;
   let cellVerdicts: number | undefined;
@@ -210,6 +210,25 @@ describe('review: search and filters', () => {
         expect(got.total, JSON.stringify(filters)).toBeGreaterThan(0);
         expect(got.total, JSON.stringify(filters)).toBeLessThan(judgedIds.length);
       }
+    }
+  });
+
+  it('lists as humans disagreeing exactly the pairs whose verdicts are not all the same', async () => {
+    const disagreeing = [...byPair()]
+      .filter(([, verdicts]) => new Set(verdicts.map((r) => r.verdict)).size > 1)
+      .map(([id]) => id);
+    expect(disagreeing.length).toBeGreaterThan(0);
+    for (const filters of [{}, { annotator: 'demo:ben' }]) {
+      const expected = disagreeing.filter(
+        (id) =>
+          !filters.annotator ||
+          byPair()
+            .get(id)!
+            .some((r) => r.annotator === filters.annotator),
+      );
+      const got = await listed(filters, 'humans');
+      expect(got.set, JSON.stringify(filters)).toEqual(sorted(expected));
+      expect(got.total).toBe(expected.length);
     }
   });
 
