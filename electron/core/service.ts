@@ -391,7 +391,7 @@ export class StudioService implements StudioHandlers {
   /** Without resamples, the figures; with them, the intervals: kept, or as a task. */
   private async audit(args: ParsedArgs<'getAuditTunedOn'> | ParsedArgs<'getAudit'>) {
     if (args.resamples === 0) return this.reports.figures(args);
-    const kept = await this.reports.kept(args);
+    const kept = this.reports.kept(args);
     if (kept) return kept;
     return this.tasks.run('intervals', 'resamples', args.taskId, (context) =>
       this.reports.intervals(args, context),

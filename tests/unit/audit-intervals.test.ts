@@ -130,24 +130,30 @@ describe('the dashboard: figures first, intervals after', () => {
     // 1,770 annotator pairs, each with its own resamples: seconds of work for 2,000 resamples.
     label(store, 30, 60);
 
-    let cancelledAt: TaskProgress | undefined;
-    const cancelling = new Promise<void>((resolve) => {
-      const watch = setInterval(() => {
-        const running = ofTask(events, 'slow').find((e) => e.state === 'running' && e.done > 0);
-        if (!running) return;
-        clearInterval(watch);
-        cancelledAt = running;
-        void call('cancelTask', { taskId: 'slow' }).then(() => resolve());
-      }, 5);
-    });
+    /** Cancels the task once it has resampled; resolves with the progress it had then. */
+    const cancelWhenRunning = (taskId: string) =>
+      new Promise<TaskProgress>((resolve) => {
+        const watch = setInterval(() => {
+          const running = ofTask(events, taskId).find((e) => e.state === 'running' && e.done > 0);
+          if (!running) return;
+          clearInterval(watch);
+          void call('cancelTask', { taskId }).then(() => resolve(running));
+        }, 5);
+      });
+    const cancelling = cancelWhenRunning('slow');
     const slow = await call('getAudit', { taskId: 'slow', resamples: 2000 });
-    await cancelling;
+    const cancelledAt = await cancelling;
     // What it had: the figures, without intervals.
     expect(slow.dashboard.bootstrap.resamples).toBe(0);
     expect(slow.dashboard.agreement.cohen[0]!.unweighted.interval).toBeNull();
     expect(asValue(slow)).toEqual(asValue(await call('getAudit', { resamples: 0 })));
-    expect(cancelledAt!.done).toBeLessThan(2000);
+    expect(cancelledAt.done).toBeLessThan(2000);
     expect(ofTask(events, 'slow').at(-1)).toMatchObject({ state: 'cancelled' });
+    // What a cancelled run answered is not kept: the same question resamples again.
+    const cancellingAgain = cancelWhenRunning('slow-again');
+    await call('getAudit', { taskId: 'slow-again', resamples: 2000 });
+    await cancellingAgain;
+    expect(ofTask(events, 'slow-again').at(-1)).toMatchObject({ state: 'cancelled' });
 
     const quick = await call('getAudit', { taskId: 'quick', resamples: 5 });
     expect(quick.dashboard.agreement.cohen).toHaveLength((60 * 59) / 2);

@@ -1,7 +1,7 @@
 /**
  * The dashboard's reports over one open project, on whichever thread holds it (the dashboard
  * worker, see reports.ts): the figures, then the same report with bootstrap intervals computed
- * from the verdicts the figures were just read from, kept until anything in the project changes.
+ * from the verdicts the figures were just read from.
  */
 import type { AuditReport } from '../../../shared/audit';
 import { StudioError } from '../../../shared/errors';
@@ -13,7 +13,7 @@ import { auditReport, readAuditInputs, type AuditArgs, type AuditInputs } from '
  * What a report answers, under the project's data as it is now; null when it cannot be known
  * (a threshold tuned on another project, which may change without this one knowing).
  */
-function questionKey(store: ProjectStore, args: AuditArgs): string | null {
+export function questionKey(store: ProjectStore, args: AuditArgs): string | null {
   if (args.tuneOn !== undefined) return null;
   const { filters, annotator, threshold } = args;
   return JSON.stringify([store.dataVersion(), filters, annotator ?? null, threshold ?? null]);
@@ -33,14 +33,12 @@ export interface IntervalsWork {
 
 /** What the desk is asked; a cancel of the intervals is a flag set in shared memory. */
 export type DeskRequest =
-  | { kind: 'figures' | 'kept'; file: string; args: AuditArgs }
+  | { kind: 'figures'; file: string; args: AuditArgs }
   | { kind: 'intervals'; file: string; args: AuditArgs; cancel: Int32Array };
 
 /** The desk's answer to a request; `progress` hears of the resamples. */
 export function answer(desk: AuditDesk, request: DeskRequest, progress: Progress) {
-  if (request.kind !== 'intervals') {
-    return request.kind === 'figures' ? desk.figures(request.args) : desk.kept(request.args);
-  }
+  if (request.kind === 'figures') return desk.figures(request.args);
   const { cancel } = request;
   return desk.intervals(request.args, { progress, cancelled: () => Atomics.load(cancel, 0) !== 0 });
 }
@@ -48,7 +46,6 @@ export function answer(desk: AuditDesk, request: DeskRequest, progress: Progress
 export class AuditDesk {
   /** The latest figures and the verdicts behind them, for the intervals asked for next. */
   private figuresRead: { key: string; inputs: AuditInputs; report: AuditReport } | null = null;
-  private withIntervals: { key: string; resamples: number; report: AuditReport } | null = null;
 
   constructor(private readonly store: ProjectStore) {}
 
@@ -59,15 +56,6 @@ export class AuditDesk {
     const report = figuresOf(this.store, args, inputs);
     this.figuresRead = key === null ? null : { key, inputs, report };
     return report;
-  }
-
-  /** The report with intervals computed before for this question, if nothing changed since. */
-  kept(args: AuditArgs): AuditReport | null {
-    const key = questionKey(this.store, args);
-    const kept = this.withIntervals;
-    return key !== null && kept?.key === key && kept.resamples === args.resamples
-      ? kept.report
-      : null;
   }
 
   /**
@@ -96,8 +84,6 @@ export class AuditDesk {
       if (!work.cancelled()) throw error;
       return read?.report ?? figuresOf(this.store, args, inputs);
     }
-    const report = auditReport(this.store, args, inputs, dashboard);
-    if (key !== null) this.withIntervals = { key, resamples: args.resamples, report };
-    return report;
+    return auditReport(this.store, args, inputs, dashboard);
   }
 }
