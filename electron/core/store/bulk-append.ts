@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 
 /**
- * The triggers that keep the decisions table and the tallies (migrations 4 and 9) as each
+ * The triggers that keep the decisions table and the tallies (migrations 4, 9 and 10) as each
  * annotation is appended. appendInBulk does their work set-based instead, so it must know every
  * trigger on those two tables: store.test.ts checks this list against the latest schema.
  */
