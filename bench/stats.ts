@@ -172,7 +172,7 @@ function main(): void {
   log(
     `figures: percent agreement ${fixed(ag.percent.value)} ${interval(ag.percent)}, without ties ${fixed(ag.percentWithoutTies.value)}, ` +
       `Fleiss ${fixed(ag.fleissKappa.value)}, Krippendorff nominal ${fixed(ag.krippendorffNominal.value)} ${interval(ag.krippendorffNominal)}, ` +
-      `ordinal ${fixed(ag.krippendorffOrdinal.value)}, AC1 ${fixed(ag.gwetAC1.value)}, ${ag.cohen.length} annotator pairs with Cohen's kappa`,
+      `ordinal ${fixed(ag.krippendorffOrdinal.value)}, AC1 ${fixed(ag.gwetAC1.value)}, ${ag.cohen.a.length} annotator pairs with Cohen's kappa`,
   );
   log(
     `PickScore: threshold ${result.pickscore.threshold}, accuracy ${fixed(result.pickscore.accuracy.value)} ${interval(result.pickscore.accuracy)}, ` +

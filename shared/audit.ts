@@ -1,6 +1,7 @@
 /**
  * What the lead's desk shows: the agreement dashboard computed by electron/core/metrics, and the
- * disagreements to review. Types only; core fills them, every door carries them as JSON.
+ * disagreements to review. Types, and the few reads of them every door needs; core fills them,
+ * every door carries them as JSON.
  */
 import type { Verdict } from './labels';
 import type { QualityReport } from './quality';
@@ -38,6 +39,7 @@ export interface Estimate {
   interval: Interval | null;
 }
 
+/** One row of a CohenTable. */
 export interface CohenPairResult {
   a: string;
   b: string;
@@ -45,6 +47,54 @@ export interface CohenPairResult {
   commonPairs: number;
   unweighted: Estimate;
   linear: Estimate;
+}
+
+/** Estimates as columns: entry i of each is row i's; null where undefined or not computed. */
+export interface EstimateColumns {
+  value: (number | null)[];
+  lower: (number | null)[];
+  upper: (number | null)[];
+}
+
+/**
+ * Cohen's kappa of each pair of annotators, as columns: row i is entry i of each. A project of
+ * Pick-a-Pic's size has hundreds of thousands of rows; as objects (366,462 of them, with
+ * intervals) they were most of a report's memory and of its copying between threads.
+ */
+export interface CohenTable {
+  /** The annotators the rows name: `a[i]` and `b[i]` index this list. */
+  annotators: string[];
+  a: number[];
+  b: number[];
+  /** Pairs both annotators judged. */
+  commonPairs: number[];
+  unweighted: EstimateColumns;
+  linear: EstimateColumns;
+}
+
+function estimateAt(columns: EstimateColumns, i: number): Estimate {
+  const lower = columns.lower[i] ?? null;
+  const upper = columns.upper[i] ?? null;
+  return {
+    value: columns.value[i] ?? null,
+    interval: lower === null || upper === null ? null : { lower, upper },
+  };
+}
+
+/** Row i of the table. */
+export function cohenRow(table: CohenTable, i: number): CohenPairResult {
+  return {
+    a: table.annotators[table.a[i]!]!,
+    b: table.annotators[table.b[i]!]!,
+    commonPairs: table.commonPairs[i]!,
+    unweighted: estimateAt(table.unweighted, i),
+    linear: estimateAt(table.linear, i),
+  };
+}
+
+/** Every row of the table, for a reader that wants them all (`stats --json`, tests). */
+export function cohenRows(table: CohenTable): CohenPairResult[] {
+  return table.a.map((_, i) => cohenRow(table, i));
 }
 
 export interface AnnotatorResult {
@@ -121,7 +171,7 @@ export interface DashboardResult {
     krippendorffOrdinal: Estimate;
     gwetAC1: Estimate;
     /** Annotator pairs sharing at least `minimumShared` judged pairs. */
-    cohen: CohenPairResult[];
+    cohen: CohenTable;
     /** Annotator pairs that share a judged pair, but fewer than `minimumShared`: no row. */
     cohenBelowMinimum: { count: number; minimumShared: number };
   };

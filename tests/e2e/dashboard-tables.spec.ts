@@ -4,7 +4,7 @@
  * report the page was given.
  */
 import Database from 'better-sqlite3';
-import type { AuditReport } from '../../shared/audit';
+import { cohenRows as rowsOfTable, type AuditReport } from '../../shared/audit';
 import { call, chooseAnnotator, collectPageErrors, expect, test } from './fixtures';
 
 const PAIRS = 12;
@@ -47,7 +47,7 @@ test("the dashboard's long tables draw a page at a time, and the Cohen table fin
   await page.keyboard.press('d');
   await expect(page.getByTestId('audit-dashboard')).toHaveAttribute('data-state', 'ready');
   const report = await call<AuditReport>(page, 'getAudit', { resamples: 0 });
-  const cohen = report.dashboard.agreement.cohen;
+  const cohen = rowsOfTable(report.dashboard.agreement.cohen);
   expect(cohen).toHaveLength((ANNOTATORS * (ANNOTATORS - 1)) / 2);
 
   const annotatorRows = page.locator('[data-testid="annotator-table"] tbody tr');

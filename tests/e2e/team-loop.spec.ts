@@ -18,7 +18,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { AuditReport, Disagreement } from '../../shared/audit';
+import type { CohenPairResult, Disagreement } from '../../shared/audit';
 import type { Verdict } from '../../shared/labels';
 import { duckdb } from '../helpers/duckdb';
 import { makeJpeg, makePng } from '../helpers/project';
@@ -483,7 +483,8 @@ test('the team loop: pack, label in two browsers, merge twice, stats, adjudicate
         verdicts: { image0: number; image1: number; tie: number };
         skips: number;
       }[];
-      audit: AuditReport;
+      // --json prints Cohen's table one object per pair of annotators.
+      audit: { dashboard: { agreement: { cohen: CohenPairResult[] } } };
     };
     for (const name of ANNOTATORS) {
       const mine = [...labeled[name].standing.values()];

@@ -4,7 +4,7 @@ import { audit } from '../../electron/core/audit/audit';
 import { openStudio } from '../../electron/core/studio';
 import type { ProjectStore } from '../../electron/core/store/project-store';
 import type { TaskProgress } from '../../shared/api';
-import type { AuditReport } from '../../shared/audit';
+import { cohenRow, type AuditReport } from '../../shared/audit';
 import type { Verdict } from '../../shared/labels';
 import { insertPairs, openTestProject, sqlite, tempDir } from '../helpers/project';
 
@@ -49,7 +49,7 @@ describe('the dashboard: figures first, intervals after', () => {
     const full = await call('getAudit', { taskId: 'intervals-1' });
     expect(full.dashboard.bootstrap.resamples).toBe(200);
     expect(full.dashboard.agreement.percent.interval).not.toBeNull();
-    expect(full.dashboard.agreement.cohen[0]!.unweighted.interval).not.toBeNull();
+    expect(cohenRow(full.dashboard.agreement.cohen, 0).unweighted.interval).not.toBeNull();
     // The same seed and the same verdicts: the worker's resamples are this thread's.
     expect(asValue(full)).toEqual(asValue(audit(store, { filters: {}, resamples: 200 })));
     // And the figures are the same numbers, with their intervals left out.
@@ -145,7 +145,7 @@ describe('the dashboard: figures first, intervals after', () => {
     const cancelledAt = await cancelling;
     // What it had: the figures, without intervals.
     expect(slow.dashboard.bootstrap.resamples).toBe(0);
-    expect(slow.dashboard.agreement.cohen[0]!.unweighted.interval).toBeNull();
+    expect(cohenRow(slow.dashboard.agreement.cohen, 0).unweighted.interval).toBeNull();
     expect(asValue(slow)).toEqual(asValue(await call('getAudit', { resamples: 0 })));
     expect(cancelledAt.done).toBeLessThan(2000);
     expect(ofTask(events, 'slow').at(-1)).toMatchObject({ state: 'cancelled' });
@@ -156,8 +156,8 @@ describe('the dashboard: figures first, intervals after', () => {
     expect(ofTask(events, 'slow-again').at(-1)).toMatchObject({ state: 'cancelled' });
 
     const quick = await call('getAudit', { taskId: 'quick', resamples: 5 });
-    expect(quick.dashboard.agreement.cohen).toHaveLength((60 * 59) / 2);
-    expect(quick.dashboard.agreement.cohen[0]!.unweighted.interval).not.toBeNull();
+    expect(quick.dashboard.agreement.cohen.a).toHaveLength((60 * 59) / 2);
+    expect(cohenRow(quick.dashboard.agreement.cohen, 0).unweighted.interval).not.toBeNull();
     studio.close();
   });
 });

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MIGRATIONS } from '../../electron/core/store/migrations';
 import { openStudio } from '../../electron/core/studio';
 import { PICKSTUDIO_APPLICATION_ID } from '../../electron/core/store/open';
-import type { AuditFilters, AuditReport } from '../../shared/audit';
+import { cohenRows, type AuditFilters, type AuditReport } from '../../shared/audit';
 import { isDisagreement } from '../../shared/api';
 import type { Decision, Verdict } from '../../shared/labels';
 import { duckdb, writeShardWithDuckDB, type ShardRow } from '../helpers/duckdb';
@@ -766,10 +766,10 @@ describe("the lead's desk", () => {
       }
     }
     const all = (await call('getAudit', { resamples: 0 })).dashboard.agreement;
-    expect(all.cohen.map((c) => [c.a, c.b])).toEqual([['ana', 'bob']]);
+    expect(cohenRows(all.cohen).map((c) => [c.a, c.b])).toEqual([['ana', 'bob']]);
     expect(all.cohenBelowMinimum).toEqual({ count: 3, minimumShared: 10 });
     const cy = (await call('getAudit', { annotator: 'cy', resamples: 0 })).dashboard.agreement;
-    expect(cy.cohen).toEqual([]);
+    expect(cohenRows(cy.cohen)).toEqual([]);
     expect(cy.cohenBelowMinimum).toEqual({ count: 1, minimumShared: 10 });
     store.close();
 

@@ -8,7 +8,7 @@ import {
   outlierFlags,
   wilsonUpper,
 } from '../../electron/core/metrics/outliers';
-import type { AnnotatorResult } from '../../shared/audit';
+import type { AnnotatorResult, CohenTable } from '../../shared/audit';
 import { mixInGold } from '../../electron/core/team/package';
 import type { Disagreement } from '../../shared/audit';
 import type { Verdict } from '../../shared/labels';
@@ -325,9 +325,18 @@ describe('outliers', () => {
       medianDecisionMs,
       timedVerdicts: 100,
     });
+    const none = { value: [], lower: [], upper: [] };
+    const noCohenRows: CohenTable = {
+      annotators: [],
+      a: [],
+      b: [],
+      commonPairs: [],
+      unweighted: none,
+      linear: none,
+    };
     const flags = outlierFlags(
       [row('a', 4000, 5), row('b', 5000, 4), row('c', 4500, 6), row('d', 900, 45)],
-      [],
+      noCohenRows,
       new Map(),
     );
     expect(

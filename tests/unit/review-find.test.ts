@@ -6,7 +6,13 @@
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuditFilters, ReviewCell, ReviewFilters } from '../../shared/audit';
+import {
+  cohenRow,
+  cohenRows,
+  type AuditFilters,
+  type ReviewCell,
+  type ReviewFilters,
+} from '../../shared/audit';
 import type { Verdict } from '../../shared/labels';
 import { openTestProject, sqlite, tempDir } from '../helpers/project';
 
@@ -301,9 +307,9 @@ describe('review: the pairs behind a dashboard number', () => {
     let rowsSeen = 0;
     for (const filters of scopes) {
       const report = await project.call('getAudit', { filters, resamples: 0 });
-      expect(report.dashboard.agreement.cohen.length).toBeGreaterThan(0);
+      expect(report.dashboard.agreement.cohen.a.length).toBeGreaterThan(0);
       const verdicts = selected(filters);
-      for (const row of report.dashboard.agreement.cohen) {
+      for (const row of cohenRows(report.dashboard.agreement.cohen)) {
         const cell: ReviewCell = { kind: 'cohen', a: row.a, b: row.b, filters };
         const got = await listed({ cell });
         const of = (name: string) =>
@@ -347,7 +353,7 @@ describe('review: the pairs behind a dashboard number', () => {
 
   it('a cell narrows further with the other filters', async () => {
     const report = await project.call('getAudit', { filters: {}, resamples: 0 });
-    const row = report.dashboard.agreement.cohen[0]!;
+    const row = cohenRow(report.dashboard.agreement.cohen, 0);
     const cell: ReviewCell = { kind: 'cohen', a: row.a, b: row.b, filters: {} };
     const all = await listed({ cell });
     const withSearch = await listed({ cell, search: 'red' });

@@ -1,5 +1,5 @@
 import { studioContract, type ProjectStats } from '../../../shared/api';
-import type { AuditReport } from '../../../shared/audit';
+import { cohenRow, cohenRows, type AuditReport } from '../../../shared/audit';
 import { defineCommand, expectPositionals, numberOption } from '../command';
 import { number } from '../format';
 import { withProject } from '../project';
@@ -53,7 +53,7 @@ reports test_unique), or fixed with --threshold. --annotator NAME: only that ann
           : await studio.call('getAudit', { annotator, threshold, resamples }),
     ]);
     if (values.json) {
-      console.log(JSON.stringify({ ...counts, audit }, null, 2));
+      console.log(JSON.stringify({ ...counts, audit: audit && withCohenRows(audit) }, null, 2));
       return;
     }
     printCounts(counts);
@@ -68,6 +68,16 @@ reports test_unique), or fixed with --threshold. --annotator NAME: only that ann
     printGenerators(audit);
   },
 });
+
+/**
+ * The report with Cohen's table as one object per pair of annotators, as `--json` has always
+ * printed it (the API carries it as columns, see CohenTable).
+ */
+function withCohenRows(audit: AuditReport) {
+  const { dashboard } = audit;
+  const cohen = cohenRows(dashboard.agreement.cohen);
+  return { ...audit, dashboard: { ...dashboard, agreement: { ...dashboard.agreement, cohen } } };
+}
 
 function printCounts(stats: ProjectStats): void {
   const c = stats.counts;
@@ -117,7 +127,8 @@ function printAgreement(audit: AuditReport): void {
   console.log(`  Krippendorff's alpha       ${estimate(agreement.krippendorffNominal)} nominal`);
   console.log(`                             ${estimate(agreement.krippendorffOrdinal)} ordinal`);
   console.log(`  Gwet's AC1                 ${estimate(agreement.gwetAC1)}`);
-  for (const c of agreement.cohen) {
+  for (let i = 0; i < agreement.cohen.a.length; i++) {
+    const c = cohenRow(agreement.cohen, i);
     console.log(
       `  Cohen's kappa ${c.a} / ${c.b}: ${estimate(c.unweighted)}, linear-weighted ${estimate(c.linear)} (${plural(c.commonPairs, 'pair')})`,
     );

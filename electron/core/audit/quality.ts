@@ -2,7 +2,7 @@
  * The audit's checks on the annotators: each one's current verdicts on the lead's gold pairs,
  * and the outlier flags (metrics/outliers.ts), over the verdicts the filters select.
  */
-import type { AnnotatorResult, CohenPairResult, DashboardColumns } from '../metrics';
+import type { AnnotatorResult, CohenTable, DashboardColumns } from '../metrics';
 import { verdictCategory } from '../metrics';
 import { outlierFlags } from '../metrics/outliers';
 import type { GoldPair } from '../store/gold';
@@ -51,7 +51,7 @@ export function qualityReport(
   columns: DashboardColumns,
   pairIds: ArrayLike<number>,
   gold: readonly GoldPair[],
-  everyone: { annotators: readonly AnnotatorResult[]; cohen: readonly CohenPairResult[] },
+  everyone: { annotators: readonly AnnotatorResult[]; cohen: CohenTable },
   only?: string,
 ): QualityReport {
   const scores = goldScores(columns, pairIds, gold);

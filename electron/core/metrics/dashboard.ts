@@ -45,9 +45,10 @@ import {
 } from './bootstrap';
 import type {
   AnnotatorResult,
-  CohenPairResult,
+  CohenTable,
   DashboardResult,
   Estimate,
+  EstimateColumns,
 } from '../../../shared/audit';
 import { calibrationFromCounts, DEFAULT_CALIBRATION_BINS } from './calibration';
 import * as categories from './categories';
@@ -843,6 +844,21 @@ function accuracyOf(types: ResampleTypes): number {
   return accN > 0 ? accSum / accN : NaN;
 }
 
+/** A column of estimates, filled row by row. */
+function estimateColumns(rows: number): EstimateColumns {
+  return {
+    value: new Array<number | null>(rows),
+    lower: new Array<number | null>(rows),
+    upper: new Array<number | null>(rows),
+  };
+}
+
+function setEstimate(columns: EstimateColumns, i: number, estimate: Estimate): void {
+  columns.value[i] = estimate.value;
+  columns.lower[i] = estimate.interval?.lower ?? null;
+  columns.upper[i] = estimate.interval?.upper ?? null;
+}
+
 /**
  * Each annotator pair's Cohen's kappas, with intervals from its own R resamples of its pairs,
  * drawn row after row: only one row's replicates are held. Held for every row at once, they were
@@ -857,25 +873,33 @@ function cohenResults(
   pairs: number,
   estimate: Estimator,
   advance: (units: number) => void,
-): CohenPairResult[] {
+): CohenTable {
   const unweighted = new Float64Array(R);
   const linear = new Float64Array(R);
   const cells = new Float64Array(COHEN_CELLS);
-  return cohen.map((row) => {
+  const table: CohenTable = {
+    annotators: [...c.annotators],
+    a: cohen.map((row) => row.a),
+    b: cohen.map((row) => row.b),
+    commonPairs: cohen.map((row) => row.common),
+    unweighted: estimateColumns(cohen.length),
+    linear: estimateColumns(cohen.length),
+  };
+  cohen.forEach((row, i) => {
     for (let r = 0; r < R; r++) {
       multinomial(prng, pairs, row.cells, cells);
       unweighted[r] = cohenKappaFromMatrix(cells, K, 'unweighted');
       linear[r] = cohenKappaFromMatrix(cells, K, 'linear');
     }
     advance(R);
-    return {
-      a: c.annotators[row.a]!,
-      b: c.annotators[row.b]!,
-      commonPairs: row.common,
-      unweighted: estimate(cohenKappaFromMatrix(row.cells, K, 'unweighted'), unweighted),
-      linear: estimate(cohenKappaFromMatrix(row.cells, K, 'linear'), linear),
-    };
+    setEstimate(
+      table.unweighted,
+      i,
+      estimate(cohenKappaFromMatrix(row.cells, K, 'unweighted'), unweighted),
+    );
+    setEstimate(table.linear, i, estimate(cohenKappaFromMatrix(row.cells, K, 'linear'), linear));
   });
+  return table;
 }
 
 function agreementResult(
@@ -883,7 +907,7 @@ function agreementResult(
   rep: Replicates,
   fleiss: { pairs: number; raters: number },
   cohen: {
-    rows: CohenPairResult[];
+    rows: CohenTable;
     belowMinimum: DashboardResult['agreement']['cohenBelowMinimum'];
   },
   estimate: Estimator,

@@ -7,7 +7,7 @@
  * Inputs are the dashboard's per-annotator rows and Cohen rows (dashboard.ts) and each annotator's
  * gold score (audit/quality.ts); pure functions, no database.
  */
-import type { AnnotatorResult, CohenPairResult } from '../../../shared/audit';
+import type { AnnotatorResult, CohenTable } from '../../../shared/audit';
 import type { GoldScore, OutlierFlag } from '../../../shared/quality';
 import { logFactorial } from './sampling';
 
@@ -157,24 +157,25 @@ interface Everyone {
   medians: number[];
   ties: number;
   verdicts: number;
-  rowsOf: Map<string, CohenPairResult[]>;
+  /** Per annotator: their Cohen rows' unweighted kappas (those defined), and pairs shared. */
+  kappasOf: Map<string, { kappas: number[]; shared: number }>;
   /** Every Cohen row's unweighted kappa that is defined, sorted. */
   kappas: Float64Array;
 }
 
-function everyone(
-  annotators: readonly AnnotatorResult[],
-  cohen: readonly CohenPairResult[],
-): Everyone {
-  const rowsOf = new Map<string, CohenPairResult[]>();
-  for (const r of cohen) {
-    if (r.unweighted.value === null) continue;
-    for (const name of [r.a, r.b]) {
-      const list = rowsOf.get(name);
-      if (list) list.push(r);
-      else rowsOf.set(name, [r]);
+function everyone(annotators: readonly AnnotatorResult[], cohen: CohenTable): Everyone {
+  const kappasOf = new Map<string, { kappas: number[]; shared: number }>();
+  const defined: number[] = [];
+  cohen.unweighted.value.forEach((kappa, i) => {
+    if (kappa === null) return;
+    defined.push(kappa);
+    for (const name of [cohen.annotators[cohen.a[i]!]!, cohen.annotators[cohen.b[i]!]!]) {
+      let mine = kappasOf.get(name);
+      if (!mine) kappasOf.set(name, (mine = { kappas: [], shared: 0 }));
+      mine.kappas.push(kappa);
+      mine.shared += cohen.commonPairs[i]!;
     }
-  }
+  });
   return {
     medians: annotators
       .filter(timedEnough)
@@ -182,11 +183,8 @@ function everyone(
       .sort((x, y) => x - y),
     ties: annotators.reduce((sum, a) => sum + a.ties, 0),
     verdicts: annotators.reduce((sum, a) => sum + a.verdicts, 0),
-    rowsOf,
-    kappas: Float64Array.from(
-      cohen.filter((r) => r.unweighted.value !== null),
-      (r) => r.unweighted.value!,
-    ).sort(),
+    kappasOf,
+    kappas: Float64Array.from(defined).sort(),
   };
 }
 
@@ -256,20 +254,17 @@ function fastFlag(row: AnnotatorResult, all: Everyone): OutlierFlag | null {
 }
 
 function agreementFlag(name: string, all: Everyone): OutlierFlag | null {
-  const mine = all.rowsOf.get(name) ?? [];
-  const shared = mine.reduce((sum, r) => sum + r.commonPairs, 0);
-  if (mine.length === 0 || shared < MIN_KAPPA_SHARED_PAIRS) return null;
-  const mean = mine.reduce((sum, r) => sum + r.unweighted.value!, 0) / mine.length;
+  const mine = all.kappasOf.get(name);
+  if (mine === undefined || mine.shared < MIN_KAPPA_SHARED_PAIRS) return null;
+  const { kappas, shared } = mine;
+  const mean = kappas.reduce((sum, kappa) => sum + kappa, 0) / kappas.length;
   if (mean > KAPPA_NEAR_ZERO) return null;
   // Only for those already near zero: the others' rows are every row less theirs.
-  const othersKappa = medianWithoutValues(
-    all.kappas,
-    Float64Array.from(mine, (r) => r.unweighted.value!).sort(),
-  );
+  const othersKappa = medianWithoutValues(all.kappas, Float64Array.from(kappas).sort());
   if (Number.isNaN(othersKappa) || othersKappa < OTHERS_AGREE_KAPPA) return null;
   return {
     reason: 'low-agreement',
-    detail: `mean Cohen's κ ${mean.toFixed(2)} with ${mine.length} other${mine.length === 1 ? '' : 's'} over ${shared} shared pairs, while the others agree at κ ${othersKappa.toFixed(2)}`,
+    detail: `mean Cohen's κ ${mean.toFixed(2)} with ${kappas.length} other${kappas.length === 1 ? '' : 's'} over ${shared} shared pairs, while the others agree at κ ${othersKappa.toFixed(2)}`,
   };
 }
 
@@ -323,7 +318,7 @@ function goldFlag(gold: GoldScore | undefined): OutlierFlag | null {
  */
 export function outlierFlags(
   annotators: readonly AnnotatorResult[],
-  cohen: readonly CohenPairResult[],
+  cohen: CohenTable,
   gold: ReadonlyMap<string, GoldScore>,
 ): Map<string, OutlierFlag[]> {
   const alpha = FAMILY_ALPHA / Math.max(1, annotators.length);

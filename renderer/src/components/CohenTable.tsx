@@ -1,5 +1,11 @@
 import { useMemo, useState } from 'react';
-import type { AuditFilters, CohenPairResult, DashboardResult } from '../../../shared/audit';
+import {
+  cohenRow,
+  type AuditFilters,
+  type CohenPairResult,
+  type CohenTable as CohenColumns,
+  type DashboardResult,
+} from '../../../shared/audit';
 import { formatCount, formatEstimate } from '../state/format';
 import { showPairsBehind } from '../state/review';
 import { MoreRows, useShownRows } from './MoreRows';
@@ -9,18 +15,19 @@ type CohenOrder = 'annotators' | 'kappa';
 /** Rows from which the table offers its search and order: a handful reads at a glance. */
 const CONTROLS_FROM_ROWS = 10;
 
-/** The rows naming an annotator that contains `search`, in the chosen order. */
-function chosenRows(rows: CohenPairResult[], search: string, order: CohenOrder) {
+/** The rows (their indices) naming an annotator that contains `search`, in the chosen order. */
+function chosenRows(table: CohenColumns, search: string, order: CohenOrder): number[] {
   const needle = search.trim().toLowerCase();
-  const found = needle
-    ? rows.filter(
-        (row) => row.a.toLowerCase().includes(needle) || row.b.toLowerCase().includes(needle),
-      )
-    : rows;
+  // Each name tested once, not once for each of its rows (thousands, at Pick-a-Pic's size).
+  const named = table.annotators.map((name) => name.toLowerCase().includes(needle));
+  const found: number[] = [];
+  for (let i = 0; i < table.a.length; i++) {
+    if (named[table.a[i]!] || named[table.b[i]!]) found.push(i);
+  }
   if (order === 'annotators') return found;
   // Lowest first: the pairs of annotators who agree least are the ones to look at.
-  const kappa = (row: CohenPairResult) => row.unweighted.value ?? Infinity;
-  return [...found].sort((x, y) => kappa(x) - kappa(y));
+  const kappa = (i: number) => table.unweighted.value[i] ?? Infinity;
+  return found.sort((x, y) => kappa(x) - kappa(y));
 }
 
 /** Narrowing and ordering a table too long to read whole. */
@@ -78,18 +85,20 @@ function CommonPairs({ row, filters }: { row: CohenPairResult; filters: AuditFil
   );
 }
 
-/** The table itself: the first `shown` of `rows`. */
+/** The table itself: the first `shown` of the chosen rows. */
 function CohenRows({
-  rows,
+  table,
+  chosen,
   shown,
   filters,
 }: {
-  rows: CohenPairResult[];
+  table: CohenColumns;
+  chosen: number[];
   shown: number;
   filters: AuditFilters;
 }) {
   return (
-    <table className="figures" data-testid="cohen-table" data-rows={rows.length}>
+    <table className="figures" data-testid="cohen-table" data-rows={chosen.length}>
       <thead>
         <tr>
           <th scope="col">Annotators</th>
@@ -101,18 +110,21 @@ function CohenRows({
         </tr>
       </thead>
       <tbody>
-        {rows.slice(0, shown).map((row) => (
-          <tr key={`${row.a}\u0000${row.b}`} data-kappa={row.unweighted.value ?? undefined}>
-            <th scope="row">
-              {row.a} · {row.b}
-            </th>
-            <td>
-              <CommonPairs row={row} filters={filters} />
-            </td>
-            <td>{formatEstimate(row.unweighted, 'coefficient')}</td>
-            <td>{formatEstimate(row.linear, 'coefficient')}</td>
-          </tr>
-        ))}
+        {chosen.slice(0, shown).map((i) => {
+          const row = cohenRow(table, i);
+          return (
+            <tr key={`${row.a}\u0000${row.b}`} data-kappa={row.unweighted.value ?? undefined}>
+              <th scope="row">
+                {row.a} · {row.b}
+              </th>
+              <td>
+                <CommonPairs row={row} filters={filters} />
+              </td>
+              <td>{formatEstimate(row.unweighted, 'coefficient')}</td>
+              <td>{formatEstimate(row.linear, 'coefficient')}</td>
+            </tr>
+          );
+        })}
       </tbody>
     </table>
   );
@@ -127,7 +139,7 @@ export function CohenTable({
   filters = {},
   counts,
 }: {
-  rows: CohenPairResult[];
+  rows: CohenColumns;
   filters?: AuditFilters;
   /** What the empty state says: whose verdicts are counted, and pairs left out. */
   counts: { annotators: number; belowMinimum: DashboardResult['agreement']['cohenBelowMinimum'] };
@@ -144,7 +156,7 @@ export function CohenTable({
       tabIndex={0}
     >
       <h2 id="cohen-title">Cohen&apos;s κ by pair of annotators</h2>
-      {rows.length === 0 ? (
+      {rows.a.length === 0 ? (
         <p className="hint" data-testid="cohen-empty">
           {counts.annotators < 2
             ? 'Only one annotator’s verdicts are counted here: κ needs two annotators.'
@@ -152,7 +164,7 @@ export function CohenTable({
         </p>
       ) : (
         <>
-          {rows.length > CONTROLS_FROM_ROWS && (
+          {rows.a.length > CONTROLS_FROM_ROWS && (
             <CohenControls
               search={search}
               order={order}
@@ -171,7 +183,7 @@ export function CohenTable({
               No pair of annotators has a name containing “{search.trim()}”.
             </p>
           )}
-          <CohenRows rows={chosen} shown={shown} filters={filters} />
+          <CohenRows table={rows} chosen={chosen} shown={shown} filters={filters} />
           <MoreRows shown={shown} total={chosen.length} onMore={more} testId="cohen-more" />
         </>
       )}

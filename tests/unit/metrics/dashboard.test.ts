@@ -7,6 +7,7 @@
  * PickScore script's functions). Plus hand-made cases for the rules the references do not cover.
  */
 import { describe, expect, it } from 'vitest';
+import { cohenRows } from '../../../shared/audit';
 import {
   computeDashboard,
   toColumns,
@@ -176,8 +177,9 @@ describe('computeDashboard on the sample', () => {
     expect(a.krippendorffNominal.value).toBeCloseTo(AGREEMENT.kNominal, CLOSE);
     expect(a.krippendorffOrdinal.value).toBeCloseTo(AGREEMENT.kOrdinal, CLOSE);
     expect(a.gwetAC1.value).toBeCloseTo(AGREEMENT.ac1, CLOSE);
-    expect(a.cohen.map((c) => [c.a, c.b, c.commonPairs])).toEqual(COHEN.map((c) => c.slice(0, 3)));
-    a.cohen.forEach((c, i) => {
+    const cohen = cohenRows(a.cohen);
+    expect(cohen.map((c) => [c.a, c.b, c.commonPairs])).toEqual(COHEN.map((c) => c.slice(0, 3)));
+    cohen.forEach((c, i) => {
       expect(c.unweighted.value).toBeCloseTo(COHEN[i]![3], CLOSE);
       expect(c.linear.value).toBeCloseTo(COHEN[i]![4], CLOSE);
       expect(c.unweighted.interval).toBeNull();
@@ -270,8 +272,8 @@ describe('computeDashboard bootstrap', () => {
     within('kOrdinal', a.krippendorffOrdinal);
     within('ac1', a.gwetAC1);
     within('accuracy', result.pickscore.accuracy);
-    within('cohenAliceBobU', a.cohen[0]!.unweighted);
-    within('cohenAliceBobL', a.cohen[0]!.linear);
+    within('cohenAliceBobU', cohenRows(a.cohen)[0]!.unweighted);
+    within('cohenAliceBobL', cohenRows(a.cohen)[0]!.linear);
     expect(result.bootstrap).toEqual({ resamples: R, level: 0.95, seed: 3, method: 'percentile' });
   });
 
@@ -377,11 +379,11 @@ describe('computeDashboard rules', () => {
       annotations: [verdict(0, 'x', 0), verdict(0, 'y', 0), verdict(1, 'x', 1), verdict(1, 'z', 1)],
       p0: [null, null],
     };
-    expect(run(input).agreement.cohen.map((c) => [c.a, c.b, c.commonPairs])).toEqual([
+    expect(cohenRows(run(input).agreement.cohen).map((c) => [c.a, c.b, c.commonPairs])).toEqual([
       ['x', 'y', 1],
       ['x', 'z', 1],
     ]);
-    expect(computeDashboard(input, { resamples: 0 }).agreement.cohen).toEqual([]);
+    expect(cohenRows(computeDashboard(input, { resamples: 0 }).agreement.cohen)).toEqual([]);
   });
 
   it('gives the same Cohen rows beside thousands of others (a sparse count of shared pairs)', () => {
@@ -404,8 +406,8 @@ describe('computeDashboard rules', () => {
       { resamples: 0 },
     );
     const narrow = computeDashboard(input, { resamples: 0 });
-    expect(wide.agreement.cohen).toHaveLength(COHEN.length);
-    expect(wide.agreement.cohen).toEqual(narrow.agreement.cohen);
+    expect(wide.agreement.cohen.a).toHaveLength(COHEN.length);
+    expect(cohenRows(wide.agreement.cohen)).toEqual(cohenRows(narrow.agreement.cohen));
     expect(wide.agreement.cohenBelowMinimum).toEqual(narrow.agreement.cohenBelowMinimum);
   });
 
