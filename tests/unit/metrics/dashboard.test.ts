@@ -7,14 +7,18 @@
  * PickScore script's functions). Plus hand-made cases for the rules the references do not cover.
  */
 import { describe, expect, it } from 'vitest';
-import { cohenRows } from '../../../shared/audit';
+import { mulberry32 } from '../../../electron/core/demo/scenes';
+import { cohenRows, type CohenPairResult } from '../../../shared/audit';
+import type { Verdict } from '../../../shared/labels';
 import {
+  cohenKappa,
   computeDashboard,
   toColumns,
   type DashboardAnnotation,
   type DashboardInput,
   type DashboardResult,
   type Estimate,
+  verdictCategory,
 } from '../../../electron/core/metrics';
 import { sampleInput } from './sample';
 
@@ -409,6 +413,75 @@ describe('computeDashboard rules', () => {
     expect(wide.agreement.cohen.a).toHaveLength(COHEN.length);
     expect(cohenRows(wide.agreement.cohen)).toEqual(cohenRows(narrow.agreement.cohen));
     expect(wide.agreement.cohenBelowMinimum).toEqual(narrow.agreement.cohenBelowMinimum);
+  });
+
+  it("counts each annotator pair's shared pairs and cells as a direct count does, focused or not", () => {
+    const random = mulberry32(15);
+    const verdicts: Verdict[] = [0, 'tie', 1];
+    // Named out of their order of appearance; each judges at a rate of their own, so some pairs
+    // of annotators share fewer than the 10 pairs a row needs; a few verdicts are replaced.
+    const names = Array.from({ length: 25 }, (_, i) => `r${String((i * 7) % 25).padStart(2, '0')}`);
+    const rates = names.map(() => 0.03 + 0.5 * random());
+    const annotations: DashboardAnnotation[] = [];
+    for (let p = 0; p < 150; p++) {
+      names.forEach((name, i) => {
+        if (random() >= rates[i]!) return;
+        annotations.push(verdict(p, name, verdicts[Math.floor(random() * 3)]!));
+        if (random() < 0.1) annotations.push(verdict(p, name, verdicts[Math.floor(random() * 3)]!));
+      });
+    }
+    const input = { annotations, p0: Array.from({ length: 150 }, () => null) };
+
+    const latest = new Map<string, Map<number, number>>();
+    for (const a of annotations) {
+      if (!latest.has(a.annotator)) latest.set(a.annotator, new Map());
+      latest.get(a.annotator)!.set(a.pairIndex, verdictCategory(a.verdict));
+    }
+    const sorted = [...latest.keys()].sort();
+    const expected: CohenPairResult[] = [];
+    const below: [string, string][] = [];
+    sorted.forEach((a, i) => {
+      for (const b of sorted.slice(i + 1)) {
+        const shared = [...latest.get(a)!.keys()].filter((p) => latest.get(b)!.has(p));
+        if (shared.length === 0) continue;
+        if (shared.length < 10) {
+          below.push([a, b]);
+          continue;
+        }
+        const kappa = cohenKappa(
+          shared.map((p) => latest.get(a)!.get(p)!),
+          shared.map((p) => latest.get(b)!.get(p)!),
+          3,
+        );
+        const value = (x: number) => ({ value: Number.isNaN(x) ? null : x, interval: null });
+        expected.push({
+          a,
+          b,
+          commonPairs: shared.length,
+          unweighted: value(kappa.unweighted),
+          linear: value(kappa.linear),
+        });
+      }
+    });
+    expect(expected.length).toBeGreaterThan(50);
+    expect(below.length).toBeGreaterThan(10);
+
+    const all = computeDashboard(input, { resamples: 0 }).agreement;
+    const rows = cohenRows(all.cohen);
+    expect(rows.map((r) => [r.a, r.b, r.commonPairs])).toEqual(
+      expected.map((r) => [r.a, r.b, r.commonPairs]),
+    );
+    rows.forEach((row, i) => {
+      expect(row.unweighted.value).toBeCloseTo(expected[i]!.unweighted.value!, CLOSE);
+      expect(row.linear.value).toBeCloseTo(expected[i]!.linear.value!, CLOSE);
+    });
+    expect(all.cohenBelowMinimum).toEqual({ count: below.length, minimumShared: 10 });
+
+    for (const focus of [sorted[0]!, sorted[11]!, sorted.at(-1)!]) {
+      const mine = computeDashboard(input, { resamples: 0, cohenAnnotator: focus }).agreement;
+      expect(cohenRows(mine.cohen)).toEqual(rows.filter((r) => r.a === focus || r.b === focus));
+      expect(mine.cohenBelowMinimum.count).toBe(below.filter((p) => p.includes(focus)).length);
+    }
   });
 
   it('refuses verdicts it cannot place', () => {
