@@ -469,6 +469,8 @@ describe("the lead's desk", () => {
           { pairId, annotatorId, decision: 0, leftImage: 0, decisionMs, createdAt: Date.now() },
         ]);
       }
+      // For the generator filter below (a pair's generators are set when it is added).
+      sqlite(store).prepare("UPDATE pairs SET model_0 = 'sdxl' WHERE id > 1").run();
       const medians = async (filters: AuditFilters) =>
         (await call('getAudit', { filters, resamples: 0 })).dashboard.annotators
           .filter((a) => a.annotator !== 'cy')
@@ -480,7 +482,6 @@ describe("the lead's desk", () => {
       ]);
       expect(await medians({ annotators: ['ben'] })).toEqual([['ben', 900]]);
       // Leaving out pair 1 (ben's 3 days) must not shift the long times after it.
-      sqlite(store).prepare("UPDATE pairs SET model_0 = 'sdxl' WHERE id > 1").run();
       expect(await medians({ generator: 'sdxl' })).toEqual([
         ['ana', day],
         ['ben', 450],

@@ -30,15 +30,16 @@ import {
   type ProtocolExample,
 } from '../metrics';
 import { tuningExamples } from '../store/audit-reads';
-import {
-  DecisionPacking,
-  LONG_TIME,
-  NO_TIME,
-  unpackVerdictSide,
-  type PackedDecision,
-} from '../store/decision-packing';
+import { unpackVerdictSide } from '../store/decision-packing';
 import type { ProjectStore } from '../store/project-store';
 import { qualityReport } from './quality';
+import {
+  readPairFacts,
+  readVerdictTable,
+  type KeptVerdicts,
+  type PairFacts,
+  type VerdictTable,
+} from './verdict-table';
 
 export interface VerdictRows {
   columns: DashboardColumns;
@@ -62,80 +63,21 @@ const CATEGORY_OF_CODE = Uint8Array.from(SIDE_CODES, (c) => c?.category ?? 0);
 const LEFT_OF_CODE = Uint8Array.from(SIDE_CODES, (c) => c?.left ?? LEFT_UNKNOWN);
 
 /**
- * Current verdicts (no skips) that pass the filters, as the metrics' typed columns. At
- * Pick-a-Pic v2's size (3,000,000 decisions) crossing from SQLite is most of the read, so each
- * decision crosses as one packed integer (store/decision-packing.ts), scores as one column per
- * pair, each pair's generators as an index; the generator and confidence filters apply per pair
- * here.
+ * The verdicts of `table` on pairs that pass the per-pair filters (generator, model confidence),
+ * as the metrics' typed columns, with each kept pair's generators and id.
  */
-function readVerdicts(
-  store: ProjectStore,
-  modelId: number | null,
+function columnsOf(
+  table: VerdictTable,
+  facts: PairFacts,
   filters: AuditFilters,
-  generatorPairs: [string | null, string | null][],
-): VerdictRows {
-  const lastPairId = store.pairs.lastPairId();
-  const annotatorNames = store.audit.annotatorNames();
-  let packing: DecisionPacking;
-  try {
-    packing = new DecisionPacking(lastPairId, Math.max(0, ...annotatorNames.keys()));
-  } catch {
-    throw new StudioError('internal', `${store.file}: too many pairs and annotators to audit`);
-  }
-  const { packed, longTimes } = store.audit.packedVerdicts(packing, filters);
-  const perPair: PerPair = {
-    p0: store.audit.p0ByPair(modelId, lastPairId),
-    generators: store.audit.generatorIndexByPair(generatorPairs, lastPairId),
-    generatorPairs,
-    passes: (p0, [m0, m1]) =>
-      (filters.generator === undefined || m0 === filters.generator || m1 === filters.generator) &&
-      (filters.minConfidence === undefined ||
-        (!Number.isNaN(p0) && Math.abs(p0 - 0.5) >= filters.minConfidence)),
-  };
-  const annotators = indexAnnotators(packing, packed, annotatorNames);
-  return unpackColumns(packing, packed, longTimes, annotators, perPair);
-}
-
-interface PerPair {
-  /** p0 by pair id, NaN where unscored. */
-  p0: Float64Array;
-  /** Index into generatorPairs by pair id. */
-  generators: Int32Array;
-  generatorPairs: [string | null, string | null][];
-  passes(p0: number, generators: [string | null, string | null]): boolean;
-}
-
-/**
- * The annotators with a verdict among `packed`, sorted by name, and each annotator id's index
- * among them (-1 for the others).
- */
-function indexAnnotators(
-  packing: DecisionPacking,
-  packed: number[],
   annotatorNames: Map<number, string>,
-): { names: string[]; indexById: Int32Array } {
-  const present = new Uint8Array(packing.annotatorSpan);
-  const decision: PackedDecision = { pairId: 0, annotatorId: 0, verdictSide: 0, time: 0 };
-  for (const value of packed) present[packing.unpackInto(value, decision).annotatorId] = 1;
-  const names = [...annotatorNames]
-    .filter(([id]) => present[id])
-    .map(([, name]) => name)
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const indexOfName = new Map(names.map((name, i) => [name, i]));
-  const indexById = new Int32Array(packing.annotatorSpan);
-  for (const [id, name] of annotatorNames) indexById[id] = indexOfName.get(name) ?? -1;
-  return { names, indexById };
-}
-
-/** The packed decisions, in pair order, as columns; pairs the filters drop are left out. */
-function unpackColumns(
-  packing: DecisionPacking,
-  packed: number[],
-  longTimes: number[],
-  annotators: { names: string[]; indexById: Int32Array },
-  perPair: PerPair,
 ): VerdictRows {
-  const n = packed.length;
+  const passes = (p0: number, [m0, m1]: [string | null, string | null]): boolean =>
+    (filters.generator === undefined || m0 === filters.generator || m1 === filters.generator) &&
+    (filters.minConfidence === undefined ||
+      (!Number.isNaN(p0) && Math.abs(p0 - 0.5) >= filters.minConfidence));
+  const annotators = indexAnnotators(table.annotatorId, annotatorNames);
+  const n = table.pairId.length;
   const pairIndex = new Int32Array(n);
   const annotator = new Int32Array(n);
   const verdict = new Uint8Array(n);
@@ -145,35 +87,31 @@ function unpackColumns(
   const model0: (string | null)[] = [];
   const model1: (string | null)[] = [];
   const pairIds: number[] = [];
-  const d: PackedDecision = { pairId: 0, annotatorId: 0, verdictSide: 0, time: 0 };
   let kept = 0;
   let pairs = 0;
-  let longTime = 0;
   let lastPair = -1;
   let lastPairPasses = false;
   for (let i = 0; i < n; i++) {
-    packing.unpackInto(packed[i]!, d);
-    // Long times come in the order of every decision read, filtered or not.
-    if (d.time === LONG_TIME) longTime++;
-    if (d.pairId !== lastPair) {
-      lastPair = d.pairId;
-      const score = perPair.p0[d.pairId]!;
-      const generators = perPair.generatorPairs[perPair.generators[d.pairId]!]!;
-      lastPairPasses = perPair.passes(score, generators);
+    const pairId = table.pairId[i]!;
+    if (pairId !== lastPair) {
+      lastPair = pairId;
+      const score = facts.p0[pairId]!;
+      const generators = facts.generatorPairs[facts.generators[pairId]!]!;
+      lastPairPasses = passes(score, generators);
       if (lastPairPasses) {
         p0[pairs++] = score;
         model0.push(generators[0]);
         model1.push(generators[1]);
-        pairIds.push(d.pairId);
+        pairIds.push(pairId);
       }
     }
     if (!lastPairPasses) continue;
+    const side = table.verdictSide[i]!;
     pairIndex[kept] = pairs - 1;
-    annotator[kept] = annotators.indexById[d.annotatorId]!;
-    verdict[kept] = CATEGORY_OF_CODE[d.verdictSide]!;
-    leftImage[kept] = LEFT_OF_CODE[d.verdictSide]!;
-    durationMs[kept] =
-      d.time === NO_TIME ? NaN : d.time === LONG_TIME ? longTimes[longTime - 1]! : d.time;
+    annotator[kept] = annotators.indexById[table.annotatorId[i]!]!;
+    verdict[kept] = CATEGORY_OF_CODE[side]!;
+    leftImage[kept] = LEFT_OF_CODE[side]!;
+    durationMs[kept] = table.time[i]!;
     kept++;
   }
   const columns: DashboardColumns = {
@@ -186,6 +124,27 @@ function unpackColumns(
     p0: p0.subarray(0, pairs),
   };
   return { columns, model0, model1, pairIds };
+}
+
+/**
+ * The annotators with a verdict in the table, sorted by name, and each annotator id's index
+ * among them (-1 for the others).
+ */
+function indexAnnotators(
+  annotatorIds: Int32Array,
+  annotatorNames: Map<number, string>,
+): { names: string[]; indexById: Int32Array } {
+  const span = Math.max(0, ...annotatorNames.keys()) + 1;
+  const present = new Uint8Array(span);
+  for (const id of annotatorIds) present[id] = 1;
+  const names = [...annotatorNames]
+    .filter(([id]) => present[id])
+    .map(([, name]) => name)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const indexOfName = new Map(names.map((name, i) => [name, i]));
+  const indexById = new Int32Array(span);
+  for (const [id, name] of annotatorNames) indexById[id] = indexOfName.get(name) ?? -1;
+  return { names, indexById };
 }
 
 function confusionMatrix(rows: VerdictRows, threshold: number | null): ConfusionMatrix {
@@ -351,7 +310,28 @@ export interface AuditInputs {
   dashboard: DashboardOptions;
 }
 
-export function readAuditInputs(project: ProjectStore, args: AuditArgs): AuditInputs {
+/**
+ * The verdicts and pair facts the filters need: the whole project's from `kept` where no filter
+ * narrows the verdicts in SQL (the generator and confidence filters apply per pair, in memory).
+ */
+function readTable(
+  project: ProjectStore,
+  filters: AuditFilters,
+  modelId: number | null,
+  kept: KeptVerdicts | undefined,
+): { table: VerdictTable; facts: PairFacts } {
+  const { annotators, from, to } = filters;
+  if (kept && annotators === undefined && from === undefined && to === undefined) {
+    return kept.read(project);
+  }
+  return { table: readVerdictTable(project, filters), facts: readPairFacts(project, modelId) };
+}
+
+export function readAuditInputs(
+  project: ProjectStore,
+  args: AuditArgs,
+  kept?: KeptVerdicts,
+): AuditInputs {
   const started = performance.now();
   const model = project.scores.activeModel() ?? null;
   const thresholdSource: AuditReport['thresholdSource'] =
@@ -370,13 +350,17 @@ export function readAuditInputs(project: ProjectStore, args: AuditArgs): AuditIn
         ? (thresholdSource.threshold ?? undefined)
         : undefined;
 
-  const generatorPairs = project.audit.generatorPairs();
-  const generators = [...new Set(generatorPairs.flat().filter((name) => name !== null))].sort();
+  const { table, facts } = readTable(project, args.filters, model?.id ?? null, kept);
+  // Read after the verdicts: every annotator they name is among them (annotators only come).
+  const annotatorNames = project.audit.annotatorNames();
+  const generators = [
+    ...new Set(facts.generatorPairs.flat().filter((name) => name !== null)),
+  ].sort();
   return {
     started,
     model: model ? { id: model.id, name: model.name } : null,
     thresholdSource,
-    rows: readVerdicts(project, model?.id ?? null, args.filters, generatorPairs),
+    rows: columnsOf(table, facts, args.filters, annotatorNames),
     generators,
     dashboard: {
       resamples: args.resamples,

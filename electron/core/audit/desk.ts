@@ -1,13 +1,15 @@
 /**
  * The dashboard's reports over one open project, on whichever thread holds it (the dashboard
  * worker, see reports.ts): the figures, then the same report with bootstrap intervals computed
- * from the verdicts the figures were just read from.
+ * from the verdicts the figures were just read from. The whole project's verdicts are kept from
+ * one ask to the next and brought up to date from the log (verdict-table.ts).
  */
 import type { AuditReport } from '../../../shared/audit';
 import { StudioError } from '../../../shared/errors';
 import { computeDashboard, type DashboardResult } from '../metrics';
 import type { ProjectStore } from '../store/project-store';
 import { auditReport, readAuditInputs, type AuditArgs, type AuditInputs } from './audit';
+import { KeptVerdicts } from './verdict-table';
 
 /**
  * What a report answers, under the project's data as it is now; null when it cannot be known
@@ -46,13 +48,18 @@ export function answer(desk: AuditDesk, request: DeskRequest, progress: Progress
 export class AuditDesk {
   /** The latest figures and the verdicts behind them, for the intervals asked for next. */
   private figuresRead: { key: string; inputs: AuditInputs; report: AuditReport } | null = null;
+  /** The whole project's verdicts, brought up to date at each read. */
+  private readonly kept = new KeptVerdicts();
 
   constructor(private readonly store: ProjectStore) {}
 
   /** The report without intervals (resamples 0). */
   figures(args: AuditArgs): AuditReport {
     const key = questionKey(this.store, args);
-    const inputs = readAuditInputs(this.store, { ...args, resamples: 0 });
+    // The last figures' verdicts go before these are read, not after: both held at once were
+    // the desk's peak.
+    this.figuresRead = null;
+    const inputs = readAuditInputs(this.store, { ...args, resamples: 0 }, this.kept);
     const report = figuresOf(this.store, args, inputs);
     this.figuresRead = key === null ? null : { key, inputs, report };
     return report;
@@ -69,7 +76,7 @@ export class AuditDesk {
     this.figuresRead = null;
     const inputs = read
       ? { ...read.inputs, started: performance.now() }
-      : readAuditInputs(this.store, args);
+      : readAuditInputs(this.store, args, this.kept);
     let dashboard: DashboardResult;
     try {
       dashboard = computeDashboard(inputs.rows.columns, {

@@ -249,17 +249,52 @@ export class AuditReads {
     return this.db.prepare<[], string>('SELECT name FROM annotators ORDER BY name').pluck().all();
   }
 
+  /** `read` in one read transaction: what it reads is the project at one moment. */
+  snapshot<T>(read: () => T): T {
+    return this.db.transaction(read)();
+  }
+
+  /** The id of the annotation log's latest event (ids only grow: the log is appended to). */
+  lastAnnotationId(): number {
+    return this.db
+      .prepare<[], number>('SELECT coalesce(max(id), 0) FROM annotations')
+      .pluck()
+      .get()!;
+  }
+
+  /**
+   * The pairs whose decisions the events after `annotationId` may have changed, in id order:
+   * each event's pair, and an undo's target's (the decisions follow the target's key).
+   */
+  pairsChangedSince(annotationId: number): number[] {
+    // Sorted here: asked to sort, SQLite walks the whole pair index instead of the new rows.
+    const pairs = this.db
+      .prepare<[number, number], number>(
+        `SELECT pair_id FROM annotations WHERE id > ?
+         UNION ALL SELECT pair_id FROM annotations
+         WHERE id IN (SELECT undoes_id FROM annotations WHERE id > ? AND undoes_id IS NOT NULL)`,
+      )
+      .pluck()
+      .all(annotationId, annotationId);
+    return [...new Set(pairs)].sort((a, b) => a - b);
+  }
+
   /**
    * Current verdicts (no skips) the filters select, each as one packed integer (see
    * DecisionPacking), in pair then annotator order; and, in the same order, the times too long
-   * to be packed.
+   * to be packed. `pairs`: only those pairs' verdicts.
    */
   packedVerdicts(
     packing: DecisionPacking,
     filters: Pick<AuditFilters, 'annotators' | 'from' | 'to'>,
+    pairs?: readonly number[],
   ): { packed: number[]; longTimes: number[] } {
     const where = ["action = 'verdict'"];
     const params: Record<string, number | string> = {};
+    if (pairs !== undefined) {
+      where.push('pair_id IN (SELECT value FROM json_each(@pairs))');
+      params.pairs = JSON.stringify(pairs);
+    }
     if (filters.from !== undefined) {
       where.push('created_at >= @from');
       params.from = filters.from;

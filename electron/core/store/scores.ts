@@ -10,6 +10,13 @@ export interface ModelRecord {
 
 const ACTIVE_MODEL_KEY = 'active_model';
 
+/**
+ * How many times scores were written, in project_meta: each write moves it, in the scores' own
+ * transaction, so that a reader keeping a project's scores (the dashboard worker, see
+ * audit/kept-verdicts.ts) knows whether they are still the project's. Absent: none written yet.
+ */
+const SCORES_WRITTEN_KEY = 'scores_written';
+
 /** Models, which one is active, and scoring runs. */
 const modelStatements = (db: Database.Database) => ({
   upsertModel: db.prepare<[ModelRecord & { now: number }], { id: number }>(
@@ -32,6 +39,13 @@ const modelStatements = (db: Database.Database) => ({
      FROM models m LEFT JOIN project_meta k ON k.key = '${ACTIVE_MODEL_KEY}'
      ORDER BY active DESC, m.id DESC`,
   ),
+  countScoresWritten: db.prepare(
+    `INSERT INTO project_meta (key, value) VALUES ('${SCORES_WRITTEN_KEY}', '1')
+     ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`,
+  ),
+  scoresWritten: db
+    .prepare<[], string>(`SELECT value FROM project_meta WHERE key = '${SCORES_WRITTEN_KEY}'`)
+    .pluck(),
   startRun: db.prepare<[number, string, number]>(
     'INSERT INTO model_runs (model_id, provider, started_at) VALUES (?, ?, ?)',
   ),
@@ -174,6 +188,11 @@ export class ScoreRepository {
     return this.stmt.active.get();
   }
 
+  /** Moves whenever scores are written (see SCORES_WRITTEN_KEY). */
+  scoresWritten(): number {
+    return Number(this.stmt.scoresWritten.get() ?? 0);
+  }
+
   /** Registers a model (by fingerprint) without changing which one is active. */
   register(model: ModelRecord): number {
     return this.stmt.register.get({ ...model, now: Date.now() })!.id;
@@ -289,13 +308,14 @@ export class ScoreRepository {
    * pair's score: any number of scores for the price of one commit and one prepared statement.
    */
   writeScores(modelId: number, work: (put: PutScore) => void): void {
-    const { putScore } = this.stmt;
+    const { putScore, countScoresWritten } = this.stmt;
     try {
-      writeDerived(this.db, () =>
+      writeDerived(this.db, () => {
         work((pairId, score0, score1, p0) => {
           putScore.run(modelId, pairId, score0, score1, p0);
-        }),
-      );
+        });
+        countScoresWritten.run();
+      });
     } finally {
       this.onScoresWritten();
     }
