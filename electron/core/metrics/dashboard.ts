@@ -383,33 +383,16 @@ function cohenRows(
   // -1 when the annotator has no verdict here: no pair includes them.
   const only =
     options.cohenAnnotator === undefined ? undefined : c.annotators.indexOf(options.cohenAnnotator);
-  const { start, members } = prep;
+  const { members } = prep;
   // Two passes: count each annotator pair's shared pairs, then fill the confusion cells of those
   // with enough. With thousands of annotators (Pick-a-Pic's users) most of the millions of
   // annotator pairs share a pair or two, and cells for all of them would be most of the work.
   const dense = A * A <= 1 << 24;
-  const commonOf = dense ? new Uint32Array(A * A) : null;
-  const commonMap = new Map<number, number>();
-  const eachAnnotatorPair = (visit: (key: number, u: number, v: number) => void): void => {
-    for (let i = 0; i < items.pair.length; i++) {
-      const p = items.pair[i]!;
-      const end = start[p + 1]!;
-      for (let u = start[p]!; u < end; u++) {
-        for (let v = u + 1; v < end; v++) {
-          const a = c.annotator[members[u]!]!;
-          const b = c.annotator[members[v]!]!;
-          if (a < b) visit(a * A + b, u, v);
-          else visit(b * A + a, v, u);
-        }
-      }
-    }
-  };
-  eachAnnotatorPair((key) => {
-    if (commonOf) commonOf[key]!++;
-    else commonMap.set(key, (commonMap.get(key) ?? 0) + 1);
-  });
-  const slots = new Map<number, number>();
-  const common = (key: number): number => (commonOf ? commonOf[key]! : (commonMap.get(key) ?? 0));
+  // The dense table's passes are loops of their own: through a callback, each visit was a call
+  // (the call site saw both passes' callbacks) and the passes took twice as long.
+  const commonOf = dense ? countSharedDense(c, prep, items, A) : null;
+  const commonMap = dense ? null : countSharedSparse(c, prep, items, A);
+  const common = (key: number): number => (commonOf ? commonOf[key]! : (commonMap!.get(key) ?? 0));
   const keys: number[] = [];
   let belowMinimum = 0;
   const consider = (key: number, n: number): void => {
@@ -421,7 +404,7 @@ function cohenRows(
   if (commonOf) {
     for (let key = 0; key < commonOf.length; key++) consider(key, commonOf[key]!);
   } else {
-    for (const [key, n] of commonMap) consider(key, n);
+    for (const [key, n] of commonMap!) consider(key, n);
   }
   // Views into one buffer: an ArrayBuffer of its own for each of hundreds of thousands of rows
   // kept the garbage collector busy for longer than the counting took.
@@ -432,25 +415,104 @@ function cohenRows(
     common: common(key),
     cells: allCells.subarray(slot * COHEN_CELLS, (slot + 1) * COHEN_CELLS),
   }));
-  // Each row's slot, looked up once per annotator pair of every pair: in the dense table, its
-  // counts done with, as slot + 1 (0: no row); a Map lookup there took most of the second pass.
   if (commonOf) {
+    // Each row's slot, looked up once per annotator pair of every pair: in the dense table, its
+    // counts done with, as slot + 1 (0: no row); a Map lookup there took most of this pass.
     commonOf.fill(0);
     keys.forEach((key, slot) => (commonOf[key] = slot + 1));
+    fillCellsDense(c, prep, items, A, commonOf, allCells);
   } else {
-    keys.forEach((key, slot) => slots.set(key, slot));
+    const slots = new Map(keys.map((key, slot) => [key, slot]));
+    eachAnnotatorPair(c, prep, items, A, (key, u, v) => {
+      const slot = slots.get(key);
+      if (slot === undefined) return;
+      allCells[slot * COHEN_CELLS + c.verdict[members[u]!]! * K + c.verdict[members[v]!]!]! += 1;
+    });
   }
-  const slotOf = (key: number): number => (commonOf ? commonOf[key]! - 1 : (slots.get(key) ?? -1));
-  eachAnnotatorPair((key, u, v) => {
-    const slot = slotOf(key);
-    if (slot < 0) return;
-    rows[slot]!.cells[c.verdict[members[u]!]! * K + c.verdict[members[v]!]!]! += 1;
-  });
   for (const row of rows) row.cells[K * K] = items.pair.length - row.common;
   return {
     rows: rows.sort((x, y) => x.a - y.a || x.b - y.b),
     belowMinimum: { count: belowMinimum, minimumShared: minCommon },
   };
+}
+
+/** Each annotator pair's shared judged pairs, by key a x A + b (a < b): A x A counts. */
+function countSharedDense(c: DashboardColumns, prep: Prepared, items: Items, A: number) {
+  const { start, members } = prep;
+  const commonOf = new Uint32Array(A * A);
+  for (let i = 0; i < items.pair.length; i++) {
+    const p = items.pair[i]!;
+    const end = start[p + 1]!;
+    for (let u = start[p]!; u < end; u++) {
+      const a = c.annotator[members[u]!]!;
+      for (let v = u + 1; v < end; v++) {
+        const b = c.annotator[members[v]!]!;
+        commonOf[a < b ? a * A + b : b * A + a]! += 1;
+      }
+    }
+  }
+  return commonOf;
+}
+
+/** The confusion cells of the rows whose slot + 1 `slotOf` holds by key (0: no row). */
+function fillCellsDense(
+  c: DashboardColumns,
+  prep: Prepared,
+  items: Items,
+  A: number,
+  slotOf: Uint32Array,
+  cells: Float64Array,
+): void {
+  const { start, members } = prep;
+  for (let i = 0; i < items.pair.length; i++) {
+    const p = items.pair[i]!;
+    const end = start[p + 1]!;
+    for (let u = start[p]!; u < end; u++) {
+      const a = c.annotator[members[u]!]!;
+      const va = c.verdict[members[u]!]!;
+      for (let v = u + 1; v < end; v++) {
+        const b = c.annotator[members[v]!]!;
+        const vb = c.verdict[members[v]!]!;
+        const slot = slotOf[a < b ? a * A + b : b * A + a]!;
+        if (slot === 0) continue;
+        cells[(slot - 1) * COHEN_CELLS + (a < b ? va * K + vb : vb * K + va)]! += 1;
+      }
+    }
+  }
+}
+
+/** Past the dense table's size: every annotator pair of every judged pair, by key a x A + b. */
+function eachAnnotatorPair(
+  c: DashboardColumns,
+  prep: Prepared,
+  items: Items,
+  A: number,
+  visit: (key: number, u: number, v: number) => void,
+): void {
+  const { start, members } = prep;
+  for (let i = 0; i < items.pair.length; i++) {
+    const p = items.pair[i]!;
+    const end = start[p + 1]!;
+    for (let u = start[p]!; u < end; u++) {
+      for (let v = u + 1; v < end; v++) {
+        const a = c.annotator[members[u]!]!;
+        const b = c.annotator[members[v]!]!;
+        if (a < b) visit(a * A + b, u, v);
+        else visit(b * A + a, v, u);
+      }
+    }
+  }
+}
+
+function countSharedSparse(
+  c: DashboardColumns,
+  prep: Prepared,
+  items: Items,
+  A: number,
+): Map<number, number> {
+  const commonMap = new Map<number, number>();
+  eachAnnotatorPair(c, prep, items, A, (key) => commonMap.set(key, (commonMap.get(key) ?? 0) + 1));
+  return commonMap;
 }
 
 // ---------------------------------------------------------------------------------------------
