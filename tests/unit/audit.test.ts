@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { mulberry32 } from '../../electron/core/demo/scenes';
+import { predictVerdict, protocolScore } from '../../electron/core/metrics';
 import { MIGRATIONS } from '../../electron/core/store/migrations';
 import { openStudio } from '../../electron/core/studio';
 import { PICKSTUDIO_APPLICATION_ID } from '../../electron/core/store/open';
@@ -673,6 +675,112 @@ describe("the lead's desk", () => {
     );
     // sdxl: one verdict of 1 and one of 0, each pair once.
     expect(agreement).toEqual({ sdxl: 0.5, dalle: 0 });
+    store.close();
+  });
+
+  it('counts the confusion matrix and the generator table verdict by verdict, under any threshold and filter', async () => {
+    const dir = tempDir();
+    const { store, call } = openTestProject(path.join(dir, 'p.pickstudio'));
+    insertPairs(sqlite(store), 60);
+    const generators = ['sdxl', 'dalle', 'kand', null];
+    const random = mulberry32(5);
+    const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
+    const pairs = Array.from({ length: 60 }, (_, i) => ({
+      id: i + 1,
+      m0: pick(generators),
+      m1: pick(generators),
+      // Some pairs unscored.
+      p0: random() < 0.2 ? null : Math.round(random() * 100) / 100,
+    }));
+    const setGenerators = sqlite(store).prepare(
+      'UPDATE pairs SET model_0 = ?, model_1 = ? WHERE id = ?',
+    );
+    for (const p of pairs) setGenerators.run(p.m0, p.m1, p.id);
+    const model = store.scores.activate({
+      fingerprint: 'f',
+      name: 'm',
+      manifest: '{}',
+      folder: dir,
+    });
+    store.scores.putScores(
+      model,
+      pairs
+        .filter((p) => p.p0 !== null)
+        .map((p) => ({ pairId: p.id, score0: 0, score1: 0, p0: p.p0! })),
+    );
+    const verdicts: { pairId: number; verdict: Verdict }[] = [];
+    for (const annotator of ['ana', 'ben', 'cy']) {
+      for (const p of pairs) {
+        if (random() < 0.3) continue;
+        const verdict = pick<Verdict>([0, 1, 'tie']);
+        verdicts.push({ pairId: p.id, verdict });
+        await call('recordDecision', {
+          annotator,
+          pairId: p.id,
+          decision: verdict,
+          leftImage: 0,
+          suggestionVisible: false,
+          decisionMs: 800,
+        });
+      }
+    }
+    const categories: Verdict[] = [0, 'tie', 1];
+    for (const [threshold, filters] of [
+      [0.3, {}],
+      [0, { generator: 'sdxl' }],
+      [0.5, { minConfidence: 0.2 }],
+    ] as const) {
+      const report = await call('getAudit', { threshold, filters, resamples: 0 });
+      const kept = pairs.filter(
+        (p) =>
+          (filters.generator === undefined || p.m0 === 'sdxl' || p.m1 === 'sdxl') &&
+          (!('minConfidence' in filters) || (p.p0 !== null && Math.abs(p.p0 - 0.5) >= 0.2)),
+      );
+      const confusion = categories.map(() => [0, 0, 0]);
+      const table = new Map<
+        string,
+        { wins: number; losses: number; ties: number; sum: number; n: number }
+      >();
+      for (const { pairId, verdict } of verdicts) {
+        const p = kept.find((k) => k.id === pairId);
+        if (p === undefined) continue;
+        const predicted = p.p0 === null ? null : predictVerdict(p.p0, threshold);
+        if (predicted !== null) {
+          confusion[categories.indexOf(verdict)]![categories.indexOf(predicted)]! += 1;
+        }
+        const score = predicted === null ? null : protocolScore(verdict, predicted);
+        for (const [generator, side] of [
+          [p.m0, 0],
+          [p.m1, 1],
+        ] as const) {
+          if (generator === null) continue;
+          const row = table.get(generator) ?? { wins: 0, losses: 0, ties: 0, sum: 0, n: 0 };
+          table.set(generator, row);
+          if (p.m0 !== p.m1) {
+            if (verdict === 'tie') row.ties++;
+            else if (verdict === side) row.wins++;
+            else row.losses++;
+          }
+          if (score !== null && (p.m0 !== p.m1 || side === 0)) {
+            row.sum += score;
+            row.n++;
+          }
+        }
+      }
+      expect(report.confusion.counts).toEqual(confusion);
+      expect(
+        Object.fromEntries(
+          report.generators.map((g) => [
+            g.generator,
+            [g.wins, g.losses, g.ties, g.pickscoreAgreement],
+          ]),
+        ),
+      ).toEqual(
+        Object.fromEntries(
+          [...table].map(([g, r]) => [g, [r.wins, r.losses, r.ties, r.n > 0 ? r.sum / r.n : null]]),
+        ),
+      );
+    }
     store.close();
   });
 

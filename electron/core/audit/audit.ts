@@ -147,21 +147,53 @@ function indexAnnotators(
   return { names, indexById };
 }
 
-function confusionMatrix(rows: VerdictRows, threshold: number | null): ConfusionMatrix {
+/** Per dense pair of `rows`: its verdicts of each category (image 0, tie, image 1). */
+interface PairVerdicts {
+  image0: Int32Array;
+  ties: Int32Array;
+  image1: Int32Array;
+}
+
+function verdictsByPair(rows: VerdictRows): PairVerdicts {
+  const { columns } = rows;
+  const pairs = columns.p0.length;
+  const counts = {
+    image0: new Int32Array(pairs),
+    ties: new Int32Array(pairs),
+    image1: new Int32Array(pairs),
+  };
+  for (let i = 0; i < columns.pairIndex.length; i++) {
+    const v = columns.verdict[i]!;
+    const into = v === IMAGE_0 ? counts.image0 : v === TIE ? counts.ties : counts.image1;
+    into[columns.pairIndex[i]!]! += 1;
+  }
+  return counts;
+}
+
+/** The model's prediction for a pair as a metrics category; -1 where unscored or no threshold. */
+function predictedCategory(p0: number, threshold: number | null): number {
+  if (threshold === null || Number.isNaN(p0)) return -1;
+  const predicted = predictVerdict(p0, threshold);
+  return predicted === 0 ? IMAGE_0 : predicted === 1 ? IMAGE_1 : TIE;
+}
+
+function confusionMatrix(
+  rows: VerdictRows,
+  verdicts: PairVerdicts,
+  threshold: number | null,
+): ConfusionMatrix {
   const counts: [number, number, number][] = [
     [0, 0, 0],
     [0, 0, 0],
     [0, 0, 0],
   ];
-  const { columns } = rows;
-  if (threshold !== null) {
-    for (let i = 0; i < columns.pairIndex.length; i++) {
-      const p0 = columns.p0[columns.pairIndex[i]!]!;
-      if (Number.isNaN(p0)) continue;
-      const predicted = predictVerdict(p0, threshold);
-      const column = predicted === 0 ? IMAGE_0 : predicted === 1 ? IMAGE_1 : TIE;
-      counts[columns.verdict[i]!]![column]++;
-    }
+  const { p0 } = rows.columns;
+  for (let pair = 0; pair < p0.length; pair++) {
+    const column = predictedCategory(p0[pair]!, threshold);
+    if (column < 0) continue;
+    counts[IMAGE_0]![column]! += verdicts.image0[pair]!;
+    counts[TIE]![column]! += verdicts.ties[pair]!;
+    counts[IMAGE_1]![column]! += verdicts.image1[pair]!;
   }
   return { threshold, counts };
 }
@@ -174,7 +206,11 @@ type GeneratorTally = GeneratorRow & {
 };
 
 /** Per generator: its pairs, how humans judged its images, and how the model did on them. */
-function generatorTable(rows: VerdictRows, threshold: number | null): GeneratorRow[] {
+function generatorTable(
+  rows: VerdictRows,
+  verdicts: PairVerdicts,
+  threshold: number | null,
+): GeneratorRow[] {
   const table = new Map<string, GeneratorTally>();
   const row = (generator: string): GeneratorTally => {
     let r = table.get(generator);
@@ -198,7 +234,7 @@ function generatorTable(rows: VerdictRows, threshold: number | null): GeneratorR
     return r;
   };
   countPairs(rows, row);
-  countVerdicts(rows, threshold, row);
+  countVerdicts(rows, verdicts, threshold, row);
   return [...table.values()]
     .sort((a, b) => b.pairs - a.pairs || (a.generator < b.generator ? -1 : 1))
     .map(({ probabilitySum, scored, protocolSum, judged, ...r }) => ({
@@ -234,39 +270,48 @@ function countPairs(rows: VerdictRows, row: (generator: string) => GeneratorTall
   });
 }
 
-/** Each generator's wins, losses and ties by human verdict, and the model's protocol score. */
+/** calc_score of a verdict against a prediction, both metrics categories: 1, 0.5 or 0. */
+const categoryScore = (verdict: number, predicted: number): number =>
+  protocolScore(categoryVerdict(verdict), categoryVerdict(predicted));
+
+/**
+ * Each generator's wins, losses and ties by human verdict, and the model's protocol score, a pair
+ * at a time (its verdicts by category): per verdict, it took a third of the report.
+ */
 function countVerdicts(
   rows: VerdictRows,
+  verdicts: PairVerdicts,
   threshold: number | null,
   row: (generator: string) => GeneratorTally,
 ): void {
-  const { columns } = rows;
-  for (let i = 0; i < columns.pairIndex.length; i++) {
-    const pair = columns.pairIndex[i]!;
+  const { p0 } = rows.columns;
+  for (let pair = 0; pair < p0.length; pair++) {
     const m0 = rows.model0[pair];
     const m1 = rows.model1[pair];
-    const v = columns.verdict[i]!;
-    const p0 = columns.p0[pair]!;
-    const score =
-      threshold === null || Number.isNaN(p0)
-        ? null
-        : protocolScore(categoryVerdict(v), predictVerdict(p0, threshold));
-    for (const [generator, side] of [
-      [m0, IMAGE_0],
-      [m1, IMAGE_1],
-    ] as const) {
+    const n0 = verdicts.image0[pair]!;
+    const nTie = verdicts.ties[pair]!;
+    const n1 = verdicts.image1[pair]!;
+    const predicted = predictedCategory(p0[pair]!, threshold);
+    const scores =
+      predicted < 0
+        ? 0
+        : n0 * categoryScore(IMAGE_0, predicted) +
+          nTie * categoryScore(TIE, predicted) +
+          n1 * categoryScore(IMAGE_1, predicted);
+    for (let side = 0; side < 2; side++) {
+      const generator = side === 0 ? m0 : m1;
       if (generator === null || generator === undefined) continue;
       const r = row(generator);
       // A pair of one generator's two images says nothing about that generator against others.
       if (m0 !== m1) {
-        if (v === TIE) r.ties++;
-        else if (v === side) r.wins++;
-        else r.losses++;
+        r.ties += nTie;
+        r.wins += side === 0 ? n0 : n1;
+        r.losses += side === 0 ? n1 : n0;
       }
       // ...and is one verdict on its images, not two: counted twice it would outweigh the rest.
-      if (score !== null && (m0 !== m1 || side === IMAGE_0)) {
-        r.protocolSum += score;
-        r.judged++;
+      if (predicted >= 0 && (m0 !== m1 || side === 0)) {
+        r.protocolSum += scores;
+        r.judged += n0 + nTie + n1;
       }
     }
   }
@@ -382,14 +427,15 @@ export function auditReport(
   const quality = annotatorQuality(project, rows, dashboard, args.annotator);
   if (args.annotator !== undefined) focusOn(dashboard, args.annotator);
   const threshold = dashboard.pickscore.threshold;
+  const verdicts = verdictsByPair(rows);
   return {
     project: project.file,
     model: inputs.model?.name ?? null,
     filters: args.filters,
     thresholdSource,
     dashboard,
-    confusion: confusionMatrix(rows, threshold),
-    generators: generatorTable(rows, threshold),
+    confusion: confusionMatrix(rows, verdicts, threshold),
+    generators: generatorTable(rows, verdicts, threshold),
     annotatorNames: project.audit.annotatorNamesInOrder(),
     generatorNames: inputs.generators,
     quality,

@@ -396,15 +396,19 @@ function cohenRows(
   const keys: number[] = [];
   let belowMinimum = 0;
   const consider = (key: number, n: number): void => {
-    if (n === 0) return;
     if (only !== undefined && Math.floor(key / A) !== only && key % A !== only) return;
     if (n >= minCommon) keys.push(key);
     else belowMinimum++;
   };
   if (commonOf) {
-    for (let key = 0; key < commonOf.length; key++) consider(key, commonOf[key]!);
+    // Most of the table's millions of entries are 0: tested here, not in a call each.
+    for (let key = 0; key < commonOf.length; key++) {
+      if (commonOf[key] !== 0) consider(key, commonOf[key]!);
+    }
   } else {
     for (const [key, n] of commonMap!) consider(key, n);
+    // In key order, a then b, as the dense table's scan gives them.
+    keys.sort((x, y) => x - y);
   }
   // Views into one buffer: an ArrayBuffer of its own for each of hundreds of thousands of rows
   // kept the garbage collector busy for longer than the counting took.
@@ -431,7 +435,7 @@ function cohenRows(
   }
   for (const row of rows) row.cells[K * K] = items.pair.length - row.common;
   return {
-    rows: rows.sort((x, y) => x.a - y.a || x.b - y.b),
+    rows,
     belowMinimum: { count: belowMinimum, minimumShared: minCommon },
   };
 }
