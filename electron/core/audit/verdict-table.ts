@@ -139,13 +139,10 @@ export class KeptVerdicts {
     mark: Mark,
   ): VerdictTable {
     if (mark.annotationId === kept.mark.annotationId) return kept.table;
+    // Behind the mark: not the log this table was read from.
+    if (mark.annotationId < kept.mark.annotationId) return readVerdictTable(store, {});
     const changed = store.audit.pairsChangedSince(kept.mark.annotationId);
-    if (
-      mark.annotationId < kept.mark.annotationId ||
-      changed.length > kept.table.pairId.length * PATCH_LIMIT
-    ) {
-      return readVerdictTable(store, {});
-    }
+    if (changed.length > kept.table.pairId.length * PATCH_LIMIT) return readVerdictTable(store, {});
     return patched(kept.table, changed, readVerdictTable(store, {}, changed));
   }
 }

@@ -13,7 +13,7 @@ const ACTIVE_MODEL_KEY = 'active_model';
 /**
  * How many times scores were written, in project_meta: each write moves it, in the scores' own
  * transaction, so that a reader keeping a project's scores (the dashboard worker, see
- * audit/kept-verdicts.ts) knows whether they are still the project's. Absent: none written yet.
+ * audit/verdict-table.ts) knows whether they are still the project's. Absent: none written yet.
  */
 const SCORES_WRITTEN_KEY = 'scores_written';
 
