@@ -43,11 +43,11 @@ import {
 
 export interface VerdictRows {
   columns: DashboardColumns;
-  /** Per dense pair index: the pair's generators. */
-  model0: (string | null)[];
-  model1: (string | null)[];
+  /** Per dense pair index: the pair's generators, as an index into `generatorPairs`. */
+  generators: Int32Array;
+  generatorPairs: [string | null, string | null][];
   /** Per dense pair index: the pair's id. */
-  pairIds: number[];
+  pairIds: Int32Array;
 }
 
 /** Per verdict_side code (0..15): the metrics' verdict category and shown side, looked up once. */
@@ -72,10 +72,17 @@ function columnsOf(
   filters: AuditFilters,
   annotatorNames: Map<number, string>,
 ): VerdictRows {
-  const passes = (p0: number, [m0, m1]: [string | null, string | null]): boolean =>
-    (filters.generator === undefined || m0 === filters.generator || m1 === filters.generator) &&
-    (filters.minConfidence === undefined ||
-      (!Number.isNaN(p0) && Math.abs(p0 - 0.5) >= filters.minConfidence));
+  const { generator, minConfidence } = filters;
+  const passes = (p0: number, g: number): boolean => {
+    if (generator !== undefined) {
+      const [m0, m1] = facts.generatorPairs[g]!;
+      if (m0 !== generator && m1 !== generator) return false;
+    }
+    return (
+      minConfidence === undefined || (!Number.isNaN(p0) && Math.abs(p0 - 0.5) >= minConfidence)
+    );
+  };
+  const everyPair = generator === undefined && minConfidence === undefined;
   const annotators = indexAnnotators(table.annotatorId, annotatorNames);
   const n = table.pairId.length;
   const pairIndex = new Int32Array(n);
@@ -84,9 +91,8 @@ function columnsOf(
   const leftImage = new Uint8Array(n);
   const durationMs = new Float64Array(n);
   const p0 = new Float64Array(n);
-  const model0: (string | null)[] = [];
-  const model1: (string | null)[] = [];
-  const pairIds: number[] = [];
+  const generators = new Int32Array(n);
+  const pairIds = new Int32Array(n);
   let kept = 0;
   let pairs = 0;
   let lastPair = -1;
@@ -96,13 +102,13 @@ function columnsOf(
     if (pairId !== lastPair) {
       lastPair = pairId;
       const score = facts.p0[pairId]!;
-      const generators = facts.generatorPairs[facts.generators[pairId]!]!;
-      lastPairPasses = passes(score, generators);
+      const g = facts.generators[pairId]!;
+      lastPairPasses = everyPair || passes(score, g);
       if (lastPairPasses) {
-        p0[pairs++] = score;
-        model0.push(generators[0]);
-        model1.push(generators[1]);
-        pairIds.push(pairId);
+        p0[pairs] = score;
+        generators[pairs] = g;
+        pairIds[pairs] = pairId;
+        pairs++;
       }
     }
     if (!lastPairPasses) continue;
@@ -123,7 +129,12 @@ function columnsOf(
     durationMs: durationMs.subarray(0, kept),
     p0: p0.subarray(0, pairs),
   };
-  return { columns, model0, model1, pairIds };
+  return {
+    columns,
+    generators: generators.subarray(0, pairs),
+    generatorPairs: facts.generatorPairs,
+    pairIds: pairIds.subarray(0, pairs),
+  };
 }
 
 /**
@@ -205,12 +216,17 @@ type GeneratorTally = GeneratorRow & {
   judged: number;
 };
 
-/** Per generator: its pairs, how humans judged its images, and how the model did on them. */
+/**
+ * Per generator: its pairs, how humans judged its images, and how the model did on them. Counted
+ * a pair at a time for each pair of generators (a few hundred), then added up per generator:
+ * verdict by verdict and generator by generator, it took a third of the report.
+ */
 function generatorTable(
   rows: VerdictRows,
   verdicts: PairVerdicts,
   threshold: number | null,
 ): GeneratorRow[] {
+  const byPair = countByGeneratorPair(rows, verdicts, threshold);
   const table = new Map<string, GeneratorTally>();
   const row = (generator: string): GeneratorTally => {
     let r = table.get(generator);
@@ -233,8 +249,29 @@ function generatorTable(
     }
     return r;
   };
-  countPairs(rows, row);
-  countVerdicts(rows, verdicts, threshold, row);
+  rows.generatorPairs.forEach(([m0, m1], g) => {
+    if (byPair.pairs[g] === 0) return;
+    const sides = m0 === m1 ? [m0] : [m0, m1];
+    sides.forEach((generator, side) => {
+      if (generator === null) return;
+      const r = row(generator);
+      r.pairs += byPair.pairs[g]!;
+      // A pair of one generator's two images is one of its pairs, not two, with even odds; it
+      // says nothing about that generator against others, and is one verdict on its images.
+      if (m0 === m1) {
+        r.probabilitySum += 0.5 * byPair.pairs[g]!;
+        r.scored += byPair.pairs[g]!;
+      } else {
+        r.probabilitySum += side === 0 ? byPair.p0Sum[g]! : byPair.p1Sum[g]!;
+        r.scored += byPair.scored[g]!;
+        r.ties += byPair.ties[g]!;
+        r.wins += side === 0 ? byPair.image0[g]! : byPair.image1[g]!;
+        r.losses += side === 0 ? byPair.image1[g]! : byPair.image0[g]!;
+      }
+      r.protocolSum += byPair.protocolSum[g]!;
+      r.judged += byPair.judged[g]!;
+    });
+  });
   return [...table.values()]
     .sort((a, b) => b.pairs - a.pairs || (a.generator < b.generator ? -1 : 1))
     .map(({ probabilitySum, scored, protocolSum, judged, ...r }) => ({
@@ -245,76 +282,52 @@ function generatorTable(
     }));
 }
 
-/** Each generator's pairs, and the model's probability for its image in them. */
-function countPairs(rows: VerdictRows, row: (generator: string) => GeneratorTally): void {
-  rows.model0.forEach((m0, pair) => {
-    const m1 = rows.model1[pair];
-    const p0 = rows.columns.p0[pair]!;
-    // A pair of one generator's two images is one of its pairs, not two.
-    const sides: [string | null | undefined, number][] =
-      m0 === m1
-        ? [[m0, 0.5]]
-        : [
-            [m0, p0],
-            [m1, 1 - p0],
-          ];
-    for (const [generator, probability] of sides) {
-      if (generator === null || generator === undefined) continue;
-      const r = row(generator);
-      r.pairs++;
-      if (!Number.isNaN(probability)) {
-        r.probabilitySum += probability;
-        r.scored++;
-      }
-    }
-  });
-}
-
 /** calc_score of a verdict against a prediction, both metrics categories: 1, 0.5 or 0. */
 const categoryScore = (verdict: number, predicted: number): number =>
   protocolScore(categoryVerdict(verdict), categoryVerdict(predicted));
 
 /**
- * Each generator's wins, losses and ties by human verdict, and the model's protocol score, a pair
- * at a time (its verdicts by category): per verdict, it took a third of the report.
+ * Per pair of generators (index into generatorPairs): its pairs, the model's probability of each
+ * side summed over the scored ones, the verdicts by category, and the protocol scores of the
+ * verdicts on scored pairs.
  */
-function countVerdicts(
-  rows: VerdictRows,
-  verdicts: PairVerdicts,
-  threshold: number | null,
-  row: (generator: string) => GeneratorTally,
-): void {
+function countByGeneratorPair(rows: VerdictRows, verdicts: PairVerdicts, threshold: number | null) {
+  const G = rows.generatorPairs.length;
+  const byPair = {
+    pairs: new Int32Array(G),
+    scored: new Int32Array(G),
+    p0Sum: new Float64Array(G),
+    p1Sum: new Float64Array(G),
+    image0: new Int32Array(G),
+    ties: new Int32Array(G),
+    image1: new Int32Array(G),
+    protocolSum: new Float64Array(G),
+    judged: new Int32Array(G),
+  };
   const { p0 } = rows.columns;
   for (let pair = 0; pair < p0.length; pair++) {
-    const m0 = rows.model0[pair];
-    const m1 = rows.model1[pair];
+    const g = rows.generators[pair]!;
     const n0 = verdicts.image0[pair]!;
     const nTie = verdicts.ties[pair]!;
     const n1 = verdicts.image1[pair]!;
-    const predicted = predictedCategory(p0[pair]!, threshold);
-    const scores =
-      predicted < 0
-        ? 0
-        : n0 * categoryScore(IMAGE_0, predicted) +
-          nTie * categoryScore(TIE, predicted) +
-          n1 * categoryScore(IMAGE_1, predicted);
-    for (let side = 0; side < 2; side++) {
-      const generator = side === 0 ? m0 : m1;
-      if (generator === null || generator === undefined) continue;
-      const r = row(generator);
-      // A pair of one generator's two images says nothing about that generator against others.
-      if (m0 !== m1) {
-        r.ties += nTie;
-        r.wins += side === 0 ? n0 : n1;
-        r.losses += side === 0 ? n1 : n0;
-      }
-      // ...and is one verdict on its images, not two: counted twice it would outweigh the rest.
-      if (predicted >= 0 && (m0 !== m1 || side === 0)) {
-        r.protocolSum += scores;
-        r.judged += n0 + nTie + n1;
-      }
+    byPair.pairs[g]! += 1;
+    byPair.image0[g]! += n0;
+    byPair.ties[g]! += nTie;
+    byPair.image1[g]! += n1;
+    if (!Number.isNaN(p0[pair]!)) {
+      byPair.scored[g]! += 1;
+      byPair.p0Sum[g]! += p0[pair]!;
+      byPair.p1Sum[g]! += 1 - p0[pair]!;
     }
+    const predicted = predictedCategory(p0[pair]!, threshold);
+    if (predicted < 0) continue;
+    byPair.protocolSum[g]! +=
+      n0 * categoryScore(IMAGE_0, predicted) +
+      nTie * categoryScore(TIE, predicted) +
+      n1 * categoryScore(IMAGE_1, predicted);
+    byPair.judged[g]! += n0 + nTie + n1;
   }
+  return byPair;
 }
 
 /**
