@@ -198,7 +198,11 @@ interface Prepared {
   duplicatesDropped: number;
 }
 
-function prepare(c: DashboardColumns): Prepared {
+/**
+ * Checks every column, and counts each pair's verdicts (perPair[p + 1]); and whether they come in
+ * pair order, as read from a project: then they are grouped by pair already.
+ */
+function validate(c: DashboardColumns): { perPair: Int32Array; inPairOrder: boolean } {
   const n = c.pairIndex.length;
   const pairs = c.p0.length;
   const annotators = c.annotators.length;
@@ -217,8 +221,10 @@ function prepare(c: DashboardColumns): Prepared {
     if (p0 < 0 || p0 > 1) throw new RangeError(`pair ${p}: p0 ${p0} is not a probability`);
   }
   const perPair = new Int32Array(pairs + 1);
+  let inPairOrder = true;
   for (let i = 0; i < n; i++) {
     const p = c.pairIndex[i]!;
+    if (i > 0 && p < c.pairIndex[i - 1]!) inPairOrder = false;
     if (p < 0 || p >= pairs) {
       throw new RangeError(`verdict ${i}: pairIndex ${p} is outside 0..${pairs - 1} (p0 length)`);
     }
@@ -229,11 +235,21 @@ function prepare(c: DashboardColumns): Prepared {
     if (left > 1 && left !== LEFT_UNKNOWN) throw new RangeError(`verdict ${i}: leftImage ${left}`);
     perPair[p + 1]! += 1;
   }
+  return { perPair, inPairOrder };
+}
+
+function prepare(c: DashboardColumns): Prepared {
+  const n = c.pairIndex.length;
+  const pairs = c.p0.length;
+  const { perPair, inPairOrder } = validate(c);
   for (let p = 0; p < pairs; p++) perPair[p + 1]! += perPair[p]!;
   // Stable counting sort by pair: within a pair, input order.
-  const grouped = new Int32Array(n);
-  const fill = perPair.slice(0, pairs);
-  for (let i = 0; i < n; i++) grouped[fill[c.pairIndex[i]!]!++] = i;
+  let grouped: Int32Array | null = null;
+  if (!inPairOrder) {
+    grouped = new Int32Array(n);
+    const fill = perPair.slice(0, pairs);
+    for (let i = 0; i < n; i++) grouped[fill[c.pairIndex[i]!]!++] = i;
+  }
 
   const start = new Int32Array(pairs + 1);
   const members = new Int32Array(n);
@@ -245,12 +261,12 @@ function prepare(c: DashboardColumns): Prepared {
     start[p] = kept;
     const end = perPair[p + 1]!;
     for (let g = perPair[p]!; g < end; g++) {
-      const i = grouped[g]!;
+      const i = grouped === null ? g : grouped[g]!;
       const a = c.annotator[i]!;
       // A later verdict by the same annotator on this pair replaces this one.
       let replaced = false;
       for (let h = g + 1; h < end; h++) {
-        if (c.annotator[grouped[h]!] === a) {
+        if (c.annotator[grouped === null ? h : grouped[h]!] === a) {
           replaced = true;
           break;
         }
@@ -419,7 +435,9 @@ function cohenRows(
     common: common(key),
     cells: allCells.subarray(slot * COHEN_CELLS, (slot + 1) * COHEN_CELLS),
   }));
-  if (commonOf) {
+  if (keys.length === 0) {
+    // No row to fill (annotators who share fewer pairs than a row needs, as Pick-a-Pic's do).
+  } else if (commonOf) {
     // Each row's slot, looked up once per annotator pair of every pair: in the dense table, its
     // counts done with, as slot + 1 (0: no row); a Map lookup there took most of this pass.
     commonOf.fill(0);

@@ -367,6 +367,22 @@ describe('computeDashboard rules', () => {
     expect(result.agreement.percent.value).toBe(1);
   });
 
+  it('gives the same figures whatever the order of the verdicts, grouped by pair or not', () => {
+    const input = sampleInput();
+    const inPairOrder = computeDashboard(input, { resamples: 50 });
+    // By annotator, then pair: an annotator's verdicts on one pair keep their order.
+    const byAnnotator = [...input.annotations].sort(
+      (x, y) =>
+        (x.annotator < y.annotator ? -1 : x.annotator > y.annotator ? 1 : 0) ||
+        x.pairIndex - y.pairIndex,
+    );
+    expect(byAnnotator.map((a) => a.pairIndex)).not.toEqual(
+      input.annotations.map((a) => a.pairIndex),
+    );
+    const reordered = computeDashboard({ ...input, annotations: byAnnotator }, { resamples: 50 });
+    expect(reordered).toEqual(inPairOrder);
+  });
+
   it('uses a fixed threshold when given one', () => {
     const result = run(
       { annotations: [verdict(0, 'x', 'tie'), verdict(1, 'x', 0)], p0: [0.6, 0.8] },
