@@ -7,6 +7,7 @@ import { mulberry32 } from '../../electron/core/demo/scenes';
 import { predictVerdict, protocolScore } from '../../electron/core/metrics';
 import { MIGRATIONS } from '../../electron/core/store/migrations';
 import { openStudio } from '../../electron/core/studio';
+import type { ProjectStore } from '../../electron/core/store/project-store';
 import { PICKSTUDIO_APPLICATION_ID } from '../../electron/core/store/open';
 import { cohenRows, type AuditFilters, type AuditReport } from '../../shared/audit';
 import { isDisagreement } from '../../shared/api';
@@ -44,6 +45,15 @@ function protocolByHand(examples: { p0: number; verdict: Verdict }[]) {
 function disagreesByHand(verdict: Verdict, p0: number, tieThreshold: number): boolean {
   if (verdict === 'tie' || Math.abs(1 - 2 * p0) <= tieThreshold) return false;
   return (p0 > 0.5 ? 0 : 1) !== verdict;
+}
+
+/** Makes a model of the folder the project's active one, with these p0 (other scores 0). */
+function scoreWith(store: ProjectStore, folder: string, p0s: { pairId: number; p0: number }[]) {
+  const model = store.scores.activate({ fingerprint: 'f', name: 'm', manifest: '{}', folder });
+  store.scores.putScores(
+    model,
+    p0s.map(({ pairId, p0 }) => ({ pairId, score0: 0, score1: 0, p0 })),
+  );
 }
 
 describe("the lead's desk", () => {
@@ -648,15 +658,9 @@ describe("the lead's desk", () => {
         "UPDATE pairs SET model_0 = 'sdxl', model_1 = CASE id WHEN 1 THEN 'sdxl' ELSE 'dalle' END",
       )
       .run();
-    const model = store.scores.activate({
-      fingerprint: 'f',
-      name: 'm',
-      manifest: '{}',
-      folder: dir,
-    });
-    store.scores.putScores(model, [
-      { pairId: 1, score0: 0, score1: 0, p0: 0.9 },
-      { pairId: 2, score0: 0, score1: 0, p0: 0.9 },
+    scoreWith(store, dir, [
+      { pairId: 1, p0: 0.9 },
+      { pairId: 2, p0: 0.9 },
     ]);
     const decide = (pairId: number, decision: Verdict) =>
       call('recordDecision', {
@@ -696,17 +700,10 @@ describe("the lead's desk", () => {
       'UPDATE pairs SET model_0 = ?, model_1 = ? WHERE id = ?',
     );
     for (const p of pairs) setGenerators.run(p.m0, p.m1, p.id);
-    const model = store.scores.activate({
-      fingerprint: 'f',
-      name: 'm',
-      manifest: '{}',
-      folder: dir,
-    });
-    store.scores.putScores(
-      model,
-      pairs
-        .filter((p) => p.p0 !== null)
-        .map((p) => ({ pairId: p.id, score0: 0, score1: 0, p0: p.p0! })),
+    scoreWith(
+      store,
+      dir,
+      pairs.filter((p) => p.p0 !== null).map((p) => ({ pairId: p.id, p0: p.p0! })),
     );
     const verdicts: { pairId: number; verdict: Verdict }[] = [];
     for (const annotator of ['ana', 'ben', 'cy']) {
@@ -805,15 +802,10 @@ describe("the lead's desk", () => {
       [evaluated, evaluation],
     ] as const) {
       insertPairs(sqlite(store), rows.length);
-      const model = store.scores.activate({
-        fingerprint: 'f',
-        name: 'm',
-        manifest: '{}',
-        folder: dir,
-      });
-      store.scores.putScores(
-        model,
-        rows.map(([p0], i) => ({ pairId: i + 1, score0: 0, score1: 0, p0 })),
+      scoreWith(
+        store,
+        dir,
+        rows.map(([p0], i) => ({ pairId: i + 1, p0 })),
       );
       for (const [i, [, decision]] of rows.entries()) {
         await call('recordDecision', {

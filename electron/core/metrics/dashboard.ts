@@ -406,7 +406,8 @@ function cohenRows(
   const dense = A * A <= 1 << 24;
   // The dense table's passes are loops of their own: through a callback, each visit was a call
   // (the call site saw both passes' callbacks) and the passes took twice as long.
-  const commonOf = dense ? countSharedDense(c, prep, items, A) : null;
+  const commonOf = dense ? new Uint32Array(A * A) : null;
+  if (commonOf) denseVisits(c, prep, items, A, commonOf, null);
   const commonMap = dense ? null : countSharedSparse(c, prep, items, A);
   const common = (key: number): number => (commonOf ? commonOf[key]! : (commonMap!.get(key) ?? 0));
   const keys: number[] = [];
@@ -442,7 +443,7 @@ function cohenRows(
     // counts done with, as slot + 1 (0: no row); a Map lookup there took most of this pass.
     commonOf.fill(0);
     keys.forEach((key, slot) => (commonOf[key] = slot + 1));
-    fillCellsDense(c, prep, items, A, commonOf, allCells);
+    denseVisits(c, prep, items, A, commonOf, allCells);
   } else {
     const slots = new Map(keys.map((key, slot) => [key, slot]));
     eachAnnotatorPair(c, prep, items, A, (key, u, v) => {
@@ -458,32 +459,18 @@ function cohenRows(
   };
 }
 
-/** Each annotator pair's shared judged pairs, by key a x A + b (a < b): A x A counts. */
-function countSharedDense(c: DashboardColumns, prep: Prepared, items: Items, A: number) {
-  const { start, members } = prep;
-  const commonOf = new Uint32Array(A * A);
-  for (let i = 0; i < items.pair.length; i++) {
-    const p = items.pair[i]!;
-    const end = start[p + 1]!;
-    for (let u = start[p]!; u < end; u++) {
-      const a = c.annotator[members[u]!]!;
-      for (let v = u + 1; v < end; v++) {
-        const b = c.annotator[members[v]!]!;
-        commonOf[a < b ? a * A + b : b * A + a]! += 1;
-      }
-    }
-  }
-  return commonOf;
-}
-
-/** The confusion cells of the rows whose slot + 1 `slotOf` holds by key (0: no row). */
-function fillCellsDense(
+/**
+ * The dense table's two passes over every annotator pair of every judged pair, by key a x A + b
+ * (a < b): without `cells`, counts each key's shared pairs into `table`; with them, adds each
+ * pair's verdicts to the cells of the row whose slot + 1 `table` holds (0: no row).
+ */
+function denseVisits(
   c: DashboardColumns,
   prep: Prepared,
   items: Items,
   A: number,
-  slotOf: Uint32Array,
-  cells: Float64Array,
+  table: Uint32Array,
+  cells: Float64Array | null,
 ): void {
   const { start, members } = prep;
   for (let i = 0; i < items.pair.length; i++) {
@@ -491,12 +478,17 @@ function fillCellsDense(
     const end = start[p + 1]!;
     for (let u = start[p]!; u < end; u++) {
       const a = c.annotator[members[u]!]!;
-      const va = c.verdict[members[u]!]!;
       for (let v = u + 1; v < end; v++) {
         const b = c.annotator[members[v]!]!;
-        const vb = c.verdict[members[v]!]!;
-        const slot = slotOf[a < b ? a * A + b : b * A + a]!;
+        const key = a < b ? a * A + b : b * A + a;
+        if (cells === null) {
+          table[key]! += 1;
+          continue;
+        }
+        const slot = table[key]!;
         if (slot === 0) continue;
+        const va = c.verdict[members[u]!]!;
+        const vb = c.verdict[members[v]!]!;
         cells[(slot - 1) * COHEN_CELLS + (a < b ? va * K + vb : vb * K + va)]! += 1;
       }
     }
