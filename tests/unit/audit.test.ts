@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { audit } from '../../electron/core/audit/audit';
 import { mulberry32 } from '../../electron/core/demo/scenes';
 import { predictVerdict, protocolScore } from '../../electron/core/metrics';
 import { MIGRATIONS } from '../../electron/core/store/migrations';
@@ -839,6 +840,35 @@ describe("the lead's desk", () => {
     expect(fixed.tuningAccuracy).toEqual(Array(11).fill(null));
     expect(fixed.evaluationVerdicts).toBe(2);
     evaluated.store.close();
+  });
+
+  it('audits a project of 200,000 annotators (more than a spread of their ids can pass)', async () => {
+    const { store, call } = openTestProject(path.join(tempDir(), 'p.pickstudio'));
+    insertPairs(sqlite(store), 2);
+    sqlite(store).exec(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000)
+       INSERT INTO annotators (name, kind, created_at, uid)
+       SELECT 'pickapic:' || i, 'dataset', 0, 'uid-' || i FROM n`,
+    );
+    for (const annotator of ['ana', 'ben']) {
+      await call('recordDecision', {
+        annotator,
+        pairId: 1,
+        decision: 0,
+        leftImage: 0,
+        suggestionVisible: false,
+        decisionMs: 800,
+      });
+    }
+    // Through the worker, and on this thread, whose stack is the smaller.
+    for (const report of [
+      await call('getAudit', { resamples: 0 }),
+      audit(store, { filters: {}, resamples: 0 }),
+    ]) {
+      expect(report.dashboard.counts).toMatchObject({ verdicts: 2, annotators: 2 });
+      expect(report.dashboard.annotators.map((a) => a.annotator)).toEqual(['ana', 'ben']);
+    }
+    store.close();
   });
 
   it("says how many annotator pairs share too few pairs for Cohen's kappa", async () => {

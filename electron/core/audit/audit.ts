@@ -145,7 +145,9 @@ function indexAnnotators(
   annotatorIds: Int32Array,
   annotatorNames: Map<number, string>,
 ): { names: string[]; indexById: Int32Array } {
-  const span = Math.max(0, ...annotatorNames.keys()) + 1;
+  // A loop, not Math.max(...ids): spread over a Map of 200,000 annotators overflows the stack.
+  let span = 1;
+  for (const id of annotatorNames.keys()) span = Math.max(span, id + 1);
   const present = new Uint8Array(span);
   for (const id of annotatorIds) present[id] = 1;
   const names = [...annotatorNames]

@@ -49,10 +49,9 @@ export function readVerdictTable(
   pairs?: readonly number[],
 ): VerdictTable {
   return store.audit.snapshot(() => {
-    const lastAnnotatorId = Math.max(0, ...store.audit.annotatorNames().keys());
     let packing: DecisionPacking;
     try {
-      packing = new DecisionPacking(store.pairs.lastPairId(), lastAnnotatorId);
+      packing = new DecisionPacking(store.pairs.lastPairId(), store.audit.lastAnnotatorId());
     } catch {
       throw new StudioError('internal', `${store.file}: too many pairs and annotators to audit`);
     }

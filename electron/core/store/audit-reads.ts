@@ -254,6 +254,14 @@ export class AuditReads {
     return this.db.transaction(read)();
   }
 
+  /** The highest annotator id (0 for none). */
+  lastAnnotatorId(): number {
+    return this.db
+      .prepare<[], number>('SELECT coalesce(max(id), 0) FROM annotators')
+      .pluck()
+      .get()!;
+  }
+
   /** The id of the annotation log's latest event (ids only grow: the log is appended to). */
   lastAnnotationId(): number {
     return this.db
