@@ -436,15 +436,15 @@ function cohenRows(
     common: common(key),
     cells: allCells.subarray(slot * COHEN_CELLS, (slot + 1) * COHEN_CELLS),
   }));
-  if (keys.length === 0) {
-    // No row to fill (annotators who share fewer pairs than a row needs, as Pick-a-Pic's do).
-  } else if (commonOf) {
+  // With no row (annotators who share fewer pairs than a row needs, as Pick-a-Pic's users mostly
+  // do), no pass fills any.
+  if (commonOf && keys.length > 0) {
     // Each row's slot, looked up once per annotator pair of every pair: in the dense table, its
     // counts done with, as slot + 1 (0: no row); a Map lookup there took most of this pass.
     commonOf.fill(0);
     keys.forEach((key, slot) => (commonOf[key] = slot + 1));
     denseVisits(c, prep, items, A, commonOf, allCells);
-  } else {
+  } else if (keys.length > 0) {
     const slots = new Map(keys.map((key, slot) => [key, slot]));
     eachAnnotatorPair(c, prep, items, A, (key, u, v) => {
       const slot = slots.get(key);
@@ -518,6 +518,7 @@ function eachAnnotatorPair(
   }
 }
 
+/** Each annotator pair's shared judged pairs, by key, past the dense table's size. */
 function countSharedSparse(
   c: DashboardColumns,
   prep: Prepared,
