@@ -36,6 +36,56 @@ export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
   return x + (h - lo) * (sorted[hi]! - x);
 }
 
+/**
+ * quantileSorted(sorted values, 0.5) without sorting them: the middle value found by selection
+ * (three-way partitions, so that runs of equal values, as decision times have, cost no more),
+ * and its neighbour above as the least of the values after it. Reorders `values`.
+ */
+export function medianInPlace(values: Float64Array): number {
+  const n = values.length;
+  if (n === 0) return NaN;
+  const h = (n - 1) * 0.5;
+  const lo = Math.floor(h);
+  selectInPlace(values, lo);
+  const x = values[lo]!;
+  if (lo + 1 >= n) return x;
+  let above = Infinity;
+  for (let i = lo + 1; i < n; i++) above = Math.min(above, values[i]!);
+  return x + (h - lo) * (above - x);
+}
+
+/** Puts the k-th smallest of `values` at k, the smaller ones before it and the others after. */
+function selectInPlace(values: Float64Array, k: number): void {
+  let left = 0;
+  let right = values.length - 1;
+  while (left < right) {
+    const a = values[left]!;
+    const b = values[(left + right) >> 1]!;
+    const c = values[right]!;
+    const pivot = Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
+    // [left, lt) < pivot, [lt, i) = pivot, (gt, right] > pivot.
+    let lt = left;
+    let i = left;
+    let gt = right;
+    while (i <= gt) {
+      const v = values[i]!;
+      if (v < pivot) {
+        values[i] = values[lt]!;
+        values[lt++] = v;
+        i++;
+      } else if (v > pivot) {
+        values[i] = values[gt]!;
+        values[gt--] = v;
+      } else {
+        i++;
+      }
+    }
+    if (k < lt) right = lt - 1;
+    else if (k > gt) left = gt + 1;
+    else return;
+  }
+}
+
 /** The median (the mean of the two middle values for an even count); NaN for no values. */
 export function median(values: ArrayLike<number>): number {
   const sorted = Float64Array.from(values).sort();

@@ -11,6 +11,7 @@ import {
   krippendorffAlpha,
   logFactorial,
   median,
+  medianInPlace,
   multinomial,
   percentileInterval,
   Prng,
@@ -59,6 +60,24 @@ describe('order statistics', () => {
     expect(quantileSorted(sorted, 0.975)).toBe(8.475000000000001);
     expect(median([5, 1, 3])).toBe(3);
     expect(median([])).toBeNaN();
+  });
+
+  it('selects the median without sorting, as quantileSorted gives it from the sorted values', () => {
+    const g = new Prng(15);
+    for (let trial = 0; trial < 400; trial++) {
+      const n = 1 + g.nextIndex(trial < 200 ? 12 : 3000);
+      // Narrow ranges repeat values, as decision times in whole milliseconds do.
+      const range = [2, 10, 1e6][trial % 3]!;
+      const values = Float64Array.from({ length: n }, () => g.nextIndex(range) + (trial % 2) * 0.5);
+      const expected = quantileSorted(Float64Array.from(values).sort(), 0.5);
+      expect(medianInPlace(values)).toBe(expected);
+    }
+    expect(medianInPlace(new Float64Array(0))).toBeNaN();
+    // Sorted, reversed and constant input, the classic worst cases of a selection.
+    const ramp = Float64Array.from({ length: 10_001 }, (_, i) => i);
+    expect(medianInPlace(ramp.slice())).toBe(5000);
+    expect(medianInPlace(ramp.slice().reverse())).toBe(5000);
+    expect(medianInPlace(new Float64Array(10_000).fill(7))).toBe(7);
   });
 
   it('leaves undefined replicates out of the percentile interval', () => {
