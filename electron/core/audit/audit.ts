@@ -15,14 +15,14 @@ import type {
 import { StudioError } from '../../../shared/errors';
 import type { QualityReport } from '../../../shared/quality';
 import {
-  categoryVerdict,
   computeDashboard,
   IMAGE_0,
   IMAGE_1,
   LEFT_UNKNOWN,
+  pairScore,
   pickscoreProtocol,
+  predictions,
   predictVerdict,
-  protocolScore,
   TIE,
   type DashboardColumns,
   type DashboardOptions,
@@ -160,20 +160,25 @@ function indexAnnotators(
   return { names, indexById };
 }
 
-/** Per dense pair of `rows`: its verdicts of each category (image 0, tie, image 1). */
+/**
+ * Per dense pair of `rows`: its verdicts of each category (image 0, tie, image 1), and the
+ * model's predicted category at the threshold (-1 where unscored or without a threshold).
+ */
 interface PairVerdicts {
   image0: Int32Array;
   ties: Int32Array;
   image1: Int32Array;
+  predicted: Int8Array;
 }
 
-function verdictsByPair(rows: VerdictRows): PairVerdicts {
+function verdictsByPair(rows: VerdictRows, threshold: number | null): PairVerdicts {
   const { columns } = rows;
   const pairs = columns.p0.length;
   const counts = {
     image0: new Int32Array(pairs),
     ties: new Int32Array(pairs),
     image1: new Int32Array(pairs),
+    predicted: predictions(columns.p0, threshold),
   };
   for (let i = 0; i < columns.pairIndex.length; i++) {
     const v = columns.verdict[i]!;
@@ -183,26 +188,14 @@ function verdictsByPair(rows: VerdictRows): PairVerdicts {
   return counts;
 }
 
-/** The model's prediction for a pair as a metrics category; -1 where unscored or no threshold. */
-function predictedCategory(p0: number, threshold: number | null): number {
-  if (threshold === null || Number.isNaN(p0)) return -1;
-  const predicted = predictVerdict(p0, threshold);
-  return predicted === 0 ? IMAGE_0 : predicted === 1 ? IMAGE_1 : TIE;
-}
-
-function confusionMatrix(
-  rows: VerdictRows,
-  verdicts: PairVerdicts,
-  threshold: number | null,
-): ConfusionMatrix {
+function confusionMatrix(verdicts: PairVerdicts, threshold: number | null): ConfusionMatrix {
   const counts: [number, number, number][] = [
     [0, 0, 0],
     [0, 0, 0],
     [0, 0, 0],
   ];
-  const { p0 } = rows.columns;
-  for (let pair = 0; pair < p0.length; pair++) {
-    const column = predictedCategory(p0[pair]!, threshold);
+  for (let pair = 0; pair < verdicts.predicted.length; pair++) {
+    const column = verdicts.predicted[pair]!;
     if (column < 0) continue;
     counts[IMAGE_0]![column]! += verdicts.image0[pair]!;
     counts[TIE]![column]! += verdicts.ties[pair]!;
@@ -223,12 +216,8 @@ type GeneratorTally = GeneratorRow & {
  * a pair at a time for each pair of generators (a few hundred), then added up per generator:
  * verdict by verdict and generator by generator, it took a third of the report.
  */
-function generatorTable(
-  rows: VerdictRows,
-  verdicts: PairVerdicts,
-  threshold: number | null,
-): GeneratorRow[] {
-  const byPair = countByGeneratorPair(rows, verdicts, threshold);
+function generatorTable(rows: VerdictRows, verdicts: PairVerdicts): GeneratorRow[] {
+  const byPair = countByGeneratorPair(rows, verdicts);
   const table = new Map<string, GeneratorTally>();
   const row = (generator: string): GeneratorTally => {
     let r = table.get(generator);
@@ -284,16 +273,12 @@ function generatorTable(
     }));
 }
 
-/** calc_score of a verdict against a prediction, both metrics categories: 1, 0.5 or 0. */
-const categoryScore = (verdict: number, predicted: number): number =>
-  protocolScore(categoryVerdict(verdict), categoryVerdict(predicted));
-
 /**
  * Per pair of generators (index into generatorPairs): its pairs, the model's probability of each
  * side summed over the scored ones, the verdicts by category, and the protocol scores of the
  * verdicts on scored pairs.
  */
-function countByGeneratorPair(rows: VerdictRows, verdicts: PairVerdicts, threshold: number | null) {
+function countByGeneratorPair(rows: VerdictRows, verdicts: PairVerdicts) {
   const G = rows.generatorPairs.length;
   const byPair = {
     pairs: new Int32Array(G),
@@ -321,12 +306,9 @@ function countByGeneratorPair(rows: VerdictRows, verdicts: PairVerdicts, thresho
       byPair.p0Sum[g]! += p0[pair]!;
       byPair.p1Sum[g]! += 1 - p0[pair]!;
     }
-    const predicted = predictedCategory(p0[pair]!, threshold);
+    const predicted = verdicts.predicted[pair]!;
     if (predicted < 0) continue;
-    byPair.protocolSum[g]! +=
-      n0 * categoryScore(IMAGE_0, predicted) +
-      nTie * categoryScore(TIE, predicted) +
-      n1 * categoryScore(IMAGE_1, predicted);
+    byPair.protocolSum[g]! += pairScore(predicted, n0, nTie, n1);
     byPair.judged[g]! += n0 + nTie + n1;
   }
   return byPair;
@@ -442,15 +424,15 @@ export function auditReport(
   const quality = annotatorQuality(project, rows, dashboard, args.annotator);
   if (args.annotator !== undefined) focusOn(dashboard, args.annotator);
   const threshold = dashboard.pickscore.threshold;
-  const verdicts = verdictsByPair(rows);
+  const verdicts = verdictsByPair(rows, threshold);
   return {
     project: project.file,
     model: inputs.model?.name ?? null,
     filters: args.filters,
     thresholdSource,
     dashboard,
-    confusion: confusionMatrix(rows, verdicts, threshold),
-    generators: generatorTable(rows, verdicts, threshold),
+    confusion: confusionMatrix(verdicts, threshold),
+    generators: generatorTable(rows, verdicts),
     annotatorNames: project.audit.annotatorNamesInOrder(),
     generatorNames: inputs.generators,
     quality,

@@ -601,7 +601,7 @@ function protocolSweep(
 }
 
 /** Per pair: the predicted category at `threshold` (get_pred), or -1 when unscored. */
-function predictions(p0: Float64Array, threshold: number | null): Int8Array {
+export function predictions(p0: Float64Array, threshold: number | null): Int8Array {
   const out = new Int8Array(p0.length).fill(-1);
   if (threshold === null) return out;
   for (let p = 0; p < p0.length; p++) {
@@ -614,7 +614,7 @@ function predictions(p0: Float64Array, threshold: number | null): Int8Array {
 }
 
 /** calc_score summed over a pair's verdicts against the prediction. */
-const pairScore = (predicted: number, n0: number, nt: number, n1: number): number =>
+export const pairScore = (predicted: number, n0: number, nt: number, n1: number): number =>
   predicted === TIE ? nt + 0.5 * (n0 + n1) : predicted === IMAGE_0 ? n0 + 0.5 * nt : n1 + 0.5 * nt;
 
 /** Bootstrap types: (count-vector type, prediction on an evaluation pair or none). */
