@@ -97,3 +97,20 @@ export function projectDigest(file: string): string {
 export function sqlite(store: ProjectStore): Database.Database {
   return store['db'];
 }
+
+/**
+ * What a bulk write (a merge, an import: store/sql.ts writeInBulk, which writes with foreign keys
+ * unchecked and the file mapped) leaves behind: the references that do not hold, and the
+ * connection's two settings, which should be back on and off.
+ */
+export function afterBulkWrites(store: ProjectStore) {
+  const db = sqlite(store);
+  return {
+    brokenReferences: db.pragma('foreign_key_check'),
+    foreignKeys: db.pragma('foreign_keys', { simple: true }),
+    mappedBytes: db.pragma('mmap_size', { simple: true }),
+  };
+}
+
+/** afterBulkWrites as it should be. */
+export const SOUND_AFTER_BULK_WRITES = { brokenReferences: [], foreignKeys: 1, mappedBytes: 0 };

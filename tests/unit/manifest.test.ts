@@ -5,10 +5,12 @@ import sharp from 'sharp';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { duckdb } from '../helpers/duckdb';
 import {
+  afterBulkWrites,
   makeJpeg,
   makePng,
   openTestProject,
   projectDigest,
+  SOUND_AFTER_BULK_WRITES,
   tempDir,
   sqlite,
 } from '../helpers/project';
@@ -91,6 +93,7 @@ describe('manifest import', () => {
     const result = await again.call('exportParquet', { out });
     const jpegOut = path.join(dir, 'jpeg.parquet');
     await again.call('exportParquet', { out: jpegOut, jpeg: true });
+    expect(afterBulkWrites(again.store)).toEqual(SOUND_AFTER_BULK_WRITES);
     again.store.close();
     expect(projectDigest(file)).toBe(before);
     expect(result).toMatchObject({ rows: 1, pairsWithoutMajority: 1 });

@@ -6,7 +6,15 @@ import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PICKAPIC_COLUMNS } from '../../electron/core/io/pickapic-schema';
 import { duckdb, writeShardWithDuckDB, type ShardRow } from '../helpers/duckdb';
-import { makeJpeg, openTestProject, projectDigest, tempDir, sqlite } from '../helpers/project';
+import {
+  afterBulkWrites,
+  makeJpeg,
+  openTestProject,
+  projectDigest,
+  SOUND_AFTER_BULK_WRITES,
+  tempDir,
+  sqlite,
+} from '../helpers/project';
 
 /** The Arrow types of the HF dataset's features, as an Arrow reader names them. */
 const ARROW_TYPES: Record<string, string> = {
@@ -175,6 +183,7 @@ describe('Pick-a-Pic shards written by DuckDB', () => {
       { ranking_id: 3, swapped: 1 },
       { ranking_id: 4, swapped: 0 },
     ]);
+    expect(afterBulkWrites(store)).toEqual(SOUND_AFTER_BULK_WRITES);
 
     const out = path.join(dir, 'out.parquet');
     const annotationsOut = path.join(dir, 'annotations.parquet');

@@ -2,7 +2,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { StudioError } from '../../shared/errors';
-import { openTestProject, projectDigest, sqlite, tempDir } from '../helpers/project';
+import {
+  afterBulkWrites,
+  openTestProject,
+  projectDigest,
+  SOUND_AFTER_BULK_WRITES,
+  sqlite,
+  tempDir,
+} from '../helpers/project';
 import { failure } from '../helpers/errors';
 import { decide, decisionsOf, labeledPackage, leadProject } from '../helpers/team';
 
@@ -130,6 +137,9 @@ describe('annotator packages and merging them back', () => {
       ['ben.pickstudio', ['ben'], 6],
       ['ana.pickstudio', ['ana'], 5],
     ]);
+    // Merges write with foreign keys unchecked (writeInBulk): every reference they wrote, undos'
+    // and filled images' included, holds, and the connection checks again after them.
+    expect(afterBulkWrites(lead.store)).toEqual(SOUND_AFTER_BULK_WRITES);
     ana.store.close();
     ben.store.close();
     lead.store.close();

@@ -20,6 +20,31 @@ export function writeDerived(db: Database.Database, write: () => void): void {
   }
 }
 
+/** SQLite caps this at the largest map it was built for (2 GiB, better-sqlite3's build). */
+const BULK_MAP_BYTES = 2 ** 31;
+
+/**
+ * Runs `write`, a merge or an import of one file, in one immediate transaction, fully synced like
+ * every label, with two settings of the connection changed for its length:
+ * - Foreign keys unchecked: every row such a write adds takes its parents' ids from a join on
+ *   those parents in the same statement, so the per-row lookups of the check find what the join
+ *   just found (7% of a 10-package merge). Tests run `foreign_key_check` after them.
+ * - The project file mapped into memory: the write looks up rows all over an index of millions,
+ *   and a mapped page is read where it lies instead of copied through SQLite's 16 MB cache (7%
+ *   more). Only for the write: the pages it touched count in the process's resident memory until
+ *   the map is let go.
+ */
+export function writeInBulk<T>(db: Database.Database, write: () => T): T {
+  db.pragma('foreign_keys = OFF');
+  db.pragma(`mmap_size = ${BULK_MAP_BYTES}`);
+  try {
+    return db.transaction(write).immediate();
+  } finally {
+    db.pragma('mmap_size = 0');
+    db.pragma('foreign_keys = ON');
+  }
+}
+
 /** After the pair `p`: its prompt `pr` and its images `i0`, `i1`. */
 export const PAIR_JOINS = `
   JOIN prompts pr ON pr.id = p.prompt_id

@@ -6,7 +6,7 @@ import type { Verdict } from '../../../shared/labels';
 import { removeLeftoversOfGoneProcesses } from '../io/leftovers';
 import { appendInBulk } from './bulk-append';
 import { nameTaken, type AnnotatorKind } from './decisions';
-import { sqlBool } from './sql';
+import { sqlBool, writeInBulk } from './sql';
 import { verdictToDb } from './verdicts';
 
 /** An image's bytes as the project stores them: content-addressed, with format and size. */
@@ -254,7 +254,7 @@ export class Staging {
     const db = this.project;
     db.prepare('ATTACH DATABASE ? AS staged').run(this.file);
     try {
-      const counts = db.transaction(() => mergeStaged(db, sourceFile, Date.now())).immediate();
+      const counts = writeInBulk(db, () => mergeStaged(db, sourceFile, Date.now()));
       // An import can write as much WAL as the project holds; hand it back to the main file now.
       db.pragma('wal_checkpoint(TRUNCATE)');
       return counts;
