@@ -198,10 +198,15 @@ function selectEvents(sql: Sql, db: Database.Database, here: string): void {
            FROM src.annotations a LEFT JOIN temp.merge_pairs mp ON mp.src_id = a.pair_id
            ORDER BY a.id`);
   keepCopiesApart(sql, db, here);
+  // An event is looked up by its origin only where this project has events of that origin at
+  // all: a file merged the first time has none here, and its events are not probed one by one.
   sql.run(`UPDATE temp.merge_events SET present = 1
            WHERE origin = @here
-              OR EXISTS (SELECT 1 FROM main.annotations m
-                         WHERE m.origin = merge_events.origin AND m.origin_id = merge_events.origin_id)
+              OR (origin IN (SELECT o.origin FROM (SELECT DISTINCT origin FROM temp.merge_events) o
+                             WHERE EXISTS (SELECT 1 FROM main.annotations m WHERE m.origin = o.origin))
+                  AND EXISTS (SELECT 1 FROM main.annotations m
+                              WHERE m.origin = merge_events.origin
+                                AND m.origin_id = merge_events.origin_id))
               OR (ranking_id IS NOT NULL
                   AND EXISTS (SELECT 1 FROM main.annotations m WHERE m.ranking_id = merge_events.ranking_id))`);
 }
