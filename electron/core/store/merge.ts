@@ -500,28 +500,8 @@ export class MergeRepository {
   ): MergeCount {
     try {
       this.db.prepare('ATTACH DATABASE ? AS src').run(file);
-      return writeInBulk(this.db, () => {
-        const now = Date.now();
-        const counts = mergeAttached(
-          this.db,
-          { here: this.projectId(), there: identity.projectId },
-          now,
-        );
-        this.db
-          .prepare(
-            `INSERT INTO merges (source_file, kind, source_project, package_id, annotators,
-                 merged_at, annotations_added) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-          )
-          .run(
-            recorded.file,
-            recorded.kind,
-            identity.projectId,
-            identity.packageId,
-            JSON.stringify(counts.annotatorsInvolved),
-            now,
-            counts.annotationsAdded,
-          );
-        return counts;
+      return writeInBulk(this.db, () => this.mergeAndRecord(identity, recorded), {
+        mapped: true,
       });
     } catch (error) {
       if (error instanceof StudioError) {
@@ -532,6 +512,34 @@ export class MergeRepository {
       dropMergeTables(this.db);
       if (isAttached(this.db)) this.db.exec('DETACH DATABASE src');
     }
+  }
+
+  /** The attached file's log merged, and the merge recorded, in the caller's transaction. */
+  private mergeAndRecord(
+    identity: ProjectIdentity,
+    recorded: { file: string; kind: MergeSourceKind },
+  ): MergeCount {
+    const now = Date.now();
+    const counts = mergeAttached(
+      this.db,
+      { here: this.projectId(), there: identity.projectId },
+      now,
+    );
+    this.db
+      .prepare(
+        `INSERT INTO merges (source_file, kind, source_project, package_id, annotators,
+           merged_at, annotations_added) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        recorded.file,
+        recorded.kind,
+        identity.projectId,
+        identity.packageId,
+        JSON.stringify(counts.annotatorsInvolved),
+        now,
+        counts.annotationsAdded,
+      );
+    return counts;
   }
 
   /** The merges made into this project, the latest first. */

@@ -25,22 +25,28 @@ const BULK_MAP_BYTES = 2 ** 31;
 
 /**
  * Runs `write`, a merge or an import of one file, in one immediate transaction, fully synced like
- * every label, with two settings of the connection changed for its length:
- * - Foreign keys unchecked: every row such a write adds takes its parents' ids from a join on
- *   those parents in the same statement, so the per-row lookups of the check find what the join
- *   just found (7% of a 10-package merge). Tests run `foreign_key_check` after them.
- * - The project file mapped into memory: the write looks up rows all over an index of millions,
- *   and a mapped page is read where it lies instead of copied through SQLite's 16 MB cache (7%
- *   more). Only for the write: the pages it touched count in the process's resident memory until
- *   the map is let go.
+ * every label, with foreign keys unchecked: every row such a write adds takes its parents' ids
+ * from a join on those parents in the same statement, so the per-row lookups of the check find
+ * what the join just found (7% of a 10-package merge, 9% of an import). Tests run
+ * `foreign_key_check` after them.
+ *
+ * `mapped`: the project file is mapped into memory for the write's length, for a write that looks
+ * up rows all over indexes of millions (a merge: 7% more), where a mapped page is read where it
+ * lies instead of copied through SQLite's 16 MB cache. The pages it touches count in the process's
+ * resident memory until the map is let go: an import, which touches most of the file, would
+ * double its peak (467 to 890 MB for 900,000 rows), so it does not map.
  */
-export function writeInBulk<T>(db: Database.Database, write: () => T): T {
+export function writeInBulk<T>(
+  db: Database.Database,
+  write: () => T,
+  { mapped }: { mapped: boolean },
+): T {
   db.pragma('foreign_keys = OFF');
-  db.pragma(`mmap_size = ${BULK_MAP_BYTES}`);
+  if (mapped) db.pragma(`mmap_size = ${BULK_MAP_BYTES}`);
   try {
     return db.transaction(write).immediate();
   } finally {
-    db.pragma('mmap_size = 0');
+    if (mapped) db.pragma('mmap_size = 0');
     db.pragma('foreign_keys = ON');
   }
 }

@@ -254,7 +254,9 @@ export class Staging {
     const db = this.project;
     db.prepare('ATTACH DATABASE ? AS staged').run(this.file);
     try {
-      const counts = writeInBulk(db, () => mergeStaged(db, sourceFile, Date.now()));
+      const counts = writeInBulk(db, () => mergeStaged(db, sourceFile, Date.now()), {
+        mapped: false,
+      });
       // An import can write as much WAL as the project holds; hand it back to the main file now.
       db.pragma('wal_checkpoint(TRUNCATE)');
       return counts;
