@@ -88,8 +88,9 @@ const SAME_IMAGE = (s: string, m: string) =>
 
 /**
  * Each pair of `src` with its pair here (by content), and whether its images are the other way;
- * each image of `src` with its image here (`merge_images`), and whether this project lacks that
- * image's bytes. An image's content key: its bytes' sha256; a manifest image's uid is that sha256
+ * in `merge_images`, images of `src` with their image here, and whether this project lacks that
+ * image's bytes: those of the pairs matched by row id only where it lacks them (the fills need
+ * no others), those of the pairs matched by content all. An image's content key: its bytes' sha256; a manifest image's uid is that sha256
  * already; an image with no bytes anywhere is known by its uid.
  *
  * A package keeps the lead's row ids, so each of its pairs is first tried against the pair of
@@ -120,8 +121,9 @@ function matchPairs(sql: Sql): void {
   // match by content groups by pair. Sorting 20,000 rows out cost more than the rest of it.
   sql.run(`CREATE TEMP TABLE merge_images AS
            SELECT src_image_0 AS src_id, here_image_0 AS here_id, here_lacks_0 AS here_lacks_bytes
-           FROM temp.merge_pairs
-           UNION ALL SELECT src_image_1, here_image_1, here_lacks_1 FROM temp.merge_pairs`);
+           FROM temp.merge_pairs WHERE here_lacks_0
+           UNION ALL SELECT src_image_1, here_image_1, here_lacks_1 FROM temp.merge_pairs
+           WHERE here_lacks_1`);
   const matched = sql.count('SELECT count(*) FROM temp.merge_pairs');
   if (sql.count('SELECT count(*) FROM src.pairs') > matched) matchLeftOverPairs(sql);
 }
