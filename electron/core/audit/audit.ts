@@ -13,7 +13,6 @@ import type {
   ReviewFilters,
 } from '../../../shared/audit';
 import { StudioError } from '../../../shared/errors';
-import type { QualityReport } from '../../../shared/quality';
 import {
   computeDashboard,
   IMAGE_0,
@@ -24,6 +23,7 @@ import {
   predictions,
   predictVerdict,
   TIE,
+  type CohenTable,
   type DashboardColumns,
   type DashboardOptions,
   type DashboardResult,
@@ -412,16 +412,42 @@ export function readAuditInputs(
   };
 }
 
+/** The dashboard of `inputs`, and under a focus on one annotator everyone's Cohen rows. */
+export interface ComputedDashboard {
+  dashboard: DashboardResult;
+  everyonesCohen: CohenTable | null;
+}
+
+/** computeDashboard over the inputs (`options`: theirs, or theirs changed). */
+export function computeFor(
+  inputs: AuditInputs,
+  options: DashboardOptions = inputs.dashboard,
+): ComputedDashboard {
+  let everyonesCohen: CohenTable | null = null;
+  const dashboard = computeDashboard(inputs.rows.columns, {
+    ...options,
+    everyonesCohen: (rows) => (everyonesCohen = rows),
+  });
+  return { dashboard, everyonesCohen };
+}
+
 /** The report around a dashboard computed from `inputs` (here or in a worker). */
 export function auditReport(
   project: ProjectStore,
   args: AuditArgs,
   inputs: AuditInputs,
-  dashboard: DashboardResult,
+  { dashboard, everyonesCohen }: ComputedDashboard,
 ): AuditReport {
   const { rows, thresholdSource } = inputs;
   tuningFiguresFrom(thresholdSource, dashboard.pickscore);
-  const quality = annotatorQuality(project, rows, dashboard, args.annotator);
+  // Outlier flags compare each annotator with the others: under a focus, with everyone's rows.
+  const quality = qualityReport(
+    rows.columns,
+    rows.pairIds,
+    project.gold.list(),
+    { annotators: dashboard.annotators, cohen: everyonesCohen ?? dashboard.agreement.cohen },
+    args.annotator,
+  );
   if (args.annotator !== undefined) focusOn(dashboard, args.annotator);
   const threshold = dashboard.pickscore.threshold;
   const verdicts = verdictsByPair(rows, threshold);
@@ -443,12 +469,7 @@ export function auditReport(
 /** The whole report on this thread, bootstrap included. */
 export function audit(project: ProjectStore, args: AuditArgs): AuditReport {
   const inputs = readAuditInputs(project, args);
-  return auditReport(
-    project,
-    args,
-    inputs,
-    computeDashboard(inputs.rows.columns, inputs.dashboard),
-  );
+  return auditReport(project, args, inputs, computeFor(inputs));
 }
 
 /**
@@ -467,35 +488,6 @@ function tuningFiguresFrom(
     pickscore.tuningAccuracy = pickscore.thresholds.map(() => null);
     pickscore.tuningVerdicts = 0;
   }
-}
-
-/**
- * Gold scores and outlier flags. Flags compare each annotator with the others, so under a focus
- * on one annotator (whose dashboard has only their Cohen rows) the rows of everyone are computed
- * again, without intervals.
- */
-function annotatorQuality(
-  project: ProjectStore,
-  rows: VerdictRows,
-  dashboard: AuditReport['dashboard'],
-  annotator: string | undefined,
-): QualityReport {
-  const everyone =
-    annotator === undefined
-      ? dashboard
-      : computeDashboard(rows.columns, {
-          resamples: 0,
-          ...(dashboard.pickscore.threshold !== null
-            ? { threshold: dashboard.pickscore.threshold }
-            : {}),
-        });
-  return qualityReport(
-    rows.columns,
-    rows.pairIds,
-    project.gold.list(),
-    { annotators: everyone.annotators, cohen: everyone.agreement.cohen },
-    annotator,
-  );
 }
 
 /**

@@ -6,9 +6,15 @@
  */
 import type { AuditReport } from '../../../shared/audit';
 import { StudioError } from '../../../shared/errors';
-import { computeDashboard, type DashboardResult } from '../metrics';
 import type { ProjectStore } from '../store/project-store';
-import { auditReport, readAuditInputs, type AuditArgs, type AuditInputs } from './audit';
+import {
+  auditReport,
+  computeFor,
+  readAuditInputs,
+  type AuditArgs,
+  type AuditInputs,
+  type ComputedDashboard,
+} from './audit';
 import { KeptVerdicts } from './verdict-table';
 
 /**
@@ -22,8 +28,12 @@ export function questionKey(store: ProjectStore, args: AuditArgs): string | null
 }
 
 function figuresOf(store: ProjectStore, args: AuditArgs, inputs: AuditInputs): AuditReport {
-  const options = { ...inputs.dashboard, resamples: 0 };
-  return auditReport(store, args, inputs, computeDashboard(inputs.rows.columns, options));
+  return auditReport(
+    store,
+    args,
+    inputs,
+    computeFor(inputs, { ...inputs.dashboard, resamples: 0 }),
+  );
 }
 
 export type Progress = (done: number, total: number) => void;
@@ -77,9 +87,9 @@ export class AuditDesk {
     const inputs = read
       ? { ...read.inputs, started: performance.now() }
       : readAuditInputs(this.store, args, this.kept);
-    let dashboard: DashboardResult;
+    let computed: ComputedDashboard;
     try {
-      dashboard = computeDashboard(inputs.rows.columns, {
+      computed = computeFor(inputs, {
         ...inputs.dashboard,
         resamples: args.resamples,
         onResample(done, total) {
@@ -91,6 +101,6 @@ export class AuditDesk {
       if (!work.cancelled()) throw error;
       return read?.report ?? figuresOf(this.store, args, inputs);
     }
-    return auditReport(this.store, args, inputs, dashboard);
+    return auditReport(this.store, args, inputs, computed);
   }
 }

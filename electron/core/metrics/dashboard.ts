@@ -174,6 +174,12 @@ export interface DashboardOptions {
   /** Only the annotator pairs with this annotator get a Cohen row (or count as left out). */
   cohenAnnotator?: string;
   /**
+   * With `cohenAnnotator`: called with the Cohen rows of every annotator pair, point estimates
+   * only, which the focus leaves out of the result (an audit's outlier flags compare everyone).
+   * They come from the same counts, so a focus costs no second pass over the verdicts.
+   */
+  everyonesCohen?: (rows: CohenTable) => void;
+  /**
    * Called as the bootstrap advances, with the resamples' worth of work done and the total (for
    * progress and cancelling), each count once; the last call is (total, total).
    */
@@ -385,20 +391,16 @@ interface CohenRow {
 
 /**
  * The confusion matrix of every annotator pair (a < b, by annotator index) with at least
- * `minCommonPairs` shared pairs, in order of a then b (only those with `cohenAnnotator` if set);
- * and how many that share fewer, but one at least, were left out.
+ * `minCommon` shared pairs, in order of a then b; and how many that share fewer, but one at least,
+ * were left out, in all and per annotator.
  */
 function cohenRows(
   c: DashboardColumns,
   prep: Prepared,
   items: Items,
-  options: DashboardOptions,
-): { rows: CohenRow[]; belowMinimum: { count: number; minimumShared: number } } {
+  minCommon: number,
+): { rows: CohenRow[]; belowMinimum: number; belowMinimumOf: Uint32Array } {
   const A = c.annotators.length;
-  const minCommon = Math.max(1, options.minCommonPairs ?? 10);
-  // -1 when the annotator has no verdict here: no pair includes them.
-  const only =
-    options.cohenAnnotator === undefined ? undefined : c.annotators.indexOf(options.cohenAnnotator);
   const { members } = prep;
   // Two passes: count each annotator pair's shared pairs, then fill the confusion cells of those
   // with enough. With thousands of annotators (Pick-a-Pic's users) most of the millions of
@@ -412,10 +414,15 @@ function cohenRows(
   const common = (key: number): number => (commonOf ? commonOf[key]! : (commonMap!.get(key) ?? 0));
   const keys: number[] = [];
   let belowMinimum = 0;
+  const belowMinimumOf = new Uint32Array(A);
   const consider = (key: number, n: number): void => {
-    if (only !== undefined && Math.floor(key / A) !== only && key % A !== only) return;
-    if (n >= minCommon) keys.push(key);
-    else belowMinimum++;
+    if (n >= minCommon) {
+      keys.push(key);
+    } else {
+      belowMinimum++;
+      belowMinimumOf[Math.floor(key / A)]!++;
+      belowMinimumOf[key % A]!++;
+    }
   };
   if (commonOf) {
     // Most of the table's millions of entries are 0: tested here, not in a call each.
@@ -453,9 +460,37 @@ function cohenRows(
     });
   }
   for (const row of rows) row.cells[K * K] = items.pair.length - row.common;
+  return { rows, belowMinimum, belowMinimumOf };
+}
+
+/**
+ * The Cohen rows the result shows: every annotator pair's, or under `cohenAnnotator` those with
+ * that annotator (none when they have no verdict here), with the count of those left out.
+ */
+function shownCohenRows(
+  c: DashboardColumns,
+  prep: Prepared,
+  items: Items,
+  options: DashboardOptions,
+): {
+  all: CohenRow[];
+  rows: CohenRow[];
+  belowMinimum: { count: number; minimumShared: number };
+} {
+  const minimumShared = Math.max(1, options.minCommonPairs ?? 10);
+  const all = cohenRows(c, prep, items, minimumShared);
+  if (options.cohenAnnotator === undefined) {
+    return {
+      all: all.rows,
+      rows: all.rows,
+      belowMinimum: { count: all.belowMinimum, minimumShared },
+    };
+  }
+  const only = c.annotators.indexOf(options.cohenAnnotator);
   return {
-    rows,
-    belowMinimum: { count: belowMinimum, minimumShared: minCommon },
+    all: all.rows,
+    rows: all.rows.filter((row) => row.a === only || row.b === only),
+    belowMinimum: { count: only < 0 ? 0 : all.belowMinimumOf[only]!, minimumShared },
   };
 }
 
@@ -1055,7 +1090,7 @@ export function computeDashboard(
   const fleissRaters = modalRatingCount(table);
   const fleissPairs = fleissKappa(table, fleissRaters).items;
   const point = agreementOf(table, fleissRaters);
-  const { rows: cohen, belowMinimum } = cohenRows(c, prep, items, options);
+  const { all: allCohen, rows: cohen, belowMinimum } = shownCohenRows(c, prep, items, options);
   lap('agreement');
 
   const protocol = protocolSweep(c, prep, thresholds, mask, options.threshold);
@@ -1083,6 +1118,9 @@ export function computeDashboard(
   const rep = bootstrap(R, prng, items, types, fleissRaters, advance);
   const estimate = estimator(R, level);
   const cohenPairs = cohenResults(c, cohen, R, prng, n, estimate, advance);
+  if (options.cohenAnnotator !== undefined && options.everyonesCohen) {
+    options.everyonesCohen(cohenResults(c, allCohen, 0, prng, n, estimator(0, level), () => {}));
+  }
   lap('bootstrap');
 
   return {

@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../../electron/core/demo/scenes';
-import { cohenRows, type CohenPairResult } from '../../../shared/audit';
+import { cohenRows, type CohenPairResult, type CohenTable } from '../../../shared/audit';
 import type { Verdict } from '../../../shared/labels';
 import {
   cohenKappa,
@@ -494,10 +494,29 @@ describe('computeDashboard rules', () => {
     expect(all.cohenBelowMinimum).toEqual({ count: below.length, minimumShared: 10 });
 
     for (const focus of [sorted[0]!, sorted[11]!, sorted.at(-1)!]) {
-      const mine = computeDashboard(input, { resamples: 0, cohenAnnotator: focus }).agreement;
-      expect(cohenRows(mine.cohen)).toEqual(rows.filter((r) => r.a === focus || r.b === focus));
+      // A focus keeps its own rows, with intervals, and hands everyone's on as points.
+      const everyone: CohenTable[] = [];
+      const mine = computeDashboard(input, {
+        resamples: 20,
+        cohenAnnotator: focus,
+        everyonesCohen: (table) => everyone.push(table),
+      }).agreement;
+      const pointsOf = (table: CohenTable) =>
+        cohenRows(table).map(({ unweighted, linear, ...row }) => ({
+          ...row,
+          unweighted: unweighted.value,
+          linear: linear.value,
+        }));
+      expect(pointsOf(mine.cohen)).toEqual(
+        pointsOf(all.cohen).filter((r) => r.a === focus || r.b === focus),
+      );
+      expect(cohenRows(mine.cohen).every((r) => r.unweighted.interval !== null)).toBe(true);
       expect(mine.cohenBelowMinimum.count).toBe(below.filter((p) => p.includes(focus)).length);
+      expect(everyone.map(cohenRows)).toEqual([rows]);
     }
+    const unfocused: CohenTable[] = [];
+    computeDashboard(input, { resamples: 0, everyonesCohen: (table) => unfocused.push(table) });
+    expect(unfocused).toEqual([]);
   });
 
   it('refuses verdicts it cannot place', () => {
