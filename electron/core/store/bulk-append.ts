@@ -60,7 +60,11 @@ function keepDecisions(db: Database.Database, first: number): void {
   // Now is the key's latest new verdict or skip, read from the new rows alone, unless an undo
   // among them touched the key (below). NOT INDEXED: the new rows are a range of row ids, which
   // SQLite would rather find by walking a whole index of millions in the order of the groups.
-  run(`CREATE TEMP TABLE bulk_change AS
+  // Keyed: the decisions are written, and the pairs' tallies summed, in key order, unsorted.
+  run(`CREATE TEMP TABLE bulk_change (pair_id INTEGER, annotator_id INTEGER, before_id,
+         before_action, before_verdict, annotation_id, action, verdict, left_image, decision_ms,
+         created_at, PRIMARY KEY (pair_id, annotator_id)) WITHOUT ROWID`);
+  run(`INSERT INTO temp.bulk_change
        SELECT n.pair_id, n.annotator_id, d.annotation_id AS before_id,
          d.action AS before_action, d.verdict AS before_verdict, n.id AS annotation_id,
          n.action, n.verdict, n.left_image, n.decision_ms, n.created_at
@@ -129,7 +133,6 @@ function keepUndoneKeys(run: (sql: string) => void): void {
        SELECT DISTINCT t.pair_id, t.annotator_id FROM main.annotations u NOT INDEXED
        JOIN main.annotations t ON t.id = u.undoes_id
        WHERE u.id >= @first AND u.action = 'undo'`);
-  run('CREATE UNIQUE INDEX temp.bulk_change_by_key ON bulk_change (pair_id, annotator_id)');
   run(`INSERT INTO temp.bulk_change (pair_id, annotator_id, before_id, before_action, before_verdict)
        SELECT k.pair_id, k.annotator_id, d.annotation_id, d.action, d.verdict
        FROM temp.bulk_undone k LEFT JOIN main.decisions d
