@@ -90,8 +90,9 @@ const SAME_IMAGE = (s: string, m: string) =>
  * Each pair of `src` with its pair here (by content), and whether its images are the other way;
  * in `merge_images`, images of `src` with their image here, and whether this project lacks that
  * image's bytes: those of the pairs matched by row id only where it lacks them (the fills need
- * no others), those of the pairs matched by content all. An image's content key: its bytes' sha256; a manifest image's uid is that sha256
- * already; an image with no bytes anywhere is known by its uid.
+ * no others), those of the pairs matched by content all. An image's content key: its bytes'
+ * sha256; a manifest image's uid is that sha256 already; an image with no bytes anywhere is known
+ * by its uid.
  *
  * A package keeps the lead's row ids, so each of its pairs is first tried against the pair of
  * the same id here, and taken where the content is the same: lookups by row id, in order, where
