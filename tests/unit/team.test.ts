@@ -423,6 +423,50 @@ describe('annotator packages and merging them back', () => {
     lead.store.close();
   });
 
+  it('refuses a file with an event the schema would refuse, written past its checks', async () => {
+    const lead = await leadProject(2);
+    const own = await labeledPackage(lead, 'own.pickstudio', 'ana', [[1, 1]]);
+    /** A copy of the package with one event written past the schema's checks, by hand. */
+    const crafted = (name: string, values: string): string => {
+      const file = path.join(lead.dir, `${name}.pickstudio`);
+      fs.copyFileSync(own, file);
+      const opened = openTestProject(file);
+      const db = sqlite(opened.store);
+      db.pragma('ignore_check_constraints = ON');
+      // Its own triggers would choke on the event; the merge reads the log alone.
+      db.exec('DROP TRIGGER decisions_on_decide; DROP TRIGGER decisions_on_undo');
+      db.exec(`INSERT INTO annotations (pair_id, annotator_id, action, verdict, undoes_id,
+                 left_image, suggestion_visible, created_at)
+               VALUES (2, (SELECT id FROM annotators WHERE name = 'ana'), ${values}, 9)`);
+      opened.store.close();
+      return file;
+    };
+    const ana = `(SELECT min(id) FROM annotations)`;
+    const cases: [string, string][] = [
+      ['unknown-action', `'maybe', NULL, NULL, 0, 0`],
+      ['unknown-verdict', `'verdict', 'both', NULL, 0, 0`],
+      ['verdict-without-one', `'verdict', NULL, NULL, 0, 0`],
+      ['skip-with-verdict', `'skip', '0', NULL, 0, 0`],
+      ['verdict-naming-target', `'verdict', '0', ${ana}, 0, 0`],
+      ['undo-without-target', `'undo', NULL, NULL, NULL, NULL`],
+      ['side-two', `'verdict', '1', NULL, 2, 0`],
+      ['suggestion-seven', `'verdict', 'tie', NULL, 1, 7`],
+    ];
+    const before = projectDigest(lead.file);
+    for (const [name, values] of cases) {
+      const error = await failure(lead.call('merge', { sources: [crafted(name, values)] }));
+      expect(error.code, name).toBe('bad_input');
+      expect(error.message, name).toMatch(
+        new RegExp(`${name}\\.pickstudio: its event \\d+ is not one Pick Studio writes`),
+      );
+      expect(projectDigest(lead.file), name).toBe(before);
+    }
+    const report = await lead.call('merge', { sources: [own] });
+    expect(report.files[0]!.annotationsAdded).toBe(1);
+    expect(afterBulkWrites(lead.store)).toEqual(SOUND_AFTER_BULK_WRITES);
+    lead.store.close();
+  });
+
   it('refuses to merge into a read-only project, naming it; nothing changes', async () => {
     const lead = await leadProject(1);
     const own = await labeledPackage(lead, 'own.pickstudio', 'ana', [[1, 0]]);

@@ -306,6 +306,7 @@ function addEvents(sql: Sql, db: Database.Database): number {
                                 WHERE m.origin = t.origin AND m.origin_id = t.origin_id) END
               FROM temp.merge_events t WHERE t.src_id = e.undoes_id))
            WHERE e.undoes_id IS NOT NULL AND e.pair_id IS NOT NULL AND NOT e.present`);
+  refuseInvalidEvents(db);
   refuseForeignUndos(db);
   const append = `INSERT INTO main.annotations (id, pair_id, annotator_id, action, verdict,
              undoes_id, left_image, suggestion_visible, decision_ms, created_at, ranking_id,
@@ -322,6 +323,35 @@ function addEvents(sql: Sql, db: Database.Database): number {
            JOIN temp.merge_annotators ma ON ma.src_id = e.src_annotator
            ORDER BY n.new_id`;
   return appendInBulk(db, () => sql.run(append));
+}
+
+/**
+ * Refuses the file if an event to add is not one the schema allows (appendInBulk does not
+ * evaluate its CHECK constraints): an action other than verdict, skip or undo; a verdict other
+ * than 0, 1 or tie, or one on a skip or an undo; an undo naming no event, or another action
+ * naming one; a side shown or a suggestion flag other than 0 or 1. A project file holds no such
+ * event unless it was edited by hand.
+ */
+function refuseInvalidEvents(db: Database.Database): void {
+  const invalid = db
+    .prepare<[], number>(
+      `SELECT src_id FROM temp.merge_events
+       WHERE pair_id IS NOT NULL AND NOT present AND NOT coalesce(
+         CASE action
+           WHEN 'verdict' THEN verdict IN ('0', '1', 'tie') AND undoes_id IS NULL
+           WHEN 'skip' THEN verdict IS NULL AND undoes_id IS NULL
+           WHEN 'undo' THEN verdict IS NULL AND undoes_id IS NOT NULL
+           ELSE 0 END
+         AND coalesce(left_image IN (0, 1), 1) AND coalesce(suggestion_visible IN (0, 1), 1), 0)
+       ORDER BY src_id LIMIT 1`,
+    )
+    .pluck()
+    .get();
+  if (invalid === undefined) return;
+  throw new StudioError(
+    'bad_input',
+    `its event ${invalid} is not one Pick Studio writes (its action, verdict, undo target, side shown or suggestion flag); nothing of the file was merged`,
+  );
 }
 
 /**
