@@ -62,6 +62,15 @@ export async function labeledPackage(
   return out;
 }
 
+/** A copy of `source` as `file`, with `sql` run in it by hand, as an attacker could edit it. */
+export function handEdited(source: string, file: string, sql: string): string {
+  fs.copyFileSync(source, file);
+  const opened = openTestProject(file);
+  sqlite(opened.store).exec(sql);
+  opened.store.close();
+  return file;
+}
+
 /** Current decisions of a project by prompt and annotator: what a merge must carry over. */
 export function decisionsOf(store: Parameters<typeof sqlite>[0]) {
   return sqlite(store)

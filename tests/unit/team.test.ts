@@ -11,7 +11,7 @@ import {
   tempDir,
 } from '../helpers/project';
 import { failure } from '../helpers/errors';
-import { decide, decisionsOf, labeledPackage, leadProject } from '../helpers/team';
+import { decide, decisionsOf, handEdited, labeledPackage, leadProject } from '../helpers/team';
 
 describe('annotator packages and merging them back', () => {
   it('packs with overlap, labels offline, merges once, twice, and a later return', async () => {
@@ -346,18 +346,14 @@ describe('annotator packages and merging them back', () => {
       .prepare('SELECT id FROM annotations WHERE ranking_id = 77')
       .pluck()
       .get() as number;
-    /** A copy of the package with events written into it by hand, as an attacker could. */
-    const crafted = (name: string, sql: string): string => {
-      const file = path.join(lead.dir, name);
-      fs.copyFileSync(own, file);
-      const opened = openTestProject(file);
-      sqlite(opened.store).exec(`
-        INSERT INTO annotators (name, kind, created_at, uid) VALUES ('mal', 'human', 0, 'mal-uid');
-        INSERT INTO annotators (name, kind, created_at, uid) VALUES ('leo', 'human', 0, '${leo.uid}');
-        ${sql}`);
-      opened.store.close();
-      return file;
-    };
+    const crafted = (name: string, sql: string): string =>
+      handEdited(
+        own,
+        path.join(lead.dir, name),
+        `INSERT INTO annotators (name, kind, created_at, uid) VALUES ('mal', 'human', 0, 'mal-uid');
+         INSERT INTO annotators (name, kind, created_at, uid) VALUES ('leo', 'human', 0, '${leo.uid}');
+         ${sql}`,
+      );
     const mal = `(SELECT id FROM annotators WHERE name = 'mal')`;
     const anas = `(SELECT id FROM annotations WHERE pair_id = 1)`;
     const cases: [string, string][] = [
@@ -426,21 +422,18 @@ describe('annotator packages and merging them back', () => {
   it('refuses a file with an event the schema would refuse, written past its checks', async () => {
     const lead = await leadProject(2);
     const own = await labeledPackage(lead, 'own.pickstudio', 'ana', [[1, 1]]);
-    /** A copy of the package with one event written past the schema's checks, by hand. */
-    const crafted = (name: string, values: string): string => {
-      const file = path.join(lead.dir, `${name}.pickstudio`);
-      fs.copyFileSync(own, file);
-      const opened = openTestProject(file);
-      const db = sqlite(opened.store);
-      db.pragma('ignore_check_constraints = ON');
-      // Its own triggers would choke on the event; the merge reads the log alone.
-      db.exec('DROP TRIGGER decisions_on_decide; DROP TRIGGER decisions_on_undo');
-      db.exec(`INSERT INTO annotations (pair_id, annotator_id, action, verdict, undoes_id,
-                 left_image, suggestion_visible, created_at)
-               VALUES (2, (SELECT id FROM annotators WHERE name = 'ana'), ${values}, 9)`);
-      opened.store.close();
-      return file;
-    };
+    // Past the schema's checks; the file's own triggers would choke on the event, and the merge
+    // reads the log alone.
+    const crafted = (name: string, values: string): string =>
+      handEdited(
+        own,
+        path.join(lead.dir, `${name}.pickstudio`),
+        `PRAGMA ignore_check_constraints = ON;
+         DROP TRIGGER decisions_on_decide; DROP TRIGGER decisions_on_undo;
+         INSERT INTO annotations (pair_id, annotator_id, action, verdict, undoes_id, left_image,
+           suggestion_visible, created_at)
+         VALUES (2, (SELECT id FROM annotators WHERE name = 'ana'), ${values}, 9);`,
+      );
     const ana = `(SELECT min(id) FROM annotations)`;
     const cases: [string, string][] = [
       ['unknown-action', `'maybe', NULL, NULL, 0, 0`],
