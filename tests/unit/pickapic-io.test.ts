@@ -137,8 +137,16 @@ describe('Pick-a-Pic shards written by DuckDB', () => {
     await writeShardWithDuckDB(
       input,
       [
-        { ...base, ranking_id: 1, user_id: 11, label_0: 1, label_1: 0 },
-        { ...base, ranking_id: 2, user_id: 12, label_0: 1, label_1: 0 },
+        { ...base, ranking_id: 1, user_id: 11, label_0: 1, label_1: 0, model_0: 'm-a' },
+        {
+          ...base,
+          ranking_id: 2,
+          user_id: 12,
+          label_0: 1,
+          label_1: 0,
+          num_example_per_prompt: 4,
+          are_different: false,
+        },
         // The same pair shown the other way round: its verdict must flip to the pair's order.
         {
           ...base,
@@ -174,15 +182,38 @@ describe('Pick-a-Pic shards written by DuckDB', () => {
     expect(stats.annotators.every((a) => a.kind === 'dataset' && a.verdicts.image0 === 1)).toBe(
       true,
     );
+    // Each row as the dataset had it, whatever the pair's order; the pair takes the first row's.
     const rankings = sqlite(store)
-      .prepare('SELECT ranking_id, swapped FROM pair_sources ORDER BY 1')
+      .prepare(
+        `SELECT s.ranking_id, s.swapped, s.user_id, s.has_label, s.label_0, s.label_1,
+           s.best_image_uid, s.are_different, s.num_example_per_prompt,
+           s.source_file = 'multi.parquet' AS fromInput, p.model_0
+         FROM pair_sources s JOIN pairs p ON p.id = s.pair_id ORDER BY 1`,
+      )
       .all();
-    expect(rankings).toEqual([
-      { ranking_id: 1, swapped: 0 },
-      { ranking_id: 2, swapped: 0 },
-      { ranking_id: 3, swapped: 1 },
-      { ranking_id: 4, swapped: 0 },
-    ]);
+    const source = { best_image_uid: 'L0', fromInput: 1 };
+    expect(rankings).toEqual(
+      [
+        { ...source, ranking_id: 1, swapped: 0, user_id: 11, has_label: 1, label_0: 1, label_1: 0 },
+        { ...source, ranking_id: 2, swapped: 0, user_id: 12, has_label: 1, label_0: 1, label_1: 0 },
+        { ...source, ranking_id: 3, swapped: 1, user_id: 13, has_label: 1, label_0: 0, label_1: 1 },
+        {
+          ...source,
+          ranking_id: 4,
+          swapped: 0,
+          user_id: 14,
+          has_label: 0,
+          label_0: null,
+          label_1: null,
+          best_image_uid: null,
+        },
+      ].map((row) => ({
+        are_different: row.ranking_id === 2 ? 0 : 1,
+        num_example_per_prompt: row.ranking_id === 2 ? 4 : 1,
+        model_0: row.ranking_id === 4 ? 'stable-diffusion-2-1' : 'm-a',
+        ...row,
+      })),
+    );
     expect(afterBulkWrites(store)).toEqual(SOUND_AFTER_BULK_WRITES);
 
     const out = path.join(dir, 'out.parquet');

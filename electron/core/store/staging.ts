@@ -261,6 +261,7 @@ export class Staging {
       db.pragma('wal_checkpoint(TRUNCATE)');
       return counts;
     } finally {
+      db.exec('DROP TABLE IF EXISTS temp.merge_new');
       db.exec('DROP TABLE IF EXISTS temp.merge_rows');
       db.exec('DETACH DATABASE staged');
     }
@@ -290,9 +291,15 @@ function mergeSql(db: Database.Database): MergeSql {
   };
 }
 
+/** The staged rows to apply (`temp.merge_new`), each with its staged columns, as `r`. */
+const NEW_ROWS = 'temp.merge_new n JOIN staged.rows r ON r.row = n.row';
+
 /**
- * The merge, as SQL over the attached `staged` database. `temp.merge_rows` holds the rows still
- * to apply, resolved step by step to prompt, image, pair and annotator ids.
+ * The merge, as SQL over the attached `staged` database. `temp.merge_new` lists the staged rows
+ * to apply; once their prompts, images and annotators are in the project, `temp.merge_rows`
+ * holds each of them with its ids, resolved step by step to pairs and labels, and only the
+ * columns those steps read: the steps update its rows several times over, and a copy of the
+ * staged rows' two dozen columns, rewritten at each step, made an import a sixth slower.
  */
 function mergeStaged(db: Database.Database, sourceFile: string, now: number): MergeCounts {
   const sql = mergeSql(db);
@@ -302,9 +309,10 @@ function mergeStaged(db: Database.Database, sourceFile: string, now: number): Me
   const stagedRows = sql.count('SELECT count(*) FROM staged.rows');
   const applied = selectNewRows(sql);
   addPromptsAndImages(sql);
+  addAnnotators(sql, now);
+  resolveIds(sql);
   const pairsAdded = addPairs(sql, now);
   addSources(sql, sourceFile);
-  addAnnotators(sql, now);
   const { annotationsAdded, duplicatesDropped } = addLabels(sql, now);
   // Manifest rows that brought nothing new: no new pair and no new label.
   const idle = sql.count(
@@ -321,35 +329,48 @@ function mergeStaged(db: Database.Database, sourceFile: string, now: number): Me
 
 /** The staged rows to apply: a ranking already in the project, or seen earlier in this file, adds nothing. */
 function selectNewRows(sql: MergeSql): number {
-  sql.db.exec(`
-    CREATE TEMP TABLE merge_rows AS
-    SELECT r.*, NULL AS prompt_id, NULL AS image_0_id, NULL AS image_1_id, 0 AS creates_pair,
-      NULL AS pair_id, 0 AS swapped, NULL AS annotator_id, 0 AS adds_label
-    FROM staged.rows r
+  sql.db.exec('CREATE TEMP TABLE merge_new (row INTEGER PRIMARY KEY)');
+  return sql.run(`INSERT INTO temp.merge_new
+    SELECT r.row FROM staged.rows r
     WHERE r.ranking_id IS NULL
        OR (NOT EXISTS (SELECT 1 FROM main.pair_sources s WHERE s.ranking_id = r.ranking_id)
-           AND r.row = (SELECT min(d.row) FROM staged.rows d WHERE d.ranking_id = r.ranking_id))`);
-  return sql.count('SELECT count(*) FROM temp.merge_rows');
+           AND r.row = (SELECT min(d.row) FROM staged.rows d WHERE d.ranking_id = r.ranking_id))
+    ORDER BY r.row`);
 }
 
 /** New prompts and images; known images keep what they had and gain what they lacked. */
 function addPromptsAndImages(sql: MergeSql): void {
-  sql.run(`INSERT INTO main.prompts (text) SELECT DISTINCT caption FROM temp.merge_rows WHERE true
+  sql.run(`INSERT INTO main.prompts (text) SELECT DISTINCT r.caption FROM ${NEW_ROWS} WHERE true
            ON CONFLICT (text) DO NOTHING`);
   sql.run(`INSERT INTO main.images (uid, sha256, path, url)
            SELECT uid, max(sha256), max(path), max(url) FROM (
-             SELECT uid_0 AS uid, sha256_0 AS sha256, path_0 AS path, url_0 AS url FROM temp.merge_rows
+             SELECT r.uid_0 AS uid, r.sha256_0 AS sha256, r.path_0 AS path, r.url_0 AS url
+             FROM ${NEW_ROWS}
              UNION ALL
-             SELECT uid_1, sha256_1, path_1, url_1 FROM temp.merge_rows)
+             SELECT r.uid_1, r.sha256_1, r.path_1, r.url_1 FROM ${NEW_ROWS})
            WHERE true GROUP BY uid
            ON CONFLICT (uid) DO UPDATE SET
              sha256 = coalesce(images.sha256, excluded.sha256),
              path = coalesce(images.path, excluded.path),
              url = coalesce(images.url, excluded.url)`);
-  sql.run(`UPDATE temp.merge_rows SET
-             prompt_id = (SELECT id FROM main.prompts p WHERE p.text = caption),
-             image_0_id = (SELECT id FROM main.images i WHERE i.uid = uid_0),
-             image_1_id = (SELECT id FROM main.images i WHERE i.uid = uid_1)`);
+}
+
+/**
+ * `temp.merge_rows`: each row to apply with its prompt, images and annotator here (all in the
+ * project by now), what the labels' steps read of it, and the columns the next steps fill.
+ */
+function resolveIds(sql: MergeSql): void {
+  sql.db.exec(`CREATE TEMP TABLE merge_rows (row INTEGER PRIMARY KEY, verdict, ranking_id,
+                 created_at, prompt_id, image_0_id, image_1_id, annotator_id, creates_pair,
+                 pair_id, swapped, adds_label)`);
+  sql.run(`INSERT INTO temp.merge_rows
+           SELECT r.row, r.verdict, r.ranking_id, r.created_at,
+             (SELECT id FROM main.prompts p WHERE p.text = r.caption),
+             (SELECT id FROM main.images i WHERE i.uid = r.uid_0),
+             (SELECT id FROM main.images i WHERE i.uid = r.uid_1),
+             (SELECT id FROM main.annotators a WHERE a.name = r.annotator),
+             0, NULL, 0, 0
+           FROM ${NEW_ROWS} ORDER BY r.row`);
 }
 
 /**
@@ -370,8 +391,9 @@ function addPairs(sql: MergeSql, now: number): number {
                              AND p.image_0_id = r.image_1_id AND p.image_1_id = r.image_0_id)`);
   const added = sql.run(
     `INSERT INTO main.pairs (prompt_id, image_0_id, image_1_id, model_0, model_1, created_at, added_at)
-     SELECT prompt_id, image_0_id, image_1_id, model_0, model_1, created_at, @now
-     FROM temp.merge_rows WHERE creates_pair = 1 ORDER BY row`,
+     SELECT m.prompt_id, m.image_0_id, m.image_1_id, r.model_0, r.model_1, m.created_at, @now
+     FROM temp.merge_rows m JOIN staged.rows r ON r.row = m.row
+     WHERE m.creates_pair = 1 ORDER BY m.row`,
     { now },
   );
   sql.run(`UPDATE temp.merge_rows SET pair_id = p.id, swapped = 0
@@ -388,9 +410,11 @@ function addSources(sql: MergeSql, sourceFile: string): void {
   sql.run(
     `INSERT INTO main.pair_sources (ranking_id, pair_id, swapped, user_id, has_label, label_0, label_1,
        best_image_uid, are_different, num_example_per_prompt, created_at, source_file)
-     SELECT ranking_id, pair_id, swapped, user_id, coalesce(has_label, 0), label_0, label_1,
-       best_image_uid, are_different, num_example_per_prompt, created_at, @sourceFile
-     FROM temp.merge_rows WHERE ranking_id IS NOT NULL ORDER BY row`,
+     SELECT m.ranking_id, m.pair_id, m.swapped, r.user_id, coalesce(r.has_label, 0), r.label_0,
+       r.label_1, r.best_image_uid, r.are_different, r.num_example_per_prompt, m.created_at,
+       @sourceFile
+     FROM temp.merge_rows m JOIN staged.rows r ON r.row = m.row
+     WHERE m.ranking_id IS NOT NULL ORDER BY m.row`,
     { sourceFile },
   );
 }
@@ -399,20 +423,19 @@ function addSources(sql: MergeSql, sourceFile: string): void {
 function addAnnotators(sql: MergeSql, now: number): void {
   sql.run(
     `INSERT INTO main.annotators (name, kind, created_at, uid)
-     SELECT annotator, annotator_kind, @now, annotator FROM temp.merge_rows WHERE annotator IS NOT NULL
-     GROUP BY annotator ORDER BY min(row)
+     SELECT r.annotator, r.annotator_kind, @now, r.annotator FROM ${NEW_ROWS}
+     WHERE r.annotator IS NOT NULL
+     GROUP BY r.annotator ORDER BY min(r.row)
      ON CONFLICT (name) DO NOTHING`,
     { now },
   );
   const clash = sql.db
     .prepare<[], { annotator: string; kind: AnnotatorKind }>(
-      `SELECT r.annotator, a.kind FROM temp.merge_rows r JOIN main.annotators a ON a.name = r.annotator
+      `SELECT r.annotator, a.kind FROM ${NEW_ROWS} JOIN main.annotators a ON a.name = r.annotator
        WHERE a.kind != r.annotator_kind LIMIT 1`,
     )
     .get();
   if (clash) throw nameTaken(clash.annotator, clash.kind);
-  sql.run(`UPDATE temp.merge_rows SET annotator_id = (SELECT id FROM main.annotators a WHERE a.name = annotator)
-           WHERE annotator IS NOT NULL`);
 }
 
 /**
