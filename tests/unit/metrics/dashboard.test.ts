@@ -448,37 +448,7 @@ describe('computeDashboard rules', () => {
     }
     const input = { annotations, p0: Array.from({ length: 150 }, () => null) };
 
-    const latest = new Map<string, Map<number, number>>();
-    for (const a of annotations) {
-      if (!latest.has(a.annotator)) latest.set(a.annotator, new Map());
-      latest.get(a.annotator)!.set(a.pairIndex, verdictCategory(a.verdict));
-    }
-    const sorted = [...latest.keys()].sort();
-    const expected: CohenPairResult[] = [];
-    const below: [string, string][] = [];
-    sorted.forEach((a, i) => {
-      for (const b of sorted.slice(i + 1)) {
-        const shared = [...latest.get(a)!.keys()].filter((p) => latest.get(b)!.has(p));
-        if (shared.length === 0) continue;
-        if (shared.length < 10) {
-          below.push([a, b]);
-          continue;
-        }
-        const kappa = cohenKappa(
-          shared.map((p) => latest.get(a)!.get(p)!),
-          shared.map((p) => latest.get(b)!.get(p)!),
-          3,
-        );
-        const value = (x: number) => ({ value: Number.isNaN(x) ? null : x, interval: null });
-        expected.push({
-          a,
-          b,
-          commonPairs: shared.length,
-          unweighted: value(kappa.unweighted),
-          linear: value(kappa.linear),
-        });
-      }
-    });
+    const { sorted, expected, below } = cohenByDirectCount(annotations, 10);
     expect(expected.length).toBeGreaterThan(50);
     expect(below.length).toBeGreaterThan(10);
 
@@ -519,6 +489,34 @@ describe('computeDashboard rules', () => {
     expect(unfocused).toEqual([]);
   });
 
+  it('counts past 16 bits: two annotators sharing 70,000 pairs, and 79,800 rows', () => {
+    const verdicts: Verdict[] = [0, 'tie', 1];
+    const sharing: DashboardAnnotation[] = [];
+    for (let p = 0; p < 70_000; p++) {
+      sharing.push(verdict(p, 'a', verdicts[p % 3]!));
+      sharing.push(verdict(p, 'b', verdicts[p % 7 === 0 ? (p + 1) % 3 : p % 3]!));
+    }
+    // 400 annotators on the same two pairs: every one of their 79,800 pairs gets a row.
+    const crowd: DashboardAnnotation[] = Array.from({ length: 400 }, (_, i) => [
+      verdict(0, `n${String(i).padStart(3, '0')}`, verdicts[i % 3]!),
+      verdict(1, `n${String(i).padStart(3, '0')}`, verdicts[Math.floor(i / 3) % 3]!),
+    ]).flat();
+    const points = (rows: CohenPairResult[]) =>
+      rows.map((r) => [r.a, r.b, r.commonPairs, r.unweighted.value, r.linear.value]);
+    for (const [annotations, pairs, minimum] of [
+      [sharing, 70_000, 10],
+      [crowd, 2, 1],
+    ] as const) {
+      const result = computeDashboard(
+        { annotations, p0: Array.from({ length: pairs }, () => null) },
+        { resamples: 0, minCommonPairs: minimum },
+      );
+      const { expected } = cohenByDirectCount(annotations, minimum);
+      expect(expected.length).toBe(annotations === crowd ? 79_800 : 1);
+      expect(points(cohenRows(result.agreement.cohen))).toEqual(points(expected));
+    }
+  });
+
   it('refuses verdicts it cannot place', () => {
     expect(() => run({ annotations: [verdict(2, 'x', 0)], p0: [null, null] })).toThrow(
       /pairIndex 2/,
@@ -540,3 +538,45 @@ describe('computeDashboard rules', () => {
     expect(JSON.parse(JSON.stringify(result))).toEqual(result);
   });
 });
+
+/**
+ * Cohen's rows counted directly: each annotator's latest verdict per pair, every pair of
+ * annotators (in name order) with the pairs they share, a row for those sharing `minimum`.
+ */
+function cohenByDirectCount(
+  annotations: readonly DashboardAnnotation[],
+  minimum: number,
+): { sorted: string[]; expected: CohenPairResult[]; below: [string, string][] } {
+  const latest = new Map<string, Map<number, number>>();
+  for (const a of annotations) {
+    if (!latest.has(a.annotator)) latest.set(a.annotator, new Map());
+    latest.get(a.annotator)!.set(a.pairIndex, verdictCategory(a.verdict));
+  }
+  const sorted = [...latest.keys()].sort();
+  const expected: CohenPairResult[] = [];
+  const below: [string, string][] = [];
+  sorted.forEach((a, i) => {
+    for (const b of sorted.slice(i + 1)) {
+      const shared = [...latest.get(a)!.keys()].filter((p) => latest.get(b)!.has(p));
+      if (shared.length === 0) continue;
+      if (shared.length < minimum) {
+        below.push([a, b]);
+        continue;
+      }
+      const kappa = cohenKappa(
+        shared.map((p) => latest.get(a)!.get(p)!),
+        shared.map((p) => latest.get(b)!.get(p)!),
+        3,
+      );
+      const value = (x: number) => ({ value: Number.isNaN(x) ? null : x, interval: null });
+      expected.push({
+        a,
+        b,
+        commonPairs: shared.length,
+        unweighted: value(kappa.unweighted),
+        linear: value(kappa.linear),
+      });
+    }
+  });
+  return { sorted, expected, below };
+}
