@@ -299,7 +299,7 @@ const NEW_ROWS = 'temp.merge_new n JOIN staged.rows r ON r.row = n.row';
  * to apply; once their prompts, images and annotators are in the project, `temp.merge_rows`
  * holds each of them with its ids, resolved step by step to pairs and labels, and only the
  * columns those steps read: the steps update its rows several times over, and a copy of the
- * staged rows' two dozen columns, rewritten at each step, made an import a sixth slower.
+ * staged rows' two dozen columns, rewritten at each step, made an import a fifth slower.
  */
 function mergeStaged(db: Database.Database, sourceFile: string, now: number): MergeCounts {
   const sql = mergeSql(db);
