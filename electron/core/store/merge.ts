@@ -49,16 +49,20 @@ export function mergeAttached(
   const sql = runner(db, { here: ids.here, there: ids.there, now });
   matchPairs(sql);
   const imagesFilled = fillImageBytes(sql);
-  selectEvents(sql, db, ids.here);
-  const annotationsOnUnknownPairs = sql.count(
-    'SELECT count(*) FROM temp.merge_events WHERE pair_id IS NULL',
-  );
-  const annotationsPresent = sql.count(
+  const selected = selectEvents(sql, db, ids.here);
+  const unknown = sql.count('SELECT count(*) FROM temp.merge_events WHERE pair_id IS NULL');
+  const present = sql.count(
     'SELECT count(*) FROM temp.merge_events WHERE pair_id IS NOT NULL AND present',
   );
+  const events = {
+    toAdd: selected - unknown - present,
+    hasUndos:
+      sql.count(`SELECT EXISTS (SELECT 1 FROM temp.merge_events
+                 WHERE undoes_id IS NOT NULL AND pair_id IS NOT NULL AND NOT present)`) === 1,
+  };
   selectFlags(sql, db);
   const { added: annotatorsAdded, renamed } = addAnnotators(sql, db);
-  const annotationsAdded = addEvents(sql, db);
+  const annotationsAdded = addEvents(sql, db, events);
   const flagsMerged = addFlags(sql);
   const annotatorsInvolved = db
     .prepare<[], string>(
@@ -71,8 +75,8 @@ export function mergeAttached(
     .all();
   return {
     annotationsAdded,
-    annotationsPresent,
-    annotationsOnUnknownPairs,
+    annotationsPresent: present,
+    annotationsOnUnknownPairs: unknown,
     imagesFilled,
     annotatorsAdded,
     renamed,
@@ -185,14 +189,14 @@ function fillImageBytes(sql: Sql): number {
 /**
  * The events of `src` with where they were first written, mapped to pairs here (NULL: unknown),
  * and whether this project has them already: merged before, written here first, or a dataset
- * label whose ranking this project has imported itself.
+ * label whose ranking this project has imported itself. Returns how many events `src` has.
  */
-function selectEvents(sql: Sql, db: Database.Database, here: string): void {
+function selectEvents(sql: Sql, db: Database.Database, here: string): number {
   // Keyed by the event's id there: undos and the append find their events by it.
   sql.run(`CREATE TEMP TABLE merge_events (src_id INTEGER PRIMARY KEY, src_annotator, pair_id,
              swapped, action, verdict, undoes_id, left_image, suggestion_visible, decision_ms,
              created_at, ranking_id, origin, origin_id, present, undoes_here)`);
-  sql.run(`INSERT INTO temp.merge_events
+  const selected = sql.run(`INSERT INTO temp.merge_events
            SELECT a.id AS src_id, a.annotator_id AS src_annotator, mp.here_id AS pair_id,
              coalesce(mp.swapped, 0) AS swapped, a.action, a.verdict, a.undoes_id, a.left_image,
              a.suggestion_visible, a.decision_ms, a.created_at, a.ranking_id,
@@ -212,6 +216,7 @@ function selectEvents(sql: Sql, db: Database.Database, here: string): void {
                                 AND m.origin_id = merge_events.origin_id))
               OR (ranking_id IS NOT NULL
                   AND EXISTS (SELECT 1 FROM main.annotations m WHERE m.ranking_id = merge_events.ranking_id))`);
+  return selected;
 }
 
 /**
@@ -288,26 +293,36 @@ function addAnnotators(
  * follow (appendInBulk). The new ids are given in advance, so an undo can name a target added by
  * the same statement (whose SELECT SQLite reads in full before it inserts).
  */
-function addEvents(sql: Sql, db: Database.Database): number {
+function addEvents(
+  sql: Sql,
+  db: Database.Database,
+  events: { toAdd: number; hasUndos: boolean },
+): number {
   // Keyed by the new id, so that the append reads it in that order and sorts nothing. The ids
   // follow this project's last one: inserted after a row holding it, each row without an id gets
   // the one after the table's largest (numbering with row_number() took four times as long).
+  // Only events the schema allows are numbered: one left out refuses the file, so the check
+  // costs no pass of its own.
   sql.run(`CREATE TEMP TABLE merge_new (new_id INTEGER PRIMARY KEY, src_id INTEGER NOT NULL)`);
   sql.run(`INSERT INTO temp.merge_new SELECT coalesce(max(id), 0), 0 FROM main.annotations`);
-  sql.run(`INSERT INTO temp.merge_new (src_id)
-           SELECT src_id FROM temp.merge_events WHERE pair_id IS NOT NULL AND NOT present
+  const numbered = sql.run(`INSERT INTO temp.merge_new (src_id)
+           SELECT src_id FROM temp.merge_events
+           WHERE pair_id IS NOT NULL AND NOT present AND ${SCHEMA_ALLOWS}
            ORDER BY src_id`);
+  if (numbered < events.toAdd) refuseInvalidEvents(db);
   sql.run('DELETE FROM temp.merge_new WHERE new_id = (SELECT min(new_id) FROM temp.merge_new)');
-  sql.run('CREATE UNIQUE INDEX temp.merge_new_by_src ON merge_new (src_id)');
-  sql.run(`UPDATE temp.merge_events AS e SET undoes_here = coalesce(
-             (SELECT n.new_id FROM temp.merge_new n WHERE n.src_id = e.undoes_id),
-             (SELECT CASE WHEN t.origin = @here THEN t.origin_id
-                          ELSE (SELECT m.id FROM main.annotations m
-                                WHERE m.origin = t.origin AND m.origin_id = t.origin_id) END
-              FROM temp.merge_events t WHERE t.src_id = e.undoes_id))
-           WHERE e.undoes_id IS NOT NULL AND e.pair_id IS NOT NULL AND NOT e.present`);
-  refuseInvalidEvents(db);
-  refuseForeignUndos(db);
+  // Undos find their targets' new ids by the ids there; a file without undos needs no lookup.
+  if (events.hasUndos) {
+    sql.run('CREATE UNIQUE INDEX temp.merge_new_by_src ON merge_new (src_id)');
+    sql.run(`UPDATE temp.merge_events AS e SET undoes_here = coalesce(
+               (SELECT n.new_id FROM temp.merge_new n WHERE n.src_id = e.undoes_id),
+               (SELECT CASE WHEN t.origin = @here THEN t.origin_id
+                            ELSE (SELECT m.id FROM main.annotations m
+                                  WHERE m.origin = t.origin AND m.origin_id = t.origin_id) END
+                FROM temp.merge_events t WHERE t.src_id = e.undoes_id))
+             WHERE e.undoes_id IS NOT NULL AND e.pair_id IS NOT NULL AND NOT e.present`);
+    refuseForeignUndos(db);
+  }
   const append = `INSERT INTO main.annotations (id, pair_id, annotator_id, action, verdict,
              undoes_id, left_image, suggestion_visible, decision_ms, created_at, ranking_id,
              origin, origin_id)
@@ -326,28 +341,30 @@ function addEvents(sql: Sql, db: Database.Database): number {
 }
 
 /**
- * Refuses the file if an event to add is not one the schema allows (appendInBulk does not
- * evaluate its CHECK constraints): an action other than verdict, skip or undo; a verdict other
- * than 0, 1 or tie, or one on a skip or an undo; an undo naming no event, or another action
- * naming one; a side shown or a suggestion flag other than 0 or 1. A project file holds no such
- * event unless it was edited by hand.
+ * SQL over `merge_events`: the event is one the schema allows (appendInBulk does not evaluate its
+ * CHECK constraints). Not: an action other than verdict, skip or undo; a verdict other than 0, 1
+ * or tie, or one on a skip or an undo; an undo naming no event, or another action naming one; a
+ * side shown or a suggestion flag other than 0 or 1. A project file holds no such event unless it
+ * was edited by hand. (coalesce: a NULL compared makes the whole NULL, which must count as no.)
  */
-function refuseInvalidEvents(db: Database.Database): void {
+const SCHEMA_ALLOWS = `coalesce(
+  CASE action
+    WHEN 'verdict' THEN verdict IN ('0', '1', 'tie') AND undoes_id IS NULL
+    WHEN 'skip' THEN verdict IS NULL AND undoes_id IS NULL
+    WHEN 'undo' THEN verdict IS NULL AND undoes_id IS NOT NULL
+    ELSE 0 END
+  AND coalesce(left_image IN (0, 1), 1) AND coalesce(suggestion_visible IN (0, 1), 1), 0)`;
+
+/** Refuses the file, naming its first event to add that the schema does not allow. */
+function refuseInvalidEvents(db: Database.Database): never {
   const invalid = db
     .prepare<[], number>(
       `SELECT src_id FROM temp.merge_events
-       WHERE pair_id IS NOT NULL AND NOT present AND NOT coalesce(
-         CASE action
-           WHEN 'verdict' THEN verdict IN ('0', '1', 'tie') AND undoes_id IS NULL
-           WHEN 'skip' THEN verdict IS NULL AND undoes_id IS NULL
-           WHEN 'undo' THEN verdict IS NULL AND undoes_id IS NOT NULL
-           ELSE 0 END
-         AND coalesce(left_image IN (0, 1), 1) AND coalesce(suggestion_visible IN (0, 1), 1), 0)
+       WHERE pair_id IS NOT NULL AND NOT present AND NOT ${SCHEMA_ALLOWS}
        ORDER BY src_id LIMIT 1`,
     )
     .pluck()
     .get();
-  if (invalid === undefined) return;
   throw new StudioError(
     'bad_input',
     `its event ${invalid} is not one Pick Studio writes (its action, verdict, undo target, side shown or suggestion flag); nothing of the file was merged`,
