@@ -201,6 +201,8 @@ interface Prepared {
   count0: Int32Array;
   countTie: Int32Array;
   count1: Int32Array;
+  /** Kept verdicts per annotator. */
+  verdictsOf: Int32Array;
   duplicatesDropped: number;
 }
 
@@ -262,6 +264,7 @@ function prepare(c: DashboardColumns): Prepared {
   const count0 = new Int32Array(pairs);
   const countTie = new Int32Array(pairs);
   const count1 = new Int32Array(pairs);
+  const verdictsOf = new Int32Array(c.annotators.length);
   let kept = 0;
   for (let p = 0; p < pairs; p++) {
     start[p] = kept;
@@ -279,6 +282,7 @@ function prepare(c: DashboardColumns): Prepared {
       }
       if (replaced) continue;
       members[kept++] = i;
+      verdictsOf[a]! += 1;
       const v = c.verdict[i]!;
       if (v === IMAGE_0) count0[p]! += 1;
       else if (v === TIE) countTie[p]! += 1;
@@ -293,6 +297,7 @@ function prepare(c: DashboardColumns): Prepared {
     count0,
     countTie,
     count1,
+    verdictsOf,
     duplicatesDropped: n - kept,
   };
 }
@@ -408,7 +413,7 @@ function cohenRows(
   const dense = A * A <= 1 << 24;
   // The dense table's passes are loops of their own: through a callback, each visit was a call
   // (the call site saw both passes' callbacks) and the passes took twice as long.
-  const commonOf = dense ? denseTable(c, prep, A) : null;
+  const commonOf = dense ? denseTable(prep, A) : null;
   if (commonOf) denseVisits(c, prep, items, A, commonOf, null);
   const commonMap = dense ? null : countSharedSparse(c, prep, items, A);
   const common = (key: number): number => (commonOf ? commonOf[key]! : (commonMap!.get(key) ?? 0));
@@ -451,9 +456,11 @@ function cohenRows(
     const slotOf =
       commonOf instanceof Uint32Array || keys.length < 0xffff ? commonOf : new Uint32Array(A * A);
     if (slotOf === commonOf) commonOf.fill(0);
-    keys.forEach((key, slot) => (slotOf[key] = slot + 1));
     const inRows = new Uint8Array(A);
-    for (const key of keys) inRows[Math.floor(key / A)] = inRows[key % A] = 1;
+    keys.forEach((key, slot) => {
+      slotOf[key] = slot + 1;
+      inRows[Math.floor(key / A)] = inRows[key % A] = 1;
+    });
     denseVisits(c, prep, items, A, slotOf, { cells: allCells, inRows });
   } else if (keys.length > 0) {
     const slots = new Map(keys.map((key, slot) => [key, slot]));
@@ -504,13 +511,11 @@ function shownCohenRows(
  * which the counting pass reads and writes at random, so more of it stays in the cache (the
  * agreement part's median 260 -> 183 ms at 1M pairs and 2,000 annotators).
  */
-function denseTable(c: DashboardColumns, prep: Prepared, A: number): Uint16Array | Uint32Array {
-  const verdicts = new Int32Array(A);
-  for (let m = 0; m < prep.members.length; m++) verdicts[c.annotator[prep.members[m]!]!]! += 1;
+function denseTable(prep: Prepared, A: number): Uint16Array | Uint32Array {
   let most = 0;
   let secondMost = 0;
   for (let a = 0; a < A; a++) {
-    const n = verdicts[a]!;
+    const n = prep.verdictsOf[a]!;
     if (n > most) [most, secondMost] = [n, most];
     else if (n > secondMost) secondMost = n;
   }
@@ -738,7 +743,7 @@ function resampleTypes(
 
 /** Per-annotator counts, indexed by annotator. */
 interface AnnotatorTallies {
-  verdicts: Float64Array;
+  verdicts: Int32Array;
   ties: Float64Array;
   nonTies: Float64Array;
   /** Non-tie verdicts choosing the image shown on the left, of `leftKnown` with a known side. */
@@ -762,7 +767,6 @@ function tallyAnnotators(
 ): AnnotatorTallies {
   const A = c.annotators.length;
   const { pairs, start, members, count0, countTie, count1 } = prep;
-  const verdicts = new Float64Array(A);
   const ties = new Float64Array(A);
   const nonTies = new Float64Array(A);
   const leftChosen = new Float64Array(A);
@@ -780,7 +784,6 @@ function tallyAnnotators(
       const i = members[u]!;
       const a = c.annotator[i]!;
       const v = c.verdict[i]!;
-      verdicts[a]! += 1;
       if (v === TIE) ties[a]! += 1;
       else {
         nonTies[a]! += 1;
@@ -812,7 +815,7 @@ function tallyAnnotators(
     }
   }
   return {
-    verdicts,
+    verdicts: prep.verdictsOf,
     ties,
     nonTies,
     leftChosen,
