@@ -25,6 +25,7 @@ export default defineConfig({
           // Started by path as worker threads, so each is an entry of its own beside index.js.
           'scoring-worker': resolve('electron/core/scoring/scoring-worker.ts'),
           'dashboard-worker': resolve('electron/core/audit/dashboard-worker.ts'),
+          'import-worker': resolve('electron/core/io/import-worker.ts'),
         },
       },
       // Every package.json dependency stays a runtime import: the native ones (better-sqlite3,

@@ -25,6 +25,7 @@ import { readImage, type ImageBytes } from './io/images';
 import { exportParquet } from './io/export/export';
 import { exportEmbeddings, importEmbeddings } from './io/embeddings';
 import { importSources } from './io/import-sources';
+import { sourceImportWorker, Stager } from './io/import-stage';
 import { nameTaken, type CurrentDecision } from './store/decisions';
 import type { PairForLabeling } from './store/pairs';
 import type { ProjectStore } from './store/project-store';
@@ -68,6 +69,8 @@ export interface ServiceOptions {
   scoringWorker?: WorkerEntry;
   /** The dashboard's worker, likewise; null computes the dashboard on this thread. */
   dashboardWorker?: WorkerEntry | null;
+  /** The import's worker, likewise; null reads and checks imported files on this thread. */
+  importWorker?: WorkerEntry | null;
   /** The demo model's folder; by default resources/demo-model beside the sources. */
   demoModel?: string;
 }
@@ -79,6 +82,7 @@ export interface ServiceOptions {
 export class StudioService implements StudioHandlers {
   private readonly tasks: TaskRunner;
   private readonly reports: AuditReports;
+  private readonly stager: Stager;
   /** The latest scoring run in this process: its provider, and whether it is still going. */
   private scoring: { provider: Provider; failures: ProviderFailure[] } | null = null;
   private scoringRuns = 0;
@@ -93,11 +97,15 @@ export class StudioService implements StudioHandlers {
       store,
       options.dashboardWorker === undefined ? sourceDashboardWorker() : options.dashboardWorker,
     );
+    this.stager = new Stager(
+      options.importWorker === undefined ? sourceImportWorker() : options.importWorker,
+    );
   }
 
   /** Ends the work this service started in threads of its own. */
   close(): void {
     this.reports.close();
+    this.stager.close();
   }
 
   async getStats(args: ParsedArgs<'getStats'>): Promise<MethodResult<'getStats'>> {
@@ -123,7 +131,7 @@ export class StudioService implements StudioHandlers {
 
   importSources(args: ParsedArgs<'importSources'>): Promise<MethodResult<'importSources'>> {
     return this.tasks.run('import', 'rows', args.taskId, (context) =>
-      importSources(this.store, args.sources, context),
+      importSources(this.store, args.sources, context, this.stager),
     );
   }
 

@@ -8,6 +8,7 @@ import { openStudio, type Studio } from '../core/studio';
 /** The workers, built beside this bundle (see electron.vite.config.ts). */
 const scoringWorker = { file: fileURLToPath(new URL('./scoring-worker.js', import.meta.url)) };
 const dashboardWorker = { file: fileURLToPath(new URL('./dashboard-worker.js', import.meta.url)) };
+const importWorker = { file: fileURLToPath(new URL('./import-worker.js', import.meta.url)) };
 
 /** The demo model (not PickScore) shipped with the app, beside the built code. */
 function demoModelDir(): string {
@@ -35,6 +36,7 @@ export function openProject(
     ...events,
     scoringWorker,
     dashboardWorker,
+    importWorker,
     demoModel: demoModelDir(),
   });
   void studio.scoreInBackground();

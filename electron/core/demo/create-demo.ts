@@ -2,7 +2,7 @@ import { inspectImage } from '../io/images';
 import type { WorkerEntry } from '../worker-client';
 import { loadModel, scoreProject } from '../scoring/score-project';
 import type { ProjectStore } from '../store/project-store';
-import type { BlobRecord } from '../store/staging';
+import { openStagingFile, type BlobRecord } from '../store/staging';
 import type { TaskContext } from '../tasks';
 import { addDemoAnnotations } from './demo-annotators';
 import { renderSceneJpeg } from './render';
@@ -81,7 +81,7 @@ async function addDemoPairs(
   context: TaskContext,
 ): Promise<{ image0Uid: string; faithful: 0 | 1; mistake: string }[]> {
   const addedAt = Date.now();
-  const staging = store.stage();
+  const staging = openStagingFile(store.file);
   const truths: { image0Uid: string; faithful: 0 | 1; mistake: string }[] = [];
   try {
     for (let start = 0; start < scenes.length; start += RENDER_BATCH) {
@@ -127,7 +127,8 @@ async function addDemoPairs(
       staging.checkpoint();
       context.progress(start + batch.length, scenes.length, 'drawing images');
     }
-    staging.merge('demo');
+    staging.finish();
+    store.mergeStaged(staging.file, 'demo');
   } finally {
     staging.remove();
   }

@@ -8,7 +8,7 @@ import { parseVerdict, type Verdict } from '../../../shared/labels';
 import type { TaskContext } from '../tasks';
 import { inspectImage, sha256Hex } from './images';
 import type { ImportProgress } from './import-pickapic';
-import type { StagedImage, StagedPair, Staging } from '../store/staging';
+import type { StagedImage, StagedPair, StagingFile } from '../store/staging';
 import { csvSyntaxReason, jsonSyntaxReason } from './parse-errors';
 import { captionProblem } from './values';
 
@@ -108,7 +108,7 @@ async function* readRecords(file: string, format: ManifestFormat): AsyncGenerato
 export async function stageManifest(
   file: string,
   format: ManifestFormat,
-  staging: Staging,
+  staging: StagingFile,
   context: TaskContext,
   progress: ImportProgress,
 ): Promise<{ rows: number }> {

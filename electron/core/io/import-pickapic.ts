@@ -2,7 +2,6 @@ import path from 'node:path';
 import { DATASET_ANNOTATOR_PREFIX } from '../../../shared/api';
 import { StudioError } from '../../../shared/errors';
 import { labelsToVerdict } from '../../../shared/labels';
-import type { ProjectStore } from '../store/project-store';
 import type { TaskContext } from '../tasks';
 import { inspectImage } from './images';
 import { IMAGE_COLUMNS, PICKAPIC_COLUMNS, wrongColumnTypes } from './pickapic-schema';
@@ -11,7 +10,7 @@ import {
   emptyStagedColumns,
   type BlobRecord,
   type StagedColumns,
-  type Staging,
+  type StagingFile,
 } from '../store/staging';
 import {
   asBoolean,
@@ -22,6 +21,9 @@ import {
   asUtf8String,
   captionProblem,
 } from './values';
+
+/** Those of a batch's ranking ids the project has already (ProjectStore.pairs.knownRankings). */
+export type KnownRankings = (rankingIds: readonly bigint[]) => Set<bigint>;
 
 export interface ImportProgress {
   /** Rows finished in earlier files of the same import. */
@@ -75,9 +77,9 @@ export async function openPickapicShard(
  * from the reader to the staging file as columns, never as an object per row.
  */
 export async function stagePickapicShard(
-  store: ProjectStore,
+  knownRankings: KnownRankings,
   shard: ParquetSource & { hasImages: boolean },
-  staging: Staging,
+  staging: StagingFile,
   context: TaskContext,
   progress: ImportProgress,
 ): Promise<{ rows: number; alreadyPresent: number }> {
@@ -95,7 +97,7 @@ export async function stagePickapicShard(
     context.throwIfCancelled();
     const batch = await shard.readColumns(range.start, range.end, columns);
     const rankingIds = batch.columns.ranking_id!.map(asInt64);
-    const known = store.pairs.knownRankings(rankingIds.filter((id) => id !== null));
+    const known = knownRankings(rankingIds.filter((id) => id !== null));
     const fresh = rankingIds.map((id) => id === null || !known.has(id));
     const images = shard.hasImages ? await inspectBatchImages(file, batch, fresh) : null;
 

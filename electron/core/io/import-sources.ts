@@ -6,23 +6,16 @@ import { storageError } from '../store/open';
 import { failureAfterKept } from './batch';
 import type { ProjectStore } from '../store/project-store';
 import type { TaskContext } from '../tasks';
-import {
-  countManifestRows,
-  manifestFormatOf,
-  stageManifest,
-  type ManifestFormat,
-} from './import-manifest';
-import { openPickapicShard, stagePickapicShard, type ImportProgress } from './import-pickapic';
-import type { Staging } from '../store/staging';
+import { stagingFileFor } from '../store/staging';
+import { countManifestRows, manifestFormatOf } from './import-manifest';
+import { openPickapicShard } from './import-pickapic';
+import type { Staged, StagedCounts, Stager, StagingJob } from './import-stage';
 
-type PlannedFile =
-  | {
-      kind: 'parquet';
-      file: string;
-      rows: number;
-      shard: Awaited<ReturnType<typeof openPickapicShard>>;
-    }
-  | { kind: 'manifest'; file: string; rows: number; format: ManifestFormat };
+/** A file to import, checked before anything is written, and its rows for the progress. */
+interface PlannedFile {
+  job: StagingJob;
+  rows: number;
+}
 
 const isImportable = (file: string): boolean =>
   file.toLowerCase().endsWith('.parquet') || manifestFormatOf(file) !== null;
@@ -64,12 +57,14 @@ export function expandSources(sources: string[]): string[] {
 
 /**
  * Imports each file in its own transaction: a file lands whole or not at all. On a bad file the
- * error names it (and the row); files before it stay imported, and the message says so.
+ * error names it (and the row); files before it stay imported, and the message says so. The
+ * stager reads and checks the next file while this thread merges the one before.
  */
 export async function importSources(
   store: ProjectStore,
   sources: string[],
   context: TaskContext,
+  stager: Stager,
 ): Promise<ImportReport> {
   const started = performance.now();
   // A read-only project fails now, not after the files were read.
@@ -78,71 +73,102 @@ export async function importSources(
   for (const file of expandSources(sources)) {
     const format = manifestFormatOf(file);
     if (format) {
-      plan.push({ kind: 'manifest', file, format, rows: await countManifestRows(file, format) });
+      plan.push({
+        job: { kind: 'manifest', file, format },
+        rows: await countManifestRows(file, format),
+      });
     } else {
       const shard = await openPickapicShard(file);
-      plan.push({ kind: 'parquet', file, shard, rows: shard.numRows });
+      plan.push({ job: { kind: 'parquet', file }, rows: shard.numRows });
     }
   }
   const totalRows = plan.reduce((sum, planned) => sum + planned.rows, 0);
-  context.progress(0, totalRows);
+  const rowsRead = monotonic(context);
+  rowsRead.progress(0, totalRows);
 
+  const rowsBefore = plan.map((_, index) =>
+    plan.slice(0, index).reduce((sum, planned) => sum + planned.rows, 0),
+  );
+  const staged: { scratch: string; staging: Staged }[] = [];
+  const stageNext = (): void => {
+    const request = {
+      projectFile: store.file,
+      job: plan[staged.length]!.job,
+      scratch: stagingFileFor(store.file),
+      progress: { rowsBefore: rowsBefore[staged.length]!, totalRows },
+    };
+    staged.push({ scratch: request.scratch, staging: stager.stage(store, request, rowsRead) });
+  };
   const reports: ImportFileReport[] = [];
-  let rowsBefore = 0;
-  for (const planned of plan) {
-    try {
-      reports.push(await importFile(store, planned, context, { rowsBefore, totalRows }));
-    } catch (error) {
-      throw failureAfterKept(error, reports, 'imported');
+  try {
+    stageNext();
+    for (const [index, planned] of plan.entries()) {
+      const { scratch, staging } = staged[index]!;
+      try {
+        const counts = await staging.counts;
+        if (staged.length < plan.length) stageNext();
+        context.throwIfCancelled();
+        rowsRead.progress(
+          rowsBefore[index]! + planned.rows,
+          totalRows,
+          `merging ${path.basename(planned.job.file)}`,
+        );
+        reports.push(mergeFile(store, planned, scratch, counts));
+      } catch (error) {
+        throw failureAfterKept(error, reports, 'imported');
+      } finally {
+        fs.rmSync(scratch, { force: true });
+      }
     }
-    rowsBefore += planned.rows;
-    context.progress(rowsBefore, totalRows, path.basename(planned.file));
+  } finally {
+    await stopStaging(staged.slice(reports.length + 1));
   }
+  rowsRead.progress(totalRows, totalRows);
   return { files: reports, seconds: (performance.now() - started) / 1000 };
 }
 
-/** Stages one file (the slow part, with awaits), then merges it in one short transaction. */
-async function importFile(
-  store: ProjectStore,
-  planned: PlannedFile,
-  context: TaskContext,
-  progress: ImportProgress,
-): Promise<ImportFileReport> {
-  const staging = store.stage();
-  try {
-    return await stageAndMerge(store, planned, staging, context, progress);
-  } catch (error) {
-    // The scratch file and the project share a disk: either may be the one that is full.
-    throw storageError(error, store.file, `importing ${path.basename(planned.file)}`) ?? error;
-  } finally {
-    staging.remove();
+/**
+ * The task's context with its row count kept from going back: the next file's staging counts
+ * on while this one merges.
+ */
+function monotonic(context: TaskContext): TaskContext {
+  let shown = 0;
+  return {
+    signal: context.signal,
+    throwIfCancelled: () => context.throwIfCancelled(),
+    progress(done, total, detail) {
+      shown = Math.max(shown, done);
+      context.progress(shown, total, detail);
+    },
+  };
+}
+
+/** Stops stagings still going (the import failed) and removes their scratch files. */
+async function stopStaging(left: { scratch: string; staging: Staged }[]): Promise<void> {
+  for (const { scratch, staging } of left) {
+    staging.stop();
+    await staging.counts.catch(() => {});
+    fs.rmSync(scratch, { force: true });
   }
 }
 
-async function stageAndMerge(
+/** Merges one staged file in one transaction. */
+function mergeFile(
   store: ProjectStore,
   planned: PlannedFile,
-  staging: Staging,
-  context: TaskContext,
-  progress: ImportProgress,
-): Promise<ImportFileReport> {
-  const staged =
-    planned.kind === 'parquet'
-      ? await stagePickapicShard(store, planned.shard, staging, context, progress)
-      : {
-          ...(await stageManifest(planned.file, planned.format, staging, context, progress)),
-          alreadyPresent: 0,
-        };
-  context.throwIfCancelled();
-  context.progress(
-    progress.rowsBefore + planned.rows,
-    progress.totalRows,
-    `merging ${path.basename(planned.file)}`,
-  );
-  const merged = staging.merge(path.basename(planned.file));
+  scratch: string,
+  staged: StagedCounts,
+): ImportFileReport {
+  const { job } = planned;
+  let merged;
+  try {
+    merged = store.mergeStaged(scratch, path.basename(job.file));
+  } catch (error) {
+    throw storageError(error, store.file, `importing ${path.basename(job.file)}`) ?? error;
+  }
   return {
-    file: planned.file,
-    format: planned.kind === 'parquet' ? 'pickapic-parquet' : planned.format,
+    file: job.file,
+    format: job.kind === 'parquet' ? 'pickapic-parquet' : job.format,
     rows: staged.rows,
     pairsAdded: merged.pairsAdded,
     annotationsAdded: merged.annotationsAdded,

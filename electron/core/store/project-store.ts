@@ -13,7 +13,7 @@ import { IDENTITY_KEYS, MergeRepository } from './merge';
 import { addImageBytes, copyPairsInto, PackageRepository, type ImageToCopy } from './packages';
 import { ScoreRepository } from './scores';
 import { ProjectSnapshot } from './snapshot';
-import { Staging } from './staging';
+import { mergeStagingFile, type MergeCounts } from './staging';
 
 /** How often the WAL is copied back into the project file: a second's labels at most. */
 const CHECKPOINT_INTERVAL_MS = 1000;
@@ -185,9 +185,9 @@ export class ProjectStore {
     return new ProjectSnapshot(this.file);
   }
 
-  /** A scratch file to stage one imported file in, merged into the project in one transaction. */
-  stage(): Staging {
-    return Staging.create(this.file, this.db);
+  /** Merges the finished scratch file of one imported file in one transaction (staging.ts). */
+  mergeStaged(stagingFile: string, sourceFile: string): MergeCounts {
+    return mergeStagingFile(this.db, stagingFile, sourceFile);
   }
 
   counts(): ProjectCounts {

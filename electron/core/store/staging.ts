@@ -111,21 +111,21 @@ const STAGING_PREFIX = (projectFile: string): string => `.${path.basename(projec
 
 /**
  * A scratch SQLite file beside the project that an import fills while it reads its source (which
- * takes awaits: file reads, image checks), so the project itself is written only by `merge`, in
- * one synchronous transaction of set-based statements. Nothing else can interleave with that
- * transaction, so a label saved during an import never shares the import's fate, and a file
- * lands whole or not at all even if the process is killed.
+ * takes awaits: file reads, image checks), so the project itself is written only by
+ * `mergeStagingFile`, in one synchronous transaction of set-based statements. Nothing else can
+ * interleave with that transaction, so a label saved during an import never shares the import's
+ * fate, and a file lands whole or not at all even if the process is killed. It needs nothing of
+ * the project: the import fills it in a worker thread (io/import-worker.ts) while the project's
+ * connection merges the file before.
  */
-export class Staging {
+export class StagingFile {
   private readonly db: Database.Database;
   private readonly insertBlob;
   private readonly insertRow;
   private readonly insertRows;
 
-  private constructor(
-    readonly file: string,
-    private readonly project: Database.Database,
-  ) {
+  /** Creates the scratch file `file` (see stagingFileFor). */
+  constructor(readonly file: string) {
     this.db = new Database(file);
     // Scratch data: a crash only loses the scratch file, which the next import removes.
     this.db.pragma('journal_mode = OFF');
@@ -154,27 +154,6 @@ export class Staging {
     this.insertRow = this.db.prepare(insert + values(1));
     this.insertRows = this.db.prepare(insert + values(ROWS_PER_INSERT));
     this.db.exec('BEGIN');
-  }
-
-  /**
-   * A new staging file beside `projectFile`, to merge through the project's connection
-   * `project`; stale ones of dead processes are removed first. ProjectStore.stage() makes them.
-   */
-  static create(projectFile: string, project: Database.Database): Staging {
-    const folder = path.dirname(path.resolve(projectFile));
-    removeLeftoversOfGoneProcesses(folder, STAGING_PREFIX(projectFile));
-    const unique = `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
-    const file = path.join(folder, `${STAGING_PREFIX(projectFile)}${unique}`);
-    try {
-      return new Staging(file, project);
-    } catch (error) {
-      fs.rmSync(file, { force: true });
-      throw new StudioError(
-        'internal',
-        `${projectFile}: cannot create the import's scratch file in ${folder} (${(error as Error).message}); the project was not changed`,
-        { cause: error },
-      );
-    }
   }
 
   addBlob(blob: BlobRecord): void {
@@ -242,37 +221,74 @@ export class Staging {
     this.db.exec('COMMIT; BEGIN');
   }
 
-  /**
-   * Applies every staged row to the project in one transaction, set by set: all of it lands, or
-   * none of it. Rows whose ranking is already in the project (or earlier in the same file), and
-   * rows adding nothing new (a manifest row for a known pair whose label the same annotator
-   * already gave), are counted as already present.
-   */
-  merge(sourceFile: string): MergeCounts {
+  /** Commits the rows, indexes them for the merge's lookups, and closes: ready to merge. */
+  finish(): void {
     if (this.db.inTransaction) this.db.exec('COMMIT');
-    this.db.exec('CREATE INDEX IF NOT EXISTS rows_by_ranking ON rows (ranking_id)');
-    const db = this.project;
-    db.prepare('ATTACH DATABASE ? AS staged').run(this.file);
-    try {
-      const counts = writeInBulk(db, () => mergeStaged(db, sourceFile, Date.now()), {
-        mapped: false,
-      });
-      // An import can write as much WAL as the project holds; hand it back to the main file now.
-      db.pragma('wal_checkpoint(TRUNCATE)');
-      return counts;
-    } finally {
-      db.exec('DROP TABLE IF EXISTS temp.merge_new');
-      db.exec('DROP TABLE IF EXISTS temp.merge_rows');
-      db.exec('DETACH DATABASE staged');
-    }
+    this.db.exec('CREATE INDEX rows_by_ranking ON rows (ranking_id)');
+    this.db.close();
   }
 
+  /** Closes the file if open and removes it: after its merge, or instead of it. */
   remove(): void {
     if (this.db.open) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
       this.db.close();
     }
     fs.rmSync(this.file, { force: true });
+  }
+}
+
+/**
+ * A new scratch file's name beside `projectFile`, marked with this process's id; stale ones of
+ * dead processes are removed first.
+ */
+export function stagingFileFor(projectFile: string): string {
+  const folder = path.dirname(path.resolve(projectFile));
+  removeLeftoversOfGoneProcesses(folder, STAGING_PREFIX(projectFile));
+  const unique = `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+  return path.join(folder, `${STAGING_PREFIX(projectFile)}${unique}`);
+}
+
+/** Creates the scratch file `file` for the project `projectFile`; a failure names the folder. */
+export function openStagingFile(
+  projectFile: string,
+  file: string = stagingFileFor(projectFile),
+): StagingFile {
+  try {
+    return new StagingFile(file);
+  } catch (error) {
+    fs.rmSync(file, { force: true });
+    throw new StudioError(
+      'internal',
+      `${projectFile}: cannot create the import's scratch file in ${path.dirname(file)} (${(error as Error).message}); the project was not changed`,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * Applies every staged row of the finished scratch file `file` to the project `project` in one
+ * transaction, set by set: all of it lands, or none of it. Rows whose ranking is already in the
+ * project (or earlier in the same file), and rows adding nothing new (a manifest row for a known
+ * pair whose label the same annotator already gave), are counted as already present.
+ */
+export function mergeStagingFile(
+  project: Database.Database,
+  file: string,
+  sourceFile: string,
+): MergeCounts {
+  project.prepare('ATTACH DATABASE ? AS staged').run(file);
+  try {
+    const counts = writeInBulk(project, () => mergeStaged(project, sourceFile, Date.now()), {
+      mapped: false,
+    });
+    // An import can write as much WAL as the project holds; hand it back to the main file now.
+    project.pragma('wal_checkpoint(TRUNCATE)');
+    return counts;
+  } finally {
+    project.exec('DROP TABLE IF EXISTS temp.merge_new');
+    project.exec('DROP TABLE IF EXISTS temp.merge_rows');
+    project.exec('DETACH DATABASE staged');
   }
 }
 

@@ -1,0 +1,140 @@
+import path from 'node:path';
+import { StudioError } from '../../../shared/errors';
+import { storageError } from '../store/open';
+import type { ProjectStore } from '../store/project-store';
+import { openStagingFile } from '../store/staging';
+import type { TaskContext } from '../tasks';
+import { sourceWorkerEntry, WorkerClient, type WorkerEntry } from '../worker-client';
+import { stageManifest, type ManifestFormat } from './import-manifest';
+import {
+  openPickapicShard,
+  stagePickapicShard,
+  type ImportProgress,
+  type KnownRankings,
+} from './import-pickapic';
+
+/** A file to stage, as the import's plan found it: all that a worker needs to read it again. */
+export type StagingJob =
+  | { kind: 'parquet'; file: string }
+  | { kind: 'manifest'; file: string; format: ManifestFormat };
+
+export interface StagedCounts {
+  rows: number;
+  /** Rows whose ranking the project had when they were read, not staged. */
+  alreadyPresent: number;
+}
+
+/** A request to the import worker (import-worker.ts). */
+export interface StageRequest {
+  projectFile: string;
+  job: StagingJob;
+  scratch: string;
+  progress: ImportProgress;
+  /** Set to 1 to stop the staging at its next check. */
+  cancel: Int32Array;
+}
+
+/** The import worker as TypeScript source; null in a bundle, whose door names its own. */
+export const sourceImportWorker = (): WorkerEntry | null =>
+  sourceWorkerEntry(new URL(['.', 'import-worker.ts'].join('/'), import.meta.url));
+
+/**
+ * Reads and checks one file into the new scratch file `scratch`, then finishes it, ready to
+ * merge; a failure removes it. Nothing here writes to the project: `knownRankings` only reads.
+ */
+export async function stageFile(
+  request: Omit<StageRequest, 'cancel'>,
+  knownRankings: KnownRankings,
+  context: TaskContext,
+): Promise<StagedCounts> {
+  const { job, progress } = request;
+  try {
+    const staging = openStagingFile(request.projectFile, request.scratch);
+    try {
+      const counts =
+        job.kind === 'parquet'
+          ? await stagePickapicShard(
+              knownRankings,
+              await openPickapicShard(job.file),
+              staging,
+              context,
+              progress,
+            )
+          : {
+              ...(await stageManifest(job.file, job.format, staging, context, progress)),
+              alreadyPresent: 0,
+            };
+      staging.finish();
+      return counts;
+    } catch (error) {
+      staging.remove();
+      throw error;
+    }
+  } catch (error) {
+    // The scratch file and the project share a disk: either may be the one that is full.
+    throw storageError(error, request.projectFile, `importing ${path.basename(job.file)}`) ?? error;
+  }
+}
+
+/** One file's staging under way: its counts to come, and a way to stop it early. */
+export interface Staged {
+  counts: Promise<StagedCounts>;
+  stop(): void;
+}
+
+/**
+ * Stages an import's files, one after another, in a worker thread of its own: so the project's
+ * thread merges one file while the next is read and checked (on two cores, an import of several
+ * files takes about the longer of the two, not their sum), and answers labeling calls meanwhile.
+ * Without a worker (a bundle that ships none) it stages on this thread.
+ */
+export class Stager {
+  private worker: WorkerClient | null = null;
+
+  constructor(private readonly entry: WorkerEntry | null) {}
+
+  stage(store: ProjectStore, request: Omit<StageRequest, 'cancel'>, context: TaskContext): Staged {
+    const cancel = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+    const stop = (): void => void Atomics.store(cancel, 0, 1);
+    if (context.signal.aborted) stop();
+    context.signal.addEventListener('abort', stop);
+    const stopped: TaskContext = {
+      signal: context.signal,
+      progress: context.progress,
+      throwIfCancelled() {
+        context.throwIfCancelled();
+        if (Atomics.load(cancel, 0) === 1) throw new StudioError('cancelled', 'import cancelled');
+      },
+    };
+    const counts = this.inWorkerOrHere(store, { ...request, cancel }, stopped)
+      // A cancel seen by the worker comes back as the task's own error.
+      .catch((error: unknown) => {
+        context.throwIfCancelled();
+        throw error;
+      })
+      .finally(() => context.signal.removeEventListener('abort', stop));
+    // Settled by the import, which may stop waiting for it; never an unhandled rejection.
+    counts.catch(() => {});
+    return { counts, stop };
+  }
+
+  close(): void {
+    void this.worker?.close();
+    this.worker = null;
+  }
+
+  private inWorkerOrHere(
+    store: ProjectStore,
+    request: StageRequest,
+    context: TaskContext,
+  ): Promise<StagedCounts> {
+    if (this.entry === null) {
+      return stageFile(request, (ids) => store.pairs.knownRankings(ids), context);
+    }
+    if (this.worker === null || this.worker.dead) this.worker = new WorkerClient(this.entry);
+    const detail = path.basename(request.job.file);
+    return this.worker.request<StagedCounts>(request, [], (done, total) =>
+      context.progress(done, total, detail),
+    );
+  }
+}
