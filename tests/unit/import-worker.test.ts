@@ -4,7 +4,11 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { openStudio } from '../../electron/core/studio';
 import { shardRow, writeShardWithDuckDB } from '../helpers/duckdb';
 import { failure } from '../helpers/errors';
+import { stagesInWorker, WORKER_MIN_ROWS } from '../../electron/core/io/import-stage';
 import { makeJpeg, makePng, projectDigest, sqlite, tempDir } from '../helpers/project';
+
+/** Rows of each of the two big shards. */
+const HALF = WORKER_MIN_ROWS / 2 + 10;
 
 let dir: string;
 let sources: string[];
@@ -40,61 +44,70 @@ function contents(file: string) {
   }
 }
 
-beforeEach(async () => {
-  dir = tempDir();
-  // Three shards whose rankings overlap (the second repeats five of the first, the third one of
-  // its own rows), a user labeling a pair of the first again in the second, and a manifest.
-  const first = path.join(dir, 'a.parquet');
-  const second = path.join(dir, 'b.parquet');
-  const third = path.join(dir, 'c.parquet');
-  await writeShardWithDuckDB(
-    first,
-    Array.from({ length: 30 }, (_, i) => shardRow(i + 1)),
-    { images: false, rowGroupSize: 7 },
-  );
-  await writeShardWithDuckDB(
-    second,
-    [
-      ...Array.from({ length: 30 }, (_, i) => shardRow(i + 26, { user_id: 3 + (i % 4) })),
-      shardRow(60, {
-        caption: 'caption 1',
-        image_0_uid: 'a1',
-        image_1_uid: 'b1',
-        label_0: 0,
-        label_1: 1,
-      }),
-    ],
-    { images: false, rowGroupSize: 7 },
-  );
-  const jpeg = await makeJpeg(1);
-  const png = await makePng(2);
-  await writeShardWithDuckDB(
-    third,
-    [
-      shardRow(100, { jpg_0: jpeg, jpg_1: png }),
-      shardRow(101, { caption: 'caption 2', image_0_uid: 'a2', image_1_uid: 'b2', user_id: 3 }),
-      shardRow(100, { jpg_0: jpeg, jpg_1: png }),
-      shardRow(102, { jpg_0: png, jpg_1: jpeg, caption: 'caption 102' }),
-    ].map((row) => ({ ...row, jpg_0: row.jpg_0 ?? jpeg, jpg_1: row.jpg_1 ?? png })),
-    { images: true },
-  );
-  fs.mkdirSync(path.join(dir, 'images'));
-  fs.writeFileSync(path.join(dir, 'images', 'x.jpg'), jpeg);
-  fs.writeFileSync(path.join(dir, 'images', 'y.png'), png);
-  const manifest = path.join(dir, 'images', 'pairs.jsonl');
-  fs.writeFileSync(
-    manifest,
-    [
-      { prompt: 'a cat', image_0: 'x.jpg', image_1: 'y.png', label: '0', annotator: 'ann' },
-      { prompt: 'a cat', image_0: 'y.png', image_1: 'x.jpg', label: '0', annotator: 'bob' },
-    ]
-      .map((line) => JSON.stringify(line))
-      .join('\n'),
-  );
-  sources = [first, second, third, manifest];
+describe('starting the import worker', () => {
+  it('happens for several files with rows enough to pay for it, never for one file', () => {
+    expect(stagesInWorker([{ rows: 10 * WORKER_MIN_ROWS }])).toBe(false);
+    expect(stagesInWorker([{ rows: 10 }, { rows: 10 }])).toBe(false);
+    expect(stagesInWorker([{ rows: WORKER_MIN_ROWS - 10 }, { rows: 10 }])).toBe(true);
+  });
 });
 
 describe('the import worker', () => {
+  beforeEach(async () => {
+    dir = tempDir();
+    // Three shards whose rankings overlap (the second repeats five of the first, the third one of
+    // its own rows), a user labeling a pair of the first again in the second, and a manifest: rows
+    // enough for the worker (stagesInWorker).
+    const first = path.join(dir, 'a.parquet');
+    const second = path.join(dir, 'b.parquet');
+    const third = path.join(dir, 'c.parquet');
+    await writeShardWithDuckDB(
+      first,
+      Array.from({ length: HALF }, (_, i) => shardRow(i + 1)),
+      { images: false, rowGroupSize: 10_000 },
+    );
+    await writeShardWithDuckDB(
+      second,
+      [
+        ...Array.from({ length: HALF }, (_, i) => shardRow(i + HALF - 4, { user_id: 3 + (i % 4) })),
+        shardRow(3 * HALF, {
+          caption: 'caption 1',
+          image_0_uid: 'a1',
+          image_1_uid: 'b1',
+          label_0: 0,
+          label_1: 1,
+        }),
+      ],
+      { images: false, rowGroupSize: 10_000 },
+    );
+    const jpeg = await makeJpeg(1);
+    const png = await makePng(2);
+    await writeShardWithDuckDB(
+      third,
+      [
+        shardRow(3 * HALF + 1, { jpg_0: jpeg, jpg_1: png }),
+        shardRow(3 * HALF + 2, { caption: 'caption 2', image_0_uid: 'a2', image_1_uid: 'b2' }),
+        shardRow(3 * HALF + 1, { jpg_0: jpeg, jpg_1: png }),
+        shardRow(3 * HALF + 3, { jpg_0: png, jpg_1: jpeg, caption: 'caption x' }),
+      ].map((row) => ({ ...row, jpg_0: row.jpg_0 ?? jpeg, jpg_1: row.jpg_1 ?? png })),
+      { images: true },
+    );
+    fs.mkdirSync(path.join(dir, 'images'));
+    fs.writeFileSync(path.join(dir, 'images', 'x.jpg'), jpeg);
+    fs.writeFileSync(path.join(dir, 'images', 'y.png'), png);
+    const manifest = path.join(dir, 'images', 'pairs.jsonl');
+    fs.writeFileSync(
+      manifest,
+      [
+        { prompt: 'a cat', image_0: 'x.jpg', image_1: 'y.png', label: '0', annotator: 'ann' },
+        { prompt: 'a cat', image_0: 'y.png', image_1: 'x.jpg', label: '0', annotator: 'bob' },
+      ]
+        .map((line) => JSON.stringify(line))
+        .join('\n'),
+    );
+    sources = [first, second, third, manifest];
+  });
+
   it('stages the next file while this thread merges, with the same project and report as staging here', async () => {
     const imported = await Promise.all(
       [undefined, null].map(async (importWorker) => {
@@ -106,12 +119,13 @@ describe('the import worker', () => {
       }),
     );
     const [inWorker, here] = imported;
+    expect(stagesInWorker(here!.report)).toBe(true);
     expect(inWorker!.report).toEqual(here!.report);
     expect(inWorker!.contents).toEqual(here!.contents);
     // The rankings repeated across files and within one are counted once, whichever thread saw
     // them first: the worker may read the second file before the first is merged.
     expect(here!.report.map((f) => f.rowsAlreadyPresent)).toEqual([0, 5, 1, 0]);
-    expect(here!.contents.sources).toHaveLength(30 + 26 + 3);
+    expect(here!.contents.sources).toHaveLength(HALF + (HALF + 1 - 5) + 3);
     expect(here!.contents.blobs).toHaveLength(2);
     expect(scratchFiles()).toEqual([]);
   });
@@ -125,7 +139,7 @@ describe('the import worker', () => {
 
     const again = openStudio(file);
     const db = sqlite(again.store);
-    // No page to grow by: the second file's merge fails while the third is being staged.
+    // No page to grow by: the second file's merge fails while the worker stages the third.
     db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
     const error = await failure(again.call('importSources', { sources: sources.slice(1) }));
     expect(error.code).toBe('disk_full');

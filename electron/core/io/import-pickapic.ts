@@ -47,10 +47,10 @@ export function pickapicUserId(name: string): bigint | null {
   return name.startsWith(DATASET_ANNOTATOR_PREFIX) && /^-?\d+$/.test(id) ? BigInt(id) : null;
 }
 
+export type PickapicShard = ParquetSource & { hasImages: boolean };
+
 /** Opens a shard and checks that it has the Pick-a-Pic columns with usable types. */
-export async function openPickapicShard(
-  file: string,
-): Promise<ParquetSource & { hasImages: boolean }> {
+export async function openPickapicShard(file: string): Promise<PickapicShard> {
   const source = await openParquet(file);
   const missing: string[] = PICKAPIC_COLUMNS.map((c) => c.name).filter(
     (name) => !source.columns.has(name) && !(IMAGE_COLUMNS as readonly string[]).includes(name),
@@ -78,7 +78,7 @@ export async function openPickapicShard(
  */
 export async function stagePickapicShard(
   knownRankings: KnownRankings,
-  shard: ParquetSource & { hasImages: boolean },
+  shard: PickapicShard,
   staging: StagingFile,
   context: TaskContext,
   progress: ImportProgress,

@@ -9,7 +9,13 @@ import type { TaskContext } from '../tasks';
 import { stagingFileFor } from '../store/staging';
 import { countManifestRows, manifestFormatOf } from './import-manifest';
 import { openPickapicShard } from './import-pickapic';
-import type { Staged, StagedCounts, Stager, StagingJob } from './import-stage';
+import {
+  stagesInWorker,
+  type Staged,
+  type StagedCounts,
+  type Stager,
+  type StagingJob,
+} from './import-stage';
 
 /** A file to import, checked before anything is written, and its rows for the progress. */
 interface PlannedFile {
@@ -57,8 +63,9 @@ export function expandSources(sources: string[]): string[] {
 
 /**
  * Imports each file in its own transaction: a file lands whole or not at all. On a bad file the
- * error names it (and the row); files before it stay imported, and the message says so. The
- * stager reads and checks the next file while this thread merges the one before.
+ * error names it (and the row); files before it stay imported, and the message says so. With
+ * several files, the stager reads and checks the next one while this thread merges the one
+ * before (in its worker, for imports big enough to pay for it: stagesInWorker).
  */
 export async function importSources(
   store: ProjectStore,
@@ -79,7 +86,7 @@ export async function importSources(
       });
     } else {
       const shard = await openPickapicShard(file);
-      plan.push({ job: { kind: 'parquet', file }, rows: shard.numRows });
+      plan.push({ job: { kind: 'parquet', file, shard }, rows: shard.numRows });
     }
   }
   const totalRows = plan.reduce((sum, planned) => sum + planned.rows, 0);
@@ -89,6 +96,7 @@ export async function importSources(
   const rowsBefore = plan.map((_, index) =>
     plan.slice(0, index).reduce((sum, planned) => sum + planned.rows, 0),
   );
+  const where = stagesInWorker(plan) ? 'worker' : 'here';
   const staged: { scratch: string; staging: Staged }[] = [];
   const stageNext = (): void => {
     const request = {
@@ -97,7 +105,10 @@ export async function importSources(
       scratch: stagingFileFor(store.file),
       progress: { rowsBefore: rowsBefore[staged.length]!, totalRows },
     };
-    staged.push({ scratch: request.scratch, staging: stager.stage(store, request, rowsRead) });
+    staged.push({
+      scratch: request.scratch,
+      staging: stager.stage(store, request, rowsRead, where),
+    });
   };
   const reports: ImportFileReport[] = [];
   try {
