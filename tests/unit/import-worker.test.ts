@@ -133,19 +133,44 @@ describe('the import worker', () => {
   it('a merge that fails stops the next file being staged, removes its scratch file and keeps nothing of either', async () => {
     const file = path.join(dir, 'p.pickstudio');
     const studio = openStudio(file, { create: true });
-    await studio.call('importSources', { sources: [sources[0]!] });
+    await studio.call('importSources', { sources: [sources[3]!] });
     studio.close();
     const before = projectDigest(file);
 
     const again = openStudio(file);
     const db = sqlite(again.store);
-    // No page to grow by: the second file's merge fails while the worker stages the third.
+    // No page to grow by: the first shard's merge fails while the worker stages the second.
     db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`);
-    const error = await failure(again.call('importSources', { sources: sources.slice(1) }));
+    const shards = sources.slice(0, 3);
+    expect(stagesInWorker(shards.map(() => ({ rows: HALF })))).toBe(true);
+    const error = await failure(again.call('importSources', { sources: shards }));
     expect(error.code).toBe('disk_full');
-    expect(error.message).toMatch(/importing b\.parquet failed: the disk is full/);
+    expect(error.message).toMatch(/importing a\.parquet failed: the disk is full/);
     expect(scratchFiles()).toEqual([]);
     again.close();
     expect(projectDigest(file)).toBe(before);
+  });
+
+  it('closing the project while the worker stages stops the import: it answers, and the project holds whole files only', async () => {
+    const file = path.join(dir, 'p.pickstudio');
+    let reading: () => void;
+    const read = new Promise<void>((resolve) => (reading = resolve));
+    const studio = openStudio(file, {
+      create: true,
+      progress: (p) => p.kind === 'import' && p.done > 0 && reading(),
+    });
+    const importing = failure(studio.call('importSources', { sources }));
+    await read;
+    // Ending the worker's thread while DuckDB read in it aborted the whole process.
+    studio.close();
+    const error = await importing;
+    expect(error.code).toBe('cancelled');
+    expect(error.message).toMatch(/import cancelled/);
+    expect(scratchFiles()).toEqual([]);
+    const reopened = openStudio(file);
+    expect(sqlite(reopened.store).pragma('integrity_check', { simple: true })).toBe('ok');
+    // Closed during the first file or after it: the shards' rows land whole, or not at all.
+    expect([0, HALF]).toContain(reopened.store.counts().pairs);
+    reopened.close();
   });
 });

@@ -106,6 +106,8 @@ export interface Staged {
  */
 export class Stager {
   private worker: WorkerClient | null = null;
+  /** Stagings not yet answered, each with its stop. */
+  private readonly running = new Map<Promise<StagedCounts>, () => void>();
 
   constructor(private readonly entry: WorkerEntry | null) {}
 
@@ -136,12 +138,20 @@ export class Stager {
       .finally(() => context.signal.removeEventListener('abort', stop));
     // Settled by the import, which may stop waiting for it; never an unhandled rejection.
     counts.catch(() => {});
+    this.running.set(counts, stop);
+    void counts.finally(() => this.running.delete(counts)).catch(() => {});
     return { counts, stop };
   }
 
+  /**
+   * Stops the stagings under way at their next check, and ends the worker once they have
+   * answered: ending its thread while DuckDB reads in it aborts the whole process.
+   */
   close(): void {
-    void this.worker?.close();
+    const worker = this.worker;
     this.worker = null;
+    for (const stop of this.running.values()) stop();
+    void Promise.allSettled(this.running.keys()).then(() => worker?.close());
   }
 
   private inWorkerOrHere(
