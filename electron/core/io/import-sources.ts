@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ImportFileReport, ImportReport } from '../../../shared/api';
 import { StudioError } from '../../../shared/errors';
-import { storageError } from '../store/open';
 import { failureAfterKept } from './batch';
 import type { ProjectStore } from '../store/project-store';
 import type { TaskContext } from '../tasks';
@@ -10,6 +9,7 @@ import { stagingFileFor } from '../store/staging';
 import { countManifestRows, manifestFormatOf } from './import-manifest';
 import { openPickapicShard } from './import-pickapic';
 import {
+  importFailure,
   stagesInWorker,
   type Staged,
   type StagedCounts,
@@ -89,13 +89,15 @@ export async function importSources(
       plan.push({ job: { kind: 'parquet', file, shard }, rows: shard.numRows });
     }
   }
-  const totalRows = plan.reduce((sum, planned) => sum + planned.rows, 0);
+  const rowsBefore: number[] = [];
+  let totalRows = 0;
+  for (const planned of plan) {
+    rowsBefore.push(totalRows);
+    totalRows += planned.rows;
+  }
   const rowsRead = monotonic(context);
   rowsRead.progress(0, totalRows);
 
-  const rowsBefore = plan.map((_, index) =>
-    plan.slice(0, index).reduce((sum, planned) => sum + planned.rows, 0),
-  );
   const where = stagesInWorker(plan) ? 'worker' : 'here';
   const staged: { scratch: string; staging: Staged }[] = [];
   const stageNext = (): void => {
@@ -175,7 +177,7 @@ function mergeFile(
   try {
     merged = store.mergeStaged(scratch, path.basename(job.file));
   } catch (error) {
-    throw storageError(error, store.file, `importing ${path.basename(job.file)}`) ?? error;
+    throw importFailure(error, store.file, job.file);
   }
   return {
     file: job.file,

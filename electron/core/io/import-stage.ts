@@ -38,6 +38,18 @@ export interface StageRequest {
   cancel: Int32Array;
 }
 
+/**
+ * An import's SQLite failure, named as the project's: the scratch file and the project share a
+ * disk, and either may be the one that is full. Other errors as they were.
+ */
+export const importFailure = (error: unknown, projectFile: string, file: string): unknown =>
+  storageError(error, projectFile, `importing ${path.basename(file)}`) ?? error;
+
+/** Throws the import's cancel once `cancel` (a StageRequest's) is set. */
+export function throwIfStopped(cancel: Int32Array): void {
+  if (Atomics.load(cancel, 0) === 1) throw new StudioError('cancelled', 'import cancelled');
+}
+
 /** The import worker as TypeScript source; null in a bundle, whose door names its own. */
 export const sourceImportWorker = (): WorkerEntry | null =>
   sourceWorkerEntry(new URL(['.', 'import-worker.ts'].join('/'), import.meta.url));
@@ -75,8 +87,7 @@ export async function stageFile(
       throw error;
     }
   } catch (error) {
-    // The scratch file and the project share a disk: either may be the one that is full.
-    throw storageError(error, request.projectFile, `importing ${path.basename(job.file)}`) ?? error;
+    throw importFailure(error, request.projectFile, job.file);
   }
 }
 
@@ -126,7 +137,7 @@ export class Stager {
       progress: context.progress,
       throwIfCancelled() {
         context.throwIfCancelled();
-        if (Atomics.load(cancel, 0) === 1) throw new StudioError('cancelled', 'import cancelled');
+        throwIfStopped(cancel);
       },
     };
     const counts = this.inWorkerOrHere(store, { ...request, cancel }, stopped, where)
@@ -136,9 +147,9 @@ export class Stager {
         throw error;
       })
       .finally(() => context.signal.removeEventListener('abort', stop));
-    // Settled by the import, which may stop waiting for it; never an unhandled rejection.
-    counts.catch(() => {});
     this.running.set(counts, stop);
+    // Settled by the import, which may stop waiting for it: a handler here, so that a failure is
+    // never an unhandled rejection.
     void counts.finally(() => this.running.delete(counts)).catch(() => {});
     return { counts, stop };
   }

@@ -7,12 +7,11 @@
  * arrives through shared memory.
  */
 import { parentPort } from 'node:worker_threads';
-import { StudioError } from '../../../shared/errors';
 import { ProjectStore } from '../store/project-store';
 import type { TaskContext } from '../tasks';
 import { errorReply, type WorkerReply } from '../worker-client';
 import type { KnownRankings } from './import-pickapic';
-import { stageFile, type StageRequest } from './import-stage';
+import { stageFile, throwIfStopped, type StageRequest } from './import-stage';
 
 /** Progress goes out at most this often: a manifest reports every row. */
 const PROGRESS_INTERVAL_MS = 50;
@@ -34,11 +33,7 @@ async function stage(id: number, request: StageRequest): Promise<void> {
         sent = now;
         parentPort!.postMessage({ id, progress: { done, total } } satisfies WorkerReply);
       },
-      throwIfCancelled() {
-        if (Atomics.load(request.cancel, 0) === 1) {
-          throw new StudioError('cancelled', 'import cancelled');
-        }
-      },
+      throwIfCancelled: () => throwIfStopped(request.cancel),
     };
     const result = await stageFile(request, project.knownRankings, context);
     reply = { id, result };
