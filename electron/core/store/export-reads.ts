@@ -27,9 +27,6 @@ export interface ExportPair {
   /** 1 when the images differ: the dataset's flag, else whether their uids differ. */
   areDifferent: number;
   numExamplePerPrompt: number;
-  score0: number | null;
-  score1: number | null;
-  p0: number | null;
 }
 
 /**
@@ -51,10 +48,17 @@ type ExportPairTuple = [
   string | null,
   number,
   number,
-  number | null,
-  number | null,
-  number | null,
 ];
+
+/**
+ * A pair's current verdicts by category, [pair, image 0, image 1, ties, sole voter], the last
+ * the annotator of its only verdict (else null). Kept by triggers (`pair_tallies`), so a page of
+ * pairs reads one row each, not each of their verdicts.
+ */
+export type ExportTally = [number, number, number, number, number | null];
+
+/** A pair's score by a model: [pair, score 0, score 1, p(image 0)]. */
+export type ExportScore = [number, number, number, number];
 
 /** What an event of the annotations export is about: its pair, by content, and its annotator. */
 export interface ExportEventSubject {
@@ -134,7 +138,7 @@ export interface ExportLabel {
   numExamplePerPrompt: number | null;
 }
 
-/** Pairs after @after with the scores of @model, as ExportPairTuple. */
+/** Pairs after @after, as ExportPairTuple. */
 const PAIR_PAGE = `SELECT p.id, pr.text AS caption, i0.uid AS uid0, i0.url AS url0,
        CASE WHEN coalesce(i0.sha256, i0.path) IS NOT NULL THEN i0.id END AS readable0,
        i1.uid AS uid1, i1.url AS url1,
@@ -144,11 +148,9 @@ const PAIR_PAGE = `SELECT p.id, pr.text AS caption, i0.uid AS uid0, i0.url AS ur
        CAST(s.ranking_id AS TEXT) AS rankingId,
        coalesce(s.are_different, i0.uid != i1.uid) AS areDifferent,
        coalesce(s.num_example_per_prompt,
-         (SELECT count(*) FROM pairs q WHERE q.prompt_id = p.prompt_id)) AS numExamplePerPrompt,
-       sc.score_0 AS score0, sc.score_1 AS score1, sc.p_0 AS p0
+         (SELECT count(*) FROM pairs q WHERE q.prompt_id = p.prompt_id)) AS numExamplePerPrompt
      FROM pairs p ${PAIR_JOINS}
      LEFT JOIN pair_sources s ON s.ranking_id = (SELECT min(ranking_id) FROM pair_sources WHERE pair_id = p.id)
-     LEFT JOIN scores sc ON sc.model_id = @model AND sc.pair_id = p.id
      WHERE p.id > @after ORDER BY p.id LIMIT @limit`;
 
 /** What the Parquet export reads, page by page, in id order. */
@@ -158,9 +160,7 @@ export class ExportReads {
   constructor(db: Database.Database) {
     this.stmt = {
       pairCount: db.prepare<[], number>('SELECT count(*) FROM pairs').pluck(),
-      pairs: db
-        .prepare<[{ after: number; limit: number; model: number }], ExportPairTuple>(PAIR_PAGE)
-        .raw(),
+      pairs: db.prepare<[{ after: number; limit: number }], ExportPairTuple>(PAIR_PAGE).raw(),
       annotators: db
         .prepare<
           [],
@@ -179,10 +179,19 @@ export class ExportReads {
          WHERE d.pair_id BETWEEN ? AND ? AND d.action = 'verdict'
          ORDER BY d.pair_id, d.annotator_id`,
       ),
-      verdicts: db
-        .prepare<[number, number], [number, number, Verdict]>(
-          `SELECT pair_id, annotator_id, ${verdictSql('verdict')} FROM decisions
-           WHERE pair_id BETWEEN ? AND ? AND action = 'verdict'`,
+      // The sole voter only where there is one: a pair's row names a dataset user then.
+      tallies: db
+        .prepare<[number, number], ExportTally>(
+          `SELECT t.pair_id, t.image0, t.image1, t.ties,
+             CASE WHEN t.verdicts = 1 THEN (SELECT d.annotator_id FROM decisions d
+                                           WHERE d.pair_id = t.pair_id AND d.action = 'verdict') END
+           FROM pair_tallies t WHERE t.pair_id BETWEEN ? AND ? ORDER BY t.pair_id`,
+        )
+        .raw(),
+      scores: db
+        .prepare<[number, number, number], ExportScore>(
+          `SELECT pair_id, score_0, score_1, p_0 FROM scores
+           WHERE model_id = ? AND pair_id BETWEEN ? AND ? ORDER BY pair_id`,
         )
         .raw(),
       latestAdjudications: db
@@ -227,10 +236,10 @@ export class ExportReads {
     return this.stmt.pairCount.get()!;
   }
 
-  /** Pairs after `after`, with the scores of `modelId` (null: none). */
-  pairPage(after: number, limit: number, modelId: number | null): ExportPair[] {
+  /** Pairs after `after`, in id order. */
+  pairPage(after: number, limit: number): ExportPair[] {
     return this.stmt.pairs
-      .all({ after, limit, model: modelId ?? -1 })
+      .all({ after, limit })
       .map(
         ([
           id,
@@ -247,9 +256,6 @@ export class ExportReads {
           rankingId,
           areDifferent,
           numExamplePerPrompt,
-          score0,
-          score1,
-          p0,
         ]) => ({
           id,
           caption,
@@ -265,9 +271,6 @@ export class ExportReads {
           rankingId,
           areDifferent,
           numExamplePerPrompt,
-          score0,
-          score1,
-          p0,
         }),
       );
   }
@@ -283,9 +286,14 @@ export class ExportReads {
     return this.stmt.labels.all(first, last);
   }
 
-  /** Current verdicts on the pairs `first`..`last`, by key range: [pair, annotator, verdict]. */
-  verdictsBetween(first: number, last: number): [number, number, Verdict][] {
-    return this.stmt.verdicts.all(first, last);
+  /** The current verdicts' counts of the pairs `first`..`last`, in pair order, by key range. */
+  talliesBetween(first: number, last: number): ExportTally[] {
+    return this.stmt.tallies.all(first, last);
+  }
+
+  /** The scores of `modelId` for the pairs `first`..`last` it has scored, in pair order. */
+  scoresBetween(modelId: number, first: number, last: number): ExportScore[] {
+    return this.stmt.scores.all(modelId, first, last);
   }
 
   /** The latest adjudication of each of the pairs `first`..`last` that has one, by key range. */

@@ -71,6 +71,11 @@ export class ExportImages {
     private readonly mode: ImagesMode,
   ) {}
 
+  /** Whether rows have jpg columns to fill: without, `add` need not be awaited for every row. */
+  get readsImages(): boolean {
+    return this.mode !== 'none';
+  }
+
   /** The page whose rows come next, in its order. */
   startPage(page: readonly ExportPair[]): void {
     if (this.mode === 'none') return;

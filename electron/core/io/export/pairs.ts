@@ -1,5 +1,11 @@
 import { verdictToLabels, type Verdict } from '../../../../shared/labels';
-import type { ExportPair, ExportReads, LatestAdjudication } from '../../store/export-reads';
+import type {
+  ExportPair,
+  ExportReads,
+  ExportScore,
+  ExportTally,
+  LatestAdjudication,
+} from '../../store/export-reads';
 import type { FlagExportReads } from '../../store/flags';
 import type { ProjectSnapshot } from '../../store/snapshot';
 import type { TaskContext } from '../../tasks';
@@ -35,41 +41,44 @@ export const pairColumns = (withImages: boolean): Columns =>
     (c) => withImages || !(IMAGE_COLUMNS as readonly string[]).includes(c.name),
   );
 
-/** The verdict a pair exports with: the latest adjudication, else a strict majority. */
+type Decided = { verdict: Verdict; source: 'adjudication' | 'majority' };
+const MAJORITY: Record<'0' | '1' | 'tie', Decided> = {
+  0: { verdict: 0, source: 'majority' },
+  1: { verdict: 1, source: 'majority' },
+  tie: { verdict: 'tie', source: 'majority' },
+};
+
+/**
+ * The verdict a pair exports with: the latest adjudication, else a strict plurality of its
+ * current verdicts (the review list's majority, audit-reads.ts).
+ */
 export function finalVerdict(
   adjudicated: Verdict | null,
-  verdicts: Verdict[],
-): { verdict: Verdict; source: 'adjudication' | 'majority' } | null {
+  [, image0, image1, ties]: ExportTally,
+): Decided | null {
   if (adjudicated !== null) return { verdict: adjudicated, source: 'adjudication' };
-  const counts = new Map<Verdict, number>();
-  for (const v of verdicts) counts.set(v, (counts.get(v) ?? 0) + 1);
-  const ranked = [...counts.entries()].sort((a, b) => b[1] - a[1]);
-  if (ranked.length === 0 || (ranked.length > 1 && ranked[0]![1] === ranked[1]![1])) return null;
-  return { verdict: ranked[0]![0], source: 'majority' };
+  if (image0 > image1 && image0 > ties) return MAJORITY[0];
+  if (image1 > image0 && image1 > ties) return MAJORITY[1];
+  if (ties > image0 && ties > image1) return MAJORITY.tie;
+  return null;
 }
 
-interface Vote {
-  verdict: Verdict;
-  name: string;
-  kind: string;
-}
+/** Verdicts of one category among a tally's. */
+const countOf = ([, image0, image1, ties]: ExportTally, verdict: Verdict): number =>
+  verdict === 0 ? image0 : verdict === 1 ? image1 : ties;
 
-/** The page's current verdicts by pair, with who gave them: one read by key range. */
-function votesByPair(
-  reads: ExportReads,
-  annotators: ReturnType<ExportReads['annotators']>,
-  page: ExportPair[],
-): Map<number, Vote[]> {
-  const byPair = new Map<number, Vote[]>();
-  for (const [pairId, annotatorId, verdict] of reads.verdictsBetween(
-    page[0]!.id,
-    page[page.length - 1]!.id,
-  )) {
-    const list = byPair.get(pairId) ?? [];
-    list.push({ verdict, ...annotators.get(annotatorId)! });
-    byPair.set(pairId, list);
-  }
-  return byPair;
+/**
+ * A lookup into rows sorted by pair id (a key range's), for pairs asked in ascending order: one
+ * pass over both, with no map made per page.
+ */
+function inPairOrder<Row extends readonly [number, ...unknown[]]>(
+  rows: readonly Row[],
+): (pairId: number) => Row | undefined {
+  let at = 0;
+  return (pairId) => {
+    while (at < rows.length && rows[at]![0] < pairId) at++;
+    return rows[at]?.[0] === pairId ? rows[at] : undefined;
+  };
 }
 
 /** The page's latest adjudications by pair, by key range; null for the many pages with none. */
@@ -107,6 +116,15 @@ function flagsByPair(
 const PAIR_COLUMN_NAMES = [...PICKAPIC_COLUMNS, ...EXTRA_COLUMNS].map((c) => c.name);
 type PairColumns = Record<(typeof PAIR_COLUMN_NAMES)[number], Value[]>;
 
+/** What a pair's row is made of, beside the pair: all read by key range for its page. */
+interface PairFacts {
+  /** Its current verdicts by category; a pair without one has a tally of zeros. */
+  tally: ExportTally;
+  score: ExportScore | undefined;
+  adjudication: LatestAdjudication | undefined;
+  flags: PairFlag[] | undefined;
+}
+
 /**
  * Pushes a pair's Pick-a-Pic row, without images, onto the columns; false (nothing pushed) when
  * it has no final verdict.
@@ -114,18 +132,15 @@ type PairColumns = Record<(typeof PAIR_COLUMN_NAMES)[number], Value[]>;
 function pushPairRow(
   v: PairColumns,
   pair: ExportPair,
-  votes: Vote[],
-  adjudication: LatestAdjudication | undefined,
-  flags: PairFlag[] = [],
+  { tally, score, adjudication, flags = [] }: PairFacts,
+  annotators: ReturnType<ExportReads['annotators']>,
 ): boolean {
-  const decided = finalVerdict(
-    adjudication?.[1] ?? null,
-    votes.map((vote) => vote.verdict),
-  );
+  const decided = finalVerdict(adjudication?.[1] ?? null, tally);
   if (!decided) return false;
   const { verdict, source } = decided;
   const labels = verdictToLabels(verdict);
-  const soleVoter = votes.length === 1 ? votes[0]! : null;
+  const votes = tally[1] + tally[2] + tally[3];
+  const soleVoter = tally[4] === null ? null : annotators.get(tally[4])!;
   v.are_different.push(pair.areDifferent === 1);
   v.best_image_uid.push(verdict === 'tie' ? null : verdict === 0 ? pair.uid0 : pair.uid1);
   v.caption.push(pair.caption);
@@ -142,16 +157,12 @@ function pushPairRow(
   v.num_example_per_prompt.push(pair.numExamplePerPrompt);
   v.ranking_id.push(int64(pair.rankingId));
   v.user_id.push(soleVoter?.kind === 'dataset' ? pickapicUserId(soleVoter.name) : null);
-  v.num_annotations.push(votes.length);
-  v.agreement.push(
-    votes.length === 0
-      ? null
-      : votes.filter((vote) => vote.verdict === verdict).length / votes.length,
-  );
+  v.num_annotations.push(votes);
+  v.agreement.push(votes === 0 ? null : countOf(tally, verdict) / votes);
   v.verdict_source.push(source);
-  v.pickscore_0.push(pair.score0);
-  v.pickscore_1.push(pair.score1);
-  v.pickscore_prob_0.push(pair.p0);
+  v.pickscore_0.push(score?.[1] ?? null);
+  v.pickscore_1.push(score?.[2] ?? null);
+  v.pickscore_prob_0.push(score?.[3] ?? null);
   v.adjudicator.push(adjudication?.[2] ?? null);
   v.adjudicated_at.push(adjudication ? adjudication[3] : null);
   v.adjudication_note.push(adjudication?.[4] ?? null);
@@ -181,23 +192,31 @@ export async function writePairs(
   let seen = 0;
   for (let after = 0; ; ) {
     context.throwIfCancelled();
-    const page = reads.pairPage(after, PAGE_PAIRS, modelId);
+    const page = reads.pairPage(after, PAGE_PAIRS);
     if (page.length === 0) break;
-    const votes = votesByPair(reads, annotators, page);
+    const [first, last] = [page[0]!.id, page[page.length - 1]!.id];
+    const tallyOf = inPairOrder(reads.talliesBetween(first, last));
+    const scoreOf = inPairOrder(modelId === null ? [] : reads.scoresBetween(modelId, first, last));
     const adjudications = adjudicationsByPair(reads, page);
     const flags = flagsByPair(snapshot.flags, annotators, page);
     jpgs.startPage(page);
     for (const pair of page) {
-      const pairVotes = votes.get(pair.id) ?? [];
+      const facts: PairFacts = {
+        tally: tallyOf(pair.id) ?? [pair.id, 0, 0, 0, null],
+        score: scoreOf(pair.id),
+        adjudication: adjudications?.get(pair.id),
+        flags: flags?.get(pair.id),
+      };
       const v = groups.values;
-      if (!pushPairRow(v, pair, pairVotes, adjudications?.get(pair.id), flags?.get(pair.id))) {
-        if (pairVotes.length > 0) pairsWithoutMajority++;
+      if (!pushPairRow(v, pair, facts, annotators)) {
+        if (facts.tally[1] + facts.tally[2] + facts.tally[3] > 0) pairsWithoutMajority++;
         continue;
       }
-      await groups.endRow(await jpgs.add(v, pair.id, pair));
+      const imageBytes = jpgs.readsImages ? await jpgs.add(v, pair.id, pair) : 0;
+      if (groups.endRow(imageBytes)) await groups.flush();
     }
     seen += page.length;
-    after = page[page.length - 1]!.id;
+    after = last;
     context.progress(seen, totalPairs, 'pairs');
   }
   await groups.flush();

@@ -364,12 +364,11 @@ export class ColumnGroups<Name extends string> {
     this.values = this.empty();
   }
 
-  async endRow(imageBytes: number): Promise<void> {
+  /** Ends the row just pushed; true when the columns are full and want a flush. */
+  endRow(imageBytes: number): boolean {
     this.rows++;
     this.imageBytes += imageBytes;
-    if (this.rows >= MAX_GROUP_ROWS || this.imageBytes >= MAX_BATCH_IMAGE_BYTES) {
-      await this.flush();
-    }
+    return this.rows >= MAX_GROUP_ROWS || this.imageBytes >= MAX_BATCH_IMAGE_BYTES;
   }
 
   async flush(): Promise<void> {

@@ -105,7 +105,7 @@ export async function writePerAnnotator(
   let seen = 0;
   for (let after = 0; ; ) {
     context.throwIfCancelled();
-    const page = reads.pairPage(after, PAGE_PAIRS, null);
+    const page = reads.pairPage(after, PAGE_PAIRS);
     if (page.length === 0) break;
     const pairs = new Map(page.map((p) => [p.id, p]));
     jpgs.startPage(page);
@@ -127,7 +127,8 @@ export async function writePerAnnotator(
               readable1: pair.readable0,
             }
           : pair;
-      await groups.endRow(await jpgs.add(v, pair.id, inRowOrder));
+      const imageBytes = jpgs.readsImages ? await jpgs.add(v, pair.id, inRowOrder) : 0;
+      if (groups.endRow(imageBytes)) await groups.flush();
     }
     seen += page.length;
     after = page[page.length - 1]!.id;
