@@ -212,7 +212,8 @@ export async function writePairs(
         if (facts.tally[1] + facts.tally[2] + facts.tally[3] > 0) pairsWithoutMajority++;
         continue;
       }
-      const imageBytes = jpgs.readsImages ? await jpgs.add(v, pair.id, pair) : 0;
+      const added = jpgs.add(v, pair.id, pair);
+      const imageBytes = typeof added === 'number' ? added : await added;
       if (groups.endRow(imageBytes)) await groups.flush();
     }
     seen += page.length;

@@ -127,7 +127,8 @@ export async function writePerAnnotator(
               readable1: pair.readable0,
             }
           : pair;
-      const imageBytes = jpgs.readsImages ? await jpgs.add(v, pair.id, inRowOrder) : 0;
+      const added = jpgs.add(v, pair.id, inRowOrder);
+      const imageBytes = typeof added === 'number' ? added : await added;
       if (groups.endRow(imageBytes)) await groups.flush();
     }
     seen += page.length;
