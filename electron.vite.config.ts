@@ -26,6 +26,7 @@ export default defineConfig({
           'scoring-worker': resolve('electron/core/scoring/scoring-worker.ts'),
           'dashboard-worker': resolve('electron/core/audit/dashboard-worker.ts'),
           'import-worker': resolve('electron/core/io/import-worker.ts'),
+          'parquet-worker': resolve('electron/core/io/export/parquet-worker.ts'),
         },
       },
       // Every package.json dependency stays a runtime import: the native ones (better-sqlite3,

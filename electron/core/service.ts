@@ -23,6 +23,7 @@ import { AuditReports, sourceDashboardWorker } from './audit/reports';
 import { createDemoProject } from './demo/create-demo';
 import { readImage, type ImageBytes } from './io/images';
 import { exportParquet } from './io/export/export';
+import { sourceParquetWorker } from './io/export/parquet-stream';
 import { exportEmbeddings, importEmbeddings } from './io/embeddings';
 import { importSources } from './io/import-sources';
 import { sourceImportWorker, Stager } from './io/import-stage';
@@ -71,6 +72,8 @@ export interface ServiceOptions {
   dashboardWorker?: WorkerEntry | null;
   /** The import's worker, likewise; null reads and checks imported files on this thread. */
   importWorker?: WorkerEntry | null;
+  /** The export's Parquet worker, likewise; null writes large exports in parts on this thread. */
+  parquetWorker?: WorkerEntry | null;
   /** The demo model's folder; by default resources/demo-model beside the sources. */
   demoModel?: string;
 }
@@ -83,6 +86,7 @@ export class StudioService implements StudioHandlers {
   private readonly tasks: TaskRunner;
   private readonly reports: AuditReports;
   private readonly stager: Stager;
+  private readonly parquetWorker: WorkerEntry | null;
   /** The latest scoring run in this process: its provider, and whether it is still going. */
   private scoring: { provider: Provider; failures: ProviderFailure[] } | null = null;
   private scoringRuns = 0;
@@ -100,6 +104,8 @@ export class StudioService implements StudioHandlers {
     this.stager = new Stager(
       options.importWorker === undefined ? sourceImportWorker() : options.importWorker,
     );
+    this.parquetWorker =
+      options.parquetWorker === undefined ? sourceParquetWorker() : options.parquetWorker;
   }
 
   /** Ends the work this service started in threads of its own. */
@@ -158,7 +164,7 @@ export class StudioService implements StudioHandlers {
 
   exportParquet(args: ParsedArgs<'exportParquet'>): Promise<MethodResult<'exportParquet'>> {
     return this.tasks.run('export', 'pairs', args.taskId, (context) =>
-      exportParquet(this.store, args, context),
+      exportParquet(this.store, args, context, this.parquetWorker),
     );
   }
 
@@ -370,7 +376,7 @@ export class StudioService implements StudioHandlers {
     args: ParsedArgs<'exportEmbeddings'>,
   ): Promise<MethodResult<'exportEmbeddings'>> {
     return this.tasks.run('export', 'embeddings', args.taskId, (context) =>
-      exportEmbeddings(this.store, args, context),
+      exportEmbeddings(this.store, args, context, this.parquetWorker),
     );
   }
 

@@ -9,6 +9,7 @@ import { openStudio, type Studio } from '../core/studio';
 const scoringWorker = { file: fileURLToPath(new URL('./scoring-worker.js', import.meta.url)) };
 const dashboardWorker = { file: fileURLToPath(new URL('./dashboard-worker.js', import.meta.url)) };
 const importWorker = { file: fileURLToPath(new URL('./import-worker.js', import.meta.url)) };
+const parquetWorker = { file: fileURLToPath(new URL('./parquet-worker.js', import.meta.url)) };
 
 /** The demo model (not PickScore) shipped with the app, beside the built code. */
 function demoModelDir(): string {
@@ -37,6 +38,7 @@ export function openProject(
     scoringWorker,
     dashboardWorker,
     importWorker,
+    parquetWorker,
     demoModel: demoModelDir(),
   });
   void studio.scoreInBackground();

@@ -1,10 +1,17 @@
-// An export larger than what DuckDB holds at a time: its rows go out as part files, read back in
-// order into the one file, whose row groups stay bounded; nothing is left beside it.
+// An export larger than what is held at a time: its rows stream to the Parquet worker's COPY, or
+// without a worker go out as part files, read back in order into the one file; either way its row
+// groups stay bounded and nothing is left beside it.
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { StudioError } from '../../shared/errors';
 import { exactPath, sqlString } from '../../electron/core/io/duckdb-sql';
-import { MAX_BATCH_IMAGE_BYTES, writeAtomically } from '../../electron/core/io/export/parquet-file';
+import {
+  MAX_BATCH_IMAGE_BYTES,
+  writeAtomically,
+  type WriteBatch,
+} from '../../electron/core/io/export/parquet-file';
+import { sourceParquetWorker } from '../../electron/core/io/export/parquet-stream';
 import { duckdb } from '../helpers/duckdb';
 import { tempDir } from '../helpers/project';
 
@@ -21,7 +28,27 @@ function image(row: number, side: number): Uint8Array {
   return bytes;
 }
 
-describe("an export past the engine's batch of images", () => {
+const COLUMNS = [
+  { name: 'n', kind: 'int64' },
+  { name: 'jpg_0', kind: 'binary' },
+  { name: 'jpg_1', kind: 'binary' },
+] as const;
+
+/** Batch `b`: rows numbered on from the batches before it, each with its two images. */
+async function writeImageBatch(writeBatch: WriteBatch, b: number): Promise<void> {
+  const rows = Array.from({ length: ROWS_PER_BATCH }, (_, i) => b * ROWS_PER_BATCH + i);
+  await writeBatch(
+    { n: rows, jpg_0: rows.map((n) => image(n, 0)), jpg_1: rows.map((n) => image(n, 1)) },
+    ROWS_PER_BATCH,
+  );
+}
+
+const worker = sourceParquetWorker();
+
+describe.each([
+  ['on this thread, in parts', null],
+  ['streamed to the worker', worker],
+])("an export past the writer's batch of images, %s", (_, entry) => {
   // The parts are named after the export; DuckDB reads their paths as globs.
   it.each(['big.parquet', 'big [1]?.parquet'])(
     '%s comes out whole, in order, in bounded row groups, with its metadata, and nothing beside it',
@@ -30,25 +57,11 @@ describe("an export past the engine's batch of images", () => {
       const out = path.join(dir, name);
       await writeAtomically(
         out,
-        [
-          { name: 'n', kind: 'int64' },
-          { name: 'jpg_0', kind: 'binary' },
-          { name: 'jpg_1', kind: 'binary' },
-        ],
+        COLUMNS,
         async (writeBatch) => {
-          for (let b = 0; b < BATCHES; b++) {
-            const rows = Array.from({ length: ROWS_PER_BATCH }, (_, i) => b * ROWS_PER_BATCH + i);
-            await writeBatch(
-              {
-                n: rows,
-                jpg_0: rows.map((n) => image(n, 0)),
-                jpg_1: rows.map((n) => image(n, 1)),
-              },
-              ROWS_PER_BATCH,
-            );
-          }
+          for (let b = 0; b < BATCHES; b++) await writeImageBatch(writeBatch, b);
         },
-        { 'pickstudio.test': "it's here" },
+        { keyValues: { 'pickstudio.test': "it's here" }, worker: entry },
       );
       expect(fs.readdirSync(dir)).toEqual([name]);
       const total = BATCHES * ROWS_PER_BATCH;
@@ -83,4 +96,44 @@ describe("an export past the engine's batch of images", () => {
       }
     },
   );
+
+  it.each([
+    [
+      'a value the writer cannot take',
+      'export failed, nothing written (Invalid Input Error: Cannot convert x to a BigInt)',
+    ],
+    ['the producer failing (a cancel)', 'export cancelled'],
+  ])(
+    'past the first batches, %s: the error, no file, nothing beside it, the earlier export kept',
+    async (what, message) => {
+      const dir = tempDir();
+      const out = path.join(dir, 'big.parquet');
+      fs.writeFileSync(out, 'an earlier export');
+      const failing = writeAtomically(
+        out,
+        COLUMNS,
+        async (writeBatch) => {
+          for (let b = 0; b < BATCHES; b++) {
+            if (b === BATCHES - 1 && what.startsWith('a value')) {
+              await writeBatch({ n: ['x'] }, 1);
+            } else if (b === BATCHES - 1) {
+              throw new StudioError('cancelled', 'export cancelled');
+            } else {
+              await writeImageBatch(writeBatch, b);
+            }
+          }
+        },
+        { worker: entry },
+      );
+      await expect(failing).rejects.toThrow(
+        message.startsWith('export failed') ? `${out}: ${message}` : message,
+      );
+      expect(fs.readdirSync(dir)).toEqual(['big.parquet']);
+      expect(fs.readFileSync(out, 'utf8')).toBe('an earlier export');
+    },
+  );
+});
+
+it('the worker is there to stream to, from the TypeScript source', () => {
+  expect(worker).not.toBeNull();
 });

@@ -19,6 +19,7 @@ import { normalised } from '../scoring/pickscore';
 import type { ProjectStore } from '../store/project-store';
 import type { ModelRecord } from '../store/scores';
 import type { TaskContext } from '../tasks';
+import type { WorkerEntry } from '../worker-client';
 import { failureAfterKept } from './batch';
 import { writeAtomically, type Columns } from './export/parquet-file';
 import { openParquet, type ParquetSource } from './parquet-source';
@@ -303,6 +304,7 @@ export async function exportEmbeddings(
   store: ProjectStore,
   options: { out: string; model?: string },
   context: TaskContext,
+  parquetWorker: WorkerEntry | null,
 ): Promise<EmbeddingsExportReport> {
   const started = performance.now();
   refuseProjectFileAsOutput(options.out, store.file, 'the project');
@@ -351,7 +353,10 @@ export async function exportEmbeddings(
           }
         }
       },
-      { [FINGERPRINT_KEY]: record.fingerprint, 'pickstudio.model': record.name },
+      {
+        keyValues: { [FINGERPRINT_KEY]: record.fingerprint, 'pickstudio.model': record.name },
+        worker: parquetWorker,
+      },
     );
     return {
       out: path.resolve(options.out),

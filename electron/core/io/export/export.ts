@@ -5,6 +5,7 @@ import { StudioError } from '../../../../shared/errors';
 import type { ProjectStore } from '../../store/project-store';
 import type { ProjectSnapshot } from '../../store/snapshot';
 import type { TaskContext } from '../../tasks';
+import type { WorkerEntry } from '../../worker-client';
 import { isSameFile, refuseProjectFileAsOutput } from '../same-file';
 import { ANNOTATION_COLUMNS, annotationLogKeyValues, writeAnnotations } from './annotations';
 import { imagesMode } from './images';
@@ -74,6 +75,7 @@ export async function exportParquet(
   store: ProjectStore,
   options: ExportOptions,
   context: TaskContext,
+  worker: WorkerEntry | null,
 ): Promise<ExportReport> {
   const started = performance.now();
   checkOutputs(options, store.file);
@@ -81,14 +83,21 @@ export async function exportParquet(
   try {
     const modelId = exportModelId(snapshot, options.model);
     const main = options.perAnnotator
-      ? await writeAtomically(options.out, perAnnotatorColumns(options.images), (writeGroup) =>
-          writePerAnnotator(snapshot, writeGroup, imagesMode(options), context).then((r) => ({
-            ...r,
-            pairsWithoutMajority: 0,
-          })),
+      ? await writeAtomically(
+          options.out,
+          perAnnotatorColumns(options.images),
+          (writeGroup) =>
+            writePerAnnotator(snapshot, writeGroup, imagesMode(options), context).then((r) => ({
+              ...r,
+              pairsWithoutMajority: 0,
+            })),
+          { worker },
         )
-      : await writeAtomically(options.out, pairColumns(options.images), (writeGroup) =>
-          writePairs(snapshot, writeGroup, imagesMode(options), modelId, context),
+      : await writeAtomically(
+          options.out,
+          pairColumns(options.images),
+          (writeGroup) => writePairs(snapshot, writeGroup, imagesMode(options), modelId, context),
+          { worker },
         );
     let annotationRows = 0;
     if (options.annotationsOut) {
@@ -97,7 +106,7 @@ export async function exportParquet(
           options.annotationsOut,
           ANNOTATION_COLUMNS,
           (writeGroup) => writeAnnotations(snapshot.exports, snapshot.flags, writeGroup, context),
-          annotationLogKeyValues(store.projectId),
+          { keyValues: annotationLogKeyValues(store.projectId), worker },
         )
       ).rows;
     }

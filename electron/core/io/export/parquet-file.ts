@@ -1,30 +1,21 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import util from 'node:util';
-import {
-  BIGINT,
-  BLOB,
-  BOOLEAN,
-  DOUBLE,
-  DuckDBBlobValue,
-  type DuckDBConnection,
-  type DuckDBDataChunk,
-  DuckDBInstance,
-  DuckDBTableFunction,
-  DuckDBTimestampValue,
-  FLOAT,
-  LIST,
-  listValue,
-  TIMESTAMP,
-  VARCHAR,
-  type DuckDBType,
-  type DuckDBValue,
-} from '@duckdb/node-api';
 import { StudioError } from '../../../../shared/errors';
 import { exactPath, sqlString } from '../duckdb-sql';
 import { publishDurably } from '../durable';
 import { removeLeftoversOfGoneProcesses } from '../leftovers';
 import type { ColumnKind } from '../pickapic-schema';
+import type { WorkerEntry } from '../../worker-client';
+import {
+  batchesFunction,
+  copyOptions,
+  type Engine,
+  type HeldBatch,
+  openEngine,
+  spillFolder,
+} from './parquet-engine';
+import { ParquetStream } from './parquet-stream';
 
 /** Pick-a-Pic's kinds, and the embeddings' vectors. */
 export type ExportKind = ColumnKind | 'list<float32>';
@@ -48,152 +39,72 @@ export const PAGE_PAIRS = 5000;
 export const MAX_GROUP_ROWS = 20_000;
 /** Image bytes gathered before they go to the engine, which bounds memory on image exports. */
 export const MAX_BATCH_IMAGE_BYTES = 32 * 1024 * 1024;
-/** A bound on the engine's memory: it holds the row group it is writing, and a merge's reads. */
-const MEMORY_LIMIT = '256MB';
 /**
  * Rows without images held before they go to a part. At 1,000,000 pairs the export's peak RSS
  * was 1,231 MB with 500,000 rows per part, 875 MB with 100,000 (bench:scale), at the same speed.
  */
 const PART_ROWS = 100_000;
 
-const DUCK_TYPES: Record<ExportKind, DuckDBType> = {
-  bool: BOOLEAN,
-  string: VARCHAR,
-  binary: BLOB,
-  float64: DOUBLE,
-  int64: BIGINT,
-  timestamp: TIMESTAMP,
-  'list<float32>': LIST(FLOAT),
-};
-
-/** Rows per data chunk: DuckDB's vector size, the most a chunk holds. */
-const VECTOR_SIZE = 2048;
-
-/** A value as the engine's vector of that kind takes it. */
-const TO_DUCK: Record<ExportKind, (value: NonNullable<Value>) => DuckDBValue> = {
-  bool: (v) => v as boolean,
-  string: (v) => v as string,
-  float64: (v) => v as number,
-  int64: (v) => (typeof v === 'bigint' ? v : BigInt(v as number)),
-  binary: (v) => new DuckDBBlobValue(v as Uint8Array),
-  // Milliseconds to microseconds in a double stays exact up to the year 2255.
-  timestamp: (v) => new DuckDBTimestampValue(BigInt(Math.round((v as number) * 1000))),
-  'list<float32>': (v) => listValue(Array.from(v as ArrayLike<number>)),
-};
-
 /** Bytes a value holds outside the row: an image's, a vector's. */
 const bigBytes = (value: Value): number =>
   value instanceof Uint8Array ? value.length : value instanceof Float32Array ? value.byteLength : 0;
 
-/** A batch handed to the writer and kept until its part is written. */
-interface HeldBatch {
-  batch: ColumnBatch;
-  rows: number;
-}
-
 /**
- * Rows written by DuckDB's Parquet writer, read by it from the batches held here through a table
- * function: COPY scans them chunk by chunk, converting each value as it goes, with no table of
- * DuckDB's own in between (appending them to one first, and COPY scanning it, made the writer
- * 1.7x slower). Once the rows held carry MAX_BATCH_IMAGE_BYTES of images or vectors (or
- * PART_ROWS rows) they go out as a Parquet part file into a folder beside the export, and the
- * parts are read back in order into the one file at the end. An export of fewer rows is one COPY.
+ * Rows written by DuckDB's Parquet writer (parquet-engine.ts), which reads them from the batches
+ * held here. Once the rows held carry MAX_BATCH_IMAGE_BYTES of images or vectors, or PART_ROWS
+ * rows, the export is a large one: with a worker, every row from then on streams to one COPY in
+ * the worker (parquet-stream.ts); without, what is held goes out as a Parquet part file into a
+ * folder beside the export, and the parts are read back in order into the one file at the end.
+ * An export of fewer rows is one COPY here.
  */
-class PartsWriter {
+class ParquetWriter {
   private readonly parts: string[] = [];
-  /** Rows and bytes of images or vectors written so far, parts and held batches. */
+  /** Rows and bytes of images or vectors written so far. */
   private rows = 0;
   private bytes = 0;
-  /** The batches not yet in a part. */
+  /** The batches not yet in a part, nor sent to the worker. */
   private held: HeldBatch[] = [];
   private heldRows = 0;
   private heldBytes = 0;
-  /** Where the scan of `held` stands: a batch, and a row in it. */
-  private scanBatch = 0;
-  private scanRow = 0;
+  private stream: ParquetStream | null = null;
 
   private constructor(
-    private readonly folder: string,
-    private readonly instance: DuckDBInstance,
-    private readonly connection: DuckDBConnection,
+    private readonly engine: Engine,
     private readonly columns: Columns,
-    private readonly kvOption: string,
-  ) {}
+    private readonly target: { file: string; parts: string; kvOption: string },
+    private readonly worker: WorkerEntry | null,
+  ) {
+    engine.connection.registerTableFunction(
+      batchesFunction('held_rows', columns, () => {
+        let at = 0;
+        return () => this.held[at++] ?? null;
+      }),
+    );
+  }
 
+  /** A writer of `file`, with its parts and spill files in the new folder `parts`. */
   static async open(
     columns: Columns,
-    folder: string,
+    file: string,
+    parts: string,
     keyValues: Record<string, string>,
-  ): Promise<PartsWriter> {
-    fs.mkdirSync(folder);
-    const instance = await DuckDBInstance.create(':memory:', {
-      memory_limit: MEMORY_LIMIT,
-      threads: '1',
-      temp_directory: path.join(folder, 'spill'),
-      // Nothing but the rows held here is read, so nothing is ever loaded.
-      autoinstall_known_extensions: 'false',
-      autoload_known_extensions: 'false',
-    });
-    try {
-      const connection = await instance.connect();
-      const entries = Object.entries(keyValues);
-      const kvOption =
-        entries.length === 0
-          ? ''
-          : `, KV_METADATA {${entries.map(([k, v]) => `${sqlString(k)}: ${sqlString(v)}`).join(', ')}}`;
-      const writer = new PartsWriter(folder, instance, connection, columns, kvOption);
-      connection.registerTableFunction(writer.heldRowsFunction());
-      return writer;
-    } catch (error) {
-      instance.closeSync();
-      throw error;
-    }
+    worker: WorkerEntry | null,
+  ): Promise<ParquetWriter> {
+    fs.mkdirSync(parts);
+    const entries = Object.entries(keyValues);
+    const kvOption =
+      entries.length === 0
+        ? ''
+        : `, KV_METADATA {${entries.map(([k, v]) => `${sqlString(k)}: ${sqlString(v)}`).join(', ')}}`;
+    return new ParquetWriter(
+      await openEngine(spillFolder(parts)),
+      columns,
+      { file, parts, kvOption },
+      worker,
+    );
   }
 
-  /** `held_rows()`: the held batches, in order, typed as the export's columns. */
-  private heldRowsFunction(): DuckDBTableFunction {
-    return DuckDBTableFunction.create({
-      name: 'held_rows',
-      bindFunction: (bind) => {
-        for (const c of this.columns) bind.addResultColumn(c.name, DUCK_TYPES[c.kind]);
-      },
-      initFunction: () => {
-        this.scanBatch = 0;
-        this.scanRow = 0;
-      },
-      mainFunction: (_info, chunk) => this.fillChunk(chunk),
-    });
-  }
-
-  /** The scan's next rows, at most a vector's worth and never across batches; none at the end. */
-  private fillChunk(chunk: DuckDBDataChunk): void {
-    const current = this.held[this.scanBatch];
-    if (!current) {
-      chunk.rowCount = 0;
-      return;
-    }
-    const start = this.scanRow;
-    const end = Math.min(current.rows, start + VECTOR_SIZE);
-    chunk.rowCount = end - start;
-    this.columns.forEach((c, i) => {
-      const values = current.batch[c.name];
-      const convert = TO_DUCK[c.kind];
-      const out: DuckDBValue[] = new Array(end - start);
-      for (let row = start; row < end; row++) {
-        const value = values?.[row] ?? null;
-        out[row - start] = value === null ? null : convert(value);
-      }
-      chunk.setColumnValues(i, out);
-    });
-    if (end === current.rows) {
-      this.scanBatch++;
-      this.scanRow = 0;
-    } else {
-      this.scanRow = end;
-    }
-  }
-
-  /** Holds the batch; what is held goes to a part past the bounds. */
+  /** Holds the batch, or streams it; what is held goes on past the bounds. */
   async write(batch: ColumnBatch, rows: number): Promise<void> {
     let bytes = 0;
     for (const c of this.columns) {
@@ -206,19 +117,40 @@ class PartsWriter {
         for (const value of values) bytes += bigBytes(value);
       }
     }
-    this.held.push({ batch, rows });
     this.rows += rows;
     this.bytes += bytes;
+    if (this.stream) return this.stream.write(batch, rows);
+    this.held.push({ batch, rows });
     this.heldRows += rows;
     this.heldBytes += bytes;
-    if (this.heldBytes >= MAX_BATCH_IMAGE_BYTES || this.heldRows >= PART_ROWS) {
+    if (this.heldBytes < MAX_BATCH_IMAGE_BYTES && this.heldRows < PART_ROWS) return;
+    if (this.worker) {
+      await this.startStream(this.worker);
+    } else {
       await this.writePart();
     }
   }
 
+  /**
+   * The rows so far and every one after them to the worker's COPY, whose row groups are sized
+   * by the rows so far: the export's first MAX_BATCH_IMAGE_BYTES, or PART_ROWS rows.
+   */
+  private async startStream(worker: WorkerEntry): Promise<void> {
+    const stream = ParquetStream.start(worker, {
+      columns: this.columns,
+      file: this.target.file,
+      spill: spillFolder(this.target.parts),
+      options: this.options(this.rows, this.bytes),
+    });
+    this.stream = stream;
+    const held = this.held;
+    this.held = [];
+    for (const { batch, rows } of held) await stream.write(batch, rows);
+  }
+
   private async writePart(): Promise<void> {
-    const part = path.join(this.folder, `${this.parts.length}.parquet`);
-    await this.connection.run(
+    const part = path.join(this.target.parts, `${this.parts.length}.parquet`);
+    await this.engine.connection.run(
       `COPY (FROM held_rows()) TO ${sqlString(part)} ${this.options(this.heldRows, this.heldBytes, 'uncompressed')}`,
     );
     this.parts.push(part);
@@ -228,39 +160,39 @@ class PartsWriter {
   }
 
   /**
-   * Writes every row, in order, to `file`: the table's, or every part's (parts are left
-   * uncompressed, since they are read once, right away, and images do not compress).
+   * Writes every row, in order, to the file: the worker's, the held batches', or every part's
+   * (parts are left uncompressed, since they are read once, right away, and images do not
+   * compress).
    */
-  async finish(file: string): Promise<void> {
+  async finish(): Promise<void> {
+    const { file } = this.target;
+    if (this.stream) return this.stream.finish();
     if (this.parts.length === 0) {
-      await this.connection.run(
+      await this.engine.connection.run(
         `COPY (FROM held_rows()) TO ${sqlString(file)} ${this.options(this.rows, this.bytes)}`,
       );
       return;
     }
     if (this.heldRows > 0) await this.writePart();
-    await this.connection.run(
+    await this.engine.connection.run(
       `COPY (FROM read_parquet([${this.parts.map((part) => sqlString(exactPath(part))).join(', ')}])) ` +
         `TO ${sqlString(file)} ${this.options(this.rows, this.bytes)}`,
     );
   }
 
-  close(): void {
-    this.connection.closeSync();
-    this.instance.closeSync();
+  /** Ends the worker (after its COPY has answered) and the engine. */
+  async close(): Promise<void> {
+    await this.stream?.abort();
+    this.engine.close();
   }
 
-  /**
-   * COPY's options: row groups of at most MAX_GROUP_ROWS rows, fewer where rows carry images.
-   * DuckDB closes a group at the first chunk (up to VECTOR_SIZE rows) that reaches the size asked.
-   */
+  /** Row groups of at most MAX_GROUP_ROWS rows, fewer where rows carry images. */
   private options(rows: number, bytes: number, compression = 'snappy'): string {
     const perGroup =
       bytes === 0
         ? MAX_GROUP_ROWS
         : Math.min(MAX_GROUP_ROWS, Math.floor(MAX_BATCH_IMAGE_BYTES / (bytes / rows)));
-    const asked = Math.max(1, perGroup - VECTOR_SIZE + 1);
-    return `(FORMAT parquet, COMPRESSION ${compression}, ROW_GROUP_SIZE ${asked}${this.kvOption})`;
+    return copyOptions(perGroup, compression, this.target.kvOption);
   }
 }
 
@@ -288,7 +220,14 @@ export async function writeAtomically<T>(
   out: string,
   columns: Columns,
   produce: (writeBatch: WriteBatch) => Promise<T>,
-  keyValues: Record<string, string> = {},
+  {
+    keyValues = {},
+    worker = null,
+  }: {
+    keyValues?: Record<string, string>;
+    /** The Parquet worker (parquet-worker.ts) that a large export streams to. */
+    worker?: WorkerEntry | null;
+  } = {},
 ): Promise<T> {
   const folder = path.dirname(path.resolve(out));
   if (!fs.existsSync(folder)) {
@@ -309,9 +248,9 @@ export async function writeAtomically<T>(
   // The parts and DuckDB's spill files: a folder named as a partial file, so that it goes with
   // the partial files of a killed export.
   const parts = `${temporary}-parts`;
-  let writer: PartsWriter | undefined;
+  let writer: ParquetWriter | undefined;
   try {
-    writer = await PartsWriter.open(columns, parts, keyValues);
+    writer = await ParquetWriter.open(columns, temporary, parts, keyValues, worker);
     const opened = writer;
     // DuckDB writes a part on its own thread while the next batch is made: one in flight.
     let inFlight = Promise.resolve();
@@ -323,13 +262,13 @@ export async function writeAtomically<T>(
       inFlight.catch(() => undefined);
     });
     await inFlight;
-    await writer.finish(temporary);
-    writer.close();
+    await writer.finish();
+    await writer.close();
     writer = undefined;
     publishDurably(temporary, out);
     return result;
   } catch (error) {
-    writer?.close();
+    await writer?.close();
     fs.rmSync(temporary, { force: true });
     if (error instanceof StudioError) throw error;
     throw new StudioError(
