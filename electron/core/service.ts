@@ -108,8 +108,12 @@ export class StudioService implements StudioHandlers {
       options.parquetWorker === undefined ? sourceParquetWorker() : options.parquetWorker;
   }
 
-  /** Ends the work this service started in threads of its own. */
+  /**
+   * Cancels the tasks under way, so that each answers its cancel rather than a failure on the
+   * closed project, and ends the work this service started in threads of its own.
+   */
   close(): void {
+    this.tasks.cancelAll();
     this.reports.close();
     this.stager.close();
   }

@@ -91,4 +91,9 @@ export class TaskRunner {
     controller.abort();
     return true;
   }
+
+  /** Cancels every task under way: each stops at its next check and answers its cancel. */
+  cancelAll(): void {
+    for (const controller of this.running.values()) controller.abort();
+  }
 }

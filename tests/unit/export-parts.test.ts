@@ -137,3 +137,17 @@ describe.each([
 it('the worker is there to stream to, from the TypeScript source', () => {
   expect(worker).not.toBeNull();
 });
+
+it('lets the event loop run before each batch: work queued meanwhile (a label) is not held to the end', async () => {
+  const out = path.join(tempDir(), 'small.parquet');
+  let ranBeforeLastBatch = false;
+  await writeAtomically(out, [{ name: 'n', kind: 'int64' }], async (writeBatch) => {
+    await writeBatch({ n: [0] }, 1);
+    let ran = false;
+    setImmediate(() => (ran = true));
+    await writeBatch({ n: [1] }, 1);
+    ranBeforeLastBatch = ran;
+    await writeBatch({ n: [2] }, 1);
+  });
+  expect(ranBeforeLastBatch).toBe(true);
+});

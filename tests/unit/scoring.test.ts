@@ -6,6 +6,8 @@ import { createDemoProject } from '../../electron/core/demo/create-demo';
 import { readImage } from '../../electron/core/io/images';
 import { preprocessImage, parseClipImageConfig } from '../../electron/core/scoring/preprocess';
 import { loadClipTokenizer } from '../../electron/core/scoring/tokenizer';
+import { openStudio } from '../../electron/core/studio';
+import { StudioError } from '../../shared/errors';
 import { duckdb } from '../helpers/duckdb';
 import { noopContext, openTestProject, projectDigest, tempDir, sqlite } from '../helpers/project';
 import { TINY, writeTinyModel, type TinyWeights } from '../helpers/tiny-model';
@@ -236,4 +238,41 @@ describe('background scoring', () => {
     });
     store.close();
   });
+});
+
+describe('closing the project while the demo is made', () => {
+  // The demo draws its images, then encodes prompts and images on the scoring worker: each step
+  // waits, and the project may close meanwhile.
+  it.each(['drawing images', 'prompts', 'images'])(
+    'during "%s": the demo answers its cancel, and the project opens again with whole steps only',
+    async (step) => {
+      const file = path.join(tempDir(), 'demo.pickstudio');
+      let closed = false;
+      const studio = openStudio(file, {
+        create: true,
+        progress: (p) => {
+          if (!closed && p.state === 'running' && p.detail === step) {
+            closed = true;
+            studio.close();
+          }
+        },
+      });
+      const error = await studio.call('createDemo', { pairs: 40 }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(closed).toBe(true);
+      expect(error).toBeInstanceOf(StudioError);
+      expect(error).toMatchObject({ code: 'cancelled', message: 'demo cancelled' });
+      const again = openTestProject(file);
+      try {
+        const { counts } = await again.call('getStats', {});
+        // Drawing is one transaction: no pair, or all 40 with none scored past the cancel.
+        expect(counts.pairs).toBe(step === 'drawing images' ? 0 : 40);
+        expect(sqlite(again.store).pragma('integrity_check', { simple: true })).toBe('ok');
+      } finally {
+        again.store.close();
+      }
+    },
+  );
 });

@@ -229,6 +229,8 @@ export async function scoreProject(
   context: TaskContext,
 ): Promise<ScoringReport> {
   const started = performance.now();
+  // After each wait, a cancel (the project closing) is seen before the store is touched again.
+  context.throwIfCancelled();
   const { scores } = store;
   const { folder, encoders } = model;
   const modelId = scores.activate({
@@ -254,6 +256,7 @@ export async function scoreProject(
     pending.images > 0
       ? await encodeImages(encoding, workerEntry(options.worker))
       : { encoded: 0, missing: 0, named: [] };
+  context.throwIfCancelled();
   const pairsScored = scoreCachedPairs(scores, modelId, folder.manifest.logit_scale, context, {
     onChunk: () => encoding.report('scores'),
   });
@@ -281,6 +284,7 @@ async function encodePrompts(run: Encoding): Promise<number> {
     const prompts = scores.promptsToEncode(run.modelId, after, run.batch);
     if (prompts.length === 0) break;
     const output = await run.model.encoders.encodePrompts(prompts.map((p) => p.text));
+    run.context.throwIfCancelled();
     const vectors = rows(output, prompts.length);
     scores.putPromptEmbeddings(
       run.modelId,
@@ -321,6 +325,7 @@ async function encodeImages(
         const pixels = new Float32Array(present.length * 3 * size * size);
         present.forEach((d, i) => pixels.set(d.pixels, i * 3 * size * size));
         const output = await run.model.encoders.encodeImages(pixels, present.length, size);
+        run.context.throwIfCancelled();
         const vectors = rows(output, present.length);
         run.store.scores.putImageEmbeddings(
           run.modelId,

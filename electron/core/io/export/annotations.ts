@@ -3,7 +3,7 @@ import type { ExportAdjudication, ExportAnnotation, ExportReads } from '../../st
 import type { ExportFlagEvent, FlagExportReads } from '../../store/flags';
 import type { TaskContext } from '../../tasks';
 import type { ColumnKind } from '../pickapic-schema';
-import { int64, MAX_GROUP_ROWS, type ColumnBatch, type WriteBatch } from './parquet-file';
+import { BATCH_ROWS, int64, type ColumnBatch, type WriteBatch } from './parquet-file';
 
 export const ANNOTATION_COLUMNS = [
   { name: 'annotation_id', kind: 'int64' },
@@ -155,22 +155,17 @@ export async function writeAnnotations(
     }
   };
   const byId = (row: { id: number }): number => row.id;
+  await writeLog(0, (after) => reads.annotationPage(after, BATCH_ROWS), byId, annotationColumns);
   await writeLog(
     0,
-    (after) => reads.annotationPage(after, MAX_GROUP_ROWS),
-    byId,
-    annotationColumns,
-  );
-  await writeLog(
-    0,
-    (after) => reads.adjudicationPage(after, MAX_GROUP_ROWS),
+    (after) => reads.adjudicationPage(after, BATCH_ROWS),
     byId,
     adjudicationColumns,
   );
   // Then the standing flags, by pair and annotator.
   await writeLog<ExportFlagEvent, [number, number]>(
     [0, 0],
-    (after) => flags.page(after, MAX_GROUP_ROWS),
+    (after) => flags.page(after, BATCH_ROWS),
     (flag) => [flag.pairId, flag.annotatorId],
     flagColumns,
   );

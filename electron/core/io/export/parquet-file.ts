@@ -37,6 +37,11 @@ export type WriteBatch = (batch: ColumnBatch, rows: number) => Promise<void>;
 /** Pairs read per page (and per read of their verdicts, by key range). */
 export const PAGE_PAIRS = 5000;
 export const MAX_GROUP_ROWS = 20_000;
+/**
+ * Rows a producer hands the writer at a time. Between two batches the export lets the event loop
+ * run, so a label saved meanwhile waits for one batch's reads at most (about 60 ms here).
+ */
+export const BATCH_ROWS = 5000;
 /** Image bytes gathered before they go to the engine, which bounds memory on image exports. */
 export const MAX_BATCH_IMAGE_BYTES = 32 * 1024 * 1024;
 /**
@@ -252,10 +257,14 @@ export async function writeAtomically<T>(
   try {
     writer = await ParquetWriter.open(columns, temporary, parts, keyValues, worker);
     const opened = writer;
-    // DuckDB writes a part on its own thread while the next batch is made: one in flight.
+    // DuckDB writes a part on its own thread, or the worker takes a batch, while the next batch
+    // is made: one in flight.
     let inFlight = Promise.resolve();
     const result = await produce(async (batch, rows) => {
       await inFlight;
+      // A producer's reads and this writer's steps resolve without the event loop; without this,
+      // a streamed export held every other call (a label, a timer) until its end.
+      await new Promise(setImmediate);
       if (rows === 0) return;
       inFlight = opened.write(batch, rows);
       // Seen by the next batch or the end; a producer failing meanwhile wins.
@@ -288,7 +297,7 @@ export const int64 = (text: string | null): bigint | null => (text === null ? nu
 
 /**
  * Column arrays filled a row at a time (a value pushed onto each column's array, then `endRow`),
- * handed to the writer every MAX_GROUP_ROWS rows or MAX_BATCH_IMAGE_BYTES of images.
+ * handed to the writer every BATCH_ROWS rows or MAX_BATCH_IMAGE_BYTES of images.
  */
 export class ColumnGroups<Name extends string> {
   written = 0;
@@ -307,7 +316,7 @@ export class ColumnGroups<Name extends string> {
   endRow(imageBytes: number): boolean {
     this.rows++;
     this.imageBytes += imageBytes;
-    return this.rows >= MAX_GROUP_ROWS || this.imageBytes >= MAX_BATCH_IMAGE_BYTES;
+    return this.rows >= BATCH_ROWS || this.imageBytes >= MAX_BATCH_IMAGE_BYTES;
   }
 
   async flush(): Promise<void> {
