@@ -45,8 +45,9 @@ export const BATCH_ROWS = 5000;
 /** Image bytes gathered before they go to the engine, which bounds memory on image exports. */
 export const MAX_BATCH_IMAGE_BYTES = 32 * 1024 * 1024;
 /**
- * Rows without images held before they go to a part. At 1,000,000 pairs the export's peak RSS
- * was 1,231 MB with 500,000 rows per part, 875 MB with 100,000 (bench:scale), at the same speed.
+ * Rows without images held before the export streams to the worker or, without one, writes them
+ * as a part. With parts, at 1,000,000 pairs, the export's peak RSS was 1,231 MB with 500,000 rows
+ * per part, 875 MB with 100,000 (bench:scale), at the same speed.
  */
 const PART_ROWS = 100_000;
 
@@ -171,7 +172,11 @@ class ParquetWriter {
    */
   async finish(): Promise<void> {
     const { file } = this.target;
-    if (this.stream) return this.stream.finish();
+    if (this.stream) {
+      await this.stream.finish();
+      this.stream = null;
+      return;
+    }
     if (this.parts.length === 0) {
       await this.engine.connection.run(
         `COPY (FROM held_rows()) TO ${sqlString(file)} ${this.options(this.rows, this.bytes)}`,
