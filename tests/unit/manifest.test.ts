@@ -139,6 +139,42 @@ describe('manifest import', () => {
     store.close();
   });
 
+  it('a label under a name that a human annotator of the project has refuses the file, whose rows are all kept out', async () => {
+    const first = path.join(dir, 'images', 'first.jsonl');
+    fs.writeFileSync(
+      first,
+      JSON.stringify({ prompt: 'a cat', image_0: 'a.jpg', image_1: 'c.png' }),
+    );
+    const file = path.join(dir, 'p.pickstudio');
+    const { call, store } = openTestProject(file);
+    await call('importSources', { sources: [first] });
+    await call('recordDecision', {
+      annotator: 'ana',
+      pairId: 1,
+      decision: 0,
+      leftImage: 0,
+      suggestionVisible: false,
+      decisionMs: 1,
+    });
+    const before = projectDigest(file);
+    const clash = path.join(dir, 'images', 'clash.jsonl');
+    fs.writeFileSync(
+      clash,
+      [
+        { prompt: 'a dog', image_0: 'a.jpg', image_1: 'sub/b.jpg', label: '0', annotator: 'bob' },
+        { prompt: 'a bird', image_0: 'c.png', image_1: 'sub/b.jpg', label: '1', annotator: 'ana' },
+      ]
+        .map((line) => JSON.stringify(line))
+        .join('\n'),
+    );
+    await expect(call('importSources', { sources: [clash] })).rejects.toThrow(
+      /"ana" is already used by a human annotator/,
+    );
+    expect(projectDigest(file)).toBe(before);
+    expect(store.counts()).toMatchObject({ pairs: 1, annotations: 1 });
+    store.close();
+  });
+
   it('CSV with quoted prompts, a BOM and CRLF line ends', async () => {
     const manifest = path.join(dir, 'images', 'pairs.csv');
     fs.writeFileSync(
