@@ -221,10 +221,19 @@ export class StagingFile {
     this.db.exec('COMMIT; BEGIN');
   }
 
-  /** Commits the rows, indexes them for the merge's lookups, and closes: ready to merge. */
+  /**
+   * Commits the rows, indexes them for the merge's lookups, lists the file's annotators (each
+   * name and kind once: the merge finds each one's first row to apply through the index, instead
+   * of grouping every row), and closes: ready to merge.
+   */
   finish(): void {
     if (this.db.inTransaction) this.db.exec('COMMIT');
-    this.db.exec('CREATE INDEX rows_by_ranking ON rows (ranking_id)');
+    this.db.exec(`
+      CREATE INDEX rows_by_ranking ON rows (ranking_id);
+      CREATE INDEX rows_by_annotator ON rows (annotator, annotator_kind)
+        WHERE annotator IS NOT NULL;
+      CREATE TABLE annotator_kinds AS SELECT DISTINCT annotator AS name, annotator_kind AS kind
+        FROM rows WHERE annotator IS NOT NULL;`);
     this.db.close();
   }
 
@@ -288,6 +297,7 @@ export function mergeStagingFile(
   } finally {
     project.exec('DROP TABLE IF EXISTS temp.merge_new');
     project.exec('DROP TABLE IF EXISTS temp.merge_rows');
+    project.exec('DROP TABLE IF EXISTS temp.merge_annotators');
     project.exec('DETACH DATABASE staged');
   }
 }
@@ -435,20 +445,35 @@ function addSources(sql: MergeSql, sourceFile: string): void {
   );
 }
 
-/** New annotators; a name already taken by another kind of annotator refuses the file. */
+/**
+ * New annotators, in the order of their first row to apply, with that row's kind; a name already
+ * taken by another kind of annotator refuses the file. Each of the file's names and kinds
+ * (`staged.annotator_kinds`) looks up its first row to apply through the scratch file's index:
+ * grouping every row to apply by name, and joining every one of them to the project's
+ * annotators, cost 5% of an import of three 300,000-row shards.
+ */
 function addAnnotators(sql: MergeSql, now: number): void {
+  sql.db.exec(`CREATE TEMP TABLE merge_annotators AS
+    SELECT k.name, k.kind,
+      (SELECT r.row FROM staged.rows r
+       WHERE r.annotator = k.name AND r.annotator_kind = k.kind
+         AND EXISTS (SELECT 1 FROM temp.merge_new n WHERE n.row = r.row)
+       ORDER BY r.row LIMIT 1) AS first_row
+    FROM staged.annotator_kinds k`);
   sql.run(
     `INSERT INTO main.annotators (name, kind, created_at, uid)
-     SELECT r.annotator, r.annotator_kind, @now, r.annotator FROM ${NEW_ROWS}
-     WHERE r.annotator IS NOT NULL
-     GROUP BY r.annotator ORDER BY min(r.row)
+     SELECT name, kind, @now, name FROM (
+       SELECT name, kind, min(first_row) AS first_row FROM temp.merge_annotators
+       WHERE first_row IS NOT NULL GROUP BY name)
+     ORDER BY first_row
      ON CONFLICT (name) DO NOTHING`,
     { now },
   );
   const clash = sql.db
     .prepare<[], { annotator: string; kind: AnnotatorKind }>(
-      `SELECT r.annotator, a.kind FROM ${NEW_ROWS} JOIN main.annotators a ON a.name = r.annotator
-       WHERE a.kind != r.annotator_kind LIMIT 1`,
+      `SELECT m.name AS annotator, a.kind FROM temp.merge_annotators m
+       JOIN main.annotators a ON a.name = m.name
+       WHERE m.first_row IS NOT NULL AND a.kind != m.kind LIMIT 1`,
     )
     .get();
   if (clash) throw nameTaken(clash.annotator, clash.kind);
