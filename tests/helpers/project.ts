@@ -114,3 +114,8 @@ export function afterBulkWrites(store: ProjectStore) {
 
 /** afterBulkWrites as it should be. */
 export const SOUND_AFTER_BULK_WRITES = { brokenReferences: [], foreignKeys: 1, mappedBytes: 0 };
+
+/** A JSONL manifest: one JSON object per line. */
+export function writeJsonLines(file: string, rows: readonly object[]): void {
+  fs.writeFileSync(file, rows.map((row) => JSON.stringify(row)).join('\n'));
+}

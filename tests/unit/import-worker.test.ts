@@ -5,7 +5,14 @@ import { openStudio } from '../../electron/core/studio';
 import { shardRow, writeShardWithDuckDB } from '../helpers/duckdb';
 import { failure } from '../helpers/errors';
 import { stagesInWorker, WORKER_MIN_ROWS } from '../../electron/core/io/import-stage';
-import { makeJpeg, makePng, projectDigest, sqlite, tempDir } from '../helpers/project';
+import {
+  makeJpeg,
+  makePng,
+  projectDigest,
+  sqlite,
+  tempDir,
+  writeJsonLines,
+} from '../helpers/project';
 
 /** Rows of each of the two big shards. */
 const HALF = WORKER_MIN_ROWS / 2 + 10;
@@ -96,15 +103,10 @@ describe('the import worker', () => {
     fs.writeFileSync(path.join(dir, 'images', 'x.jpg'), jpeg);
     fs.writeFileSync(path.join(dir, 'images', 'y.png'), png);
     const manifest = path.join(dir, 'images', 'pairs.jsonl');
-    fs.writeFileSync(
-      manifest,
-      [
-        { prompt: 'a cat', image_0: 'x.jpg', image_1: 'y.png', label: '0', annotator: 'ann' },
-        { prompt: 'a cat', image_0: 'y.png', image_1: 'x.jpg', label: '0', annotator: 'bob' },
-      ]
-        .map((line) => JSON.stringify(line))
-        .join('\n'),
-    );
+    writeJsonLines(manifest, [
+      { prompt: 'a cat', image_0: 'x.jpg', image_1: 'y.png', label: '0', annotator: 'ann' },
+      { prompt: 'a cat', image_0: 'y.png', image_1: 'x.jpg', label: '0', annotator: 'bob' },
+    ]);
     sources = [first, second, third, manifest];
   });
 

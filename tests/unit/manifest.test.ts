@@ -13,6 +13,7 @@ import {
   SOUND_AFTER_BULK_WRITES,
   tempDir,
   sqlite,
+  writeJsonLines,
 } from '../helpers/project';
 
 let dir: string;
@@ -158,15 +159,10 @@ describe('manifest import', () => {
     });
     const before = projectDigest(file);
     const clash = path.join(dir, 'images', 'clash.jsonl');
-    fs.writeFileSync(
-      clash,
-      [
-        { prompt: 'a dog', image_0: 'a.jpg', image_1: 'sub/b.jpg', label: '0', annotator: 'bob' },
-        { prompt: 'a bird', image_0: 'c.png', image_1: 'sub/b.jpg', label: '1', annotator: 'ana' },
-      ]
-        .map((line) => JSON.stringify(line))
-        .join('\n'),
-    );
+    writeJsonLines(clash, [
+      { prompt: 'a dog', image_0: 'a.jpg', image_1: 'sub/b.jpg', label: '0', annotator: 'bob' },
+      { prompt: 'a bird', image_0: 'c.png', image_1: 'sub/b.jpg', label: '1', annotator: 'ana' },
+    ]);
     await expect(call('importSources', { sources: [clash] })).rejects.toThrow(
       /"ana" is already used by a human annotator/,
     );
