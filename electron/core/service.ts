@@ -30,7 +30,7 @@ import { sourceImportWorker, Stager } from './io/import-stage';
 import { nameTaken, type CurrentDecision } from './store/decisions';
 import type { PairForLabeling } from './store/pairs';
 import type { ProjectStore } from './store/project-store';
-import type { WorkerEntry } from './worker-client';
+import { namedOrSource, type WorkerEntry } from './worker-client';
 import { loadModelFolder } from './scoring/model-folder';
 import { loadModel, scoreFromCache, scoreProject } from './scoring/score-project';
 import { mergeSources } from './team/merge';
@@ -99,13 +99,10 @@ export class StudioService implements StudioHandlers {
     this.tasks = new TaskRunner(events.progress);
     this.reports = new AuditReports(
       store,
-      options.dashboardWorker === undefined ? sourceDashboardWorker() : options.dashboardWorker,
+      namedOrSource(options.dashboardWorker, sourceDashboardWorker),
     );
-    this.stager = new Stager(
-      options.importWorker === undefined ? sourceImportWorker() : options.importWorker,
-    );
-    this.parquetWorker =
-      options.parquetWorker === undefined ? sourceParquetWorker() : options.parquetWorker;
+    this.stager = new Stager(namedOrSource(options.importWorker, sourceImportWorker));
+    this.parquetWorker = namedOrSource(options.parquetWorker, sourceParquetWorker);
   }
 
   /**

@@ -23,6 +23,12 @@ export function sourceWorkerEntry(worker: URL): WorkerEntry | null {
   };
 }
 
+/** The worker a door names (null: none, the work runs on this thread), else `source()`. */
+export const namedOrSource = (
+  named: WorkerEntry | null | undefined,
+  source: () => WorkerEntry | null,
+): WorkerEntry | null => (named === undefined ? source() : named);
+
 /**
  * What the worker sends back for request `id`: a result, or an error to rethrow here; before
  * either, any number of progress reports.

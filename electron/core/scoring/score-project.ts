@@ -13,7 +13,7 @@ import {
   type ImagePreprocessor,
 } from './preprocess-pool';
 import { dot, fromCosines, normalised } from './pickscore';
-import { sourceWorkerEntry, type WorkerEntry } from '../worker-client';
+import { namedOrSource, sourceWorkerEntry, type WorkerEntry } from '../worker-client';
 import { parseClipImageConfig, type ClipImageConfig } from './preprocess';
 
 export interface LoadedModel {
@@ -27,7 +27,7 @@ export interface LoadedModel {
  * everything on this thread.
  */
 const workerEntry = (worker: WorkerEntry | null | undefined): WorkerEntry | null =>
-  worker === undefined ? sourceScoringWorker() : worker;
+  namedOrSource(worker, sourceScoringWorker);
 
 export const sourceScoringWorker = (): WorkerEntry | null =>
   sourceWorkerEntry(new URL(['.', 'scoring-worker.ts'].join('/'), import.meta.url));

@@ -63,6 +63,9 @@ export function finalVerdict(
   return null;
 }
 
+/** A tally's verdicts, all categories. */
+const votesOf = ([, image0, image1, ties]: ExportTally): number => image0 + image1 + ties;
+
 /** Verdicts of one category among a tally's. */
 const countOf = ([, image0, image1, ties]: ExportTally, verdict: Verdict): number =>
   verdict === 0 ? image0 : verdict === 1 ? image1 : ties;
@@ -139,7 +142,7 @@ function pushPairRow(
   if (!decided) return false;
   const { verdict, source } = decided;
   const labels = verdictToLabels(verdict);
-  const votes = tally[1] + tally[2] + tally[3];
+  const votes = votesOf(tally);
   const soleVoter = tally[4] === null ? null : annotators.get(tally[4])!;
   v.are_different.push(pair.areDifferent === 1);
   v.best_image_uid.push(verdict === 'tie' ? null : verdict === 0 ? pair.uid0 : pair.uid1);
@@ -209,7 +212,7 @@ export async function writePairs(
       };
       const v = groups.values;
       if (!pushPairRow(v, pair, facts, annotators)) {
-        if (facts.tally[1] + facts.tally[2] + facts.tally[3] > 0) pairsWithoutMajority++;
+        if (votesOf(facts.tally) > 0) pairsWithoutMajority++;
         continue;
       }
       const added = jpgs.add(v, pair.id, pair);
