@@ -24,8 +24,8 @@ export type StreamMessage = HeldBatch | { end: true } | { abort: true };
 export interface StreamChannel {
   port: MessagePort;
   /**
-   * [messages posted, batches taken]: the worker waits on the first while it has nothing to
-   * read, the only way a thread can wait inside DuckDB's call for the next chunk.
+   * [messages posted]: the worker waits on it while it has nothing to read, the only way a
+   * thread can wait inside DuckDB's call for the next chunk. Batches taken come back on the port.
    */
   signal: Int32Array;
 }
@@ -71,7 +71,7 @@ export class ParquetStream {
 
   static start(entry: WorkerEntry, request: StreamRequest): ParquetStream {
     const { port1, port2 } = new MessageChannel();
-    const signal = new Int32Array(new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT));
+    const signal = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
     return new ParquetStream(new WorkerClient(entry), port1, signal, request, {
       port: port2,
       signal,
