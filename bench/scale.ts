@@ -462,6 +462,13 @@ async function settings(dir: string, change: Record<string, unknown>): Promise<v
 }
 
 /**
+ * Each call starts as a task of its own, as IPC and HTTP deliver calls, so that what the store
+ * runs between calls (its checkpoints, on a timer) runs between these too. Called back to back in
+ * one task, nothing could run between them, and all 2,000 verdicts would extend the WAL.
+ */
+const betweenCalls = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
  * What the labeling view does, SAMPLES times: ask for the next pair (holding the queue it has,
  * as the view does), then record a verdict on the pair it shows. Baselines in the same process:
  * a primary-key read of one pair, and an insert into a one-column table of the same file.
@@ -472,6 +479,7 @@ async function labelingFigures(dir: string, annotator: string, samples = SAMPLES
   const verdict: number[] = [];
   let held: number[] = [];
   for (let i = 0; i < samples; i++) {
+    await betweenCalls();
     let started = performance.now();
     const queue = await call('getQueue', {
       annotator,
@@ -482,6 +490,7 @@ async function labelingFigures(dir: string, annotator: string, samples = SAMPLES
     held = [...held, ...queue.pairs.map((p) => p.pairId)];
     const pairId = held.shift();
     if (pairId === undefined) break;
+    await betweenCalls();
     started = performance.now();
     await call('recordDecision', {
       annotator,
@@ -499,6 +508,7 @@ async function labelingFigures(dir: string, annotator: string, samples = SAMPLES
   sqlite(store).exec('CREATE TABLE IF NOT EXISTS bench_baseline (x INTEGER)');
   const bare = sqlite(store).prepare('INSERT INTO bench_baseline VALUES (?)');
   for (let i = 0; i < samples; i++) {
+    await betweenCalls();
     let started = performance.now();
     onePair.get(1 + ((i * 7919) % PAIRS));
     lookup.push(elapsed(started));
@@ -512,6 +522,7 @@ async function labelingFigures(dir: string, annotator: string, samples = SAMPLES
   for (let i = 0; i < Math.min(samples, 200); i++) {
     const pairId = held.shift() ?? (await nextPair(call, annotator));
     if (pairId === undefined) break;
+    await betweenCalls();
     const started = performance.now();
     await call('recordDecision', {
       annotator,

@@ -15,8 +15,14 @@ import { ScoreRepository } from './scores';
 import { ProjectSnapshot } from './snapshot';
 import { mergeStagingFile, type MergeCounts } from './staging';
 
-/** How often the WAL is copied back into the project file: a second's labels at most. */
-const CHECKPOINT_INTERVAL_MS = 1000;
+/**
+ * How often the WAL is copied back into the project file. Once copied, the next commit writes the
+ * WAL from its start again, over blocks the file already has; a commit that extends the file
+ * instead syncs the new blocks' allocation too (on ext4, a verdict's p99 2.0-2.2 ms against
+ * 0.8-0.9 ms over blocks already there, at 1,000,000 pairs). A quarter second keeps a fast burst
+ * of labels within a few MB of WAL; a tick with nothing new to copy costs microseconds.
+ */
+const CHECKPOINT_INTERVAL_MS = 250;
 /** How large the WAL may grow while a bulk write holds the checkpoints back. */
 const DEFERRED_WAL_BYTES = 256 * 1024 * 1024;
 
