@@ -764,24 +764,26 @@ describe('a read-only project', () => {
     expect(fs.readFileSync(project).equals(before)).toBe(true);
   });
 
-  it('HTTP (pickstudio serve), a project file this user may not write: reads work, a decision fails naming the file', async () => {
-    const before = projectDigest(project);
-    fs.chmodSync(dir, 0o777);
-    if (!isRoot) fs.chmodSync(project, 0o444);
+  /**
+   * `pickstudio serve` of the project as a user who may not write it (see unprivileged), once it
+   * listens: a call to its HTTP API, its stderr so far, and its exit (which fails the test's
+   * wait for the first line if it comes first).
+   */
+  async function serveUnprivileged() {
     const child = spawn(process.execPath, [BIN, 'serve', project, '--port', '0', '--no-open'], {
       stdio: ['ignore', 'pipe', 'pipe'],
       ...unprivileged,
     });
+    const output = { stderr: '' };
+    child.stderr.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     try {
-      let stderr = '';
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
       const line = await Promise.race([
         new Promise<string>((resolve) =>
           readline.createInterface({ input: child.stdout }).once('line', resolve),
         ),
         exited.then((code) => {
-          throw new Error(`serve exited with ${code}: ${stderr}`);
+          throw new Error(`serve exited with ${code}: ${output.stderr}`);
         }),
       ]);
       const url = new URL(/ at (http\S+)$/.exec(line)![1]!);
@@ -794,6 +796,19 @@ describe('a read-only project', () => {
           },
           body: JSON.stringify(body),
         });
+      return { child, call, exited, output };
+    } catch (error) {
+      child.kill('SIGKILL');
+      throw error;
+    }
+  }
+
+  it('HTTP (pickstudio serve), a project file this user may not write: reads work, a decision fails naming the file', async () => {
+    const before = projectDigest(project);
+    fs.chmodSync(dir, 0o777);
+    if (!isRoot) fs.chmodSync(project, 0o444);
+    const { child, call, exited, output } = await serveUnprivileged();
+    try {
       const pairs = (await (await call('listPairs', {})).json()) as {
         value: { pairId: number }[];
       };
@@ -807,13 +822,45 @@ describe('a read-only project', () => {
         new RegExp(`^${literal(project)}: recordDecision failed: the project is read-only`),
       );
       child.kill('SIGTERM');
-      expect(await exited, stderr).toBe(0);
+      expect(await exited, output.stderr).toBe(0);
     } finally {
       child.kill('SIGKILL');
       fs.chmodSync(project, 0o644);
       fs.chmodSync(dir, 0o700);
     }
     expect(projectDigest(project)).toBe(before);
+  });
+
+  it("HTTP (pickstudio serve), a project file this user may not write, open in its owner's app with a label not yet checkpointed: serve's own checkpoints fail, and it serves on", async () => {
+    const { call: ownerCall, store: owner } = openTestProject(project);
+    const [pairId] = await pairIds(ownerCall);
+    await ownerCall('recordDecision', decision(pairId!));
+    fs.chmodSync(dir, 0o777);
+    if (!isRoot) fs.chmodSync(project, 0o444);
+    try {
+      // The owner's timer copies nothing back meanwhile, so the label stays in the WAL, which
+      // serve's connection, unable to write the project file, cannot copy back either.
+      await owner.deferringCheckpoints(async () => {
+        const { child, call, exited, output } = await serveUnprivileged();
+        try {
+          // Long enough for serve's checkpoint timer to fire (every 250 ms) a few times.
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+          // The owner's label, read through the WAL.
+          const pair = (await (await call('getPair', { annotator: 'ann', pairId })).json()) as {
+            value: LabelPair;
+          };
+          expect(pair.value.decision, output.stderr).toBe(0);
+          child.kill('SIGTERM');
+          expect(await exited, output.stderr).toBe(0);
+        } finally {
+          child.kill('SIGKILL');
+        }
+      });
+    } finally {
+      owner.close();
+      fs.chmodSync(project, 0o644);
+      fs.chmodSync(dir, 0o700);
+    }
   });
 });
 

@@ -62,7 +62,7 @@ export class ProjectStore {
           if (!this.db.open || this.db.inTransaction) return;
           this.saveMarks();
           if (this.bulkWrites > 0 && this.walBytes() < DEFERRED_WAL_BYTES) return;
-          this.db.pragma('wal_checkpoint(PASSIVE)');
+          this.checkpoint();
         }, CHECKPOINT_INTERVAL_MS).unref();
     this.pairs = new PairRepository(this.db, this.marks);
     this.decisions = new DecisionRepository(this.db, this.marks);
@@ -113,6 +113,19 @@ export class ProjectStore {
     if (this.db.open) {
       this.saveMarks();
       this.db.close();
+    }
+  }
+
+  /**
+   * A checkpoint that cannot be made now (a project file this user may not write, a full disk)
+   * leaves the WAL as it is, whole: SQLite reads through it, and the next tick tries again. Thrown
+   * from the timer, the error would end the process, the app's or a CLI command's.
+   */
+  private checkpoint(): void {
+    try {
+      this.db.pragma('wal_checkpoint(PASSIVE)');
+    } catch {
+      // Left in the WAL; the next tick tries again.
     }
   }
 
