@@ -345,12 +345,16 @@ export class StudioService implements StudioHandlers {
    * it never throws, and resolves when done or cancelled (task id `background-scoring`).
    */
   async scoreInBackground(log: (message: string) => void = console.error): Promise<void> {
-    const model = this.store.scores.activeModel();
-    if (!model || this.store.scores.scoredCount(model.id) >= this.store.pairs.count()) return;
+    // Reading the model and the counts is inside the try too: a rejection here would be
+    // unhandled in the doors, which start this without awaiting it, and end `pickstudio serve`.
+    let withModel = '';
     try {
+      const model = this.store.scores.activeModel();
+      if (!model || this.store.scores.scoredCount(model.id) >= this.store.pairs.count()) return;
+      withModel = ` with ${model.name}`;
       await this.scorePairs({ taskId: BACKGROUND_SCORING });
     } catch (error) {
-      log(`background scoring with ${model.name} stopped: ${(error as Error).message}`);
+      log(`background scoring${withModel} stopped: ${(error as Error).message}`);
     }
   }
 

@@ -238,6 +238,16 @@ describe('background scoring', () => {
     });
     store.close();
   });
+
+  it('never rejects, even when the project cannot be read: it says why', async () => {
+    const { studio, store } = openTestProject(path.join(tempDir(), 'closed.pickstudio'));
+    store.close();
+    const logged: string[] = [];
+    await expect(studio.scoreInBackground((m) => logged.push(m))).resolves.toBeUndefined();
+    expect(logged).toEqual([
+      expect.stringMatching(/^background scoring stopped: The database connection is not open/),
+    ]);
+  });
 });
 
 describe('closing the project while the demo is made', () => {
