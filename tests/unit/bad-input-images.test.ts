@@ -11,7 +11,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StudioError } from '../../shared/errors';
 import { decodeRgb } from '../../electron/core/scoring/preprocess';
 import { writeShardWithDuckDB, shardRow } from '../helpers/duckdb';
-import { makeJpeg, openTestProject, projectDigest, tempDir } from '../helpers/project';
+import {
+  makeJpeg,
+  openTestProject,
+  projectDigest,
+  tempDir,
+  writeJsonLines,
+} from '../helpers/project';
 
 let dir: string;
 let project: string;
@@ -71,7 +77,7 @@ async function expectRefused(source: string, ...patterns: RegExp[]): Promise<voi
 
 function writeManifest(name: string, rows: object[]): string {
   const file = path.join(dir, name);
-  fs.writeFileSync(file, rows.map((r) => JSON.stringify(r)).join('\n'));
+  writeJsonLines(file, rows);
   return file;
 }
 

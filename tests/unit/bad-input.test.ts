@@ -38,6 +38,7 @@ import {
   projectDigest,
   tempDir,
   sqlite,
+  writeJsonLines,
 } from '../helpers/project';
 import { failure } from '../helpers/errors';
 import { writeTinyModel } from '../helpers/tiny-model';
@@ -209,7 +210,7 @@ describe('bad manifests leave the project as it was', () => {
   });
   const manifest = (name: string, lines: object[]): string => {
     const file = path.join(images, name);
-    fs.writeFileSync(file, lines.map((l) => JSON.stringify(l)).join('\n'));
+    writeJsonLines(file, lines);
     return file;
   };
   const ok = { prompt: 'a cat', image_0: 'a.jpg', image_1: 'b.png' };
@@ -351,7 +352,7 @@ async function manifestWithImages(folder: string, name: string, rows: object[]):
     if (!fs.existsSync(file)) fs.writeFileSync(file, await makeJpeg(60 + i));
   }
   const file = path.join(folder, name);
-  fs.writeFileSync(file, rows.map((r) => JSON.stringify(r)).join('\n'));
+  writeJsonLines(file, rows);
   return file;
 }
 

@@ -142,10 +142,7 @@ describe('manifest import', () => {
 
   it('a label under a name that a human annotator of the project has refuses the file, whose rows are all kept out', async () => {
     const first = path.join(dir, 'images', 'first.jsonl');
-    fs.writeFileSync(
-      first,
-      JSON.stringify({ prompt: 'a cat', image_0: 'a.jpg', image_1: 'c.png' }),
-    );
+    writeJsonLines(first, [{ prompt: 'a cat', image_0: 'a.jpg', image_1: 'c.png' }]);
     const file = path.join(dir, 'p.pickstudio');
     const { call, store } = openTestProject(file);
     await call('importSources', { sources: [first] });
